@@ -1,0 +1,92 @@
+"""Shared test plumbing: which databases the database suite runs against.
+
+Tests that concern the database take the `database_url` fixture and run once on
+SQLite and once on the local PostgreSQL. PostgreSQL is found through
+LIAISON_TEST_POSTGRES_URL (a server URL whose database is used only to create and
+drop a fresh database per test module). `.ci/run` sets LIAISON_REQUIRE_POSTGRES=1,
+which turns a missing server into a failure instead of a notice.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_SERVER_URL = os.environ.get(
+    "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("LIAISON_REQUIRE_POSTGRES") == "1"
+REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+_postgres_state: dict[str, str | bool] = {}
+
+
+def postgres_available() -> bool:
+    """True when the PostgreSQL server answers; the reason it does not is kept for the summary."""
+    if "available" not in _postgres_state:
+        try:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(POSTGRES_SERVER_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as connection:
+                connection.execute(sa.text("select 1"))
+            engine.dispose()
+            _postgres_state["available"] = True
+        except Exception as error:  # any failure to connect means the suite cannot run
+            _postgres_state["available"] = False
+            _postgres_state["reason"] = str(error).splitlines()[0]
+    return bool(_postgres_state["available"])
+
+
+def _create_postgres_database() -> tuple[str, str]:
+    import sqlalchemy as sa
+
+    name = f"liaison_test_{uuid.uuid4().hex[:12]}"
+    server = sa.create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    url = sa.engine.make_url(POSTGRES_SERVER_URL).set(database=name)
+    return url.render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(name: str) -> None:
+    import sqlalchemy as sa
+
+    server = sa.create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend; the test migrates it as a node would."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'liaison.db'}"
+        return
+    if not postgres_available():
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required here but unreachable: {_postgres_state['reason']}")
+        pytest.skip("PostgreSQL server not reachable")
+    url, name = _create_postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Checked here, in the controlling process: with xdist the workers' state is not visible.
+    if not postgres_available():
+        terminalreporter.write_line(
+            "NOTE: the PostgreSQL suite did NOT run (no server at "
+            f"{POSTGRES_SERVER_URL}: {_postgres_state.get('reason')}). "
+            "Only SQLite was tested.",
+            yellow=True,
+            bold=True,
+        )
