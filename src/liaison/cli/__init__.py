@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from liaison.cli import screen
+from liaison.cli import node, screen
 
 app = typer.Typer(
     name="liaison",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 screen.register(app)
+node.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,123 @@
+"""One configuration object for the node: `LIAISON_*` environment variables over node.toml.
+
+`Settings` holds what an operator tunes (environment); `NodeConfig` is what `liaison init`
+wrote into the node directory. `load_node` joins the two: an environment variable such as
+LIAISON_DATABASE_URL wins over the file, so a deployment can point a node at PostgreSQL
+without editing it.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from liaison.errors import ConfigurationError
+
+NODE_FILE = "node.toml"
+NODE_KEY_FILE = "node_key.pem"
+SECRET_FILE = "secret"
+SQLITE_FILE = "liaison.db"
+
+
+class Settings(BaseSettings):
+    """Operator-tunable settings, read from `LIAISON_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIAISON_", extra="ignore")
+
+    database_url: str | None = None
+    base_url: str | None = None
+    # API bearer tokens and browser sessions both expire; a working day is the default.
+    token_ttl_hours: float = 12.0
+    session_ttl_hours: float = 12.0
+    # Failed logins counted over a sliding window, per account and per client address.
+    login_window_minutes: int = 15
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """A node as `liaison init` created it, with the environment's overrides applied."""
+
+    directory: Path
+    name: str
+    database_url: str
+    base_url: str
+    default_agency: str
+    public_key: str
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def key_path(self) -> Path:
+        return self.directory / NODE_KEY_FILE
+
+    @property
+    def secret_path(self) -> Path:
+        return self.directory / SECRET_FILE
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def default_database_url(directory: Path) -> str:
+    return f"sqlite:///{(directory / SQLITE_FILE).resolve()}"
+
+
+def write_node_file(
+    directory: Path,
+    *,
+    name: str,
+    database_url: str,
+    base_url: str,
+    default_agency: str,
+    public_key: str,
+) -> Path:
+    """Write node.toml; JSON string quoting is valid TOML basic-string quoting."""
+    values = {
+        "name": name,
+        "database_url": database_url,
+        "base_url": base_url,
+        "default_agency": default_agency,
+        "public_key": public_key,
+    }
+    lines = ["# Liaison node configuration, written by `liaison init`.", "[node]"]
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
+    path = directory / NODE_FILE
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def load_node(directory: Path | str, settings: Settings | None = None) -> NodeConfig:
+    """Read DIR/node.toml; a missing or malformed file is a ConfigurationError naming it."""
+    directory = Path(directory).resolve()
+    path = directory / NODE_FILE
+    if not path.is_file():
+        raise ConfigurationError(
+            f"{directory} is not a Liaison node (no {NODE_FILE}); create one with `liaison init`"
+        )
+    try:
+        node = tomllib.loads(path.read_text(encoding="utf-8"))["node"]
+    except (tomllib.TOMLDecodeError, KeyError) as error:
+        raise ConfigurationError(f"{path}: not a valid node file ({error})") from error
+    missing = [
+        key
+        for key in ("name", "database_url", "base_url", "default_agency", "public_key")
+        if not isinstance(node.get(key), str)
+    ]
+    if missing:
+        raise ConfigurationError(f"{path}: missing {', '.join(missing)}")
+    settings = settings or Settings()
+    return NodeConfig(
+        directory=directory,
+        name=node["name"],
+        database_url=settings.database_url or node["database_url"],
+        base_url=(settings.base_url or node["base_url"]).rstrip("/"),
+        default_agency=node["default_agency"],
+        public_key=node["public_key"],
+        settings=settings,
+    )

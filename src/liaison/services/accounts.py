@@ -1,0 +1,359 @@
+"""Agencies, users, passwords, login rate limiting, browser sessions and API tokens.
+
+Secrets handed to clients (session cookies, bearer tokens) are random 256-bit values;
+the database keeps only their SHA-256, so a copy of the database cannot be replayed as a
+login. Passwords are hashed with argon2id (argon2-cffi's default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from liaison.config import Settings
+from liaison.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from liaison.services.audit import record_audit
+from liaison.store.accounts import ROLES, Agency, ApiToken, LoginFailure, User, WebSession
+from liaison.store.base import utcnow
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+_password_hasher = PasswordHasher()
+# Verified against when the account does not exist, so timing does not reveal which exist.
+_UNKNOWN_USER_HASH = _password_hasher.hash(secrets.token_hex(16))
+
+
+class LoginRateLimited(RateLimited):
+    def __init__(self, detail: str, retry_after: datetime) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something, as the audit trail records it."""
+
+    name: str
+    agency: str | None = None
+    address: str | None = None
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher.hash(password)
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def agency_named(session: Session, name: str, actor: Actor, *, create: bool = True) -> Agency:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("agency name must have 1 to 200 characters")
+    agency = session.execute(sa.select(Agency).where(Agency.name == name)).scalar_one_or_none()
+    if agency is not None:
+        return agency
+    if not create:
+        raise NotFound(f"no agency named {name!r}")
+    agency = Agency(name=name)
+    session.add(agency)
+    session.flush()
+    record_audit(
+        session,
+        actor.name,
+        "agency.create",
+        agency=actor.agency,
+        record_type="agency",
+        record_id=agency.id,
+        address=actor.address,
+        detail={"name": name},
+    )
+    return agency
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.execute(sa.select(Agency).order_by(Agency.name)).scalars())
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    agency_name: str,
+    actor: Actor,
+) -> User:
+    """Create an account (the agency is created when the node has none of that name)."""
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            f"username {username!r} must be 2-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+    _check_password(password)
+    if session.execute(sa.select(User.id).where(User.username == username)).first():
+        raise Conflict(f"a user named {username!r} already exists")
+    agency = agency_named(session, agency_name, actor)
+    user = User(username=username, password_hash=hash_password(password), role=role, agency=agency)
+    session.add(user)
+    session.flush()
+    record_audit(
+        session,
+        actor.name,
+        "user.create",
+        agency=actor.agency,
+        record_type="user",
+        record_id=user.username,
+        address=actor.address,
+        detail={"role": role, "agency": agency.name},
+    )
+    return user
+
+
+def user_named(session: Session, username: str) -> User:
+    user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """All accounts; a read of personal data, so it is audited."""
+    users = list(session.execute(sa.select(User).order_by(User.username)).scalars())
+    record_audit(
+        session,
+        actor.name,
+        "user.list",
+        agency=actor.agency,
+        record_type="user",
+        address=actor.address,
+        detail={"count": len(users)},
+    )
+    return users
+
+
+def read_user(session: Session, username: str, actor: Actor) -> User:
+    user = user_named(session, username)
+    record_audit(
+        session,
+        actor.name,
+        "user.read",
+        agency=actor.agency,
+        record_type="user",
+        record_id=user.username,
+        address=actor.address,
+    )
+    return user
+
+
+def disable_user(session: Session, username: str, actor: Actor) -> User:
+    """Disable an account and end its sessions and tokens at once."""
+    user = user_named(session, username)
+    if user.username == actor.name:
+        raise Conflict("you cannot disable your own account")
+    if not user.disabled:
+        user.disabled = True
+        user.disabled_at = utcnow()
+        session.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+        session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        record_audit(
+            session,
+            actor.name,
+            "user.disable",
+            agency=actor.agency,
+            record_type="user",
+            record_id=user.username,
+            address=actor.address,
+        )
+    return user
+
+
+def _refuse_when_rate_limited(
+    session: Session, username: str, address: str, settings: Settings
+) -> None:
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    for column, value, limit, what in (
+        (LoginFailure.username, username, settings.login_failures_per_account, "this account"),
+        (LoginFailure.address, address, settings.login_failures_per_address, "your address"),
+    ):
+        count, oldest = session.execute(
+            sa.select(sa.func.count(), sa.func.min(LoginFailure.at)).where(
+                column == value, LoginFailure.at > since
+            )
+        ).one()
+        if count >= limit:
+            # The window slides: the block lifts when enough old failures age out of it.
+            ages_out = session.execute(
+                sa.select(LoginFailure.at)
+                .where(column == value, LoginFailure.at > since)
+                .order_by(LoginFailure.at.desc())
+                .offset(limit - 1)
+                .limit(1)
+            ).scalar_one_or_none()
+            retry_at = (ages_out or oldest or now) + timedelta(
+                minutes=settings.login_window_minutes
+            )
+            minutes = max(1, int((retry_at - now).total_seconds() // 60) + 1)
+            raise LoginRateLimited(
+                f"too many failed logins for {what} ({count} in the last "
+                f"{settings.login_window_minutes} minutes); try again after "
+                f"{retry_at:%H:%M} UTC (in about {minutes} minutes)",
+                retry_at,
+            )
+
+
+def authenticate(
+    session: Session, username: str, password: str, address: str, settings: Settings
+) -> User:
+    """Check a username and password; failures are recorded and committed before raising."""
+    address = address[:64]
+    _refuse_when_rate_limited(session, username[:64], address, settings)
+    user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    try:
+        _password_hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+        valid = user is not None and not user.disabled
+    except (VerificationError, InvalidHashError):
+        valid = False
+    if not valid or user is None:
+        session.add(LoginFailure(username=username[:64], address=address))
+        record_audit(
+            session,
+            username[:100] or "(empty)",
+            "auth.login_failed",
+            record_type="user",
+            record_id=username[:100],
+            address=address,
+            detail={"reason": "disabled" if user is not None and user.disabled else "password"},
+        )
+        session.commit()
+        raise NotAuthenticated("wrong username or password, or the account is disabled")
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.username == user.username))
+    if _password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_web_session(
+    session: Session, user: User, address: str, settings: Settings
+) -> tuple[str, WebSession]:
+    token = secrets.token_urlsafe(32)
+    web_session = WebSession(
+        token_hash=secret_digest(token),
+        csrf_token=secrets.token_urlsafe(32),
+        user_id=user.id,
+        address=address[:64],
+        expires_at=utcnow() + timedelta(hours=settings.session_ttl_hours),
+    )
+    session.add(web_session)
+    session.flush()
+    record_audit(
+        session,
+        user.username,
+        "auth.login",
+        agency=user.agency.name,
+        record_type="user",
+        record_id=user.username,
+        address=address,
+    )
+    return token, web_session
+
+
+def web_session_for(session: Session, token: str) -> tuple[WebSession, User] | None:
+    row = session.execute(
+        sa.select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == secret_digest(token))
+    ).first()
+    if row is None:
+        return None
+    web_session, user = row
+    if web_session.expires_at <= utcnow() or user.disabled:
+        return None
+    return web_session, user
+
+
+def end_web_session(session: Session, web_session: WebSession, user: User, address: str) -> None:
+    session.delete(web_session)
+    record_audit(
+        session,
+        user.username,
+        "auth.logout",
+        agency=user.agency.name,
+        record_type="user",
+        record_id=user.username,
+        address=address,
+    )
+
+
+def issue_api_token(
+    session: Session, user: User, address: str, settings: Settings
+) -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    api_token = ApiToken(
+        token_hash=secret_digest(token),
+        user_id=user.id,
+        expires_at=utcnow() + timedelta(hours=settings.token_ttl_hours),
+    )
+    session.add(api_token)
+    session.flush()
+    record_audit(
+        session,
+        user.username,
+        "auth.token_issue",
+        agency=user.agency.name,
+        record_type="api_token",
+        record_id=api_token.id,
+        address=address,
+        detail={"expires_at": api_token.expires_at.isoformat()},
+    )
+    return token, api_token
+
+
+def api_token_for(session: Session, token: str) -> tuple[ApiToken, User] | None:
+    row = session.execute(
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == secret_digest(token))
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.revoked_at is not None or api_token.expires_at <= utcnow() or user.disabled:
+        return None
+    return api_token, user
+
+
+def revoke_api_token(session: Session, api_token: ApiToken, user: User, address: str) -> None:
+    api_token.revoked_at = utcnow()
+    record_audit(
+        session,
+        user.username,
+        "auth.token_revoke",
+        agency=user.agency.name,
+        record_type="api_token",
+        record_id=api_token.id,
+        address=address,
+    )

@@ -1,0 +1,175 @@
+"""The one audit function and the verification of the audit chain.
+
+Every state change and every read of personal data calls `record_audit` inside the
+transaction that does it, so an entry exists exactly when the change is committed.
+Each entry carries the hash of the previous one; the hash covers the canonical JSON of
+all the entry's fields. Writers serialise on the single `audit_head` row (row lock on
+PostgreSQL; on SQLite every transaction already holds the database write lock), and the
+head row pins the last seq and hash, so a deleted tail shows up as a mismatch.
+
+What verification cannot see: someone with write access to the database who rewrites
+the chain from some entry onwards, recomputes every later hash and updates the head row
+to match. Detecting that needs the head hash kept outside this database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from liaison.federation.canonical import canonical_json
+from liaison.store.audit import GENESIS_HASH, AuditEntry, AuditHead
+from liaison.store.base import utcnow
+
+SYSTEM_ACTOR = "system"
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    fields = {
+        "seq": entry.seq,
+        "at": _timestamp(entry.at),
+        "actor": entry.actor,
+        "agency": entry.agency,
+        "action": entry.action,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "address": entry.address,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+def record_audit(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    agency: str | None = None,
+    record_type: str | None = None,
+    record_id: str | int | None = None,
+    address: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain in the caller's transaction (the caller commits).
+
+    `actor` is a username, a node code or "system"; `detail` holds no floats (canonical
+    JSON refuses them so the hash is reproducible).
+    """
+    head = session.execute(
+        sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        # Microsecond precision is what both backends store, so the hash survives a round trip.
+        at=utcnow(),
+        actor=actor,
+        agency=agency,
+        action=action,
+        record_type=record_type,
+        record_id=None if record_id is None else str(record_id),
+        address=address,
+        detail=canonical_json(detail or {}).decode("utf-8"),
+        prev_hash=head.hash,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    head.seq = entry.seq
+    head.hash = entry.hash
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    intact: bool
+    entries: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+    def message(self) -> str:
+        if self.intact:
+            return f"audit chain intact: {self.entries} entries"
+        return f"audit chain broken at entry {self.first_bad_seq}: {self.reason}"
+
+
+def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
+    after = -1
+    while True:
+        rows = (
+            session.execute(
+                sa.select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_audit_chain(session: Session) -> ChainVerification:
+    """Walk the chain in seq order; report the first entry whose seq, link or hash is wrong."""
+    expected_seq, previous_hash, count = 1, GENESIS_HASH, 0
+    for entry in _entries(session):
+        if entry.seq != expected_seq:
+            return ChainVerification(
+                False, count, expected_seq, f"entry missing (next entry found is {entry.seq})"
+            )
+        if entry.prev_hash != previous_hash:
+            return ChainVerification(
+                False,
+                count,
+                entry.seq,
+                "does not link to the previous entry (reordered or an earlier entry was replaced)",
+            )
+        if entry_hash(entry) != entry.hash:
+            return ChainVerification(False, count, entry.seq, "content does not match its hash")
+        previous_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    head = session.get(AuditHead, 1)
+    if head is None:
+        return ChainVerification(False, count, expected_seq, "the audit head row is missing")
+    if head.seq != count or head.hash != previous_hash:
+        if head.seq > count:
+            return ChainVerification(
+                False,
+                count,
+                expected_seq,
+                f"entry missing: the chain ends at {count} but the head records {head.seq}",
+            )
+        return ChainVerification(
+            False, count, count, f"the head records entry {head.seq} with another hash"
+        )
+    return ChainVerification(True, count)
+
+
+def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": _timestamp(entry.at),
+        "actor": entry.actor,
+        "agency": entry.agency,
+        "action": entry.action,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "address": entry.address,
+        "detail": json.loads(entry.detail),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
