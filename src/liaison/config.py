@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
+    # Federation: how the delivery worker paces itself, and how much clock skew peers may have.
+    federation_poll_seconds: float = 2.0
+    federation_batch_size: int = 100
+    federation_backoff_base_seconds: float = 0.5
+    federation_backoff_cap_seconds: float = 60.0
+    federation_request_timeout_seconds: float = 10.0
+    federation_clock_window_seconds: int = 300
+    # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
+    hotline_urgent_ack_minutes: int = 240
+    hotline_flash_ack_minutes: int = 30
+    hotline_attachment_max_bytes: int = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
