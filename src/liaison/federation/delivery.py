@@ -1,0 +1,251 @@
+"""The delivery worker: sends each peer its outbox, in order, until the peer has it all.
+
+One thread per node process. It sleeps until woken (a commit that queued a record) or
+until the poll interval passes (records queued by another process, e.g. the CLI), then
+for every active peer with pending records sends batches of up to `batch_size`, signed,
+to the peer's inbox, and advances the peer's acknowledged sequence to what the peer's
+signed answer says. A peer that fails is retried after an exponential, jittered delay
+(`Backoff`); meanwhile the other peers are served. After an outage the worker resumes
+from the last acknowledged sequence, so a crash of either side loses nothing and the
+receiver's dedup makes the resend harmless.
+
+HTTP happens outside any database transaction so local writers are never held up by a
+slow peer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from liaison.errors import LiaisonError
+from liaison.federation import envelope as env
+from liaison.federation.backoff import Backoff
+from liaison.federation.context import LocalNode
+from liaison.federation.inbox import ACK_KIND, BATCH_KIND
+from liaison.federation.outbox import register_waker, unregister_waker
+from liaison.store.base import utcnow
+from liaison.store.database import Database
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
+
+log = logging.getLogger(__name__)
+
+INBOX_PATH = "/federation/v1/inbox"
+
+
+class DeliveryFailed(Exception):
+    """One attempt to deliver to a peer failed; the message goes to `last_error`."""
+
+
+@dataclass(frozen=True)
+class PeerTarget:
+    id: int
+    name: str
+    base_url: str
+    public_key: str
+    last_seq: int
+    acked_seq: int
+    failures: int
+    next_attempt_at: datetime | None
+
+
+def delivery_state(session: sa.orm.Session, peer_id: int) -> PeerDelivery:
+    """The peer's delivery row, created on first use."""
+    state = session.get(PeerDelivery, peer_id)
+    if state is None:
+        state = PeerDelivery(peer_id=peer_id, acked_seq=0, failures=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+class DeliveryWorker:
+    def __init__(
+        self, database: Database, node: LocalNode, client: httpx.Client | None = None
+    ) -> None:
+        settings = node.settings
+        self.database = database
+        self.node = node
+        self.batch_size = settings.federation_batch_size
+        self.poll_seconds = settings.federation_poll_seconds
+        self.backoff = Backoff(
+            settings.federation_backoff_base_seconds, settings.federation_backoff_cap_seconds
+        )
+        timeout = settings.federation_request_timeout_seconds
+        self.client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=timeout))
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        register_waker(self.database.engine, self.wake)
+        self._thread = threading.Thread(target=self._run, name="liaison-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        unregister_waker(self.database.engine)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.client.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delay = self.deliver_due()
+            except Exception:  # the worker must outlive any one bad round (e.g. DB restart)
+                log.exception("delivery round failed")
+                delay = self.poll_seconds
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _targets(self) -> list[PeerTarget]:
+        with self.database.session() as session:
+            rows = session.execute(
+                sa.select(Peer, PeerDelivery)
+                .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
+                .where(Peer.status == "active")
+                .order_by(Peer.id)
+            ).all()
+            return [
+                PeerTarget(
+                    id=peer.id,
+                    name=peer.name,
+                    base_url=peer.base_url,
+                    public_key=peer.public_key,
+                    last_seq=peer.last_seq,
+                    acked_seq=state.acked_seq if state else 0,
+                    failures=state.failures if state else 0,
+                    next_attempt_at=state.next_attempt_at if state else None,
+                )
+                for peer, state in rows
+            ]
+
+    def deliver_due(self) -> float:
+        """Serve every peer that has pending records and is not backing off.
+
+        Returns how long the worker may sleep before something is due.
+        """
+        sleep = self.poll_seconds
+        for target in self._targets():
+            if target.last_seq <= target.acked_seq or self._stop.is_set():
+                continue
+            now = utcnow()
+            if target.next_attempt_at is not None and target.next_attempt_at > now:
+                sleep = min(sleep, (target.next_attempt_at - now).total_seconds())
+                continue
+            if not self.deliver_to(target):
+                with self.database.session() as session:
+                    state = session.get(PeerDelivery, target.id)
+                    if state is not None and state.next_attempt_at is not None:
+                        sleep = min(sleep, (state.next_attempt_at - utcnow()).total_seconds())
+        return max(sleep, 0.0)
+
+    def deliver_to(self, target: PeerTarget) -> bool:
+        """Send batches to one peer until it has everything; False after a failed attempt."""
+        acked = target.acked_seq
+        while not self._stop.is_set():
+            batch = self._pending(target.id, acked)
+            if not batch:
+                return True
+            try:
+                acknowledged = self._send(target, batch)
+            except DeliveryFailed as failure:
+                self._record_failure(target.id, str(failure))
+                return False
+            if acknowledged == acked and acknowledged < batch[-1]["seq"]:
+                # The peer took nothing from a batch that continues its stream: it cannot
+                # apply the next record yet (e.g. a type it does not know). Back off.
+                self._record_failure(
+                    target.id, f"peer applied nothing beyond sequence {acknowledged}"
+                )
+                return False
+            self._record_success(target.id, acknowledged)
+            acked = acknowledged
+        return True
+
+    def _pending(self, peer_id: int, acked: int) -> list[dict[str, Any]]:
+        with self.database.session() as session:
+            rows = session.execute(
+                sa.select(OutboxRecord.seq, OutboxRecord.record_type, OutboxRecord.payload)
+                .where(OutboxRecord.peer_id == peer_id, OutboxRecord.seq > acked)
+                .order_by(OutboxRecord.seq)
+                .limit(self.batch_size)
+            ).all()
+        return [
+            {"seq": seq, "type": record_type, "payload": json.loads(payload)}
+            for seq, record_type, payload in rows
+        ]
+
+    def _send(self, target: PeerTarget, batch: list[dict[str, Any]]) -> int:
+        sealed = env.seal(
+            self.node.private_key,
+            sender=self.node.name,
+            recipient=target.name,
+            kind=BATCH_KIND,
+            body={"records": batch},
+        )
+        try:
+            response = self.client.post(target.base_url + INBOX_PATH, json=sealed.to_json())
+        except httpx.HTTPError as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        if response.status_code != 200:
+            raise DeliveryFailed(f"HTTP {response.status_code}: {_problem_detail(response)}")
+        try:
+            answer = env.parse(response.json())
+            body = env.verify(
+                answer,
+                env.public_key_from_text(target.public_key),
+                recipient=self.node.name,
+                kind=ACK_KIND,
+                window_seconds=self.node.settings.federation_clock_window_seconds,
+            )
+        except (ValueError, LiaisonError) as error:
+            raise DeliveryFailed(f"unusable acknowledgement: {error}") from error
+        acknowledged = body.get("acknowledged") if isinstance(body, dict) else None
+        if not isinstance(acknowledged, int) or not 0 <= acknowledged <= batch[-1]["seq"]:
+            raise DeliveryFailed(f"acknowledgement out of range: {acknowledged!r}")
+        return acknowledged
+
+    def _record_success(self, peer_id: int, acknowledged: int) -> None:
+        with self.database.session() as session:
+            state = delivery_state(session, peer_id)
+            # The peer's word is final, even below what it acknowledged before: a peer
+            # restored from a backup asks for the records it lost, and they are resent.
+            state.acked_seq = acknowledged
+            state.failures = 0
+            state.next_attempt_at = None
+            state.last_success_at = utcnow()
+            session.commit()
+
+    def _record_failure(self, peer_id: int, error: str) -> None:
+        with self.database.session() as session:
+            state = delivery_state(session, peer_id)
+            state.failures += 1
+            now = utcnow()
+            state.next_attempt_at = now + timedelta(seconds=self.backoff.delay(state.failures))
+            state.last_error = error[:2000]
+            state.last_error_at = now
+            session.commit()
+        log.warning("delivery to peer %s failed: %s", peer_id, error)
+
+
+def _problem_detail(response: httpx.Response) -> str:
+    try:
+        document = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(document, dict):
+        return str(document.get("detail") or document.get("title") or document)[:300]
+    return str(document)[:300]

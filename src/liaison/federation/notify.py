@@ -1,0 +1,107 @@
+"""Run code after a transaction commits: wake the delivery worker, push live updates.
+
+Work is attached to the session (`after_commit(session, callback)`) and runs only if the
+transaction commits; a rollback drops it. That keeps "a message reached the outbox" and
+"somebody was told about it" in the same order as the database.
+
+Live updates (`LiveFeed`) fan out in-process to the Server-Sent Event streams of this
+server. With several server processes on one PostgreSQL database, a process would miss
+the others' events; LISTEN/NOTIFY would carry them across and is not implemented here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+_CALLBACKS = "liaison_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    session.info.setdefault(_CALLBACKS, []).append(callback)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_CALLBACKS, []):
+        callback()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    # Fires for a rollback of the database transaction only, not of a savepoint.
+    session.info.pop(_CALLBACKS, None)
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """A change local users may see: `audience` is the agencies allowed to see it."""
+
+    name: str
+    data: dict[str, Any]
+    audience: frozenset[str]
+
+
+@dataclass
+class _Subscriber:
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[LiveEvent]
+    agency: str
+
+
+@dataclass
+class LiveFeed:
+    """In-process fan-out from committed changes to open event streams."""
+
+    _subscribers: list[_Subscriber] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def subscribe(self, agency: str) -> _Subscriber:
+        subscriber = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=1000), agency)
+        with self._lock:
+            self._subscribers.append(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: _Subscriber) -> None:
+        with self._lock:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+    def publish(self, event: LiveEvent) -> None:
+        """Callable from any thread (request handlers run in a thread pool)."""
+        with self._lock:
+            targets = [s for s in self._subscribers if s.agency in event.audience]
+        for subscriber in targets:
+            subscriber.loop.call_soon_threadsafe(_offer, subscriber.queue, event)
+
+    def publish_after_commit(self, session: Session, event: LiveEvent) -> None:
+        after_commit(session, lambda: self.publish(event))
+
+
+def _offer(queue: asyncio.Queue[LiveEvent], event: LiveEvent) -> None:
+    # A stream that stopped reading loses events rather than growing without bound;
+    # the page reloads its lists on every event, so the next one brings it up to date.
+    if not queue.full():
+        queue.put_nowait(event)
+
+
+def database_key(bind: sa.Engine | sa.Connection) -> str:
+    """Names a node's database within this process (two nodes in one process stay apart)."""
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+    return engine.url.render_as_string(hide_password=False)
+
+
+_feeds: dict[str, LiveFeed] = {}
+_feeds_lock = threading.Lock()
+
+
+def live_feed(bind: sa.Engine | sa.Connection) -> LiveFeed:
+    """The live feed of the node whose database is `bind`."""
+    with _feeds_lock:
+        return _feeds.setdefault(database_key(bind), LiveFeed())

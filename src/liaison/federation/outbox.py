@@ -1,0 +1,61 @@
+"""The transactional outbox: queue a record for a peer in the caller's transaction.
+
+`share` numbers the record in the peer's stream by incrementing `peers.last_seq` with an
+UPDATE ... RETURNING. On PostgreSQL that row lock is held until commit, so a second
+writer waits and gets the next number only after the first has committed: sequence
+order is commit order, and the delivery worker never sees 7 before 6. On SQLite every
+transaction holds the database write lock, which gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from liaison.errors import Conflict
+from liaison.federation.canonical import canonical_json
+from liaison.federation.notify import after_commit, database_key
+from liaison.store.federation_tables import OutboxRecord, Peer
+
+# Wake-up hooks of the delivery workers running in this process, keyed by database.
+_wakers: dict[str, Callable[[], None]] = {}
+_wakers_lock = threading.Lock()
+
+
+def register_waker(engine: sa.Engine, wake: Callable[[], None]) -> None:
+    with _wakers_lock:
+        _wakers[database_key(engine)] = wake
+
+
+def unregister_waker(engine: sa.Engine) -> None:
+    with _wakers_lock:
+        _wakers.pop(database_key(engine), None)
+
+
+def _wake_for(session: Session) -> Callable[[], None] | None:
+    with _wakers_lock:
+        return _wakers.get(database_key(session.get_bind()))
+
+
+def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> OutboxRecord:
+    """Queue `payload` for `peer`; it is sent only if the caller's transaction commits."""
+    if peer.status != "active":
+        raise Conflict(f"peer {peer.name!r} is {peer.status}; nothing can be sent to it")
+    text = canonical_json(payload).decode("utf-8")
+    seq = session.execute(
+        sa.update(Peer)
+        .where(Peer.id == peer.id)
+        .values(last_seq=Peer.last_seq + 1)
+        .returning(Peer.last_seq)
+    ).scalar_one()
+    record = OutboxRecord(peer_id=peer.id, seq=seq, record_type=record_type, payload=text)
+    session.add(record)
+    session.flush()
+    wake = _wake_for(session)
+    if wake is not None:
+        after_commit(session, wake)
+    return record

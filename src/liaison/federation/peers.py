@@ -1,0 +1,356 @@
+"""Peering: invite, accept, list, revoke, and the admin view of each peer's outbox.
+
+The handshake, started by `accept` on the invited node while the inviting node runs:
+1. the accepting node sends a "peering-request" envelope, signed with its own key, whose
+   body carries its name, base URL, public key, default agency and the invite's secret;
+2. the inviting node checks the secret against the stored hash (unused, unexpired), that
+   the envelope verifies with the key it carries (the requester holds that key), stores
+   the peer, marks the invite used and answers with a "peering-accepted" envelope;
+3. the accepting node verifies the answer with the key from the invite code and stores
+   the inviting node as its peer.
+If step 3 never happens (a crash), running `accept` again with the same code completes
+it: an invite used by the same node with the same key is answered again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from liaison.errors import Conflict, InvalidInput, NotFound
+from liaison.federation import envelope as env
+from liaison.federation.context import LocalNode
+from liaison.federation.delivery import delivery_state
+from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
+from liaison.services.audit import record_audit
+from liaison.store.base import utcnow
+from liaison.store.federation_tables import (
+    OutboxRecord,
+    Peer,
+    PeerDelivery,
+    PeerInbound,
+    PeerInvite,
+)
+
+PEERING_PATH = "/federation/v1/peering"
+REQUEST_KIND = "peering-request"
+ACCEPTED_KIND = "peering-accepted"
+NODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")  # as `liaison init` allows
+
+
+def _check_node_name(name: str) -> None:
+    if not NODE_NAME.match(name):
+        raise InvalidInput(f"node name {name!r} must be a short code of letters, digits, _ or -")
+
+
+def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int) -> str:
+    """Create a one-time invite and return its code; the caller commits."""
+    invite = new_invite(node.name, node.base_url, node.public_key, ttl_seconds)
+    session.add(
+        PeerInvite(
+            secret_hash=secret_hash(invite.secret),
+            expires_at=datetime.fromtimestamp(invite.expires_at, UTC),
+        )
+    )
+    record_audit(
+        session,
+        actor,
+        "peer.invite_issued",
+        record_type="peer_invite",
+        detail={"expires_at": invite.expires_at},
+    )
+    return invite.encode()
+
+
+def _store_peer(
+    session: Session, name: str, base_url: str, public_key: str, default_agency: str
+) -> Peer:
+    """Insert the peer, or re-activate a revoked one with its new key and URL.
+
+    Re-peering keeps the sequence state on both sides, so a link that comes back after a
+    revocation continues its streams instead of replaying or skipping records.
+    """
+    peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
+    if peer is None:
+        peer = Peer(
+            name=name,
+            base_url=base_url,
+            public_key=public_key,
+            default_agency=default_agency,
+            status="active",
+            last_seq=0,
+        )
+        session.add(peer)
+        session.flush()
+        session.add(PeerInbound(peer_id=peer.id, last_applied_seq=0))
+        delivery_state(session, peer.id)
+        return peer
+    if peer.status == "active" and peer.public_key != public_key:
+        raise Conflict(f"{name!r} is already an active peer with another key; revoke it first")
+    peer.base_url = base_url
+    peer.public_key = public_key
+    peer.default_agency = default_agency
+    peer.status = "active"
+    peer.revoked_at = None
+    return peer
+
+
+def handle_peering_request(
+    session: Session, node: LocalNode, document: Any, now: float | None = None
+) -> dict[str, Any]:
+    """The inviting node's side of the handshake; returns the signed answer."""
+    sealed = env.parse(document)
+    body = sealed.body
+    if not isinstance(body, dict):
+        raise InvalidInput("peering request body must be an object")
+    for field_name in ("node", "base_url", "public_key", "secret", "default_agency"):
+        if not isinstance(body.get(field_name), str) or not body[field_name]:
+            raise InvalidInput(f"peering request is missing {field_name!r}")
+    _check_node_name(body["node"])
+    if body["node"] != sealed.sender:
+        raise env.EnvelopeRejected("bad_sender", "peering request body names another node")
+    if body["node"] == node.name:
+        raise InvalidInput("a node cannot peer with itself (both are named the same)")
+    env.verify(
+        sealed,
+        env.public_key_from_text(body["public_key"]),
+        recipient=node.name,
+        kind=REQUEST_KIND,
+        window_seconds=node.settings.federation_clock_window_seconds,
+        now=now,
+    )
+    invite = session.execute(
+        sa.select(PeerInvite).where(PeerInvite.secret_hash == secret_hash(body["secret"]))
+    ).scalar_one_or_none()
+    if invite is None or not secret_matches(body["secret"], invite.secret_hash):
+        raise env.EnvelopeRejected("bad_invite", "the invite code is not one this node issued")
+    if invite.used_at is not None and (
+        invite.used_by_node != body["node"] or invite.used_by_key != body["public_key"]
+    ):
+        raise env.EnvelopeRejected("bad_invite", "the invite code was already used")
+    if invite.used_at is None and invite.expires_at <= utcnow():
+        raise env.EnvelopeRejected("bad_invite", "the invite code has expired")
+    peer = _store_peer(
+        session,
+        body["node"],
+        body["base_url"].rstrip("/"),
+        body["public_key"],
+        body["default_agency"],
+    )
+    if invite.used_at is None:
+        invite.used_at = utcnow()
+        invite.used_by_node = peer.name
+        invite.used_by_key = peer.public_key
+    record_audit(
+        session,
+        peer.name,
+        "peer.accepted",
+        record_type="peer",
+        record_id=peer.name,
+        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+    )
+    session.commit()
+    return env.seal(
+        node.private_key,
+        sender=node.name,
+        recipient=peer.name,
+        kind=ACCEPTED_KIND,
+        body={"node": node.name, "base_url": node.base_url, "default_agency": node.default_agency},
+        now=now,
+    ).to_json()
+
+
+def accept_invite(
+    session: Session,
+    node: LocalNode,
+    code: str,
+    actor: str,
+    client: httpx.Client | None = None,
+) -> Peer:
+    """The invited node's side: complete the handshake over HTTP and store the peer."""
+    invite = decode_invite(code)
+    if invite.is_expired():
+        raise InvalidInput("the invite code has expired; ask the other node for a new one")
+    if invite.node == node.name:
+        raise InvalidInput(f"this invite was issued by this node ({node.name!r})")
+    request = env.seal(
+        node.private_key,
+        sender=node.name,
+        recipient=invite.node,
+        kind=REQUEST_KIND,
+        body={
+            "node": node.name,
+            "base_url": node.base_url,
+            "public_key": node.public_key,
+            "default_agency": node.default_agency,
+            "secret": invite.secret,
+        },
+    )
+    own_client = client is None
+    http = client or httpx.Client(timeout=node.settings.federation_request_timeout_seconds)
+    try:
+        response = http.post(invite.base_url + PEERING_PATH, json=request.to_json())
+    except httpx.HTTPError as error:
+        raise Conflict(
+            f"cannot reach {invite.node!r} at {invite.base_url}: {error}; "
+            "the inviting node must be running"
+        ) from error
+    finally:
+        if own_client:
+            http.close()
+    if response.status_code != 200:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise Conflict(
+            f"{invite.node!r} refused the invite (HTTP {response.status_code}): {detail}"
+        )
+    answer = env.parse(response.json())
+    body = env.verify(
+        answer,
+        env.public_key_from_text(invite.public_key),
+        recipient=node.name,
+        kind=ACCEPTED_KIND,
+        window_seconds=node.settings.federation_clock_window_seconds,
+    )
+    if not isinstance(body, dict) or body.get("node") != invite.node:
+        raise InvalidInput("the inviting node answered for another node name")
+    peer = _store_peer(
+        session,
+        invite.node,
+        invite.base_url,
+        invite.public_key,
+        str(body.get("default_agency") or invite.node),
+    )
+    record_audit(
+        session,
+        actor,
+        "peer.joined",
+        record_type="peer",
+        record_id=peer.name,
+        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+    )
+    session.commit()
+    return peer
+
+
+def revoke_peer(session: Session, name: str, actor: str) -> Peer:
+    """Stop trusting a peer: its envelopes are refused and nothing more is sent to it."""
+    peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
+    if peer is None:
+        raise NotFound(f"no peer named {name!r}")
+    if peer.status != "revoked":
+        peer.status = "revoked"
+        peer.revoked_at = utcnow()
+        record_audit(session, actor, "peer.revoked", record_type="peer", record_id=name)
+    session.commit()
+    return peer
+
+
+@dataclass(frozen=True)
+class PeerState:
+    """One row of the admin view: a peer and the state of the stream to and from it."""
+
+    name: str
+    base_url: str
+    status: str
+    default_agency: str
+    public_key: str
+    last_seq: int
+    acked_seq: int
+    pending: int
+    oldest_pending_at: datetime | None
+    failures: int
+    last_error: str | None
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    next_attempt_at: datetime | None
+    last_applied_seq: int
+    last_received_at: datetime | None
+
+    def oldest_pending_age_seconds(self, now: datetime | None = None) -> int | None:
+        if self.oldest_pending_at is None:
+            return None
+        return int(((now or utcnow()) - self.oldest_pending_at).total_seconds())
+
+    def to_json(self) -> dict[str, Any]:
+        def stamp(moment: datetime | None) -> str | None:
+            return None if moment is None else moment.isoformat()
+
+        return {
+            "name": self.name,
+            "base_url": self.base_url,
+            "status": self.status,
+            "default_agency": self.default_agency,
+            "public_key": self.public_key,
+            "outbox": {
+                "last_seq": self.last_seq,
+                "acked_seq": self.acked_seq,
+                "pending": self.pending,
+                "oldest_pending_at": stamp(self.oldest_pending_at),
+                "oldest_pending_age_seconds": self.oldest_pending_age_seconds(),
+                "failures": self.failures,
+                "last_error": self.last_error,
+                "last_error_at": stamp(self.last_error_at),
+                "last_success_at": stamp(self.last_success_at),
+                "next_attempt_at": stamp(self.next_attempt_at),
+            },
+            "inbound": {
+                "last_applied_seq": self.last_applied_seq,
+                "last_received_at": stamp(self.last_received_at),
+            },
+        }
+
+
+def peer_states(session: Session) -> list[PeerState]:
+    rows = session.execute(
+        sa.select(Peer, PeerDelivery, PeerInbound)
+        .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
+        .outerjoin(PeerInbound, PeerInbound.peer_id == Peer.id)
+        .order_by(Peer.name)
+    ).all()
+    states = []
+    for peer, delivery, inbound in rows:
+        acked = delivery.acked_seq if delivery else 0
+        oldest = session.execute(
+            sa.select(OutboxRecord.created_at).where(
+                OutboxRecord.peer_id == peer.id, OutboxRecord.seq == acked + 1
+            )
+        ).scalar_one_or_none()
+        states.append(
+            PeerState(
+                name=peer.name,
+                base_url=peer.base_url,
+                status=peer.status,
+                default_agency=peer.default_agency,
+                public_key=peer.public_key,
+                last_seq=peer.last_seq,
+                acked_seq=acked,
+                pending=max(peer.last_seq - acked, 0),
+                oldest_pending_at=oldest,
+                failures=delivery.failures if delivery else 0,
+                last_error=delivery.last_error if delivery else None,
+                last_error_at=delivery.last_error_at if delivery else None,
+                last_success_at=delivery.last_success_at if delivery else None,
+                next_attempt_at=delivery.next_attempt_at if delivery else None,
+                last_applied_seq=inbound.last_applied_seq if inbound else 0,
+                last_received_at=inbound.last_received_at if inbound else None,
+            )
+        )
+    return states
+
+
+def active_peer(session: Session, name: str) -> Peer:
+    peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
+    if peer is None:
+        raise NotFound(f"no peer named {name!r}")
+    if peer.status != "active":
+        raise Conflict(f"peer {name!r} is {peer.status}")
+    return peer
