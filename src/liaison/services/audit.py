@@ -121,7 +121,9 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[AuditEntry]:
             return
         yield from rows
         after = rows[-1].seq
-        session.expunge_all()
+        # Keep memory flat on long chains without detaching the caller's other objects.
+        for row in rows:
+            session.expunge(row)
 
 
 def verify_audit_chain(session: Session) -> ChainVerification:
@@ -157,6 +159,14 @@ def verify_audit_chain(session: Session) -> ChainVerification:
             False, count, count, f"the head records entry {head.seq} with another hash"
         )
     return ChainVerification(True, count)
+
+
+def read_audit_entries(session: Session, after: int, limit: int) -> list[dict[str, Any]]:
+    """Entries with seq greater than `after`, oldest first; the caller audits the read."""
+    rows = session.execute(
+        sa.select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
+    ).scalars()
+    return [entry_as_dict(entry) for entry in rows]
 
 
 def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:

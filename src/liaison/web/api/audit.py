@@ -1,0 +1,82 @@
+"""The audit trail, for auditors and admins; reading it is itself audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from liaison.services.audit import read_audit_entries, record_audit, verify_audit_chain
+from liaison.web.auth import Principal, db_session, require_role
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+auditors = require_role("auditor", "admin")
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    agency: str | None
+    action: str
+    record_type: str | None
+    record_id: str | None
+    address: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryOut]
+    next_after: int | None
+
+
+class ChainStatus(BaseModel):
+    intact: bool
+    entries: int
+    first_bad_seq: int | None
+    reason: str | None
+    message: str
+
+
+@router.get("", response_model=AuditPage)
+def audit_entries(
+    after: int = Query(0, ge=0, le=2**62, description="Entries with seq greater than this."),
+    limit: int = Query(100, ge=1, le=1000),
+    principal: Principal = Depends(auditors),
+    session: Session = Depends(db_session),
+) -> AuditPage:
+    """Entries in seq order, a page at a time."""
+    entries = read_audit_entries(session, after, limit)
+    record_audit(
+        session,
+        principal.user.username,
+        "audit.read",
+        agency=principal.user.agency.name,
+        record_type="audit",
+        address=principal.address,
+        detail={"after": after, "limit": limit},
+    )
+    session.commit()
+    return AuditPage(
+        entries=[AuditEntryOut(**entry) for entry in entries],
+        next_after=entries[-1]["seq"] if len(entries) == limit else None,
+    )
+
+
+@router.get("/verify", response_model=ChainStatus)
+def verify(
+    principal: Principal = Depends(auditors), session: Session = Depends(db_session)
+) -> ChainStatus:
+    """Check the whole chain, as `liaison audit verify` does."""
+    result = verify_audit_chain(session)
+    return ChainStatus(
+        intact=result.intact,
+        entries=result.entries,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+        message=result.message(),
+    )

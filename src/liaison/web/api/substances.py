@@ -1,0 +1,114 @@
+"""Substance identification over the API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
+from liaison.web.auth import Principal, require_role
+
+router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
+identifiers = require_role("officer", "analyst", "admin")
+QUERY_MAX_CHARS = 100_000
+
+
+class IdentifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=QUERY_MAX_CHARS,
+        description="One SMILES, InChI, MOL block, CAS number or name.",
+    )
+    queries: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_QUERIES_PER_REQUEST,
+        description=f"A batch of 1 to {MAX_QUERIES_PER_REQUEST} queries.",
+    )
+    as_of: date | None = Field(
+        default=None, description="Rules in force on this day (default today)."
+    )
+    jurisdictions: list[str] | None = Field(
+        default=None, min_length=1, max_length=20, description="Default: every loaded one."
+    )
+
+    @model_validator(mode="after")
+    def one_of_query_or_queries(self) -> IdentifyRequest:
+        if (self.query is None) == (self.queries is None):
+            raise ValueError("give exactly one of 'query' or 'queries'")
+        for index, query in enumerate(self.queries or []):
+            if not query or len(query) > QUERY_MAX_CHARS:
+                raise ValueError(f"queries[{index}] must have 1 to {QUERY_MAX_CHARS} characters")
+        return self
+
+
+class RegionFindingOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    region: str
+    clause: str | None
+    covered: bool
+    explanation: str
+    atoms: list[int]
+
+
+class BasisOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    rule_id: str
+    status: str
+    name: str
+    clauses: list[str]
+    citation: str
+    in_force_from: str
+    in_force_to: str | None
+    atoms: list[int]
+    regions: list[RegionFindingOut]
+    confirmed: bool
+    note: str
+    # Declared last: the field name shadows the builtin for the annotations after it.
+    list: str = Field(description="The list or schedule the rule belongs to.")
+
+
+class VerdictOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: str = Field(description="controlled | precursor | review | no_match | invalid")
+    basis: list[BasisOut]
+    explanation: str
+
+
+class IdentificationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None
+    input: str
+    query_kind: str
+    verdicts: dict[str, VerdictOut]
+    error: str | None
+    standardized_smiles: str | None
+    svg: str = Field(description="SVG depiction highlighting the atoms that matched.")
+    svg_jurisdiction: str = Field(description="The jurisdiction whose match the SVG shows.")
+
+
+class IdentifyResponse(BaseModel):
+    as_of: date | None
+    results: list[IdentificationOut]
+
+
+@router.post("/identify", response_model=IdentifyResponse)
+def identify_substances(body: IdentifyRequest, principal: Principal = Depends(identifiers)) -> Any:
+    """Verdicts per jurisdiction and a depiction for each query (at most 100 per request).
+
+    `no_match` means that no loaded rule matched; it is not a clearance.
+    """
+    queries = body.queries if body.queries is not None else [body.query or ""]
+    answers = identify_queries(queries, body.as_of, body.jurisdictions)
+    return {"as_of": body.as_of, "results": [answer.to_dict() for answer in answers]}

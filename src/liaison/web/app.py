@@ -1,0 +1,105 @@
+"""The app factory: one FastAPI application per node, with every router registered here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from liaison import __version__
+from liaison.config import NodeConfig
+from liaison.store import Database
+from liaison.web.api import audit as audit_api
+from liaison.web.api import auth as auth_api
+from liaison.web.api import health, substances, users
+from liaison.web.problems import document_problems, install_problem_handlers
+from liaison.web.ui import STATIC_DIR
+from liaison.web.ui import pages as ui_pages
+
+# No inline scripts or styles anywhere, and nothing loaded from outside the node.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def include_routers(app: FastAPI) -> None:
+    """Every router of the node; a new concern (e.g. federation) adds its router here."""
+    for router in (
+        health.router,
+        auth_api.router,
+        users.router,
+        substances.router,
+        audit_api.router,
+        ui_pages.router,
+    ):
+        app.include_router(router)
+
+
+def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
+    database = database or Database(node.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title=f"Liaison node {node.name}",
+        version=__version__,
+        description=(
+            "REST API of a Liaison node. Authenticate with `POST /api/v1/auth/token` and send "
+            "`Authorization: Bearer <token>`. Errors are RFC 9457 problem documents."
+        ),
+        # Served by a route behind login instead (see api/health.py); no CDN-backed docs UI.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    app.state.database = database
+    app.state.secret = node.secret_path.read_bytes().strip()
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    include_routers(app)
+    # The stylesheet is public: the login page needs it and it holds no data.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = document_problems(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,160 @@
+"""Who is calling, and may they: FastAPI dependencies every router uses.
+
+A request is authenticated by a bearer token (API clients) or by the session cookie
+(browsers). Cookie-authenticated requests with unsafe methods must also present the
+session's CSRF token, in the `X-CSRF-Token` header or the `csrf_token` form field.
+Routes declare their roles with `require_role(...)`; the declared roles stay readable
+on the dependency (`.roles`), which is how the security test enumerates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from liaison.config import NodeConfig
+from liaison.errors import Forbidden, NotAuthenticated
+from liaison.services.accounts import Actor, api_token_for, web_session_for
+from liaison.store.accounts import ROLES, ApiToken, User, WebSession
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user and how they proved it."""
+
+    user: User
+    address: str
+    web_session: WebSession | None = None
+    api_token: ApiToken | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(name=self.user.username, agency=self.user.agency.name, address=self.address)
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token if self.web_session else ""
+
+
+def node_of(request: Request) -> NodeConfig:
+    node: NodeConfig = request.app.state.node
+    return node
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """A session from the node's one session factory, closed when the request ends."""
+    with request.app.state.database.session() as session:
+        yield session
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_cookie_name(node: NodeConfig) -> str:
+    # Named per node: two nodes on one host (the demo) share cookies across ports.
+    return f"liaison_session_{node.name}"
+
+
+async def presented_csrf_token(request: Request) -> str | None:
+    """The CSRF token the request carries, from its header or its form body."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def authenticated_principal(
+    request: Request,
+    session: Session = Depends(db_session),
+    csrf_token: str | None = Depends(presented_csrf_token),
+) -> Principal:
+    address = client_address(request)
+    bearer = _bearer_token(request)
+    if bearer is not None:
+        found_token = api_token_for(session, bearer)
+        if found_token is None:
+            raise NotAuthenticated("the bearer token is unknown, expired or revoked")
+        api_token, user = found_token
+        principal = Principal(user=user, address=address, api_token=api_token)
+    else:
+        cookie = request.cookies.get(session_cookie_name(node_of(request)))
+        found_session = web_session_for(session, cookie) if cookie else None
+        if found_session is None:
+            raise NotAuthenticated("log in first: no valid session or bearer token")
+        web_session, user = found_session
+        if request.method not in SAFE_METHODS and not (
+            csrf_token and secrets.compare_digest(csrf_token, web_session.csrf_token)
+        ):
+            raise Forbidden(
+                "the CSRF token is missing or wrong; reload the page and try again "
+                f"(API clients using the session cookie send it in {CSRF_HEADER})"
+            )
+        principal = Principal(user=user, address=address, web_session=web_session)
+    # End the read transaction now: on SQLite it holds the write lock until it ends.
+    session.commit()
+    request.state.principal = principal  # for the page layout (who is signed in)
+    return principal
+
+
+RoleDependency = Callable[..., Principal]
+
+
+def require_role(*roles: str) -> RoleDependency:
+    """A dependency admitting authenticated users whose role is one of `roles`."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {ROLES}")
+
+    def role_check(principal: Principal = Depends(authenticated_principal)) -> Principal:
+        if principal.user.role not in roles:
+            raise Forbidden(
+                f"this needs one of the roles {', '.join(roles)}; "
+                f"your role is {principal.user.role}"
+            )
+        return principal
+
+    role_check.roles = frozenset(roles)  # type: ignore[attr-defined]
+    return role_check
+
+
+current_user = require_role(*ROLES)
+
+
+def public_endpoint() -> None:
+    """Marks a route that needs no login (health checks, the login page, the token endpoint)."""
+
+
+public_endpoint.public = True  # type: ignore[attr-defined]
+
+
+def login_form_token(secret: bytes, nonce: str) -> str:
+    """CSRF token of the login form, bound to a nonce cookie by an HMAC with the node secret."""
+    return hmac.new(secret, nonce.encode("utf-8", "replace"), hashlib.sha256).hexdigest()

@@ -1,0 +1,52 @@
+"""Server-rendered web UI: Jinja2 templates extending base.html, one stylesheet, no scripts."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+UI_DIR = Path(__file__).resolve().parent
+STATIC_DIR = UI_DIR / "static"
+templates = Jinja2Templates(directory=UI_DIR / "templates")
+
+STATUS_LABELS = {
+    "controlled": "Controlled",
+    "precursor": "Precursor",
+    "review": "Expert review",
+    "no_match": "No rule matched",
+    "invalid": "Invalid input",
+}
+templates.env.globals["status_labels"] = STATUS_LABELS
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as an <img> source: its inline styles then stay outside the page's CSP."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+templates.env.filters["svg_data_uri"] = svg_data_uri
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page; the layout gets the node, the signed-in user and their CSRF token."""
+    principal = getattr(request.state, "principal", None)
+    page = {
+        "node": request.app.state.node,
+        "principal": principal,
+        "user": principal.user if principal else None,
+        "csrf_token": principal.csrf_token if principal else "",
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)
