@@ -46,7 +46,7 @@ def upgrade() -> None:
         ),
     )
     for table in ("web_sessions", "api_tokens"):
-        columns = [
+        columns: list[sa.schema.SchemaItem] = [
             sa.Column("id", sa.Integer(), nullable=False),
             sa.Column("token_hash", sa.String(64), nullable=False),
             sa.Column("user_id", sa.Integer(), nullable=False),
