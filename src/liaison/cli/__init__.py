@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from liaison.cli import node, screen
+from liaison.cli import node, peer, screen
 
 app = typer.Typer(
     name="liaison",
@@ -20,6 +20,7 @@ app = typer.Typer(
 
 screen.register(app)
 node.register(app)
+peer.register(app)
 
 
 def main() -> None:

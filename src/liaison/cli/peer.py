@@ -1,0 +1,131 @@
+"""`liaison peer invite|accept|list|revoke`: peering from the command line.
+
+The plain functions (`invite`, `accept`, `peer_list`, `revoke`) are what the demo and the
+tests call; the Typer commands only read arguments and print. `invite` prints nothing
+but the code, so it can be captured (`CODE=$(liaison peer invite us)`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from liaison.cli.node import _fail, _node_database, _operator
+from liaison.config import load_node
+from liaison.errors import LiaisonError
+from liaison.federation.context import LocalNode
+from liaison.federation.invites import DEFAULT_TTL_SECONDS
+from liaison.federation.peers import (
+    PeerState,
+    accept_invite,
+    issue_invite,
+    peer_states,
+    revoke_peer,
+)
+
+console = Console()
+peer_app = typer.Typer(help="Peer this node with another node.", no_args_is_help=True)
+
+
+def invite(node_dir: Path | str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
+    """Issue a one-time invite code for another node to accept."""
+    config = load_node(node_dir)
+    node = LocalNode.from_config(config)
+    with _node_database(config) as database, database.session() as session:
+        database.require_head()
+        code = issue_invite(session, node, _operator().name, ttl_seconds)
+        session.commit()
+    return code
+
+
+def accept(node_dir: Path | str, code: str) -> str:
+    """Complete the handshake with the inviting node (which must be running); returns its name."""
+    config = load_node(node_dir)
+    node = LocalNode.from_config(config)
+    with _node_database(config) as database, database.session() as session:
+        database.require_head()
+        return accept_invite(session, node, code, _operator().name).name
+
+
+def peer_list(node_dir: Path | str) -> list[PeerState]:
+    config = load_node(node_dir)
+    with _node_database(config) as database, database.session() as session:
+        database.require_head()
+        return peer_states(session)
+
+
+def revoke(node_dir: Path | str, name: str) -> None:
+    config = load_node(node_dir)
+    with _node_database(config) as database, database.session() as session:
+        database.require_head()
+        revoke_peer(session, name, _operator().name)
+
+
+@peer_app.command("invite")
+def invite_command(
+    directory: Path = typer.Argument(..., help="Directory of the node."),
+    ttl_hours: float = typer.Option(24.0, "--ttl-hours", help="Hours the code stays valid."),
+) -> None:
+    """Print a one-line invite code (node name, URL, public key, one-time secret, expiry)."""
+    try:
+        code = invite(directory, int(ttl_hours * 3600))
+    except LiaisonError as error:
+        raise _fail(error) from error
+    print(code)
+
+
+@peer_app.command("accept")
+def accept_command(
+    directory: Path = typer.Argument(..., help="Directory of the node."),
+    code: str = typer.Argument(..., help="The invite code printed by the other node."),
+) -> None:
+    """Peer with the node that issued CODE; that node must be running."""
+    try:
+        name = accept(directory, code)
+    except LiaisonError as error:
+        raise _fail(error) from error
+    console.print(f"Peered with {name}")
+
+
+@peer_app.command("list")
+def list_command(directory: Path = typer.Argument(..., help="Directory of the node.")) -> None:
+    """List peers with the state of the outbox to each."""
+    try:
+        states = peer_list(directory)
+    except LiaisonError as error:
+        raise _fail(error) from error
+    table = Table(
+        "peer", "status", "base URL", "pending", "oldest pending", "last success", "last error"
+    )
+    for state in states:
+        age = state.oldest_pending_age_seconds()
+        table.add_row(
+            state.name,
+            state.status,
+            state.base_url,
+            str(state.pending),
+            "-" if age is None else f"{age} s",
+            "-" if state.last_success_at is None else f"{state.last_success_at:%Y-%m-%d %H:%M:%S}",
+            state.last_error or "-",
+        )
+    console.print(table)
+
+
+@peer_app.command("revoke")
+def revoke_command(
+    directory: Path = typer.Argument(..., help="Directory of the node."),
+    name: str = typer.Argument(..., help="Name of the peer node."),
+) -> None:
+    """Stop trusting a peer: its requests are refused and nothing more is sent to it."""
+    try:
+        revoke(directory, name)
+    except LiaisonError as error:
+        raise _fail(error) from error
+    console.print(f"Revoked {name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(peer_app, name="peer")
