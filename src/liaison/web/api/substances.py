@@ -73,8 +73,8 @@ class BasisOut(BaseModel):
     regions: list[RegionFindingOut]
     confirmed: bool
     note: str
-    # Declared last: the field name shadows the builtin for the annotations after it.
-    list: str = Field(description="The list or schedule the rule belongs to.")
+    # Named by alias: a field called `list` would shadow the builtin in the annotations.
+    list_name: str = Field(alias="list", description="The list or schedule of the rule.")
 
 
 class VerdictOut(BaseModel):
