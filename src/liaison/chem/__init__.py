@@ -1,0 +1,26 @@
+"""Substance identification: is this structure controlled in the US, in China, under the UN
+conventions, since when, and by which clause of which law?
+
+    from liaison.chem import identify
+    ident = identify("fentanyl", as_of=date(2024, 1, 1))
+    ident.verdicts["US"].status   # "controlled"
+
+A pure library: it imports nothing from the web, the store or federation.
+"""
+
+from liaison.chem.depict import depict_svg
+from liaison.chem.identify import identify
+from liaison.chem.models import Basis, Identification, RegionFinding, Verdict
+from liaison.chem.rulebook import RuleBook, RuleFileError, load_rulebook
+
+__all__ = [
+    "Basis",
+    "Identification",
+    "RegionFinding",
+    "RuleBook",
+    "RuleFileError",
+    "Verdict",
+    "depict_svg",
+    "identify",
+    "load_rulebook",
+]

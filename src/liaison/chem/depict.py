@@ -1,0 +1,132 @@
+"""SVG depiction of a verdict: the structure, each fentanyl region in its own colour, a legend
+naming the region and the clause that covers it. Self-contained: no fonts, scripts or links."""
+
+from __future__ import annotations
+
+from html import escape
+
+from rdkit import Chem
+from rdkit.Chem.Draw import rdMolDraw2D
+
+from liaison.chem.fentanyl_class import REGION_LABELS
+from liaison.chem.models import Basis, Identification
+
+REGION_COLOURS: dict[str, tuple[float, float, float]] = {
+    "acyl": (0.98, 0.65, 0.25),
+    "aniline": (0.45, 0.65, 0.98),
+    "piperidine": (0.45, 0.85, 0.45),
+    "linker": (0.78, 0.55, 0.95),
+    "terminal_ring": (0.98, 0.50, 0.55),
+}
+MATCH_COLOUR = (0.98, 0.85, 0.30)
+WIDTH, HEIGHT, LINE = 460, 320, 18
+
+
+def _hex(colour: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in colour)
+
+
+def _legend_rows(basis: Basis | None) -> list[tuple[str, str]]:
+    """(colour, text) rows of the legend."""
+    if basis is None:
+        return [("#dddddd", "no rule matched")]
+    if basis.kind != "class":
+        return [(_hex(MATCH_COLOUR), f"{basis.name}: {basis.list} ({basis.citation})")]
+    rows = []
+    for region in basis.regions:
+        state = "" if region.covered else " [NOT COVERED]"
+        rows.append(
+            (
+                _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR)),
+                f"{REGION_LABELS.get(region.region, region.region)}: {region.explanation}{state}",
+            )
+        )
+    return rows or [("#dddddd", f"{basis.name}: no region changed")]
+
+
+def _chosen_basis(identification: Identification, jurisdiction: str) -> Basis | None:
+    verdict = identification.verdicts.get(jurisdiction)
+    if verdict is None or not verdict.basis:
+        return None
+    classes = [b for b in verdict.basis if b.kind == "class" and b.regions]
+    # A class decomposition explains the structure best; a named listing otherwise.
+    return classes[0] if classes and verdict.basis[0].kind != "named" else verdict.basis[0]
+
+
+def _wrap(text: str, width: int = 70) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
+    """SVG of the standardized structure with the regions behind `jurisdiction`'s verdict."""
+    verdict = identification.verdicts.get(jurisdiction)
+    title = f"{jurisdiction}: {verdict.status if verdict else 'not evaluated'}"
+    basis = _chosen_basis(identification, jurisdiction)
+    legend: list[tuple[str, str]] = []
+    for colour, text in _legend_rows(basis):
+        for index, line in enumerate(_wrap(text)):
+            legend.append((colour if index == 0 else "", line))
+    height = HEIGHT + LINE * (len(legend) + 1) + 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">',
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+    ]
+    parent = identification.parent
+    if parent is None:
+        message = identification.error or "structure not standardized"
+        parts.append(
+            f'<text x="10" y="{HEIGHT // 2}" font-family="sans-serif" font-size="13">'
+            f"{escape(message[:90])}</text>"
+        )
+    else:
+        parts.append(_structure_svg(parent, basis))
+    y = HEIGHT + LINE
+    parts.append(
+        f'<text x="10" y="{y}" font-family="sans-serif" font-size="13" font-weight="bold">'
+        f"{escape(title)}</text>"
+    )
+    for colour, line in legend:
+        y += LINE
+        if colour:
+            parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
+        parts.append(
+            f'<text x="28" y="{y}" font-family="sans-serif" font-size="12">{escape(line)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _structure_svg(parent: Chem.Mol, basis: Basis | None) -> str:
+    atom_colours: dict[int, tuple[float, float, float]] = {}
+    if basis is not None and basis.kind == "class":
+        for region in basis.regions:
+            for atom in region.atoms:
+                atom_colours[atom] = REGION_COLOURS.get(region.region, MATCH_COLOUR)
+    elif basis is not None:
+        atom_colours = dict.fromkeys(basis.atoms, MATCH_COLOUR)
+    bond_colours: dict[int, tuple[float, float, float]] = {}
+    for bond in parent.GetBonds():
+        a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        if a in atom_colours and atom_colours[a] == atom_colours.get(b):
+            bond_colours[bond.GetIdx()] = atom_colours[a]
+    drawer = rdMolDraw2D.MolDraw2DSVG(WIDTH, HEIGHT)
+    molecule = rdMolDraw2D.PrepareMolForDrawing(Chem.Mol(parent))
+    drawer.DrawMolecule(
+        molecule,
+        highlightAtoms=list(atom_colours),
+        highlightAtomColors=atom_colours,
+        highlightBonds=list(bond_colours),
+        highlightBondColors=bond_colours,
+    )
+    drawer.FinishDrawing()
+    svg = drawer.GetDrawingText()
+    # Nest RDKit's drawing as an inner <svg>: drop its XML declaration only.
+    return str(svg[svg.index("<svg") :]) if "<svg" in svg else str(svg)

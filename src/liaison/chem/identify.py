@@ -1,0 +1,268 @@
+"""identify(): one query in, one verdict per jurisdiction out, each with its legal basis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+
+from rdkit import Chem
+
+from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
+from liaison.chem.models import STATUS_RANK, Basis, Identification, QueryKind, Status, Verdict
+from liaison.chem.prefilter import Prefilter, build_prefilter
+from liaison.chem.query import ParsedQuery, parse_query
+from liaison.chem.rulebook import RuleBook, load_rulebook
+from liaison.chem.standardize import canonical_smiles, standardize, structure_keys
+from liaison.errors import InvalidInput
+
+NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
+
+
+@lru_cache(maxsize=4)
+def _prefilter_for(rulebook_id: int) -> Prefilter:
+    return build_prefilter(_books[rulebook_id])
+
+
+_books: dict[int, RuleBook] = {}
+
+
+def prefilter_for(rulebook: RuleBook) -> Prefilter:
+    """The prefilter of `rulebook`, built once per process."""
+    _books.setdefault(id(rulebook), rulebook)
+    return _prefilter_for(id(rulebook))
+
+
+def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None) -> tuple[str, ...]:
+    if not jurisdictions:
+        return rulebook.jurisdictions
+    codes = tuple(dict.fromkeys(code.upper() for code in jurisdictions))
+    unknown = [code for code in codes if code not in rulebook.jurisdictions]
+    if unknown:
+        raise InvalidInput(
+            f"unknown jurisdiction {', '.join(unknown)}; known: {', '.join(rulebook.jurisdictions)}"
+        )
+    return codes
+
+
+def identify(
+    query: str,
+    as_of: date | None = None,
+    jurisdictions: Sequence[str] | None = None,
+    *,
+    record_id: str | None = None,
+    rulebook: RuleBook | None = None,
+) -> Identification:
+    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today)."""
+    book = rulebook or load_rulebook()
+    codes = check_jurisdictions(book, jurisdictions)
+    day = as_of or date.today()
+    parsed = _safe_parse(str(query), book)
+    return judge(parsed, str(query), day, codes, book, record_id=record_id, thorough=True)
+
+
+def identify_molecule(
+    molecule: Chem.Mol,
+    query: str,
+    kind: QueryKind,
+    as_of: date,
+    jurisdictions: tuple[str, ...],
+    rulebook: RuleBook,
+    *,
+    record_id: str | None = None,
+    thorough: bool = True,
+) -> Identification:
+    """identify() for a molecule already parsed (an SDF record)."""
+    parsed = ParsedQuery(kind, molecule)
+    return judge(
+        parsed, query, as_of, jurisdictions, rulebook, record_id=record_id, thorough=thorough
+    )
+
+
+def _safe_parse(query: str, rulebook: RuleBook) -> ParsedQuery:
+    try:
+        return parse_query(query, rulebook)
+    except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
+        return ParsedQuery("unknown", None, f"could not read the query: {error}")
+
+
+def _invalid(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    record_id: str | None,
+    error: str,
+) -> Identification:
+    return Identification(
+        query=query,
+        query_kind=parsed.kind,
+        verdicts={code: Verdict("invalid", [], error) for code in codes},
+        error=error,
+        id=record_id,
+        as_of=as_of,
+    )
+
+
+def judge(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    *,
+    record_id: str | None = None,
+    thorough: bool = True,
+) -> Identification:
+    """Verdicts for a parsed query. `thorough=False` (bulk) skips standardizing molecules the
+    prefilter rules out: their verdicts are the same, only standardized_smiles stays None."""
+    if parsed.molecule is None:
+        return _invalid(parsed, query, as_of, codes, record_id, parsed.error or "no structure")
+    try:
+        candidate = prefilter_for(rulebook).could_match(parsed.molecule)
+        if not candidate and not thorough:
+            verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
+            return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
+        parent = standardize(parsed.molecule)
+        if parent.GetNumAtoms() == 0:
+            return _invalid(
+                parsed,
+                query,
+                as_of,
+                codes,
+                record_id,
+                "no organic structure left after standardization",
+            )
+        verdicts = (
+            _verdicts(parent, as_of, codes, rulebook)
+            if candidate
+            else {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
+        )
+        return Identification(
+            query=query,
+            query_kind=parsed.kind,
+            verdicts=verdicts,
+            standardized_smiles=canonical_smiles(parent),
+            error=None,
+            id=record_id,
+            as_of=as_of,
+            parent=parent,
+        )
+    except Exception as error:  # RDKit can fail on exotic structures; one record, one reason
+        return _invalid(
+            parsed, query, as_of, codes, record_id, f"could not evaluate the structure: {error}"
+        )
+
+
+def _verdicts(
+    parent: Chem.Mol, as_of: date, codes: tuple[str, ...], rulebook: RuleBook
+) -> dict[str, Verdict]:
+    inchikey, connectivity = structure_keys(parent)
+    every_atom = tuple(range(parent.GetNumAtoms()))
+    decomposition: list[
+        Decomposition | None
+    ] = []  # computed at most once, when a class is in force
+    verdicts: dict[str, Verdict] = {}
+    for code in codes:
+        bases: list[Basis] = []
+        notes: list[str] = []
+        for entry in rulebook.named_matches(inchikey, connectivity, code, as_of):
+            bases.append(
+                Basis(
+                    kind="named",
+                    rule_id=entry.id,
+                    status=entry.status,  # type: ignore[arg-type]
+                    list=entry.list,
+                    name=entry.name,
+                    citation=entry.citation,
+                    in_force_from=entry.in_force_from,
+                    in_force_to=entry.in_force_to,
+                    atoms=every_atom,
+                    confirmed=entry.confirmed,
+                    note=entry.note,
+                )
+            )
+        named = bool(bases)
+        for family in rulebook.families_in_force(code, as_of):
+            match = parent.GetSubstructMatch(family.pattern)
+            if match:
+                bases.append(
+                    Basis(
+                        kind="family",
+                        rule_id=family.id,
+                        status=family.status,  # type: ignore[arg-type]
+                        list=family.list,
+                        name=family.name,
+                        citation=family.citation,
+                        in_force_from=family.in_force_from,
+                        in_force_to=family.in_force_to,
+                        atoms=tuple(match),
+                        confirmed=family.confirmed,
+                        note=family.note,
+                    )
+                )
+        for klass in rulebook.classes_in_force(code, as_of):
+            if not decomposition:
+                decomposition.append(decompose(parent, rulebook.semantics))
+            shape = decomposition[0]
+            if shape is None:
+                continue
+            finding = evaluate(shape, rulebook.semantics.definitions[klass.definition])
+            if finding.status == "no_match":
+                notes.append(f"{klass.name}: not a member ({finding.reason})")
+                continue
+            if finding.status == "review" and named:
+                continue  # the named listing settles it; a class near-miss adds nothing
+            status: Status = klass.status if finding.status == "controlled" else "review"  # type: ignore[assignment]
+            clause_ids = tuple(
+                dict.fromkeys(
+                    part
+                    for region in finding.regions
+                    if region.clause
+                    for part in region.clause.split("+")
+                )
+            )
+            bases.append(
+                Basis(
+                    kind="class",
+                    rule_id=klass.id,
+                    status=status,
+                    list=klass.list,
+                    name=klass.name,
+                    citation=klass.citation,
+                    in_force_from=klass.in_force_from,
+                    in_force_to=klass.in_force_to,
+                    atoms=every_atom,
+                    clauses=clause_ids,
+                    regions=finding.regions,
+                    confirmed=klass.confirmed,
+                    note=finding.reason if status == "review" else klass.note,
+                )
+            )
+        verdicts[code] = _combine(bases, notes)
+    return verdicts
+
+
+def _combine(bases: list[Basis], notes: list[str]) -> Verdict:
+    """The strongest status wins; named listings come first in the basis (they win over a class,
+    as the class definitions themselves say for substances controlled elsewhere)."""
+    if not bases:
+        return Verdict("no_match", [], "; ".join([NO_MATCH_NOTE, *notes]))
+    kind_order = {"named": 0, "family": 1, "class": 2}
+    ordered = sorted(bases, key=lambda b: (kind_order[b.kind], -STATUS_RANK[b.status]))
+    status = max((b.status for b in ordered), key=lambda s: STATUS_RANK[s])
+    return Verdict(status, ordered, _explain(status, ordered))
+
+
+def _explain(status: Status, bases: list[Basis]) -> str:
+    parts: list[str] = []
+    for basis in bases:
+        if basis.kind == "class":
+            regions = "; ".join(region.explanation for region in basis.regions)
+            if basis.status == "review":
+                parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
+            else:
+                parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
+        else:
+            parts.append(f"{basis.name}: {basis.list} ({basis.citation})")
+    return "; ".join(parts)

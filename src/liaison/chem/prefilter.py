@@ -1,0 +1,164 @@
+"""A cheap necessary condition for matching any loaded rule, derived from the rules themselves.
+
+Standardization costs ~10x a SMILES parse, so it only runs on molecules that could match.
+The test works on the raw parsed molecule. Standardization only removes atoms and bonds
+(fragments, metals) and changes charges, bond orders and hydrogens, never which heavy atoms
+are bonded to which; so the standardized parent's heavy-atom graph is a subgraph of the raw
+molecule's, and a "skeleton" (elements and connectivity, any bond order, ring membership)
+that every match of a rule must contain is also in the raw molecule.
+
+Each rule gets the most specific *anchor* skeleton it provably contains (checked on the
+rule's own structure or SMARTS graph), or its own skeleton when it contains none. A molecule
+is a candidate when it contains any of the resulting screens; with the shipped rules that is
+two or three substructure tests per molecule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdkit import Chem
+
+from liaison.chem.rulebook import RuleBook
+
+# From most to least specific; the prefilter is correct whatever this list holds, the list
+# only decides how cheap it is.
+ANCHORS = (
+    "[#8]~[#6]~[#7](~[#6;R])~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # anilidopiperidine
+    "[#7]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # 4-aminopiperidine
+    "[#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # 4-oxypiperidine
+    "[#7;R]1~[#6;R]~[#6;R]~[#6;R]~[#6;R]~[#6;R]~1",  # piperidine ring
+    "[#7]",
+)
+
+
+def _query_elements(atom: Chem.Atom) -> set[int] | None:
+    """Atomic numbers a SMARTS atom can match, or None when it can match any element."""
+    lines = [line for line in atom.DescribeQuery().splitlines() if line.strip()]
+    if not lines:
+        return None
+
+    def parse(position: int, depth: int) -> tuple[set[int] | None, int]:
+        text = lines[position].strip()
+        children: list[set[int] | None] = []
+        cursor = position + 1
+        while cursor < len(lines) and _indent(lines[cursor]) > depth:
+            child, cursor = parse(cursor, _indent(lines[cursor]))
+            children.append(child)
+        if text.startswith("AtomAnd"):
+            known = [c for c in children if c is not None]
+            if not known:
+                return None, cursor
+            result = set(known[0])
+            for other in known[1:]:
+                result &= other
+            return result, cursor
+        if text.startswith("AtomOr"):
+            if any(c is None for c in children):
+                return None, cursor
+            return set().union(*[c for c in children if c is not None]), cursor
+        parts = text.split()
+        if len(parts) >= 4 and parts[0] in ("AtomAtomicNum", "AtomType") and parts[2] == "=":
+            number = int(parts[1])
+            return {number % 1000 if parts[0] == "AtomType" else number}, cursor
+        return None, cursor
+
+    elements, _ = parse(0, _indent(lines[0]))
+    return elements
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def skeleton_of_smarts(smarts: str) -> Chem.Mol:
+    """Elements where the SMARTS fixes one, `*` elsewhere; any bond; hydrogens dropped."""
+    query = Chem.MolFromSmarts(smarts)
+    atoms: list[str] = []
+    keep: list[int] = []
+    for atom in query.GetAtoms():
+        elements = _query_elements(atom)
+        if elements == {1}:
+            continue
+        keep.append(atom.GetIdx())
+        if elements is None:
+            atoms.append("*")
+        else:
+            atoms.append("[" + ",".join(f"#{e}" for e in sorted(elements)) + "]")
+    return _skeleton(query, keep, atoms)
+
+
+def skeleton_of_molecule(molecule: Chem.Mol) -> Chem.Mol:
+    keep = [atom.GetIdx() for atom in molecule.GetAtoms() if atom.GetAtomicNum() > 1]
+    atoms = [f"[#{molecule.GetAtomWithIdx(i).GetAtomicNum()}]" for i in keep]
+    return _skeleton(molecule, keep, atoms)
+
+
+def _skeleton(source: Chem.Mol, keep: list[int], atom_smarts: list[str]) -> Chem.Mol:
+    editable = Chem.RWMol()
+    position = {}
+    for index, text in zip(keep, atom_smarts, strict=True):
+        position[index] = editable.AddAtom(Chem.AtomFromSmarts(text))
+    for bond in source.GetBonds():
+        a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        if a in position and b in position:
+            editable.AddBond(position[a], position[b], Chem.BondType.UNSPECIFIED)
+            editable.GetBondWithIdx(editable.GetNumBonds() - 1)
+    skeleton = editable.GetMol()
+    any_bond = Chem.MolFromSmarts("*~*").GetBondWithIdx(0)
+    editable = Chem.RWMol(skeleton)
+    for bond in list(editable.GetBonds()):
+        editable.ReplaceBond(bond.GetIdx(), any_bond)
+    return editable.GetMol()
+
+
+def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
+    """A plain molecule with the skeleton's graph (unknown atoms as dummies), so an anchor can be
+    tested against it: an anchor found here is in every molecule that contains the skeleton."""
+    editable = Chem.RWMol()
+    for atom in skeleton.GetAtoms():
+        elements = _query_elements(atom)
+        number = next(iter(elements)) if elements is not None and len(elements) == 1 else 0
+        editable.AddAtom(Chem.Atom(number))
+    for bond in skeleton.GetBonds():
+        editable.AddBond(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), Chem.BondType.SINGLE)
+    molecule = editable.GetMol()
+    molecule.UpdatePropertyCache(strict=False)
+    Chem.FastFindRings(molecule)
+    return molecule
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    screens: tuple[Chem.Mol, ...]
+    descriptions: tuple[str, ...]
+
+    def could_match(self, molecule: Chem.Mol) -> bool:
+        """False only when no loaded rule can match `molecule` (raw, before standardization)."""
+        return any(molecule.HasSubstructMatch(screen) for screen in self.screens)
+
+
+def build_prefilter(rulebook: RuleBook) -> Prefilter:
+    anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
+    skeletons: list[Chem.Mol] = [
+        skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles)) for entry in rulebook.entries
+    ]
+    skeletons += [skeleton_of_smarts(family.smarts) for family in rulebook.families]
+    if rulebook.classes:
+        skeletons.append(skeleton_of_smarts(rulebook.semantics.core_smarts))
+    chosen: dict[str, Chem.Mol] = {}
+    for skeleton in skeletons:
+        plain = _skeleton_molecule(skeleton)
+        for text, anchor in anchors:
+            if plain.HasSubstructMatch(anchor):
+                chosen.setdefault(text, anchor)
+                break
+        else:
+            chosen.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+    # Specific anchors first: they fail fastest on the usual non-candidate.
+    order = {text: rank for rank, text in enumerate(ANCHORS)}
+    ranked = sorted(chosen.items(), key=lambda item: order.get(item[0], -1))
+    return Prefilter(
+        screens=tuple(query for _, query in ranked),
+        descriptions=tuple(text for text, _ in ranked),
+    )

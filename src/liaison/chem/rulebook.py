@@ -1,0 +1,576 @@
+"""The rule data: legal listings (us/cn/un.toml), the class clause semantics and the dictionary.
+
+Every file is validated on load; a broken file raises RuleFileError naming the file, the entry
+id and the field, so a typo in a listing can never silently drop a substance.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rdkit import Chem
+
+from liaison.chem.standardize import standardize, structure_keys
+from liaison.errors import ConfigurationError
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+JURISDICTION_FILES = ("us.toml", "cn.toml", "un.toml")
+CLAUSE_FILE = "fentanyl_class_clauses.toml"
+DICTIONARY_FILE = "dictionary.csv"
+
+RULE_STATUSES = ("controlled", "precursor")
+REGIONS = ("acyl", "aniline", "piperidine", "linker", "terminal_ring")
+CHANGES = ("replace_acyl", "replace_ring", "substituents", "replace_group")
+RING_KINDS = ("monocycle", "aromatic_monocycle")
+SUBSTITUENT_KINDS = (
+    "alkyl",
+    "alkenyl",
+    "alkynyl",
+    "alkoxyl",
+    "ester",
+    "ether",
+    "hydroxyl",
+    "halo",
+    "haloalkyl",
+    "amino",
+    "nitro",
+    "oxo",
+    "alkylidene",
+    "hydroxyalkyl",
+    "carboxyl",
+    "acyl",
+    "aryl",
+    "cycloalkyl",
+    "ring",
+    "other",
+)
+
+
+class RuleFileError(ConfigurationError):
+    """A rule file is missing, unreadable or has an entry that does not validate."""
+
+
+@dataclass(frozen=True)
+class NamedEntry:
+    id: str
+    jurisdiction: str
+    name: str
+    smiles: str
+    status: str
+    list: str
+    citation: str
+    in_force_from: date
+    in_force_to: date | None
+    synonyms: tuple[str, ...] = ()
+    names_zh: tuple[str, ...] = ()
+    cas: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
+    confirmed: bool = True
+    source: str = ""
+    note: str = ""
+    inchikey: str = ""
+    connectivity: str = ""
+
+    @property
+    def covers_isomers(self) -> bool:
+        return "isomers" in self.covers
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    jurisdiction: str
+    name: str
+    smarts: str
+    status: str
+    list: str
+    citation: str
+    in_force_from: date
+    in_force_to: date | None
+    examples: tuple[str, ...] = ()
+    confirmed: bool = True
+    source: str = ""
+    note: str = ""
+    pattern: Any = field(default=None, compare=False, repr=False)  # compiled SMARTS
+
+
+@dataclass(frozen=True)
+class ClassDefinition:
+    id: str
+    jurisdiction: str
+    name: str
+    status: str
+    list: str
+    citation: str
+    in_force_from: date
+    in_force_to: date | None
+    definition: str
+    clauses: Mapping[str, str]
+    excludes_listed: bool = True
+    covers: tuple[str, ...] = ()
+    confirmed: bool = True
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ClauseSemantics:
+    """What one clause lets change, in terms of fentanyl's regions (fentanyl_class_clauses.toml)."""
+
+    id: str
+    regions: tuple[str, ...]
+    change: str
+    summary: str
+    ring: str = ""  # replace_ring: monocycle | aromatic_monocycle
+    kinds: tuple[str, ...] = ()  # substituents: the kinds the clause names
+    open_list: bool = False  # substituents: the list ends with "and the like" (等)
+    except_hydrogen: bool = False  # replace_group: the group may be anything but hydrogen
+
+
+@dataclass(frozen=True)
+class DefinitionSemantics:
+    id: str
+    law: str
+    uncovered: str  # status for a change no clause covers: review | no_match
+    uncovered_reason: str
+    clauses: Mapping[str, ClauseSemantics]
+
+
+@dataclass(frozen=True)
+class ClassSemantics:
+    reference_smiles: str
+    core_smarts: str
+    definitions: Mapping[str, DefinitionSemantics]
+    core: Chem.Mol = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class NameRecord:
+    """A name, synonym or CAS number and the structure it stands for."""
+
+    name: str
+    smiles: str
+    source: str  # rule id or "dictionary"
+
+
+def _in_force(as_of: date, start: date, end: date | None) -> bool:
+    return start <= as_of and (end is None or as_of <= end)
+
+
+@dataclass
+class RuleBook:
+    jurisdictions: tuple[str, ...]
+    titles: dict[str, str]
+    entries: list[NamedEntry]
+    families: list[Family]
+    classes: list[ClassDefinition]
+    semantics: ClassSemantics
+    names: dict[str, NameRecord]
+    by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
+    by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for entry in self.entries:
+            self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
+            self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
+
+    def rule_ids(self) -> set[str]:
+        return (
+            {entry.id for entry in self.entries}
+            | {family.id for family in self.families}
+            | {klass.id for klass in self.classes}
+        )
+
+    def families_in_force(self, jurisdiction: str, as_of: date) -> list[Family]:
+        return [
+            family
+            for family in self.families
+            if family.jurisdiction == jurisdiction
+            and _in_force(as_of, family.in_force_from, family.in_force_to)
+        ]
+
+    def classes_in_force(self, jurisdiction: str, as_of: date) -> list[ClassDefinition]:
+        return [
+            klass
+            for klass in self.classes
+            if klass.jurisdiction == jurisdiction
+            and _in_force(as_of, klass.in_force_from, klass.in_force_to)
+        ]
+
+    def named_matches(
+        self, inchikey: str, connectivity: str, jurisdiction: str, as_of: date
+    ) -> list[NamedEntry]:
+        """Entries in force whose substance this is: same InChIKey, or same connectivity where
+        the listing covers isomers (stereoisomers of a listed substance are listed)."""
+        found: dict[str, NamedEntry] = {}
+        for entry in self.by_inchikey.get(inchikey, []):
+            found[entry.id] = entry
+        for entry in self.by_connectivity.get(connectivity, []):
+            if entry.covers_isomers:
+                found[entry.id] = entry
+        return [
+            entry
+            for entry in found.values()
+            if entry.jurisdiction == jurisdiction
+            and _in_force(as_of, entry.in_force_from, entry.in_force_to)
+        ]
+
+
+def normalize_name(text: str) -> str:
+    """Key for name lookup: case, whitespace and hyphens do not matter."""
+    return "".join(ch for ch in text.casefold() if not ch.isspace() and ch not in "-‐‑–—_")
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+class _Reader:
+    """Typed access to one table of a rule file; every error names file, entry and field."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], what: str) -> None:
+        self.path = path
+        self.table = table
+        self.what = what
+
+    def fail(self, key: str, message: str) -> RuleFileError:
+        return RuleFileError(f"{self.path.name}: {self.what}, field '{key}': {message}")
+
+    def text(self, key: str, *, required: bool = True) -> str:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(key, f"expected a list of strings, got {value!r}")
+        return tuple(value)
+
+    def day(self, key: str, *, required: bool = True) -> date | None:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "missing")
+            return None
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            raise self.fail(key, f"expected a TOML local date (2019-05-01), got {value!r}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise RuleFileError(f"{path}: rule file missing") from error
+    except tomllib.TOMLDecodeError as error:
+        raise RuleFileError(f"{path.name}: not valid TOML: {error}") from error
+
+
+def _tables(path: Path, document: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    tables = document.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise RuleFileError(f"{path.name}: '{key}' must be an array of tables ([[{key}]])")
+    return tables
+
+
+def _what(kind: str, table: Mapping[str, Any], index: int) -> str:
+    ident = table.get("id")
+    return f"{kind} '{ident}'" if isinstance(ident, str) else f"{kind} #{index + 1} (no id)"
+
+
+def _dates(reader: _Reader) -> tuple[date, date | None]:
+    start = reader.day("in_force_from")
+    end = reader.day("in_force_to", required=False)
+    assert start is not None
+    if end is not None and end < start:
+        raise reader.fail("in_force_to", f"{end} is before in_force_from {start}")
+    return start, end
+
+
+def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: int) -> NamedEntry:
+    reader = _Reader(path, table, _what("entry", table, index))
+    smiles = reader.text("smiles")
+    molecule = Chem.MolFromSmiles(smiles)
+    if molecule is None:
+        raise reader.fail("smiles", f"RDKit cannot parse {smiles!r}")
+    inchikey, connectivity = structure_keys(standardize(molecule))
+    if not inchikey:
+        raise reader.fail("smiles", f"no InChIKey can be computed for {smiles!r}")
+    start, end = _dates(reader)
+    cas = reader.texts("cas")
+    for number in cas:
+        if not cas_check_digit_ok(number):
+            raise reader.fail("cas", f"{number!r} is not a CAS number with a valid check digit")
+    return NamedEntry(
+        id=reader.text("id"),
+        jurisdiction=jurisdiction,
+        name=reader.text("name"),
+        smiles=smiles,
+        status=reader.choice("status", RULE_STATUSES),
+        list=reader.text("list"),
+        citation=reader.text("citation"),
+        in_force_from=start,
+        in_force_to=end,
+        synonyms=reader.texts("synonyms"),
+        names_zh=reader.texts("names_zh"),
+        cas=cas,
+        covers=reader.texts("covers"),
+        confirmed=reader.flag("confirmed", True),
+        source=reader.text("source", required=False),
+        note=reader.text("note", required=False),
+        inchikey=inchikey,
+        connectivity=connectivity,
+    )
+
+
+def _parse_family(path: Path, jurisdiction: str, table: dict[str, Any], index: int) -> Family:
+    reader = _Reader(path, table, _what("family", table, index))
+    smarts = reader.text("smarts")
+    pattern = Chem.MolFromSmarts(smarts)
+    if pattern is None:
+        raise reader.fail("smarts", f"RDKit cannot parse the SMARTS {smarts!r}")
+    examples = reader.texts("examples")
+    for example in examples:
+        molecule = Chem.MolFromSmiles(example)
+        if molecule is None:
+            raise reader.fail("examples", f"RDKit cannot parse {example!r}")
+        if not standardize(molecule).HasSubstructMatch(pattern):
+            raise reader.fail("examples", f"{example!r} does not match the family's SMARTS")
+    start, end = _dates(reader)
+    return Family(
+        id=reader.text("id"),
+        jurisdiction=jurisdiction,
+        name=reader.text("name"),
+        smarts=smarts,
+        status=reader.choice("status", RULE_STATUSES),
+        list=reader.text("list"),
+        citation=reader.text("citation"),
+        in_force_from=start,
+        in_force_to=end,
+        examples=examples,
+        confirmed=reader.flag("confirmed", True),
+        source=reader.text("source", required=False),
+        note=reader.text("note", required=False),
+        pattern=pattern,
+    )
+
+
+def _parse_class(
+    path: Path, jurisdiction: str, table: dict[str, Any], index: int, semantics: ClassSemantics
+) -> ClassDefinition:
+    reader = _Reader(path, table, _what("class", table, index))
+    definition = reader.text("definition")
+    if definition not in semantics.definitions:
+        raise reader.fail(
+            "definition",
+            f"{definition!r} has no structural clause table in {CLAUSE_FILE} "
+            f"(known: {', '.join(sorted(semantics.definitions))})",
+        )
+    clauses = table.get("clauses")
+    if not isinstance(clauses, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in clauses.items()
+    ):
+        raise reader.fail("clauses", "expected a table of clause id = paraphrase")
+    known = set(semantics.definitions[definition].clauses)
+    if set(clauses) != known:
+        raise reader.fail(
+            "clauses",
+            f"clause ids {sorted(clauses)} differ from those of {definition!r} in "
+            f"{CLAUSE_FILE}: {sorted(known)}",
+        )
+    start, end = _dates(reader)
+    return ClassDefinition(
+        id=reader.text("id"),
+        jurisdiction=jurisdiction,
+        name=reader.text("name"),
+        status=reader.choice("status", RULE_STATUSES),
+        list=reader.text("list"),
+        citation=reader.text("citation"),
+        in_force_from=start,
+        in_force_to=end,
+        definition=definition,
+        clauses=dict(clauses),
+        excludes_listed=reader.flag("excludes_listed", True),
+        covers=reader.texts("covers"),
+        confirmed=reader.flag("confirmed", True),
+        source=reader.text("source", required=False),
+        note=reader.text("note", required=False),
+    )
+
+
+def _load_semantics(path: Path) -> ClassSemantics:
+    document = _load_toml(path)
+    top = _Reader(path, document, "top level")
+    reference = top.text("reference")
+    if Chem.MolFromSmiles(reference) is None:
+        raise top.fail("reference", f"RDKit cannot parse {reference!r}")
+    core_table = document.get("core")
+    if not isinstance(core_table, dict):
+        raise top.fail("core", "missing [core] table")
+    core_reader = _Reader(path, core_table, "[core]")
+    core_smarts = core_reader.text("smarts")
+    core = Chem.MolFromSmarts(core_smarts)
+    if core is None or core.GetNumAtoms() != 10:
+        raise core_reader.fail("smarts", "expected a parseable SMARTS of the 10 core atoms")
+    raw_definitions = document.get("definitions")
+    if not isinstance(raw_definitions, dict) or not raw_definitions:
+        raise top.fail("definitions", "missing [definitions.<id>] tables")
+    definitions: dict[str, DefinitionSemantics] = {}
+    for definition_id, table in raw_definitions.items():
+        reader = _Reader(path, table, f"definition '{definition_id}'")
+        raw_clauses = table.get("clauses")
+        if not isinstance(raw_clauses, dict) or not raw_clauses:
+            raise reader.fail("clauses", "missing [definitions.<id>.clauses.<clause>] tables")
+        clauses: dict[str, ClauseSemantics] = {}
+        for clause_id, clause_table in raw_clauses.items():
+            clause = _Reader(
+                path, clause_table, f"definition '{definition_id}' clause '{clause_id}'"
+            )
+            regions = clause.texts("regions")
+            if not regions or any(region not in REGIONS for region in regions):
+                raise clause.fail("regions", f"expected a non-empty list out of {REGIONS}")
+            change = clause.choice("change", CHANGES)
+            kinds = clause.texts("kinds")
+            unknown_kinds = [kind for kind in kinds if kind not in SUBSTITUENT_KINDS]
+            if unknown_kinds:
+                raise clause.fail("kinds", f"unknown substituent kinds {unknown_kinds}")
+            ring = clause.text("ring", required=change == "replace_ring")
+            if ring and ring not in RING_KINDS:
+                raise clause.fail("ring", f"{ring!r} is not one of {RING_KINDS}")
+            clauses[clause_id] = ClauseSemantics(
+                id=clause_id,
+                regions=regions,
+                change=change,
+                summary=clause.text("summary"),
+                ring=ring,
+                kinds=kinds,
+                open_list=clause.flag("open_list", False),
+                except_hydrogen=clause.flag("except_hydrogen", False),
+            )
+        definitions[definition_id] = DefinitionSemantics(
+            id=definition_id,
+            law=reader.text("law"),
+            uncovered=reader.choice("uncovered", ("review", "no_match")),
+            uncovered_reason=reader.text("uncovered_reason"),
+            clauses=clauses,
+        )
+    return ClassSemantics(
+        reference_smiles=reference, core_smarts=core_smarts, definitions=definitions, core=core
+    )
+
+
+def cas_check_digit_ok(number: str) -> bool:
+    """CAS registry number check: the last digit is the weighted sum of the others mod 10."""
+    parts = number.split("-")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return False
+    if not (2 <= len(parts[0]) <= 7 and len(parts[1]) == 2 and len(parts[2]) == 1):
+        return False
+    digits = (parts[0] + parts[1])[::-1]
+    total = sum((position + 1) * int(digit) for position, digit in enumerate(digits))
+    return total % 10 == int(parts[2])
+
+
+def _load_dictionary(path: Path) -> list[tuple[list[str], str]]:
+    """(names and CAS numbers, SMILES) per row of dictionary.csv."""
+    rows: list[tuple[list[str], str]] = []
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError as error:
+        raise RuleFileError(f"{path}: dictionary file missing") from error
+    with handle:
+        for line_number, row in enumerate(csv.DictReader(handle), start=2):
+            where = f"{path.name}: line {line_number} ({row.get('name')!r})"
+            smiles = (row.get("smiles") or "").strip()
+            if Chem.MolFromSmiles(smiles) is None:
+                raise RuleFileError(f"{where}, field 'smiles': RDKit cannot parse {smiles!r}")
+            cas = [c.strip() for c in (row.get("cas") or "").split(";") if c.strip()]
+            for number in cas:
+                if not cas_check_digit_ok(number):
+                    raise RuleFileError(f"{where}, field 'cas': bad CAS number {number!r}")
+            names = [(row.get("name") or "").strip()]
+            for column in ("synonyms", "names_zh"):
+                names += [n.strip() for n in (row.get(column) or "").split(";") if n.strip()]
+            if not names[0]:
+                raise RuleFileError(f"{where}, field 'name': missing")
+            rows.append((names + cas, smiles))
+    return rows
+
+
+def load_rulebook_from(directory: Path) -> RuleBook:
+    """Load and validate every rule file in `directory` (tests point this at broken copies)."""
+    semantics = _load_semantics(directory / CLAUSE_FILE)
+    jurisdictions: list[str] = []
+    titles: dict[str, str] = {}
+    entries: list[NamedEntry] = []
+    families: list[Family] = []
+    classes: list[ClassDefinition] = []
+    for file_name in JURISDICTION_FILES:
+        path = directory / file_name
+        document = _load_toml(path)
+        top = _Reader(path, document, "top level")
+        jurisdiction = top.text("jurisdiction")
+        if jurisdiction in jurisdictions:
+            raise top.fail("jurisdiction", f"{jurisdiction!r} is also defined in another file")
+        jurisdictions.append(jurisdiction)
+        titles[jurisdiction] = top.text("title")
+        for index, table in enumerate(_tables(path, document, "entry")):
+            entries.append(_parse_entry(path, jurisdiction, table, index))
+        for index, table in enumerate(_tables(path, document, "family")):
+            families.append(_parse_family(path, jurisdiction, table, index))
+        for index, table in enumerate(_tables(path, document, "class")):
+            classes.append(_parse_class(path, jurisdiction, table, index, semantics))
+    seen: set[str] = set()
+    rules: list[NamedEntry | Family | ClassDefinition] = [*entries, *families, *classes]
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleFileError(f"rule id '{rule.id}' is used twice (ids are unique across files)")
+        seen.add(rule.id)
+
+    names: dict[str, NameRecord] = {}
+    for entry in entries:
+        for name in (entry.name, *entry.synonyms, *entry.names_zh, *entry.cas):
+            names.setdefault(normalize_name(name), NameRecord(name, entry.smiles, entry.id))
+    for row_names, smiles in _load_dictionary(directory / DICTIONARY_FILE):
+        for name in row_names:
+            names.setdefault(normalize_name(name), NameRecord(name, smiles, "dictionary"))
+    return RuleBook(
+        jurisdictions=tuple(jurisdictions),
+        titles=titles,
+        entries=entries,
+        families=families,
+        classes=classes,
+        semantics=semantics,
+        names=names,
+    )
+
+
+@lru_cache(maxsize=1)
+def load_rulebook() -> RuleBook:
+    """The shipped rule files, loaded and validated once per process."""
+    return load_rulebook_from(RULES_DIR)
