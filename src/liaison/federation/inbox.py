@@ -37,7 +37,8 @@ from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
 
-RecordHandler = Callable[[Session, Peer, dict[str, Any]], None]
+# A handler applies one record from `peer` to this node (`LocalNode`) in the caller's transaction.
+RecordHandler = Callable[[Session, LocalNode, Peer, dict[str, Any]], None]
 _handlers: dict[str, RecordHandler] = {}
 
 
@@ -95,9 +96,7 @@ def receive_batch(
     sealed = env.parse(document)
     try:
         peer, records = _verify(session, node, sealed, now)
-        acknowledgement = _apply(
-            session, peer, sealed, records, node.settings.federation_clock_window_seconds
-        )
+        acknowledgement = _apply(session, node, peer, sealed, records)
     except env.EnvelopeRejected as rejection:
         session.rollback()
         _audit_rejection(session, sealed.sender, rejection.reason, rejection.detail)
@@ -133,11 +132,12 @@ def _verify(
 
 def _apply(
     session: Session,
+    node: LocalNode,
     peer: Peer,
     sealed: env.Envelope,
     records: list[IncomingRecord],
-    window_seconds: int,
 ) -> dict[str, Any]:
+    window_seconds = node.settings.federation_clock_window_seconds
     moment = utcnow()
     # A nonce older than the window cannot come back: its envelope would fail the clock check.
     horizon = moment - timedelta(seconds=2 * window_seconds)
@@ -164,7 +164,7 @@ def _apply(
             break
         try:
             with session.begin_nested():
-                handler(session, peer, record.payload)
+                handler(session, node, peer, record.payload)
             applied += 1
         except LiaisonError as error:
             skipped += 1

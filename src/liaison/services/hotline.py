@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from liaison.config import Settings
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import inbox, outbox
+from liaison.federation.context import LocalNode
 from liaison.federation.notify import LiveEvent, live_feed
 from liaison.federation.peers import active_peer
 from liaison.services.accounts import Actor
@@ -641,7 +642,7 @@ def _thread_from_peer(session: Session, peer: Peer, global_id: str) -> HotlineTh
     return thread
 
 
-def receive_thread(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
+def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
     global_id = _require(payload, "global_id")
     if _require(payload, "owner_node") != peer.name:
         raise inbox.ProtocolViolation("a peer can only open threads it owns")
@@ -710,63 +711,58 @@ def _received_attachment(item: Any, index: int, settings_limit: int) -> HotlineA
     )
 
 
-def make_message_receiver(settings: Settings) -> inbox.RecordHandler:
-    """The handler for messages from a peer; attachments are checked with this node's limits."""
-
-    def receive_message(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
-        global_id = _require(payload, "global_id")
-        if _require(payload, "owner_node") != peer.name:
-            raise inbox.ProtocolViolation("a peer can only send messages it wrote")
-        thread = _thread_from_peer(session, peer, _require(payload, "thread"))
-        priority = _require(payload, "priority")
-        if priority not in PRIORITIES:
-            raise inbox.ProtocolViolation(f"unknown priority {priority!r}")
-        attachments = payload.get("attachments", [])
-        if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
-            raise inbox.ProtocolViolation("attachments must be a list of at most 5 items")
-        due = payload.get("ack_due_at")
-        message = HotlineMessage(
-            global_id=global_id,
-            owner_node=peer.name,
-            created_at=_parse_stamp(payload.get("created_at"), "created_at"),
-            thread_id=thread.id,
-            author=_require(payload, "author"),
-            author_agency=str(payload.get("author_agency", "")),
-            body=_require(payload, "body")[:MAX_BODY],
-            priority=priority,
-            ack_due_at=None if due is None else _parse_stamp(due, "ack_due_at"),
-        )
-        message.attachments = [
-            _received_attachment(item, index, settings.hotline_attachment_max_bytes)
-            for index, item in enumerate(attachments)
-        ]
-        session.add(message)
-        thread.last_message_at = max(thread.last_message_at, message.created_at)
-        session.flush()
-        record_audit(
-            session,
-            peer.name,
-            "hotline.message_received",
-            agency=message.author_agency,
-            record_type="hotline_message",
-            record_id=global_id,
-            detail={
-                "thread": thread.global_id,
-                "attachments": [
-                    {"sha256": a.sha256, "verified": a.verified} for a in message.attachments
-                ],
-            },
-        )
-        live_feed(session.get_bind()).publish_after_commit(
-            session,
-            LiveEvent(
-                "message",
-                {"thread": thread.id, "message": message.id},
-                frozenset({_local_agency_for_peer(thread, peer)}),
-            ),
-        )
-
-    return receive_message
+def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
+    global_id = _require(payload, "global_id")
+    if _require(payload, "owner_node") != peer.name:
+        raise inbox.ProtocolViolation("a peer can only send messages it wrote")
+    thread = _thread_from_peer(session, peer, _require(payload, "thread"))
+    priority = _require(payload, "priority")
+    if priority not in PRIORITIES:
+        raise inbox.ProtocolViolation(f"unknown priority {priority!r}")
+    attachments = payload.get("attachments", [])
+    if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
+        raise inbox.ProtocolViolation("attachments must be a list of at most 5 items")
+    due = payload.get("ack_due_at")
+    message = HotlineMessage(
+        global_id=global_id,
+        owner_node=peer.name,
+        created_at=_parse_stamp(payload.get("created_at"), "created_at"),
+        thread_id=thread.id,
+        author=_require(payload, "author"),
+        author_agency=str(payload.get("author_agency", "")),
+        body=_require(payload, "body")[:MAX_BODY],
+        priority=priority,
+        ack_due_at=None if due is None else _parse_stamp(due, "ack_due_at"),
+    )
+    message.attachments = [
+        _received_attachment(item, index, node.settings.hotline_attachment_max_bytes)
+        for index, item in enumerate(attachments)
+    ]
+    session.add(message)
+    thread.last_message_at = max(thread.last_message_at, message.created_at)
+    session.flush()
+    record_audit(
+        session,
+        peer.name,
+        "hotline.message_received",
+        agency=message.author_agency,
+        record_type="hotline_message",
+        record_id=global_id,
+        detail={
+            "thread": thread.global_id,
+            "attachments": [
+                {"sha256": a.sha256, "verified": a.verified} for a in message.attachments
+            ],
+        },
+    )
+    live_feed(session.get_bind()).publish_after_commit(
+        session,
+        LiveEvent(
+            "message",
+            {"thread": thread.id, "message": message.id},
+            frozenset({_local_agency_for_peer(thread, peer)}),
+        ),
+    )
 
 
 def _own_message_for_peer(
@@ -789,7 +785,7 @@ def _local_agency_for_peer(thread: HotlineThread, peer: Peer) -> str:
     return thread.to_agency if thread.owner_node == peer.name else thread.from_agency
 
 
-def receive_ack(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
+def receive_ack(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
     message, thread = _own_message_for_peer(session, peer, _require(payload, "message"))
     if message.ack_due_at is None:
         raise inbox.ProtocolViolation(f"message {message.global_id} needs no acknowledgement")
@@ -816,7 +812,7 @@ def receive_ack(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
     )
 
 
-def receive_read(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
+def receive_read(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
     global_ids = payload.get("messages")
     if not isinstance(global_ids, list) or not all(isinstance(g, str) for g in global_ids):
         raise inbox.ProtocolViolation("'messages' must be a list of message ids")
@@ -843,9 +839,7 @@ def receive_read(session: Session, peer: Peer, payload: dict[str, Any]) -> None:
         )
 
 
-def register_record_types(settings: Settings) -> None:
-    """Teach the inbox the hotline's record types (called when the node's app starts)."""
-    inbox.register_record_type(THREAD_RECORD, receive_thread)
-    inbox.register_record_type(MESSAGE_RECORD, make_message_receiver(settings))
-    inbox.register_record_type(ACK_RECORD, receive_ack)
-    inbox.register_record_type(READ_RECORD, receive_read)
+inbox.register_record_type(THREAD_RECORD, receive_thread)
+inbox.register_record_type(MESSAGE_RECORD, receive_message)
+inbox.register_record_type(ACK_RECORD, receive_ack)
+inbox.register_record_type(READ_RECORD, receive_read)

@@ -1,0 +1,136 @@
+"""Federation endpoints (peer to peer) and the admin API for peers.
+
+`/federation/v1/...` is called by other nodes, not by users: it carries no session or
+token, and is authenticated by the Ed25519 signature on every envelope instead
+(see liaison.federation.inbox and .peers). `/api/v1/peers` is for this node's admins.
+
+`FederationRuntime` is what the node's app starts and stops with it: the delivery worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from liaison.federation.context import LocalNode
+from liaison.federation.delivery import DeliveryWorker
+from liaison.federation.inbox import receive_batch
+from liaison.federation.peers import (
+    accept_invite,
+    handle_peering_request,
+    issue_invite,
+    peer_states,
+    revoke_peer,
+)
+from liaison.web.auth import Principal, db_session, public_endpoint, require_role
+
+peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
+admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
+admins = require_role("admin")
+
+
+def local_node(request: Request) -> LocalNode:
+    """The node's identity with its signing key, loaded once per app."""
+    node: LocalNode | None = getattr(request.app.state, "federation_node", None)
+    if node is None:
+        node = LocalNode.from_config(request.app.state.node)
+        request.app.state.federation_node = node
+    return node
+
+
+class FederationRuntime:
+    """Starts the delivery worker with the app and stops it on shutdown."""
+
+    def __init__(self, app: FastAPI) -> None:
+        node = LocalNode.from_config(app.state.node)
+        app.state.federation_node = node
+        self.worker = DeliveryWorker(app.state.database, node)
+
+    def start(self) -> None:
+        self.worker.start()
+        self.worker.wake()  # deliver whatever was queued while the node was down
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+@peer_router.post("/inbox", dependencies=[Depends(public_endpoint)])
+def inbox(
+    request: Request,
+    envelope: dict[str, Any] = Body(...),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Apply a signed batch from a peer; answers with a signed acknowledgement."""
+    return receive_batch(session, local_node(request), envelope)
+
+
+@peer_router.post("/peering", dependencies=[Depends(public_endpoint)])
+def peering(
+    request: Request,
+    envelope: dict[str, Any] = Body(...),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Complete a handshake started with one of this node's invite codes."""
+    return handle_peering_request(session, local_node(request), envelope)
+
+
+class InviteRequest(BaseModel):
+    ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+
+
+class InviteOut(BaseModel):
+    code: str
+
+
+class AcceptRequest(BaseModel):
+    code: str = Field(min_length=10, max_length=4000)
+
+
+@admin_router.get("")
+def peers(
+    principal: Principal = Depends(admins), session: Session = Depends(db_session)
+) -> list[dict[str, Any]]:
+    """Every peer with the state of the outbox to it (pending, oldest pending, last error
+    and success) and of the stream from it."""
+    states = [state.to_json() for state in peer_states(session)]
+    session.commit()
+    return states
+
+
+@admin_router.post("/invite", response_model=InviteOut)
+def invite(
+    request: Request,
+    body: InviteRequest = Body(default_factory=InviteRequest),
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> InviteOut:
+    """Issue a one-time invite code for another node's admin to accept."""
+    code = issue_invite(
+        session, local_node(request), principal.user.username, int(body.ttl_hours * 3600)
+    )
+    session.commit()
+    return InviteOut(code=code)
+
+
+@admin_router.post("/accept")
+def accept(
+    request: Request,
+    body: AcceptRequest,
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Peer with the node that issued the code (it must be running)."""
+    peer = accept_invite(session, local_node(request), body.code, principal.user.username)
+    return {"name": peer.name, "base_url": peer.base_url, "status": peer.status}
+
+
+@admin_router.post("/{name}/revoke")
+def revoke(
+    name: str, principal: Principal = Depends(admins), session: Session = Depends(db_session)
+) -> dict[str, Any]:
+    """Stop trusting the peer: its envelopes are refused and nothing more is sent to it."""
+    peer = revoke_peer(session, name, principal.user.username)
+    return {"name": peer.name, "status": peer.status}

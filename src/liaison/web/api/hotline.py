@@ -1,0 +1,346 @@
+"""Hotline API: threads, messages, acknowledgements, attachments, and live events (SSE).
+
+Contract other tools rely on: `POST /api/v1/threads` {"peer", "subject", "priority",
+"kind", "body"} returns the thread with its `id`; `POST /api/v1/threads/{id}/messages`
+{"body"} returns the message; `GET /api/v1/threads` and `GET /api/v1/threads/{id}/messages`
+list them, each message with `id`, `body`, `origin` (node name) and `created_at`, in the
+order written on their origin node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from liaison.errors import InvalidInput
+from liaison.federation.notify import live_feed
+from liaison.services import hotline
+from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
+from liaison.web.auth import Principal, db_session, node_of, require_role
+
+router = APIRouter(prefix="/api/v1", tags=["hotline"])
+hotline_users = require_role("officer", "analyst", "admin")
+# Comment lines keep proxies and the browser from timing out an idle stream.
+SSE_HEARTBEAT_SECONDS = 15.0
+
+Priority = Literal["routine", "urgent", "flash"]
+Kind = Literal["lead", "alert", "request", "response", "note"]
+
+
+class AttachmentIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=100)
+    content_base64: str = Field(min_length=1)
+
+    def upload(self) -> hotline.AttachmentUpload:
+        try:
+            content = base64.b64decode(self.content_base64, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise InvalidInput(
+                f"attachment {self.filename!r}: content_base64 is not base64"
+            ) from error
+        return hotline.AttachmentUpload(self.filename, self.content_type, content)
+
+
+class ThreadCreate(BaseModel):
+    peer: str = Field(min_length=1, max_length=32, description="Name of the peer node.")
+    subject: str = Field(min_length=1, max_length=hotline.MAX_SUBJECT)
+    priority: Priority = "routine"
+    kind: Kind = "note"
+    body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
+    to_agency: str | None = Field(
+        default=None, max_length=200, description="Agency on the peer; default: its default."
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+
+
+class MessageCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
+    priority: Priority | None = Field(default=None, description="Default: the thread's.")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    verified: bool
+
+    @classmethod
+    def of(cls, attachment: HotlineAttachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            verified=attachment.verified,
+        )
+
+
+class MessageOut(BaseModel):
+    id: int
+    global_id: str
+    thread_id: int
+    body: str
+    origin: str
+    created_at: datetime
+    author: str
+    author_agency: str
+    priority: str
+    ack_due_at: datetime | None
+    acked_at: datetime | None
+    acked_by: str | None
+    read_at: datetime | None
+    read_by: str | None
+    overdue: bool
+    attachments: list[AttachmentOut]
+
+    @classmethod
+    def of(cls, message: HotlineMessage) -> MessageOut:
+        return cls(
+            id=message.id,
+            global_id=message.global_id,
+            thread_id=message.thread_id,
+            body=message.body,
+            origin=message.owner_node,
+            created_at=message.created_at,
+            author=message.author,
+            author_agency=message.author_agency,
+            priority=message.priority,
+            ack_due_at=message.ack_due_at,
+            acked_at=message.acked_at,
+            acked_by=message.acked_by,
+            read_at=message.read_at,
+            read_by=message.read_by,
+            overdue=hotline.is_overdue(message),
+            attachments=[AttachmentOut.of(a) for a in message.attachments],
+        )
+
+
+class ThreadOut(BaseModel):
+    id: int
+    global_id: str
+    peer: str
+    origin: str
+    subject: str
+    priority: str
+    kind: str
+    from_agency: str
+    to_agency: str
+    created_by: str
+    created_at: datetime
+    last_message_at: datetime
+    messages: int
+    unread: int
+    overdue: int
+
+    @classmethod
+    def of(cls, summary: hotline.ThreadSummary) -> ThreadOut:
+        thread = summary.thread
+        return cls(
+            id=thread.id,
+            global_id=thread.global_id,
+            peer=summary.peer,
+            origin=thread.owner_node,
+            subject=thread.subject,
+            priority=thread.priority,
+            kind=thread.kind,
+            from_agency=thread.from_agency,
+            to_agency=thread.to_agency,
+            created_by=thread.created_by,
+            created_at=thread.created_at,
+            last_message_at=thread.last_message_at,
+            messages=summary.messages,
+            unread=summary.unread,
+            overdue=summary.overdue,
+        )
+
+
+class OverdueOut(BaseModel):
+    thread_id: int
+    subject: str
+    message: MessageOut
+
+
+class InboxOut(BaseModel):
+    unread: int
+    overdue: int
+    overdue_messages: list[OverdueOut]
+
+
+def _new_thread_out(thread: HotlineThread, peer: str) -> ThreadOut:
+    return ThreadOut.of(hotline.ThreadSummary(thread, peer, messages=1, unread=0, overdue=0))
+
+
+@router.post("/threads", response_model=ThreadOut, status_code=201)
+def create_thread(
+    body: ThreadCreate,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> ThreadOut:
+    """Open a thread with a peer's agency; the first message is `body`."""
+    thread = hotline.open_thread(
+        session,
+        node_of(request),
+        principal.actor,
+        peer=body.peer,
+        subject=body.subject,
+        priority=body.priority,
+        kind=body.kind,
+        body=body.body,
+        to_agency=body.to_agency,
+        attachments=[a.upload() for a in body.attachments],
+    )
+    session.commit()
+    return _new_thread_out(thread, body.peer)
+
+
+@router.get("/threads", response_model=list[ThreadOut])
+def threads(
+    request: Request,
+    q: str | None = Query(None, max_length=200, description="Search subjects and text."),
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> list[ThreadOut]:
+    """Your agency's threads, most recent activity first, with unread and overdue counts."""
+    summaries = hotline.list_threads(session, node_of(request), principal.actor, query=q)
+    result = [ThreadOut.of(s) for s in summaries]
+    session.commit()
+    return result
+
+
+@router.get("/threads/{thread_id}/messages", response_model=list[MessageOut])
+def thread_messages(
+    thread_id: int,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> list[MessageOut]:
+    """The thread's messages in the order written on their origin node; reading them sends
+    the read receipt for what this side received."""
+    _thread, messages = hotline.read_thread(session, node_of(request), principal.actor, thread_id)
+    result = [MessageOut.of(m) for m in messages]
+    session.commit()
+    return result
+
+
+@router.post("/threads/{thread_id}/messages", response_model=MessageOut, status_code=201)
+def create_message(
+    thread_id: int,
+    body: MessageCreate,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> MessageOut:
+    """Write a message (a reply, when the thread came from the peer)."""
+    message = hotline.post_message(
+        session,
+        node_of(request),
+        principal.actor,
+        thread_id,
+        body.body,
+        priority=body.priority,
+        attachments=[a.upload() for a in body.attachments],
+    )
+    result = MessageOut.of(message)
+    session.commit()
+    return result
+
+
+@router.post("/messages/{message_id}/ack", response_model=MessageOut)
+def acknowledge(
+    message_id: int,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> MessageOut:
+    """Acknowledge an urgent or flash message received from the peer."""
+    message = hotline.acknowledge(session, node_of(request), principal.actor, message_id)
+    result = MessageOut.of(message)
+    session.commit()
+    return result
+
+
+@router.get("/hotline/inbox", response_model=InboxOut)
+def inbox(
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> InboxOut:
+    """Unread and overdue counts, and the overdue messages (either side's)."""
+    node = node_of(request)
+    counts = hotline.inbox_counts(hotline.list_threads(session, node, principal.actor))
+    overdue = [
+        OverdueOut(thread_id=thread.id, subject=thread.subject, message=MessageOut.of(message))
+        for thread, message in hotline.overdue_messages(session, node, principal.actor)
+    ]
+    session.commit()
+    return InboxOut(unread=counts.unread, overdue=counts.overdue, overdue_messages=overdue)
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response)
+def attachment(
+    attachment_id: int,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The attachment's bytes (only when their SHA-256 matched on arrival)."""
+    found = hotline.read_attachment(session, node_of(request), principal.actor, attachment_id)
+    session.commit()
+    safe_name = found.filename.replace('"', "").replace("\\", "")
+    return Response(
+        found.content,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "X-Content-SHA256": found.sha256,
+        },
+    )
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def events(
+    request: Request, principal: Principal = Depends(hotline_users)
+) -> StreamingResponse:
+    """Server-Sent Events: `thread`, `message`, `ack` and `read` events for your agency,
+    each with the local `thread` id (and `message` id)."""
+    feed = live_feed(request.app.state.database.engine)
+    subscriber = feed.subscribe(principal.user.agency.name)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n: connected\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(
+                        subscriber.queue.get(), timeout=SSE_HEARTBEAT_SECONDS
+                    )
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": heartbeat\n\n"
+                    continue
+                yield f"event: {event.name}\ndata: {json.dumps(event.data)}\n\n"
+        finally:
+            feed.unsubscribe(subscriber)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

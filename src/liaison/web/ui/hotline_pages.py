@@ -1,0 +1,319 @@
+"""Hotline and peer administration pages: inbox, thread, compose, peers.
+
+Pages work without scripts (forms post back with the CSRF token). With scripts, the
+static `hotline.js` listens to the node's event stream and refreshes the part of the
+page marked `#live-region`, so new messages appear without reloading.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from liaison.errors import InvalidInput, LiaisonError
+from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
+from liaison.services import hotline
+from liaison.store.hotline_tables import KINDS, PRIORITIES
+from liaison.web.api.federation import local_node
+from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.ui import render
+
+router = APIRouter(include_in_schema=False)
+hotline_users = require_role("officer", "analyst", "admin")
+admins = require_role("admin")
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def _uploads(files: list[UploadFile]) -> list[hotline.AttachmentUpload]:
+    uploads = []
+    for file in files:
+        if not file.filename:
+            continue  # an empty file input
+        content = await file.read()
+        uploads.append(
+            hotline.AttachmentUpload(
+                file.filename, file.content_type or "application/octet-stream", content
+            )
+        )
+    return uploads
+
+
+def _active_peers(session: Session) -> list[str]:
+    return [state.name for state in peer_states(session) if state.status == "active"]
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@router.get("/hotline")
+def inbox_page(
+    request: Request,
+    q: str = Query("", max_length=200),
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    node = node_of(request)
+    summaries = hotline.list_threads(session, node, principal.actor, query=q or None)
+    counts = hotline.inbox_counts(
+        summaries if not q else hotline.list_threads(session, node, principal.actor)
+    )
+    overdue = hotline.overdue_messages(session, node, principal.actor)
+    session.commit()
+    return render(
+        request,
+        "hotline_inbox.html",
+        {"summaries": summaries, "counts": counts, "overdue": overdue, "q": q},
+    )
+
+
+# ---------------------------------------------------------------- compose
+
+
+def _compose_page(
+    request: Request,
+    session: Session,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    session.rollback()
+    peers = _active_peers(session)
+    session.commit()
+    return render(
+        request,
+        "hotline_compose.html",
+        {
+            "peers": peers,
+            "priorities": PRIORITIES,
+            "kinds": KINDS,
+            "form": form or {},
+            "error": error,
+            "max_bytes": node_of(request).settings.hotline_attachment_max_bytes,
+            "content_types": list(hotline.ALLOWED_CONTENT_TYPES),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/hotline/new")
+def compose_page(
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    return _compose_page(request, session)
+
+
+@router.post("/hotline/new")
+async def compose(
+    request: Request,
+    peer: str = Form("", max_length=32),
+    to_agency: str = Form("", max_length=200),
+    subject: str = Form("", max_length=hotline.MAX_SUBJECT),
+    priority: str = Form("routine", max_length=16),
+    kind: str = Form("note", max_length=16),
+    body: str = Form("", max_length=hotline.MAX_BODY),
+    attachments: list[UploadFile] = Form([]),
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    form = {
+        "peer": peer,
+        "to_agency": to_agency,
+        "subject": subject,
+        "priority": priority,
+        "kind": kind,
+        "body": body,
+    }
+    try:
+        uploads = await _uploads(attachments)
+        thread = hotline.open_thread(
+            session,
+            node_of(request),
+            principal.actor,
+            peer=peer,
+            subject=subject,
+            priority=priority,
+            kind=kind,
+            body=body,
+            to_agency=to_agency.strip() or None,
+            attachments=uploads,
+        )
+        session.commit()
+    except LiaisonError as error:
+        return _compose_page(
+            request, session, form=form, error=error.detail, status_code=error.status
+        )
+    return _see_other(f"/hotline/threads/{thread.id}")
+
+
+# ---------------------------------------------------------------- thread
+
+
+def _thread_page(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    thread_id: int,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    status_code: int = 200,
+) -> Response:
+    session.rollback()
+    node = node_of(request)
+    thread, messages = hotline.read_thread(session, node, principal.actor, thread_id)
+    session.commit()
+    return render(
+        request,
+        "hotline_thread.html",
+        {
+            "thread": thread,
+            "messages": messages,
+            "node_name": node.name,
+            "priorities": PRIORITIES,
+            "is_incoming": hotline.is_incoming,
+            "is_overdue": hotline.is_overdue,
+            "error": error,
+            "draft": draft,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/hotline/threads/{thread_id}")
+def thread_page(
+    thread_id: int,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    return _thread_page(request, principal, session, thread_id)
+
+
+@router.post("/hotline/threads/{thread_id}/messages")
+async def reply(
+    thread_id: int,
+    request: Request,
+    body: str = Form("", max_length=hotline.MAX_BODY),
+    priority: str = Form("", max_length=16),
+    attachments: list[UploadFile] = Form([]),
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    try:
+        uploads = await _uploads(attachments)
+        hotline.post_message(
+            session,
+            node_of(request),
+            principal.actor,
+            thread_id,
+            body,
+            priority=priority or None,
+            attachments=uploads,
+        )
+        session.commit()
+    except LiaisonError as error:
+        return _thread_page(
+            request,
+            principal,
+            session,
+            thread_id,
+            error=error.detail,
+            draft=body,
+            status_code=error.status,
+        )
+    return _see_other(f"/hotline/threads/{thread_id}")
+
+
+@router.post("/hotline/messages/{message_id}/ack")
+def acknowledge(
+    message_id: int,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    message = hotline.acknowledge(session, node_of(request), principal.actor, message_id)
+    session.commit()
+    return _see_other(f"/hotline/threads/{message.thread_id}")
+
+
+# ---------------------------------------------------------------- peers (admin)
+
+
+def _peers_page(
+    request: Request,
+    session: Session,
+    *,
+    code: str | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    session.rollback()
+    states = peer_states(session)
+    session.commit()
+    return render(
+        request,
+        "peers.html",
+        {"states": states, "code": code, "error": error, "notice": notice},
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/peers")
+def peers_page(
+    request: Request,
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> Response:
+    return _peers_page(request, session)
+
+
+@router.post("/admin/peers/invite")
+def peers_invite(
+    request: Request,
+    ttl_hours: float = Form(24.0, gt=0, le=24 * 30),
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> Response:
+    code = issue_invite(
+        session, local_node(request), principal.user.username, int(ttl_hours * 3600)
+    )
+    session.commit()
+    return _peers_page(request, session, code=code)
+
+
+@router.post("/admin/peers/accept")
+def peers_accept(
+    request: Request,
+    code: str = Form("", max_length=4000),
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> Response:
+    try:
+        if not code.strip():
+            raise InvalidInput("paste the invite code the other node's admin gave you")
+        peer = accept_invite(session, local_node(request), code, principal.user.username)
+    except LiaisonError as error:
+        return _peers_page(request, session, error=error.detail, status_code=error.status)
+    return _peers_page(request, session, notice=f"Peered with {peer.name}.")
+
+
+@router.post("/admin/peers/{name}/revoke")
+def peers_revoke(
+    name: str,
+    request: Request,
+    principal: Principal = Depends(admins),
+    session: Session = Depends(db_session),
+) -> Response:
+    try:
+        revoke_peer(session, name, principal.user.username)
+    except LiaisonError as error:
+        return _peers_page(request, session, error=error.detail, status_code=error.status)
+    return _peers_page(request, session, notice=f"Revoked {name}.")
