@@ -150,8 +150,15 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
     node = load_node(directory)
     with _node_database(node) as database:
         database.require_head()
+    # Open event streams (hotline live updates) never finish by themselves; shutdown
+    # cuts them after a few seconds instead of waiting for the browsers to leave.
     config = uvicorn.Config(
-        create_app(node), host=host, port=port, log_level="info", proxy_headers=False
+        create_app(node),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        timeout_graceful_shutdown=3,
     )
     return uvicorn.Server(config)
 

@@ -15,15 +15,18 @@ from liaison.config import NodeConfig
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
 from liaison.web.api import auth as auth_api
+from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
+from liaison.web.api import hotline as hotline_api
 from liaison.web.problems import document_problems, install_problem_handlers
-from liaison.web.ui import STATIC_DIR
+from liaison.web.ui import STATIC_DIR, hotline_pages
 from liaison.web.ui import pages as ui_pages
 
-# No inline scripts or styles anywhere, and nothing loaded from outside the node.
+# No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
+# script (hotline live updates) is a static file that talks only to this node (SSE).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -42,7 +45,11 @@ def include_routers(app: FastAPI) -> None:
         users.router,
         substances.router,
         audit_api.router,
+        federation_api.peer_router,
+        federation_api.admin_router,
+        hotline_api.router,
         ui_pages.router,
+        hotline_pages.router,
     ):
         app.include_router(router)
 
@@ -51,8 +58,11 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
     database = database or Database(node.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        federation = federation_api.FederationRuntime(app)
+        federation.start()
         yield
+        federation.stop()
         database.dispose()
 
     app = FastAPI(

@@ -34,7 +34,11 @@ class Problem(BaseModel):
 
 def wants_problem_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path in {"/openapi.json", "/healthz", "/readyz"}
+    return path.startswith(("/api/", "/federation/")) or path in {
+        "/openapi.json",
+        "/healthz",
+        "/readyz",
+    }
 
 
 def problem_response(
