@@ -1,0 +1,271 @@
+"""Bulk screening: read records from files or a stream, screen them over a process pool, in
+input order, with memory that stays flat whatever the input size."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from multiprocessing import get_context
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
+from typing import Any, TextIO
+
+from liaison.chem.depict import depict_svg
+from liaison.chem.identify import _safe_parse, judge
+from liaison.chem.rulebook import RuleBook, load_rulebook
+from liaison.errors import InvalidInput
+
+SMILES_SUFFIXES = (".smi", ".smiles")
+STRUCTURE_COLUMNS = ("smiles", "structure", "query")
+ID_COLUMNS = ("id", "name")
+SUPPORTED = ".smi, .smiles, .csv, .sdf, .txt or - (standard input)"
+CHUNK = 256  # records per task: large enough to amortize pickling, small enough to stream
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    input: str  # what the user gave, as shown in the output
+    query: str  # the text identify() parses (the MOL block for SDF records)
+
+
+@dataclass(frozen=True)
+class Screened:
+    record: dict[str, Any]  # Identification.to_dict()
+    flagged: bool
+    svgs: dict[str, str]  # jurisdiction -> depiction, only for flagged records when asked
+
+
+def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(handle, start=1):
+        text = line.strip()
+        if text:
+            yield number, text
+
+
+def _smiles_records(handle: TextIO, label: str) -> Iterator[Record]:
+    for number, text in _lines(handle):
+        parts = text.split(None, 1)
+        ident = parts[1].strip() if len(parts) > 1 else f"{label}:{number}"
+        yield Record(ident, parts[0], parts[0])
+
+
+def _text_records(handle: TextIO, label: str) -> Iterator[Record]:
+    for number, text in _lines(handle):
+        yield Record(f"{label}:{number}", text, text)
+
+
+def _csv_records(handle: TextIO, label: str) -> Iterator[Record]:
+    reader = csv.DictReader(handle)
+    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+    structure = next((fields[c] for c in STRUCTURE_COLUMNS if c in fields), None)
+    if structure is None:
+        raise InvalidInput(
+            f"{label}: no column named {', '.join(STRUCTURE_COLUMNS)} "
+            f"(columns: {', '.join(reader.fieldnames or []) or 'none'})"
+        )
+    ident_column = next((fields[c] for c in ID_COLUMNS if c in fields), None)
+    for number, row in enumerate(reader, start=2):
+        text = (row.get(structure) or "").strip()
+        if not text:
+            continue
+        ident = (row.get(ident_column) or "").strip() if ident_column else ""
+        yield Record(ident or f"{label}:{number}", text, text)
+
+
+def _sdf_records(handle: TextIO, label: str) -> Iterator[Record]:
+    """One record per $$$$-terminated block; a block that does not parse is one invalid record."""
+    block: list[str] = []
+    number = 0
+    for line in handle:
+        if line.strip() == "$$$$":
+            number += 1
+            yield _sdf_record(block, label, number)
+            block = []
+        else:
+            block.append(line)
+    if any(line.strip() for line in block):
+        number += 1
+        yield _sdf_record(block, label, number)
+
+
+def _sdf_record(block: list[str], label: str, number: int) -> Record:
+    text = "".join(block)
+    title = block[0].strip() if block else ""
+    ident = title
+    for index, line in enumerate(block):
+        tag = line.lower()
+        named = line.startswith(">") and ("<id>" in tag or "<name>" in tag)
+        if named and index + 1 < len(block) and block[index + 1].strip():
+            ident = block[index + 1].strip()
+            break
+    shown = title or f"{label} record {number}"
+    # The MOL block ends at "M  END"; if it is missing the record is reported as invalid.
+    molblock = text.split("M  END")[0] + "M  END\n" if "M  END" in text else text
+    return Record(ident or f"{label}:{number}", shown, molblock)
+
+
+def open_input(source: str) -> tuple[TextIO, Callable[[TextIO, str], Iterator[Record]], str]:
+    """(stream, reader, label) for one INPUT argument; usage errors raise InvalidInput."""
+    if source == "-":
+        return sys.stdin, _text_records, "stdin"
+    path = Path(source)
+    suffix = path.suffix.lower()
+    readers: dict[str, Callable[[TextIO, str], Iterator[Record]]] = {
+        ".smi": _smiles_records,
+        ".smiles": _smiles_records,
+        ".csv": _csv_records,
+        ".sdf": _sdf_records,
+        ".txt": _text_records,
+    }
+    if suffix not in readers:
+        raise InvalidInput(
+            f"{source}: unsupported input type {suffix or '(none)'}; use {SUPPORTED}"
+        )
+    if not path.is_file():
+        raise InvalidInput(f"{source}: no such file")
+    try:
+        handle = path.open(encoding="utf-8", errors="replace", newline="")
+    except OSError as error:
+        raise InvalidInput(f"{source}: cannot be read ({error.strerror})") from error
+    return handle, readers[suffix], path.name
+
+
+def read_records(sources: list[str]) -> Iterator[Record]:
+    """Records of every source in order; files are opened one at a time."""
+    for source in sources or ["-"]:
+        handle, reader, label = open_input(source)
+        try:
+            yield from reader(handle, label)
+        finally:
+            if handle is not sys.stdin:
+                handle.close()
+
+
+def count_records(sources: list[str]) -> int | None:
+    """Roughly how many records the files hold (for the progress bar); None for stdin."""
+    total = 0
+    for source in sources:
+        if source == "-":
+            return None
+        path = Path(source)
+        with path.open("rb") as handle:
+            if path.suffix.lower() == ".sdf":
+                total += sum(1 for line in handle if line.strip() == b"$$$$")
+            else:
+                total += sum(1 for line in handle if line.strip())
+    return total
+
+
+# ----------------------------------------------------------------------------- workers
+
+_settings: dict[str, Any] = {}
+
+
+def _start_worker(as_of: date, codes: tuple[str, ...], depict: bool) -> None:
+    _settings.update(as_of=as_of, codes=codes, depict=depict, book=load_rulebook())
+
+
+def _screen_one(record: Record) -> Screened:
+    book: RuleBook = _settings["book"]
+    parsed = _safe_parse(record.query, book)
+    identification = judge(
+        parsed,
+        record.input,
+        _settings["as_of"],
+        _settings["codes"],
+        book,
+        record_id=record.id,
+        thorough=False,
+    )
+    flagged = identification.flagged
+    svgs: dict[str, str] = {}
+    if flagged and _settings["depict"]:
+        svgs = {code: depict_svg(identification, code) for code in _settings["codes"]}
+    return Screened(identification.to_dict(), flagged, svgs)
+
+
+def _screen_chunk(records: list[Record]) -> list[Screened]:
+    return [_screen_one(record) for record in records]
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def screen_records(
+    records: Iterable[Record],
+    as_of: date,
+    codes: tuple[str, ...],
+    *,
+    jobs: int | None = None,
+    depict: bool = False,
+    chunk_size: int = CHUNK,
+) -> Iterator[Screened]:
+    """Screen `records` in input order. With jobs > 1 the work runs on a process pool with a
+    bounded number of chunks in flight, so memory stays flat however long the input is."""
+    workers = jobs or os.cpu_count() or 1
+    if workers == 1:
+        _start_worker(as_of, codes, depict)
+        for record in records:
+            yield _screen_one(record)
+        return
+    context = get_context("fork") if sys.platform != "win32" else get_context("spawn")
+    pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=(as_of, codes, depict))
+    try:
+        pending: deque[AsyncResult[list[Screened]]] = deque()
+        for chunk in _chunks(records, chunk_size):
+            pending.append(pool.apply_async(_screen_chunk, (chunk,)))
+            while len(pending) >= workers * 3:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def csv_header(codes: tuple[str, ...]) -> list[str]:
+    return ["id", "input", *[f"{c}_{part}" for c in codes for part in ("status", "basis")], "error"]
+
+
+def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
+    row = [str(record.get("id") or ""), str(record.get("input") or "")]
+    for code in codes:
+        verdict = record["verdicts"][code]
+        row += [verdict["status"], short_basis(verdict)]
+    row.append(record.get("error") or "")
+    return row
+
+
+def short_basis(verdict: dict[str, Any]) -> str:
+    """'US-fentanyl (Schedule II)' / 'US-FRS: D, B' — the basis in a few words."""
+    parts = []
+    for basis in verdict["basis"]:
+        if basis["kind"] == "class":
+            clauses = ", ".join(basis["clauses"]) or "?"
+            parts.append(
+                f"{basis['rule_id']}: {clauses}"
+                + (" (review)" if basis["status"] == "review" else "")
+            )
+        else:
+            parts.append(f"{basis['rule_id']} ({basis['list']})")
+    return "; ".join(parts)
+
+
+def write_csv(out: TextIO, header: list[str]) -> Callable[[list[str]], None]:
+    writer = csv.writer(out)
+    writer.writerow(header)
+    return writer.writerow

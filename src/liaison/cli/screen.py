@@ -1,0 +1,209 @@
+"""`liaison screen`: screen structures, names or CAS numbers against every loaded rule set.
+
+A contract other tools depend on: formats, the jsonl shape, exit status 0 whatever the
+verdicts, non-zero with a one-line message for usage errors only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from liaison.chem.bulk import (
+    Screened,
+    count_records,
+    csv_header,
+    csv_row,
+    read_records,
+    screen_records,
+    short_basis,
+    write_csv,
+)
+from liaison.chem.identify import check_jurisdictions
+from liaison.chem.report import write_report
+from liaison.chem.rulebook import load_rulebook
+from liaison.errors import LiaisonError
+
+FORMATS = ("table", "jsonl", "csv")
+STATUS_STYLES = {
+    "controlled": "bold red",
+    "precursor": "bold yellow",
+    "review": "magenta",
+    "no_match": "green",
+    "invalid": "dim",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("screen")(screen)
+
+
+def usage_error(message: str) -> typer.Exit:
+    """One line on standard error, no traceback, exit status 2."""
+    sys.stderr.write(f"liaison screen: error: {message}\n")
+    return typer.Exit(code=2)
+
+
+def parse_day(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise usage_error(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_jobs(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise usage_error(f"--jobs {text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def status_text(verdict: dict[str, Any]) -> str:
+    style = STATUS_STYLES.get(verdict["status"], "")
+    basis = short_basis(verdict)
+    text = f"[{style}]{verdict['status']}[/]" if style else verdict["status"]
+    return f"{text}\n[dim]{basis}[/]" if basis else text
+
+
+def verdict_table(title: str, codes: tuple[str, ...]) -> Table:
+    table = Table(title=title, show_lines=True)
+    table.add_column("id")
+    table.add_column("input", overflow="fold", max_width=40)
+    for code in codes:
+        table.add_column(code, overflow="fold")
+    return table
+
+
+def add_row(table: Table, record: dict[str, Any], codes: tuple[str, ...]) -> None:
+    table.add_row(
+        str(record["id"]),
+        str(record["input"]),
+        *[status_text(record["verdicts"][code]) for code in codes],
+    )
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int | None) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        TextColumn("screening"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+def screen(
+    inputs: list[str] | None = typer.Argument(
+        None,
+        metavar="[INPUT]...",
+        help="Files (.smi/.smiles, .csv, .sdf, .txt) or - for standard input (the default).",
+        show_default=False,
+    ),
+    output_format: str = typer.Option("table", "--format", help="table | jsonl | csv"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today."
+    ),
+    jurisdiction: list[str] | None = typer.Option(
+        None,
+        "--jurisdiction",
+        help="Jurisdiction code (US, CN, UN); repeat for several; default all.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write the results here instead of standard output."
+    ),
+    jobs: str | None = typer.Option(None, "--jobs", help="Worker processes; default: all cores."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write an HTML report of flagged records."
+    ),
+) -> None:
+    """Screen structures, names or CAS numbers against the US, CN and UN rules."""
+    sources = list(inputs or [])
+    if output_format not in FORMATS:
+        raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
+    workers = parse_jobs(jobs)
+    day = parse_day(as_of)
+    try:
+        book = load_rulebook()
+        codes = check_jurisdictions(book, jurisdiction)
+        for source in sources:
+            if source != "-" and not Path(source).is_file():
+                raise usage_error(f"{source}: no such file")
+        records = read_records(sources)
+        first = next(records, None)  # opens the first file now: unreadable -> usage error
+    except LiaisonError as error:
+        raise usage_error(error.detail) from None
+    try:
+        out: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as error:
+        raise usage_error(f"{output}: cannot be written ({error.strerror})") from None
+
+    def all_records() -> Iterator[Any]:
+        if first is not None:
+            yield first
+        yield from records
+
+    show_progress = bool(sources) and "-" not in sources and sys.stderr.isatty()
+    total = count_records(sources) if show_progress else None
+    flagged: list[tuple[dict[str, Any], dict[str, str]]] = []
+    screened = 0
+    table = verdict_table(f"Screening as of {day.isoformat()}", codes)
+    write_row = write_csv(out, csv_header(codes)) if output_format == "csv" else None
+    try:
+        with _progress(show_progress, total) as progress:
+            task = progress.add_task("screen", total=total) if progress else None
+            result: Screened
+            for result in screen_records(
+                all_records(), day, codes, jobs=workers, depict=report is not None
+            ):
+                screened += 1
+                record = result.record
+                if output_format == "jsonl":
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                elif write_row is not None:
+                    write_row(csv_row(record, codes))
+                else:
+                    add_row(table, record, codes)
+                if report is not None and result.flagged:
+                    flagged.append((record, result.svgs))
+                if progress is not None and task is not None:
+                    progress.advance(task)
+    except LiaisonError as error:  # e.g. a CSV file without a structure column
+        raise usage_error(error.detail) from None
+    finally:
+        if output_format == "table":
+            Console(file=out, width=None if out is sys.stdout else 160).print(table)
+        if output:
+            out.close()
+    if report is not None:
+        path = write_report(
+            report,
+            flagged,
+            title="Liaison screening report",
+            as_of=day,
+            codes=codes,
+            screened=screened,
+        )
+        Console(stderr=True).print(f"report written to {path}")
+    if os.environ.get("LIAISON_SCREEN_SUMMARY"):
+        Console(stderr=True).print(f"{screened} record(s) screened")
