@@ -110,7 +110,7 @@ class DeliveryWorker:
             self._wake.wait(delay)
             self._wake.clear()
 
-    def _targets(self) -> list[PeerTarget]:
+    def targets(self) -> list[PeerTarget]:
         with self.database.session() as session:
             rows = session.execute(
                 sa.select(Peer, PeerDelivery)
@@ -138,7 +138,7 @@ class DeliveryWorker:
         Returns how long the worker may sleep before something is due.
         """
         sleep = self.poll_seconds
-        for target in self._targets():
+        for target in self.targets():
             if target.last_seq <= target.acked_seq or self._stop.is_set():
                 continue
             now = utcnow()
