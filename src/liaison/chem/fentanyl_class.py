@@ -35,6 +35,10 @@ _GROUP_NAMES = {
     "*C(=O)CCC": "butyryl",
     "*C(=O)C(C)C": "isobutyryl",
     "*C(=O)CCCC": "valeryl",
+    "*C(=O)CCCCC": "hexanoyl",
+    "*C(=O)C(C)(C)C": "pivaloyl",
+    "*C(=O)C1CCCCC1": "cyclohexanecarbonyl",
+    "*C(=O)c1cccs1": "thiophene-2-carbonyl",
     "*C(=O)C=C": "acryloyl",
     "*C(=O)C=CC": "crotonyl",
     "*C(=O)COC": "methoxyacetyl",
@@ -77,6 +81,9 @@ def _group_names() -> dict[str, str]:
 
 def group_name(fragment_smiles: str) -> str:
     return _group_names().get(fragment_smiles, fragment_smiles)
+
+
+QUATERNARY = "the piperidine nitrogen carries two groups (quaternary ammonium)"
 
 
 @dataclass(frozen=True)
@@ -428,6 +435,10 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
     if not nitrogen_groups:
         linker.absent = terminal.absent = True
         linker.changed = terminal.changed = True
+    elif len(nitrogen_groups) > 1:
+        linker.atoms = set().union(*nitrogen_groups)
+        linker.problems.append(QUATERNARY)
+        linker.changed = True
     else:
         _describe_phenethyl(parent, n1, nitrogen_groups, linker, terminal, reference)
     return Decomposition(regions=regions, core_atoms=tuple(sorted(core)), thioacyl=thioacyl)
@@ -457,8 +468,6 @@ def _describe_phenethyl(
     reference: dict[str, str],
 ) -> None:
     group = set().union(*groups)
-    if len(groups) > 1:
-        linker.problems.append("the piperidine nitrogen carries more than one group (quaternary)")
     ring_info = parent.GetRingInfo()
     roots = [atom for atom in group if parent.GetBondBetweenAtoms(n1, atom) is not None]
     linker.fragment = _fragment(parent, roots[0], [(n1, roots[0])])
@@ -721,7 +730,9 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
                     )
                 )
             else:
-                problems = [p for p in linker.problems if "ring joins" in p]
+                # Condition 4 allows any group in place of phenethyl, but not a ring joining it
+                # to another region, nor a second group on the nitrogen.
+                problems = [p for p in linker.problems if "ring joins" in p or p == QUATERNARY]
                 replaced_by = group_name(linker.fragment)
                 atoms = tuple(sorted(linker.atoms | terminal.atoms))
                 findings.append(

@@ -34,8 +34,7 @@ def standardize(molecule: Chem.Mol) -> Chem.Mol:
         parent = Chem.RWMol(parent)
         for atom in parent.GetAtoms():
             atom.SetIsotope(0)
-        parent = parent.GetMol()
-        Chem.SanitizeMol(parent)
+        parent = Chem.RemoveHs(parent.GetMol())  # deuterium atoms become implicit hydrogens
     return parent
 
 
