@@ -24,11 +24,82 @@ def _tools() -> tuple[rdMolStandardize.LargestFragmentChooser, rdMolStandardize.
     )
 
 
+# Acids, bases and solvents that substances are sold or seized with. They are dropped before
+# the largest fragment is chosen, so a counter-ion bigger than the substance (4-piperidone
+# citrate, a tosylate) is never taken for it.
+COUNTER_IONS = (
+    "Cl",
+    "Br",
+    "I",
+    "F",
+    "O",
+    "OS(=O)(=O)O",
+    "OP(=O)(O)O",
+    "O[N+](=O)[O-]",
+    "CC(=O)O",
+    "OC(=O)C(F)(F)F",
+    "OC=O",
+    "OC(=O)C(=O)O",
+    "OC(=O)CC(O)(CC(=O)O)C(=O)O",
+    "OC(=O)C(O)C(O)C(=O)O",
+    "OC(=O)C=CC(=O)O",
+    "OC(=O)CCC(=O)O",
+    "CC(O)C(=O)O",
+    "OC(=O)CC(O)C(=O)O",
+    "CS(=O)(=O)O",
+    "Cc1ccc(S(=O)(=O)O)cc1",
+    "OS(=O)(=O)c1ccccc1",
+    "OC(=O)c1ccccc1",
+    "CCO",
+    "CO",
+    "CC(C)O",
+    "CC(C)=O",
+    "ClCCl",
+    "ClC(Cl)Cl",
+    "[Na]",
+    "[K]",
+    "[Li]",
+    "[Ca]",
+    "[Mg]",
+    "[Zn]",
+    "[NH4+]",
+    "N",
+)
+
+
+@lru_cache(maxsize=1)
+def _counter_ion_keys() -> frozenset[str]:
+    _, uncharger = _tools()
+    return frozenset(
+        Chem.MolToSmiles(uncharger.uncharge(Chem.MolFromSmiles(s)), isomericSmiles=False)
+        for s in COUNTER_IONS
+    )
+
+
+def _drop_counter_ions(molecule: Chem.Mol) -> Chem.Mol:
+    fragments = Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False)
+    if len(fragments) < 2:
+        return molecule
+    _, uncharger = _tools()
+    keys = _counter_ion_keys()
+    kept = [
+        fragment
+        for fragment in fragments
+        if Chem.MolToSmiles(uncharger.uncharge(fragment), isomericSmiles=False) not in keys
+    ]
+    if not kept or len(kept) == len(fragments):
+        return molecule
+    combined = kept[0]
+    for fragment in kept[1:]:
+        combined = Chem.CombineMols(combined, fragment)
+    return combined
+
+
 def standardize(molecule: Chem.Mol) -> Chem.Mol:
     """The standardized parent of `molecule` (a new molecule; the input is left as it was)."""
     largest_fragment, uncharger = _tools()
     parent = rdMolStandardize.Cleanup(molecule)
-    parent = largest_fragment.choose(parent)
+    parent = largest_fragment.choose(_drop_counter_ions(parent))
     parent = uncharger.uncharge(parent)
     if any(atom.GetIsotope() for atom in parent.GetAtoms()):
         parent = Chem.RWMol(parent)

@@ -1,0 +1,64 @@
+"""The prefilter is a necessary condition: it never rejects a molecule some rule matches."""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import date
+from pathlib import Path
+
+from rdkit import Chem, RDConfig
+
+from liaison.chem import identify, load_rulebook
+from liaison.chem.bulk import Record, screen_records
+from liaison.chem.identify import prefilter_for
+from liaison.chem.prefilter import skeleton_of_smarts
+
+HERE = Path(__file__).parent
+NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+
+
+def test_skeleton_keeps_elements_and_drops_bond_orders_and_hydrogens() -> None:
+    skeleton = skeleton_of_smarts("[#1][CH2]1[CH2][N;H1,$(N-C=O)]CC1=O")
+    assert skeleton.GetNumAtoms() == 6  # the explicit hydrogen is gone
+    assert Chem.MolFromSmiles("OC1CNCC1").HasSubstructMatch(skeleton)  # any bond order
+
+
+def test_or_queries_keep_every_alternative() -> None:
+    skeleton = skeleton_of_smarts("c[F,Cl]")
+    assert Chem.MolFromSmiles("Clc1ccccc1").HasSubstructMatch(skeleton)
+    assert Chem.MolFromSmiles("Fc1ccccc1").HasSubstructMatch(skeleton)
+    assert not Chem.MolFromSmiles("Brc1ccccc1").HasSubstructMatch(skeleton)
+
+
+def test_everything_any_rule_matches_passes_the_prefilter() -> None:
+    book = load_rulebook()
+    prefilter = prefilter_for(book)
+    structures = [entry.smiles for entry in book.entries]
+    structures += [example for family in book.families for example in family.examples]
+    for name in ("corpus.csv", "reference_substances.csv"):
+        for row in csv.DictReader((HERE / name).open(encoding="utf-8")):
+            structures.append(row.get("query") or row.get("smiles") or "")
+    for text in structures:
+        identification = identify(text, as_of=date(2026, 1, 1))
+        if identification.parent is None:
+            continue
+        if any(v.status != "no_match" for v in identification.verdicts.values()):
+            assert prefilter.could_match(Chem.MolFromSmiles(text) or identification.parent), text
+
+
+def test_bulk_fast_path_gives_the_same_verdicts_as_identify() -> None:
+    lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
+    sample = [
+        *random.Random(7).sample(lines, 300),
+        "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+        "O=C1CCNCC1",
+    ]
+    day = date(2026, 1, 1)
+    records = [Record(str(i), text, text) for i, text in enumerate(sample)]
+    fast = list(screen_records(records, day, ("US", "CN", "UN"), jobs=1))
+    for text, result in zip(sample, fast, strict=True):
+        slow = identify(text, as_of=day)
+        assert {c: v["status"] for c, v in result.record["verdicts"].items()} == {
+            c: v.status for c, v in slow.verdicts.items()
+        }, text

@@ -1,0 +1,76 @@
+"""Property-based tests: no input makes identify() raise; the verdict of a molecule does not
+depend on how it is written (atom order) or which salt it comes as."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdkit import Chem
+
+from liaison.chem import identify
+from liaison.chem.models import STATUS_RANK
+
+DAY = date(2026, 1, 1)
+HERE = Path(__file__).parent
+MOLECULES = [
+    row["query"]
+    for row in csv.DictReader((HERE / "corpus.csv").open(encoding="utf-8"))
+    if row["query"] and Chem.MolFromSmiles(row["query"]) is not None and "." not in row["query"]
+]
+SALTS = [".Cl", ".Br", ".OC(=O)CC(O)(CC(=O)O)C(=O)O", ".OC(=O)C(=O)O", ".O", ".CS(=O)(=O)O"]
+PROFILE = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def statuses(text: str) -> dict[str, str]:
+    return {code: verdict.status for code, verdict in identify(text, as_of=DAY).verdicts.items()}
+
+
+@PROFILE
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    identification = identify(text, as_of=DAY)
+    assert set(identification.verdicts) == {"US", "CN", "UN"}
+    for verdict in identification.verdicts.values():
+        assert verdict.status in STATUS_RANK
+        if verdict.status == "invalid":
+            assert identification.error
+
+
+@PROFILE
+@given(st.text(alphabet="CNOcnos()=#123[]+-@H.Fl", max_size=40))
+def test_smiles_like_text_never_raises(text: str) -> None:
+    identify(text, as_of=DAY)
+
+
+@PROFILE
+@given(st.sampled_from(MOLECULES), st.integers(min_value=0, max_value=2**31 - 1))
+def test_verdict_does_not_depend_on_atom_order(smiles: str, seed: int) -> None:
+    molecule = Chem.MolFromSmiles(smiles)
+    (shuffled,) = Chem.MolToRandomSmilesVect(molecule, 1, randomSeed=seed)
+    assert statuses(shuffled) == statuses(smiles), shuffled
+
+
+@PROFILE
+@given(st.sampled_from(MOLECULES), st.sampled_from(SALTS))
+def test_verdict_does_not_depend_on_salt_form(smiles: str, salt: str) -> None:
+    assert statuses(smiles + salt) == statuses(smiles)
+
+
+@PROFILE
+@given(st.sampled_from(MOLECULES), st.integers(min_value=0, max_value=10_000))
+def test_mutated_molecules_never_raise(smiles: str, seed: int) -> None:
+    """Real molecules with one atom changed (element or charge): valid or not, no exception."""
+    molecule = Chem.RWMol(Chem.MolFromSmiles(smiles))
+    atom = molecule.GetAtomWithIdx(seed % molecule.GetNumAtoms())
+    if seed % 3 == 0:
+        atom.SetAtomicNum((6, 7, 8, 9, 16, 17)[seed % 6])
+    elif seed % 3 == 1:
+        atom.SetFormalCharge(1 if seed % 2 else -1)
+    else:
+        atom.SetIsotope(13)
+    text = Chem.MolToSmiles(molecule) if molecule.GetNumAtoms() else ""
+    identify(text, as_of=DAY)
