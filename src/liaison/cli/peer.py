@@ -7,11 +7,11 @@ but the code, so it can be captured (`CODE=$(liaison peer invite us)`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from liaison.cli.node import _fail, _node_database, _operator
 from liaison.config import load_node
@@ -64,6 +64,10 @@ def revoke(node_dir: Path | str, name: str) -> None:
         revoke_peer(session, name, _operator().name)
 
 
+def _moment(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
 @peer_app.command("invite")
 def invite_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
@@ -97,21 +101,26 @@ def list_command(directory: Path = typer.Argument(..., help="Directory of the no
         states = peer_list(directory)
     except LiaisonError as error:
         raise _fail(error) from error
-    table = Table(
-        "peer", "status", "base URL", "pending", "oldest pending", "last success", "last error"
-    )
+    if not states:
+        typer.echo("No peers yet.")
     for state in states:
         age = state.oldest_pending_age_seconds()
-        table.add_row(
-            state.name,
-            state.status,
-            state.base_url,
-            str(state.pending),
-            "-" if age is None else f"{age} s",
-            "-" if state.last_success_at is None else f"{state.last_success_at:%Y-%m-%d %H:%M:%S}",
-            state.last_error or "-",
+        typer.echo(f"{state.name}  {state.status}  {state.base_url}  ({state.default_agency})")
+        typer.echo(
+            f"  to it:   {state.last_seq} queued, {state.acked_seq} acknowledged, "
+            f"{state.pending} pending"
+            + ("" if age is None else f" (oldest {age} s)")
+            + f"; last success {_moment(state.last_success_at)}"
         )
-    console.print(table)
+        if state.last_error:
+            typer.echo(
+                f"  last error ({_moment(state.last_error_at)}, {state.failures} in a row): "
+                f"{state.last_error}"
+            )
+        typer.echo(
+            f"  from it: {state.last_applied_seq} applied; "
+            f"last received {_moment(state.last_received_at)}"
+        )
 
 
 @peer_app.command("revoke")

@@ -265,7 +265,7 @@ def _write_message(
         author_agency=actor.agency or "",
         body=body,
         priority=priority,
-        ack_due_at=now + deadline if deadline else None,
+        ack_due_at=None if deadline is None else now + deadline,
     )
     message.attachments = [
         HotlineAttachment(

@@ -1,0 +1,198 @@
+"""Two real nodes for the tests: `liaison serve` processes on free loopback ports, peered.
+
+Each node has an admin and an officer in the node's default agency (the agency hotline
+threads from the peer are addressed to), and CN also has an officer of another agency
+who must not see them. Federation runs with short poll and backoff intervals so the
+tests wait on conditions (polling with a timeout), never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from liaison.cli.node import add_node_user, create_node
+from liaison.cli.peer import accept, invite
+from liaison.config import load_node
+from liaison.store import Database
+
+ADMIN_PASSWORD = "admin password 1"
+OFFICER_PASSWORD = "officer password 1"
+AGENCIES = {"US": "DEA Special Operations", "CN": "NNCC Liaison Office"}
+OTHER_AGENCY = "CN Customs Anti-Smuggling"
+FAST_FEDERATION = {
+    "LIAISON_FEDERATION_POLL_SECONDS": "0.5",
+    "LIAISON_FEDERATION_BACKOFF_BASE_SECONDS": "0.05",
+    "LIAISON_FEDERATION_BACKOFF_CAP_SECONDS": "0.4",
+    "LIAISON_FEDERATION_REQUEST_TIMEOUT_SECONDS": "5",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(
+    condition: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.05
+) -> Any:
+    """Poll `condition` until it returns something truthy; fail naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class NodeProcess:
+    """A node directory and the `liaison serve` process running it (when running)."""
+
+    name: str
+    directory: Path
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert self.process is None, f"{self.name} is already running"
+        command = [sys.executable, "-c", "from liaison.cli import main; main()"]
+        command += ["serve", str(self.directory), "--port", str(self.port)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+            )
+        wait_until(self._healthy, f"node {self.name} to answer on {self.base_url}", timeout=60)
+
+    def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            pytest.fail(f"node {self.name} exited:\n{self.log.read_text()[-3000:]}")
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        """kill -9: no shutdown handler runs, in-flight transactions are simply lost."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def client(self, username: str = "officer") -> httpx.Client:
+        password = ADMIN_PASSWORD if username == "admin" else OFFICER_PASSWORD
+        client = httpx.Client(base_url=self.base_url, timeout=30)
+        response = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        return client
+
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database(load_node(self.directory).database_url)
+        return self._database
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        """One value read straight from the node's database (what is committed there)."""
+        with self.database().engine.connect() as connection:
+            return connection.execute(sa.text(sql), params).scalar()
+
+    def close(self) -> None:
+        self.stop()
+        if self._database is not None:
+            self._database.dispose()
+
+
+def make_node(
+    root: Path,
+    name: str,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+) -> NodeProcess:
+    port = free_port()
+    directory = root / name.lower()
+    create_node(
+        directory,
+        name,
+        "admin",
+        ADMIN_PASSWORD,
+        database_url,
+        agency=AGENCIES[name],
+        base_url=f"http://127.0.0.1:{port}",
+    )
+    add_node_user(directory, "officer", OFFICER_PASSWORD, "officer", AGENCIES[name])
+    if name == "CN":
+        add_node_user(directory, "outsider", OFFICER_PASSWORD, "officer", OTHER_AGENCY)
+    return NodeProcess(
+        name,
+        directory,
+        port,
+        {**FAST_FEDERATION, **(env or {})},
+        root / f"{name.lower()}.log",
+    )
+
+
+def peer(inviting: NodeProcess, accepting: NodeProcess) -> None:
+    """The CLI handshake: invite on one node (running), accept on the other."""
+    accept(accepting.directory, invite(inviting.directory))
+
+
+@dataclass
+class Pair:
+    us: NodeProcess
+    cn: NodeProcess
+
+    def close(self) -> None:
+        self.us.close()
+        self.cn.close()
+
+
+def start_pair(
+    root: Path,
+    us_database: str | None = None,
+    cn_database: str | None = None,
+    us_env: dict[str, str] | None = None,
+    cn_env: dict[str, str] | None = None,
+) -> Pair:
+    pair = Pair(
+        make_node(root, "US", us_database, us_env), make_node(root, "CN", cn_database, cn_env)
+    )
+    pair.us.start()
+    pair.cn.start()
+    peer(pair.us, pair.cn)
+    return pair
