@@ -1,0 +1,152 @@
+"""`liaison screen`: the contract other tools depend on."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from rdkit import Chem
+from typer.testing import CliRunner
+
+from liaison.cli import app
+
+FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+HEXANOYL = "CCCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+runner = CliRunner()
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["screen", *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_smi_file_to_jsonl_in_input_order(tmp_path: Path) -> None:
+    path = tmp_path / "in.smi"
+    path.write_text(f"{FENTANYL} fent\n\nCCO ethanol\nC1CC( broken\nO=C1CCNCC1\n")
+    code, out, _ = run(str(path), "--format", "jsonl", "--as-of", "2026-01-01")
+    assert code == 0
+    records = jsonl(out)
+    assert [r["id"] for r in records] == ["fent", "ethanol", "broken", "in.smi:5"]
+    assert set(records[0]) >= {"id", "input", "verdicts", "error"}
+    assert set(records[0]["verdicts"]) == {"US", "CN", "UN"}
+    assert records[0]["verdicts"]["US"]["status"] == "controlled"
+    assert records[0]["verdicts"]["US"]["basis"][0]["rule_id"] == "US-fentanyl"
+    assert records[1]["verdicts"]["CN"] == {
+        "status": "no_match",
+        "basis": [],
+        "explanation": records[1]["verdicts"]["CN"]["explanation"],
+    }
+    assert records[2]["error"] and records[2]["verdicts"]["UN"]["status"] == "invalid"
+    assert records[3]["verdicts"]["UN"]["status"] == "precursor"
+
+
+def test_csv_input_with_structure_column_and_csv_output(tmp_path: Path) -> None:
+    path = tmp_path / "order.csv"
+    path.write_text("name,structure\nfirst,fentanyl\nsecond,58-08-2\n")
+    code, out, _ = run(str(path), "--format", "csv", "--jurisdiction", "US", "--jurisdiction", "CN")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["id"] for r in rows] == ["first", "second"]
+    assert rows[0]["US_status"] == "controlled" and rows[0]["CN_status"] == "controlled"
+    assert "UN_status" not in rows[0]
+    assert rows[1]["US_status"] == "no_match"
+
+
+def test_sdf_input_with_a_broken_record(tmp_path: Path) -> None:
+    good = Chem.MolFromSmiles(HEXANOYL)
+    good.SetProp("_Name", "hexanoyl")
+    block = Chem.MolToMolBlock(good)
+    path = tmp_path / "seized.sdf"
+    path.write_text(f"{block}$$$$\nbroken\n  nonsense\n\nM  END\n$$$$\n{block}$$$$\n")
+    code, out, _ = run(str(path), "--format", "jsonl", "--as-of", "2026-01-01")
+    assert code == 0
+    records = jsonl(out)
+    assert len(records) == 3
+    assert records[0]["id"] == "hexanoyl" and records[0]["verdicts"]["CN"]["status"] == "controlled"
+    assert records[1]["verdicts"]["US"]["status"] == "invalid" and records[1]["error"]
+    assert records[2]["verdicts"]["US"]["status"] == "controlled"
+
+
+def test_txt_file_any_query_kind(tmp_path: Path) -> None:
+    path = tmp_path / "tips.txt"
+    path.write_text("芬太尼\n437-38-7\nInChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3\nnot a substance\n")
+    code, out, _ = run(str(path), "--format", "jsonl")
+    assert code == 0
+    statuses = [r["verdicts"]["CN"]["status"] for r in jsonl(out)]
+    assert statuses == ["controlled", "controlled", "no_match", "invalid"]
+
+
+def test_standard_input_when_no_input_and_dash() -> None:
+    for args in ((), ("-",)):
+        code, out, _ = run(*args, "--format", "jsonl", stdin=f"{FENTANYL}\n\nCCO\n")
+        assert code == 0
+        assert [r["input"] for r in jsonl(out)] == [FENTANYL, "CCO"]
+
+
+def test_as_of_changes_the_verdict() -> None:
+    _, before, _ = run("--format", "jsonl", "--as-of", "2019-04-30", stdin=HEXANOYL)
+    _, after, _ = run("--format", "jsonl", "--as-of", "2019-05-01", stdin=HEXANOYL)
+    assert jsonl(before)[0]["verdicts"]["CN"]["status"] == "no_match"
+    assert jsonl(after)[0]["verdicts"]["CN"]["status"] == "controlled"
+
+
+def test_jobs_gives_the_same_output_in_the_same_order(tmp_path: Path) -> None:
+    lines = [FENTANYL, "CCO", HEXANOYL, "O=C1CCNCC1", "C1CC("] * 120
+    path = tmp_path / "many.smi"
+    path.write_text("\n".join(lines) + "\n")
+    _, one, _ = run(str(path), "--format", "jsonl", "--jobs", "1", "--as-of", "2026-01-01")
+    _, two, _ = run(str(path), "--format", "jsonl", "--jobs", "2", "--as-of", "2026-01-01")
+    assert one == two and len(jsonl(two)) == len(lines)
+
+
+def test_table_output_and_report(tmp_path: Path) -> None:
+    path = tmp_path / "in.smi"
+    path.write_text(f"{FENTANYL} fent\nCCO ethanol\nCCC(=O)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1 pyr\n")
+    report = tmp_path / "out" / "report.html"
+    code, out, err = run(str(path), "--report", str(report))
+    assert code == 0
+    assert "fent" in out and "controlled" in out
+    html = report.read_text()
+    assert html.count('<figure class="depiction">') == 6  # two flagged records x three codes
+    assert "<script" not in html and "<link" not in html and "ethanol" not in html
+    assert str(report) in err.replace("\n", "")
+
+
+def test_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "result.jsonl"
+    code, out, _ = run("--format", "jsonl", "--output", str(target), stdin="CCO\n")
+    assert code == 0 and out == ""
+    assert jsonl(target.read_text())[0]["input"] == "CCO"
+
+
+def test_usage_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("foo,bar\n1,2\n")
+    cases = [
+        (str(tmp_path / "missing.smi"),),
+        (str(tmp_path / "x.xlsx"),),
+        (str(bad_csv),),
+        ("--format", "xml"),
+        ("--as-of", "yesterday"),
+        ("--jurisdiction", "XX"),
+        ("--jobs", "0"),
+    ]
+    (tmp_path / "x.xlsx").write_text("")
+    for args in cases:
+        code, _, err = run(*args, stdin="CCO\n")
+        assert code != 0, args
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("liaison screen: error:"), (args, err)
+        assert "Traceback" not in err
+
+
+def test_invalid_records_do_not_change_the_exit_status() -> None:
+    code, out, _ = run("--format", "jsonl", stdin="C1CC(\nnonsense words\n\n")
+    assert code == 0
+    assert all(r["verdicts"]["US"]["status"] == "invalid" for r in jsonl(out))
