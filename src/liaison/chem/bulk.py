@@ -254,12 +254,11 @@ def short_basis(verdict: dict[str, Any]) -> str:
     """'US-fentanyl (Schedule II)' / 'US-FRS: D, B' — the basis in a few words."""
     parts = []
     for basis in verdict["basis"]:
-        if basis["kind"] == "class":
-            clauses = ", ".join(basis["clauses"]) or "?"
-            parts.append(
-                f"{basis['rule_id']}: {clauses}"
-                + (" (review)" if basis["status"] == "review" else "")
-            )
+        if basis["kind"] == "class" and basis["status"] == "review":
+            open_regions = [r["region"] for r in basis["regions"] if not r["covered"]]
+            parts.append(f"{basis['rule_id']}: review ({', '.join(open_regions)})")
+        elif basis["kind"] == "class":
+            parts.append(f"{basis['rule_id']}: {', '.join(basis['clauses'])}")
         else:
             parts.append(f"{basis['rule_id']} ({basis['list']})")
     return "; ".join(parts)

@@ -89,7 +89,7 @@ def _drop_counter_ions(molecule: Chem.Mol) -> Chem.Mol:
     ]
     if not kept or len(kept) == len(fragments):
         return molecule
-    combined = kept[0]
+    combined: Chem.Mol = kept[0]
     for fragment in kept[1:]:
         combined = Chem.CombineMols(combined, fragment)
     return combined

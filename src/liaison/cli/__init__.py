@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from liaison.cli import node, peer, screen
+from liaison.cli import demo, node, peer, screen
 
 app = typer.Typer(
     name="liaison",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 screen.register(app)
+demo.register(app)
 node.register(app)
 peer.register(app)
 

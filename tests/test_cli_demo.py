@@ -1,0 +1,46 @@
+"""`liaison demo`: the example import manifest is screened and reported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from liaison.cli import app
+from liaison.cli.demo import MANIFEST, screen_example_manifest
+
+
+def test_manifest_mixes_the_kinds_of_line_the_issue_asks_for() -> None:
+    rows = list(csv.DictReader(MANIFEST.open(encoding="utf-8")))
+    assert 25 <= len(rows) <= 40
+    queries = [row["query"] for row in rows]
+    assert any(re.fullmatch(r"\d+-\d\d-\d", q) for q in queries)  # CAS numbers
+    assert any(q.isalpha() for q in queries)  # names
+    assert any("(" in q and "=" in q for q in queries)  # SMILES
+
+
+def test_demo_screens_the_manifest_and_writes_a_depiction_per_flagged_row(tmp_path: Path) -> None:
+    out = io.StringIO()
+    path = screen_example_manifest(Console(file=out, width=200), reports_dir=tmp_path)
+    assert path == tmp_path / "import_manifest.html"
+    text = out.getvalue()
+    assert "IM-001" in text and "IM-030" in text and str(path) in text.replace("\n", "")
+    html = path.read_text(encoding="utf-8")
+    flagged = re.findall(r"<h2>(IM-\d+):", html)
+    assert "IM-021" in flagged and "IM-022" in flagged  # class-only analogues
+    assert "IM-001" not in flagged and "IM-003" not in flagged  # benign lines are not flagged
+    for record_id in flagged:
+        section = html.split(f"<h2>{record_id}:", 1)[1].split("<h2>", 1)[0]
+        assert section.count("<svg") >= 3, record_id  # one depiction per jurisdiction
+    assert "<script" not in html and "href=" not in html
+
+
+def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / "import_manifest.html").is_file()
