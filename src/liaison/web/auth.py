@@ -120,6 +120,9 @@ def authenticated_principal(
         principal = Principal(user=user, address=address, web_session=web_session)
     # End the read transaction now: on SQLite it holds the write lock until it ends.
     session.commit()
+    # Detach the principal's objects (fully loaded): a later rollback in the request would
+    # otherwise expire them, and the error page that follows could not say who is signed in.
+    session.expunge_all()
     request.state.principal = principal  # for the page layout (who is signed in)
     return principal
 
