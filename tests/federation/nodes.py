@@ -77,6 +77,10 @@ class NodeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def spawn(self) -> None:
         assert self.process is None, f"{self.name} is already running"
         command = [sys.executable, "-c", "from liaison.cli import main; main()"]
         command += ["serve", str(self.directory), "--port", str(self.port)]
@@ -84,6 +88,8 @@ class NodeProcess:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
             )
+
+    def wait_healthy(self) -> None:
         wait_until(self._healthy, f"node {self.name} to answer on {self.base_url}", timeout=60)
 
     def _healthy(self) -> bool:
@@ -192,7 +198,9 @@ def start_pair(
     pair = Pair(
         make_node(root, "US", us_database, us_env), make_node(root, "CN", cn_database, cn_env)
     )
-    pair.us.start()
-    pair.cn.start()
+    for node in (pair.us, pair.cn):
+        node.spawn()  # both start up at the same time
+    for node in (pair.us, pair.cn):
+        node.wait_healthy()
     peer(pair.us, pair.cn)
     return pair
