@@ -32,6 +32,14 @@ def svg_data_uri(svg: str) -> str:
 templates.env.filters["svg_data_uri"] = svg_data_uri
 
 
+def jurisdiction_name(title: str) -> str:
+    """'United States: fentanyl and …' -> 'United States' (the rule files' titles are long)."""
+    return title.split(":", 1)[0].strip()
+
+
+templates.env.filters["jurisdiction_name"] = jurisdiction_name
+
+
 def render(
     request: Request,
     name: str,
