@@ -13,7 +13,13 @@ from liaison.chem.models import STATUS_RANK, Basis, Identification, QueryKind, S
 from liaison.chem.prefilter import Prefilter, build_prefilter
 from liaison.chem.query import ParsedQuery, parse_query
 from liaison.chem.rulebook import RuleBook, load_rulebook
-from liaison.chem.standardize import canonical_smiles, standardize, structure_keys
+from liaison.chem.standardize import (
+    canonical_smiles,
+    molecular_formula,
+    quick_parent,
+    standardize,
+    structure_keys,
+)
 from liaison.errors import InvalidInput
 
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
@@ -123,7 +129,8 @@ def judge(
         if not candidate and not thorough:
             verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
-        parent = standardize(parsed.molecule)
+        quick = None if thorough else quick_parent(parsed.molecule)
+        parent = quick if quick is not None else standardize(parsed.molecule)
         if parent.GetNumAtoms() == 0:
             return _invalid(
                 parsed,
@@ -142,7 +149,7 @@ def judge(
             query=query,
             query_kind=parsed.kind,
             verdicts=verdicts,
-            standardized_smiles=canonical_smiles(parent),
+            standardized_smiles=canonical_smiles(parent) if thorough else None,
             error=None,
             id=record_id,
             as_of=as_of,
@@ -157,7 +164,11 @@ def judge(
 def _verdicts(
     parent: Chem.Mol, as_of: date, codes: tuple[str, ...], rulebook: RuleBook
 ) -> dict[str, Verdict]:
-    inchikey, connectivity = structure_keys(parent)
+    # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
+    if molecular_formula(parent) in rulebook.named_formulas:
+        inchikey, connectivity = structure_keys(parent)
+    else:
+        inchikey, connectivity = "", ""
     every_atom = tuple(range(parent.GetNumAtoms()))
     decomposition: list[
         Decomposition | None

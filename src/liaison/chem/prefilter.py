@@ -88,6 +88,83 @@ def skeleton_of_smarts(smarts: str) -> Chem.Mol:
     return _skeleton(query, keep, atoms)
 
 
+def _closing(text: str, start: int) -> int:
+    """Index of the bracket or parenthesis closing the one at `start`."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] in "[(":
+            depth += 1
+        elif text[index] in "])":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise ValueError(f"unbalanced SMARTS {text!r}")
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for index, character in enumerate(text):
+        if character in "[(":
+            depth += 1
+        elif character in "])":
+            depth -= 1
+        elif character == separator and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    return [*parts, text[start:]]
+
+
+def _as_branches(alternative: str) -> str | None:
+    """'C(-O[#6])-O[#6]' -> '(-O[#6])(-O[#6])': the neighbourhood a recursive SMARTS gives its
+    root atom, written as branches; None when it cannot be (ring closures on the root)."""
+    if alternative.startswith("["):
+        rest = alternative[_closing(alternative, 0) + 1 :]
+    else:
+        letters = 2 if alternative[:2] in ("Cl", "Br") else 1
+        rest = alternative[letters:]
+    branches = ""
+    while rest.startswith("("):
+        end = _closing(rest, 0)
+        branches += rest[: end + 1]
+        rest = rest[end + 1 :]
+    if rest[:1].isdigit() or rest[:1] == "%" or "(" in rest[:1]:
+        return None
+    return branches + (f"({rest})" if rest else "")
+
+
+def expand_recursive(smarts: str, limit: int = 16) -> list[str]:
+    """SMARTS without `[X;$(A),$(B)]` atoms: one SMARTS per alternative, the alternative's
+    neighbourhood written out as branches, so skeletons keep what every match must contain.
+    Atoms of another shape are left as they are (their skeleton is then only weaker)."""
+    index = 0
+    while index < len(smarts):
+        if smarts[index] != "[":
+            index += 1
+            continue
+        end = _closing(smarts, index)
+        content = smarts[index + 1 : end]
+        parts = _split_top(content, ";")
+        for position, part in enumerate(parts):
+            alternatives = _split_top(part, ",")
+            if not all(a.startswith("$(") and a.endswith(")") for a in alternatives):
+                continue
+            neighbourhoods = [_as_branches(a[2:-1]) for a in alternatives]
+            if any(n is None for n in neighbourhoods):
+                break
+            base = ";".join(parts[:position] + parts[position + 1 :]) or "*"
+            tail = end + 1
+            while tail < len(smarts) and (smarts[tail].isdigit() or smarts[tail] == "%"):
+                tail += 3 if smarts[tail] == "%" else 1
+            expanded: list[str] = []
+            for neighbourhood in neighbourhoods:
+                closures = smarts[end + 1 : tail]
+                text = f"{smarts[:index]}[{base}]{closures}{neighbourhood}{smarts[tail:]}"
+                expanded += expand_recursive(text, limit)
+            return expanded if len(expanded) <= limit else [smarts]
+        index = end + 1
+    return [smarts]
+
+
 def skeleton_of_molecule(molecule: Chem.Mol) -> Chem.Mol:
     keep = [atom.GetIdx() for atom in molecule.GetAtoms() if atom.GetAtomicNum() > 1]
     atoms = [f"[#{molecule.GetAtomWithIdx(i).GetAtomicNum()}]" for i in keep]
@@ -143,9 +220,15 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     skeletons: list[Chem.Mol] = [
         skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles)) for entry in rulebook.entries
     ]
-    skeletons += [skeleton_of_smarts(family.smarts) for family in rulebook.families]
+    patterns = [family.smarts for family in rulebook.families]
     if rulebook.classes:
-        skeletons.append(skeleton_of_smarts(rulebook.semantics.core_smarts))
+        patterns.append(rulebook.semantics.core_smarts)
+    skeletons += [
+        skeleton_of_smarts(expanded)
+        for pattern in patterns
+        for expanded in expand_recursive(pattern)
+        if Chem.MolFromSmarts(expanded) is not None
+    ]
     chosen: dict[str, Chem.Mol] = {}
     for skeleton in skeletons:
         plain = _skeleton_molecule(skeleton)
@@ -155,9 +238,18 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
                 break
         else:
             chosen.setdefault(Chem.MolToSmarts(skeleton), skeleton)
-    # Specific anchors first: they fail fastest on the usual non-candidate.
+    # A screen that contains another adds nothing to "any screen matches": drop it, so a
+    # molecule that is no candidate costs as few substructure tests as possible.
+    needed = {
+        text: screen
+        for text, screen in chosen.items()
+        if not any(
+            other != text and _skeleton_molecule(screen).HasSubstructMatch(chosen[other])
+            for other in chosen
+        )
+    }
     order = {text: rank for rank, text in enumerate(ANCHORS)}
-    ranked = sorted(chosen.items(), key=lambda item: order.get(item[0], -1))
+    ranked = sorted(needed.items(), key=lambda item: order.get(item[0], -1))
     return Prefilter(
         screens=tuple(query for _, query in ranked),
         descriptions=tuple(text for text, _ in ranked),

@@ -11,6 +11,7 @@ from liaison.chem.models import QueryKind
 from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
 
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
+_WHITESPACE = re.compile(r"\s")
 NOT_RECOGNIZED = "not a SMILES, InChI, MOL block, CAS number or known name"
 
 
@@ -42,7 +43,7 @@ def parse_query(text: str, rulebook: RuleBook) -> ParsedQuery:
         if molecule is None:
             return ParsedQuery("molblock", None, "MOL block could not be parsed")
         return _sanitized("molblock", molecule, "MOL block")
-    if CAS_PATTERN.fullmatch(query):
+    if query[0].isdigit() and CAS_PATTERN.fullmatch(query):
         if not cas_check_digit_ok(query):
             return ParsedQuery(
                 "cas",
@@ -62,7 +63,7 @@ def parse_query(text: str, rulebook: RuleBook) -> ParsedQuery:
     record = rulebook.names.get(normalize_name(query))
     if record is not None:
         return ParsedQuery("name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
-    if any(character.isspace() for character in query):
+    if _WHITESPACE.search(query):
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from rdkit import Chem
 
-from liaison.chem.standardize import standardize, structure_keys
+from liaison.chem.standardize import molecular_formula, standardize, structure_keys
 from liaison.errors import ConfigurationError
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -77,6 +77,7 @@ class NamedEntry:
     note: str = ""
     inchikey: str = ""
     connectivity: str = ""
+    formula: str = ""  # of the standardized parent: a cheap gate before computing InChIKeys
 
     @property
     def covers_isomers(self) -> bool:
@@ -175,9 +176,11 @@ class RuleBook:
     names: dict[str, NameRecord]
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
+    named_formulas: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
+            self.named_formulas.add(entry.formula)
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
 
@@ -223,9 +226,12 @@ class RuleBook:
         ]
 
 
+_IGNORED_IN_NAMES = str.maketrans("", "", " \t\r\n\u3000\u00a0-\u2010\u2011\u2013\u2014_")
+
+
 def normalize_name(text: str) -> str:
     """Key for name lookup: case, whitespace and hyphens do not matter."""
-    return "".join(ch for ch in text.casefold() if not ch.isspace() and ch not in "-‐‑–—_")
+    return text.casefold().translate(_IGNORED_IN_NAMES)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -318,7 +324,8 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
     molecule = Chem.MolFromSmiles(smiles)
     if molecule is None:
         raise reader.fail("smiles", f"RDKit cannot parse {smiles!r}")
-    inchikey, connectivity = structure_keys(standardize(molecule))
+    parent = standardize(molecule)
+    inchikey, connectivity = structure_keys(parent)
     if not inchikey:
         raise reader.fail("smiles", f"no InChIKey can be computed for {smiles!r}")
     start, end = _dates(reader)
@@ -345,6 +352,7 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         note=reader.text("note", required=False),
         inchikey=inchikey,
         connectivity=connectivity,
+        formula=molecular_formula(parent),
     )
 
 

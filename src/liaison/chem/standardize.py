@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rdkit import Chem, rdBase
+from rdkit.Chem import rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 rdBase.DisableLog("rdApp.*")  # parse failures are reported in the verdict, not on stderr
@@ -109,10 +110,60 @@ def standardize(molecule: Chem.Mol) -> Chem.Mol:
     return parent
 
 
+# Elements whose neutral atoms at their lowest valence no MolStandardize step touches.
+_LOWEST_VALENCE = {
+    1: 1,
+    5: 3,
+    6: 4,
+    7: 3,
+    8: 2,
+    9: 1,
+    14: 4,
+    15: 3,
+    16: 2,
+    17: 1,
+    34: 2,
+    35: 1,
+    53: 1,
+}
+
+
+def quick_parent(molecule: Chem.Mol) -> Chem.Mol | None:
+    """standardize(molecule) without the expensive steps, when they would change nothing: no
+    charge, no isotope, no metal, every atom at its lowest valence (the normalizer only
+    rewrites charged or hypervalent groups: sulfoxides, nitro groups, N-oxides...). Then the
+    parent is the molecule itself, or its largest fragment once counter-ions are dropped.
+    None when the full standardization is needed."""
+    if not _plain_atoms(molecule):
+        return None
+    if len(Chem.GetMolFrags(molecule)) == 1:
+        return molecule
+    largest_fragment, _ = _tools()
+    chosen: Chem.Mol = largest_fragment.choose(_drop_counter_ions(molecule))
+    return chosen
+
+
+def _plain_atoms(molecule: Chem.Mol) -> bool:
+    for atom in molecule.GetAtoms():
+        lowest = _LOWEST_VALENCE.get(atom.GetAtomicNum())
+        if (
+            lowest is None
+            or atom.GetFormalCharge()
+            or atom.GetIsotope()
+            or atom.GetTotalValence() != lowest
+        ):
+            return False
+    return True
+
+
 def structure_keys(parent: Chem.Mol) -> tuple[str, str]:
     """(full InChIKey, connectivity block) of a standardized parent; ('', '') if InChI fails."""
     key = str(Chem.MolToInchiKey(parent) or "")  # type: ignore[no-untyped-call]
     return key, key.split("-")[0] if key else ""
+
+
+def molecular_formula(parent: Chem.Mol) -> str:
+    return str(rdMolDescriptors.CalcMolFormula(parent))
 
 
 def canonical_smiles(molecule: Chem.Mol) -> str:

@@ -12,7 +12,7 @@ from rdkit import Chem, RDConfig
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.identify import prefilter_for
-from liaison.chem.prefilter import skeleton_of_smarts
+from liaison.chem.prefilter import expand_recursive, skeleton_of_smarts
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -62,3 +62,19 @@ def test_bulk_fast_path_gives_the_same_verdicts_as_identify() -> None:
         assert {c: v["status"] for c, v in result.record["verdicts"].items()} == {
             c: v.status for c, v in slow.verdicts.items()
         }, text
+
+
+def test_recursive_alternatives_are_written_out_as_branches() -> None:
+    expanded = expand_recursive("[CH2]1[CH2]N[CH2][CH2][C;$(C=O),$(C(-O[#6])-O[#6])]1")
+    assert expanded == [
+        "[CH2]1[CH2]N[CH2][CH2][C]1(=O)",
+        "[CH2]1[CH2]N[CH2][CH2][C]1(-O[#6])(-O[#6])",
+    ]
+    assert all(Chem.MolFromSmarts(text) is not None for text in expanded)
+
+
+def test_shipped_screens_are_few_and_specific() -> None:
+    screens = prefilter_for(load_rulebook()).screens
+    assert 1 <= len(screens) <= 4
+    assert not any(Chem.MolFromSmiles("c1ccncc1").HasSubstructMatch(s) for s in screens)
+    assert not any(Chem.MolFromSmiles("CN1CCCCC1").HasSubstructMatch(s) for s in screens)
