@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liaison.errors import LiaisonError
@@ -100,6 +101,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         return problem_response(request, 422, "Invalid input", _validation_detail(error))
 
+    async def database_data_error(request: Request, error: Exception) -> Response:
+        # The database refused a value the request carried (e.g. an id beyond PostgreSQL's
+        # integer range): the client's input, not a server fault.
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        return problem_response(
+            request, 422, "Invalid input", f"a value is out of range or malformed: {reason}"
+        )
+
     async def unexpected_error(request: Request, error: Exception) -> Response:
         return problem_response(
             request, 500, "Internal error", "the node failed to handle this request; it is logged"
@@ -108,6 +117,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LiaisonError, liaison_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DataError, database_data_error)
     app.add_exception_handler(Exception, unexpected_error)
 
 
