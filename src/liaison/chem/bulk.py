@@ -4,11 +4,13 @@ input order, with memory that stays flat whatever the input size."""
 from __future__ import annotations
 
 import csv
+import io
+import json
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing import get_context
 from multiprocessing.pool import AsyncResult, Pool
@@ -36,9 +38,14 @@ class Record:
 
 @dataclass(frozen=True)
 class Screened:
-    record: dict[str, Any]  # Identification.to_dict()
-    flagged: bool
-    svgs: dict[str, str]  # jurisdiction -> depiction, only for flagged records when asked
+    """One screened record as the pool hands it back. Output lines are rendered in the worker
+    so the parent process, which must write every line in order, only writes strings."""
+
+    statuses: tuple[str, ...]  # one per jurisdiction code, in the order asked
+    flagged: bool  # any status other than no_match
+    line: str = ""  # the jsonl or csv line, when asked to render one
+    record: dict[str, Any] = field(default_factory=dict)  # to_dict(), empty unless kept
+    svgs: dict[str, str] = field(default_factory=dict)  # depictions of flagged records
 
 
 def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
@@ -167,8 +174,12 @@ def count_records(sources: list[str]) -> int | None:
 _settings: dict[str, Any] = {}
 
 
-def _start_worker(as_of: date, codes: tuple[str, ...], depict: bool) -> None:
-    _settings.update(as_of=as_of, codes=codes, depict=depict, book=load_rulebook())
+def _start_worker(
+    as_of: date, codes: tuple[str, ...], depict: bool, render: str | None, keep: str
+) -> None:
+    _settings.update(
+        as_of=as_of, codes=codes, depict=depict, render=render, keep=keep, book=load_rulebook()
+    )
 
 
 def _screen_one(record: Record) -> Screened:
@@ -183,11 +194,22 @@ def _screen_one(record: Record) -> Screened:
         record_id=record.id,
         thorough=False,
     )
+    codes: tuple[str, ...] = _settings["codes"]
     flagged = identification.flagged
     svgs: dict[str, str] = {}
     if flagged and _settings["depict"]:
-        svgs = {code: depict_svg(identification, code) for code in _settings["codes"]}
-    return Screened(identification.to_dict(), flagged, svgs)
+        svgs = {code: depict_svg(identification, code) for code in codes}
+    keep = _settings["keep"] == "all" or (_settings["keep"] == "flagged" and flagged)
+    data = identification.to_dict() if keep or _settings["render"] else {}
+    line = ""
+    if _settings["render"] == "jsonl":
+        line = json.dumps(data, ensure_ascii=False) + "\n"
+    elif _settings["render"] == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(csv_row(data, codes))
+        line = buffer.getvalue()
+    statuses = tuple(identification.verdicts[code].status for code in codes)
+    return Screened(statuses, flagged, line, data if keep else {}, svgs)
 
 
 def _screen_chunk(records: list[Record]) -> list[Screened]:
@@ -212,18 +234,23 @@ def screen_records(
     *,
     jobs: int | None = None,
     depict: bool = False,
+    render: str | None = None,
+    keep: str = "all",
     chunk_size: int = CHUNK,
 ) -> Iterator[Screened]:
     """Screen `records` in input order. With jobs > 1 the work runs on a process pool with a
-    bounded number of chunks in flight, so memory stays flat however long the input is."""
+    bounded number of chunks in flight, so memory stays flat however long the input is.
+    render: "jsonl" | "csv" | None, the output line made in the worker; keep: "all" |
+    "flagged" | "none", which records come back as dicts too."""
     workers = jobs or os.cpu_count() or 1
+    settings = (as_of, codes, depict, render, keep)
     if workers == 1:
-        _start_worker(as_of, codes, depict)
+        _start_worker(*settings)
         for record in records:
             yield _screen_one(record)
         return
     context = get_context("fork") if sys.platform != "win32" else get_context("spawn")
-    pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=(as_of, codes, depict))
+    pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=settings)
     try:
         pending: deque[AsyncResult[list[Screened]]] = deque()
         for chunk in _chunks(records, chunk_size):
@@ -264,7 +291,5 @@ def short_basis(verdict: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def write_csv(out: TextIO, header: list[str]) -> Callable[[list[str]], None]:
-    writer = csv.writer(out)
-    writer.writerow(header)
-    return writer.writerow
+def write_csv(out: TextIO, header: list[str]) -> None:
+    csv.writer(out).writerow(header)

@@ -432,7 +432,9 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
 
     # The phenethyl group: linker chain to the first ring, then that ring.
     nitrogen_groups = groups["nitrogen"]
-    if not nitrogen_groups:
+    if not nitrogen_groups and linker.problems:  # the N's only group is joined to another region
+        linker.changed = True
+    elif not nitrogen_groups:
         linker.absent = terminal.absent = True
         linker.changed = terminal.changed = True
     elif len(nitrogen_groups) > 1:
@@ -776,7 +778,7 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
 
     if excluded:
         return ClassFinding("no_match", tuple(findings), "; ".join(excluded))
-    open_questions = [f.explanation for f in findings if not f.covered]
+    open_questions = list(dict.fromkeys(f.explanation for f in findings if not f.covered))
     if open_questions:
         return ClassFinding(
             "review" if definition.uncovered == "review" else "no_match",

@@ -7,7 +7,6 @@ verdicts, non-zero with a one-line message for usage errors only.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -21,10 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from liaison.chem.bulk import (
-    Screened,
     count_records,
     csv_header,
-    csv_row,
     read_records,
     screen_records,
     short_basis,
@@ -168,24 +165,29 @@ def screen(
     flagged: list[tuple[dict[str, Any], dict[str, str]]] = []
     screened = 0
     table = verdict_table(f"Screening as of {day.isoformat()}", codes)
-    write_row = write_csv(out, csv_header(codes)) if output_format == "csv" else None
+    if output_format == "csv":
+        write_csv(out, csv_header(codes))
+    render = None if output_format == "table" else output_format
+    keep = "all" if output_format == "table" else "flagged" if report is not None else "none"
     try:
         with _progress(show_progress, total) as progress:
             task = progress.add_task("screen", total=total) if progress else None
-            result: Screened
             for result in screen_records(
-                all_records(), day, codes, jobs=workers, depict=report is not None
+                all_records(),
+                day,
+                codes,
+                jobs=workers,
+                depict=report is not None,
+                render=render,
+                keep=keep,
             ):
                 screened += 1
-                record = result.record
-                if output_format == "jsonl":
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                elif write_row is not None:
-                    write_row(csv_row(record, codes))
-                else:
-                    add_row(table, record, codes)
-                if report is not None and result.flagged:
-                    flagged.append((record, result.svgs))
+                if result.line:
+                    out.write(result.line)
+                elif result.record and output_format == "table":
+                    add_row(table, result.record, codes)
+                if report is not None and result.flagged and result.record:
+                    flagged.append((result.record, result.svgs))
                 if progress is not None and task is not None:
                     progress.advance(task)
     except LiaisonError as error:  # e.g. a CSV file without a structure column
