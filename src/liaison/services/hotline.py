@@ -298,7 +298,7 @@ def _write_message(
             "attachments": [a.sha256 for a in message.attachments],
         },
     )
-    _publish(session, "message", thread, node.name, message=message.id)
+    _publish(session, "message", thread, node.name, message=message.id, global_id=message.global_id)
     return message
 
 
@@ -759,7 +759,7 @@ def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict
         session,
         LiveEvent(
             "message",
-            {"thread": thread.id, "message": message.id},
+            {"thread": thread.id, "message": message.id, "global_id": message.global_id},
             frozenset({_local_agency_for_peer(thread, peer)}),
         ),
     )
