@@ -10,12 +10,12 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from liaison.chem.depict import depict_svg
 from liaison.chem.identify import _safe_parse, judge
@@ -36,16 +36,16 @@ class Record:
     query: str  # the text identify() parses (the MOL block for SDF records)
 
 
-@dataclass(frozen=True)
-class Screened:
-    """One screened record as the pool hands it back. Output lines are rendered in the worker
-    so the parent process, which must write every line in order, only writes strings."""
+class Screened(NamedTuple):
+    """One screened record as the pool hands it back (a tuple: cheap to pickle). Output lines
+    are rendered in the worker so the parent, which writes every line in order, only writes
+    strings."""
 
     statuses: tuple[str, ...]  # one per jurisdiction code, in the order asked
     flagged: bool  # any status other than no_match
-    line: str = ""  # the jsonl or csv line, when asked to render one
-    record: dict[str, Any] = field(default_factory=dict)  # to_dict(), empty unless kept
-    svgs: dict[str, str] = field(default_factory=dict)  # depictions of flagged records
+    line: str  # the jsonl or csv line, when asked to render one, else ""
+    record: dict[str, Any]  # Identification.to_dict(), empty unless kept
+    svgs: dict[str, str]  # depictions of flagged records, when asked
 
 
 def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
