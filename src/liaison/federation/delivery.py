@@ -172,6 +172,10 @@ class DeliveryWorker:
                 )
                 return False
             self._record_success(target.id, acknowledged)
+            if len(batch) < self.batch_size and acknowledged == batch[-1]["seq"]:
+                # The outbox held no more when it was read; a record committed since then
+                # has set the wake-up event, so no second read is needed to find it.
+                return True
             acked = acknowledged
         return True
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from liaison.errors import Conflict
 from liaison.federation.canonical import canonical_json
 from liaison.federation.notify import after_commit, database_key
+from liaison.store.base import utcnow
 from liaison.store.federation_tables import OutboxRecord, Peer
 
 # Wake-up hooks of the delivery workers running in this process, keyed by database.
@@ -41,21 +42,27 @@ def _wake_for(session: Session) -> Callable[[], None] | None:
         return _wakers.get(database_key(session.get_bind()))
 
 
-def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> OutboxRecord:
-    """Queue `payload` for `peer`; it is sent only if the caller's transaction commits."""
+def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> int:
+    """Queue `payload` for `peer` and return its sequence number; it is sent only if the
+    caller's transaction commits."""
     if peer.status != "active":
         raise Conflict(f"peer {peer.name!r} is {peer.status}; nothing can be sent to it")
     text = canonical_json(payload).decode("utf-8")
-    seq = session.execute(
+    # Core statements on the session's connection: the same transaction, without the ORM's
+    # bookkeeping (this runs once per shared record).
+    connection = session.connection()
+    seq = connection.execute(
         sa.update(Peer)
         .where(Peer.id == peer.id)
         .values(last_seq=Peer.last_seq + 1)
         .returning(Peer.last_seq)
     ).scalar_one()
-    record = OutboxRecord(peer_id=peer.id, seq=seq, record_type=record_type, payload=text)
-    session.add(record)
-    session.flush()
+    connection.execute(
+        sa.insert(OutboxRecord).values(
+            peer_id=peer.id, seq=seq, record_type=record_type, payload=text, created_at=utcnow()
+        )
+    )
     wake = _wake_for(session)
     if wake is not None:
         after_commit(session, wake)
-    return record
+    return int(seq)

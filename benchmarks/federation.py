@@ -1,0 +1,394 @@
+"""Hotline delivery between two nodes on loopback: end-to-end latency and throughput.
+
+    .venv/bin/python benchmarks/federation.py [--seconds 4] [--rates 10,25,50,100,200,400]
+                                              [--backends sqlite,postgresql]
+
+Two real nodes (`liaison serve` processes, US and CN) are created and peered on each
+backend. A US officer posts messages into one thread through the API at a fixed offered
+rate (open loop: message i is due at i/rate, sent by a pool of client threads); a CN
+officer's browser-style event stream (SSE, /api/v1/events) reports each message as it
+is applied on CN. Latency is from the moment the message was due to be sent to the
+moment the CN event arrives, matched by the message's global id; this includes the
+write on US, the outbox, signing, HTTP, verification, the one-transaction apply on CN
+and the event fan-out. "Transport" is the part after the US POST returned (the
+federation alone, without the local write). Each rate runs for --seconds and then
+waits (bounded) for the stragglers.
+
+Baselines measured in the same run, on the same nodes: the HTTP round trip of
+`GET /healthz` on CN (loopback and server floor), and the latency of the US POST alone (the
+local write, without delivery).
+
+Writes benchmarks/results/federation.json and the "Federation" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from liaison.cli.node import add_node_user, create_node
+from liaison.cli.peer import accept, invite
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "federation.json"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+POSTGRES_SERVER = os.environ.get(
+    "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "bench password 1"
+SENDER_THREADS = int(os.environ.get("BENCH_SENDER_THREADS", "16"))
+DRAIN_SECONDS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Node:
+    def __init__(self, root: Path, name: str, agency: str, database_url: str | None) -> None:
+        self.name, self.port = name, free_port()
+        self.directory = root / name.lower()
+        create_node(
+            self.directory,
+            name,
+            "admin",
+            PASSWORD,
+            database_url,
+            agency=agency,
+            base_url=self.base_url,
+        )
+        add_node_user(self.directory, "officer", PASSWORD, "officer", agency)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spawn(self) -> None:
+        command = [sys.executable, "-c", "from liaison.cli import main; main()"]
+        command += ["serve", str(self.directory), "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"node {self.name} did not start")
+
+    def client(self) -> httpx.Client:
+        client = httpx.Client(base_url=self.base_url, timeout=30)
+        token = client.post(
+            "/api/v1/auth/token", json={"username": "officer", "password": PASSWORD}
+        ).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Arrivals:
+    """Listens to CN's event stream; records when each message (by global id) arrived."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.times: dict[str, float] = {}
+        self.connected = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+        if not self.connected.wait(30):
+            raise RuntimeError("the event stream did not open")
+
+    def _listen(self) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the node stops at the end of the run
+            self._read_stream()
+
+    def _read_stream(self) -> None:
+        event = None
+        with self.client.stream("GET", "/api/v1/events", timeout=None) as response:
+            for line in response.iter_lines():
+                if line.startswith(": connected"):
+                    self.connected.set()
+                elif line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "message":
+                    moment = time.monotonic()
+                    global_id = json.loads(line[6:]).get("global_id")
+                    if global_id:
+                        with self.lock:
+                            self.times.setdefault(global_id, moment)
+
+    def count(self, global_ids: list[str]) -> int:
+        with self.lock:
+            return sum(1 for g in global_ids if g in self.times)
+
+
+def http_floor(client: httpx.Client, samples: int = 300) -> dict[str, float]:
+    timings = []
+    for _ in range(samples):
+        start = time.monotonic()
+        client.get("/healthz")
+        timings.append((time.monotonic() - start) * 1000)
+    return {"p50_ms": percentile(timings, 0.5), "p99_ms": percentile(timings, 0.99)}
+
+
+def run_rate(
+    us: httpx.Client, thread_id: int, arrivals: Arrivals, rate: float, seconds: float
+) -> dict[str, Any]:
+    total = max(1, int(rate * seconds))
+    sends: list[tuple[str, float, float]] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def send(index: int, due: float) -> None:
+        response = us.post(
+            f"/api/v1/threads/{thread_id}/messages", json={"body": f"benchmark {rate}/s #{index}"}
+        )
+        end = time.monotonic()
+        with lock:
+            if response.status_code == 201:
+                sends.append((response.json()["global_id"], due, end))
+            else:
+                failures.append(f"HTTP {response.status_code}")
+
+    begin = time.monotonic()
+    with ThreadPoolExecutor(SENDER_THREADS) as pool:
+        for index in range(total):
+            due = begin + index / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, index, due)
+    send_span = time.monotonic() - begin
+    ids = [g for g, _s, _e in sends]
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while arrivals.count(ids) < len(ids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with arrivals.lock:
+        # From the moment the message was due, so a client falling behind counts against
+        # the latency instead of hiding it (no coordinated omission).
+        latencies = [
+            (arrivals.times[g] - due) * 1000 for g, due, _e in sends if g in arrivals.times
+        ]
+        transport = [(arrivals.times[g] - e) * 1000 for g, _d, e in sends if g in arrivals.times]
+        last_arrival = max((arrivals.times[g] for g in ids if g in arrivals.times), default=begin)
+    post_ms = [(e - due) * 1000 for _g, due, e in sends]
+    delivered = len(latencies)
+    return {
+        "offered_rate": rate,
+        "messages": total,
+        "sent": len(sends),
+        "send_failures": len(failures),
+        "achieved_send_rate": round(len(sends) / send_span, 1),
+        "delivered": delivered,
+        "throughput": round(delivered / max(last_arrival - begin, 1e-9), 1),
+        "latency_p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
+        "latency_p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
+        "latency_max_ms": round(max(latencies), 1) if latencies else None,
+        "transport_p50_ms": round(percentile(transport, 0.5), 1) if transport else None,
+        "transport_p99_ms": round(percentile(transport, 0.99), 1) if transport else None,
+        "post_p50_ms": round(percentile(post_ms, 0.5), 1) if post_ms else None,
+        "post_p99_ms": round(percentile(post_ms, 0.99), 1) if post_ms else None,
+    }
+
+
+def postgres_databases(count: int) -> list[str]:
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    names = [f"liaison_bench_{uuid.uuid4().hex[:10]}" for _ in range(count)]
+    with server.connect() as connection:
+        for name in names:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    url = sa.engine.make_url(POSTGRES_SERVER)
+    return [url.set(database=name).render_as_string(hide_password=False) for name in names]
+
+
+def drop_postgres_databases(urls: list[str]) -> None:
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        for url in urls:
+            name = sa.engine.make_url(url).database
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def run_backend(backend: str, rates: list[float], seconds: float) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix=f"liaison-bench-{backend}-"))
+    databases = postgres_databases(2) if backend == "postgresql" else [None, None]
+    us = Node(root, "US", "DEA Special Operations", databases[0])
+    cn = Node(root, "CN", "NNCC Liaison Office", databases[1])
+    try:
+        us.spawn()
+        cn.spawn()
+        us.wait_ready()
+        cn.wait_ready()
+        accept(cn.directory, invite(us.directory))
+        us_client, cn_client = us.client(), cn.client()
+        thread = us_client.post(
+            "/api/v1/threads",
+            json={"peer": "CN", "subject": "benchmark", "kind": "note", "body": "warm-up"},
+        ).json()
+        arrivals = Arrivals(cn.client())
+        floor = http_floor(cn_client)
+        run_rate(us_client, thread["id"], arrivals, 20, 1.0)  # warm-up, not reported
+        results = []
+        for rate in rates:
+            result = run_rate(us_client, thread["id"], arrivals, rate, seconds)
+            print(f"{backend} {rate:>6} msg/s: {result}", file=sys.stderr, flush=True)
+            results.append(result)
+        return {"backend": backend, "http_floor": floor, "rates": results}
+    finally:
+        us.stop()
+        cn.stop()
+        if backend == "postgresql":
+            drop_postgres_databases([url for url in databases if url])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def saturation(runs: list[dict[str, Any]]) -> str:
+    """The first offered rate the pair did not keep up with (delivery or p99 under 1 s)."""
+    for run in runs:
+        kept_up = (
+            run["delivered"] == run["messages"]
+            and run["achieved_send_rate"] >= 0.9 * run["offered_rate"]
+            and run["throughput"] >= 0.9 * run["offered_rate"]
+            and (run["latency_p99_ms"] or 1e9) < 1000
+        )
+        if not kept_up:
+            return f"{run['offered_rate']:g} msg/s"
+    return f"not reached at {runs[-1]['offered_rate']:g} msg/s"
+
+
+def write_markdown(result: dict[str, Any]) -> None:
+    lines = [
+        "## Federation",
+        "",
+        "(written by `benchmarks/federation.py`; raw figures in "
+        "`benchmarks/results/federation.json`)",
+        "",
+        f"Run of {result['date']} on {result['machine']}, Python {result['python']}. Two nodes "
+        "(`liaison serve`, one process each) on loopback on this one machine, with the "
+        f"benchmark client; {result['seconds']:g} s per offered rate, open loop, "
+        f"{SENDER_THREADS} client threads. Latency: from the moment the US officer's "
+        "`POST /api/v1/threads/{id}/messages` was due to the CN officer's Server-Sent Event "
+        "for that message (write, outbox, signed batch, HTTP, verify, one-transaction apply, "
+        "fan-out). Transport: from the end of that POST to the event (federation alone). "
+        "POST alone: from due time to the POST's answer (the local write).",
+        "",
+    ]
+    for backend in result["backends"]:
+        floor = backend["http_floor"]
+        lines += [
+            f"### {backend['backend']}",
+            "",
+            f"Baseline, same run: `GET /healthz` round trip p50 {floor['p50_ms']:.1f} ms, "
+            f"p99 {floor['p99_ms']:.1f} ms. Saturation (first rate not kept up with): "
+            f"**{saturation(backend['rates'])}**.",
+            "",
+            "| offered msg/s | sent msg/s | delivered | throughput msg/s | latency p50 ms | "
+            "latency p99 ms | transport p50 / p99 ms | POST alone p50 / p99 ms |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for run in backend["rates"]:
+            lines.append(
+                f"| {run['offered_rate']:g} | {run['achieved_send_rate']:g} | "
+                f"{run['delivered']}/{run['messages']} | {run['throughput']:g} | "
+                f"{run['latency_p50_ms']} | {run['latency_p99_ms']} | "
+                f"{run['transport_p50_ms']} / {run['transport_p99_ms']} | "
+                f"{run['post_p50_ms']} / {run['post_p99_ms']} |"
+            )
+        lines.append("")
+    sqlite = next((b for b in result["backends"] if b["backend"] == "sqlite"), None)
+    at_100 = (
+        next((r for r in sqlite["rates"] if r["offered_rate"] == 100), None) if sqlite else None
+    )
+    if at_100 is not None:
+        met = at_100["latency_p99_ms"] is not None and at_100["latency_p99_ms"] < 200
+        lines.append(
+            f"Goal: p99 under 200 ms at 100 msg/s on SQLite: **{'met' if met else 'not met'}** "
+            f"(p99 {at_100['latency_p99_ms']} ms)."
+        )
+        lines.append("")
+    lines.append(
+        "Both nodes, the benchmark client and its 16 threads share 2 cores, so the figures "
+        "include CPU contention a real deployment (one node per country) would not have."
+    )
+    text = BENCHMARKS_MD.read_text(encoding="utf-8")
+    begin = text.index("## Federation")
+    following = text.find("\n## ", begin + 1)
+    end = following + 1 if following != -1 else len(text)
+    BENCHMARKS_MD.write_text(text[:begin] + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rates", default="10,25,50,100,200,400")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "python": platform.python_version(),
+        "seconds": args.seconds,
+        "backends": [run_backend(b, rates, args.seconds) for b in args.backends.split(",")],
+    }
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_markdown(result)
+    print(f"wrote {RESULTS} and the Federation section of {BENCHMARKS_MD}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
