@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from liaison.chem.depict import depict_svg
-from liaison.chem.identify import _safe_parse, judge
+from liaison.chem.identify import judge, parse_safely
+from liaison.chem.query import ParsedQuery
 from liaison.chem.rulebook import RuleBook, load_rulebook
 from liaison.errors import InvalidInput
 
@@ -34,6 +35,7 @@ class Record:
     id: str
     input: str  # what the user gave, as shown in the output
     query: str  # the text identify() parses (the MOL block for SDF records)
+    problem: str | None = None  # why the record cannot be read at all, found by the reader
 
 
 class Screened(NamedTuple):
@@ -112,8 +114,10 @@ def _sdf_record(block: list[str], label: str, number: int) -> Record:
             ident = block[index + 1].strip()
             break
     shown = title or f"{label} record {number}"
-    # The MOL block ends at "M  END"; if it is missing the record is reported as invalid.
-    molblock = text.split("M  END")[0] + "M  END\n" if "M  END" in text else text
+    if "M  END" not in text:
+        problem = f"{label} record {number}: no 'M  END' line, not a MOL block"
+        return Record(ident or f"{label}:{number}", shown, "", problem)
+    molblock = text.split("M  END")[0] + "M  END\n"
     return Record(ident or f"{label}:{number}", shown, molblock)
 
 
@@ -184,7 +188,11 @@ def _start_worker(
 
 def _screen_one(record: Record) -> Screened:
     book: RuleBook = _settings["book"]
-    parsed = _safe_parse(record.query, book)
+    parsed = (
+        ParsedQuery("molblock", None, record.problem)
+        if record.problem
+        else parse_safely(record.query, book)
+    )
     identification = judge(
         parsed,
         record.input,

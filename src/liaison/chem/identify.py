@@ -63,7 +63,7 @@ def identify(
     book = rulebook or load_rulebook()
     codes = check_jurisdictions(book, jurisdictions)
     day = as_of or date.today()
-    parsed = _safe_parse(str(query), book)
+    parsed = parse_safely(str(query), book)
     return judge(parsed, str(query), day, codes, book, record_id=record_id, thorough=True)
 
 
@@ -85,7 +85,7 @@ def identify_molecule(
     )
 
 
-def _safe_parse(query: str, rulebook: RuleBook) -> ParsedQuery:
+def parse_safely(query: str, rulebook: RuleBook) -> ParsedQuery:
     try:
         return parse_query(query, rulebook)
     except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
