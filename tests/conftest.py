@@ -21,6 +21,10 @@ POSTGRES_SERVER_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("LIAISON_REQUIRE_POSTGRES") == "1"
 REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+# Cheap argon2 for the suite, set before any test module imports liaison (`liaison serve`
+# subprocesses inherit it). Production keeps the default cost; hashes carry their parameters.
+os.environ.setdefault("LIAISON_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("LIAISON_PASSWORD_HASH_MEMORY_KIB", "1024")
 
 _postgres_state: dict[str, str | bool] = {}
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default). Lower only for
+    # test suites; hashes keep their own parameters, so raising them later is safe.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
     # Federation: how the delivery worker paces itself, and how much clock skew peers may have.
     federation_poll_seconds: float = 2.0
     federation_batch_size: int = 100

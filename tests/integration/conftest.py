@@ -15,8 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from liaison.cli.node import add_node_user, create_node
-from liaison.config import NodeConfig, Settings, load_node
+from liaison.cli.node import create_node
+from liaison.config import NodeConfig, Settings
+from liaison.services.accounts import Actor, add_user
+from liaison.store import Database
 from liaison.web.app import create_app
 
 ADMIN_PASSWORD = "admin password 1"
@@ -28,11 +30,15 @@ ROLE_USERS = {"admin": "admin", "officer": "olivia", "analyst": "anna", "auditor
 def node(tmp_path: Path, database_url: str) -> NodeConfig:
     """A node created as `liaison init` would, with one user per role."""
     directory = tmp_path / "node"
-    create_node(directory, "US", "admin", ADMIN_PASSWORD, database_url)
-    for role, username in ROLE_USERS.items():
-        if role != "admin":
-            add_node_user(directory, username, PASSWORD, role, "US CBP")
-    return load_node(directory)
+    node = create_node(directory, "US", "admin", ADMIN_PASSWORD, database_url)
+    database = Database(node.database_url)
+    with database.session() as session:
+        for role, username in ROLE_USERS.items():
+            if role != "admin":
+                add_user(session, username, PASSWORD, role, "US CBP", Actor("admin"))
+        session.commit()
+    database.dispose()
+    return node
 
 
 class Accounts:

@@ -28,7 +28,11 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
-_password_hasher = PasswordHasher()
+_hash_settings = Settings()
+_password_hasher = PasswordHasher(
+    time_cost=_hash_settings.password_hash_time_cost,
+    memory_cost=_hash_settings.password_hash_memory_kib,
+)
 # Verified against when the account does not exist, so timing does not reveal which exist.
 _UNKNOWN_USER_HASH = _password_hasher.hash(secrets.token_hex(16))
 
