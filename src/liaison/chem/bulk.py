@@ -23,7 +23,6 @@ from liaison.chem.query import ParsedQuery
 from liaison.chem.rulebook import RuleBook, load_rulebook
 from liaison.errors import InvalidInput
 
-SMILES_SUFFIXES = (".smi", ".smiles")
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
 SUPPORTED = ".smi, .smiles, .csv, .sdf, .txt or - (standard input)"

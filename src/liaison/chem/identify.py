@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
+from typing import cast
 
 from rdkit import Chem
 
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
-from liaison.chem.models import STATUS_RANK, Basis, Identification, QueryKind, Status, Verdict
+from liaison.chem.models import (
+    STATUS_RANK,
+    Basis,
+    BasisKind,
+    Identification,
+    QueryKind,
+    RegionFinding,
+    Status,
+    Verdict,
+)
 from liaison.chem.prefilter import Prefilter, build_prefilter
 from liaison.chem.query import ParsedQuery, parse_query
-from liaison.chem.rulebook import RuleBook, load_rulebook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
 from liaison.chem.standardize import (
     canonical_smiles,
     molecular_formula,
@@ -170,48 +180,19 @@ def _verdicts(
     else:
         inchikey, connectivity = "", ""
     every_atom = tuple(range(parent.GetNumAtoms()))
-    decomposition: list[
-        Decomposition | None
-    ] = []  # computed at most once, when a class is in force
+    # Decomposed at most once, and only when a class definition is in force.
+    decomposition: list[Decomposition | None] = []
     verdicts: dict[str, Verdict] = {}
     for code in codes:
         bases: list[Basis] = []
         notes: list[str] = []
         for entry in rulebook.named_matches(inchikey, connectivity, code, as_of):
-            bases.append(
-                Basis(
-                    kind="named",
-                    rule_id=entry.id,
-                    status=entry.status,  # type: ignore[arg-type]
-                    list=entry.list,
-                    name=entry.name,
-                    citation=entry.citation,
-                    in_force_from=entry.in_force_from,
-                    in_force_to=entry.in_force_to,
-                    atoms=every_atom,
-                    confirmed=entry.confirmed,
-                    note=entry.note,
-                )
-            )
+            bases.append(_basis("named", entry, entry.status, every_atom, note=entry.note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
             match = parent.GetSubstructMatch(family.pattern)
             if match:
-                bases.append(
-                    Basis(
-                        kind="family",
-                        rule_id=family.id,
-                        status=family.status,  # type: ignore[arg-type]
-                        list=family.list,
-                        name=family.name,
-                        citation=family.citation,
-                        in_force_from=family.in_force_from,
-                        in_force_to=family.in_force_to,
-                        atoms=tuple(match),
-                        confirmed=family.confirmed,
-                        note=family.note,
-                    )
-                )
+                bases.append(_basis("family", family, family.status, tuple(match), family.note))
         for klass in rulebook.classes_in_force(code, as_of):
             if not decomposition:
                 decomposition.append(decompose(parent, rulebook.semantics))
@@ -224,7 +205,7 @@ def _verdicts(
                 continue
             if finding.status == "review" and named:
                 continue  # the named listing settles it; a class near-miss adds nothing
-            status: Status = klass.status if finding.status == "controlled" else "review"  # type: ignore[assignment]
+            status = klass.status if finding.status == "controlled" else "review"
             clause_ids = tuple(
                 dict.fromkeys(
                     part
@@ -233,25 +214,38 @@ def _verdicts(
                     for part in region.clause.split("+")
                 )
             )
+            note = finding.reason if status == "review" else klass.note
             bases.append(
-                Basis(
-                    kind="class",
-                    rule_id=klass.id,
-                    status=status,
-                    list=klass.list,
-                    name=klass.name,
-                    citation=klass.citation,
-                    in_force_from=klass.in_force_from,
-                    in_force_to=klass.in_force_to,
-                    atoms=every_atom,
-                    clauses=clause_ids,
-                    regions=finding.regions,
-                    confirmed=klass.confirmed,
-                    note=finding.reason if status == "review" else klass.note,
-                )
+                _basis("class", klass, status, every_atom, note, clause_ids, finding.regions)
             )
         verdicts[code] = _combine(bases, notes)
     return verdicts
+
+
+def _basis(
+    kind: BasisKind,
+    rule: NamedEntry | Family | ClassDefinition,
+    status: str,
+    atoms: tuple[int, ...],
+    note: str,
+    clauses: tuple[str, ...] = (),
+    regions: tuple[RegionFinding, ...] = (),
+) -> Basis:
+    return Basis(
+        kind=kind,
+        rule_id=rule.id,
+        status=cast(Status, status),  # rule files are validated: controlled | precursor
+        list=rule.list,
+        name=rule.name,
+        citation=rule.citation,
+        in_force_from=rule.in_force_from,
+        in_force_to=rule.in_force_to,
+        atoms=atoms,
+        clauses=clauses,
+        regions=regions,
+        confirmed=rule.confirmed,
+        note=note,
+    )
 
 
 def _combine(bases: list[Basis], notes: list[str]) -> Verdict:

@@ -184,13 +184,6 @@ class RuleBook:
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
 
-    def rule_ids(self) -> set[str]:
-        return (
-            {entry.id for entry in self.entries}
-            | {family.id for family in self.families}
-            | {klass.id for klass in self.classes}
-        )
-
     def families_in_force(self, jurisdiction: str, as_of: date) -> list[Family]:
         return [
             family
@@ -280,6 +273,23 @@ class _Reader:
             raise self.fail(key, f"expected true or false, got {value!r}")
         return value
 
+    def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
+        """The fields every entry, family and class has: who, what list, which law, when."""
+        start, end = _dates(self)
+        return {
+            "id": self.text("id"),
+            "jurisdiction": jurisdiction,
+            "name": self.text("name"),
+            "status": self.choice("status", RULE_STATUSES),
+            "list": self.text("list"),
+            "citation": self.text("citation"),
+            "in_force_from": start,
+            "in_force_to": end,
+            "confirmed": self.flag("confirmed", True),
+            "source": self.text("source", required=False),
+            "note": self.text("note", required=False),
+        }
+
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
         value = self.text(key)
         if value not in allowed:
@@ -328,28 +338,17 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
     inchikey, connectivity = structure_keys(parent)
     if not inchikey:
         raise reader.fail("smiles", f"no InChIKey can be computed for {smiles!r}")
-    start, end = _dates(reader)
     cas = reader.texts("cas")
     for number in cas:
         if not cas_check_digit_ok(number):
             raise reader.fail("cas", f"{number!r} is not a CAS number with a valid check digit")
     return NamedEntry(
-        id=reader.text("id"),
-        jurisdiction=jurisdiction,
-        name=reader.text("name"),
+        **reader.legal_fields(jurisdiction),
         smiles=smiles,
-        status=reader.choice("status", RULE_STATUSES),
-        list=reader.text("list"),
-        citation=reader.text("citation"),
-        in_force_from=start,
-        in_force_to=end,
         synonyms=reader.texts("synonyms"),
         names_zh=reader.texts("names_zh"),
         cas=cas,
         covers=reader.texts("covers"),
-        confirmed=reader.flag("confirmed", True),
-        source=reader.text("source", required=False),
-        note=reader.text("note", required=False),
         inchikey=inchikey,
         connectivity=connectivity,
         formula=molecular_formula(parent),
@@ -369,21 +368,10 @@ def _parse_family(path: Path, jurisdiction: str, table: dict[str, Any], index: i
             raise reader.fail("examples", f"RDKit cannot parse {example!r}")
         if not standardize(molecule).HasSubstructMatch(pattern):
             raise reader.fail("examples", f"{example!r} does not match the family's SMARTS")
-    start, end = _dates(reader)
     return Family(
-        id=reader.text("id"),
-        jurisdiction=jurisdiction,
-        name=reader.text("name"),
+        **reader.legal_fields(jurisdiction),
         smarts=smarts,
-        status=reader.choice("status", RULE_STATUSES),
-        list=reader.text("list"),
-        citation=reader.text("citation"),
-        in_force_from=start,
-        in_force_to=end,
         examples=examples,
-        confirmed=reader.flag("confirmed", True),
-        source=reader.text("source", required=False),
-        note=reader.text("note", required=False),
         pattern=pattern,
     )
 
@@ -411,23 +399,12 @@ def _parse_class(
             f"clause ids {sorted(clauses)} differ from those of {definition!r} in "
             f"{CLAUSE_FILE}: {sorted(known)}",
         )
-    start, end = _dates(reader)
     return ClassDefinition(
-        id=reader.text("id"),
-        jurisdiction=jurisdiction,
-        name=reader.text("name"),
-        status=reader.choice("status", RULE_STATUSES),
-        list=reader.text("list"),
-        citation=reader.text("citation"),
-        in_force_from=start,
-        in_force_to=end,
+        **reader.legal_fields(jurisdiction),
         definition=definition,
         clauses=dict(clauses),
         excludes_listed=reader.flag("excludes_listed", True),
         covers=reader.texts("covers"),
-        confirmed=reader.flag("confirmed", True),
-        source=reader.text("source", required=False),
-        note=reader.text("note", required=False),
     )
 
 
