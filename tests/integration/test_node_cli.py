@@ -205,3 +205,20 @@ def test_tables_are_created_only_by_migrations(database_url: str) -> None:
         drift = compare_metadata(MigrationContext.configure(connection), load_all_tables())
     database.dispose()
     assert drift == []
+
+
+def test_sqlite_connections_are_durable(tmp_path: Path) -> None:
+    """WAL, synchronous=FULL, foreign keys and a busy timeout on every SQLite connection."""
+    database = Database(f"sqlite:///{tmp_path / 'node.db'}")
+    with database.engine.connect() as connection:
+        pragma = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+    database.dispose()
+    assert pragma == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": 30_000,
+    }

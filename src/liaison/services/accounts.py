@@ -242,6 +242,9 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid or user is None:
+        # Failures older than the window no longer count; dropping them keeps the table small.
+        window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= window_start))
         session.add(LoginFailure(username=username[:64], address=address))
         record_audit(
             session,
@@ -263,6 +266,11 @@ def authenticate(
 def start_web_session(
     session: Session, user: User, address: str, settings: Settings
 ) -> tuple[str, WebSession]:
+    session.execute(
+        sa.delete(WebSession).where(
+            WebSession.user_id == user.id, WebSession.expires_at <= utcnow()
+        )
+    )
     token = secrets.token_urlsafe(32)
     web_session = WebSession(
         token_hash=secret_digest(token),
