@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache
 from typing import cast
 
 from rdkit import Chem
@@ -35,18 +34,15 @@ from liaison.errors import InvalidInput
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
 
 
-@lru_cache(maxsize=4)
-def _prefilter_for(rulebook_id: int) -> Prefilter:
-    return build_prefilter(_books[rulebook_id])
-
-
-_books: dict[int, RuleBook] = {}
+# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
+_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
 
 
 def prefilter_for(rulebook: RuleBook) -> Prefilter:
     """The prefilter of `rulebook`, built once per process."""
-    _books.setdefault(id(rulebook), rulebook)
-    return _prefilter_for(id(rulebook))
+    if id(rulebook) not in _prefilters:
+        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
+    return _prefilters[id(rulebook)][1]
 
 
 def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None) -> tuple[str, ...]:

@@ -131,3 +131,14 @@ def test_standardization_strips_salts_charges_and_isotopes() -> None:
     ]
     smiles = {Chem.MolToSmiles(standardize(Chem.MolFromSmiles(form))) for form in forms}
     assert smiles == {Chem.CanonSmiles("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1")}
+
+
+def test_rules_are_data_a_changed_date_changes_the_verdict(tmp_path: Path) -> None:
+    directory = _broken_copy(
+        tmp_path, "cn.toml", "in_force_from = 2019-05-01", "in_force_from = 2030-01-01"
+    )
+    book = load_rulebook_from(directory)
+    hexanoyl = "CCCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+    day = date(2026, 1, 1)
+    assert identify(hexanoyl, as_of=day, rulebook=book).verdicts["CN"].status == "no_match"
+    assert identify(hexanoyl, as_of=day).verdicts["CN"].status == "controlled"
