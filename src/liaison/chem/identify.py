@@ -211,6 +211,11 @@ def _verdicts(
                 )
             )
             note = finding.reason if status == "review" else klass.note
+            if status != "review" and named and klass.excludes_listed:
+                note = (
+                    "also within the class definition, which leaves substances controlled "
+                    "elsewhere under their own listing: the named entry above applies"
+                )
             bases.append(
                 _basis("class", klass, status, every_atom, note, clause_ids, finding.regions)
             )

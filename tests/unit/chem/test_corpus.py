@@ -141,3 +141,11 @@ def test_depiction_colours_regions_and_names_clauses() -> None:
 def test_depiction_of_an_invalid_query_says_why() -> None:
     svg = depict_svg(identify("C1CC("), jurisdiction="CN")
     assert "invalid" in svg and "not a SMILES" in svg
+
+
+def test_a_listed_substance_in_the_class_cites_the_listing_and_mentions_the_class_second() -> None:
+    us = identify("CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", as_of=AS_OF).verdicts["US"]
+    kinds = [basis.kind for basis in us.basis]
+    assert kinds[0] == "named" and "class" in kinds
+    (klass,) = [basis for basis in us.basis if basis.kind == "class"]
+    assert "own listing" in klass.note and klass.clauses == ("E",)
