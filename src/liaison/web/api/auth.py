@@ -40,7 +40,12 @@ class Me(BaseModel):
     node: str
 
 
-@router.post("/token", response_model=TokenResponse, dependencies=[Depends(public_endpoint)])
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    dependencies=[Depends(public_endpoint)],
+    openapi_extra={"security": []},
+)
 def issue_token(
     body: TokenRequest, request: Request, session: Session = Depends(db_session)
 ) -> TokenResponse:

@@ -14,6 +14,7 @@ from liaison.web.auth import Principal, current_user, node_of, public_endpoint
 from liaison.web.problems import PROBLEM_MEDIA_TYPE, Problem
 
 router = APIRouter(tags=["health"])
+NO_LOGIN: dict[str, Any] = {"security": []}
 
 
 class Alive(BaseModel):
@@ -27,13 +28,20 @@ class Ready(BaseModel):
     migration: str
 
 
-@router.get("/healthz", response_model=Alive, dependencies=[Depends(public_endpoint)])
+@router.get(
+    "/healthz",
+    response_model=Alive,
+    dependencies=[Depends(public_endpoint)],
+    openapi_extra=NO_LOGIN,
+)
 def healthz(request: Request) -> Alive:
     """The process is up and answering."""
     return Alive(status="alive", node=node_of(request).name)
 
 
-@router.get("/readyz", response_model=Ready, dependencies=[Depends(public_endpoint)])
+@router.get(
+    "/readyz", response_model=Ready, dependencies=[Depends(public_endpoint)], openapi_extra=NO_LOGIN
+)
 def readyz(request: Request) -> Any:
     """The database answers and is at the migration this version needs (503 otherwise)."""
     node = node_of(request)
