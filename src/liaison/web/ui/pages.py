@@ -65,7 +65,11 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(
-    request: Request, next_url: str, error: str | None = None, status_code: int = 200
+    request: Request,
+    next_url: str,
+    error: str | None = None,
+    status_code: int = 200,
+    username: str = "",
 ) -> Response:
     nonce = secrets.token_urlsafe(24)
     response = render(
@@ -75,6 +79,7 @@ def _login_page(
             "login_token": login_form_token(request.app.state.secret, nonce),
             "next_url": _safe_next(next_url),
             "error": error,
+            "username": username,
         },
         status_code=status_code,
     )
@@ -114,7 +119,8 @@ def login(
     try:
         user = authenticate(session, username, password, address, node.settings)
     except (NotAuthenticated, RateLimited) as error:
-        return _login_page(request, next, error.detail[:1].upper() + error.detail[1:], error.status)
+        message = error.detail[:1].upper() + error.detail[1:]
+        return _login_page(request, next, message, error.status, username)
     token, _web_session = start_web_session(session, user, address, node.settings)
     session.commit()
     response = _see_other(_safe_next(next))
