@@ -283,3 +283,16 @@ def test_demo_conversation_is_seeded_on_both_nodes(
     finally:
         us_db.dispose()
         cn_db.dispose()
+
+
+def test_a_batch_stops_at_the_byte_limit_but_always_carries_one_record(
+    database: Database,
+    delivery: tuple[DeliveryWorker, FakePeer, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker, fake, peer_id = delivery
+    monkeypatch.setattr("liaison.federation.delivery.MAX_BATCH_BYTES", 20)
+    _share(database, peer_id, 5)  # each payload is '{"n":0}', 7 bytes
+    worker.deliver_due()
+    assert fake.batches == [[1, 2], [3, 4], [5]]
+    assert _state(database, peer_id).acked_seq == 5

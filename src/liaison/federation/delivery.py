@@ -38,6 +38,7 @@ from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
 log = logging.getLogger(__name__)
 
 INBOX_PATH = "/federation/v1/inbox"
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 
 
 class DeliveryFailed(Exception):
@@ -156,7 +157,7 @@ class DeliveryWorker:
         """Send batches to one peer until it has everything; False after a failed attempt."""
         acked = target.acked_seq
         while not self._stop.is_set():
-            batch = self._pending(target.id, acked)
+            batch, drained = self._pending(target.id, acked)
             if not batch:
                 return True
             try:
@@ -172,14 +173,15 @@ class DeliveryWorker:
                 )
                 return False
             self._record_success(target.id, acknowledged)
-            if len(batch) < self.batch_size and acknowledged == batch[-1]["seq"]:
+            if drained and acknowledged == batch[-1]["seq"]:
                 # The outbox held no more when it was read; a record committed since then
                 # has set the wake-up event, so no second read is needed to find it.
                 return True
             acked = acknowledged
         return True
 
-    def _pending(self, peer_id: int, acked: int) -> list[dict[str, Any]]:
+    def _pending(self, peer_id: int, acked: int) -> tuple[list[dict[str, Any]], bool]:
+        """The next batch after `acked`, and whether it holds everything pending then."""
         with self.database.session() as session:
             rows = session.execute(
                 sa.select(OutboxRecord.seq, OutboxRecord.record_type, OutboxRecord.payload)
@@ -187,10 +189,16 @@ class DeliveryWorker:
                 .order_by(OutboxRecord.seq)
                 .limit(self.batch_size)
             ).all()
-        return [
-            {"seq": seq, "type": record_type, "payload": json.loads(payload)}
-            for seq, record_type, payload in rows
-        ]
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for seq, record_type, payload in rows:
+            # Records with attachments are large: a batch stops at about MAX_BATCH_BYTES
+            # (always carrying at least one record) so a request stays a sane size.
+            size += len(payload)
+            if batch and size > MAX_BATCH_BYTES:
+                return batch, False
+            batch.append({"seq": seq, "type": record_type, "payload": json.loads(payload)})
+        return batch, len(rows) < self.batch_size
 
     def _send(self, target: PeerTarget, batch: list[dict[str, Any]]) -> int:
         sealed = env.seal(
