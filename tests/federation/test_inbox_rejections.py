@@ -315,3 +315,25 @@ def test_an_attachment_whose_bytes_do_not_match_its_sha256_is_kept_but_not_serve
         assert "integrity check" in download.json()["detail"]
     finally:
         cn.close()
+
+
+def test_a_record_that_would_break_the_schema_is_refused_without_blocking_the_stream(
+    sender: Sender, thread: str
+) -> None:
+    start = sender.applied()
+    reused = str(uuid.uuid4())
+    records = [
+        message_record(start + 1, thread, "original", global_id=reused),
+        message_record(start + 2, thread, "same id again", global_id=reused),
+        message_record(start + 3, thread, "long id", global_id="x" * 80),
+        message_record(start + 4, thread, "long author", author="a" * 500),
+    ]
+    body = env.parse(sender.post(sender.seal(records)).json()).body
+    assert (body["acknowledged"], body["applied"], body["refused"]) == (start + 4, 2, 2)
+    assert (
+        sender.cn.scalar("select count(*) from hotline_messages where body = 'same id again'") == 0
+    )
+    assert (
+        sender.cn.scalar("select length(author) from hotline_messages where body = 'long author'")
+        == 200
+    )

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput, LiaisonError
@@ -166,7 +166,10 @@ def _apply(
             with session.begin_nested():
                 handler(session, node, peer, record.payload)
             applied += 1
-        except LiaisonError as error:
+        except (LiaisonError, IntegrityError, DataError) as error:
+            # Deterministic refusals only: a record that breaks the rules or the schema
+            # would fail the same way on every retry. Anything else (a lost connection)
+            # fails the whole batch, which the sender retries.
             skipped += 1
             record_audit(
                 session,
@@ -174,7 +177,10 @@ def _apply(
                 "federation.record_refused",
                 record_type=record.record_type,
                 record_id=record.seq,
-                detail={"reason": error.detail, "payload": json.dumps(record.payload)[:2000]},
+                detail={
+                    "reason": error.detail if isinstance(error, LiaisonError) else str(error.orig),
+                    "payload": json.dumps(record.payload)[:2000],
+                },
             )
         inbound.last_applied_seq = record.seq
     inbound.last_received_at = moment

@@ -631,6 +631,19 @@ def _require(payload: dict[str, Any], name: str, kind: type = str) -> Any:
     return value
 
 
+def _name(payload: dict[str, Any], name: str) -> str:
+    """A person or agency name from the peer, cut to what the columns hold."""
+    return str(_require(payload, name))[:200]
+
+
+def _record_id(payload: dict[str, Any], name: str) -> str:
+    """A global id from the peer: refused (not cut) when it cannot be one of ours."""
+    value = str(_require(payload, name))
+    if len(value) > 36:
+        raise inbox.ProtocolViolation(f"{name!r} is longer than a global id (36 characters)")
+    return value
+
+
 def _thread_from_peer(session: Session, peer: Peer, global_id: str) -> HotlineThread:
     thread = session.execute(
         sa.select(HotlineThread).where(HotlineThread.global_id == global_id)
@@ -643,7 +656,7 @@ def _thread_from_peer(session: Session, peer: Peer, global_id: str) -> HotlineTh
 
 
 def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
-    global_id = _require(payload, "global_id")
+    global_id = _record_id(payload, "global_id")
     if _require(payload, "owner_node") != peer.name:
         raise inbox.ProtocolViolation("a peer can only open threads it owns")
     exists = session.execute(
@@ -663,9 +676,9 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
         subject=_require(payload, "subject")[:MAX_SUBJECT],
         priority=priority,
         kind=kind,
-        from_agency=_require(payload, "from_agency"),
-        to_agency=_require(payload, "to_agency"),
-        created_by=_require(payload, "created_by"),
+        from_agency=_name(payload, "from_agency"),
+        to_agency=_name(payload, "to_agency"),
+        created_by=_name(payload, "created_by"),
         last_message_at=created_at,
     )
     session.add(thread)
@@ -702,7 +715,7 @@ def _received_attachment(item: Any, index: int, settings_limit: int) -> HotlineA
         and content_type in ALLOWED_CONTENT_TYPES
     )
     return HotlineAttachment(
-        filename=_require(item, "filename")[:255],
+        filename=str(_require(item, "filename"))[:255],
         content_type=content_type[:100],
         size=declared_size,
         sha256=declared_sha[:64],
@@ -712,10 +725,15 @@ def _received_attachment(item: Any, index: int, settings_limit: int) -> HotlineA
 
 
 def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
-    global_id = _require(payload, "global_id")
+    global_id = _record_id(payload, "global_id")
     if _require(payload, "owner_node") != peer.name:
         raise inbox.ProtocolViolation("a peer can only send messages it wrote")
-    thread = _thread_from_peer(session, peer, _require(payload, "thread"))
+    exists = session.execute(
+        sa.select(HotlineMessage.id).where(HotlineMessage.global_id == global_id)
+    ).first()
+    if exists:
+        raise inbox.ProtocolViolation(f"message {global_id} already exists")
+    thread = _thread_from_peer(session, peer, _record_id(payload, "thread"))
     priority = _require(payload, "priority")
     if priority not in PRIORITIES:
         raise inbox.ProtocolViolation(f"unknown priority {priority!r}")
@@ -728,8 +746,8 @@ def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict
         owner_node=peer.name,
         created_at=_parse_stamp(payload.get("created_at"), "created_at"),
         thread_id=thread.id,
-        author=_require(payload, "author"),
-        author_agency=str(payload.get("author_agency", "")),
+        author=_name(payload, "author"),
+        author_agency=str(payload.get("author_agency", ""))[:200],
         body=_require(payload, "body")[:MAX_BODY],
         priority=priority,
         ack_due_at=None if due is None else _parse_stamp(due, "ack_due_at"),
