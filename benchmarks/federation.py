@@ -115,6 +115,12 @@ class Node:
         client.headers["Authorization"] = f"Bearer {token}"
         return client
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the node's process has used so far (Linux /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -272,7 +278,15 @@ def run_backend(backend: str, rates: list[float], seconds: float) -> dict[str, A
         run_rate(us_client, thread["id"], arrivals, 20, 1.0)  # warm-up, not reported
         results = []
         for rate in rates:
+            cpu_before = (us.cpu_seconds(), cn.cpu_seconds())
             result = run_rate(us_client, thread["id"], arrivals, rate, seconds)
+            delivered = max(result["delivered"], 1)
+            result["cpu_ms_per_message_us"] = round(
+                (us.cpu_seconds() - cpu_before[0]) * 1000 / delivered, 1
+            )
+            result["cpu_ms_per_message_cn"] = round(
+                (cn.cpu_seconds() - cpu_before[1]) * 1000 / delivered, 1
+            )
             print(f"{backend} {rate:>6} msg/s: {result}", file=sys.stderr, flush=True)
             results.append(result)
         return {"backend": backend, "http_floor": floor, "rates": results}
@@ -337,8 +351,9 @@ def write_markdown(result: dict[str, Any]) -> None:
             f"**{saturation(backend['rates'])}**.",
             "",
             "| offered msg/s | sent msg/s | delivered | throughput msg/s | latency p50 ms | "
-            "latency p99 ms | transport p50 / p99 ms | POST alone p50 / p99 ms |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "latency p99 ms | transport p50 / p99 ms | POST alone p50 / p99 ms | "
+            "CPU ms per message US / CN |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for run in backend["rates"]:
             lines.append(
@@ -346,7 +361,8 @@ def write_markdown(result: dict[str, Any]) -> None:
                 f"{run['delivered']}/{run['messages']} | {run['throughput']:g} | "
                 f"{run['latency_p50_ms']} | {run['latency_p99_ms']} | "
                 f"{run['transport_p50_ms']} / {run['transport_p99_ms']} | "
-                f"{run['post_p50_ms']} / {run['post_p99_ms']} |"
+                f"{run['post_p50_ms']} / {run['post_p99_ms']} | "
+                f"{run['cpu_ms_per_message_us']} / {run['cpu_ms_per_message_cn']} |"
             )
         lines.append("")
     sqlite = next((b for b in result["backends"] if b["backend"] == "sqlite"), None)
@@ -361,8 +377,13 @@ def write_markdown(result: dict[str, Any]) -> None:
         )
         lines.append("")
     lines.append(
-        "Both nodes, the benchmark client and its 16 threads share 2 cores, so the figures "
-        "include CPU contention a real deployment (one node per country) would not have."
+        f"Both nodes, the benchmark client and its {SENDER_THREADS} threads share "
+        f"{os.cpu_count()} cores (load average {result['load_before']} when the run started: "
+        "other work shares them too), so the figures include CPU contention a real "
+        "deployment (one node per country, on its own machine) would not have. The CPU "
+        "columns (process time of each node per delivered message: on US the API request, "
+        "the write, the audit entry and the delivery; on CN the verification, the apply, "
+        "the audit entry and the event) tell what one core per node would sustain."
     )
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
     begin = text.index("## Federation")
@@ -383,6 +404,7 @@ def main() -> None:
         "machine": machine(),
         "python": platform.python_version(),
         "seconds": args.seconds,
+        "load_before": f"{os.getloadavg()[0]:.2f}",
         "backends": [run_backend(b, rates, args.seconds) for b in args.backends.split(",")],
     }
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
