@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from liaison.chem.depict import depict_svg
-from liaison.chem.identify import judge, parse_safely
+from liaison.chem.identify import judge, parse_safely, prefilter_for
 from liaison.chem.query import ParsedQuery
 from liaison.chem.rulebook import RuleBook, load_rulebook
 from liaison.errors import InvalidInput
@@ -256,6 +256,7 @@ def screen_records(
         for record in records:
             yield _screen_one(record)
         return
+    prefilter_for(load_rulebook())  # built once here; forked workers inherit it
     context = get_context("fork") if sys.platform != "win32" else get_context("spawn")
     pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=settings)
     try:

@@ -207,6 +207,8 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
 
 @dataclass(frozen=True)
 class Prefilter:
+    """A molecule no rule can match contains none of the `screens`."""
+
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
 
@@ -215,42 +217,38 @@ class Prefilter:
         return any(molecule.HasSubstructMatch(screen) for screen in self.screens)
 
 
+def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
+    """Drop every screen that contains another kept one: "any of them matches" is unchanged,
+    and a molecule that is no candidate costs as few substructure tests as possible."""
+    kept: dict[str, Chem.Mol] = {}
+    for text, screen in sorted(screens.items(), key=lambda item: item[1].GetNumAtoms()):
+        plain = _skeleton_molecule(screen)
+        if not any(plain.HasSubstructMatch(other) for other in kept.values()):
+            kept[text] = screen
+    return kept
+
+
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
-    skeletons: list[Chem.Mol] = [
-        skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles)) for entry in rulebook.entries
-    ]
+    skeletons: dict[str, Chem.Mol] = {}
+    for entry in rulebook.entries:
+        skeleton = skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles))
+        skeletons.setdefault(Chem.MolToSmarts(skeleton), skeleton)
     patterns = [family.smarts for family in rulebook.families]
     if rulebook.classes:
         patterns.append(rulebook.semantics.core_smarts)
-    skeletons += [
-        skeleton_of_smarts(expanded)
-        for pattern in patterns
-        for expanded in expand_recursive(pattern)
-        if Chem.MolFromSmarts(expanded) is not None
-    ]
+    for pattern in patterns:
+        for expanded in expand_recursive(pattern):
+            if Chem.MolFromSmarts(expanded) is not None:
+                skeleton = skeleton_of_smarts(expanded)
+                skeletons.setdefault(Chem.MolToSmarts(skeleton), skeleton)
     chosen: dict[str, Chem.Mol] = {}
-    for skeleton in skeletons:
+    for text, skeleton in skeletons.items():
         plain = _skeleton_molecule(skeleton)
-        for text, anchor in anchors:
-            if plain.HasSubstructMatch(anchor):
-                chosen.setdefault(text, anchor)
-                break
+        anchor_text = next((a for a, anchor in anchors if plain.HasSubstructMatch(anchor)), None)
+        if anchor_text is None:
+            chosen.setdefault(text, skeleton)
         else:
-            chosen.setdefault(Chem.MolToSmarts(skeleton), skeleton)
-    # A screen that contains another adds nothing to "any screen matches": drop it, so a
-    # molecule that is no candidate costs as few substructure tests as possible.
-    needed = {
-        text: screen
-        for text, screen in chosen.items()
-        if not any(
-            other != text and _skeleton_molecule(screen).HasSubstructMatch(chosen[other])
-            for other in chosen
-        )
-    }
-    order = {text: rank for rank, text in enumerate(ANCHORS)}
-    ranked = sorted(needed.items(), key=lambda item: order.get(item[0], -1))
-    return Prefilter(
-        screens=tuple(query for _, query in ranked),
-        descriptions=tuple(text for text, _ in ranked),
-    )
+            chosen.setdefault(anchor_text, dict(anchors)[anchor_text])
+    needed = _minimal(chosen)
+    return Prefilter(screens=tuple(needed.values()), descriptions=tuple(needed))
