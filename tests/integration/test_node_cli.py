@@ -76,6 +76,21 @@ def test_init_rejects_a_short_password_and_a_bad_node_code(tmp_path: Path) -> No
         input="short\n",
     )
     assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert not (tmp_path / "a" / "liaison.db").exists()
+    retried = runner.invoke(
+        app,
+        [
+            "init",
+            str(tmp_path / "a"),
+            "--name",
+            "US",
+            "--admin-user",
+            "root",
+            "--admin-password-stdin",
+        ],
+        input="long enough pass\n",
+    )
+    assert retried.exit_code == 0, retried.output
     bad_code = runner.invoke(
         app,
         [

@@ -32,7 +32,13 @@ from liaison.config import (
 )
 from liaison.errors import Conflict, InvalidInput, LiaisonError
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
-from liaison.services.accounts import Actor, add_user, disable_user, list_users
+from liaison.services.accounts import (
+    Actor,
+    add_user,
+    check_new_account,
+    disable_user,
+    list_users,
+)
 from liaison.services.audit import record_audit, verify_audit_chain
 from liaison.store import Database
 from liaison.store.accounts import ROLES
@@ -85,15 +91,17 @@ def create_node(
     existing = [f for f in (NODE_FILE, NODE_KEY_FILE, SECRET_FILE) if (directory / f).exists()]
     if existing or (database_url is None and (directory / SQLITE_FILE).exists()):
         raise Conflict(
-            f"{directory} already holds a Liaison node ({', '.join(existing) or SQLITE_FILE} "
-            "exists); refusing to overwrite it"
+            f"{directory} already holds a Liaison node (found "
+            f"{', '.join(existing) or SQLITE_FILE}); refusing to overwrite it"
         )
+    check_new_account(admin_user, admin_password, "admin")
     admin_agency = agency or f"{name} administration"
     directory.mkdir(parents=True, exist_ok=True)
     url = database_url or default_database_url(directory)
+    sqlite_files = [directory / f"{SQLITE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")]
     if database_url is None:
         # Password hashes and the audit trail live here: owner-only, like the key.
-        (directory / SQLITE_FILE).touch(mode=0o600)
+        sqlite_files[0].touch(mode=0o600)
     database = Database(url)
     try:
         if database.current_revision() is not None:
@@ -107,8 +115,14 @@ def create_node(
             record_audit(session, "system", "node.init", record_type="node", record_id=name)
             add_user(session, admin_user, admin_password, "admin", admin_agency, actor)
             session.commit()
-    finally:
+    except BaseException:
         database.dispose()
+        if database_url is None:
+            # Leave nothing half-made behind, so the same command can simply be run again.
+            for path in sqlite_files:
+                path.unlink(missing_ok=True)
+        raise
+    database.dispose()
     key = generate_private_key()
     save_private_key(key, directory / NODE_KEY_FILE)
     secret_path = directory / SECRET_FILE

@@ -96,6 +96,18 @@ def list_agencies(session: Session) -> list[Agency]:
     return list(session.execute(sa.select(Agency).order_by(Agency.name)).scalars())
 
 
+def check_new_account(username: str, password: str, role: str) -> None:
+    """Refuse a username, password or role that add_user would refuse, before any change."""
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            f"username {username!r} must be 2-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+    _check_password(password)
+
+
 def add_user(
     session: Session,
     username: str,
@@ -105,14 +117,7 @@ def add_user(
     actor: Actor,
 ) -> User:
     """Create an account (the agency is created when the node has none of that name)."""
-    if not USERNAME_PATTERN.match(username):
-        raise InvalidInput(
-            f"username {username!r} must be 2-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    if role not in ROLES:
-        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
-    _check_password(password)
+    check_new_account(username, password, role)
     if session.execute(sa.select(User.id).where(User.username == username)).first():
         raise Conflict(f"a user named {username!r} already exists")
     agency = agency_named(session, agency_name, actor)
