@@ -12,13 +12,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from multiprocessing import get_context
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from liaison.chem.depict import depict_svg
-from liaison.chem.identify import judge, parse_safely, prefilter_for
+from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely, prefilter_for
+from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
 from liaison.chem.rulebook import RuleBook, load_rulebook
 from liaison.errors import InvalidInput
@@ -207,6 +209,16 @@ def _screen_one(record: Record) -> Screened:
     if flagged and _settings["depict"]:
         svgs = {code: depict_svg(identification, code) for code in codes}
     keep = _settings["keep"] == "all" or (_settings["keep"] == "flagged" and flagged)
+    statuses = tuple(identification.verdicts[code].status for code in codes)
+    if _settings["render"] == "jsonl" and not keep and _nothing_matched(identification):
+        # Most records of a catalogue: the verdicts part of the line is always the same.
+        line = (
+            f'{{"id": {json.dumps(identification.id, ensure_ascii=False)}, '
+            f'"input": {json.dumps(identification.query, ensure_ascii=False)}, '
+            f'"query_kind": "{identification.query_kind}", '
+            f'"verdicts": {_no_match_json(codes)}, "error": null}}\n'
+        )
+        return Screened(statuses, False, line, {}, {})
     data = identification.to_dict() if keep or _settings["render"] else {}
     line = ""
     if _settings["render"] == "jsonl":
@@ -215,8 +227,20 @@ def _screen_one(record: Record) -> Screened:
         buffer = io.StringIO()
         csv.writer(buffer).writerow(csv_row(data, codes))
         line = buffer.getvalue()
-    statuses = tuple(identification.verdicts[code].status for code in codes)
     return Screened(statuses, flagged, line, data if keep else {}, svgs)
+
+
+def _nothing_matched(identification: Identification) -> bool:
+    return identification.error is None and all(
+        verdict.status == "no_match" and not verdict.basis and verdict.explanation == NO_MATCH_NOTE
+        for verdict in identification.verdicts.values()
+    )
+
+
+@lru_cache(maxsize=8)
+def _no_match_json(codes: tuple[str, ...]) -> str:
+    verdict = Verdict("no_match", [], NO_MATCH_NOTE).to_dict()
+    return json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
 
 
 def _screen_chunk(records: list[Record]) -> list[Screened]:

@@ -25,8 +25,8 @@ from liaison.chem.rulebook import RuleBook
 # only decides how cheap it is.
 ANCHORS = (
     "[#8]~[#6]~[#7](~[#6;R])~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # anilidopiperidine
-    "[#7]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # 4-aminopiperidine
-    "[#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",  # 4-oxypiperidine
+    # 4-amino- or 4-oxy-piperidine: one test where two would cover the same precursors
+    "[#7,#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1",
     "[#7;R]1~[#6;R]~[#6;R]~[#6;R]~[#6;R]~[#6;R]~1",  # piperidine ring
     "[#7]",
 )

@@ -126,6 +126,9 @@ _LOWEST_VALENCE = {
     35: 1,
     53: 1,
 }
+# Four-coordinate S(VI) and P(V) (sulfonyl, sulfonamide, phosphate): the normalizer only
+# rewrites their three-coordinate or charged forms.
+_FOUR_COORDINATE_VALENCE = {15: 5, 16: 6}
 
 
 def quick_parent(molecule: Chem.Mol) -> Chem.Mol | None:
@@ -145,12 +148,13 @@ def quick_parent(molecule: Chem.Mol) -> Chem.Mol | None:
 
 def _plain_atoms(molecule: Chem.Mol) -> bool:
     for atom in molecule.GetAtoms():
-        lowest = _LOWEST_VALENCE.get(atom.GetAtomicNum())
-        if (
-            lowest is None
-            or atom.GetFormalCharge()
-            or atom.GetIsotope()
-            or atom.GetTotalValence() != lowest
+        number = atom.GetAtomicNum()
+        lowest = _LOWEST_VALENCE.get(number)
+        if lowest is None or atom.GetFormalCharge() or atom.GetIsotope():
+            return False
+        valence = atom.GetTotalValence()
+        if valence != lowest and not (
+            atom.GetDegree() == 4 and valence == _FOUR_COORDINATE_VALENCE.get(number)
         ):
             return False
     return True

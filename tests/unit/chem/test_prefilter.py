@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 from datetime import date
 from pathlib import Path
@@ -56,10 +57,13 @@ def test_bulk_fast_path_gives_the_same_verdicts_as_identify() -> None:
     ]
     day = date(2026, 1, 1)
     records = [Record(str(i), text, text) for i, text in enumerate(sample)]
-    fast = list(screen_records(records, day, ("US", "CN", "UN"), jobs=1))
-    for text, result in zip(sample, fast, strict=True):
-        slow = identify(text, as_of=day)
+    fast = list(
+        screen_records(records, day, ("US", "CN", "UN"), jobs=1, render="jsonl", keep="none")
+    )
+    for index, (text, result) in enumerate(zip(sample, fast, strict=True)):
+        slow = identify(text, as_of=day, record_id=str(index))
         assert result.statuses == tuple(slow.verdicts[c].status for c in ("US", "CN", "UN")), text
+        assert json.loads(result.line) == slow.to_dict(), text
 
 
 def test_recursive_alternatives_are_written_out_as_branches() -> None:
