@@ -1,3 +1,3 @@
-"""Liaison: federated cooperation between agencies on synthetic opioids and nationality verification."""
+"""Liaison: federated cooperation on synthetic opioids and nationality verification."""
 
 __version__ = "0.1.0"
