@@ -224,7 +224,7 @@ def main() -> None:
         ),
         "all_cores_worker_cpu_us_per_molecule": round(worker_cpu / len(records) * 1e6, 1),
         "all_cores_parent_cpu_us_per_molecule": round(parent_cpu / len(records) * 1e6, 1),
-        "one_core_wall_us_per_molecule": round(liaison_total / measured * 1e6, 1),
+        "one_core_cpu_us_per_molecule": round(liaison_total / measured * 1e6, 1),
         "verdicts": counts,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -275,12 +275,13 @@ def write_markdown(result: dict) -> None:
         "molecule); Liaison's stays at parse + "
         f"{len(result['prefilter_screens'])} prefilter screen(s) for the {skipped:.1f}% of "
         "molecules no rule can match.",
-        f"- Scaling: {result['scaling_all_cores_vs_1']}x with {result['cores']} cores (load "
+        f"- Scaling: {result['scaling_all_cores_vs_1']}x with {result['cores']} cores "
+        "(all-cores wall-clock throughput over one-core CPU-time throughput; load "
         f"average {m['load_average_1min_at_start']} when the run started: other work was "
         "using the same cores). CPU per molecule on all cores: "
         f"{result['all_cores_worker_cpu_us_per_molecule']} us in the workers + "
         f"{result['all_cores_parent_cpu_us_per_molecule']} us in the parent, against "
-        f"{result['one_core_wall_us_per_molecule']} us wall on one core: the work divides "
+        f"{result['one_core_cpu_us_per_molecule']} us on one core: the work divides "
         "across processes; the wall-clock gain needs free cores.",
         f"- Verdicts (strongest per molecule): {verdicts}.",
         "",
