@@ -84,6 +84,7 @@ def group_name(fragment_smiles: str) -> str:
 
 
 QUATERNARY = "the piperidine nitrogen carries two groups (quaternary ammonium)"
+UNCHANGED = "as in fentanyl"
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,6 @@ class Decomposition:
     @property
     def identical_to_reference(self) -> bool:
         return not any(region.changed for region in self.regions.values())
-
-    def region_of_atoms(self) -> dict[int, str]:
-        return {atom: name for name, region in self.regions.items() for atom in region.atoms}
 
 
 def _fragment(parent: Chem.Mol, keep_atom: int, cut: list[tuple[int, int]]) -> str:
@@ -776,6 +774,14 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
             if terminal.changed:
                 findings.append(_judge_ring_region(definition, terminal))
 
+    changes = "; ".join(f.explanation for f in findings)
+    # Regions as in fentanyl complete the picture (every atom in one region, for depiction).
+    placed = {atom for finding in findings for atom in finding.atoms}
+    findings += [
+        RegionFinding(name, None, UNCHANGED, tuple(sorted(region.atoms)), covered=True)
+        for name, region in regions.items()
+        if region.atoms and not region.atoms & placed
+    ]
     if excluded:
         return ClassFinding("no_match", tuple(findings), "; ".join(excluded))
     open_questions = list(dict.fromkeys(f.explanation for f in findings if not f.covered))
@@ -785,4 +791,4 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
             tuple(findings),
             f"{'; '.join(open_questions)}. {definition.uncovered_reason}",
         )
-    return ClassFinding("controlled", tuple(findings), "; ".join(f.explanation for f in findings))
+    return ClassFinding("controlled", tuple(findings), changes)

@@ -264,7 +264,7 @@ def _explain(status: Status, bases: list[Basis]) -> str:
     parts: list[str] = []
     for basis in bases:
         if basis.kind == "class":
-            regions = "; ".join(region.explanation for region in basis.regions)
+            regions = "; ".join(r.explanation for r in basis.regions if r.clause or not r.covered)
             if basis.status == "review":
                 parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
             else:
