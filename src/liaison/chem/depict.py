@@ -26,14 +26,19 @@ def _hex(colour: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in colour)
 
 
-def _legend_rows(basis: Basis | None) -> list[tuple[str, str]]:
-    """(colour, text) rows of the legend."""
-    if basis is None:
-        return [("#dddddd", "no rule matched")]
-    if basis.kind != "class":
-        return [(_hex(MATCH_COLOUR), f"{basis.name}: {basis.list} ({basis.citation})")]
+def _legend_rows(
+    lead: Basis | None, regions: Basis | None, explanation: str
+) -> list[tuple[str, str]]:
+    """(colour, text) rows of the legend: the listing that decides, then the regions."""
+    if lead is None:
+        return [("#dddddd", explanation or "no rule matched")]
     rows = []
-    for region in basis.regions:
+    if lead.kind != "class":
+        colour = "#ffffff" if regions is not None else _hex(MATCH_COLOUR)
+        rows.append((colour, f"{lead.name}: {lead.list} ({lead.citation})"))
+    if regions is None:
+        return rows
+    for region in regions.regions:
         state = "" if region.covered else " [NOT COVERED]"
         rows.append(
             (
@@ -41,16 +46,18 @@ def _legend_rows(basis: Basis | None) -> list[tuple[str, str]]:
                 f"{REGION_LABELS.get(region.region, region.region)}: {region.explanation}{state}",
             )
         )
-    return rows or [("#dddddd", f"{basis.name}: no region changed")]
+    return rows
 
 
-def _chosen_basis(identification: Identification, jurisdiction: str) -> Basis | None:
+def _chosen_bases(
+    identification: Identification, jurisdiction: str
+) -> tuple[Basis | None, Basis | None]:
+    """(the basis that decides the verdict, the class basis whose regions colour the drawing)."""
     verdict = identification.verdicts.get(jurisdiction)
     if verdict is None or not verdict.basis:
-        return None
+        return None, None
     classes = [b for b in verdict.basis if b.kind == "class" and b.regions]
-    # A class decomposition explains the structure best; a named listing otherwise.
-    return classes[0] if classes and verdict.basis[0].kind != "named" else verdict.basis[0]
+    return verdict.basis[0], classes[0] if classes else None
 
 
 def _wrap(text: str, width: int = 70) -> list[str]:
@@ -68,9 +75,9 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     """SVG of the standardized structure with the regions behind `jurisdiction`'s verdict."""
     verdict = identification.verdicts.get(jurisdiction)
     title = f"{jurisdiction}: {verdict.status if verdict else 'not evaluated'}"
-    basis = _chosen_basis(identification, jurisdiction)
+    lead, regions = _chosen_bases(identification, jurisdiction)
     legend: list[tuple[str, str]] = []
-    for colour, text in _legend_rows(basis):
+    for colour, text in _legend_rows(lead, regions, verdict.explanation if verdict else ""):
         for index, line in enumerate(_wrap(text)):
             legend.append((colour if index == 0 else "", line))
     height = HEIGHT + LINE * (len(legend) + 1) + 10
@@ -87,7 +94,7 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
             f"{escape(message[:90])}</text>"
         )
     else:
-        parts.append(_structure_svg(parent, basis))
+        parts.append(_structure_svg(parent, regions or lead))
     y = HEIGHT + LINE
     parts.append(
         f'<text x="10" y="{y}" font-family="sans-serif" font-size="13" font-weight="bold">'
@@ -95,7 +102,7 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     )
     for colour, line in legend:
         y += LINE
-        if colour:
+        if colour and colour != "#ffffff":
             parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
         parts.append(
             f'<text x="28" y="{y}" font-family="sans-serif" font-size="12">{escape(line)}</text>'
