@@ -48,7 +48,7 @@ def test_smi_file_to_jsonl_in_input_order(tmp_path: Path) -> None:
 
 def test_csv_input_with_structure_column_and_csv_output(tmp_path: Path) -> None:
     path = tmp_path / "order.csv"
-    path.write_text("name,structure\nfirst,fentanyl\nsecond,58-08-2\n")
+    path.write_text("\ufeffname,structure\nfirst,fentanyl\nsecond,58-08-2\n")  # Excel's BOM
     code, out, _ = run(str(path), "--format", "csv", "--jurisdiction", "US", "--jurisdiction", "CN")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))

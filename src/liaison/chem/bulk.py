@@ -142,7 +142,7 @@ def open_input(source: str) -> tuple[TextIO, Callable[[TextIO, str], Iterator[Re
     if not path.is_file():
         raise InvalidInput(f"{source}: no such file")
     try:
-        handle = path.open(encoding="utf-8", errors="replace", newline="")
+        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
     except OSError as error:
         raise InvalidInput(f"{source}: cannot be read ({error.strerror})") from error
     return handle, readers[suffix], path.name
