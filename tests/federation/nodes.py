@@ -158,10 +158,12 @@ def make_node(
         "admin",
         ADMIN_PASSWORD,
         database_url,
-        agency=AGENCIES[name],
+        agency=AGENCIES.get(name, f"{name} agency"),
         base_url=f"http://127.0.0.1:{port}",
     )
-    add_node_user(directory, "officer", OFFICER_PASSWORD, "officer", AGENCIES[name])
+    add_node_user(
+        directory, "officer", OFFICER_PASSWORD, "officer", AGENCIES.get(name, f"{name} agency")
+    )
     if name == "CN":
         add_node_user(directory, "outsider", OFFICER_PASSWORD, "officer", OTHER_AGENCY)
     return NodeProcess(

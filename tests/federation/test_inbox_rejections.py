@@ -4,6 +4,7 @@ it applies, and that a refused batch leaves nothing behind but an audit entry.""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 import uuid
@@ -16,9 +17,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.nodes import NodeProcess, make_node, peer
-from liaison.cli.peer import revoke
+from liaison.cli.peer import accept, invite, peer_list, revoke
 from liaison.config import load_node
+from liaison.errors import Conflict, InvalidInput
 from liaison.federation import envelope as env
+from liaison.federation.invites import decode_invite
 from liaison.federation.keys import load_private_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("inbox_rejections")]
@@ -337,3 +340,27 @@ def test_a_record_that_would_break_the_schema_is_refused_without_blocking_the_st
         sender.cn.scalar("select length(author) from hotline_messages where body = 'long author'")
         == 200
     )
+
+
+def test_an_invite_works_once_and_only_as_issued(
+    sender: Sender, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("invites")
+    eu, mx = make_node(root, "EU"), make_node(root, "MX")
+    try:
+        code = invite(sender.cn.directory)
+        genuine = decode_invite(code)
+        forged = dataclasses.replace(genuine, secret="guessed-" + genuine.secret[8:]).encode()
+        with pytest.raises(Conflict, match="refused the invite"):
+            accept(eu.directory, forged)
+        assert accept(eu.directory, code) == "CN"
+        assert accept(eu.directory, code) == "CN"  # completing again is harmless
+        with pytest.raises(Conflict, match="already used"):
+            accept(mx.directory, code)
+        with pytest.raises(InvalidInput, match="expired"):
+            accept(mx.directory, invite(sender.cn.directory, ttl_seconds=0))
+        peers = {state.name: state.status for state in peer_list(sender.cn.directory)}
+        assert peers == {"US": "active", "EU": "active"}
+    finally:
+        eu.close()
+        mx.close()
