@@ -361,6 +361,11 @@ def test_an_invite_works_once_and_only_as_issued(
             accept(mx.directory, invite(sender.cn.directory, ttl_seconds=0))
         peers = {state.name: state.status for state in peer_list(sender.cn.directory)}
         assert peers == {"US": "active", "EU": "active"}
+        # Once revoked, the old code cannot bring the peer back; a new invite can.
+        revoke(sender.cn.directory, "EU")
+        with pytest.raises(Conflict, match="already used"):
+            accept(eu.directory, code)
+        assert accept(eu.directory, invite(sender.cn.directory)) == "CN"
     finally:
         eu.close()
         mx.close()

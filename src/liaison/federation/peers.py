@@ -134,6 +134,16 @@ def handle_peering_request(
         invite.used_by_node != body["node"] or invite.used_by_key != body["public_key"]
     ):
         raise env.EnvelopeRejected("bad_invite", "the invite code was already used")
+    if invite.used_at is not None:
+        # Completing an interrupted handshake again is allowed; bringing back a peer that
+        # was revoked since is not: that takes a new invite.
+        existing = session.execute(
+            sa.select(Peer.status).where(Peer.name == body["node"])
+        ).scalar_one_or_none()
+        if existing != "active":
+            raise env.EnvelopeRejected(
+                "bad_invite", "the invite code was already used; ask for a new one"
+            )
     if invite.used_at is None and invite.expires_at <= utcnow():
         raise env.EnvelopeRejected("bad_invite", "the invite code has expired")
     peer = _store_peer(
