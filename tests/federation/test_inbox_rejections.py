@@ -369,3 +369,26 @@ def test_an_invite_works_once_and_only_as_issued(
     finally:
         eu.close()
         mx.close()
+
+
+def test_an_oversized_or_malformed_envelope_is_refused_before_any_check(sender: Sender) -> None:
+    before = sender.counts()
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(33):
+            yield b" " * (1024 * 1024)
+
+    oversized = httpx.post(
+        f"{sender.cn.base_url}/federation/v1/inbox", content=chunks(), timeout=30
+    )
+    assert oversized.status_code == 413
+    assert "limit" in oversized.json()["detail"]
+    malformed = httpx.post(
+        f"{sender.cn.base_url}/federation/v1/inbox", content=b"{not json", timeout=30
+    )
+    assert malformed.status_code == 422
+    assert "not JSON" in malformed.json()["detail"]
+    unsigned = httpx.post(f"{sender.cn.base_url}/federation/v1/inbox", json={"records": []})
+    assert unsigned.status_code == 422
+    assert "envelope is missing" in unsigned.json()["detail"]
+    assert sender.counts() == before

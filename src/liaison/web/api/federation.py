@@ -9,12 +9,16 @@ token, and is authenticated by the Ed25519 signature on every envelope instead
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.inbox import receive_batch
@@ -57,24 +61,61 @@ class FederationRuntime:
         self.worker.stop()
 
 
-@peer_router.post("/inbox", dependencies=[Depends(public_endpoint)])
-def inbox(
+# A batch is cut at about 8 MiB of records (base64 attachments included); this leaves room
+# for the envelope and refuses anything larger before reading it whole.
+MAX_BATCH_ENVELOPE_BYTES = 32 * 1024 * 1024
+MAX_PEERING_ENVELOPE_BYTES = 64 * 1024
+ENVELOPE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+        "description": "A signed envelope (see liaison.federation.envelope).",
+    }
+}
+
+
+class EnvelopeTooLarge(LiaisonError):
+    status = 413
+    title = "Envelope too large"
+
+
+async def _read_envelope(request: Request, limit: int) -> Any:
+    """The JSON body, read up to `limit` bytes (checked before the signature can be)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise EnvelopeTooLarge(f"the envelope has {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise EnvelopeTooLarge(f"the envelope is larger than the limit of {limit} bytes")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"the request body is not JSON: {error}") from error
+
+
+def _with_session(
     request: Request,
-    envelope: dict[str, Any] = Body(...),
-    session: Session = Depends(db_session),
+    action: Callable[[Session, LocalNode, Any], dict[str, Any]],
+    document: Any,
 ) -> dict[str, Any]:
+    with request.app.state.database.session() as session:
+        return action(session, local_node(request), document)
+
+
+@peer_router.post("/inbox", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
+async def inbox(request: Request) -> dict[str, Any]:
     """Apply a signed batch from a peer; answers with a signed acknowledgement."""
-    return receive_batch(session, local_node(request), envelope)
+    document = await _read_envelope(request, MAX_BATCH_ENVELOPE_BYTES)
+    return await run_in_threadpool(_with_session, request, receive_batch, document)
 
 
-@peer_router.post("/peering", dependencies=[Depends(public_endpoint)])
-def peering(
-    request: Request,
-    envelope: dict[str, Any] = Body(...),
-    session: Session = Depends(db_session),
-) -> dict[str, Any]:
+@peer_router.post("/peering", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
+async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
-    return handle_peering_request(session, local_node(request), envelope)
+    document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
+    return await run_in_threadpool(_with_session, request, handle_peering_request, document)
 
 
 class InviteRequest(BaseModel):
