@@ -53,7 +53,6 @@ class PeerTarget:
     public_key: str
     last_seq: int
     acked_seq: int
-    failures: int
     next_attempt_at: datetime | None
 
 
@@ -127,7 +126,6 @@ class DeliveryWorker:
                     public_key=peer.public_key,
                     last_seq=peer.last_seq,
                     acked_seq=state.acked_seq if state else 0,
-                    failures=state.failures if state else 0,
                     next_attempt_at=state.next_attempt_at if state else None,
                 )
                 for peer, state in rows
