@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     federation_request_timeout_seconds: float = 10.0
     federation_clock_window_seconds: int = 300
     # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
-    hotline_urgent_ack_minutes: int = 240
-    hotline_flash_ack_minutes: int = 30
+    hotline_urgent_ack_minutes: float = 240
+    hotline_flash_ack_minutes: float = 30
     hotline_attachment_max_bytes: int = 5 * 1024 * 1024
 
 

@@ -17,7 +17,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[Pair]:
-    nodes = start_pair(tmp_path)
+    # US flash messages fall due after 3 s, so CN's open inbox can be seen flagging one.
+    nodes = start_pair(tmp_path, us_env={"LIAISON_HOTLINE_FLASH_ACK_MINUTES": "0.05"})
     yield nodes
     nodes.close()
 
@@ -100,5 +101,30 @@ def test_a_message_sent_in_one_browser_appears_in_the_other_without_reload(pair:
                 timeout=15_000
             )
             expect(us_inbox.locator("#unread-count")).to_have_text("1 unread")
+
+            # A US flash message falls overdue on CN's open inbox when its deadline passes.
+            cn_inbox = cn_context.new_page()
+            cn_inbox.goto(f"{pair.cn.base_url}/hotline")
+            expect(cn_inbox.locator("#live-region[data-live-connected='1']")).to_have_count(1)
+            expect(cn_inbox.locator("#overdue-count")).to_have_text("0 overdue")
+            flash = pair.us.client()
+            try:
+                sent = flash.post(
+                    "/api/v1/threads",
+                    json={
+                        "peer": "CN",
+                        "subject": "Flash: van leaving the depot now",
+                        "priority": "flash",
+                        "kind": "alert",
+                        "body": "Confirm receipt.",
+                    },
+                )
+                assert sent.status_code == 201, sent.text
+            finally:
+                flash.close()
+            expect(
+                cn_inbox.get_by_role("link", name="Flash: van leaving the depot now")
+            ).to_be_visible(timeout=15_000)
+            expect(cn_inbox.locator("#overdue-count")).to_have_text("1 overdue", timeout=15_000)
         finally:
             browser.close()

@@ -487,10 +487,7 @@ def list_threads(
 ) -> list[ThreadSummary]:
     """The actor's agency's threads, newest activity first; `query` searches subjects and
     message text (case-insensitive). Audited as a read of the thread list."""
-    local = sa.case(
-        (HotlineThread.owner_node == node.name, HotlineThread.from_agency),
-        else_=HotlineThread.to_agency,
-    )
+    local = _local_agency_column(node.name)
     statement = (
         sa.select(HotlineThread, Peer.name)
         .join(Peer, Peer.id == HotlineThread.peer_id)
@@ -570,15 +567,34 @@ def inbox_counts(summaries: Iterable[ThreadSummary]) -> InboxCounts:
     return InboxCounts(unread=unread, overdue=overdue)
 
 
+def _local_agency_column(node_name: str) -> sa.ColumnElement[str]:
+    """`local_agency` as SQL, to select the threads of one agency."""
+    return sa.case(
+        (HotlineThread.owner_node == node_name, HotlineThread.from_agency),
+        else_=HotlineThread.to_agency,
+    )
+
+
+def next_deadline(session: Session, node: HotlineNode, actor: Actor) -> datetime | None:
+    """When the next message of the actor's threads falls overdue, if any is waiting (the
+    pages refresh themselves then, so the flag appears without a reload)."""
+    return session.execute(
+        sa.select(sa.func.min(HotlineMessage.ack_due_at))
+        .join(HotlineThread, HotlineMessage.thread_id == HotlineThread.id)
+        .where(
+            _local_agency_column(node.name) == (actor.agency or ""),
+            HotlineMessage.acked_at.is_(None),
+            HotlineMessage.ack_due_at > utcnow(),
+        )
+    ).scalar_one_or_none()
+
+
 def overdue_messages(
     session: Session, node: HotlineNode, actor: Actor
 ) -> list[tuple[HotlineThread, HotlineMessage]]:
     """Messages of the actor's threads still waiting for an acknowledgement past the deadline,
     on either side (ours waiting for the peer, the peer's waiting for us)."""
-    local = sa.case(
-        (HotlineThread.owner_node == node.name, HotlineThread.from_agency),
-        else_=HotlineThread.to_agency,
-    )
+    local = _local_agency_column(node.name)
     rows = session.execute(
         sa.select(HotlineThread, HotlineMessage)
         .join(HotlineMessage, HotlineMessage.thread_id == HotlineThread.id)

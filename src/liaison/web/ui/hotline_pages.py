@@ -62,11 +62,18 @@ def inbox_page(
         summaries if not q else hotline.list_threads(session, node, principal.actor)
     )
     overdue = hotline.overdue_messages(session, node, principal.actor)
+    next_due = hotline.next_deadline(session, node, principal.actor)
     session.commit()
     return render(
         request,
         "hotline_inbox.html",
-        {"summaries": summaries, "counts": counts, "overdue": overdue, "q": q},
+        {
+            "summaries": summaries,
+            "counts": counts,
+            "overdue": overdue,
+            "q": q,
+            "next_due": next_due,
+        },
     )
 
 
@@ -168,6 +175,11 @@ def _thread_page(
     session.rollback()
     node = node_of(request)
     thread, messages = hotline.read_thread(session, node, principal.actor, thread_id)
+    waiting = [
+        m.ack_due_at
+        for m in messages
+        if m.ack_due_at is not None and hotline.needs_ack(m) and not hotline.is_overdue(m)
+    ]
     session.commit()
     return render(
         request,
@@ -181,6 +193,7 @@ def _thread_page(
             "is_overdue": hotline.is_overdue,
             "error": error,
             "draft": draft,
+            "next_due": min(waiting, default=None),
         },
         status_code=status_code,
     )

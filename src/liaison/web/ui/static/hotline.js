@@ -1,5 +1,7 @@
 // Hotline live updates: on each event from this node's stream, reload the page's
 // #live-region from the server (the server renders it; this script only swaps it in).
+// The region also names the next acknowledgement deadline (#next-due); the page reloads
+// the region then, so an overdue flag appears without a reload.
 (function () {
   "use strict";
   var region = document.getElementById("live-region");
@@ -7,6 +9,16 @@
   var thread = region.getAttribute("data-thread");
   var busy = false;
   var again = false;
+  var deadlineTimer = null;
+
+  function scheduleDeadline() {
+    if (deadlineTimer !== null) { window.clearTimeout(deadlineTimer); deadlineTimer = null; }
+    var marker = document.getElementById("next-due");
+    if (!marker) { return; }
+    var wait = Date.parse(marker.getAttribute("data-at")) - Date.now() + 1000;
+    // Browsers cap timers near 24.8 days; a page open that long re-checks daily.
+    deadlineTimer = window.setTimeout(refresh, Math.min(Math.max(wait, 0), 86400000));
+  }
 
   function refresh() {
     if (busy) { again = true; return; }
@@ -16,7 +28,7 @@
       .then(function (html) {
         if (html === null) { return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live-region");
-        if (fresh) { region.innerHTML = fresh.innerHTML; }
+        if (fresh) { region.innerHTML = fresh.innerHTML; scheduleDeadline(); }
       })
       .catch(function () { /* the next event or reconnection tries again */ })
       .then(function () {
@@ -34,6 +46,7 @@
     refresh();
   }
 
+  scheduleDeadline();
   var source = new EventSource("/api/v1/events");
   ["thread", "message", "ack", "read"].forEach(function (name) {
     source.addEventListener(name, onEvent);
