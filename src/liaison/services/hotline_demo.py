@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
@@ -67,11 +68,10 @@ def _actor(database: Database, username: str) -> Actor:
         return Actor(name=user.username, agency=user.agency.name, address="demo-seed")
 
 
-def _received_thread(database: Database, global_id: str) -> int:
-    with database.session() as session:
-        return session.execute(
-            sa.select(HotlineThread.id).where(HotlineThread.global_id == global_id)
-        ).scalar_one()
+def _received_thread(session: Session, global_id: str) -> int:
+    return session.execute(
+        sa.select(HotlineThread.id).where(HotlineThread.global_id == global_id)
+    ).scalar_one()
 
 
 def seed_demo_conversation(
@@ -114,7 +114,7 @@ def seed_demo_conversation(
         deliver_between(us_dir, cn_dir)
 
         with cn_db.session() as session:
-            thread_id = _received_thread(cn_db, lead_id)
+            thread_id = _received_thread(session, lead_id)
             first = session.execute(
                 sa.select(HotlineMessage.id)
                 .where(HotlineMessage.thread_id == thread_id)
@@ -143,7 +143,7 @@ def seed_demo_conversation(
         deliver_between(cn_dir, us_dir)
 
         with us_db.session() as session:
-            request_thread = _received_thread(us_db, request_id)
+            request_thread = _received_thread(session, request_id)
             _thread, received = hotline.read_thread(session, us, us_officer, request_thread)
             hotline.acknowledge(session, us, us_officer, received[0].id)
             hotline.post_message(

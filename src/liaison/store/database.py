@@ -5,10 +5,15 @@ foreign keys on and a busy timeout, set on every connection. Every SQLite transa
 starts with BEGIN IMMEDIATE: it takes the single write lock up front, so two requests
 can never both read and then fail to upgrade to a write (SQLITE_BUSY_SNAPSHOT); that is
 also what serialises writers of the audit chain on SQLite.
+
+Within one process, threads queue for that lock on a Python lock first: SQLite's busy
+handler waits by sleeping in growing steps (up to 100 ms), so under load threads would
+otherwise sleep past the moment the lock frees, which shows as long latency tails.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,9 +56,24 @@ def create_database_engine(url: str) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    writer = threading.Lock()
+
     @sa.event.listens_for(engine, "begin")
     def _begin_immediate(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("database is locked: another transaction of this process holds it")
+        connection.info["holds_writer_lock"] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer(connection)
+            raise
+
+    @sa.event.listens_for(engine, "commit")
+    @sa.event.listens_for(engine, "rollback")
+    def _release_writer(connection: sa.Connection) -> None:
+        if connection.info.pop("holds_writer_lock", False):
+            writer.release()
 
     return engine
 
