@@ -101,7 +101,7 @@ def test_sender_killed_mid_batch_resends_and_the_receiver_applies_each_once(
     tmp_path: Path,
 ) -> None:
     # Small batches make the stream many round trips long, so the kill lands inside it.
-    pair = start_pair(tmp_path, us_env={"LIAISON_FEDERATION_BATCH_SIZE": "5"})
+    pair = start_pair(tmp_path, us_env={"LIAISON_FEDERATION_BATCH_SIZE": "2"})
     try:
         pair.cn.stop()
         us = pair.us.client()
