@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from liaison.cli.node import add_node_user, create_node
 from liaison.cli.peer import accept, invite
 from liaison.config import load_node
 from liaison.store import Database
+from support import free_port
 
 ADMIN_PASSWORD = "admin password 1"
 OFFICER_PASSWORD = "officer password 1"
@@ -38,12 +38,6 @@ FAST_FEDERATION = {
     "LIAISON_FEDERATION_BACKOFF_CAP_SECONDS": "0.4",
     "LIAISON_FEDERATION_REQUEST_TIMEOUT_SECONDS": "5",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until(

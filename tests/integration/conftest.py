@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from liaison.config import NodeConfig, Settings
 from liaison.services.accounts import Actor, add_user
 from liaison.store import Database
 from liaison.web.app import create_app
+from support import free_port
 
 ADMIN_PASSWORD = "admin password 1"
 PASSWORD = "user password 1"
@@ -105,12 +105,6 @@ def client_for() -> Callable[..., TestClient]:
 def client(node: NodeConfig) -> Iterator[TestClient]:
     with make_client(node) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def liaison_command(*args: str) -> list[str]:

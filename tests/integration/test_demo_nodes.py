@@ -1,0 +1,132 @@
+"""`liaison demo`: two real nodes created, started, peered, seeded; reused; stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from liaison.cli.demo import CREDENTIALS_FILE
+from liaison.cli.peer import peer_list
+from liaison.config import load_node
+from liaison.store import Database
+from liaison.store.hotline_tables import HotlineThread
+from support import free_port
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+
+
+def demo_argv(directory: Path, us_port: int, cn_port: int, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "liaison",
+        "demo",
+        "--directory",
+        str(directory),
+        "--us-port",
+        str(us_port),
+        "--cn-port",
+        str(cn_port),
+        *extra,
+    ]
+
+
+def thread_count(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one()
+    finally:
+        database.dispose()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) -> None:
+    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
+    first = subprocess.run(
+        demo_argv(directory, us_port, cn_port, "--no-wait"),
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Created node US" in first.stdout and "Created node CN" in first.stdout
+    assert "Peered US and CN" in first.stdout and "Seeded" in first.stdout
+    assert f"http://127.0.0.1:{us_port}/" in first.stdout
+    assert f"http://127.0.0.1:{cn_port}/" in first.stdout
+    assert (tmp_path / "reports" / "import_manifest.html").is_file()
+
+    credentials = directory / CREDENTIALS_FILE
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    users = dict(line.split(" ", 1) for line in credentials.read_text().splitlines())
+    assert set(users) == {
+        f"{node}-{role}"
+        for node in ("us", "cn")
+        for role in ("admin", "officer", "analyst", "auditor")
+    }
+    for password in users.values():
+        assert password in first.stdout  # printed so a person can log in
+
+    assert [(p.name, p.status) for p in peer_list(directory / "US")] == [("CN", "active")]
+    assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
+    seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
+    assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
+
+    second = subprocess.run(
+        demo_argv(directory, us_port, cn_port, "--no-wait"),
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Reusing node US" in second.stdout and "Reusing node CN" in second.stdout
+    assert "Peered" not in second.stdout and "Seeded" not in second.stdout
+    assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
+    assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
+
+
+def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path: Path) -> None:
+    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
+    process = subprocess.Popen(
+        demo_argv(directory, us_port, cn_port),
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        assert port_open(us_port) and port_open(cn_port), "".join(output)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, "".join(output) + rest
+    assert "Both nodes stopped." in rest
+    deadline = time.monotonic() + 10
+    while (port_open(us_port) or port_open(cn_port)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_open(us_port) and not port_open(cn_port)
