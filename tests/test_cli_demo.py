@@ -41,6 +41,6 @@ def test_demo_screens_the_manifest_and_writes_a_depiction_per_flagged_row(tmp_pa
 
 def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["demo"])
+    result = CliRunner().invoke(app, ["demo", "--screen-only"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / "import_manifest.html").is_file()
