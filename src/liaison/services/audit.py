@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -27,6 +27,9 @@ from sqlalchemy.orm import Session
 from liaison.federation.canonical import canonical_json
 from liaison.store.audit import GENESIS_HASH, AuditEntry, AuditHead
 from liaison.store.base import utcnow
+
+if TYPE_CHECKING:  # accounts records its changes through this module
+    from liaison.services.accounts import Actor
 
 SYSTEM_ACTOR = "system"
 
@@ -161,12 +164,24 @@ def verify_audit_chain(session: Session) -> ChainVerification:
     return ChainVerification(True, count)
 
 
-def read_audit_entries(session: Session, after: int, limit: int) -> list[dict[str, Any]]:
-    """Entries with seq greater than `after`, oldest first; the caller audits the read."""
+def read_audit_entries(
+    session: Session, after: int, limit: int, reader: Actor
+) -> list[dict[str, Any]]:
+    """Entries with seq greater than `after`, oldest first; the read is itself audited."""
     rows = session.execute(
         sa.select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
     ).scalars()
-    return [entry_as_dict(entry) for entry in rows]
+    entries = [entry_as_dict(entry) for entry in rows]
+    record_audit(
+        session,
+        reader.name,
+        "audit.read",
+        agency=reader.agency,
+        record_type="audit",
+        address=reader.address,
+        detail={"after": after, "limit": limit},
+    )
+    return entries
 
 
 def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:

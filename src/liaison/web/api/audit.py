@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from liaison.services.audit import read_audit_entries, record_audit, verify_audit_chain
+from liaison.services.audit import read_audit_entries, verify_audit_chain
 from liaison.web.auth import Principal, db_session, require_role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -50,16 +50,7 @@ def audit_entries(
     session: Session = Depends(db_session),
 ) -> AuditPage:
     """Entries in seq order, a page at a time."""
-    entries = read_audit_entries(session, after, limit)
-    record_audit(
-        session,
-        principal.user.username,
-        "audit.read",
-        agency=principal.user.agency.name,
-        record_type="audit",
-        address=principal.address,
-        detail={"after": after, "limit": limit},
-    )
+    entries = read_audit_entries(session, after, limit, principal.actor)
     session.commit()
     return AuditPage(
         entries=[AuditEntryOut(**entry) for entry in entries],

@@ -21,7 +21,7 @@ from liaison.services.accounts import (
     list_users,
     start_web_session,
 )
-from liaison.services.audit import read_audit_entries, record_audit, verify_audit_chain
+from liaison.services.audit import read_audit_entries, verify_audit_chain
 from liaison.services.substances import (
     MAX_QUERIES_PER_REQUEST,
     MAX_UPLOAD_BYTES,
@@ -409,17 +409,8 @@ def audit_page(
     session: Session = Depends(db_session),
 ) -> Response:
     page_size = 50
-    entries = read_audit_entries(session, after, page_size)
+    entries = read_audit_entries(session, after, page_size, principal.actor)
     verification = verify_audit_chain(session)
-    record_audit(
-        session,
-        principal.user.username,
-        "audit.read",
-        agency=principal.user.agency.name,
-        record_type="audit",
-        address=principal.address,
-        detail={"after": after, "limit": page_size},
-    )
     session.commit()
     return render(
         request,
