@@ -13,9 +13,11 @@ import asyncio
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -292,6 +294,15 @@ def inbox(
     return InboxOut(unread=counts.unread, overdue=counts.overdue, overdue_messages=overdue)
 
 
+def attachment_disposition(filename: str) -> str:
+    """The Content-Disposition of a download: an ASCII `filename` for old clients and the
+    exact name in RFC 5987 `filename*`. Names come from users and from the peer, so control
+    characters (a CR/LF would end the header) and lone surrogates are dropped first."""
+    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "attachment"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 @router.get("/attachments/{attachment_id}", response_class=Response)
 def attachment(
     attachment_id: int,
@@ -302,12 +313,11 @@ def attachment(
     """The attachment's bytes (only when their SHA-256 matched on arrival)."""
     found = hotline.read_attachment(session, node_of(request), principal.actor, attachment_id)
     session.commit()
-    safe_name = found.filename.replace('"', "").replace("\\", "")
     return Response(
         found.content,
         media_type=found.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "Content-Disposition": attachment_disposition(found.filename),
             "X-Content-SHA256": found.sha256,
         },
     )
