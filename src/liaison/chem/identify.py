@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import cast
 
@@ -25,8 +26,8 @@ from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook,
 from liaison.chem.standardize import (
     canonical_smiles,
     molecular_formula,
-    quick_parent,
-    standardize,
+    quick_parents,
+    standardize_all,
     structure_keys,
 )
 from liaison.errors import InvalidInput
@@ -131,13 +132,15 @@ def judge(
     if parsed.molecule is None:
         return _invalid(parsed, query, as_of, codes, record_id, parsed.error or "no structure")
     try:
-        candidate = prefilter_for(rulebook).could_match(parsed.molecule)
+        prefilter = prefilter_for(rulebook)
+        candidate = prefilter.could_match(parsed.molecule)
         if not candidate and not thorough:
             verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
-        quick = None if thorough else quick_parent(parsed.molecule)
-        parent = quick if quick is not None else standardize(parsed.molecule)
-        if parent.GetNumAtoms() == 0:
+        quick = None if thorough else quick_parents(parsed.molecule)
+        parents = quick if quick is not None else standardize_all(parsed.molecule)
+        parents = [parent for parent in parents if parent.GetNumAtoms()]
+        if not parents:
             return _invalid(
                 parsed,
                 query,
@@ -146,25 +149,73 @@ def judge(
                 record_id,
                 "no organic structure left after standardization",
             )
-        verdicts = (
+        # A fragment the prefilter rules out (a counter-ion of the salt) matches no rule.
+        judged = [
             _verdicts(parent, as_of, codes, rulebook)
-            if candidate
+            if candidate and prefilter.could_match(parent)
             else {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
-        )
+            for parent in parents
+        ]
+        combined = parents[0]
+        for parent in parents[1:]:
+            combined = Chem.CombineMols(combined, parent)
+        verdicts = judged[0] if len(parents) == 1 else _strongest(parents, judged, codes)
         return Identification(
             query=query,
             query_kind=parsed.kind,
             verdicts=verdicts,
-            standardized_smiles=canonical_smiles(parent) if thorough else None,
+            standardized_smiles=canonical_smiles(combined) if thorough else None,
             error=None,
             id=record_id,
             as_of=as_of,
-            parent=parent,
+            parent=combined,
         )
     except Exception as error:  # RDKit can fail on exotic structures; one record, one reason
         return _invalid(
             parsed, query, as_of, codes, record_id, f"could not evaluate the structure: {error}"
         )
+
+
+def _strongest(
+    parents: list[Chem.Mol], judged: list[dict[str, Verdict]], codes: tuple[str, ...]
+) -> dict[str, Verdict]:
+    """One verdict per jurisdiction for a salt or mixture of several organic fragments: the
+    strongest status of any fragment; every fragment that matched a rule gives its basis,
+    naming the fragment, with atom indices shifted onto the combined parent (fragments in
+    order)."""
+    offsets = [0]
+    for parent in parents[:-1]:
+        offsets.append(offsets[-1] + parent.GetNumAtoms())
+    names = [canonical_smiles(parent) for parent in parents]
+    verdicts: dict[str, Verdict] = {}
+    for code in codes:
+        ranked = sorted(
+            range(len(parents)), key=lambda index: -STATUS_RANK[judged[index][code].status]
+        )
+        status = judged[ranked[0]][code].status
+        bases: list[Basis] = []
+        explanations: list[str] = []
+        for index in ranked:
+            verdict = judged[index][code]
+            if verdict.status == "no_match":
+                continue
+            bases += [_on_fragment(basis, names[index], offsets[index]) for basis in verdict.basis]
+            explanations.append(f"fragment {names[index]}: {verdict.explanation}")
+        explanation = "; ".join(explanations) if explanations else NO_MATCH_NOTE
+        verdicts[code] = Verdict(status, bases, explanation)
+    return verdicts
+
+
+def _on_fragment(basis: Basis, fragment: str, offset: int) -> Basis:
+    return replace(
+        basis,
+        fragment=fragment,
+        atoms=tuple(atom + offset for atom in basis.atoms),
+        regions=tuple(
+            replace(region, atoms=tuple(atom + offset for atom in region.atoms))
+            for region in basis.regions
+        ),
+    )
 
 
 def _verdicts(

@@ -58,6 +58,9 @@ class Basis:
     regions: tuple[RegionFinding, ...] = ()
     confirmed: bool = True
     note: str = ""
+    # The fragment (standardized SMILES) the rule matched, when the query held several organic
+    # fragments (a salt with an unlisted counter-ion, a seized mixture); None for one.
+    fragment: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class Basis:
             "regions": [region.to_dict() for region in self.regions],
             "confirmed": self.confirmed,
             "note": self.note,
+            "fragment": self.fragment,
         }
 
 

@@ -1,6 +1,7 @@
 """Standardization: the structure the law is applied to, as RDKit MolStandardize makes it.
 
-Largest organic fragment (salts, solvents and counter-ions go), neutralized, normalized,
+Every distinct organic fragment but known counter-ions and solvents (a salt gives one, a
+mixture several), neutralized, normalized, ketone hydrates back to the ketone,
 isotopes removed (a deuterated or 13C-labelled substance is the substance). Stereo is kept:
 whether it matters is decided per entry (a listing that covers isomers matches on the
 connectivity layer of the InChIKey).
@@ -77,37 +78,88 @@ def _counter_ion_keys() -> frozenset[str]:
     )
 
 
-def _drop_counter_ions(molecule: Chem.Mol) -> Chem.Mol:
+# A mixture or a salt may hold several substances; each distinct one is judged, but a record
+# cannot make the engine judge hundreds (a polymer drawn as fragments, a pasted catalogue).
+MAX_FRAGMENTS = 8
+
+# A ketone hydrate (gem-diol on a carbon with no other heteroatom): 4-piperidone monohydrate
+# hydrochloride is sold drawn as OC1(O)CCNCC1.Cl; the law lists the ketone and its salts.
+_GEM_DIOL = Chem.MolFromSmarts("[CX4;!$(C(O)(O)[!#6])]([OX2H1])[OX2H1]")
+
+
+def _fragment_key(fragment: Chem.Mol) -> str:
+    _, uncharger = _tools()
+    return str(Chem.MolToSmiles(uncharger.uncharge(fragment), isomericSmiles=False))
+
+
+def _is_counter_ion_or_inorganic(fragment: Chem.Mol) -> bool:
+    if not any(atom.GetAtomicNum() == 6 for atom in fragment.GetAtoms()):
+        return True
+    return _fragment_key(fragment) in _counter_ion_keys()
+
+
+def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
+    """The fragments that may be the substance: counter-ions, inorganic pieces and repeats
+    dropped, largest first, at most MAX_FRAGMENTS. When nothing is left (a bare salt, water),
+    the largest fragment of all, so every structure still has a parent."""
     fragments = Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False)
     if len(fragments) < 2:
+        return [molecule]
+    for fragment in fragments:
+        fragment.UpdatePropertyCache(strict=False)
+        Chem.GetSymmSSSR(fragment)  # ring perception; the fragment keeps the parent's aromaticity
+    kept: dict[str, Chem.Mol] = {}
+    for fragment in fragments:
+        if not _is_counter_ion_or_inorganic(fragment):
+            kept.setdefault(_fragment_key(fragment), fragment)
+    if not kept:
+        largest_fragment, _ = _tools()
+        return [largest_fragment.choose(molecule)]
+    ordered = sorted(kept.values(), key=lambda f: -f.GetNumHeavyAtoms())
+    return ordered[:MAX_FRAGMENTS]
+
+
+def _dehydrate_gem_diols(molecule: Chem.Mol) -> Chem.Mol:
+    """C(OH)(OH) -> C=O: the hydrate of a ketone is judged as the ketone."""
+    matches = molecule.GetSubstructMatches(_GEM_DIOL)
+    if not matches:
         return molecule
+    editable = Chem.RWMol(molecule)
+    removed: list[int] = []
+    for carbon, first, second in matches:
+        if first in removed or second in removed:
+            continue
+        editable.GetBondBetweenAtoms(carbon, first).SetBondType(Chem.BondType.DOUBLE)
+        editable.GetAtomWithIdx(first).SetNumExplicitHs(0)
+        removed.append(second)
+    for index in sorted(removed, reverse=True):
+        editable.RemoveAtom(index)
+    result = editable.GetMol()
+    Chem.SanitizeMol(result)
+    return result
+
+
+def _standardize_fragment(fragment: Chem.Mol) -> Chem.Mol:
     _, uncharger = _tools()
-    keys = _counter_ion_keys()
-    kept = [
-        fragment
-        for fragment in fragments
-        if Chem.MolToSmiles(uncharger.uncharge(fragment), isomericSmiles=False) not in keys
-    ]
-    if not kept or len(kept) == len(fragments):
-        return molecule
-    combined: Chem.Mol = kept[0]
-    for fragment in kept[1:]:
-        combined = Chem.CombineMols(combined, fragment)
-    return combined
-
-
-def standardize(molecule: Chem.Mol) -> Chem.Mol:
-    """The standardized parent of `molecule` (a new molecule; the input is left as it was)."""
-    largest_fragment, uncharger = _tools()
-    parent = rdMolStandardize.Cleanup(molecule)
-    parent = largest_fragment.choose(_drop_counter_ions(parent))
-    parent = uncharger.uncharge(parent)
+    parent = _dehydrate_gem_diols(uncharger.uncharge(fragment))
     if any(atom.GetIsotope() for atom in parent.GetAtoms()):
         parent = Chem.RWMol(parent)
         for atom in parent.GetAtoms():
             atom.SetIsotope(0)
         parent = Chem.RemoveHs(parent.GetMol())  # deuterium atoms become implicit hydrogens
     return parent
+
+
+def standardize_all(molecule: Chem.Mol) -> list[Chem.Mol]:
+    """The standardized parent of every substance `molecule` may hold (one for a pure substance
+    or a salt, several for a mixture), largest first; the input is left as it was."""
+    cleaned = rdMolStandardize.Cleanup(molecule)
+    return [_standardize_fragment(fragment) for fragment in _substance_fragments(cleaned)]
+
+
+def standardize(molecule: Chem.Mol) -> Chem.Mol:
+    """The standardized parent of `molecule`'s largest substance fragment."""
+    return standardize_all(molecule)[0]
 
 
 # Elements whose neutral atoms at their lowest valence no MolStandardize step touches.
@@ -131,19 +183,15 @@ _LOWEST_VALENCE = {
 _FOUR_COORDINATE_VALENCE = {15: 5, 16: 6}
 
 
-def quick_parent(molecule: Chem.Mol) -> Chem.Mol | None:
-    """standardize(molecule) without the expensive steps, when they would change nothing: no
-    charge, no isotope, no metal, every atom at its lowest valence (the normalizer only
+def quick_parents(molecule: Chem.Mol) -> list[Chem.Mol] | None:
+    """standardize_all(molecule) without the expensive steps, when they would change nothing:
+    no charge, no isotope, no metal, every atom at its lowest valence (the normalizer only
     rewrites charged or hypervalent groups: sulfoxides, nitro groups, N-oxides...). Then the
-    parent is the molecule itself, or its largest fragment once counter-ions are dropped.
+    parents are the substance fragments themselves, ketone hydrates turned back into ketones.
     None when the full standardization is needed."""
     if not _plain_atoms(molecule):
         return None
-    if len(Chem.GetMolFrags(molecule)) == 1:
-        return molecule
-    largest_fragment, _ = _tools()
-    chosen: Chem.Mol = largest_fragment.choose(_drop_counter_ions(molecule))
-    return chosen
+    return [_dehydrate_gem_diols(fragment) for fragment in _substance_fragments(molecule)]
 
 
 def _plain_atoms(molecule: Chem.Mol) -> bool:

@@ -11,6 +11,7 @@ import pytest
 from rdkit import Chem
 
 from liaison.chem import depict_svg, identify
+from liaison.chem.standardize import MAX_FRAGMENTS
 from liaison.errors import InvalidInput
 
 CORPUS = list(csv.DictReader(Path(__file__).with_name("corpus.csv").open(encoding="utf-8")))
@@ -149,3 +150,39 @@ def test_a_listed_substance_in_the_class_cites_the_listing_and_mentions_the_clas
     assert kinds[0] == "named" and "class" in kinds
     (klass,) = [basis for basis in us.basis if basis.kind == "class"]
     assert "own listing" in klass.note and klass.clauses == ("E",)
+
+
+def test_salt_verdict_names_the_fragment_it_came_from() -> None:
+    pamoate = "O=C(O)c1cc2ccccc2c(Cc2c(O)c(C(=O)O)cc3ccccc23)c1O.c1ccc(NC2CCNCC2)cc1"
+    identification = identify(pamoate, as_of=AS_OF)
+    us = identification.verdicts["US"]
+    assert us.status == "precursor"
+    assert us.explanation.startswith("fragment c1ccc(NC2CCNCC2)cc1: ")
+    parent = identification.parent
+    for basis in us.basis:
+        assert basis.fragment == "c1ccc(NC2CCNCC2)cc1"
+        assert {parent.GetAtomWithIdx(i).GetSymbol() for i in basis.atoms} == {"C", "N"}
+        assert basis.to_dict()["fragment"] == "c1ccc(NC2CCNCC2)cc1"
+    assert "svg" in depict_svg(identification, "US")
+
+
+def test_a_mixture_gives_every_matching_fragment_and_the_strongest_status() -> None:
+    identification = identify(FENTANYL + ".c1ccc(NC2CCNCC2)cc1", as_of=AS_OF)
+    us = identification.verdicts["US"]
+    assert us.status == "controlled"
+    assert {b.fragment for b in us.basis} == {FENTANYL, "c1ccc(NC2CCNCC2)cc1"}
+    assert {b.status for b in us.basis} == {"controlled", "precursor"}
+
+
+def test_only_a_bounded_number_of_fragments_is_judged() -> None:
+    alkanes = ".".join("C" * length for length in range(2, 20))  # 18 distinct fragments
+    identification = identify(alkanes + "." + FENTANYL, as_of=AS_OF)
+    assert identification.standardized_smiles is not None
+    assert identification.standardized_smiles.count(".") == MAX_FRAGMENTS - 1
+    assert identification.verdicts["US"].status == "controlled"  # the largest fragments first
+
+
+def test_a_salt_of_one_substance_is_one_fragment() -> None:
+    identification = identify(FENTANYL + ".OC(=O)CC(O)(CC(=O)O)C(=O)O", as_of=AS_OF)
+    assert identification.standardized_smiles == FENTANYL
+    assert all(b.fragment is None for b in identification.verdicts["US"].basis)

@@ -74,3 +74,44 @@ def test_mutated_molecules_never_raise(smiles: str, seed: int) -> None:
         atom.SetIsotope(13)
     text = Chem.MolToSmiles(molecule) if molecule.GetNumAtoms() else ""
     identify(text, as_of=DAY)
+
+
+# Small listed substances (free bases) and acids they are sold or seized as salts of, several
+# larger than the substance and not in the counter-ion list.
+SMALL_LISTED = [
+    "O=C1CCNCC1",  # 4-piperidone
+    "c1ccc(NC2CCNCC2)cc1",  # 4-AP
+    "O=C1CCN(CCc2ccccc2)CC1",  # NPP
+    "CCC(=O)N(c1ccccc1)C1CCNCC1",  # norfentanyl
+    "CC(C)(C)OC(=O)N1CCC(=O)CC1",  # 1-boc-4-piperidone
+    "c1ccc(CCN2CCC(Nc3ccccc3)CC2)cc1",  # ANPP
+]
+LARGE_ACIDS = [
+    "O=C(O)c1cc2ccccc2c(Cc2c(O)c(C(=O)O)cc3ccccc23)c1O",  # pamoic acid
+    "CC1(C)C2CCC1(CS(=O)(=O)O)C(=O)C2",  # camphorsulfonic acid
+    "O=C(O[C@H](C(=O)O)[C@@H](OC(=O)c1ccccc1)C(=O)O)c1ccccc1",  # dibenzoyl tartaric acid
+    "O=C(O[C@H](C(=O)O)[C@@H](OC(=O)c1ccc(C)cc1)C(=O)O)c1ccc(C)cc1",  # di-p-toluoyl tartaric acid
+    "O=S(=O)(O)c1cccc2c(S(=O)(=O)O)cccc12",  # naphthalene-1,5-disulfonic acid
+    "OC(=O)[C@@H](O)c1ccccc1",  # mandelic acid
+    "O=C(O)/C=C/c1ccccc1",  # cinnamic acid
+]
+
+
+@PROFILE
+@given(
+    st.sampled_from(SMALL_LISTED),
+    st.sampled_from(LARGE_ACIDS),
+    st.integers(min_value=1, max_value=2),
+    st.booleans(),
+)
+def test_salt_with_a_large_counter_ion_has_the_free_base_verdict(
+    base: str, acid: str, equivalents: int, acid_first: bool
+) -> None:
+    parts = [base, *[acid] * equivalents]
+    salt = ".".join(reversed(parts) if acid_first else parts)
+    identification = identify(salt, as_of=DAY)
+    assert statuses(salt) == statuses(base), salt
+    base_smiles = Chem.MolToSmiles(Chem.MolFromSmiles(base))
+    for verdict in identification.verdicts.values():
+        for basis in verdict.basis:
+            assert basis.fragment == base_smiles, (salt, basis)
