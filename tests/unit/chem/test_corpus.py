@@ -186,3 +186,16 @@ def test_a_salt_of_one_substance_is_one_fragment() -> None:
     identification = identify(FENTANYL + ".OC(=O)CC(O)(CC(=O)O)C(=O)O", as_of=AS_OF)
     assert identification.standardized_smiles == FENTANYL
     assert all(b.fragment is None for b in identification.verdicts["US"].basis)
+
+
+def test_radical_structure_is_invalid_naming_the_atom() -> None:
+    drawn = "CCC(=O)N(c1ccccc1)C1CC[N+](CCc2ccccc2)CC1"  # piperidinium N without its H
+    for query in (drawn, Chem.MolToMolBlock(Chem.MolFromSmiles(drawn))):
+        identification = identify(query, as_of=AS_OF)
+        assert {v.status for v in identification.verdicts.values()} == {"invalid"}
+        assert identification.error is not None
+        assert "atom 15 (N+) has an unpaired electron: charge or hydrogens missing?" in (
+            identification.error
+        )
+    protonated = identify(drawn.replace("[N+]", "[NH+]"), as_of=AS_OF)
+    assert protonated.verdicts["US"].status == "controlled"
