@@ -18,6 +18,7 @@ from liaison.web.api import auth as auth_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR, hotline_pages
 from liaison.web.ui import pages as ui_pages
@@ -83,6 +84,8 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
     app.state.secret = node.secret_path.read_bytes().strip()
     install_problem_handlers(app)
 
+    # Inside SecurityHeaders, so its 413 answers carry them too.
+    app.add_middleware(BodySizeLimit, limit_for=body_limit_policy(node.settings))
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,146 @@
+"""Request body size limits, enforced before any route (and so before authentication) reads
+a byte more than its route may need.
+
+Without them Starlette reads a JSON or multipart body whole into memory: an anonymous
+300 MB POST grew the server to 1.9 GB. The declared Content-Length is checked up front,
+and the bytes actually received are counted (a chunked body declares no length).
+Federation endpoints are left to their own limits (they read the envelope themselves).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from liaison.config import Settings
+from liaison.services.hotline import MAX_ATTACHMENTS
+from liaison.web.problems import PROBLEM_MEDIA_TYPE
+
+MIB = 1024 * 1024
+# JSON API calls and plain forms: a batch of 100 identify queries is a few kilobytes.
+DEFAULT_BODY_MAX_BYTES = 1 * MIB
+# The screening upload: the file's own limit (5 MiB, which its form reports) plus room
+# for the multipart envelope and the other fields.
+SCREENING_UPLOAD_MAX_BYTES = 6 * MIB
+SCREENING_UPLOAD_PATH = "/substances/screen"
+# Routes that carry hotline attachments, in the API (base64 in JSON) and the UI (multipart).
+HOTLINE_ATTACHMENT_PATHS = re.compile(
+    r"^(/api/v1/threads(/\d+/messages)?|/hotline/new|/hotline/threads/\d+/messages)$"
+)
+FEDERATION_PREFIX = "/federation/"
+
+
+def body_limit_policy(settings: Settings) -> Callable[[str], int | None]:
+    """The most bytes a request body to `path` may have; None leaves the route to itself."""
+    # Base64 in JSON is the larger encoding: 4 bytes per 3, for every attachment allowed.
+    hotline_max = MAX_ATTACHMENTS * (settings.hotline_attachment_max_bytes * 4 // 3 + 4) + MIB
+
+    def limit_for(path: str) -> int | None:
+        if path.startswith(FEDERATION_PREFIX):
+            return None
+        if path == SCREENING_UPLOAD_PATH:
+            return SCREENING_UPLOAD_MAX_BYTES
+        if HOTLINE_ATTACHMENT_PATHS.match(path):
+            return hotline_max
+        return DEFAULT_BODY_MAX_BYTES
+
+    return limit_for
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the application by `receive` once the body passes its route's limit."""
+
+
+class BodySizeLimit:
+    """ASGI middleware answering 413 (problem+json) to a body larger than its route allows."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int | None]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _refuse(scope, send, limit)
+            return
+
+        received = 0
+        exceeded = False
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            # Whatever the application makes of a body cut short (FastAPI answers 400 to a
+            # form it could not parse) is replaced by the 413 below.
+            if exceeded and not response_started:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded or response_started:
+                raise
+        if exceeded and not response_started:
+            await _refuse(scope, send, limit)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    detail = (
+        f"the request body is larger than {limit} bytes ({limit / MIB:g} MiB), "
+        f"the most {scope['path']} accepts"
+    )
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Content Too Large",
+            "status": 413,
+            "detail": detail,
+            "instance": scope["path"],
+        }
+    ).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode("ascii")),
+                (b"content-length", str(len(body)).encode("ascii")),
+                # The rest of the body is never read; the client should not reuse the connection.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
