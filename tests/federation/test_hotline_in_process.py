@@ -3,9 +3,12 @@ the API serves, and what the inbox accepts from CN. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -15,13 +18,16 @@ from fastapi.testclient import TestClient
 
 from liaison.cli.node import add_node_user, create_node
 from liaison.config import NodeConfig
+from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.inbox import receive_batch
 from liaison.services import hotline
 from liaison.services.accounts import Actor
 from liaison.store import Database
-from liaison.store.federation_tables import Peer
-from liaison.store.hotline_tables import HotlineAttachment
+from liaison.store.audit import AuditEntry
+from liaison.store.federation_tables import Peer, PeerInbound
+from liaison.store.hotline_tables import HotlineAttachment, HotlineThread
 from liaison.web.app import create_app
 
 OFFICER_PASSWORD = "officer password"
@@ -57,6 +63,43 @@ def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
         session.commit()
     yield UsNode(config, LocalNode.from_config(config), database, cn_key, Actor("olivia", "DEA"))
     database.dispose()
+
+
+def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply a batch signed by CN on US, as its inbox endpoint would; the ack's body."""
+    document = env.seal(
+        us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
+    ).to_json()
+    with us.database.session() as session:
+        return dict(receive_batch(session, us.node, document)["body"])
+
+
+def _next_seq(us: UsNode) -> int:
+    with us.database.session() as session:
+        return 1 + (session.scalar(sa.select(PeerInbound.last_applied_seq)) or 0)
+
+
+def _thread_record(us: UsNode, **changes: Any) -> dict[str, Any]:
+    payload = {
+        "global_id": str(uuid.uuid4()),
+        "owner_node": "CN",
+        "created_at": "2026-11-28T10:00:00+00:00",
+        "subject": "Precursor shipment",
+        "priority": "urgent",
+        "kind": "alert",
+        "from_agency": "NNCC",
+        "to_agency": "DEA",
+        "created_by": "wang",
+    }
+    return {"seq": _next_seq(us), "type": "hotline.thread", "payload": {**payload, **changes}}
+
+
+def _audit(us: UsNode, action: str) -> list[dict[str, Any]]:
+    with us.database.session() as session:
+        details = session.scalars(
+            sa.select(AuditEntry.detail).where(AuditEntry.action == action)
+        ).all()
+    return [json.loads(detail) for detail in details]
 
 
 def _api(us: UsNode) -> TestClient:
@@ -105,3 +148,62 @@ def test_attachment_downloads_name_the_file_safely(
     assert disposition.startswith(f'attachment; filename="{fallback}"; ')
     encoded = disposition.split("filename*=UTF-8''", 1)[1]
     assert unquote(encoded) == exact
+
+
+def _open(us: UsNode, to_agency: str | None) -> HotlineThread:
+    with us.database.session() as session:
+        thread = hotline.open_thread(
+            session,
+            us.node,
+            us.officer,
+            peer="CN",
+            subject="Lead",
+            priority="routine",
+            kind="lead",
+            body="Text.",
+            to_agency=to_agency,
+        )
+        session.commit()
+        return thread
+
+
+def test_a_thread_to_an_agency_the_peer_is_not_known_to_have_is_refused(us: UsNode) -> None:
+    with pytest.raises(InvalidInput, match=r"'Ministry of Nowhere'.*known: NNCC$"):
+        _open(us, "Ministry of Nowhere")
+    response = _api(us).post(
+        "/api/v1/threads",
+        json={
+            "peer": "CN",
+            "subject": "Lead",
+            "priority": "routine",
+            "kind": "lead",
+            "body": "Text.",
+            "to_agency": "Ministry of Nowhere",
+        },
+    )
+    assert response.status_code == 422
+    assert "known: NNCC" in response.json()["detail"]
+    with us.database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(HotlineThread)) == 0
+
+
+def test_threads_go_to_the_default_agency_or_one_seen_from_the_peer(us: UsNode) -> None:
+    assert _open(us, None).to_agency == "NNCC"
+    with pytest.raises(InvalidInput, match=r"known: NNCC$"):
+        _open(us, "CN Customs")
+    _from_cn(us, [_thread_record(us, from_agency="CN Customs")])
+    assert _open(us, "CN Customs").to_agency == "CN Customs"
+
+
+def test_a_thread_from_the_peer_for_an_unknown_agency_goes_to_the_default_agency(
+    us: UsNode,
+) -> None:
+    record = _thread_record(us, to_agency="Bureau of Nowhere")
+    assert _from_cn(us, [record])["applied"] == 1
+    with us.database.session() as session:
+        [summary] = hotline.list_threads(session, us.node, us.officer)
+    assert summary.thread.global_id == record["payload"]["global_id"]
+    assert summary.thread.to_agency == "DEA"
+    assert _audit(us, "hotline.thread_misaddressed") == [
+        {"addressed_to": "Bureau of Nowhere", "filed_under": "DEA"}
+    ]

@@ -36,6 +36,7 @@ from liaison.federation.notify import LiveEvent, live_feed
 from liaison.federation.peers import active_peer
 from liaison.services.accounts import Actor
 from liaison.services.audit import record_audit
+from liaison.store.accounts import Agency
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.store.hotline_tables import (
@@ -302,6 +303,21 @@ def _write_message(
     return message
 
 
+def peer_agencies(session: Session, peer: Peer) -> set[str]:
+    """The peer's agencies as this node knows them: its default agency (learned at peering)
+    and every agency a thread or message from it was written by."""
+    from_threads = sa.select(HotlineThread.from_agency).where(
+        HotlineThread.peer_id == peer.id, HotlineThread.owner_node == peer.name
+    )
+    from_messages = (
+        sa.select(HotlineMessage.author_agency)
+        .join(HotlineThread, HotlineMessage.thread_id == HotlineThread.id)
+        .where(HotlineThread.peer_id == peer.id, HotlineMessage.owner_node == peer.name)
+    )
+    seen = session.execute(sa.union(from_threads, from_messages)).scalars()
+    return {peer.default_agency} | {agency for agency in seen if agency}
+
+
 def open_thread(
     session: Session,
     node: HotlineNode,
@@ -323,6 +339,13 @@ def open_thread(
     if not actor.agency:
         raise Forbidden("only users of an agency can write on the hotline")
     target = active_peer(session, peer)
+    addressee = (to_agency or target.default_agency).strip()
+    known = peer_agencies(session, target)
+    if addressee not in known:
+        raise InvalidInput(
+            f"to_agency {addressee!r} is not an agency of {target.name!r} known to this node; "
+            f"known: {', '.join(sorted(known))}"
+        )
     now = utcnow()
     thread = HotlineThread(
         peer_id=target.id,
@@ -332,7 +355,7 @@ def open_thread(
         priority=priority,
         kind=kind,
         from_agency=actor.agency,
-        to_agency=(to_agency or target.default_agency).strip(),
+        to_agency=addressee,
         created_by=actor.name,
         last_message_at=now,
     )
@@ -684,6 +707,20 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
     if priority not in PRIORITIES or kind not in KINDS:
         raise inbox.ProtocolViolation(f"unknown priority {priority!r} or kind {kind!r}")
     created_at = _parse_stamp(payload.get("created_at"), "created_at")
+    addressed_to = _name(payload, "to_agency")
+    to_agency = addressed_to
+    if session.execute(sa.select(Agency.id).where(Agency.name == addressed_to)).first() is None:
+        # Dropping it would hide it from everyone (and let its deadlines pass unseen): the
+        # default agency gets it, and the audit trail says it was misaddressed.
+        to_agency = node.default_agency
+        record_audit(
+            session,
+            peer.name,
+            "hotline.thread_misaddressed",
+            record_type="hotline_thread",
+            record_id=global_id,
+            detail={"addressed_to": addressed_to, "filed_under": to_agency},
+        )
     thread = HotlineThread(
         global_id=global_id,
         owner_node=peer.name,
@@ -693,7 +730,7 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
         priority=priority,
         kind=kind,
         from_agency=_name(payload, "from_agency"),
-        to_agency=_name(payload, "to_agency"),
+        to_agency=to_agency,
         created_by=_name(payload, "created_by"),
         last_message_at=created_at,
     )
@@ -706,7 +743,12 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
         agency=thread.from_agency,
         record_type="hotline_thread",
         record_id=global_id,
-        detail={"to_agency": thread.to_agency, "priority": priority, "kind": kind},
+        detail={
+            "to_agency": thread.to_agency,
+            "addressed_to": addressed_to,
+            "priority": priority,
+            "kind": kind,
+        },
     )
     live_feed(session.get_bind()).publish_after_commit(
         session,
