@@ -207,3 +207,65 @@ def test_a_thread_from_the_peer_for_an_unknown_agency_goes_to_the_default_agency
     assert _audit(us, "hotline.thread_misaddressed") == [
         {"addressed_to": "Bureau of Nowhere", "filed_under": "DEA"}
     ]
+
+
+def _post_envelope(us: UsNode, raw: str) -> Any:
+    response = _api(us).post(
+        "/federation/v1/inbox", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return response
+
+
+def _rejections(us: UsNode) -> list[tuple[str, str | None, dict[str, Any]]]:
+    with us.database.session() as session:
+        rows = session.execute(
+            sa.select(AuditEntry.actor, AuditEntry.record_id, AuditEntry.detail)
+            .where(AuditEntry.action == "federation.envelope_rejected")
+            .order_by(AuditEntry.seq)
+        ).all()
+    return [(actor, record_id, json.loads(detail)) for actor, record_id, detail in rows]
+
+
+def test_a_lone_surrogate_in_a_signed_batch_is_refused_and_audited(us: UsNode) -> None:
+    sealed = env.seal(
+        us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": [], "note": "x"}
+    )
+    raw = json.dumps(sealed.to_json()).replace('"note": "x"', '"note": "\\ud800"')
+    assert "\\ud800" in raw
+    response = _post_envelope(us, raw)
+    assert "cannot be signed JSON" in response.json()["detail"]
+    [(actor, _, detail)] = _rejections(us)
+    assert actor == "CN" and detail["reason"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("document", "complaint", "audited_sender"),
+    [
+        ({"sender": "CN"}, "envelope is missing", "CN"),
+        ({"sender": "\\ud800", "body": {}}, "envelope is missing", "\\ud800"),
+        ([1, 2], "must be a JSON object", "(no sender)"),
+    ],
+)
+def test_malformed_envelopes_are_refused_and_audited(
+    us: UsNode, document: Any, complaint: str, audited_sender: str
+) -> None:
+    raw = json.dumps(document).replace("\\\\ud800", "\\ud800")
+    response = _post_envelope(us, raw)
+    assert complaint in response.json()["detail"]
+    [(actor, record_id, detail)] = _rejections(us)
+    assert actor == record_id == audited_sender
+    assert detail["reason"] == "malformed" and complaint in detail["detail"]
+
+
+def test_an_unknown_senders_long_name_is_cut_short_in_the_audit_trail(us: UsNode) -> None:
+    intruder = Ed25519PrivateKey.generate()
+    sealed = env.seal(
+        intruder, sender="X" * 100_000, recipient="US", kind="batch", body={"records": []}
+    )
+    response = _post_envelope(us, json.dumps(sealed.to_json()))
+    assert response.status_code == 403
+    [(actor, record_id, detail)] = _rejections(us)
+    assert actor == record_id == "X" * 64
+    assert detail["reason"] == "unknown_peer" and len(detail["detail"]) <= 2000

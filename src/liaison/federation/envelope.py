@@ -108,6 +108,15 @@ def seal(
     return Envelope(**{**unsigned.__dict__, "signature": signature})
 
 
+def is_unicode_text(text: str) -> bool:
+    """False for a str that JSON's \\ud800 escapes can make but UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(document: Any) -> Envelope:
     """Read an envelope from decoded JSON, saying which field is missing or malformed."""
     if not isinstance(document, dict):
@@ -118,6 +127,8 @@ def parse(document: Any) -> Envelope:
     for name in ("sender", "recipient", "kind", "nonce", "signature"):
         if not isinstance(document[name], str) or not document[name]:
             raise InvalidInput(f"envelope field {name!r} must be a non-empty string")
+        if not is_unicode_text(document[name]):
+            raise InvalidInput(f"envelope field {name!r} is not valid Unicode (lone surrogate)")
     if not isinstance(document["timestamp"], int) or isinstance(document["timestamp"], bool):
         raise InvalidInput("envelope field 'timestamp' must be an integer (Unix seconds)")
     return Envelope(**{name: document[name] for name in (*ENVELOPE_FIELDS, "signature")})
@@ -134,8 +145,13 @@ def verify(
 ) -> Any:
     """Check signature, addressee, kind and clock window; return the body or raise."""
     try:
+        signed = envelope.signed_bytes()
+    except (InvalidInput, UnicodeEncodeError) as error:
+        # A float or a lone surrogate (valid JSON escapes, not signable text) in the body.
+        raise EnvelopeRejected("malformed", f"envelope cannot be signed JSON: {error}") from error
+    try:
         signature = b64decode(envelope.signature, "signature")
-        public_key.verify(signature, envelope.signed_bytes())
+        public_key.verify(signature, signed)
     except (InvalidSignature, InvalidInput) as error:
         raise EnvelopeRejected(
             "bad_signature", f"signature from {envelope.sender!r} does not verify"

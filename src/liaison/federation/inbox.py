@@ -36,6 +36,8 @@ from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
 
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
+MAX_AUDITED_SENDER = 64
+MAX_AUDITED_DETAIL = 2000
 
 # A handler applies one record from `peer` to this node (`LocalNode`) in the caller's transaction.
 RecordHandler = Callable[[Session, LocalNode, Peer, dict[str, Any]], None]
@@ -77,14 +79,19 @@ def parse_records(body: Any) -> list[IncomingRecord]:
     return records
 
 
-def _audit_rejection(session: Session, sender: str, reason: str, detail: str) -> None:
+def _audit_rejection(session: Session, document: Any, reason: str, detail: str) -> None:
+    """Audit a refused envelope under the sender it claims, cut short: anyone can claim any
+    name, and the rejection must not let an unknown sender write unbounded data."""
+    claimed = document.get("sender") if isinstance(document, dict) else None
+    sender = claimed if isinstance(claimed, str) and claimed else "(no sender)"
+    sender = sender.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_AUDITED_SENDER]
     record_audit(
         session,
         sender,
         "federation.envelope_rejected",
         record_type="peer",
         record_id=sender,
-        detail={"reason": reason, "detail": detail},
+        detail={"reason": reason, "detail": detail[:MAX_AUDITED_DETAIL]},
     )
     session.commit()
 
@@ -93,13 +100,17 @@ def receive_batch(
     session: Session, node: LocalNode, document: Any, now: float | None = None
 ) -> dict[str, Any]:
     """Verify and apply one batch; return the signed acknowledgement as JSON."""
-    sealed = env.parse(document)
     try:
+        sealed = env.parse(document)
         peer, records = _verify(session, node, sealed, now)
         acknowledgement = _apply(session, node, peer, sealed, records)
     except env.EnvelopeRejected as rejection:
         session.rollback()
-        _audit_rejection(session, sealed.sender, rejection.reason, rejection.detail)
+        _audit_rejection(session, document, rejection.reason, rejection.detail)
+        raise
+    except InvalidInput as malformed:
+        session.rollback()
+        _audit_rejection(session, document, "malformed", malformed.detail)
         raise
     return env.seal(
         node.private_key,
