@@ -3,6 +3,8 @@ the API serves, and what the inbox accepts from CN. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ from liaison.services.accounts import Actor
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer, PeerInbound
-from liaison.store.hotline_tables import HotlineAttachment, HotlineThread
+from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 from liaison.web.app import create_app
 
 OFFICER_PASSWORD = "officer password"
@@ -92,6 +94,22 @@ def _thread_record(us: UsNode, **changes: Any) -> dict[str, Any]:
         "created_by": "wang",
     }
     return {"seq": _next_seq(us), "type": "hotline.thread", "payload": {**payload, **changes}}
+
+
+def _message_record(us: UsNode, thread: str, **changes: Any) -> dict[str, Any]:
+    payload = {
+        "global_id": str(uuid.uuid4()),
+        "thread": thread,
+        "owner_node": "CN",
+        "created_at": "2026-11-28T10:00:01+00:00",
+        "author": "wang",
+        "author_agency": "NNCC",
+        "body": "Shipment leaves Tianjin on Monday.",
+        "priority": "routine",
+        "ack_due_at": None,
+        "attachments": [],
+    }
+    return {"seq": _next_seq(us), "type": "hotline.message", "payload": {**payload, **changes}}
 
 
 def _audit(us: UsNode, action: str) -> list[dict[str, Any]]:
@@ -269,3 +287,72 @@ def test_an_unknown_senders_long_name_is_cut_short_in_the_audit_trail(us: UsNode
     [(actor, record_id, detail)] = _rejections(us)
     assert actor == record_id == "X" * 64
     assert detail["reason"] == "unknown_peer" and len(detail["detail"]) <= 2000
+
+
+@pytest.mark.parametrize(
+    ("priority", "ack_due_at", "complaint"),
+    [
+        ("routine", "2026-11-28T14:00:01+00:00", "a routine message has no ack_due_at"),
+        ("urgent", None, "urgent messages need an ack_due_at"),
+        ("flash", "2026-11-28T10:00:01+00:00", "is not after created_at"),
+        ("flash", "2026-11-28T09:00:00+00:00", "is not after created_at"),
+    ],
+)
+def test_a_message_with_a_deadline_its_priority_does_not_allow_is_refused(
+    us: UsNode, priority: str, ack_due_at: str | None, complaint: str
+) -> None:
+    thread = _thread_record(us)
+    _from_cn(us, [thread])
+    bad = _message_record(
+        us, thread["payload"]["global_id"], priority=priority, ack_due_at=ack_due_at
+    )
+    assert _from_cn(us, [bad])["refused"] == 1
+    [refusal] = _audit(us, "federation.record_refused")
+    assert complaint in refusal["reason"]
+    with us.database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(HotlineMessage)) == 0
+
+
+def test_a_message_with_a_deadline_after_it_was_written_is_applied(us: UsNode) -> None:
+    thread = _thread_record(us)
+    message = _message_record(
+        us, thread["payload"]["global_id"], priority="flash", ack_due_at="2026-11-28T10:30:01+00:00"
+    )
+    message["seq"] = thread["seq"] + 1
+    assert _from_cn(us, [thread, message])["applied"] == 2
+    with us.database.session() as session:
+        due = session.scalars(sa.select(HotlineMessage.ack_due_at)).one()
+    assert due is not None and due.isoformat() == "2026-11-28T10:30:01+00:00"
+
+
+def _attachment(filename: str, content_type: str, content: bytes) -> dict[str, Any]:
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "content": base64.b64encode(content).decode("ascii"),
+    }
+
+
+def test_a_received_attachment_is_verified_by_the_upload_rules_too(us: UsNode) -> None:
+    thread = _thread_record(us)
+    attachments = [
+        _attachment("report.pdf", "application/pdf", b"%PDF-1.7 report"),
+        _attachment("fake.pdf", "application/pdf", b"MZ\x90\x00 an executable"),
+        _attachment("notes.txt", "text/plain", "备注".encode()),
+        _attachment("latin1.txt", "text/plain", b"caf\xe9"),
+    ]
+    message = _message_record(us, thread["payload"]["global_id"], attachments=attachments)
+    message["seq"] = thread["seq"] + 1
+    assert _from_cn(us, [thread, message])["applied"] == 2
+    with us.database.session() as session:
+        verified = dict(
+            session.execute(sa.select(HotlineAttachment.filename, HotlineAttachment.verified)).all()
+        )
+    assert verified == {
+        "report.pdf": True,
+        "fake.pdf": False,
+        "notes.txt": True,
+        "latin1.txt": False,
+    }

@@ -756,7 +756,7 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
     )
 
 
-def _received_attachment(item: Any, index: int, settings_limit: int) -> HotlineAttachment:
+def _received_attachment(item: Any, index: int, settings: Settings) -> HotlineAttachment:
     if not isinstance(item, dict):
         raise inbox.ProtocolViolation(f"attachments[{index}] must be an object")
     declared_sha = _require(item, "sha256")
@@ -766,20 +766,37 @@ def _received_attachment(item: Any, index: int, settings_limit: int) -> HotlineA
     except (binascii.Error, ValueError) as error:
         raise inbox.ProtocolViolation(f"attachments[{index}].content is not base64") from error
     content_type = _require(item, "content_type")
-    verified = (
-        hashlib.sha256(content).hexdigest() == declared_sha
-        and len(content) == declared_size
-        and declared_size <= settings_limit
-        and content_type in ALLOWED_CONTENT_TYPES
-    )
+    filename = str(_require(item, "filename"))[:255]
+    verified = hashlib.sha256(content).hexdigest() == declared_sha and len(content) == declared_size
+    try:
+        # The same rules as for an upload here: size, type, and that the bytes are what
+        # the type says (file signature, UTF-8 for text).
+        check_attachment(AttachmentUpload(filename, content_type, content), settings)
+    except InvalidInput:
+        verified = False
     return HotlineAttachment(
-        filename=str(_require(item, "filename"))[:255],
+        filename=filename,
         content_type=content_type[:100],
         size=declared_size,
         sha256=declared_sha[:64],
         content=content,
         verified=verified,
     )
+
+
+def _received_deadline(value: Any, priority: str, created_at: datetime) -> datetime | None:
+    """The writer fixes the deadline, but only as its priority allows: none for routine,
+    and after the message was written for urgent and flash."""
+    if priority == "routine":
+        if value is not None:
+            raise inbox.ProtocolViolation("a routine message has no ack_due_at")
+        return None
+    if value is None:
+        raise inbox.ProtocolViolation(f"{priority} messages need an ack_due_at")
+    due = _parse_stamp(value, "ack_due_at")
+    if due <= created_at:
+        raise inbox.ProtocolViolation(f"ack_due_at {value} is not after created_at")
+    return due
 
 
 def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
@@ -798,21 +815,20 @@ def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict
     attachments = payload.get("attachments", [])
     if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
         raise inbox.ProtocolViolation("attachments must be a list of at most 5 items")
-    due = payload.get("ack_due_at")
+    created_at = _parse_stamp(payload.get("created_at"), "created_at")
     message = HotlineMessage(
         global_id=global_id,
         owner_node=peer.name,
-        created_at=_parse_stamp(payload.get("created_at"), "created_at"),
+        created_at=created_at,
         thread_id=thread.id,
         author=_name(payload, "author"),
         author_agency=str(payload.get("author_agency", ""))[:200],
         body=_require(payload, "body")[:MAX_BODY],
         priority=priority,
-        ack_due_at=None if due is None else _parse_stamp(due, "ack_due_at"),
+        ack_due_at=_received_deadline(payload.get("ack_due_at"), priority, created_at),
     )
     message.attachments = [
-        _received_attachment(item, index, node.settings.hotline_attachment_max_bytes)
-        for index, item in enumerate(attachments)
+        _received_attachment(item, index, node.settings) for index, item in enumerate(attachments)
     ]
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
