@@ -7,10 +7,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rdkit import Chem
 from typer.testing import CliRunner
 
-from liaison.cli import app
+from liaison.cli import app, main
 
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 HEXANOYL = "CCCCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
@@ -150,3 +151,47 @@ def test_invalid_records_do_not_change_the_exit_status() -> None:
     code, out, _ = run("--format", "jsonl", stdin="C1CC(\nnonsense words\n\n")
     assert code == 0
     assert all(r["verdicts"]["US"]["status"] == "invalid" for r in jsonl(out))
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The installed `liaison` entry point (liaison.cli.main), not Typer's test runner."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def test_unknown_option_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, "screen", "q.txt", "--bogus")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("liaison screen: error: No such option: --bogus")
+    assert "Traceback" not in err and "╭" not in err
+
+
+def test_missing_option_value_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "screen", "--format")
+    assert code == 2
+    assert err == (
+        "liaison screen: error: Option '--format' requires an argument. "
+        "(see 'liaison screen --help')\n"
+    )
+
+
+def test_unknown_command_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "bogus")
+    assert code == 2 and err.startswith("liaison: error: No such command 'bogus'.")
+    assert err.count("\n") == 1
+
+
+def test_entry_point_keeps_each_command_exit_status(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "in.smi"
+    path.write_text(f"{FENTANYL} fent\nC1CC( broken\n")
+    code, out, _ = run_main(capsys, "screen", str(path), "--format", "jsonl")
+    assert code == 0 and len(jsonl(out)) == 2
+    assert run_main(capsys, "screen", str(tmp_path / "none.smi"))[0] == 2  # typer.Exit(2)
+    assert run_main(capsys, "screen", "--help")[0] == 0
+    code, _, err = run_main(capsys, "user", "list", str(tmp_path))  # not a node: its own code 1
+    assert code == 1 and "node.toml" in err
