@@ -218,12 +218,12 @@ def test_records_already_applied_are_skipped_and_a_gap_stops_the_batch(
     first = sender.post(sender.seal([message_record(start + 1, thread, "one")]))
     assert env.parse(first.json()).body["acknowledged"] == start + 1
     # A retry after a lost acknowledgement: the first record again, then the next one.
-    retry = sender.post(
-        sender.seal(
-            [message_record(start + 1, thread, "one"), message_record(start + 2, thread, "two")]
-        )
+    batch = sender.seal(
+        [message_record(start + 1, thread, "one"), message_record(start + 2, thread, "two")]
     )
+    retry = sender.post(batch)
     assert env.parse(retry.json()).body == {
+        "batch_nonce": batch["nonce"],
         "acknowledged": start + 2,
         "applied": 1,
         "refused": 0,

@@ -130,6 +130,8 @@ class FakePeer:
         self.applied = 0
         self.take: int | None = None  # how many records of a batch to apply (None: all)
         self.batches: list[list[int]] = []
+        self.answers: list[dict[str, object]] = []
+        self.replay: dict[str, object] | None = None  # an old answer to send instead
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         sealed = env.parse(json.loads(request.content))
@@ -142,9 +144,14 @@ class FakePeer:
             if seq == self.applied + 1:
                 self.applied = seq
         answer = env.seal(
-            self.key, sender="CN", recipient="US", kind="ack", body={"acknowledged": self.applied}
-        )
-        return httpx.Response(200, json=answer.to_json())
+            self.key,
+            sender="CN",
+            recipient="US",
+            kind="ack",
+            body={"acknowledged": self.applied, "batch_nonce": sealed.nonce},
+        ).to_json()
+        self.answers.append(answer)
+        return httpx.Response(200, json=self.replay or answer)
 
 
 @pytest.fixture
@@ -227,6 +234,28 @@ def test_an_acknowledgement_not_signed_by_the_peer_is_not_believed(
     state = _state(database, peer_id)
     assert state.acked_seq == 0
     assert "unusable acknowledgement" in (state.last_error or "")
+
+
+def test_an_old_acknowledgement_replayed_is_not_taken_for_this_batch(
+    database: Database, delivery: tuple[DeliveryWorker, FakePeer, int]
+) -> None:
+    worker, fake, peer_id = delivery
+    _share(database, peer_id, 2)
+    worker.deliver_due()
+    assert _state(database, peer_id).acked_seq == 2
+    # The peer is restored from a backup that has none of the records and says so...
+    with database.session() as session:
+        state = session.get(PeerDelivery, peer_id)
+        assert state is not None
+        state.acked_seq = 0
+        session.commit()
+    fake.applied = 0
+    # ...and someone on the path answers the resend with the old (validly signed) ack.
+    fake.replay = fake.answers[0]
+    worker.deliver_due()
+    state = _state(database, peer_id)
+    assert state.acked_seq == 0
+    assert "not for this batch" in (state.last_error or "")
 
 
 def test_demo_conversation_is_seeded_on_both_nodes(

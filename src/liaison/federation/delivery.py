@@ -223,7 +223,9 @@ class DeliveryWorker:
             )
         except (ValueError, LiaisonError) as error:
             raise DeliveryFailed(f"unusable acknowledgement: {error}") from error
-        acknowledged = body.get("acknowledged") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or body.get("batch_nonce") != sealed.nonce:
+            raise DeliveryFailed("the acknowledgement is not for this batch (nonce differs)")
+        acknowledged = body.get("acknowledged")
         if not isinstance(acknowledged, int) or not 0 <= acknowledged <= batch[-1]["seq"]:
             raise DeliveryFailed(f"acknowledgement out of range: {acknowledged!r}")
         return acknowledged

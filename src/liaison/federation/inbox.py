@@ -197,6 +197,8 @@ def _apply(
     inbound.last_received_at = moment
     session.commit()
     return {
+        # The batch's nonce, so an old ack replayed cannot pass for the answer to this one.
+        "batch_nonce": sealed.nonce,
         "acknowledged": inbound.last_applied_seq,
         "applied": applied,
         "refused": skipped,
