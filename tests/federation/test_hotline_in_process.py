@@ -294,8 +294,8 @@ def test_an_unknown_senders_long_name_is_cut_short_in_the_audit_trail(us: UsNode
     [
         ("routine", "2026-11-28T14:00:01+00:00", "a routine message has no ack_due_at"),
         ("urgent", None, "urgent messages need an ack_due_at"),
-        ("flash", "2026-11-28T10:00:01+00:00", "is not after created_at"),
-        ("flash", "2026-11-28T09:00:00+00:00", "is not after created_at"),
+        ("flash", "2026-11-28T10:00:00+00:00", "is before created_at"),
+        ("urgent", "2026-11-28T09:00:00+00:00", "is before created_at"),
     ],
 )
 def test_a_message_with_a_deadline_its_priority_does_not_allow_is_refused(
@@ -313,16 +313,17 @@ def test_a_message_with_a_deadline_its_priority_does_not_allow_is_refused(
         assert session.scalar(sa.select(sa.func.count()).select_from(HotlineMessage)) == 0
 
 
-def test_a_message_with_a_deadline_after_it_was_written_is_applied(us: UsNode) -> None:
+@pytest.mark.parametrize("ack_due_at", ["2026-11-28T10:30:01+00:00", "2026-11-28T10:00:01+00:00"])
+def test_a_message_due_after_or_when_it_was_written_is_applied(us: UsNode, ack_due_at: str) -> None:
     thread = _thread_record(us)
     message = _message_record(
-        us, thread["payload"]["global_id"], priority="flash", ack_due_at="2026-11-28T10:30:01+00:00"
+        us, thread["payload"]["global_id"], priority="flash", ack_due_at=ack_due_at
     )
     message["seq"] = thread["seq"] + 1
     assert _from_cn(us, [thread, message])["applied"] == 2
     with us.database.session() as session:
         due = session.scalars(sa.select(HotlineMessage.ack_due_at)).one()
-    assert due is not None and due.isoformat() == "2026-11-28T10:30:01+00:00"
+    assert due is not None and due.isoformat() == ack_due_at
 
 
 def _attachment(filename: str, content_type: str, content: bytes) -> dict[str, Any]:

@@ -786,7 +786,8 @@ def _received_attachment(item: Any, index: int, settings: Settings) -> HotlineAt
 
 def _received_deadline(value: Any, priority: str, created_at: datetime) -> datetime | None:
     """The writer fixes the deadline, but only as its priority allows: none for routine,
-    and after the message was written for urgent and flash."""
+    and not before the message was written for urgent and flash (equal is a deadline of
+    zero minutes, which a node may be configured with: overdue at once)."""
     if priority == "routine":
         if value is not None:
             raise inbox.ProtocolViolation("a routine message has no ack_due_at")
@@ -794,8 +795,8 @@ def _received_deadline(value: Any, priority: str, created_at: datetime) -> datet
     if value is None:
         raise inbox.ProtocolViolation(f"{priority} messages need an ack_due_at")
     due = _parse_stamp(value, "ack_due_at")
-    if due <= created_at:
-        raise inbox.ProtocolViolation(f"ack_due_at {value} is not after created_at")
+    if due < created_at:
+        raise inbox.ProtocolViolation(f"ack_due_at {value} is before created_at")
     return due
 
 
