@@ -147,6 +147,23 @@ def test_usage_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
         assert "Traceback" not in err
 
 
+def test_output_equal_to_an_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+    path = tmp_path / "order.smi"
+    path.write_text(f"{FENTANYL} fent\n")
+    for output in (str(path), str(tmp_path / "." / "order.smi")):
+        code, out, err = run(str(path), "--output", output, "--format", "jsonl")
+        assert code == 2 and out == ""
+        assert err.startswith("liaison screen: error: --output ") and err.count("\n") == 1
+        assert "also an input file" in err
+        assert path.read_text() == f"{FENTANYL} fent\n"
+
+
+def test_directory_as_input_says_so(tmp_path: Path) -> None:
+    code, _, err = run(str(tmp_path))
+    assert code == 2
+    assert err == f"liaison screen: error: {tmp_path}: is a directory\n"
+
+
 def test_invalid_records_do_not_change_the_exit_status() -> None:
     code, out, _ = run("--format", "jsonl", stdin="C1CC(\nnonsense words\n\n")
     assert code == 0

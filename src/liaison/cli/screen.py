@@ -52,6 +52,20 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def check_input(source: str, output: Path | None) -> None:
+    """A usage error for an input that cannot be read, or that --output would overwrite (opening
+    the output truncates it before the input is read)."""
+    if source == "-":
+        return
+    path = Path(source)
+    if path.is_dir():
+        raise usage_error(f"{source}: is a directory")
+    if not path.is_file():
+        raise usage_error(f"{source}: no such file")
+    if output is not None and output.exists() and output.resolve() == path.resolve():
+        raise usage_error(f"--output {output} is also an input file; it would be overwritten")
+
+
 def parse_day(text: str | None) -> date:
     if text is None:
         return date.today()
@@ -144,8 +158,7 @@ def screen(
         book = load_rulebook()
         codes = check_jurisdictions(book, jurisdiction)
         for source in sources:
-            if source != "-" and not Path(source).is_file():
-                raise usage_error(f"{source}: no such file")
+            check_input(source, output)
         records = read_records(sources)
         first = next(records, None)  # opens the first file now: unreadable -> usage error
     except LiaisonError as error:
