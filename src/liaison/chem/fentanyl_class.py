@@ -547,6 +547,10 @@ def _reference_fragments(reference_smiles: str, core_smarts: str) -> dict[str, s
 # ----------------------------------------------------------------------------- evaluation
 
 
+# Ends the explanation of a change the law's text may be read either way on.
+OPEN_READING = "is a question of reading the law: an expert must decide"
+
+
 @dataclass(frozen=True)
 class ClassFinding:
     status: Status  # controlled (member) | review | no_match
@@ -583,7 +587,8 @@ def _judge_substituents(
         if open_clause is not None:
             uncovered.append(
                 f"{open_clause.id}: {substituent.describe()} is not among the substituents the "
-                "condition names, but its list is open-ended (等, 'and the like')"
+                "condition names, but its list is open-ended (等, 'and the like'); whether it "
+                f"is of the like {OPEN_READING}"
             )
         elif clauses:
             uncovered.append(
@@ -634,6 +639,32 @@ def _judge_ring_region(definition: DefinitionSemantics, shape: RegionShape) -> R
         if ring_clauses and shape.name == "aniline":
             clause = ring_clauses[0]
             return _finding(shape, [clause.id], [f"{clause.id}: phenyl substituted ({listed})"], [])
+        if ring_clauses:
+            # US A lets the phenethyl phenyl be "any monocycle, whether or not further
+            # substituted"; a phenyl with a substituent B does not list is one reading of it,
+            # and B's list, which names the substituents allowed there, is the other.
+            ring_clause = ring_clauses[0]
+            substituent_ids = sorted(
+                {c.id for c in _clauses_for(definition, shape.name, "substituents")}
+            )
+            unlisted = ", ".join(
+                s.describe()
+                for s in shape.substituents
+                if not any(
+                    s.kind in c.kinds for c in _clauses_for(definition, shape.name, "substituents")
+                )
+            )
+            return _finding(
+                shape,
+                [],
+                notes,
+                [
+                    f"{unlisted}: clause {ring_clause.id} (the phenyl replaced by any monocycle, "
+                    "whether or not further substituted) may be read to cover a substituted "
+                    f"phenyl, but clause {'/'.join(substituent_ids) or '-'}'s list of "
+                    f"substituents does not include it; which clause governs {OPEN_READING}"
+                ],
+            )
         return _finding(shape, [], notes, uncovered)
     if replacing:
         clause = replacing[0]
@@ -786,9 +817,15 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
         return ClassFinding("no_match", tuple(findings), "; ".join(excluded))
     open_questions = list(dict.fromkeys(f.explanation for f in findings if not f.covered))
     if open_questions:
+        # A question of reading (an open list, two clauses that pull apart) is not a change the
+        # definition has no clause for: it already says why an expert must decide.
+        if all(OPEN_READING in question for question in open_questions):
+            reason = f"{'; '.join(open_questions)}."
+        else:
+            reason = f"{'; '.join(open_questions)}. {definition.uncovered_reason}"
         return ClassFinding(
             "review" if definition.uncovered == "review" else "no_match",
             tuple(findings),
-            f"{'; '.join(open_questions)}. {definition.uncovered_reason}",
+            reason,
         )
     return ClassFinding("controlled", tuple(findings), changes)

@@ -199,3 +199,29 @@ def test_radical_structure_is_invalid_naming_the_atom() -> None:
         )
     protonated = identify(drawn.replace("[N+]", "[NH+]"), as_of=AS_OF)
     assert protonated.verdicts["US"].status == "controlled"
+
+
+def test_unlisted_substituent_on_the_phenethyl_phenyl_is_a_question_of_reading() -> None:
+    identification = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccc(C#N)cc2)CC1", as_of=AS_OF)
+    us = identification.verdicts["US"]
+    assert us.status == "review"
+    assert (
+        "clause A (the phenyl replaced by any monocycle, whether or not further substituted)"
+        in (us.explanation)
+    )
+    assert "clause B's list of substituents does not include it" in us.explanation
+    assert "an expert must decide" in us.explanation
+    assert "has no clause for this change" not in us.explanation  # A may well cover it
+    assert identification.verdicts["CN"].status == "controlled"  # condition 4: any group
+
+
+def test_cn_open_list_doubt_does_not_say_no_condition_covers_it() -> None:
+    cn = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C#N", as_of=AS_OF).verdicts["CN"]
+    assert cn.status == "review"
+    assert "open-ended (等, 'and the like'); whether it is of the like" in cn.explanation
+    assert "no condition of the Chinese definition covers" not in cn.explanation
+
+
+def test_a_change_no_clause_names_still_says_so() -> None:
+    us = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C#N", as_of=AS_OF).verdicts["US"]
+    assert us.status == "review" and "has no clause for this change" in us.explanation
