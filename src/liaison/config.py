@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     federation_backoff_cap_seconds: float = 60.0
     federation_request_timeout_seconds: float = 10.0
     federation_clock_window_seconds: int = 300
+    # Peers talk over HTTPS; plain http:// only to loopback, unless this is set (a lab).
+    federation_allow_insecure_http: bool = False
     # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30

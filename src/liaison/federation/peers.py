@@ -14,15 +14,18 @@ it: an invite used by the same node with the same key is answered again.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
@@ -49,8 +52,33 @@ def _check_node_name(name: str) -> None:
         raise InvalidInput(f"node name {name!r} must be a short code of letters, digits, _ or -")
 
 
+def check_peer_url(url: str, settings: Settings, what: str) -> None:
+    """Nodes talk over HTTPS (signatures protect integrity, not confidentiality). Plain
+    http:// is allowed to a loopback host, or anywhere with
+    LIAISON_FEDERATION_ALLOW_INSECURE_HTTP=true (a lab without certificates)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError as error:
+        raise InvalidInput(f"{what} {url!r} is not a URL: {error}") from error
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidInput(f"{what} {url!r} must be an https:// URL with a host")
+    if parts.scheme == "https" or settings.federation_allow_insecure_http:
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise InvalidInput(
+            f"{what} {url!r} must use https:// (http:// is allowed only to 127.0.0.0/8, ::1 "
+            "and localhost, or with LIAISON_FEDERATION_ALLOW_INSECURE_HTTP=true)"
+        )
+
+
 def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int) -> str:
     """Create a one-time invite and return its code; the caller commits."""
+    check_peer_url(node.base_url, node.settings, "this node's base URL")
     invite = new_invite(node.name, node.base_url, node.public_key, ttl_seconds)
     session.add(
         PeerInvite(
@@ -113,6 +141,7 @@ def handle_peering_request(
         if not isinstance(body.get(field_name), str) or not body[field_name]:
             raise InvalidInput(f"peering request is missing {field_name!r}")
     _check_node_name(body["node"])
+    check_peer_url(body["base_url"], node.settings, "the requesting node's base URL")
     if body["node"] != sealed.sender:
         raise env.EnvelopeRejected("bad_sender", "peering request body names another node")
     if body["node"] == node.name:
@@ -189,6 +218,8 @@ def accept_invite(
         raise InvalidInput("the invite code has expired; ask the other node for a new one")
     if invite.node == node.name:
         raise InvalidInput(f"this invite was issued by this node ({node.name!r})")
+    check_peer_url(invite.base_url, node.settings, "the invite's base URL")
+    check_peer_url(node.base_url, node.settings, "this node's base URL")
     request = env.seal(
         node.private_key,
         sender=node.name,

@@ -1,0 +1,126 @@
+"""Peer base URLs: HTTPS between nodes, plain HTTP only to loopback or when allowed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from liaison.cli.node import create_node
+from liaison.config import Settings
+from liaison.errors import InvalidInput
+from liaison.federation import envelope as env
+from liaison.federation.context import LocalNode
+from liaison.federation.invites import decode_invite
+from liaison.federation.peers import (
+    REQUEST_KIND,
+    accept_invite,
+    check_peer_url,
+    handle_peering_request,
+    issue_invite,
+)
+from liaison.store import Database
+from liaison.store.federation_tables import Peer
+
+STRICT, LAB = Settings(), Settings(federation_allow_insecure_http=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://liaison.example.org",
+        "https://203.0.113.5:8443/node",
+        "http://127.0.0.1:8001",
+        "http://127.9.9.9",
+        "http://[::1]:8002",
+        "http://localhost:8000",
+    ],
+)
+def test_https_or_loopback_http_is_accepted(url: str) -> None:
+    check_peer_url(url, STRICT, "peer URL")
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("http://liaison.example.org", "must use https://"),
+        ("http://10.0.0.7:8001", "must use https://"),
+        ("http://localhost.example.org", "must use https://"),
+        ("ftp://liaison.example.org", "https:// URL with a host"),
+        ("https://", "https:// URL with a host"),
+    ],
+)
+def test_other_urls_are_refused_with_the_reason(url: str, complaint: str) -> None:
+    with pytest.raises(InvalidInput, match=complaint):
+        check_peer_url(url, STRICT, "peer URL")
+
+
+def test_the_setting_allows_plain_http_to_any_host() -> None:
+    check_peer_url("http://liaison.example.org", LAB, "peer URL")
+    with pytest.raises(InvalidInput, match="with a host"):
+        check_peer_url("ftp://liaison.example.org", LAB, "peer URL")
+
+
+@pytest.fixture
+def inviting(tmp_path: Path, database_url: str) -> Iterator[tuple[LocalNode, Database]]:
+    config = create_node(tmp_path / "us", "US", "admin", "admin password 1", database_url)
+    database = Database(config.database_url)
+    yield LocalNode.from_config(config), database
+    database.dispose()
+
+
+def _request(node: LocalNode, database: Database, base_url: str) -> dict[str, Any]:
+    with database.session() as session:
+        code = issue_invite(session, node, "admin", 3600)
+        session.commit()
+    key = Ed25519PrivateKey.generate()
+    return env.seal(
+        key,
+        sender="MX",
+        recipient="US",
+        kind=REQUEST_KIND,
+        body={
+            "node": "MX",
+            "base_url": base_url,
+            "public_key": env.public_key_text(key.public_key()),
+            "default_agency": "FGR",
+            "secret": decode_invite(code).secret,
+        },
+    ).to_json()
+
+
+def test_the_handshake_refuses_a_plain_http_base_url_unless_allowed(
+    inviting: tuple[LocalNode, Database],
+) -> None:
+    node, database = inviting
+    refused = _request(node, database, "http://mx.example")
+    allowed = _request(node, database, "http://mx.example")
+    with database.session() as session:
+        with pytest.raises(InvalidInput, match=r"requesting node's base URL .* must use https"):
+            handle_peering_request(session, node, refused)
+        assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
+        session.rollback()
+        handle_peering_request(session, dataclasses.replace(node, settings=LAB), allowed)
+        assert session.scalars(sa.select(Peer.base_url)).all() == ["http://mx.example"]
+
+
+def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
+    inviting: tuple[LocalNode, Database],
+) -> None:
+    node, database = inviting
+    remote = dataclasses.replace(node, base_url="http://us.example.org", settings=LAB)
+    with database.session() as session:
+        code = issue_invite(session, remote, "admin", 3600)
+        with pytest.raises(InvalidInput, match="must use https"):
+            issue_invite(session, dataclasses.replace(remote, settings=STRICT), "admin", 3600)
+    accepting = LocalNode("MX", "https://mx.example", "FGR", Ed25519PrivateKey.generate(), STRICT)
+    with (
+        database.session() as session,
+        pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
+    ):
+        accept_invite(session, accepting, code, "admin")
