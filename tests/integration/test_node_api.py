@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from liaison.config import NodeConfig
+from liaison.errors import NotAuthenticated
+from liaison.services.accounts import LoginRateLimited, authenticate
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST
 from liaison.store import Database
 
@@ -214,6 +217,40 @@ def test_login_rate_limit_per_address(
         )
     assert limited.status_code == 429
     assert "your address" in limited.json()["detail"]
+
+
+def test_parallel_wrong_passwords_get_at_most_the_limit_checked(node: NodeConfig) -> None:
+    """40 wrong passwords for one account at once, from 40 addresses: the count of recent
+    failures and the record of this attempt are one atomic step, so at most the account's
+    limit of attempts reach the password check; the others are refused as rate-limited."""
+    database = Database(node.database_url)
+    attempts = 40
+    barrier = threading.Barrier(attempts)
+    outcomes: list[str] = []
+
+    def attempt(number: int) -> None:
+        barrier.wait()
+        with database.session() as session:
+            try:
+                authenticate(
+                    session, "olivia", "wrong password", f"198.51.100.{number}", node.settings
+                )
+            except LoginRateLimited:
+                outcomes.append("refused")
+            except NotAuthenticated:
+                outcomes.append("checked")
+            except Exception as error:  # surfaced by the assertion below
+                outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=attempt, args=(number,)) for number in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    database.dispose()
+    assert sorted(set(outcomes)) == ["checked", "refused"], outcomes
+    assert len(outcomes) == attempts
+    assert outcomes.count("checked") == node.settings.login_failures_per_account
 
 
 def test_health_and_readiness(client: TestClient, node: NodeConfig) -> None:

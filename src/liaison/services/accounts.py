@@ -33,6 +33,8 @@ _password_hasher = PasswordHasher(
     time_cost=_hash_settings.password_hash_time_cost,
     memory_cost=_hash_settings.password_hash_memory_kib,
 )
+# PostgreSQL advisory lock key serialising login-attempt claims (any constant unique to this use).
+LOGIN_ATTEMPTS_LOCK = 0x4C49_4C47
 # Verified against when the account does not exist, so timing does not reveal which exist.
 _UNKNOWN_USER_HASH = _password_hasher.hash(secrets.token_hex(16))
 
@@ -234,12 +236,46 @@ def _refuse_when_rate_limited(
             )
 
 
+def _serialise_login_attempts(session: Session) -> None:
+    """Make counting the recent attempts and recording this one a single atomic step.
+
+    SQLite already serialises it (every transaction begins IMMEDIATE, holding the write
+    lock); on PostgreSQL a transaction-scoped advisory lock does, held only for the count
+    and the insert, never during the password check.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOGIN_ATTEMPTS_LOCK)))
+
+
+def _claim_login_attempt(
+    session: Session, username: str, address: str, settings: Settings
+) -> LoginFailure:
+    """Refuse a rate-limited login, else record the attempt as a failure and commit it.
+
+    Recorded before the password is checked, so parallel attempts see each other: at most
+    the limit of them get a password checked. A successful login removes the record.
+    """
+    _serialise_login_attempts(session)
+    try:
+        _refuse_when_rate_limited(session, username, address, settings)
+    except LoginRateLimited:
+        session.rollback()
+        raise
+    # Failures older than the window no longer count; dropping them keeps the table small.
+    window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= window_start))
+    attempt = LoginFailure(username=username, address=address)
+    session.add(attempt)
+    session.commit()
+    return attempt
+
+
 def authenticate(
     session: Session, username: str, password: str, address: str, settings: Settings
 ) -> User:
     """Check a username and password; failures are recorded and committed before raising."""
     address = address[:64]
-    _refuse_when_rate_limited(session, username[:64], address, settings)
+    _claim_login_attempt(session, username[:64], address, settings)
     user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     try:
         _password_hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
@@ -247,10 +283,6 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid or user is None:
-        # Failures older than the window no longer count; dropping them keeps the table small.
-        window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
-        session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= window_start))
-        session.add(LoginFailure(username=username[:64], address=address))
         record_audit(
             session,
             username[:100] or "(empty)",
@@ -262,6 +294,7 @@ def authenticate(
         )
         session.commit()
         raise NotAuthenticated("wrong username or password, or the account is disabled")
+    # This attempt (claimed above) and the account's earlier failures stop counting.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == user.username))
     if _password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
