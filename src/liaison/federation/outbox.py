@@ -42,6 +42,16 @@ def _wake_for(session: Session) -> Callable[[], None] | None:
         return _wakers.get(database_key(session.get_bind()))
 
 
+# Built once rather than per shared record.
+_NEXT_SEQ = (
+    sa.update(Peer)
+    .where(Peer.id == sa.bindparam("target"))
+    .values(last_seq=Peer.last_seq + 1)
+    .returning(Peer.last_seq)
+)
+_QUEUE = sa.insert(OutboxRecord)
+
+
 def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> int:
     """Queue `payload` for `peer` and return its sequence number; it is sent only if the
     caller's transaction commits."""
@@ -51,16 +61,16 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
     # Core statements on the session's connection: the same transaction, without the ORM's
     # bookkeeping (this runs once per shared record).
     connection = session.connection()
-    seq = connection.execute(
-        sa.update(Peer)
-        .where(Peer.id == peer.id)
-        .values(last_seq=Peer.last_seq + 1)
-        .returning(Peer.last_seq)
-    ).scalar_one()
+    seq = connection.execute(_NEXT_SEQ, {"target": peer.id}).scalar_one()
     connection.execute(
-        sa.insert(OutboxRecord).values(
-            peer_id=peer.id, seq=seq, record_type=record_type, payload=text, created_at=utcnow()
-        )
+        _QUEUE,
+        {
+            "peer_id": peer.id,
+            "seq": seq,
+            "record_type": record_type,
+            "payload": text,
+            "created_at": utcnow(),
+        },
     )
     wake = _wake_for(session)
     if wake is not None:
