@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from liaison.cli.output import fail
 from liaison.config import (
     NODE_FILE,
     NODE_KEY_FILE,
@@ -48,6 +47,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 console = Console()
+errors = Console(stderr=True)
 
 
 def _operator() -> Actor:
@@ -193,6 +193,11 @@ def _read_password(prompt_source: str) -> str:
     return password
 
 
+def _fail(error: LiaisonError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {error.detail}", highlight=False)
+    return typer.Exit(1)
+
+
 def init_command(
     directory: Path = typer.Argument(..., help="Directory of the new node."),
     name: str = typer.Option(..., "--name", help="Short code of the node, e.g. US or CN."),
@@ -213,14 +218,15 @@ def init_command(
 ) -> None:
     """Create a node: configuration, Ed25519 key pair, migrated database, admin account."""
     if not admin_password_stdin:
-        raise fail("give the admin password on standard input (--admin-password-stdin)", 2)
+        errors.print("error: give the admin password on standard input (--admin-password-stdin)")
+        raise typer.Exit(2)
     try:
         password = _read_password("--admin-password-stdin")
         node = create_node(
             directory, name, admin_user, password, database_url, agency=agency, base_url=base_url
         )
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     console.print(f"Created node {node.name} in {node.directory}")
     console.print(f"  database: {make_url(node.database_url).render_as_string()}")
     console.print(f"  public key: {node.public_key}")
@@ -237,7 +243,7 @@ def serve_command(
     try:
         server = node_server(directory, host, port)
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     server.run()
 
 
@@ -258,11 +264,12 @@ def user_add_command(
 ) -> None:
     """Add a user account."""
     if not password_stdin:
-        raise fail("give the password on standard input (--password-stdin)", 2)
+        errors.print("error: give the password on standard input (--password-stdin)")
+        raise typer.Exit(2)
     try:
         add_node_user(directory, username, _read_password("--password-stdin"), role, agency)
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     console.print(f"Added {username} ({role})")
 
 
@@ -285,7 +292,7 @@ def user_list_command(directory: Path = typer.Argument(..., help="Directory of t
                     f"{user.created_at:%Y-%m-%d %H:%M}",
                 )
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     console.print(table)
 
 
@@ -302,7 +309,7 @@ def user_disable_command(
             disable_user(session, username, _operator())
             session.commit()
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     console.print(f"Disabled {username}")
 
 
@@ -317,11 +324,12 @@ def audit_verify_command(
             database.require_head()
             result = verify_audit_chain(session)
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     if result.intact:
         console.print(result.message())
         return
-    raise fail(result.message())
+    errors.print(result.message(), highlight=False)
+    raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -336,7 +344,7 @@ def db_upgrade_command(
             database.upgrade()
             after = database.current_revision()
     except LiaisonError as error:
-        raise fail(error.detail) from error
+        raise _fail(error) from error
     if before == after:
         console.print(f"Database already at {after}")
     else:
