@@ -225,3 +225,10 @@ def test_cn_open_list_doubt_does_not_say_no_condition_covers_it() -> None:
 def test_a_change_no_clause_names_still_says_so() -> None:
     us = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C#N", as_of=AS_OF).verdicts["US"]
     assert us.status == "review" and "has no clause for this change" in us.explanation
+
+
+def test_no_match_outside_the_rules_scope_says_it_is_not_a_clearance() -> None:
+    isotonitazene = "CCN(CC)CCn1c(Cc2ccc(OC(C)C)cc2)nc2cc([N+](=O)[O-])ccc21"
+    for verdict in identify(isotonitazene, as_of=AS_OF).verdicts.values():
+        assert verdict.status == "no_match"
+        assert "not a clearance" in verdict.explanation
