@@ -21,7 +21,7 @@ from liaison.chem.models import (
     Verdict,
 )
 from liaison.chem.prefilter import Prefilter, build_prefilter
-from liaison.chem.query import ParsedQuery, parse_query
+from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
 from liaison.chem.standardize import (
     canonical_smiles,
@@ -33,6 +33,7 @@ from liaison.chem.standardize import (
 from liaison.errors import InvalidInput
 
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
+_KIND_LABELS = {"smiles": "SMILES", "molblock": "MOL block", "inchi": "InChI"}
 
 
 # Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
@@ -137,6 +138,17 @@ def judge(
         if not candidate and not thorough:
             verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
+        problem = radical_error(parsed.molecule) if candidate else None
+        if problem is not None:
+            label = _KIND_LABELS.get(parsed.kind, "structure")
+            return _invalid(
+                parsed,
+                query,
+                as_of,
+                codes,
+                record_id,
+                f"{label} is not a valid structure: {problem}",
+            )
         quick = None if thorough else quick_parents(parsed.molecule)
         parents = quick if quick is not None else standardize_all(parsed.molecule)
         parents = [parent for parent in parents if parent.GetNumAtoms()]

@@ -68,15 +68,16 @@ def parse_query(text: str, rulebook: RuleBook) -> ParsedQuery:
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
-    # Only a bracket atom can carry an unpaired electron in SMILES: plain text skips the check.
-    return _sanitized("smiles", molecule, "SMILES", check_radicals="[" in query)
+    return _sanitized("smiles", molecule, "SMILES")
 
 
 def radical_error(molecule: Chem.Mol) -> str | None:
     """Why a structure with an unpaired electron is refused, naming the atom (counted from 1
     in the order written); None when it has none. A radical is almost always a drawing error
     (fentanyl written with [N+] and no H on the piperidine N parses as a radical cation), and
-    judged as drawn it would silently match nothing."""
+    judged as drawn it would silently match nothing. Only asked of prefilter candidates: the
+    prefilter looks at elements and connectivity alone, so a missing H or charge cannot hide
+    a match from it, and a molecule it rules out matches no rule however it is corrected."""
     for atom in molecule.GetAtoms():
         if atom.GetNumRadicalElectrons():
             charge = atom.GetFormalCharge()
@@ -88,9 +89,7 @@ def radical_error(molecule: Chem.Mol) -> str | None:
     return None
 
 
-def _sanitized(
-    kind: QueryKind, molecule: Chem.Mol, label: str, *, check_radicals: bool = True
-) -> ParsedQuery:
+def _sanitized(kind: QueryKind, molecule: Chem.Mol, label: str) -> ParsedQuery:
     try:
         Chem.SanitizeMol(molecule)
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():  # explicit [H] atoms
@@ -100,7 +99,4 @@ def _sanitized(
         return ParsedQuery(kind, None, f"{label} is not a valid structure: {reason}")
     if molecule.GetNumAtoms() == 0:
         return ParsedQuery(kind, None, f"{label} has no atoms")
-    problem = radical_error(molecule) if check_radicals else None
-    if problem is not None:
-        return ParsedQuery(kind, None, f"{label} is not a valid structure: {problem}")
     return ParsedQuery(kind, molecule)

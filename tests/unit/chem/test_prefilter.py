@@ -57,6 +57,7 @@ def test_bulk_fast_path_gives_the_same_verdicts_as_identify() -> None:
         "OC1(O)CCNCC1.Cl",
         "c1ccc(NC2CCNCC2)cc1.O=C(O)c1cc2ccccc2c(Cc2c(O)c(C(=O)O)cc3ccccc23)c1O",
         "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1.c1ccc(NC2CCNCC2)cc1",
+        "CCC(=O)N(c1ccccc1)C1CC[N+](CCc2ccccc2)CC1",  # a radical: invalid on both paths
     ]
     day = date(2026, 1, 1)
     records = [Record(str(i), text, text) for i, text in enumerate(sample)]
