@@ -24,6 +24,16 @@ def _received(node: NodeProcess) -> int:
     return int(node.scalar("select count(*) from hotline_messages where owner_node = 'US'"))
 
 
+def _applied(node: NodeProcess) -> int:
+    """The last sequence from US that CN applied (read from CN's database, running or not)."""
+    return int(
+        node.scalar(
+            "select last_applied_seq from peer_inbound join peers on peers.id = peer_id "
+            "where peers.name = 'US'"
+        )
+    )
+
+
 def _check_exactly_once_in_order(pair: Pair, thread_global_id: str) -> None:
     wait_until(lambda: _received(pair.cn) == MESSAGES, f"all {MESSAGES} messages on CN", 90)
     cn = pair.cn.client()
@@ -38,11 +48,7 @@ def _check_exactly_once_in_order(pair: Pair, thread_global_id: str) -> None:
     assert len({m["global_id"] for m in messages}) == MESSAGES
     # The receiver applied exactly the sender's stream: no sequence skipped or doubled.
     sent = pair.us.scalar("select last_seq from peers where name = 'CN'")
-    applied = pair.cn.scalar(
-        "select last_applied_seq from peer_inbound join peers on peers.id = peer_id "
-        "where peers.name = 'US'"
-    )
-    assert applied == sent == MESSAGES + 1  # the thread record, then 200 messages
+    assert _applied(pair.cn) == sent == MESSAGES + 1  # the thread record, then 200 messages
 
 
 def _open_thread(us: httpx.Client) -> dict[str, object]:
@@ -69,7 +75,13 @@ def _post(us: httpx.Client, thread_id: object, index: int) -> None:
 
 @pytest.fixture
 def pair_on_backend(tmp_path: Path, database_url: str, second_database_url: str) -> Iterator[Pair]:
-    pair = start_pair(tmp_path, us_database=database_url, cn_database=second_database_url)
+    # Small batches make the stream many round trips long, so a kill lands inside it.
+    pair = start_pair(
+        tmp_path,
+        us_database=database_url,
+        cn_database=second_database_url,
+        us_env={"LIAISON_FEDERATION_BATCH_SIZE": "2"},
+    )
     yield pair
     pair.close()
 
@@ -80,12 +92,18 @@ def test_receiver_killed_while_200_messages_are_sent_gets_each_once_in_order(
     pair = pair_on_backend
     us = pair.us.client()
     try:
+        # A backlog first, so that CN is killed while the stream to it is in flight.
+        pair.cn.stop()
         thread = _open_thread(us)
-        for index in range(1, MESSAGES):
+        for index in range(1, 120):
             _post(us, thread["id"], index)
-            if index == 60:
-                wait_until(lambda: _received(pair.cn) > 0, "the stream to reach CN")
-                pair.cn.kill()
+        pair.cn.start()
+        wait_until(lambda: _received(pair.cn) > 0, "the stream to reach CN", interval=0.002)
+        pair.cn.kill()
+        queued = pair.us.scalar("select last_seq from peers where name = 'CN'")
+        assert _applied(pair.cn) < queued, "the stream finished before the receiver was killed"
+        for index in range(120, MESSAGES):
+            _post(us, thread["id"], index)
         # While CN is down, US records why it cannot deliver.
         wait_until(
             lambda: pair.us.scalar("select last_error from peer_delivery"),
