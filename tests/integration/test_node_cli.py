@@ -46,7 +46,11 @@ def test_init_creates_a_node_and_refuses_to_overwrite_it(tmp_path: Path, databas
 
     again = runner.invoke(app, args, input="another pass 1\n")
     assert again.exit_code == 1
-    assert "already holds a Liaison node" in again.output
+    # One line, however long the path (errors used to be wrapped at 80 columns).
+    assert again.output.splitlines() == [
+        f"error: {directory} already holds a Liaison node (found node.toml, node_key.pem, "
+        "secret); refusing to overwrite it"
+    ]
     assert (directory / "node_key.pem").stat().st_mode & 0o777 == key_mode
 
 
@@ -147,6 +151,17 @@ def test_user_add_list_disable(node: NodeConfig) -> None:
     assert "disabled" in runner.invoke(app, ["user", "list", directory]).output
     missing = runner.invoke(app, ["user", "disable", directory, "nobody"])
     assert missing.exit_code == 1 and "no user named 'nobody'" in missing.output
+
+
+def test_cli_errors_print_user_input_as_text_on_one_line(node: NodeConfig, tmp_path: Path) -> None:
+    """Input that looks like Rich markup is printed as it is, not interpreted (it crashed)."""
+    missing = runner.invoke(app, ["user", "disable", str(node.directory), "x[/]"])
+    assert missing.exit_code == 1
+    assert missing.output.splitlines() == ["error: no user named 'x[/]'"]
+    unreadable = tmp_path / ("[bold]" + "long-name-" * 12 + "[/].smi")
+    screened = runner.invoke(app, ["screen", str(unreadable)])
+    assert screened.exit_code == 2
+    assert screened.output.splitlines() == [f"liaison screen: error: {unreadable}: no such file"]
 
 
 def test_audit_verify_passes_on_an_intact_chain(node: NodeConfig) -> None:

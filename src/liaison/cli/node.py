@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from liaison.cli.output import fail
 from liaison.config import (
     NODE_FILE,
     NODE_KEY_FILE,
@@ -47,7 +48,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 console = Console()
-errors = Console(stderr=True)
 
 
 def _operator() -> Actor:
@@ -166,14 +166,10 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
         database.require_head()
     # Open event streams (hotline live updates) never finish by themselves; shutdown
     # cuts them after a few seconds instead of waiting for the browsers to leave.
-    # uvloop and the httptools parser (C) instead of asyncio's loop and h11 (pure Python):
-    # less CPU per request on the node's one process (BENCHMARKS.md, Federation).
     config = uvicorn.Config(
         create_app(node),
         host=host,
         port=port,
-        loop="uvloop",
-        http="httptools",
         log_level="info",
         proxy_headers=False,
         timeout_graceful_shutdown=3,
@@ -191,11 +187,6 @@ def _read_password(prompt_source: str) -> str:
     if not password:
         raise InvalidInput(f"no password on standard input ({prompt_source})")
     return password
-
-
-def _fail(error: LiaisonError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error.detail}", highlight=False)
-    return typer.Exit(1)
 
 
 def init_command(
@@ -218,15 +209,14 @@ def init_command(
 ) -> None:
     """Create a node: configuration, Ed25519 key pair, migrated database, admin account."""
     if not admin_password_stdin:
-        errors.print("error: give the admin password on standard input (--admin-password-stdin)")
-        raise typer.Exit(2)
+        raise fail("give the admin password on standard input (--admin-password-stdin)", 2)
     try:
         password = _read_password("--admin-password-stdin")
         node = create_node(
             directory, name, admin_user, password, database_url, agency=agency, base_url=base_url
         )
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     console.print(f"Created node {node.name} in {node.directory}")
     console.print(f"  database: {make_url(node.database_url).render_as_string()}")
     console.print(f"  public key: {node.public_key}")
@@ -243,7 +233,7 @@ def serve_command(
     try:
         server = node_server(directory, host, port)
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     server.run()
 
 
@@ -264,12 +254,11 @@ def user_add_command(
 ) -> None:
     """Add a user account."""
     if not password_stdin:
-        errors.print("error: give the password on standard input (--password-stdin)")
-        raise typer.Exit(2)
+        raise fail("give the password on standard input (--password-stdin)", 2)
     try:
         add_node_user(directory, username, _read_password("--password-stdin"), role, agency)
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     console.print(f"Added {username} ({role})")
 
 
@@ -292,7 +281,7 @@ def user_list_command(directory: Path = typer.Argument(..., help="Directory of t
                     f"{user.created_at:%Y-%m-%d %H:%M}",
                 )
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     console.print(table)
 
 
@@ -309,7 +298,7 @@ def user_disable_command(
             disable_user(session, username, _operator())
             session.commit()
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     console.print(f"Disabled {username}")
 
 
@@ -324,12 +313,11 @@ def audit_verify_command(
             database.require_head()
             result = verify_audit_chain(session)
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     if result.intact:
         console.print(result.message())
         return
-    errors.print(result.message(), highlight=False)
-    raise typer.Exit(1)
+    raise fail(result.message())
 
 
 @db_app.command("upgrade")
@@ -344,7 +332,7 @@ def db_upgrade_command(
             database.upgrade()
             after = database.current_revision()
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     if before == after:
         console.print(f"Database already at {after}")
     else:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from liaison.cli.node import _fail, _node_database, _operator
+from liaison.cli.node import _node_database, _operator
+from liaison.cli.output import fail
 from liaison.config import load_node
 from liaison.errors import LiaisonError
 from liaison.federation.context import LocalNode
@@ -77,7 +79,7 @@ def invite_command(
     try:
         code = invite(directory, int(ttl_hours * 3600))
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     print(code)
 
 
@@ -90,8 +92,8 @@ def accept_command(
     try:
         name = accept(directory, code)
     except LiaisonError as error:
-        raise _fail(error) from error
-    console.print(f"Peered with {name}")
+        raise fail(error.detail) from error
+    console.print(f"Peered with {escape(name)}")
 
 
 @peer_app.command("list")
@@ -100,7 +102,7 @@ def list_command(directory: Path = typer.Argument(..., help="Directory of the no
     try:
         states = peer_list(directory)
     except LiaisonError as error:
-        raise _fail(error) from error
+        raise fail(error.detail) from error
     if not states:
         typer.echo("No peers yet.")
     for state in states:
@@ -132,8 +134,8 @@ def revoke_command(
     try:
         revoke(directory, name)
     except LiaisonError as error:
-        raise _fail(error) from error
-    console.print(f"Revoked {name}")
+        raise fail(error.detail) from error
+    console.print(f"Revoked {escape(name)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -30,6 +30,7 @@ from liaison.chem.bulk import (
 from liaison.chem.identify import check_jurisdictions
 from liaison.chem.report import write_report
 from liaison.chem.rulebook import load_rulebook
+from liaison.cli.output import fail
 from liaison.errors import LiaisonError
 
 FORMATS = ("table", "jsonl", "csv")
@@ -48,8 +49,7 @@ def register(app: typer.Typer) -> None:
 
 def usage_error(message: str) -> typer.Exit:
     """One line on standard error, no traceback, exit status 2."""
-    sys.stderr.write(f"liaison screen: error: {message}\n")
-    return typer.Exit(code=2)
+    return fail(message, 2, prefix="liaison screen: error:")
 
 
 def check_input(source: str, output: Path | None) -> None:
