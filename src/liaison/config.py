@@ -105,6 +105,9 @@ def write_node_file(
     lines = ["# Liaison node configuration, written by `liaison init`.", "[node]"]
     lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
     path = directory / NODE_FILE
+    # The database URL may carry a password: owner-only, like the key and the secret.
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -39,6 +39,8 @@ def test_init_creates_a_node_and_refuses_to_overwrite_it(tmp_path: Path, databas
     key_mode = stat.S_IMODE((directory / "node_key.pem").stat().st_mode)
     assert key_mode == 0o600
     assert stat.S_IMODE((directory / "secret").stat().st_mode) == 0o600
+    # node.toml may hold the database password (--database-url postgresql://user:pw@...).
+    assert stat.S_IMODE((directory / "node.toml").stat().st_mode) == 0o600
     assert config["public_key"] == public_key_base64(load_private_key(directory / "node_key.pem"))
     database = Database(database_url)
     assert database.current_revision() == head_revision()
@@ -187,10 +189,13 @@ def test_serve_refuses_an_unmigrated_database_until_db_upgrade(
     assert refused.returncode == 1
     assert "run `liaison db upgrade DIR` first" in refused.stderr
     assert "none (empty)" in refused.stderr
+    # Refused before connecting: asking SQLite about a missing file would create it.
+    assert not (tmp_path / "empty.db").exists()
 
     upgraded = runner.invoke(app, ["db", "upgrade", str(node.directory)])
     assert upgraded.exit_code == 0, upgraded.output
     assert f"to {head_revision()}" in upgraded.output
+    assert stat.S_IMODE((tmp_path / "empty.db").stat().st_mode) == 0o600
     again = runner.invoke(app, ["db", "upgrade", str(node.directory)])
     assert "already at" in again.output
 

@@ -110,7 +110,20 @@ class Database:
                 session.rollback()
                 raise
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file, when the database is SQLite on disk."""
+        url = sa.engine.make_url(self.url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+
     def current_revision(self) -> str | None:
+        """The applied migration; None for an empty database or a missing SQLite file,
+        which is not created by asking (connecting would create it)."""
+        sqlite_file = self.sqlite_file
+        if sqlite_file is not None and not sqlite_file.exists():
+            return None
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
@@ -118,6 +131,10 @@ class Database:
         return self.current_revision() == head_revision()
 
     def upgrade(self, revision: str = "head") -> None:
+        sqlite_file = self.sqlite_file
+        if sqlite_file is not None and not sqlite_file.exists():
+            # Password hashes and the audit trail live here: owner-only, like the node key.
+            sqlite_file.touch(mode=0o600)
         config = alembic_config()
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
