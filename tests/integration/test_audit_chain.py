@@ -24,12 +24,27 @@ def _verify(node: NodeConfig) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _tamper(node: NodeConfig, *statements: str) -> None:
+# The append-only triggers (migration 0003) on each backend.
+DROP_APPEND_ONLY_TRIGGERS = {
+    "sqlite": ["drop trigger audit_entries_no_update", "drop trigger audit_entries_no_delete"],
+    "postgresql": ["drop trigger audit_entries_append_only on audit_entries"],
+}
+
+
+def _execute(node: NodeConfig, *statements: str, drop_triggers: bool = False) -> None:
     engine = Database(node.database_url).engine
     with engine.begin() as connection:
+        if drop_triggers:
+            for statement in DROP_APPEND_ONLY_TRIGGERS[engine.dialect.name]:
+                connection.execute(sa.text(statement))
         for statement in statements:
             connection.execute(sa.text(statement))
     engine.dispose()
+
+
+def _tamper(node: NodeConfig, *statements: str) -> None:
+    """What an attacker with the table owner's rights does: drop the triggers, then edit."""
+    _execute(node, *statements, drop_triggers=True)
 
 
 def _last_seq(node: NodeConfig) -> int:
@@ -85,6 +100,20 @@ def test_tampering_is_found_and_named(node: NodeConfig, tampering: str) -> None:
     exit_code, output = _verify(node)
     assert exit_code == 1
     assert f"broken at entry {first_bad(last)}:" in output
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update audit_entries set actor = 'mallory' where seq = 3",
+        "delete from audit_entries where seq = 3",
+        "delete from audit_entries",
+    ],
+)
+def test_the_database_refuses_to_change_audit_entries(node: NodeConfig, statement: str) -> None:
+    with pytest.raises(sa.exc.DatabaseError, match="audit entries are append-only"):
+        _execute(node, statement)
+    assert _verify(node)[0] == 0
 
 
 def test_concurrent_writers_chain_correctly(database_url: str, node: NodeConfig) -> None:
