@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from liaison.config import NodeConfig
+from liaison.federation.envelope import public_key_text
 from liaison.store.accounts import ROLES
 from liaison.web.app import create_app
 
@@ -31,6 +34,28 @@ PUBLIC_ROUTES = {
 # user login; they are public to users by design and their refusal of unsigned requests
 # is checked below as a 4xx.
 PEER_PREFIX = "/federation/"
+# Open to every signed-in role: the home page, the API description and the caller's own
+# session and token. Nothing else (hotline routes, for one, are not open to auditors).
+OPEN_TO_ALL_ROLES = {
+    "GET /",
+    "GET /openapi.json",
+    "GET /api/v1/auth/me",
+    "DELETE /api/v1/auth/token",
+    "POST /logout",
+}
+
+
+# Bodies the peer endpoints would accept from a signed envelope: only the signature is wrong.
+PEER_BODIES: dict[str, Any] = {
+    "/federation/v1/inbox": {"records": []},
+    "/federation/v1/peering": {
+        "node": "CN",
+        "base_url": "https://cn.example",
+        "public_key": public_key_text(Ed25519PrivateKey.generate().public_key()),
+        "secret": "an invite secret",
+        "default_agency": "CN Customs",
+    },
+}
 
 
 def _declarations(route: Any) -> tuple[frozenset[str] | None, bool]:
@@ -93,13 +118,25 @@ def test_every_route_refuses_anonymous_and_wrong_roles(
         browsers[role] = (browser, accounts.browser_login(browser, user))
     anonymous = TestClient(create_app(node), base_url="http://testserver")
     open_to_all: list[str] = []
-    checked = 0
+    checked = peer_checked = 0
     for method, path, roles, is_public in _routes(node):
         url = _concrete(path)
         if is_public:
             if path.startswith(PEER_PREFIX):
-                refused = anonymous.request(method, url)
-                assert 400 <= refused.status_code < 500, f"{method} {path}: {refused.text}"
+                # A well-formed envelope from a would-be peer, but not signed by any peer key.
+                unsigned = {
+                    "sender": "CN",
+                    "recipient": node.name,
+                    "kind": path.rsplit("/", 1)[-1],
+                    "timestamp": int(time.time()),
+                    "nonce": "unsigned-request",
+                    "body": PEER_BODIES[path],
+                    "signature": "bm90IGEgc2lnbmF0dXJl",
+                }
+                refused = anonymous.request(method, url, json=unsigned)
+                assert refused.status_code in (401, 403), f"{method} {path}: {refused.text}"
+                assert refused.headers["content-type"] == "application/problem+json"
+                peer_checked += 1
             continue
         response = anonymous.request(method, url, follow_redirects=False)
         if _is_api(path):
@@ -128,7 +165,8 @@ def test_every_route_refuses_anonymous_and_wrong_roles(
                 assert "needs one of the roles" in refused.text
             checked += 1
     assert checked > 20
-    assert "GET /api/v1/auth/me" in open_to_all and "POST /logout" in open_to_all
+    assert peer_checked == 2
+    assert set(open_to_all) == OPEN_TO_ALL_ROLES
 
 
 def test_csrf_token_missing_or_wrong_is_refused(client: TestClient, accounts: Accounts) -> None:
