@@ -219,6 +219,35 @@ def test_login_rate_limit_per_address(
     assert "your address" in limited.json()["detail"]
 
 
+def test_refused_logins_are_audited_once_per_blocked_account_or_address(
+    node: NodeConfig, client_for: Callable[..., TestClient]
+) -> None:
+    """A refused (429) login is audited, but once per blocked account or address per window:
+    an attacker hammering a blocked account cannot flood the trail."""
+    with client_for(node, login_failures_per_address=7) as client:
+
+        def attempt(username: str) -> int:
+            wrong = {"username": username, "password": "wrong password"}
+            return client.post("/api/v1/auth/token", json=wrong).status_code
+
+        assert [attempt("olivia") for _ in range(9)] == [401] * 5 + [429] * 4
+        assert [attempt(name) for name in ("a1", "a2", "a3", "a4", "a5")] == [401] * 2 + [429] * 3
+    engine = Database(node.database_url).engine
+    with engine.connect() as connection:
+        blocked = connection.execute(
+            sa.text(
+                "select record_type, record_id, address from audit_entries "
+                "where action = 'auth.login_blocked' order by seq"
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in blocked] == [
+        ("user", "olivia", "testclient"),
+        ("address", "testclient", "testclient"),
+    ]
+    assert _audit_actions(node).count("auth.login_failed") == 7
+
+
 def test_parallel_wrong_passwords_get_at_most_the_limit_checked(node: NodeConfig) -> None:
     """40 wrong passwords for one account at once, from 40 addresses: the count of recent
     failures and the record of this attempt are one atomic step, so at most the account's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 import tomllib
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from liaison.cli import app
@@ -198,6 +200,16 @@ def test_serve_refuses_an_unmigrated_database_until_db_upgrade(
     assert stat.S_IMODE((tmp_path / "empty.db").stat().st_mode) == 0o600
     again = runner.invoke(app, ["db", "upgrade", str(node.directory)])
     assert "already at" in again.output
+    # The upgrade is in the audit trail of the database it upgraded, once.
+    database = Database(empty_url)
+    with database.engine.connect() as connection:
+        upgrades = connection.execute(
+            sa.text("select actor, detail from audit_entries where action = 'db.upgrade'")
+        ).all()
+    database.dispose()
+    assert len(upgrades) == 1
+    assert upgrades[0].actor.startswith("cli:")
+    assert json.loads(upgrades[0].detail) == {"from": None, "to": head_revision()}
 
 
 @pytest.mark.slow

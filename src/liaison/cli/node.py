@@ -331,6 +331,18 @@ def db_upgrade_command(
             before = database.current_revision()
             database.upgrade()
             after = database.current_revision()
+            if before != after:
+                operator = _operator()
+                with database.session() as session:
+                    record_audit(
+                        session,
+                        operator.name,
+                        "db.upgrade",
+                        record_type="database",
+                        address=operator.address,
+                        detail={"from": before, "to": after},
+                    )
+                    session.commit()
     except LiaisonError as error:
         raise fail(error.detail) from error
     if before == after:

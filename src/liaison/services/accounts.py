@@ -22,6 +22,7 @@ from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from liaison.services.audit import record_audit
 from liaison.store.accounts import ROLES, Agency, ApiToken, LoginFailure, User, WebSession
+from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
@@ -40,9 +41,16 @@ _UNKNOWN_USER_HASH = _password_hasher.hash(secrets.token_hex(16))
 
 
 class LoginRateLimited(RateLimited):
-    def __init__(self, detail: str, retry_after: datetime) -> None:
+    """A refused login; `record_type` and `record_id` name what is blocked (a user or an
+    address), for the audit trail."""
+
+    def __init__(
+        self, detail: str, retry_after: datetime, record_type: str, record_id: str
+    ) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+        self.record_type = record_type
+        self.record_id = record_id
 
 
 @dataclass(frozen=True)
@@ -206,9 +214,21 @@ def _refuse_when_rate_limited(
 ) -> None:
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
-    for column, value, limit, what in (
-        (LoginFailure.username, username, settings.login_failures_per_account, "this account"),
-        (LoginFailure.address, address, settings.login_failures_per_address, "your address"),
+    for column, value, limit, what, record_type in (
+        (
+            LoginFailure.username,
+            username,
+            settings.login_failures_per_account,
+            "this account",
+            "user",
+        ),
+        (
+            LoginFailure.address,
+            address,
+            settings.login_failures_per_address,
+            "your address",
+            "address",
+        ),
     ):
         count, oldest = session.execute(
             sa.select(sa.func.count(), sa.func.min(LoginFailure.at)).where(
@@ -233,7 +253,37 @@ def _refuse_when_rate_limited(
                 f"{settings.login_window_minutes} minutes); try again after "
                 f"{retry_at:%H:%M} UTC (in about {minutes} minutes)",
                 retry_at,
+                record_type,
+                value,
             )
+
+
+def _record_login_blocked(
+    session: Session, refusal: LoginRateLimited, username: str, address: str, settings: Settings
+) -> None:
+    """Audit a refused login once per blocked account (or address) per window: every
+    refusal would let an attacker flood the trail; their failures are already in it."""
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    already = session.execute(
+        sa.select(AuditEntry.seq)
+        .where(
+            AuditEntry.action == "auth.login_blocked",
+            AuditEntry.record_type == refusal.record_type,
+            AuditEntry.record_id == refusal.record_id[:100],
+            AuditEntry.at > since,
+        )
+        .limit(1)
+    ).first()
+    if already is None:
+        record_audit(
+            session,
+            username[:100] or "(empty)",
+            "auth.login_blocked",
+            record_type=refusal.record_type,
+            record_id=refusal.record_id[:100],
+            address=address,
+            detail={"until": refusal.retry_after.isoformat()},
+        )
 
 
 def _serialise_login_attempts(session: Session) -> None:
@@ -258,8 +308,9 @@ def _claim_login_attempt(
     _serialise_login_attempts(session)
     try:
         _refuse_when_rate_limited(session, username, address, settings)
-    except LoginRateLimited:
-        session.rollback()
+    except LoginRateLimited as refusal:
+        _record_login_blocked(session, refusal, username, address, settings)
+        session.commit()
         raise
     # Failures older than the window no longer count; dropping them keeps the table small.
     window_start = utcnow() - timedelta(minutes=settings.login_window_minutes)
