@@ -30,6 +30,10 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     base_url: str | None = None
+    # Behind a reverse proxy: the proxy addresses (comma-separated, or "*") whose
+    # X-Forwarded-For is believed. Empty: none, so a client cannot choose the address the
+    # rate limit and the audit trail see.
+    forwarded_allow_ips: str = ""
     # API bearer tokens and browser sessions both expire; a working day is the default.
     token_ttl_hours: float = 12.0
     session_ttl_hours: float = 12.0

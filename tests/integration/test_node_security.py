@@ -4,18 +4,24 @@ cookie rules hold."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
+import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from liaison.cli.node import node_server
 from liaison.config import NodeConfig
 from liaison.federation.envelope import public_key_text
+from liaison.store import Database
 from liaison.store.accounts import ROLES
 from liaison.web.app import create_app
 
@@ -237,6 +243,39 @@ def test_logout_ends_the_session(client: TestClient, accounts: Accounts) -> None
     client.cookies.clear()
     client.cookies.update(stolen)
     assert client.get("/substances", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_forwarded_for_is_believed_only_from_configured_proxies(
+    node: NodeConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The address a failed login is recorded with, through the server's own middleware."""
+
+    async def failed_login_address() -> str:
+        server = node_server(node.directory, "127.0.0.1", 0)
+        server.config.load()
+        transport = httpx.ASGITransport(server.config.loaded_app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+            failed = await client.post(
+                "/api/v1/auth/token",
+                json={"username": "olivia", "password": "wrong password"},
+                headers={"X-Forwarded-For": "203.0.113.7"},
+            )
+        assert failed.status_code == 401
+        engine = Database(node.database_url).engine
+        with engine.connect() as connection:
+            address = connection.execute(
+                sa.text(
+                    "select address from audit_entries where action = 'auth.login_failed' "
+                    "order by seq desc limit 1"
+                )
+            ).scalar_one()
+        engine.dispose()
+        return str(address)
+
+    assert asyncio.run(failed_login_address()) == "127.0.0.1"
+    monkeypatch.setenv("LIAISON_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    assert asyncio.run(failed_login_address()) == "203.0.113.7"
 
 
 def test_pages_send_security_headers(client: TestClient, accounts: Accounts) -> None:

@@ -93,6 +93,31 @@ def test_file_screening_with_csv_download(
     assert wrong_type.status_code == 422 and "unsupported file type" in wrong_type.text
 
 
+def test_csv_download_neutralises_spreadsheet_formulas(
+    client: TestClient, accounts: Accounts
+) -> None:
+    """Record names come from the uploaded file: none may reach a spreadsheet as a formula."""
+    csrf = accounts.browser_login(client, "anna")
+    names = ['=HYPERLINK("http://x.example")', "+SUM(1)", "-2+3", "@cmd", "ethanol"]
+    upload = "".join(f"CCO {name}\n" for name in names).encode()
+    page = client.post(
+        "/substances/screen",
+        data={"csrf_token": csrf},
+        files={"upload": ("names.smi", upload, "text/plain")},
+    )
+    assert page.status_code == 200, page.text
+    link = re.search(r'href="(/substances/screen/[0-9a-f-]+\.csv)"', page.text)
+    assert link is not None
+    rows = list(csv.reader(io.StringIO(client.get(link.group(1)).text)))
+    assert [row[0] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://x.example")',
+        "'+SUM(1)",
+        "'-2+3",
+        "'@cmd",
+        "ethanol",
+    ]
+
+
 def test_admin_adds_and_disables_users(client: TestClient, accounts: Accounts) -> None:
     csrf = accounts.browser_login(client, "admin")
     added = client.post(

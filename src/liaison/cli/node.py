@@ -171,7 +171,9 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=False,
+        # X-Forwarded-For only from the proxies named in LIAISON_FORWARDED_ALLOW_IPS.
+        proxy_headers=bool(node.settings.forwarded_allow_ips),
+        forwarded_allow_ips=node.settings.forwarded_allow_ips or None,
         timeout_graceful_shutdown=3,
     )
     return uvicorn.Server(config)

@@ -32,6 +32,8 @@ MAX_QUERIES_PER_REQUEST = 100
 # The web form screens files in the request; larger inputs belong to `liaison screen`.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_RECORDS = 5000
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
 _SCREENING_LOCK = threading.Lock()
 
@@ -167,7 +169,7 @@ def screen_upload(
     writer = csv.writer(out)
     writer.writerow(csv_header(codes))
     for result in results:
-        writer.writerow(csv_row(result, codes))
+        writer.writerow([spreadsheet_safe(cell) for cell in csv_row(result, codes)])
     run = ScreeningRun(
         id=str(uuid.uuid4()),
         user_id=user.id,
@@ -194,6 +196,12 @@ def screen_upload(
         },
     )
     return screened
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula: record ids and inputs come from the
+    uploaded file, so '=HYPERLINK(...)' is prefixed with a quote (CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:
