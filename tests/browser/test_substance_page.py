@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -17,7 +18,6 @@ from liaison.cli.node import add_node_user, create_node, node_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = Path("/tmp/liaison-substance-page.png")
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 
 
@@ -43,13 +43,16 @@ def node_url(tmp_path: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def test_log_in_and_identify_fentanyl(node_url: str) -> None:
+def test_log_in_and_identify_fentanyl(node_url: str, tmp_path: Path) -> None:
+    screenshot = tmp_path / "substance-page.png"
+    requested: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(f"{node_url}/substances")
         expect(page).to_have_url(f"{node_url}/login?next=%2Fsubstances")
 
@@ -77,6 +80,12 @@ def test_log_in_and_identify_fentanyl(node_url: str) -> None:
         width = picture.evaluate("image => image.naturalWidth")
         assert width > 100
         expect(columns.first).to_contain_text("In force from")
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert screenshot.stat().st_size > 10_000
+    # Nothing loaded from anywhere but the node itself (no CDN, fonts or analytics); inline
+    # data: images are part of the page.
+    origin = urlsplit(node_url)
+    network = [url for url in requested if not url.startswith("data:")]
+    assert len(network) >= 3, requested
+    assert [url for url in network if urlsplit(url)[:2] != origin[:2]] == []
