@@ -303,6 +303,8 @@ def run_backend(backend: str, rates: list[float], seconds: float) -> dict[str, A
         results = []
         for rate in rates:
             cpu_before = (us.cpu_seconds(), cn.cpu_seconds())
+            # Other work on the machine takes the same cores: recorded beside each rate.
+            load = os.getloadavg()[0]
             result = run_rate(sender, thread["id"], arrivals, rate, seconds)
             delivered = max(result["delivered"], 1)
             result["cpu_ms_per_message_us"] = round(
@@ -311,6 +313,7 @@ def run_backend(backend: str, rates: list[float], seconds: float) -> dict[str, A
             result["cpu_ms_per_message_cn"] = round(
                 (cn.cpu_seconds() - cpu_before[1]) * 1000 / delivered, 1
             )
+            result["load_average"] = round(load, 2)
             print(f"{backend} {rate:>6} msg/s: {result}", file=sys.stderr, flush=True)
             results.append(result)
         return {"backend": backend, "http_floor": floor, "rates": results}
@@ -348,6 +351,32 @@ def saturation(runs: list[dict[str, Any]]) -> str:
     return f"not reached at {runs[-1]['offered_rate']:g} msg/s"
 
 
+def before_after(before: dict[str, Any], sqlite: dict[str, Any]) -> list[str]:
+    """The same rates on SQLite served by the earlier code, in the same run."""
+    now = {run["offered_rate"]: run for run in sqlite["rates"]}
+    lines = [
+        f"Before/after, same run, SQLite: nodes created and served by {before['label']} "
+        "(run first) and by this code (same client, same method).",
+        "",
+        "| offered msg/s | code | throughput msg/s | latency p50 ms | latency p99 ms | "
+        "CPU ms per message US / CN | load average |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in before["sqlite"]["rates"]:
+        pairs = [(before["label"], run), ("this code", now.get(run["offered_rate"]))]
+        for label, row in pairs:
+            if row is None:
+                continue
+            lines.append(
+                f"| {row['offered_rate']:g} | {label} | {row['throughput']:g} | "
+                f"{row['latency_p50_ms']} | {row['latency_p99_ms']} | "
+                f"{row['cpu_ms_per_message_us']} / {row['cpu_ms_per_message_cn']} | "
+                f"{row.get('load_average', '')} |"
+            )
+    lines.append("")
+    return lines
+
+
 def write_markdown(result: dict[str, Any]) -> None:
     lines = [
         "## Federation",
@@ -377,8 +406,8 @@ def write_markdown(result: dict[str, Any]) -> None:
             "",
             "| offered msg/s | sent msg/s | delivered | throughput msg/s | latency p50 ms | "
             "latency p99 ms | transport p50 / p99 ms | POST alone p50 / p99 ms | "
-            "CPU ms per message US / CN |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "CPU ms per message US / CN | load average |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for run in backend["rates"]:
             lines.append(
@@ -387,7 +416,8 @@ def write_markdown(result: dict[str, Any]) -> None:
                 f"{run['latency_p50_ms']} | {run['latency_p99_ms']} | "
                 f"{run['transport_p50_ms']} / {run['transport_p99_ms']} | "
                 f"{run['post_p50_ms']} / {run['post_p99_ms']} | "
-                f"{run['cpu_ms_per_message_us']} / {run['cpu_ms_per_message_cn']} |"
+                f"{run['cpu_ms_per_message_us']} / {run['cpu_ms_per_message_cn']} | "
+                f"{run.get('load_average', '')} |"
             )
         lines.append("")
     sqlite = next((b for b in result["backends"] if b["backend"] == "sqlite"), None)
@@ -401,17 +431,24 @@ def write_markdown(result: dict[str, Any]) -> None:
             f"(p99 {at_100['latency_p99_ms']} ms)."
         )
         lines.append("")
-    lines.append(
-        "Where it saturates: past the rate above, messages queue in front of the US API "
-        "(the POST column grows first) and the delivery worker, which runs in the same "
-        "process, falls behind with it (transport column). The limit is the sending node's "
-        "one server process: Python runs it on at most one core at a time, and each message "
-        "costs it the CPU in the US column (API request and authentication, the write with "
-        "its audit entry and outbox row, then its share of a signed batch); at about 10 ms "
-        "a message that process tops out near 100 messages per second. On PostgreSQL the "
-        "database server and the driver take their share of the same two cores as well."
-    )
-    lines.append("")
+    if sqlite is not None:
+        # The sender's cost per message once batches form (the rates at or above 50 msg/s).
+        loaded = [r for r in sqlite["rates"] if r["offered_rate"] >= 50] or sqlite["rates"]
+        us_cpu = min(r["cpu_ms_per_message_us"] for r in loaded)
+        lines.append(
+            "Where it saturates: past the rate above, messages queue in front of the US API "
+            "(the POST column grows first) and the delivery worker, which runs in the same "
+            "process, falls behind with it (transport column). The limit is the sending "
+            "node's one server process: Python runs it on at most one core at a time, and "
+            "each message costs it the CPU in the US column (API request and authentication, "
+            "the write with its audit entry and outbox row, then its share of a signed "
+            f"batch); at {us_cpu:g} ms a message on SQLite that process alone would top out "
+            f"near {1000 / us_cpu:.0f} messages per second on a core of its own, and here it "
+            "shares two cores with the receiving node, the benchmark client and whatever "
+            "else runs on the machine (load average column). On PostgreSQL the database "
+            "server and the driver take their share of the same two cores as well."
+        )
+        lines.append("")
     lines.append(
         f"Both nodes, the benchmark client and its {SENDER_THREADS} threads share "
         f"{os.cpu_count()} cores (load average {result['load_before']} when the run "
@@ -422,6 +459,8 @@ def write_markdown(result: dict[str, Any]) -> None:
         "the audit entry and the event) tell what one core per node would sustain."
     )
     lines.append("")
+    if "before" in result and sqlite is not None:
+        lines += before_after(result["before"], sqlite)
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
     begin = text.index("## Federation")
     following = text.find("\n## ", begin + 1)
@@ -429,11 +468,32 @@ def write_markdown(result: dict[str, Any]) -> None:
     BENCHMARKS_MD.write_text(text[:begin] + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")
 
 
+def run_before(args: argparse.Namespace) -> dict[str, Any]:
+    """The SQLite series again, in a child process that imports the earlier code."""
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "before.json"
+        command = [sys.executable, __file__, "--backends", "sqlite", "--seconds"]
+        command += [str(args.seconds), "--rates", args.before_rates, "--output", str(output)]
+        environment = {**os.environ, "PYTHONPATH": args.before_src}
+        subprocess.run(command, env=environment, check=True)
+        backends: list[dict[str, Any]] = json.loads(output.read_text())["backends"]
+        return backends[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rates", default="10,25,50,100,200,400")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--before-src",
+        help="src/ of an earlier checkout (e.g. from `git archive`): this script runs again "
+        "with it on PYTHONPATH (nodes created and served by that code), on SQLite at "
+        "--before-rates, in the same run, for a before/after table.",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help=argparse.SUPPRESS)
+    parser.add_argument("--before-rates", default="75,100")
+    parser.add_argument("--before-label", default="the earlier code")
     parser.add_argument(
         "--markdown-only",
         action="store_true",
@@ -444,7 +504,9 @@ def main() -> None:
         write_markdown(json.loads(RESULTS.read_text(encoding="utf-8")))
         return
     rates = [float(r) for r in args.rates.split(",")]
-    result = {
+    # The earlier code first, so that it does not run on a machine warmed up by this one.
+    before = run_before(args) if args.before_src else None
+    result: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "python": platform.python_version(),
@@ -452,6 +514,11 @@ def main() -> None:
         "load_before": f"{os.getloadavg()[0]:.2f}",
         "backends": [run_backend(b, rates, args.seconds) for b in args.backends.split(",")],
     }
+    if before is not None:
+        result["before"] = {"label": args.before_label, "sqlite": before}
+    if args.output != RESULTS:  # the inner run of --before-src: figures only
+        args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     write_markdown(result)
     print(f"wrote {RESULTS} and the Federation section of {BENCHMARKS_MD}", file=sys.stderr)
