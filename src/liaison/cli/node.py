@@ -166,10 +166,14 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
         database.require_head()
     # Open event streams (hotline live updates) never finish by themselves; shutdown
     # cuts them after a few seconds instead of waiting for the browsers to leave.
+    # uvloop and the httptools parser (C) instead of asyncio's loop and h11 (pure Python):
+    # less CPU per request on the node's one process (BENCHMARKS.md, Federation).
     config = uvicorn.Config(
         create_app(node),
         host=host,
         port=port,
+        loop="uvloop",
+        http="httptools",
         log_level="info",
         # X-Forwarded-For only from the proxies named in LIAISON_FORWARDED_ALLOW_IPS.
         proxy_headers=bool(node.settings.forwarded_allow_ips),
