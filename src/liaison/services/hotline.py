@@ -694,15 +694,25 @@ def _thread_from_peer(session: Session, peer: Peer, global_id: str) -> HotlineTh
     return thread
 
 
-def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
+def _new_record_id(
+    session: Session,
+    peer: Peer,
+    payload: dict[str, Any],
+    model: type[HotlineThread] | type[HotlineMessage],
+    what: str,
+) -> str:
+    """The global id of a record the peer creates: it must own it, and it must be new here."""
     global_id = _record_id(payload, "global_id")
     if _require(payload, "owner_node") != peer.name:
-        raise inbox.ProtocolViolation("a peer can only open threads it owns")
-    exists = session.execute(
-        sa.select(HotlineThread.id).where(HotlineThread.global_id == global_id)
-    ).first()
+        raise inbox.ProtocolViolation(f"a peer can only send a {what} it owns")
+    exists = session.execute(sa.select(model.id).where(model.global_id == global_id)).first()
     if exists:
-        raise inbox.ProtocolViolation(f"thread {global_id} already exists")
+        raise inbox.ProtocolViolation(f"{what} {global_id} already exists")
+    return global_id
+
+
+def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
+    global_id = _new_record_id(session, peer, payload, HotlineThread, "thread")
     priority, kind = _require(payload, "priority"), _require(payload, "kind")
     if priority not in PRIORITIES or kind not in KINDS:
         raise inbox.ProtocolViolation(f"unknown priority {priority!r} or kind {kind!r}")
@@ -801,14 +811,7 @@ def _received_deadline(value: Any, priority: str, created_at: datetime) -> datet
 
 
 def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]) -> None:
-    global_id = _record_id(payload, "global_id")
-    if _require(payload, "owner_node") != peer.name:
-        raise inbox.ProtocolViolation("a peer can only send messages it wrote")
-    exists = session.execute(
-        sa.select(HotlineMessage.id).where(HotlineMessage.global_id == global_id)
-    ).first()
-    if exists:
-        raise inbox.ProtocolViolation(f"message {global_id} already exists")
+    global_id = _new_record_id(session, peer, payload, HotlineMessage, "message")
     thread = _thread_from_peer(session, peer, _record_id(payload, "thread"))
     priority = _require(payload, "priority")
     if priority not in PRIORITIES:
