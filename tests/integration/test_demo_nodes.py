@@ -120,13 +120,40 @@ def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path
                 break
         assert port_open(us_port) and port_open(cn_port), "".join(output)
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        rest, _ = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, "".join(output) + rest
     assert "Both nodes stopped." in rest
     deadline = time.monotonic() + 10
+    while (port_open(us_port) or port_open(cn_port)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_open(us_port) and not port_open(cn_port)
+
+
+def test_nodes_stop_when_the_demo_is_killed_outright(tmp_path: Path) -> None:
+    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
+    process = subprocess.Popen(
+        demo_argv(directory, us_port, cn_port),
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        assert port_open(us_port) and port_open(cn_port), "".join(output)
+    finally:
+        process.kill()  # no chance to stop its nodes itself
+        process.wait()
+    deadline = time.monotonic() + 30
     while (port_open(us_port) or port_open(cn_port)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not port_open(us_port) and not port_open(cn_port)

@@ -9,6 +9,7 @@ hotline exchange, and run in the foreground until Ctrl-C stops both.
 from __future__ import annotations
 
 import csv
+import ctypes
 import secrets
 import signal
 import subprocess
@@ -152,6 +153,17 @@ def _port_of(node_dir: Path) -> int:
     return port
 
 
+def _stop_with_parent() -> None:
+    """In the node process: be interrupted if the demo dies without stopping it (Linux).
+
+    The nodes run in their own session, so nothing else would stop them if the demo were
+    killed outright; they would keep their ports and block the next demo.
+    """
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
+
+
 def start_node_process(node_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     """`liaison serve` for the node in its own process group, so Ctrl-C is ours to hand on."""
     with log.open("ab") as output:
@@ -168,6 +180,7 @@ def start_node_process(node_dir: Path, log: Path) -> subprocess.Popen[bytes]:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_stop_with_parent,
         )
 
 
