@@ -25,6 +25,7 @@ from liaison.federation.peers import (
     issue_invite,
 )
 from liaison.store import Database
+from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer
 
 STRICT, LAB = Settings(), Settings(federation_allow_insecure_http=True)
@@ -124,3 +125,19 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
         pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
     ):
         accept_invite(session, accepting, code, "admin")
+
+
+def test_a_refused_peering_request_is_audited_and_changes_nothing(
+    inviting: tuple[LocalNode, Database],
+) -> None:
+    node, database = inviting
+    forged = _request(node, database, "https://mx.example")
+    forged["body"]["secret"] = "not-the-secret"  # the signature no longer matches either
+    with database.session() as session:
+        with pytest.raises(env.EnvelopeRejected):
+            handle_peering_request(session, node, forged)
+        assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
+        refusal = session.scalars(
+            sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+        ).one()
+        assert (refusal.action, refusal.actor) == ("federation.envelope_rejected", "MX")

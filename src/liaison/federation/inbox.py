@@ -17,7 +17,8 @@ every later record. A record type this node does not know stops the batch before
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -96,14 +97,11 @@ def _audit_rejection(session: Session, document: Any, reason: str, detail: str) 
     session.commit()
 
 
-def receive_batch(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
-) -> dict[str, Any]:
-    """Verify and apply one batch; return the signed acknowledgement as JSON."""
+@contextmanager
+def refusals_audited(session: Session, document: Any) -> Iterator[None]:
+    """Refusing an envelope (bad or malformed) rolls back what it did and audits the refusal."""
     try:
-        sealed = env.parse(document)
-        peer, records = _verify(session, node, sealed, now)
-        acknowledgement = _apply(session, node, peer, sealed, records)
+        yield
     except env.EnvelopeRejected as rejection:
         session.rollback()
         _audit_rejection(session, document, rejection.reason, rejection.detail)
@@ -112,6 +110,16 @@ def receive_batch(
         session.rollback()
         _audit_rejection(session, document, "malformed", malformed.detail)
         raise
+
+
+def receive_batch(
+    session: Session, node: LocalNode, document: Any, now: float | None = None
+) -> dict[str, Any]:
+    """Verify and apply one batch; return the signed acknowledgement as JSON."""
+    with refusals_audited(session, document):
+        sealed = env.parse(document)
+        peer, records = _verify(session, node, sealed, now)
+        acknowledgement = _apply(session, node, peer, sealed, records)
     return env.seal(
         node.private_key,
         sender=node.name,

@@ -30,6 +30,7 @@ from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
+from liaison.federation.inbox import refusals_audited
 from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
 from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
@@ -132,7 +133,17 @@ def _store_peer(
 def handle_peering_request(
     session: Session, node: LocalNode, document: Any, now: float | None = None
 ) -> dict[str, Any]:
-    """The inviting node's side of the handshake; returns the signed answer."""
+    """The inviting node's side of the handshake; returns the signed answer.
+
+    Refusals (a bad or used invite, a bad signature, a malformed request) are audited.
+    """
+    with refusals_audited(session, document):
+        return _answer_peering_request(session, node, document, now)
+
+
+def _answer_peering_request(
+    session: Session, node: LocalNode, document: Any, now: float | None
+) -> dict[str, Any]:
     sealed = env.parse(document)
     body = sealed.body
     if not isinstance(body, dict):
