@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 
 from liaison.cli.demo import CREDENTIALS_FILE
 from liaison.cli.peer import peer_list
 from liaison.config import load_node
 from liaison.store import Database
+from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
 from support import free_port
 
@@ -86,6 +88,16 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
 
+    # The US node as an earlier version of Liaison left it: one migration behind.
+    database = Database(load_node(directory / "US").database_url)
+    with database.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    behind = database.current_revision()
+    database.dispose()
+    assert behind != head_revision()
+
     second = subprocess.run(
         demo_argv(directory, us_port, cn_port, "--no-wait"),
         cwd=tmp_path,
@@ -97,6 +109,8 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Reusing node US" in second.stdout and "Reusing node CN" in second.stdout
     assert "Peered" not in second.stdout and "Seeded" not in second.stdout
+    assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
+    assert Database(load_node(directory / "US").database_url).is_at_head()
     assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 

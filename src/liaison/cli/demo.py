@@ -28,7 +28,7 @@ from rich.table import Table
 from liaison.chem.bulk import read_records, screen_records
 from liaison.chem.report import write_report
 from liaison.chem.rulebook import load_rulebook
-from liaison.cli.node import add_node_user, create_node
+from liaison.cli.node import add_node_user, create_node, upgrade_node_database
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.cli.screen import add_row, verdict_table
 from liaison.config import NODE_FILE, load_node
@@ -121,6 +121,10 @@ def ensure_demo_nodes(
         node_dir = directory / node.name
         if (node_dir / NODE_FILE).exists():
             console.print(f"Reusing node {node.name} in {node_dir}")
+            # Nodes made by an earlier version of Liaison are brought to its migrations.
+            before, after = upgrade_node_database(node_dir)
+            if before != after:
+                console.print(f"Upgraded its database from {before} to {after}")
             continue
         accounts = {demo_username(node, role): secrets.token_urlsafe(12) for role in DEMO_ROLES}
         create_node(

@@ -326,29 +326,38 @@ def audit_verify_command(
     raise fail(result.message())
 
 
+def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None]:
+    """Migrate the node's database to the current head; audited when anything changed.
+
+    Returns the revisions before and after.
+    """
+    node = load_node(directory)
+    with _node_database(node) as database:
+        before = database.current_revision()
+        database.upgrade()
+        after = database.current_revision()
+        if before != after:
+            operator = _operator()
+            with database.session() as session:
+                record_audit(
+                    session,
+                    operator.name,
+                    "db.upgrade",
+                    record_type="database",
+                    address=operator.address,
+                    detail={"from": before, "to": after},
+                )
+                session.commit()
+    return before, after
+
+
 @db_app.command("upgrade")
 def db_upgrade_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
 ) -> None:
     """Apply database migrations up to the current head."""
     try:
-        node = load_node(directory)
-        with _node_database(node) as database:
-            before = database.current_revision()
-            database.upgrade()
-            after = database.current_revision()
-            if before != after:
-                operator = _operator()
-                with database.session() as session:
-                    record_audit(
-                        session,
-                        operator.name,
-                        "db.upgrade",
-                        record_type="database",
-                        address=operator.address,
-                        detail={"from": before, "to": after},
-                    )
-                    session.commit()
+        before, after = upgrade_node_database(directory)
     except LiaisonError as error:
         raise fail(error.detail) from error
     if before == after:
