@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -212,3 +216,37 @@ def test_entry_point_keeps_each_command_exit_status(
     assert run_main(capsys, "screen", "--help")[0] == 0
     code, _, err = run_main(capsys, "user", "list", str(tmp_path))  # not a node: its own code 1
     assert code == 1 and "node.toml" in err
+
+
+def _screen_with_stderr_on_a_terminal(smi: Path, output: Path) -> str:
+    """Run `liaison screen` as a person would, stderr on a terminal; return what it showed."""
+    controller, terminal = pty.openpty()
+    argv = [sys.executable, "-m", "liaison", "screen", str(smi), "--format", "jsonl"]
+    process = subprocess.Popen(
+        [*argv, "--jobs", "1", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert process.wait(timeout=120) == 0
+    return seen.decode(errors="replace")
+
+
+def test_progress_is_shown_on_a_terminal_and_never_mixed_into_the_output(tmp_path: Path) -> None:
+    smi, output = tmp_path / "batch.smi", tmp_path / "verdicts.jsonl"
+    smi.write_text("".join(f"{'C' * (i % 7 + 1)}N id{i}\n" for i in range(400)), encoding="utf-8")
+    terminal = _screen_with_stderr_on_a_terminal(smi, output)
+    assert "screening" in terminal and "/400" in terminal
+    written = output.read_text(encoding="utf-8")
+    assert len(jsonl(written)) == 400 and "screening" not in written
