@@ -41,6 +41,22 @@ def demo_argv(directory: Path, us_port: int, cn_port: int, *extra: str) -> list[
     ]
 
 
+def set_up_demo(
+    tmp_path: Path, directory: Path, us_port: int, cn_port: int
+) -> subprocess.CompletedProcess[str]:
+    """`liaison demo --no-wait`: set up, start, peer, seed, stop; it must succeed."""
+    result = subprocess.run(
+        demo_argv(directory, us_port, cn_port, "--no-wait"),
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 def thread_count(node_dir: Path) -> int:
     database = Database(load_node(node_dir).database_url)
     try:
@@ -57,15 +73,7 @@ def port_open(port: int) -> bool:
 
 def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) -> None:
     directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
-    first = subprocess.run(
-        demo_argv(directory, us_port, cn_port, "--no-wait"),
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = set_up_demo(tmp_path, directory, us_port, cn_port)
     assert "Created node US" in first.stdout and "Created node CN" in first.stdout
     assert "Peered US and CN" in first.stdout and "Seeded" in first.stdout
     assert f"http://127.0.0.1:{us_port}/" in first.stdout
@@ -98,15 +106,7 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     database.dispose()
     assert behind != head_revision()
 
-    second = subprocess.run(
-        demo_argv(directory, us_port, cn_port, "--no-wait"),
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert second.returncode == 0, second.stdout + second.stderr
+    second = set_up_demo(tmp_path, directory, us_port, cn_port)
     assert "Reusing node US" in second.stdout and "Reusing node CN" in second.stdout
     assert "Peered" not in second.stdout and "Seeded" not in second.stdout
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
@@ -115,7 +115,8 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 
 
-def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path: Path) -> None:
+def start_demo_in_foreground(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str], int, int]:
+    """The demo running until Ctrl-C, both nodes answering; returns it, its output, the ports."""
     directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
     process = subprocess.Popen(
         demo_argv(directory, us_port, cn_port),
@@ -125,14 +126,28 @@ def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if "Press Ctrl-C" in line:
+            break
+    if not (port_open(us_port) and port_open(cn_port)):
+        process.kill()
+        raise AssertionError("".join(output))
+    return process, output, us_port, cn_port
+
+
+def assert_ports_close(ports: tuple[int, int], within_seconds: float) -> None:
+    deadline = time.monotonic() + within_seconds
+    while any(port_open(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(port_open(port) for port in ports)
+
+
+def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path: Path) -> None:
+    process, output, us_port, cn_port = start_demo_in_foreground(tmp_path)
     try:
-        assert process.stdout is not None
-        output = []
-        for line in process.stdout:
-            output.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        assert port_open(us_port) and port_open(cn_port), "".join(output)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=120)
     finally:
@@ -140,34 +155,11 @@ def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path
             process.kill()
     assert process.returncode == 0, "".join(output) + rest
     assert "Both nodes stopped." in rest
-    deadline = time.monotonic() + 10
-    while (port_open(us_port) or port_open(cn_port)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not port_open(us_port) and not port_open(cn_port)
+    assert_ports_close((us_port, cn_port), within_seconds=10)
 
 
 def test_nodes_stop_when_the_demo_is_killed_outright(tmp_path: Path) -> None:
-    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
-    process = subprocess.Popen(
-        demo_argv(directory, us_port, cn_port),
-        cwd=tmp_path,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        output = []
-        for line in process.stdout:
-            output.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        assert port_open(us_port) and port_open(cn_port), "".join(output)
-    finally:
-        process.kill()  # no chance to stop its nodes itself
-        process.wait()
-    deadline = time.monotonic() + 30
-    while (port_open(us_port) or port_open(cn_port)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not port_open(us_port) and not port_open(cn_port)
+    process, _, us_port, cn_port = start_demo_in_foreground(tmp_path)
+    process.kill()  # no chance to stop its nodes itself
+    process.wait()
+    assert_ports_close((us_port, cn_port), within_seconds=30)
