@@ -21,13 +21,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
 from liaison.federation.notify import live_feed
 from liaison.services import hotline
-from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
+from liaison.store.hotline_tables import HotlineMessage, HotlineThread
 from liaison.web.auth import Principal, db_session, node_of, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["hotline"])
@@ -80,16 +80,7 @@ class AttachmentOut(BaseModel):
     sha256: str
     verified: bool
 
-    @classmethod
-    def of(cls, attachment: HotlineAttachment) -> AttachmentOut:
-        return cls(
-            id=attachment.id,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            sha256=attachment.sha256,
-            verified=attachment.verified,
-        )
+    model_config = ConfigDict(from_attributes=True)
 
 
 class MessageOut(BaseModel):
@@ -128,7 +119,7 @@ class MessageOut(BaseModel):
             read_at=message.read_at,
             read_by=message.read_by,
             overdue=hotline.is_overdue(message),
-            attachments=[AttachmentOut.of(a) for a in message.attachments],
+            attachments=[AttachmentOut.model_validate(a) for a in message.attachments],
         )
 
 
