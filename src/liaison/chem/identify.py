@@ -10,6 +10,7 @@ from typing import cast
 from rdkit import Chem
 
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
+from liaison.chem.limits import Limits
 from liaison.chem.models import (
     STATUS_RANK,
     Basis,
@@ -66,13 +67,17 @@ def identify(
     *,
     record_id: str | None = None,
     rulebook: RuleBook | None = None,
+    limits: Limits | None = None,
 ) -> Identification:
-    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today)."""
+    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today),
+    within `limits` (the defaults when None; the time limit is the caller's to enforce)."""
     book = rulebook or load_rulebook()
     codes = check_jurisdictions(book, jurisdictions)
     day = as_of or date.today()
-    parsed = parse_safely(str(query), book)
-    return judge(parsed, str(query), day, codes, book, record_id=record_id, thorough=True)
+    parsed = parse_safely(str(query), book, limits)
+    return judge(
+        parsed, str(query), day, codes, book, record_id=record_id, thorough=True, limits=limits
+    )
 
 
 def identify_molecule(
@@ -93,9 +98,9 @@ def identify_molecule(
     )
 
 
-def parse_safely(query: str, rulebook: RuleBook) -> ParsedQuery:
+def parse_safely(query: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
     try:
-        return parse_query(query, rulebook)
+        return parse_query(query, rulebook, limits)
     except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
         return ParsedQuery("unknown", None, f"could not read the query: {error}")
 
@@ -127,9 +132,27 @@ def judge(
     *,
     record_id: str | None = None,
     thorough: bool = True,
+    limits: Limits | None = None,
 ) -> Identification:
     """Verdicts for a parsed query. `thorough=False` (bulk) skips standardizing molecules the
     prefilter rules out: their verdicts are the same, only standardized_smiles stays None."""
+    identification = _judge(
+        parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
+    )
+    identification.notes = [*parsed.notes, *identification.notes]
+    return identification
+
+
+def _judge(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    record_id: str | None,
+    thorough: bool,
+    limits: Limits,
+) -> Identification:
     if parsed.molecule is None:
         return _invalid(parsed, query, as_of, codes, record_id, parsed.error or "no structure")
     try:
@@ -152,6 +175,11 @@ def judge(
         quick = None if thorough else quick_parents(parsed.molecule)
         parents = quick if quick is not None else standardize_all(parsed.molecule)
         parents = [parent for parent in parents if parent.GetNumAtoms()]
+        if len(parents) > limits.fragments:
+            error = "structure has " + limits.refusal(
+                "fragments", len(parents), limits.fragments, "distinct organic fragments"
+            )
+            return _invalid(parsed, query, as_of, codes, record_id, error)
         if not parents:
             return _invalid(
                 parsed,
