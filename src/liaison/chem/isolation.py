@@ -21,6 +21,9 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
+READY = "ready"
+# How long a new worker may take to import RDKit and load the rules on a loaded machine.
+WARM_UP_SECONDS = 120.0
 Result = TypeVar("Result")
 
 
@@ -35,6 +38,7 @@ def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None
     """The worker's loop: (function, items) in, one (ok, result or message) out per item."""
     if warm_up is not None:
         warm_up()
+    connection.send(READY)  # the time limit counts from here, not from the warm-up
     while True:
         try:
             message = connection.recv()
@@ -59,6 +63,18 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """Wait for the warm-up to finish; False when the worker died or hung in it."""
+        if not self.ready:
+            try:
+                self.ready = bool(
+                    self.connection.poll(WARM_UP_SECONDS) and self.connection.recv() == READY
+                )
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -112,6 +128,17 @@ class WorkerPool(Generic[Item, Result]):
         with self._lock:
             self._all.remove(worker)
 
+    def _replace(self, worker: _Worker | None) -> _Worker:
+        """A ready worker in place of `worker` (dead, or None when it was retired already)."""
+        if worker is not None:
+            self._retire(worker)
+        fresh = self._spawn()
+        if not fresh.wait_ready():
+            reason = fresh.death()
+            self._retire(fresh)
+            raise RuntimeError(f"an engine worker did not start: {reason}")
+        return fresh
+
     def _give_back(self, worker: _Worker) -> None:
         self._idle.put(worker)
 
@@ -124,9 +151,14 @@ class WorkerPool(Generic[Item, Result]):
         results: list[Result] = []
         try:
             while len(results) < len(items):
-                if worker is None:
-                    worker = self._spawn()
-                worker.connection.send((function, list(items[len(results) :])))
+                if worker is None or not worker.wait_ready():
+                    worker = self._replace(worker)
+                try:
+                    worker.connection.send((function, list(items[len(results) :])))
+                except OSError:  # died while idle (killed from outside): replace, try again
+                    self._retire(worker)
+                    worker = None
+                    continue
                 while len(results) < len(items):
                     reply = self._receive(worker)
                     if isinstance(reply, Failure):
@@ -140,7 +172,9 @@ class WorkerPool(Generic[Item, Result]):
                         value = self._on_failure(item, Failure(f"identification failed: {value}"))
                     results.append(value)
         finally:
-            if worker is not None:
+            if self._closed and worker is not None:
+                self._retire(worker)
+            elif worker is not None:
                 self._give_back(worker)
             elif not self._closed:
                 self._give_back(self._spawn())

@@ -48,7 +48,7 @@ MAX_UPLOAD_RECORDS = 5000
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
 # The node's identification workers, started on first use (forkserver: the server runs
 # threads, and a fork of a threaded process may inherit a held lock).
-_pool: WorkerPool[tuple[_Request, str], IdentifiedQuery] | None = None
+_pools: dict[tuple[int, float], WorkerPool[tuple[_Request, str], IdentifiedQuery]] = {}
 _pool_lock = threading.Lock()
 
 
@@ -147,20 +147,17 @@ def _failed(item: tuple[_Request, str], failure: Failure) -> IdentifiedQuery:
 
 
 def _identification_pool(settings: Settings) -> WorkerPool[tuple[_Request, str], IdentifiedQuery]:
-    global _pool
+    """The warm workers for these settings (one set per server process in practice)."""
+    key = (max(1, settings.chem_workers), settings.chem_seconds)
     with _pool_lock:
-        if _pool is None:
+        if key not in _pools:
             multiprocessing.get_context("forkserver").set_forkserver_preload(
                 ["liaison.services.substances"]
             )
-            _pool = WorkerPool(
-                max(1, settings.chem_workers),
-                settings.chem_seconds,
-                _failed,
-                warm_up=warm_up,
-            )
-            atexit.register(_pool.close)
-        return _pool
+            pool = WorkerPool(key[0], key[1], _failed, warm_up=warm_up)
+            atexit.register(pool.close)
+            _pools[key] = pool
+        return _pools[key]
 
 
 def identify_queries(
@@ -169,6 +166,7 @@ def identify_queries(
     jurisdictions: Sequence[str] | None,
     *,
     depict_each_jurisdiction: bool = False,
+    settings: Settings | None = None,
 ) -> list[IdentifiedQuery]:
     """Identify each query in a worker process; one bad query (one that crashes its worker or
     runs past the time limit, too) yields an `invalid` verdict, never an error."""
@@ -177,7 +175,7 @@ def identify_queries(
             f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
         )
     codes = checked_jurisdictions(jurisdictions)
-    settings = Settings()
+    settings = settings or Settings()
     request = _Request(as_of, codes, depict_each_jurisdiction, limits_from(settings))
     items = [(request, query) for query in queries]
     return _identification_pool(settings).run(_identify_and_depict, items)
@@ -210,6 +208,7 @@ def screen_upload(
     content: bytes,
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
+    settings: Settings | None = None,
 ) -> ScreenedFile:
     """Screen an uploaded file in the formats of `liaison screen`; keep the CSV of results.
 
@@ -241,7 +240,7 @@ def screen_upload(
     if not records:
         raise InvalidInput(f"{name}: no records found")
     # Screened outside the server process, so a record that crashes RDKit costs only itself.
-    limits = limits_from(Settings())
+    limits = limits_from(settings or Settings())
     screened_records = screen_records(
         records, day, codes, jobs=1, limits=limits, start_method="forkserver"
     )
