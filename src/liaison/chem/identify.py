@@ -26,6 +26,7 @@ from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
 from liaison.chem.standardize import (
     canonical_smiles,
+    canonical_tautomer,
     molecular_formula,
     quick_parents,
     standardize_all,
@@ -261,6 +262,7 @@ def _on_fragment(basis: Basis, fragment: str, offset: int) -> Basis:
 def _verdicts(
     parent: Chem.Mol, as_of: date, codes: tuple[str, ...], rulebook: RuleBook
 ) -> dict[str, Verdict]:
+    tautomers = _Tautomer(parent)
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     if molecular_formula(parent) in rulebook.named_formulas:
         inchikey, connectivity = structure_keys(parent)
@@ -273,16 +275,25 @@ def _verdicts(
     for code in codes:
         bases: list[Basis] = []
         notes: list[str] = []
-        for entry in rulebook.named_matches(inchikey, connectivity, code, as_of):
-            bases.append(_basis("named", entry, entry.status, every_atom, note=entry.note))
+        entries = rulebook.named_matches(inchikey, connectivity, code, as_of)
+        tautomer_note = ""
+        if not entries and inchikey:  # a listed substance drawn as another tautomer
+            entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
+            tautomer_note = "drawn as another tautomer of the listed substance"
+        for entry in entries:
+            note = "; ".join(part for part in (tautomer_note, entry.note) if part)
+            bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
-            match = parent.GetSubstructMatch(family.pattern)
+            match = parent.GetSubstructMatch(family.pattern) or tautomers.match(family.pattern)
             if match:
                 bases.append(_basis("family", family, family.status, tuple(match), family.note))
         for klass in rulebook.classes_in_force(code, as_of):
             if not decomposition:
-                decomposition.append(decompose(parent, rulebook.semantics))
+                shape = decompose(parent, rulebook.semantics)
+                if shape is None and tautomers.differs():
+                    shape = decompose(tautomers.molecule(), rulebook.semantics)
+                decomposition.append(shape)
             shape = decomposition[0]
             if shape is None:
                 continue
@@ -312,6 +323,29 @@ def _verdicts(
             )
         verdicts[code] = _combine(bases, notes)
     return verdicts
+
+
+class _Tautomer:
+    """The canonical tautomer of a parent, made only when a drawn form matched nothing (its
+    atoms are in the parent's order, so matched atoms and regions stay valid)."""
+
+    def __init__(self, parent: Chem.Mol) -> None:
+        self._parent = parent
+        self._molecule: Chem.Mol | None = None
+
+    def molecule(self) -> Chem.Mol:
+        if self._molecule is None:
+            self._molecule = canonical_tautomer(self._parent)
+        return self._molecule
+
+    def differs(self) -> bool:
+        return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
+
+    def keys(self) -> tuple[str, str]:
+        return structure_keys(self.molecule())
+
+    def match(self, pattern: Chem.Mol) -> tuple[int, ...]:
+        return tuple(self.molecule().GetSubstructMatch(pattern))
 
 
 def _basis(

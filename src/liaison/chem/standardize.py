@@ -204,6 +204,21 @@ def _plain_atoms(molecule: Chem.Mol) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _tautomer_enumerator() -> rdMolStandardize.TautomerEnumerator:
+    params = rdMolStandardize.CleanupParameters()
+    # Bounded: the time limit is for the whole record.
+    params.maxTautomers = 200  # type: ignore[assignment]
+    params.maxTransforms = 500  # type: ignore[assignment]
+    return rdMolStandardize.TautomerEnumerator(params)
+
+
+def canonical_tautomer(parent: Chem.Mol) -> Chem.Mol:
+    """RDKit's canonical tautomer of `parent`, atoms in the same order: NPP drawn as its enol
+    and as its ketone give the same one."""
+    return _tautomer_enumerator().Canonicalize(parent)
+
+
 def structure_keys(parent: Chem.Mol) -> tuple[str, str]:
     """(full InChIKey, connectivity block) of a standardized parent; ('', '') if InChI fails."""
     key = str(Chem.MolToInchiKey(parent) or "")  # type: ignore[no-untyped-call]
