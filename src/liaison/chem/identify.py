@@ -274,7 +274,8 @@ def _verdicts(
     verdicts: dict[str, Verdict] = {}
     for code in codes:
         bases: list[Basis] = []
-        notes: list[str] = []
+        notes: list[str] = []  # why no class applies, said when nothing matched
+        remarks: list[str] = []  # said whatever matched
         entries = rulebook.named_matches(inchikey, connectivity, code, as_of)
         tautomer_note = ""
         if not entries and inchikey:  # a listed substance drawn as another tautomer
@@ -304,6 +305,13 @@ def _verdicts(
             if finding.status == "review" and named:
                 continue  # the named listing settles it; a class near-miss adds nothing
             status = klass.status if finding.status == "controlled" else "review"
+            if status != "review" and named and klass.excludes_listed:
+                # The class definition itself leaves a listed substance to its listing.
+                remarks.append(
+                    f"{klass.name} ({klass.list}) does not apply: its definition excludes "
+                    "substances controlled under their own listing, as this one is"
+                )
+                continue
             clause_ids = tuple(
                 dict.fromkeys(
                     part
@@ -313,15 +321,10 @@ def _verdicts(
                 )
             )
             note = finding.reason if status == "review" else klass.note
-            if status != "review" and named and klass.excludes_listed:
-                note = (
-                    "also within the class definition, which leaves substances controlled "
-                    "elsewhere under their own listing: the named entry above applies"
-                )
             bases.append(
                 _basis("class", klass, status, every_atom, note, clause_ids, finding.regions)
             )
-        verdicts[code] = _combine(bases, notes)
+        verdicts[code] = _combine(bases, notes, remarks)
     return verdicts
 
 
@@ -374,7 +377,7 @@ def _basis(
     )
 
 
-def _combine(bases: list[Basis], notes: list[str]) -> Verdict:
+def _combine(bases: list[Basis], notes: list[str], remarks: list[str]) -> Verdict:
     """The strongest status wins; named listings come first in the basis (they win over a class,
     as the class definitions themselves say for substances controlled elsewhere)."""
     if not bases:
@@ -382,7 +385,7 @@ def _combine(bases: list[Basis], notes: list[str]) -> Verdict:
     kind_order = {"named": 0, "family": 1, "class": 2}
     ordered = sorted(bases, key=lambda b: (kind_order[b.kind], -STATUS_RANK[b.status]))
     status = max((b.status for b in ordered), key=lambda s: STATUS_RANK[s])
-    return Verdict(status, ordered, _explain(status, ordered))
+    return Verdict(status, ordered, "; ".join([_explain(status, ordered), *remarks]))
 
 
 def _explain(status: Status, bases: list[Basis]) -> str:

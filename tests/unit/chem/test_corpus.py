@@ -143,12 +143,15 @@ def test_depiction_of_an_invalid_query_says_why() -> None:
     assert "invalid" in svg and "not a SMILES" in svg
 
 
-def test_a_listed_substance_in_the_class_cites_the_listing_and_mentions_the_class_second() -> None:
+def test_a_listed_substance_in_the_class_cites_the_listing_and_says_the_class_does_not_apply() -> (
+    None
+):
     us = identify("CC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", as_of=AS_OF).verdicts["US"]
-    kinds = [basis.kind for basis in us.basis]
-    assert kinds[0] == "named" and "class" in kinds
-    (klass,) = [basis for basis in us.basis if basis.kind == "class"]
-    assert "own listing" in klass.note and klass.clauses == ("E",)
+    assert [basis.kind for basis in us.basis] == ["named"]
+    assert us.explanation.endswith(
+        "Fentanyl-related substances (Schedule I) does not apply: its definition excludes "
+        "substances controlled under their own listing, as this one is"
+    )
 
 
 def test_salt_verdict_names_the_fragment_it_came_from() -> None:
