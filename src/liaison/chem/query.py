@@ -10,6 +10,7 @@ from rdkit import Chem
 from liaison.chem.limits import (
     CX_EXTENSION,
     Limits,
+    SmilesShape,
     check_atoms,
     check_characters,
     check_smiles,
@@ -102,13 +103,21 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
     return _smiles(query, limits)
 
 
-def _smiles(query: str, limits: Limits) -> ParsedQuery:
-    shape = smiles_shape(query)
+def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
+    """The shape of `smiles`, or the refusal when it is not SMILES or exceeds a limit."""
+    shape = smiles_shape(smiles)
     if isinstance(shape, str):
         return ParsedQuery("unknown", None, f"{NOT_RECOGNIZED} (as SMILES: {shape})")
     problem = check_smiles(shape, limits)
     if problem is not None:
         return ParsedQuery("smiles", None, problem)
+    return shape
+
+
+def _smiles(query: str, limits: Limits) -> ParsedQuery:
+    shape = _shape_within(query, limits)
+    if isinstance(shape, ParsedQuery):
+        return shape
     notes: tuple[str, ...] = ()
     if shape.repeats:
         query = ".".join(shape.fragments)
@@ -124,12 +133,9 @@ def _smiles(query: str, limits: Limits) -> ParsedQuery:
 def _cxsmiles(smiles: str, extension: str, limits: Limits) -> ParsedQuery:
     """ChemDraw and Marvin export `SMILES |extension|`: the extension is parsed by RDKit (it
     may hold enhanced stereo, atom labels, coordinates), never taken for a name or id."""
-    shape = smiles_shape(smiles)
-    if isinstance(shape, str):
-        return ParsedQuery("unknown", None, f"{NOT_RECOGNIZED} (as SMILES: {shape})")
-    problem = check_smiles(shape, limits)
-    if problem is not None:
-        return ParsedQuery("smiles", None, problem)
+    refused = _shape_within(smiles, limits)
+    if isinstance(refused, ParsedQuery):
+        return refused
     params = Chem.SmilesParserParams()
     params.allowCXSMILES = True  # type: ignore[assignment]
     params.strictCXSMILES = True  # type: ignore[assignment]
