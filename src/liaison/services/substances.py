@@ -48,7 +48,7 @@ MAX_UPLOAD_RECORDS = 5000
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
 # The node's identification workers, started on first use (forkserver: the server runs
 # threads, and a fork of a threaded process may inherit a held lock).
-_pools: dict[tuple[int, float], WorkerPool[tuple[_Request, str], IdentifiedQuery]] = {}
+_pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]] = {}
 _pool_lock = threading.Lock()
 
 
@@ -106,7 +106,7 @@ class IdentifiedQuery:
 
 
 @dataclass(frozen=True)
-class _Request:
+class IdentificationRequest:
     """What a worker needs to answer one query of a request."""
 
     as_of: date | None
@@ -115,7 +115,7 @@ class _Request:
     limits: Limits
 
 
-def _identify_and_depict(item: tuple[_Request, str]) -> IdentifiedQuery:
+def identify_and_depict(item: tuple[IdentificationRequest, str]) -> IdentifiedQuery:
     """Runs in a worker: identification and depiction both call into RDKit."""
     request, query = item
     identification = identify(
@@ -130,7 +130,7 @@ def _identify_and_depict(item: tuple[_Request, str]) -> IdentifiedQuery:
     return answer
 
 
-def _failed(item: tuple[_Request, str], failure: Failure) -> IdentifiedQuery:
+def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> IdentifiedQuery:
     """The answer for a query whose worker crashed or ran out of time."""
     request, query = item
     error = f"{failure.reason}; nothing was judged"
@@ -146,7 +146,9 @@ def _failed(item: tuple[_Request, str], failure: Failure) -> IdentifiedQuery:
     )
 
 
-def _identification_pool(settings: Settings) -> WorkerPool[tuple[_Request, str], IdentifiedQuery]:
+def _identification_pool(
+    settings: Settings,
+) -> WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]:
     """The warm workers for these settings (one set per server process in practice)."""
     key = (max(1, settings.chem_workers), settings.chem_seconds)
     with _pool_lock:
@@ -176,9 +178,9 @@ def identify_queries(
         )
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
-    request = _Request(as_of, codes, depict_each_jurisdiction, limits_from(settings))
+    request = IdentificationRequest(as_of, codes, depict_each_jurisdiction, limits_from(settings))
     items = [(request, query) for query in queries]
-    return _identification_pool(settings).run(_identify_and_depict, items)
+    return _identification_pool(settings).run(identify_and_depict, items)
 
 
 @dataclass(frozen=True)
