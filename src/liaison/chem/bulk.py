@@ -325,7 +325,7 @@ def screen_records(
         with ThreadPoolExecutor(workers) as feeders:
             pending: deque[Future[list[Screened]]] = deque()
             for chunk in _chunks(records, chunk_size):
-                pending.append(feeders.submit(pool.run, function, chunk))
+                pending.append(feeders.submit(pool.run, function, chunk, batch=chunk_size))
                 while len(pending) >= workers * 3:
                     yield from pending.popleft().result()
             while pending:

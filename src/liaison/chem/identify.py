@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import cast
 
 from rdkit import Chem
@@ -21,7 +22,7 @@ from liaison.chem.models import (
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import Prefilter, build_prefilter
+from liaison.chem.prefilter import Prefilter, build_prefilter, skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
 from liaison.chem.standardize import (
@@ -286,13 +287,16 @@ def _verdicts(
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
-            match = parent.GetSubstructMatch(family.pattern) or tautomers.match(family.pattern)
+            match = parent.GetSubstructMatch(family.pattern) or tautomers.match(
+                family.smarts, family.pattern
+            )
             if match:
                 bases.append(_basis("family", family, family.status, tuple(match), family.note))
         for klass in rulebook.classes_in_force(code, as_of):
             if not decomposition:
                 shape = decompose(parent, rulebook.semantics)
-                if shape is None and tautomers.differs():
+                core = rulebook.semantics.core_smarts
+                if shape is None and tautomers.could_hold(core) and tautomers.differs():
                     shape = decompose(tautomers.molecule(), rulebook.semantics)
                 decomposition.append(shape)
             shape = decomposition[0]
@@ -328,13 +332,34 @@ def _verdicts(
     return verdicts
 
 
+# Groups a chemist draws for the less usual tautomer: enols, enethiols, imidic acids, lactims,
+# enamines, NH imines. A drawing without any is already in the form rules are written for.
+_UNUSUAL_TAUTOMER = Chem.MolFromSmarts(
+    "[$([O,S;X2;H1]-[#6]=[#6,#7]),$([O,S;X2;H1]-c:n),$([N;X3;!H0]-[C]=[C]),$([C]=[N;X2;H1])]"
+)
+
+
+@lru_cache(maxsize=512)
+def _skeleton(smarts: str) -> Chem.Mol:
+    return skeleton_of_smarts(smarts)
+
+
 class _Tautomer:
-    """The canonical tautomer of a parent, made only when a drawn form matched nothing (its
-    atoms are in the parent's order, so matched atoms and regions stay valid)."""
+    """The canonical tautomer of a parent, made only when a drawn form matched nothing and
+    the pattern's skeleton (elements, connectivity, any bond order: what tautomers share) is
+    in the parent; its atoms are in the parent's order, so matched atoms stay valid."""
 
     def __init__(self, parent: Chem.Mol) -> None:
         self._parent = parent
         self._molecule: Chem.Mol | None = None
+
+    def could_hold(self, smarts: str) -> bool:
+        """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
+        an unusual tautomer (an enol, an enamine...) and holds the pattern's skeleton."""
+        return bool(
+            self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER)
+            and self._parent.HasSubstructMatch(_skeleton(smarts))
+        )
 
     def molecule(self) -> Chem.Mol:
         if self._molecule is None:
@@ -347,7 +372,9 @@ class _Tautomer:
     def keys(self) -> tuple[str, str]:
         return structure_keys(self.molecule())
 
-    def match(self, pattern: Chem.Mol) -> tuple[int, ...]:
+    def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:
+        if not self.could_hold(smarts):
+            return ()
         return tuple(self.molecule().GetSubstructMatch(pattern))
 
 

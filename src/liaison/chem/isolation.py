@@ -13,6 +13,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -24,6 +25,9 @@ Item = TypeVar("Item")
 READY = "ready"
 # How long a new worker may take to import RDKit and load the rules on a loaded machine.
 WARM_UP_SECONDS = 120.0
+# Answers go back in lists (a pipe message per record would cost more than a record's
+# screening); a list waits at most this long, so the caller sees progress.
+FLUSH_SECONDS = 0.01
 Result = TypeVar("Result")
 
 
@@ -35,7 +39,8 @@ class Failure:
 
 
 def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None:
-    """The worker's loop: (function, items) in, one (ok, result or message) out per item."""
+    """The worker's loop: (function, items, batch) in; (ok, result or message) per item out,
+    sent in lists of up to `batch`, or sooner when FLUSH_SECONDS have passed."""
     if warm_up is not None:
         warm_up()
     connection.send(READY)  # the time limit counts from here, not from the warm-up
@@ -46,13 +51,19 @@ def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None
             return
         if message is None:
             return
-        function, items = message
+        function, items, batch = message
+        replies: list[tuple[bool, Any]] = []
+        flushed = time.monotonic()
         for item in items:
             try:
-                reply: tuple[bool, Any] = (True, function(item))
+                replies.append((True, function(item)))
             except Exception as error:  # one record, one reason; the worker lives on
-                reply = (False, f"{type(error).__name__}: {error}")
-            connection.send(reply)
+                replies.append((False, f"{type(error).__name__}: {error}"))
+            if len(replies) >= batch or time.monotonic() - flushed >= FLUSH_SECONDS:
+                connection.send(replies)
+                replies, flushed = [], time.monotonic()
+        if replies:
+            connection.send(replies)
 
 
 class _Worker:
@@ -142,19 +153,27 @@ class WorkerPool(Generic[Item, Result]):
     def _give_back(self, worker: _Worker) -> None:
         self._idle.put(worker)
 
-    def run(self, function: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+    def run(
+        self, function: Callable[[Item], Result], items: Sequence[Item], *, batch: int = 1
+    ) -> list[Result]:
         """function(item) for each item, in order, in one worker; a crash or a stall past the
-        time limit answers that item with on_failure and goes on in a fresh worker."""
+        time limit answers that item with on_failure and goes on in a fresh worker.
+
+        With batch > 1 answers come back in lists, and a failure does not say which item of
+        the unanswered ones caused it: those are run again one by one in a fresh worker, so
+        the failure is pinned on its own item (a stall is then waited for twice)."""
         if self._closed:
             raise RuntimeError("the worker pool is closed")
         worker: _Worker | None = self._idle.get()
         results: list[Result] = []
+        strict = batch <= 1
         try:
             while len(results) < len(items):
                 if worker is None or not worker.wait_ready():
                     worker = self._replace(worker)
+                size = 1 if strict else batch
                 try:
-                    worker.connection.send((function, list(items[len(results) :])))
+                    worker.connection.send((function, list(items[len(results) :]), size))
                 except OSError:  # died while idle (killed from outside): replace, try again
                     self._retire(worker)
                     worker = None
@@ -164,13 +183,19 @@ class WorkerPool(Generic[Item, Result]):
                     if isinstance(reply, Failure):
                         self._retire(worker)
                         worker = None
-                        results.append(self._on_failure(items[len(results)], reply))
+                        if strict:
+                            results.append(self._on_failure(items[len(results)], reply))
+                            strict = batch <= 1
+                        else:
+                            strict = True  # find the item: again, one by one
                         break
-                    ok, value = reply
-                    item = items[len(results)]
-                    if not ok:
-                        value = self._on_failure(item, Failure(f"identification failed: {value}"))
-                    results.append(value)
+                    for ok, value in reply:
+                        item = items[len(results)]
+                        if not ok:
+                            value = self._on_failure(
+                                item, Failure(f"identification failed: {value}")
+                            )
+                        results.append(value)
         finally:
             if self._closed and worker is not None:
                 self._retire(worker)
@@ -180,15 +205,15 @@ class WorkerPool(Generic[Item, Result]):
                 self._give_back(self._spawn())
         return results
 
-    def _receive(self, worker: _Worker) -> tuple[bool, Any] | Failure:
+    def _receive(self, worker: _Worker) -> list[tuple[bool, Any]] | Failure:
         try:
             if not worker.connection.poll(self.seconds):
                 return Failure(
                     f"identification timed out after {self.seconds:g} s "
                     f"(limit seconds={self.seconds:g})"
                 )
-            reply: tuple[bool, Any] = worker.connection.recv()
-            return reply
+            replies: list[tuple[bool, Any]] = worker.connection.recv()
+            return replies
         except (EOFError, OSError):
             return Failure(f"identification failed: {worker.death()}")
 

@@ -95,7 +95,7 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
     record = rulebook.names.get(normalize_name(query))
     if record is not None:
         return ParsedQuery("name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
-    extension = CX_EXTENSION.fullmatch(query)
+    extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
     if extension is not None:
         return _cxsmiles(extension.group(1), extension.group(2), limits)
     if _WHITESPACE.search(query):
@@ -127,7 +127,8 @@ def _smiles(query: str, limits: Limits) -> ParsedQuery:
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
-    return replace(_sanitized("smiles", molecule, "SMILES"), notes=notes)
+    parsed = _sanitized("smiles", molecule, "SMILES")
+    return replace(parsed, notes=notes) if notes else parsed
 
 
 def _cxsmiles(smiles: str, extension: str, limits: Limits) -> ParsedQuery:

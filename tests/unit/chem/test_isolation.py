@@ -104,3 +104,10 @@ def test_bulk_a_record_past_the_time_limit_is_invalid_in_its_place(jobs: int) ->
         "identification timed out after 1 s (limit seconds=1); nothing was judged"
     )
     assert results[4].svgs["US"].startswith("<svg")  # the worker after the stall draws too
+
+
+def test_answers_in_batches_pin_a_crash_on_its_own_item(pool: WorkerPool[str, str]) -> None:
+    items = [f"item{i}" for i in range(5)] + ["segv"] + [f"item{i}" for i in range(6, 12)]
+    results = pool.run(behave, items, batch=50)
+    assert results[5] == "segv: identification failed: the worker was killed by SIGSEGV"
+    assert [r.split("@")[0] for r in results[:5] + results[6:]] == items[:5] + items[6:]
