@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     federation_clock_window_seconds: int = 300
     # Peers talk over HTTPS; plain http:// only to loopback, unless this is set (a lab).
     federation_allow_insecure_http: bool = False
+    # Envelopes refused before their sender is verified: counted per client address over a
+    # window (one audit entry per address and window); past the limit the address is
+    # turned away unread until its window ends. At most this many such requests at once.
+    federation_refusal_window_seconds: int = 600
+    federation_refusals_per_window: int = 20
+    federation_unverified_concurrency: int = 4
     # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30

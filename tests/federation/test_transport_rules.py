@@ -206,13 +206,13 @@ def _seqs(items: list[Item]) -> list[int]:
 def test_batch_plan_applies_the_next_run_in_order() -> None:
     plan = plan_batch(3, [Item(5), Item(4), Item(6)])
     assert _seqs(plan.to_apply) == [4, 5, 6]
-    assert plan.acknowledged == 6 and plan.duplicates == 0 and plan.gap_at is None
+    assert plan.acknowledged == 6 and plan.duplicate_seqs == [] and plan.gap_at is None
 
 
 def test_batch_plan_skips_what_was_already_applied() -> None:
     plan = plan_batch(5, [Item(4), Item(5), Item(6)])
     assert _seqs(plan.to_apply) == [6]
-    assert plan.duplicates == 2 and plan.acknowledged == 6
+    assert plan.duplicate_seqs == [4, 5] and plan.acknowledged == 6
 
 
 def test_batch_plan_stops_at_a_gap() -> None:
@@ -228,4 +228,4 @@ def test_batch_plan_applies_nothing_when_the_batch_starts_beyond_the_gap() -> No
 
 def test_batch_plan_of_a_full_replay_applies_nothing() -> None:
     plan = plan_batch(9, [Item(7), Item(8), Item(9)])
-    assert plan.to_apply == [] and plan.duplicates == 3 and plan.acknowledged == 9
+    assert plan.to_apply == [] and plan.duplicate_seqs == [7, 8, 9] and plan.acknowledged == 9

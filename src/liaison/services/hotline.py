@@ -46,6 +46,7 @@ from liaison.store.hotline_tables import (
     HotlineMessage,
     HotlineThread,
 )
+from liaison.text import check_storable_text
 
 THREAD_RECORD = "hotline.thread"
 MESSAGE_RECORD = "hotline.message"
@@ -151,6 +152,7 @@ def _check_choice(value: str, choices: Sequence[str], what: str) -> None:
 
 
 def _check_text(value: str, what: str, limit: int) -> str:
+    check_storable_text(value, what)
     value = value.strip()
     if not value:
         raise InvalidInput(f"{what} must not be empty")
@@ -162,6 +164,7 @@ def _check_text(value: str, what: str, limit: int) -> str:
 def check_attachment(upload: AttachmentUpload, settings: Settings) -> None:
     """Refuse an attachment that is too large, of a type not allowed, or not what it says."""
     name = upload.filename or "attachment"
+    check_storable_text(name, "the attachment's file name")
     limit = settings.hotline_attachment_max_bytes
     if not upload.content:
         raise InvalidInput(f"attachment {name!r} is empty")
@@ -503,6 +506,13 @@ def read_thread(
         detail={"messages": len(messages), "newly_read": len(unread)},
     )
     return thread, messages
+
+
+def refused_by_peer(
+    session: Session, thread: HotlineThread, messages: Iterable[HotlineMessage]
+) -> dict[str, str]:
+    """For the thread and those of its messages the peer refused, by global id: why."""
+    return outbox.refusals_of(session, [thread.global_id, *(m.global_id for m in messages)])
 
 
 def list_threads(

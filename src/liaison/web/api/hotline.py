@@ -100,9 +100,12 @@ class MessageOut(BaseModel):
     read_by: str | None
     overdue: bool
     attachments: list[AttachmentOut]
+    refused_by_peer: str | None = Field(
+        default=None, description="Why the peer refused this message (it was not delivered)."
+    )
 
     @classmethod
-    def of(cls, message: HotlineMessage) -> MessageOut:
+    def of(cls, message: HotlineMessage, refused_by_peer: str | None = None) -> MessageOut:
         return cls(
             id=message.id,
             global_id=message.global_id,
@@ -120,6 +123,7 @@ class MessageOut(BaseModel):
             read_by=message.read_by,
             overdue=hotline.is_overdue(message),
             attachments=[AttachmentOut.model_validate(a) for a in message.attachments],
+            refused_by_peer=refused_by_peer,
         )
 
 
@@ -225,8 +229,9 @@ def thread_messages(
 ) -> list[MessageOut]:
     """The thread's messages in the order written on their origin node; reading them sends
     the read receipt for what this side received."""
-    _thread, messages = hotline.read_thread(session, node_of(request), principal.actor, thread_id)
-    result = [MessageOut.of(m) for m in messages]
+    thread, messages = hotline.read_thread(session, node_of(request), principal.actor, thread_id)
+    refused = hotline.refused_by_peer(session, thread, messages)
+    result = [MessageOut.of(m, refused.get(m.global_id)) for m in messages]
     session.commit()
     return result
 

@@ -180,6 +180,7 @@ def _thread_page(
         for m in messages
         if m.ack_due_at is not None and hotline.needs_ack(m) and not hotline.is_overdue(m)
     ]
+    refused = hotline.refused_by_peer(session, thread, messages)
     session.commit()
     return render(
         request,
@@ -194,6 +195,7 @@ def _thread_page(
             "error": error,
             "draft": draft,
             "next_due": min(waiting, default=None),
+            "refused": refused,
         },
         status_code=status_code,
     )
