@@ -399,3 +399,24 @@ def test_text_no_backend_stores_alike_is_refused_per_record_and_named_in_the_ack
         bad_thread["seq"],
         bad_message["seq"],
     ]
+
+
+def test_a_peers_content_type_is_normalised_on_receipt_as_for_a_local_upload(us: UsNode) -> None:
+    thread = _thread_record(us)
+    _from_cn(us, [thread])
+    content = b"plain words"
+    attachment = {
+        "filename": "note.txt",
+        "content_type": "Text/Plain; charset=utf-7",
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "content": base64.b64encode(content).decode("ascii"),
+    }
+    message = _message_record(us, thread["payload"]["global_id"], attachments=[attachment])
+    assert _from_cn(us, [message])["applied"] == 1
+    with us.database.session() as session:
+        stored = session.scalars(sa.select(HotlineAttachment)).one()
+    assert (stored.content_type, stored.verified) == ("text/plain", True)
+    response = _api(us).get(f"/api/v1/attachments/{stored.id}")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"

@@ -17,6 +17,7 @@ from liaison.services import hotline
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.api.federation import local_node
 from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.problems import RowId
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -191,6 +192,7 @@ def _thread_page(
             "node_name": node.name,
             "priorities": PRIORITIES,
             "is_incoming": hotline.is_incoming,
+            "display_filename": hotline.display_filename,
             "is_overdue": hotline.is_overdue,
             "error": error,
             "draft": draft,
@@ -203,7 +205,7 @@ def _thread_page(
 
 @router.get("/hotline/threads/{thread_id}")
 def thread_page(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -213,7 +215,7 @@ def thread_page(
 
 @router.post("/hotline/threads/{thread_id}/messages")
 async def reply(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     body: str = Form("", max_length=hotline.MAX_BODY),
     priority: str = Form("", max_length=16),
@@ -248,7 +250,7 @@ async def reply(
 
 @router.post("/hotline/messages/{message_id}/ack")
 def acknowledge(
-    message_id: int,
+    message_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),

@@ -1,12 +1,14 @@
 """The node under hostile traffic: refusal windows per client address (one audit entry
 per window instead of one per refused envelope), records the peer refused (reported
-back in its acknowledgement), and idempotency keys of API POSTs.
+back in its acknowledgement), the write probe of /readyz, and idempotency keys of API POSTs.
 
 Revision ID: 0004
 Revises: 0003_audit_append_only
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -55,9 +57,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("peer_id", "seq", name="uq_refused_records_peer_seq"),
     )
     op.create_index(op.f("ix_refused_records_record_id"), "refused_records", ["record_id"])
+    probe = op.create_table(
+        "write_probe",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("probed_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_write_probe")),
+    )
+    op.bulk_insert(probe, [{"id": 1, "probed_at": datetime.now(UTC)}])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_idempotency_keys_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
+    )
+    op.create_index(op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_idempotency_keys_expires_at"), table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
+    op.drop_table("write_probe")
     op.drop_index(op.f("ix_refused_records_record_id"), table_name="refused_records")
     op.drop_table("refused_records")
     op.drop_index(
