@@ -28,9 +28,10 @@ from liaison.services import hotline
 from liaison.services.accounts import Actor
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
-from liaison.store.federation_tables import Peer, PeerInbound, RefusalWindow
+from liaison.store.federation_tables import PeerInbound, RefusalWindow
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 from liaison.web.app import create_app
+from support import add_stopped_peer
 
 OFFICER_PASSWORD = "officer password"
 
@@ -50,19 +51,8 @@ def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
     config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DEA")
     add_node_user(directory, "olivia", OFFICER_PASSWORD, "officer", "DEA")
     cn_key = Ed25519PrivateKey.generate()
+    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
     database = Database(config.database_url)
-    with database.session() as session:
-        session.add(
-            Peer(
-                name="CN",
-                base_url="http://127.0.0.1:9",
-                public_key=env.public_key_text(cn_key.public_key()),
-                default_agency="NNCC",
-                status="active",
-                last_seq=0,
-            )
-        )
-        session.commit()
     yield UsNode(config, LocalNode.from_config(config), database, cn_key, Actor("olivia", "DEA"))
     database.dispose()
 

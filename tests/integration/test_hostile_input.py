@@ -22,8 +22,8 @@ from liaison.config import NodeConfig
 from liaison.errors import NotAuthenticated
 from liaison.services.accounts import Actor, LoginRateLimited, add_user, authenticate
 from liaison.store import Database
-from liaison.store.federation_tables import Peer
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
+from support import add_stopped_peer
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Accounts
@@ -32,20 +32,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def with_peer(node: NodeConfig) -> NodeConfig:
     """The node with CN as a peer (not running: nothing is delivered during the test)."""
-    database = Database(node.database_url)
-    with database.session() as session:
-        session.add(
-            Peer(
-                name="CN",
-                base_url="http://127.0.0.1:9",
-                public_key="A" * 43,
-                default_agency="NNCC",
-                status="active",
-                last_seq=0,
-            )
-        )
-        session.commit()
-    database.dispose()
+    add_stopped_peer(node.database_url, "A" * 43)
     return node
 
 
