@@ -129,9 +129,11 @@ class Node:
             time.sleep(0.2)
 
     def database_bytes(self) -> int:
-        return sum(
-            path.stat().st_size for path in self.directory.glob("liaison.db*") if path.is_file()
-        )
+        """The database file's size once the write-ahead log is checkpointed into it (the
+        log itself is reused, so its size says nothing about what was kept)."""
+        with sqlite3.connect(self.directory / "liaison.db") as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return (self.directory / "liaison.db").stat().st_size
 
     def scalar(self, sql: str) -> Any:
         with sqlite3.connect(self.directory / "liaison.db") as connection:

@@ -32,7 +32,7 @@ from liaison.federation.peers import (
     peer_states,
     revoke_peer,
 )
-from liaison.federation.refusals import refuse_if_throttled
+from liaison.federation.refusals import Throttle, record_turned_away
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.web.auth import Principal, client_address, db_session, public_endpoint, require_role
@@ -115,12 +115,24 @@ def _unverified_requests(request: Request) -> UnverifiedRequests:
     return requests
 
 
+def _throttle(request: Request) -> Throttle:
+    throttle: Throttle | None = getattr(request.app.state, "federation_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.federation_throttle = Throttle(request.app.state.node.settings)
+    return throttle
+
+
+def _record_turned_away(request: Request, address: str, count: int) -> None:
+    with request.app.state.database.session() as session:
+        record_turned_away(session, address, count)
+
+
 def _admit(request: Request, address: str, claimed: str | None, full_limit: int) -> int:
     """Before a byte of the body is read: refuse a throttled address and a sender named in
     the header that is no active peer; return how many bytes the body may have."""
     node = local_node(request)
     with request.app.state.database.session() as session:
-        refuse_if_throttled(session, node.settings, address)
+        _throttle(request).check_database(session, address)
         if claimed is None:
             return MAX_UNKNOWN_SENDER_BYTES
         with refusals_counted(session, node, {"sender": claimed}, address):
@@ -169,6 +181,12 @@ async def _handle_envelope(
 ) -> dict[str, Any]:
     address = client_address(request)
     claimed = request.headers.get(SENDER_HEADER)
+    known = _throttle(request).check_memory(address)
+    if known is not None:
+        refusal, unrecorded = known
+        if unrecorded:
+            await run_in_threadpool(_record_turned_away, request, address, unrecorded)
+        raise refusal
     with _unverified_requests(request).slot():
         limit = await run_in_threadpool(_admit, request, address, claimed, full_limit)
         body: bytes | env.EnvelopeTooLarge
