@@ -131,6 +131,10 @@ def test_a_flood_of_bogus_envelopes_is_counted_once_per_window_and_throttled(
     assert (window["refused"], window["throttled"]) == (LIMIT, throttled)
     assert window["first_reason"].startswith("malformed: the request body is not JSON")
     assert window["last_reason"].startswith("malformed")
+    # The admin sees the count while it runs.
+    page = _browser(cn, "admin").get("/admin/peers").text
+    assert 'data-address="127.0.0.1"' in page and "the request body is not JSON" in page
+    audited = _audit_rows(cn)  # the admin's login and reads are audited
     # The window ends (moved to the past here rather than waited for): the delivery
     # worker closes it with one audit entry.
     with cn.database().engine.begin() as connection:

@@ -178,6 +178,17 @@ def record_turned_away(session: Session, address: str, count: int) -> None:
     session.commit()
 
 
+def open_windows(session: Session) -> list[RefusalWindow]:
+    """The windows still counting (not yet audited), most refusals first: for admins."""
+    return list(
+        session.scalars(
+            sa.select(RefusalWindow).order_by(
+                (RefusalWindow.refused + RefusalWindow.throttled).desc(), RefusalWindow.id
+            )
+        )
+    )
+
+
 def close_ended_windows(session: Session, now: datetime | None = None) -> int:
     """Audit and remove every window that has ended; returns how many (the caller commits)."""
     moment = now or utcnow()

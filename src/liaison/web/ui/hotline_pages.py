@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
+from liaison.federation.refusals import open_windows
 from liaison.services import hotline
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.api.federation import local_node
@@ -274,11 +275,18 @@ def _peers_page(
 ) -> Response:
     session.rollback()
     states = peer_states(session)
+    refusals = open_windows(session)
     session.commit()
     return render(
         request,
         "peers.html",
-        {"states": states, "code": code, "error": error, "notice": notice},
+        {
+            "states": states,
+            "refusals": refusals,
+            "code": code,
+            "error": error,
+            "notice": notice,
+        },
         status_code=status_code,
     )
 
