@@ -7,7 +7,9 @@ to the peer's inbox, and advances the peer's acknowledged sequence to what the p
 signed answer says. A peer that fails is retried after an exponential, jittered delay
 (`Backoff`); meanwhile the other peers are served. After an outage the worker resumes
 from the last acknowledged sequence, so a crash of either side loses nothing and the
-receiver's dedup makes the resend harmless.
+receiver's dedup makes the resend harmless. Records the peer refused come back in its
+acknowledgement (`refused_records`) and are kept as `RefusedRecord`s: acknowledged, so
+the stream goes on, but never reported as delivered.
 
 HTTP happens outside any database transaction so local writers are never held up by a
 slow peer.
