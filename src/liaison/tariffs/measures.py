@@ -26,6 +26,8 @@ SCOPES = ("all", *CATEGORIES)
 EXEMPTION_KINDS = ("usmca", "de_minimis", "in_transit", "category")
 USMCA_ORIGINS = ("CA", "MX")
 DAY = timedelta(days=1)
+# An unconfirmed measure, exemption or event must say in its note what could not be confirmed.
+SAYS_WHAT_IS_MISSING = ("not found", "not seen", "not read", "not confirmed")
 
 
 class MeasureFileError(ConfigurationError):
@@ -407,16 +409,27 @@ def _periods_meet(first: Measure, second: Measure) -> bool:
     return first.in_force_from <= second_end and second.in_force_from <= first_end
 
 
+def _says_what_is_missing(note: str) -> bool:
+    return any(words in note for words in SAYS_WHAT_IS_MISSING)
+
+
 def check_measures(book: MeasureBook) -> list[str]:
-    """The data checks, one line per problem (empty: all good):
-    every measure and event cited and dated, every end explained (an event the day after,
-    or a successor starting the day after), and no two measures charged on the same goods
-    of one origin on the same day unless both say they stack by design."""
+    """The data checks, one line per problem (empty: all good): every measure and event
+    cited and dated; every unconfirmed one saying what is missing; every end explained (an
+    event the day after, or a successor starting the day after); and no two measures charged
+    on the same goods of one origin on the same day unless both say they stack by design."""
     problems: list[str] = []
     for measure in book.measures:
         where = f"{measure.file}: {measure.id}"
         if not measure.citation or not measure.source:
             problems.append(f"{where}: no citation or source")
+        checked: list[tuple[Measure | Exemption, str]] = [(measure, "it")]
+        checked += [(e, f"its {e.kind} exemption") for e in measure.exemptions]
+        for item, label in checked:
+            if not item.confirmed and not _says_what_is_missing(item.note):
+                problems.append(
+                    f"{where}: {label} is unconfirmed but the note does not say what was not found"
+                )
         if measure.in_force_to is not None:
             ended = book.event(measure.ended_by) if measure.ended_by else None
             successor = book.measure(measure.superseded_by) if measure.superseded_by else None
@@ -442,6 +455,11 @@ def check_measures(book: MeasureBook) -> list[str]:
     for event in book.events:
         if not event.citation or not event.source:
             problems.append(f"{event.file}: {event.id}: no citation or source")
+        if not event.confirmed and not _says_what_is_missing(event.note):
+            problems.append(
+                f"{event.file}: {event.id}: unconfirmed, "
+                "but the note does not say what was not found"
+            )
     for index, first in enumerate(book.measures):
         for second in book.measures[index + 1 :]:
             if not (
