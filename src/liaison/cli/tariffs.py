@@ -161,11 +161,12 @@ def print_result(result: DutyResult) -> None:
     entry = summary["entry"]
     title = f"{entry['origin']} entry of {entry['entry_date']}, value {entry['customs_value']}"
     table = Table(title=escape(title))
-    for column in ("measure", "rate %", "amount", "IEEPA", "citation"):
+    table.add_column("measure", no_wrap=True)
+    for column in ("rate %", "amount", "IEEPA", "citation"):
         table.add_column(column, overflow="fold")
     for applied in summary["measures"]:
         table.add_row(
-            escape(f"{applied['id']}\n{applied['name']}"),
+            escape(applied["id"]),
             applied["rate_percent"],
             applied["amount"],
             "yes" if applied["ieepa"] else "no",
@@ -223,8 +224,14 @@ def print_measures(found: list[Measure], day: date, origin: str | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"Measures in force on {day.isoformat()} for {origin or 'every origin'}")
-    for column in ("id", "origins", "rate %", "scope", "in force", "IEEPA", "confirmed"):
-        table.add_column(column, overflow="fold")
+    # Ids and dates are never broken across lines: scripts and people search for them.
+    table.add_column("id", no_wrap=True)
+    table.add_column("origins", overflow="fold")
+    table.add_column("rate %")
+    table.add_column("scope", overflow="fold")
+    table.add_column("in force", no_wrap=True)
+    table.add_column("IEEPA")
+    table.add_column("confirmed")
     for measure in found:
         table.add_row(
             escape(measure.id),
