@@ -6,7 +6,6 @@ measure or event and the field, so a typo can never silently drop or change a du
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from liaison.datafiles import TableReader, array_of_tables, read_toml
 from liaison.errors import ConfigurationError
 
 MEASURES_DIR = Path(__file__).resolve().parent / "measures"
@@ -150,54 +150,10 @@ class MeasureBook:
         return tuple(sorted(named))
 
 
-class _Fields:
-    """Typed access to one TOML table; every failure names the file, the table and the field."""
+class _Fields(TableReader):
+    """Typed access to one table of a measure file; failures name file, entry and field."""
 
-    def __init__(self, path: Path, table: Mapping[str, Any], what: str) -> None:
-        self.path = path
-        self.table = table
-        self.what = what
-
-    def fail(self, key: str, message: str) -> MeasureFileError:
-        return MeasureFileError(f"{self.path.name}: {self.what}, field '{key}': {message}")
-
-    def text(self, key: str, *, required: bool = True) -> str:
-        value = self.table.get(key)
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "missing" if value is None else f"expected text, got {value!r}")
-        return value.strip()
-
-    def texts(self, key: str, *, required: bool = False) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, f"expected a list of text, got {value!r}")
-        if required and not value:
-            raise self.fail(key, "missing or empty")
-        return tuple(value)
-
-    def day(self, key: str, *, required: bool = True) -> date | None:
-        value = self.table.get(key)
-        if value is None and not required:
-            return None
-        if type(value) is not date:
-            got = "nothing" if value is None else repr(value)
-            raise self.fail(key, f"expected a TOML local date (2025-03-04), got {got}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.table.get(key)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def choice(self, key: str, allowed: Iterable[str]) -> str:
-        value = self.text(key)
-        options = tuple(allowed)
-        if value not in options:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
-        return value
+    error = MeasureFileError
 
     def rate(self, key: str) -> Decimal:
         # A string or an integer: a TOML float would carry binary rounding into the money.
@@ -211,13 +167,6 @@ class _Fields:
         if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1000):
             raise self.fail(key, f"{value!r} is not a percentage between 0 and 1000")
         return rate
-
-
-def _tables(path: Path, document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    tables = document.get(key, [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise MeasureFileError(f"{path.name}: '{key}' must be an array of tables ([[{key}]])")
-    return tables
 
 
 def _label(kind: str, table: Mapping[str, Any], index: int) -> str:
@@ -321,30 +270,24 @@ def _event(path: Path, table: Mapping[str, Any], index: int) -> Event:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise MeasureFileError(f"{path}: cannot be read ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise MeasureFileError(f"{path.name}: not valid TOML: {error}") from error
-
-
 def load_measure_files(paths: Iterable[Path]) -> MeasureBook:
     """Load and validate these files; ids must be unique across all of them and every
     reference (ended_by, superseded_by, stacks_with) must name something loaded."""
     measures: list[Measure] = []
     events: list[Event] = []
     for path in sorted(paths):
-        document = _read(path)
+        document = read_toml(path, MeasureFileError, "measure file")
         unknown = set(document) - {"title", "measure", "event"}
         if unknown:
             raise MeasureFileError(f"{path.name}: unknown top-level keys {sorted(unknown)}")
         measures += [
-            _measure(path, t, i) for i, t in enumerate(_tables(path, document, "measure"), 1)
+            _measure(path, t, i)
+            for i, t in enumerate(array_of_tables(path, document, "measure", MeasureFileError), 1)
         ]
-        events += [_event(path, t, i) for i, t in enumerate(_tables(path, document, "event"), 1)]
+        events += [
+            _event(path, t, i)
+            for i, t in enumerate(array_of_tables(path, document, "event", MeasureFileError), 1)
+        ]
     book = MeasureBook(tuple(measures), tuple(events))
     _check_references(book)
     return book
