@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from liaison.tariffs import (
+    Exemption,
     Measure,
     MeasureFileError,
     calculate,
@@ -254,3 +255,43 @@ note = "test"
         {"id": "B", "start": "2025-02-03"},
     )
     assert "successor B starts 2025-02-03" in check_measures(load_measure_files([gap]))[0]
+
+
+CLAIMS = {"usmca": {"usmca": "yes"}, "de_minimis": {"de_minimis": "yes"}}
+WINDOWS = [
+    pytest.param(measure, exemption, id=f"{measure.id}-{exemption.kind}")
+    for measure in BOOK.measures
+    for exemption in measure.exemptions
+    if exemption.kind in ("usmca", "de_minimis", "in_transit")
+]
+
+
+def exempted(measure: Measure, day: date, **claim: str) -> bool:
+    origin = "CA" if "usmca" in claim and "*" in measure.origins else probe_origin(measure)
+    fields = {"origin": origin, "entry_date": day.isoformat(), "customs_value": "500", **claim}
+    if measure.scope != "all":
+        fields["category"] = measure.scope
+    result = calculate(entry_from_fields(fields), BOOK)
+    return any(e.measure.id == measure.id for e in result.exempted)
+
+
+@pytest.mark.parametrize(("measure", "exemption"), WINDOWS)
+def test_exemption_windows_hold_on_each_side_of_their_dates(
+    measure: Measure, exemption: Exemption
+) -> None:
+    if exemption.kind == "in_transit":
+        assert exemption.loaded_by is not None and exemption.entered_by is not None
+        loaded = exemption.loaded_by.isoformat()
+        later = (exemption.loaded_by + DAY).isoformat()
+        last = min(exemption.entered_by, measure.in_force_to or date.max)
+        assert exempted(measure, last, loaded_on=loaded), "in transit, entered on the last day"
+        assert not exempted(measure, last, loaded_on=later), "loaded a day too late"
+        if last == exemption.entered_by and measure.in_force(last + DAY):
+            assert not exempted(measure, last + DAY, loaded_on=loaded), "entered a day too late"
+        return
+    claim = CLAIMS[exemption.kind]
+    days = [exemption.start, exemption.end]
+    for edge in (d for d in days if d is not None):
+        for day in (edge - DAY, edge, edge + DAY):
+            if measure.in_force(day):
+                assert exempted(measure, day, **claim) == exemption.available_on(day), day
