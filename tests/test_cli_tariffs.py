@@ -126,6 +126,10 @@ def test_batch_usage_errors(tmp_path: Path) -> None:
     entries.write_text("origin,value\nCN,1\n")
     for args, message in [
         (["--batch", str(entries), "--origin", "CN"], "--origin cannot be combined with --batch"),
+        (
+            ["--batch", str(entries), "--usmca", "--format", "json"],
+            "--usmca, --format json cannot be combined with --batch",
+        ),
         (["--batch", str(tmp_path / "none.csv")], "no such file"),
         (["--batch", str(entries)], "entries.csv, row 1: missing column(s) entry_date"),
         (["--batch", str(entries), "--output", str(entries)], "it would be overwritten"),

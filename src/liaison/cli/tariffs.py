@@ -78,17 +78,21 @@ def duty(
 
     check_format("duty", output_format)
     if batch is not None:
-        given = [
-            name
-            for name, value in (
-                ("--origin", origin),
-                ("--entry-date", entry_date),
-                ("--customs-value", customs_value),
-                ("--hts", hts),
-            )
-            if value is not None
-        ]
+        single = (
+            ("--origin", origin),
+            ("--entry-date", entry_date),
+            ("--customs-value", customs_value),
+            ("--hts", hts),
+            ("--usmca", usmca or None),
+            ("--ordinary-rate", ordinary_rate),
+            ("--category", category),
+            ("--loaded-on", loaded_on),
+            ("--de-minimis", de_minimis or None),
+            ("--format json", None if output_format == "table" else output_format),
+        )
+        given = [name for name, value in single if value is not None]
         if given:
+            # Batch rows carry their own fields and the output is always CSV.
             raise usage_error("duty", f"{', '.join(given)} cannot be combined with --batch")
         run_batch(batch, output)
         return
@@ -127,6 +131,7 @@ def run_batch(source: Path, output: Path | None) -> None:
     if output is not None and output.exists() and output.resolve() == source.resolve():
         raise usage_error("duty", f"--output {output} is the --batch file; it would be overwritten")
     try:
+        # Read before opening the output: a bad header is a usage error, and writes nothing.
         with source.open(encoding="utf-8-sig", newline="") as stream:
             rows = list(read_rows(stream, source.name))
     except (OSError, UnicodeDecodeError) as error:

@@ -251,15 +251,15 @@ def _charged(in_force: list[Measure], category: str | None) -> list[Measure]:
 
 
 def _claims_not_honoured(entry: Entry, measure: Measure) -> list[str]:
+    claims = (
+        (entry.usmca, "USMCA qualification"),
+        (entry.de_minimis, "de minimis treatment"),
+        (entry.loaded_on is not None, "the in-transit exemption"),
+    )
     day = entry.entry_date.isoformat()
-    claims = [
-        ("usmca", entry.usmca, "USMCA qualification"),
-        ("de_minimis", entry.de_minimis, "de minimis treatment"),
-        ("in_transit", entry.loaded_on is not None, "the in-transit exemption"),
-    ]
     return [
         f"{measure.id}: {label} did not exempt this entry on {day}"
-        for kind, claimed, label in claims
+        for claimed, label in claims
         if claimed
     ]
 

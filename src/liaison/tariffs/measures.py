@@ -143,12 +143,6 @@ class MeasureBook:
     def event(self, event_id: str) -> Event | None:
         return next((e for e in self.events if e.id == event_id), None)
 
-    @property
-    def origins(self) -> tuple[str, ...]:
-        """The origins named by some measure (not the wildcard), sorted."""
-        named = {o for m in self.measures for o in m.origins if o != ANY_ORIGIN}
-        return tuple(sorted(named))
-
 
 class _Fields(TableReader):
     """Typed access to one table of a measure file; failures name file, entry and field."""
@@ -313,18 +307,9 @@ def _check_references(book: MeasureBook) -> None:
                 raise MeasureFileError(f"{where}, field 'stacks_with': no measure {other!r}")
 
 
-def load_measures(directory: Path | None = None) -> MeasureBook:
-    """Every *.toml file of `directory` (default: the shipped measures)."""
-    if directory is None:
-        return _shipped()
-    paths = list(directory.glob("*.toml"))
-    if not paths:
-        raise MeasureFileError(f"{directory}: no measure files (*.toml)")
-    return load_measure_files(paths)
-
-
 @lru_cache(maxsize=1)
-def _shipped() -> MeasureBook:
+def load_measures() -> MeasureBook:
+    """The shipped measure files, loaded and validated once per process."""
     return load_measure_files(MEASURES_DIR.glob("*.toml"))
 
 
