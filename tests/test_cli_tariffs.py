@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -150,3 +152,22 @@ def test_measures_lists_what_was_in_force_by_origin_and_day() -> None:
         assert measure_id in table
     _, none, _ = run("measures", "--origin", "CN", "--as-of", "2024-12-31")
     assert "no loaded measure was in force" in none
+
+
+def test_the_installed_entry_point_keeps_the_contract() -> None:
+    """Through `python -m liaison` (liaison.cli.main), not Typer's test runner."""
+
+    def liaison(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "liaison", "tariffs", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    bogus = liaison("duty", "--bogus")
+    assert bogus.returncode == 2 and bogus.stdout == ""
+    assert bogus.stderr.count("\n") == 1
+    assert bogus.stderr.startswith("liaison tariffs duty: error: No such option: --bogus")
+    done = liaison(
+        "duty", "--origin", "CA", "--entry-date", "2025-03-04", "--customs-value", "200",
+        "--category", "energy", "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["measures"][0]["amount"] == "20.00"
