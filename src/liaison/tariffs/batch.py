@@ -17,15 +17,6 @@ from liaison.tariffs.calculator import DutyResult, EntryError, calculate, entry_
 from liaison.tariffs.measures import MeasureBook, load_measures
 
 REQUIRED_COLUMNS = ("origin", "entry_date", "customs_value")
-OPTIONAL_COLUMNS = (
-    "reference",
-    "hts",
-    "usmca",
-    "ordinary_rate",
-    "category",
-    "loaded_on",
-    "de_minimis",
-)
 OUTPUT_COLUMNS = (
     "row",
     "reference",
