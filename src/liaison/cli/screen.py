@@ -12,35 +12,17 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from liaison.chem.bulk import (
-    count_records,
-    csv_header,
-    read_records,
-    screen_records,
-    short_basis,
-    write_csv,
-)
-from liaison.chem.identify import check_jurisdictions
-from liaison.chem.report import write_report
-from liaison.chem.rulebook import load_rulebook
 from liaison.cli.output import fail
 from liaison.errors import LiaisonError
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 FORMATS = ("table", "jsonl", "csv")
-STATUS_STYLES = {
-    "controlled": "bold red",
-    "precursor": "bold yellow",
-    "review": "magenta",
-    "no_match": "green",
-    "invalid": "dim",
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -83,35 +65,20 @@ def parse_jobs(text: str | None) -> int | None:
     return int(text)
 
 
-def status_text(verdict: dict[str, Any]) -> str:
-    style = STATUS_STYLES.get(verdict["status"], "")
-    basis = short_basis(verdict)
-    text = f"[{style}]{verdict['status']}[/]" if style else verdict["status"]
-    return f"{text}\n[dim]{basis}[/]" if basis else text
-
-
-def verdict_table(title: str, codes: tuple[str, ...]) -> Table:
-    table = Table(title=title, show_lines=True)
-    table.add_column("id")
-    table.add_column("input", overflow="fold", max_width=40)
-    for code in codes:
-        table.add_column(code, overflow="fold")
-    return table
-
-
-def add_row(table: Table, record: dict[str, Any], codes: tuple[str, ...]) -> None:
-    table.add_row(
-        str(record["id"]),
-        str(record["input"]),
-        *[status_text(record["verdicts"][code]) for code in codes],
-    )
-
-
 @contextlib.contextmanager
 def _progress(enabled: bool, total: int | None) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("screening"),
         BarColumn(),
@@ -149,6 +116,15 @@ def screen(
     ),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
+    # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
+    from rich.console import Console
+
+    from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
+    from liaison.chem.identify import check_jurisdictions
+    from liaison.chem.report import write_report
+    from liaison.chem.rulebook import load_rulebook
+    from liaison.cli.verdicts import add_row, verdict_table
+
     sources = list(inputs or [])
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
