@@ -5,10 +5,11 @@ conventions, since when, and by which clause of which law?
     ident = identify("fentanyl", as_of=date(2024, 1, 1))
     ident.verdicts["US"].status   # "controlled"
 
-A pure library: it imports nothing from the web, the store or federation.
+A pure library: it imports nothing from the web, the store or federation. Depiction
+(`liaison.chem.depict`, RDKit's drawing code and numpy) is imported only where it is used,
+so screening without a report does not load it.
 """
 
-from liaison.chem.depict import depict_svg
 from liaison.chem.identify import identify
 from liaison.chem.models import Basis, Identification, RegionFinding, Verdict
 from liaison.chem.rulebook import RuleBook, RuleFileError, load_rulebook
@@ -20,7 +21,6 @@ __all__ = [
     "RuleBook",
     "RuleFileError",
     "Verdict",
-    "depict_svg",
     "identify",
     "load_rulebook",
 ]

@@ -18,7 +18,6 @@ from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from liaison.chem.depict import depict_svg
 from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely, prefilter_for
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
@@ -207,6 +206,8 @@ def _screen_one(record: Record) -> Screened:
     flagged = identification.flagged
     svgs: dict[str, str] = {}
     if flagged and _settings["depict"]:
+        from liaison.chem.depict import depict_svg
+
         svgs = {code: depict_svg(identification, code) for code in codes}
     keep = _settings["keep"] == "all" or (_settings["keep"] == "flagged" and flagged)
     statuses = tuple(identification.verdicts[code].status for code in codes)

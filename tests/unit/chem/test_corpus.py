@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from liaison.chem import depict_svg, identify
+from liaison.chem import identify
+from liaison.chem.depict import depict_svg
 from liaison.chem.standardize import MAX_FRAGMENTS
 from liaison.errors import InvalidInput
 
