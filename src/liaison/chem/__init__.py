@@ -10,9 +10,10 @@ A pure library: it imports nothing from the web, the store or federation. Depict
 so screening without a report does not load it.
 """
 
+from liaison.chem.compiled import load_rulebook
 from liaison.chem.identify import identify
 from liaison.chem.models import Basis, Identification, RegionFinding, Verdict
-from liaison.chem.rulebook import RuleBook, RuleFileError, load_rulebook
+from liaison.chem.rulebook import RuleBook, RuleFileError
 
 __all__ = [
     "Basis",

@@ -18,10 +18,11 @@ from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely, prefilter_for
+from liaison.chem.compiled import load_rulebook, prefilter_for
+from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
-from liaison.chem.rulebook import RuleBook, load_rulebook
+from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")

@@ -9,6 +9,7 @@ from typing import cast
 
 from rdkit import Chem
 
+from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
 from liaison.chem.models import (
     STATUS_RANK,
@@ -20,9 +21,8 @@ from liaison.chem.models import (
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import Prefilter, build_prefilter
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook
 from liaison.chem.standardize import (
     canonical_smiles,
     molecular_formula,
@@ -34,17 +34,6 @@ from liaison.errors import InvalidInput
 
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
 _KIND_LABELS = {"smiles": "SMILES", "molblock": "MOL block", "inchi": "InChI"}
-
-
-# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
-_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
-
-
-def prefilter_for(rulebook: RuleBook) -> Prefilter:
-    """The prefilter of `rulebook`, built once per process."""
-    if id(rulebook) not in _prefilters:
-        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
-    return _prefilters[id(rulebook)][1]
 
 
 def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None) -> tuple[str, ...]:

@@ -120,9 +120,9 @@ def screen(
     from rich.console import Console
 
     from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
+    from liaison.chem.compiled import load_rulebook
     from liaison.chem.identify import check_jurisdictions
     from liaison.chem.report import write_report
-    from liaison.chem.rulebook import load_rulebook
     from liaison.cli.verdicts import add_row, verdict_table
 
     sources = list(inputs or [])

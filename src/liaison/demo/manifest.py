@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from liaison.chem.bulk import read_records, screen_records
+from liaison.chem.compiled import load_rulebook
 from liaison.chem.report import write_report
-from liaison.chem.rulebook import load_rulebook
 from liaison.cli.verdicts import add_row, verdict_table
 
 MANIFEST = Path(__file__).resolve().parent / "examples" / "import_manifest.csv"

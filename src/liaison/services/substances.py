@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from liaison.chem import identify
 from liaison.chem.bulk import SUPPORTED, csv_header, csv_row, read_records, screen_records
+from liaison.chem.compiled import load_rulebook
 from liaison.chem.depict import depict_svg
 from liaison.chem.models import Identification
-from liaison.chem.rulebook import load_rulebook
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.accounts import Actor
 from liaison.services.audit import record_audit

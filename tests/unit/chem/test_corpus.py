@@ -88,8 +88,8 @@ def test_regions_partition_the_molecule() -> None:
     identification = identify("CCC(=O)N(c1ccc(F)cc1)C1CCN(CC(O)c2cccs2)CC1C", as_of=AS_OF)
     basis = identification.verdicts["CN"].basis[0]
     assert basis.kind == "class"
+    from liaison.chem.compiled import load_rulebook
     from liaison.chem.fentanyl_class import decompose
-    from liaison.chem.rulebook import load_rulebook
 
     parent = identification.parent
     shape = decompose(parent, load_rulebook().semantics)
