@@ -2,7 +2,7 @@
 conventions, since when, and by which clause of which law?
 
     from liaison.chem import identify
-    ident = identify("fentanyl", as_of=date(2024, 1, 1))
+    ident = identify("fentanyl", as_of=date(2024, 1, 1))  # the day is always given
     ident.verdicts["US"].status   # "controlled"
 
 A pure library: it imports nothing from the web, the store or federation. Depiction

@@ -218,6 +218,7 @@ def _screen_one(record: Record) -> Screened:
             f'{{"id": {json.dumps(identification.id, ensure_ascii=False)}, '
             f'"input": {json.dumps(identification.query, ensure_ascii=False)}, '
             f'"query_kind": "{identification.query_kind}", '
+            f'"as_of": "{_settings["as_of"].isoformat()}", '
             f'"verdicts": {_no_match_json(codes)}, "error": null}}\n'
         )
         return Screened(statuses, False, line, {}, {})
@@ -299,7 +300,8 @@ def screen_records(
 
 
 def csv_header(codes: tuple[str, ...]) -> list[str]:
-    return ["id", "input", *[f"{c}_{part}" for c in codes for part in ("status", "basis")], "error"]
+    parts = ("status", "basis")
+    return ["id", "input", *[f"{c}_{part}" for c in codes for part in parts], "error", "as_of"]
 
 
 def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
@@ -307,7 +309,7 @@ def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
     for code in codes:
         verdict = record["verdicts"][code]
         row += [verdict["status"], short_basis(verdict)]
-    row.append(record.get("error") or "")
+    row += [record.get("error") or "", record.get("as_of") or ""]
     return row
 
 

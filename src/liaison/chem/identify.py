@@ -50,18 +50,19 @@ def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None)
 
 def identify(
     query: str,
-    as_of: date | None = None,
+    as_of: date,
     jurisdictions: Sequence[str] | None = None,
     *,
     record_id: str | None = None,
     rulebook: RuleBook | None = None,
 ) -> Identification:
-    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today)."""
+    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) by the rules in force on
+    `as_of`. The caller settles the day (the services default it to today); the answer
+    carries it."""
     book = rulebook or load_rulebook()
     codes = check_jurisdictions(book, jurisdictions)
-    day = as_of or date.today()
     parsed = parse_safely(str(query), book)
-    return judge(parsed, str(query), day, codes, book, record_id=record_id, thorough=True)
+    return judge(parsed, str(query), as_of, codes, book, record_id=record_id, thorough=True)
 
 
 def identify_molecule(

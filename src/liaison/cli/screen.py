@@ -18,6 +18,7 @@ import typer
 
 from liaison.cli.output import fail
 from liaison.errors import LiaisonError
+from liaison.services.as_of import settle_as_of
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -50,7 +51,7 @@ def check_input(source: str, output: Path | None) -> None:
 
 def parse_day(text: str | None) -> date:
     if text is None:
-        return date.today()
+        return settle_as_of(None)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -100,7 +101,7 @@ def screen(
     ),
     output_format: str = typer.Option("table", "--format", help="table | jsonl | csv"),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today."
+        None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today (UTC)."
     ),
     jurisdiction: list[str] | None = typer.Option(
         None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -12,6 +11,7 @@ from liaison.chem.bulk import read_records, screen_records
 from liaison.chem.compiled import load_rulebook
 from liaison.chem.report import write_report
 from liaison.cli.verdicts import add_row, verdict_table
+from liaison.services.as_of import settle_as_of
 
 MANIFEST = Path(__file__).resolve().parent / "examples" / "import_manifest.csv"
 
@@ -21,7 +21,7 @@ def screen_example_manifest(
 ) -> Path:
     """Screen `manifest`, print the verdicts as a table, write the HTML report; return its path."""
     codes = load_rulebook().jurisdictions
-    today = date.today()
+    today = settle_as_of(None)
     with manifest.open(encoding="utf-8", newline="") as handle:
         descriptions = {row["id"]: row.get("description", "") for row in csv.DictReader(handle)}
     table = verdict_table(f"Import manifest {manifest.name}: verdicts as of {today}", codes)

@@ -24,9 +24,9 @@ from liaison.chem.depict import depict_svg
 from liaison.chem.models import Identification
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.accounts import Actor
+from liaison.services.as_of import settle_as_of
 from liaison.services.audit import record_audit
 from liaison.store.accounts import User
-from liaison.store.base import utcnow
 from liaison.store.screening import ScreeningRun
 
 MAX_QUERIES_PER_REQUEST = 100
@@ -94,9 +94,10 @@ def identify_queries(
             f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
         )
     codes = checked_jurisdictions(jurisdictions)
+    day = settle_as_of(as_of)
     answers = []
     for query in queries:
-        identification = identify(query, as_of=as_of, jurisdictions=codes)
+        identification = identify(query, day, jurisdictions=codes)
         answer = IdentifiedQuery(identification, {})
         wanted = codes if depict_each_jurisdiction else (answer.headline_jurisdiction,)
         for code in wanted:
@@ -110,6 +111,7 @@ def identify_queries(
 class ScreenedFile:
     run: ScreeningRun
     jurisdictions: tuple[str, ...]
+    as_of: date  # the day whose rules were applied
     records: list[dict[str, Any]]  # Identification.to_dict() per record, in file order
 
     @property
@@ -149,7 +151,7 @@ def screen_upload(
             "screen it with `liaison screen` instead"
         )
     codes = checked_jurisdictions(jurisdictions)
-    day = as_of or utcnow().date()
+    day = settle_as_of(as_of)
     with tempfile.TemporaryDirectory(prefix="liaison-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
@@ -179,7 +181,7 @@ def screen_upload(
         results_csv=out.getvalue(),
     )
     session.add(run)
-    screened = ScreenedFile(run, codes, results)
+    screened = ScreenedFile(run, codes, day, results)
     record_audit(
         session,
         actor.name,

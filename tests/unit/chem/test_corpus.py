@@ -54,20 +54,20 @@ def test_mol_block_and_inchi_give_the_same_verdicts_as_smiles() -> None:
 
 
 def test_query_kinds_are_detected() -> None:
-    assert identify(FENTANYL).query_kind == "smiles"
-    assert identify("437-38-7").query_kind == "cas"
-    assert identify("芬太尼").query_kind == "name"
-    assert identify("no such thing here").query_kind == "unknown"
+    assert identify(FENTANYL, AS_OF).query_kind == "smiles"
+    assert identify("437-38-7", AS_OF).query_kind == "cas"
+    assert identify("芬太尼", AS_OF).query_kind == "name"
+    assert identify("no such thing here", AS_OF).query_kind == "unknown"
 
 
 def test_bad_cas_check_digit_says_which_digit() -> None:
-    identification = identify("437-38-8")
+    identification = identify("437-38-8", AS_OF)
     assert identification.error is not None
     assert "check digit" in identification.error and "7" in identification.error
 
 
 def test_invalid_smiles_names_the_problem() -> None:
-    identification = identify("C(C)(C)(C)(C)C")
+    identification = identify("C(C)(C)(C)(C)C", AS_OF)
     assert identification.error is not None and "valence" in identification.error.lower()
 
 
@@ -126,9 +126,9 @@ def test_to_dict_has_the_contract_shape() -> None:
 
 
 def test_jurisdictions_can_be_chosen_and_unknown_ones_are_refused() -> None:
-    assert set(identify(FENTANYL, jurisdictions=["cn"]).verdicts) == {"CN"}
+    assert set(identify(FENTANYL, AS_OF, jurisdictions=["cn"]).verdicts) == {"CN"}
     with pytest.raises(InvalidInput, match="XX"):
-        identify(FENTANYL, jurisdictions=["XX"])
+        identify(FENTANYL, AS_OF, jurisdictions=["XX"])
 
 
 def test_depiction_colours_regions_and_names_clauses() -> None:
@@ -141,7 +141,7 @@ def test_depiction_colours_regions_and_names_clauses() -> None:
 
 
 def test_depiction_of_an_invalid_query_says_why() -> None:
-    svg = depict_svg(identify("C1CC("), jurisdiction="CN")
+    svg = depict_svg(identify("C1CC(", AS_OF), jurisdiction="CN")
     assert "invalid" in svg and "not a SMILES" in svg
 
 
