@@ -16,7 +16,6 @@ from liaison.chem.models import (
     Basis,
     BasisKind,
     Identification,
-    QueryKind,
     RegionFinding,
     Status,
     Verdict,
@@ -63,24 +62,6 @@ def identify(
     codes = check_jurisdictions(book, jurisdictions)
     parsed = parse_safely(str(query), book)
     return judge(parsed, str(query), as_of, codes, book, record_id=record_id, thorough=True)
-
-
-def identify_molecule(
-    molecule: Chem.Mol,
-    query: str,
-    kind: QueryKind,
-    as_of: date,
-    jurisdictions: tuple[str, ...],
-    rulebook: RuleBook,
-    *,
-    record_id: str | None = None,
-    thorough: bool = True,
-) -> Identification:
-    """identify() for a molecule already parsed (an SDF record)."""
-    parsed = ParsedQuery(kind, molecule)
-    return judge(
-        parsed, query, as_of, jurisdictions, rulebook, record_id=record_id, thorough=thorough
-    )
 
 
 def parse_safely(query: str, rulebook: RuleBook) -> ParsedQuery:
