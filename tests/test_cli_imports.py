@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from liaison.cli import app
 from liaison.node import create_node
 
 # Runs the command, then writes the names of every module it loaded to argv[1].
@@ -75,3 +77,11 @@ def test_screen_imports_the_chemistry_but_not_the_web_database_or_demo(tmp_path:
     assert imported(modules, CHEMISTRY)  # it did screen
     for package in (WEB, DATABASE, DEMO, "rdkit.Chem.Draw"):
         assert not imported(modules, package), f"liaison screen imported {package}"
+
+
+def test_the_role_help_names_every_role() -> None:
+    from liaison.store.accounts import ROLES
+
+    result = CliRunner().invoke(app, ["user", "add", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert all(role in result.stdout for role in ROLES), result.stdout
