@@ -23,8 +23,7 @@ from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.errors import LiaisonError
-from liaison.node import add_node_user, create_node, upgrade_node_database
-from liaison.store import Database
+from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
 from liaison.store.hotline_tables import HotlineThread
 
 
@@ -177,12 +176,8 @@ def _peered(node_dir: Path, peer_name: str) -> bool:
 
 
 def _has_threads(node_dir: Path) -> bool:
-    database = Database(load_node(node_dir).database_url)
-    try:
-        with database.session() as session:
-            return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
-    finally:
-        database.dispose()
+    with open_node(node_dir) as (_node, database), database.session() as session:
+        return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
