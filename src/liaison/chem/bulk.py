@@ -186,6 +186,7 @@ def _start_worker(
     _settings.update(
         as_of=as_of, codes=codes, depict=depict, render=render, keep=keep, book=load_rulebook()
     )
+    _settings["all_no_match"] = ("no_match",) * len(codes)
     # The end of the jsonl line of a record no rule matched: the same for every such record.
     _settings["no_match_tail"] = (
         f'"as_of": "{as_of.isoformat()}", "verdicts": {_no_match_json(codes)}, "error": null}}\n'
@@ -193,44 +194,41 @@ def _start_worker(
 
 
 def _screen_one(record: Record) -> Screened:
-    book: RuleBook = _settings["book"]
+    settings = _settings
+    book: RuleBook = settings["book"]
+    codes: tuple[str, ...] = settings["codes"]
+    render: str | None = settings["render"]
     parsed = (
         ParsedQuery("molblock", None, record.problem)
         if record.problem
         else parse_safely(record.query, book)
     )
     identification = judge(
-        parsed,
-        record.input,
-        _settings["as_of"],
-        _settings["codes"],
-        book,
-        record_id=record.id,
-        thorough=False,
+        parsed, record.input, settings["as_of"], codes, book, record_id=record.id, thorough=False
     )
-    codes: tuple[str, ...] = _settings["codes"]
-    flagged = identification.flagged
-    svgs: dict[str, str] = {}
-    if flagged and _settings["depict"]:
-        from liaison.chem.depict import depict_svg
-
-        svgs = {code: depict_svg(identification, code) for code in codes}
-    keep = _settings["keep"] == "all" or (_settings["keep"] == "flagged" and flagged)
-    statuses = tuple(identification.verdicts[code].status for code in codes)
-    if _settings["render"] == "jsonl" and not keep and _nothing_matched(identification):
+    verdicts = identification.verdicts
+    statuses = tuple([verdicts[code].status for code in codes])
+    flagged = statuses != settings["all_no_match"]
+    keep = settings["keep"] == "all" or (settings["keep"] == "flagged" and flagged)
+    if render == "jsonl" and not keep and not flagged and _nothing_matched(identification):
         # Most records of a catalogue. encode_basestring is json.dumps(text, ensure_ascii=False)
         # without its per-call set-up, which costs more than the string itself here.
         line = (
             f'{{"id": {encode_basestring(record.id)}, '
             f'"input": {encode_basestring(record.input)}, '
-            f'"query_kind": "{identification.query_kind}", {_settings["no_match_tail"]}'
+            f'"query_kind": "{identification.query_kind}", {settings["no_match_tail"]}'
         )
         return Screened(statuses, False, line, {}, {})
-    data = identification.to_dict() if keep or _settings["render"] else {}
+    svgs: dict[str, str] = {}
+    if flagged and settings["depict"]:
+        from liaison.chem.depict import depict_svg
+
+        svgs = {code: depict_svg(identification, code) for code in codes}
+    data = identification.to_dict() if keep or render else {}
     line = ""
-    if _settings["render"] == "jsonl":
+    if render == "jsonl":
         line = json.dumps(data, ensure_ascii=False) + "\n"
-    elif _settings["render"] == "csv":
+    elif render == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerow(csv_row(data, codes))
         line = buffer.getvalue()
