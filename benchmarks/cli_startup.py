@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -38,9 +36,10 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
+from screen import machine, replace_section  # the script beside this one
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "cli_startup.json"
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 SECTION = "## Command-line start-up"
 BEFORE = "bf0eaed"  # main before the fast command line (issue 8)
 GOALS = {"liaison --help": 0.3, "liaison screen, one record": 0.4}
@@ -76,21 +75,6 @@ def export(commit: str, into: Path) -> Path:
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into / "src"
-
-
-def machine() -> dict[str, str | int | float]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        cpu = found.group(1).strip() if found else cpu
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 1,
-        "python": platform.python_version(),
-        "system": f"{platform.system()} {platform.release()}",
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
-    }
 
 
 def main() -> None:
@@ -197,18 +181,8 @@ def write_markdown(result: dict) -> None:
         "user's cache (`~/.cache/liaison`, or `LIAISON_CACHE_DIR`) instead of on every run: "
         "the *empty cache* line is what every run paid before. The `at "
         f"{result['before']}` lines are the code before this work, run in the same turns.",
-        "",
     ]
-    text = BENCHMARKS_MD.read_text(encoding="utf-8")
-    section = "\n".join(lines)
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        end = len(text) if following == -1 else following + 1
-        text = text[:start] + section + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    BENCHMARKS_MD.write_text(text, encoding="utf-8")
+    replace_section(lines)
 
 
 if __name__ == "__main__":
