@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from liaison.cli.output import fail
+from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
 
@@ -30,14 +29,13 @@ def demo(
     """Screen the example import manifest, then run two peered nodes (US, CN) to log into."""
     from liaison.demo.manifest import screen_example_manifest
 
-    console = Console()
-    screen_example_manifest(console)
+    screen_example_manifest(console())
     if screen_only:
         return
     from liaison.demo.nodes import run_node_demo
 
     try:
-        run_node_demo(directory.resolve(), console, ports=(us_port, cn_port), stay=not no_wait)
+        run_node_demo(directory.resolve(), console(), ports=(us_port, cn_port), stay=not no_wait)
     except LiaisonError as error:
         raise fail(error.detail) from None
 

@@ -11,12 +11,9 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from liaison.cli.output import fail
+from liaison.cli.output import console, fail
 from liaison.errors import InvalidInput, LiaisonError
-
-console = Console()
 
 
 def _read_password(prompt_source: str) -> str:
@@ -66,11 +63,11 @@ def init_command(
         )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Created node {node.name} in {node.directory}")
-    console.print(f"  database: {make_url(node.database_url).render_as_string()}")
-    console.print(f"  public key: {node.public_key}")
-    console.print(f"  admin: {admin_user} ({node.default_agency})")
-    console.print(f"Start it with: liaison serve {directory}")
+    console().print(f"Created node {node.name} in {node.directory}")
+    console().print(f"  database: {make_url(node.database_url).render_as_string()}")
+    console().print(f"  public key: {node.public_key}")
+    console().print(f"  admin: {admin_user} ({node.default_agency})")
+    console().print(f"Start it with: liaison serve {directory}")
 
 
 def serve_command(
@@ -112,7 +109,7 @@ def user_add_command(
         add_node_user(directory, username, _read_password("--password-stdin"), role, agency)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Added {username} ({role})")
+    console().print(f"Added {username} ({role})")
 
 
 @user_app.command("list")
@@ -138,7 +135,7 @@ def user_list_command(directory: Path = typer.Argument(..., help="Directory of t
                 )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(table)
+    console().print(table)
 
 
 @user_app.command("disable")
@@ -156,7 +153,7 @@ def user_disable_command(
             session.commit()
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Disabled {username}")
+    console().print(f"Disabled {username}")
 
 
 @audit_app.command("verify")
@@ -173,7 +170,7 @@ def audit_verify_command(
     except LiaisonError as error:
         raise fail(error.detail) from error
     if result.intact:
-        console.print(result.message())
+        console().print(result.message())
         return
     raise fail(result.message())
 
@@ -190,9 +187,9 @@ def db_upgrade_command(
     except LiaisonError as error:
         raise fail(error.detail) from error
     if before == after:
-        console.print(f"Database already at {after}")
+        console().print(f"Database already at {after}")
     else:
-        console.print(f"Database upgraded from {before or 'empty'} to {after}")
+        console().print(f"Database upgraded from {before or 'empty'} to {after}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from liaison.cli.output import fail
+from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
 if TYPE_CHECKING:
     from liaison.federation.peers import PeerState
 
-console = Console()
 peer_app = typer.Typer(help="Peer this node with another node.", no_args_is_help=True)
 
 
@@ -98,7 +95,7 @@ def accept_command(
         name = accept(directory, code)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Peered with {escape(name)}")
+    console().print(f"Peered with {name}", markup=False)
 
 
 @peer_app.command("list")
@@ -140,7 +137,7 @@ def revoke_command(
         revoke(directory, name)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Revoked {escape(name)}")
+    console().print(f"Revoked {name}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -118,13 +118,10 @@ def screen(
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
-    from rich.console import Console
-
     from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
     from liaison.chem.compiled import load_rulebook
     from liaison.chem.identify import check_jurisdictions
     from liaison.chem.report import write_report
-    from liaison.cli.verdicts import add_row, verdict_table
 
     sources = list(inputs or [])
     if output_format not in FORMATS:
@@ -154,7 +151,11 @@ def screen(
     total = count_records(sources) if show_progress else None
     flagged: list[tuple[dict[str, Any], dict[str, str]]] = []
     screened = 0
-    table = verdict_table(f"Screening as of {day.isoformat()}", codes)
+    table = None
+    if output_format == "table":  # Rich only for the table: jsonl and csv start without it
+        from liaison.cli.verdicts import add_row, verdict_table
+
+        table = verdict_table(f"Screening as of {day.isoformat()}", codes)
     if output_format == "csv":
         write_csv(out, csv_header(codes))
     render = None if output_format == "table" else output_format
@@ -174,7 +175,7 @@ def screen(
                 screened += 1
                 if result.line:
                     out.write(result.line)
-                elif result.record and output_format == "table":
+                elif result.record and table is not None:
                     add_row(table, result.record, codes)
                 if report is not None and result.flagged and result.record:
                     flagged.append((result.record, result.svgs))
@@ -183,7 +184,9 @@ def screen(
     except LiaisonError as error:  # e.g. a CSV file without a structure column
         raise usage_error(error.detail) from None
     finally:
-        if output_format == "table":
+        if table is not None:
+            from rich.console import Console
+
             Console(file=out, width=None if out is sys.stdout else 160).print(table)
         if output:
             out.close()
@@ -196,6 +199,6 @@ def screen(
             codes=codes,
             screened=screened,
         )
-        Console(stderr=True).print(f"report written to {path}")
+        print(f"report written to {path}", file=sys.stderr)
     if os.environ.get("LIAISON_SCREEN_SUMMARY"):
-        Console(stderr=True).print(f"{screened} record(s) screened")
+        print(f"{screened} record(s) screened", file=sys.stderr)
