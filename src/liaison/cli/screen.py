@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
+from liaison.chem.limits import Limits
 from liaison.cli.output import fail
 from liaison.errors import LiaisonError
 from liaison.services.as_of import settle_as_of
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 FORMATS = ("table", "jsonl", "csv")
+DEFAULTS = Limits()
 
 
 def register(app: typer.Typer) -> None:
@@ -115,6 +117,14 @@ def screen(
     report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report of flagged records."
     ),
+    seconds: float = typer.Option(
+        DEFAULTS.seconds, "--seconds", help="Time limit per record; past it the record is invalid."
+    ),
+    max_characters: int = typer.Option(DEFAULTS.characters, "--max-characters"),
+    max_atoms: int = typer.Option(DEFAULTS.atoms, "--max-atoms"),
+    max_fragments: int = typer.Option(DEFAULTS.fragments, "--max-fragments"),
+    max_ring_closures: int = typer.Option(DEFAULTS.ring_closures, "--max-ring-closures"),
+    max_branch_depth: int = typer.Option(DEFAULTS.branch_depth, "--max-branch-depth"),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
@@ -128,6 +138,13 @@ def screen(
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     workers = parse_jobs(jobs)
     day = parse_day(as_of)
+    limits = Limits(
+        max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth, seconds
+    )
+    if min(max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth) < 1:
+        raise usage_error("--max-* limits must be whole numbers of at least 1")
+    if not seconds > 0:
+        raise usage_error(f"--seconds {seconds} must be more than 0")
     try:
         book = load_rulebook()
         codes = check_jurisdictions(book, jurisdiction)
@@ -171,6 +188,7 @@ def screen(
                 depict=report is not None,
                 render=render,
                 keep=keep,
+                limits=limits,
             ):
                 screened += 1
                 if result.line:
