@@ -155,7 +155,7 @@ def headline_jurisdiction(identification: Identification) -> str:
 class IdentificationRequest:
     """What a worker needs to answer one query of a node's request."""
 
-    as_of: date | None
+    as_of: date  # settled by the service: the day asked for, else today
     codes: tuple[str, ...]
     depict_each_jurisdiction: bool
     limits: Limits

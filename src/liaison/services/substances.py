@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from liaison.chem import depict_svg
 from liaison.chem.bulk import (
     SUPPORTED,
     csv_header,
@@ -29,22 +28,23 @@ from liaison.chem.bulk import (
     spreadsheet_safe,
     warm_up,
 )
+from liaison.chem.compiled import load_rulebook
 from liaison.chem.depict import (
     Depicted,
     IdentificationRequest,
+    depict_svg,
     headline_jurisdiction,
     identify_and_depict,
 )
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
 from liaison.chem.models import Identification, Verdict
-from liaison.chem.rulebook import load_rulebook
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.accounts import Actor
+from liaison.services.as_of import settle_as_of
 from liaison.services.audit import record_audit
 from liaison.store.accounts import User
-from liaison.store.base import utcnow
 from liaison.store.screening import ScreeningRun
 
 MAX_QUERIES_PER_REQUEST = 100
@@ -167,7 +167,9 @@ def identify_queries(
         )
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
-    request = IdentificationRequest(as_of, codes, depict_each_jurisdiction, limits_from(settings))
+    request = IdentificationRequest(
+        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings)
+    )
     items = [(request, query) for query in queries]
     answers = _identification_pool(settings).run(identify_and_depict, items)
     return [IdentifiedQuery(identification, svgs) for identification, svgs in answers]
@@ -177,6 +179,7 @@ def identify_queries(
 class ScreenedFile:
     run: ScreeningRun
     jurisdictions: tuple[str, ...]
+    as_of: date  # the day whose rules were applied
     records: list[dict[str, Any]]  # Identification.to_dict() per record, in file order
 
     @property
@@ -217,7 +220,7 @@ def screen_upload(
             "screen it with `liaison screen` instead"
         )
     codes = checked_jurisdictions(jurisdictions)
-    day = as_of or utcnow().date()
+    day = settle_as_of(as_of)
     with tempfile.TemporaryDirectory(prefix="liaison-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
@@ -250,7 +253,7 @@ def screen_upload(
         results_csv=out.getvalue(),
     )
     session.add(run)
-    screened = ScreenedFile(run, codes, results)
+    screened = ScreenedFile(run, codes, day, results)
     record_audit(
         session,
         actor.name,
