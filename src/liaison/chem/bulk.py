@@ -201,39 +201,14 @@ def warm_up() -> None:
     prefilter_for(load_rulebook())
 
 
-def screen_one(settings: ScreenSettings, record: Record) -> Screened:
-    book = load_rulebook()
-    parsed = (
-        ParsedQuery("molblock", None, record.problem)
-        if record.problem
-        else parse_safely(record.query, book, settings.limits)
-    )
-    identification = judge(
-        parsed,
-        record.input,
-        settings.as_of,
-        settings.codes,
-        book,
-        record_id=record.id,
-        thorough=False,
-        limits=settings.limits,
-    )
-    return _screened(settings, identification)
-
-
 def _screened(settings: ScreenSettings, identification: Identification) -> Screened:
     codes = settings.codes
     statuses = tuple([identification.verdicts[code].status for code in codes])
     flagged = statuses != ("no_match",) * len(codes)
     keep = settings.keep == "all" or (settings.keep == "flagged" and flagged)
     if settings.render == "jsonl" and not keep and not flagged and _nothing_matched(identification):
-        # Most records of a catalogue. encode_basestring is json.dumps(text, ensure_ascii=False)
-        # without its per-call set-up, which costs more than the string itself here.
-        ident = "null" if identification.id is None else encode_basestring(identification.id)
-        line = (
-            f'{{"id": {ident}, "input": {encode_basestring(identification.query)}, '
-            f'"query_kind": "{identification.query_kind}", '
-            f"{_no_match_tail(settings.as_of, codes)}"
+        line = _no_match_line(
+            settings, identification.id, identification.query, identification.query_kind
         )
         return Screened(statuses, False, line, {}, {})
     svgs: dict[str, str] = {}
@@ -257,8 +232,45 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
 Wire = tuple[Any, ...]
 
 
-def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire:
-    return tuple(screen_one(settings, Record(*item)))
+def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
+    """The answer for one record (a plain tuple of Screened); only its jsonl line (a str) for
+    a record the prefilter rules out when no dict is kept, most of a catalogue: no
+    Identification, no verdict objects, less through the pipe."""
+    ident, shown, query, problem = item
+    book = load_rulebook()
+    if problem is None:
+        parsed = parse_safely(query, book, settings.limits)
+    else:
+        parsed = ParsedQuery("molblock", None, problem)
+    if (
+        parsed.molecule is not None
+        and not parsed.notes
+        and settings.render == "jsonl"
+        and settings.keep != "all"
+        and not prefilter_for(book).could_match(parsed.molecule)
+    ):
+        return _no_match_line(settings, ident, shown, parsed.kind)
+    identification = judge(
+        parsed,
+        shown,
+        settings.as_of,
+        settings.codes,
+        book,
+        record_id=ident,
+        thorough=False,
+        limits=settings.limits,
+    )
+    return tuple(_screened(settings, identification))
+
+
+def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind: str) -> str:
+    # encode_basestring is json.dumps(text, ensure_ascii=False) without its per-call set-up,
+    # which costs more than the string itself here.
+    quoted = "null" if ident is None else encode_basestring(ident)
+    return (
+        f'{{"id": {quoted}, "input": {encode_basestring(shown)}, "query_kind": "{kind}", '
+        f"{_no_match_tail(settings.as_of, settings.codes)}"
+    )
 
 
 def _failed_wire(settings: ScreenSettings, item: Wire, failure: Failure) -> Wire:
@@ -331,7 +343,7 @@ def screen_records(
     warm_up()  # built once here; forked workers inherit it
     if sys.platform == "win32":
         start_method = "spawn"
-    pool: WorkerPool[Wire, Wire] = WorkerPool(
+    pool: WorkerPool[Wire, Wire | str] = WorkerPool(
         workers,
         settings.limits.seconds,
         partial(_failed_wire, settings),
@@ -341,16 +353,25 @@ def screen_records(
     function = partial(_screen_wire, settings)
     try:
         with ThreadPoolExecutor(workers) as feeders:
-            pending: deque[Future[list[Wire]]] = deque()
+            pending: deque[Future[list[Wire | str]]] = deque()
+            no_match = ("no_match",) * len(codes)
             for chunk in _chunks(records, chunk_size):
                 items = [(r.id, r.input, r.query, r.problem) for r in chunk]
                 pending.append(feeders.submit(pool.run, function, items, batch=chunk_size))
                 while len(pending) >= workers * 3:
-                    yield from map(Screened._make, pending.popleft().result())
+                    yield from _answers(pending.popleft().result(), no_match)
             while pending:
-                yield from map(Screened._make, pending.popleft().result())
+                yield from _answers(pending.popleft().result(), no_match)
     finally:
         pool.close()
+
+
+def _answers(replies: list[Wire | str], no_match: tuple[str, ...]) -> Iterator[Screened]:
+    for reply in replies:
+        if type(reply) is str:
+            yield Screened(no_match, False, reply, {}, {})
+        else:
+            yield Screened._make(reply)
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
