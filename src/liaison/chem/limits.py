@@ -108,6 +108,19 @@ def _branch_depth(text: str) -> int:
     return deepest
 
 
+def within_by_length(smiles: str, limits: Limits) -> bool:
+    """Whether `smiles` is one fragment of SMILES tokens too short for any count of
+    smiles_shape to reach its limit (an atom takes a character at least, a ring closure two
+    digits, a branch a parenthesis), so counting can be skipped: most drawn molecules."""
+    return (
+        len(smiles) <= min(limits.atoms, 2 * limits.ring_closures + 1)
+        and limits.fragments >= 1
+        and "." not in smiles
+        and smiles.count("(") <= limits.branch_depth
+        and _only_tokens(smiles)
+    )
+
+
 def _only_tokens(smiles: str) -> bool:
     """Whether `smiles` is a run of SMILES tokens (str methods: the common case is fast)."""
     bare = _BRACKETS.sub("", smiles) if "[" in smiles else smiles

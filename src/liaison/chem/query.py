@@ -18,6 +18,7 @@ from liaison.chem.limits import (
     molblock_atoms,
     normalize_text,
     smiles_shape,
+    within_by_length,
 )
 from liaison.chem.models import QueryKind
 from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
@@ -115,15 +116,16 @@ def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
 
 
 def _smiles(query: str, limits: Limits) -> ParsedQuery:
-    shape = _shape_within(query, limits)
-    if isinstance(shape, ParsedQuery):
-        return shape
     notes: tuple[str, ...] = ()
-    if shape.repeats:
-        query = ".".join(shape.fragments)
-        notes = (
-            f"{shape.repeats} repeated fragment(s) left out: each distinct one is judged once",
-        )
+    if not within_by_length(query, limits):
+        shape = _shape_within(query, limits)
+        if isinstance(shape, ParsedQuery):
+            return shape
+        if shape.repeats:
+            query = ".".join(shape.fragments)
+            notes = (
+                f"{shape.repeats} repeated fragment(s) left out: each distinct one is judged once",
+            )
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
