@@ -7,17 +7,19 @@ applied through the handler registered for their type, the last applied sequence
 advances, and the answer (a signed "ack" envelope) names it. A rejected envelope
 changes nothing but the audit trail.
 
-Record handlers enforce ownership. A record the protocol does not allow (a peer editing
-a record it does not own, a reply in a thread it is not part of) is skipped and
-audited, and still counts as applied: retrying it could never succeed and would block
-every later record. A record type this node does not know stops the batch before it
-(nothing is lost; the sender retries, e.g. after this node is upgraded).
+Records are applied through the node's `RecordTypes` (liaison.federation.records),
+which checks ownership for every type before its handler runs. A record the protocol
+does not allow (a peer editing a record it does not own, a reply in a thread it is not
+part of) is skipped and audited, and still counts as applied: retrying it could never
+succeed and would block every later record. A record type this node does not know
+stops the batch before it (nothing is lost; the sender retries, e.g. after this node is
+upgraded).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.records import RecordTypes
 from liaison.federation.sequencing import plan_batch
 from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
@@ -39,19 +42,6 @@ BATCH_KIND = "batch"
 ACK_KIND = "ack"
 MAX_AUDITED_SENDER = 64
 MAX_AUDITED_DETAIL = 2000
-
-# A handler applies one record from `peer` to this node (`LocalNode`) in the caller's transaction.
-RecordHandler = Callable[[Session, LocalNode, Peer, dict[str, Any]], None]
-_handlers: dict[str, RecordHandler] = {}
-
-
-class ProtocolViolation(InvalidInput):
-    """A peer sent a record the protocol does not let it send."""
-
-
-def register_record_type(record_type: str, handler: RecordHandler) -> None:
-    """Services call this at import for each record type they share."""
-    _handlers[record_type] = handler
 
 
 @dataclass(frozen=True)
@@ -113,13 +103,17 @@ def refusals_audited(session: Session, document: Any) -> Iterator[None]:
 
 
 def receive_batch(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
+    session: Session,
+    node: LocalNode,
+    record_types: RecordTypes,
+    document: Any,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Verify and apply one batch; return the signed acknowledgement as JSON."""
     with refusals_audited(session, document):
         sealed = env.parse(document)
         peer, records = _verify(session, node, sealed, now)
-        acknowledgement = _apply(session, node, peer, sealed, records)
+        acknowledgement = _apply(session, node, record_types, peer, sealed, records)
     return env.seal(
         node.private_key,
         sender=node.name,
@@ -152,6 +146,7 @@ def _verify(
 def _apply(
     session: Session,
     node: LocalNode,
+    record_types: RecordTypes,
     peer: Peer,
     sealed: env.Envelope,
     records: list[IncomingRecord],
@@ -177,13 +172,12 @@ def _apply(
     plan = plan_batch(inbound.last_applied_seq, records)
     applied, skipped, stopped_at = 0, 0, None
     for record in plan.to_apply:
-        handler = _handlers.get(record.record_type)
-        if handler is None:
+        if not record_types.knows(record.record_type):
             stopped_at = record.seq
             break
         try:
             with session.begin_nested():
-                handler(session, node, peer, record.payload)
+                record_types.apply(session, node, peer, record.record_type, record.payload)
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
             # Deterministic refusals only: a record that breaks the rules or the schema

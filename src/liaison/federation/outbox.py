@@ -9,8 +9,6 @@ transaction holds the database write lock, which gives the same guarantee.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,29 +16,9 @@ from sqlalchemy.orm import Session
 
 from liaison.errors import Conflict
 from liaison.federation.canonical import canonical_json
-from liaison.federation.notify import after_commit, database_key
+from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import OutboxRecord, Peer
-
-# Wake-up hooks of the delivery workers running in this process, keyed by database.
-_wakers: dict[str, Callable[[], None]] = {}
-_wakers_lock = threading.Lock()
-
-
-def register_waker(engine: sa.Engine, wake: Callable[[], None]) -> None:
-    with _wakers_lock:
-        _wakers[database_key(engine)] = wake
-
-
-def unregister_waker(engine: sa.Engine) -> None:
-    with _wakers_lock:
-        _wakers.pop(database_key(engine), None)
-
-
-def _wake_for(session: Session) -> Callable[[], None] | None:
-    with _wakers_lock:
-        return _wakers.get(database_key(session.get_bind()))
-
 
 # Built once rather than per shared record.
 _NEXT_SEQ = (
@@ -72,7 +50,7 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
             "created_at": utcnow(),
         },
     )
-    wake = _wake_for(session)
-    if wake is not None:
-        after_commit(session, wake)
+    feeds = feeds_of(session)
+    if feeds is not None:
+        after_commit(session, feeds.delivery.wake)
     return int(seq)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
 from liaison.federation.loopback import deliver_between
+from liaison.runtime import node_record_types
 from liaison.services import hotline
 from liaison.services.accounts import Actor
 from liaison.store.accounts import User
@@ -89,6 +90,7 @@ def seed_demo_conversation(
     us: NodeConfig = load_node(us_dir)
     cn: NodeConfig = load_node(cn_dir)
     us_db, cn_db = Database(us.database_url), Database(cn.database_url)
+    record_types = node_record_types()
     try:
         us_officer, cn_officer = _actor(us_db, us_username), _actor(cn_db, cn_username)
 
@@ -111,7 +113,7 @@ def seed_demo_conversation(
             )
             session.commit()
             lead_id = lead.global_id
-        deliver_between(us_dir, cn_dir)
+        deliver_between(us_dir, cn_dir, record_types)
 
         with cn_db.session() as session:
             thread_id = _received_thread(session, lead_id)
@@ -140,7 +142,7 @@ def seed_demo_conversation(
             )
             session.commit()
             request_id = request.global_id
-        deliver_between(cn_dir, us_dir)
+        deliver_between(cn_dir, us_dir, record_types)
 
         with us_db.session() as session:
             request_thread = _received_thread(session, request_id)
@@ -160,8 +162,8 @@ def seed_demo_conversation(
                 ],
             )
             session.commit()
-        deliver_between(us_dir, cn_dir)
-        deliver_between(cn_dir, us_dir)
+        deliver_between(us_dir, cn_dir, record_types)
+        deliver_between(cn_dir, us_dir, record_types)
     finally:
         us_db.dispose()
         cn_db.dispose()

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liaison import __version__
 from liaison.config import NodeConfig
+from liaison.runtime import build_runtime
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
 from liaison.web.api import auth as auth_api
@@ -84,15 +85,14 @@ def include_routers(app: FastAPI) -> None:
 
 
 def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
-    database = database or Database(node.database_url)
+    runtime = build_runtime(node, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        federation = federation_api.FederationRuntime(app)
-        federation.start()
+        runtime.start()
         yield
-        federation.stop()
-        database.dispose()
+        runtime.stop()
+        runtime.database.dispose()
 
     app = FastAPI(
         title=f"Liaison node {node.name}",
@@ -107,8 +107,9 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.runtime = runtime
     app.state.node = node
-    app.state.database = database
+    app.state.database = runtime.database
     app.state.secret = node.secret_path.read_bytes().strip()
     install_problem_handlers(app)
 

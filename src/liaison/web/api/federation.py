@@ -3,24 +3,19 @@
 `/federation/v1/...` is called by other nodes, not by users: it carries no session or
 token, and is authenticated by the Ed25519 signature on every envelope instead
 (see liaison.federation.inbox and .peers). `/api/v1/peers` is for this node's admins.
-
-`FederationRuntime` is what the node's app starts and stops with it: the delivery worker.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from liaison.errors import InvalidInput, LiaisonError
-from liaison.federation.context import LocalNode
-from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.inbox import receive_batch
 from liaison.federation.peers import (
     accept_invite,
@@ -30,35 +25,11 @@ from liaison.federation.peers import (
     revoke_peer,
 )
 from liaison.web.auth import Principal, db_session, public_endpoint, require_role
+from liaison.web.context import local_node, runtime_of
 
 peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
 admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
 admins = require_role("admin")
-
-
-def local_node(request: Request) -> LocalNode:
-    """The node's identity with its signing key, loaded once per app."""
-    node: LocalNode | None = getattr(request.app.state, "federation_node", None)
-    if node is None:
-        node = LocalNode.from_config(request.app.state.node)
-        request.app.state.federation_node = node
-    return node
-
-
-class FederationRuntime:
-    """Starts the delivery worker with the app and stops it on shutdown."""
-
-    def __init__(self, app: FastAPI) -> None:
-        node = LocalNode.from_config(app.state.node)
-        app.state.federation_node = node
-        self.worker = DeliveryWorker(app.state.database, node)
-
-    def start(self) -> None:
-        self.worker.start()
-        self.worker.wake()  # deliver whatever was queued while the node was down
-
-    def stop(self) -> None:
-        self.worker.stop()
 
 
 # A batch is cut at about 8 MiB of records (base64 attachments included); this leaves room
@@ -95,27 +66,30 @@ async def _read_envelope(request: Request, limit: int) -> Any:
         raise InvalidInput(f"the request body is not JSON: {error}") from error
 
 
-def _with_session(
-    request: Request,
-    action: Callable[[Session, LocalNode, Any], dict[str, Any]],
-    document: Any,
-) -> dict[str, Any]:
-    with request.app.state.database.session() as session:
-        return action(session, local_node(request), document)
+def _receive(request: Request, document: Any) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    with runtime.database.session() as session:
+        return receive_batch(session, runtime.node, runtime.record_types, document)
+
+
+def _handshake(request: Request, document: Any) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    with runtime.database.session() as session:
+        return handle_peering_request(session, runtime.node, document)
 
 
 @peer_router.post("/inbox", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
 async def inbox(request: Request) -> dict[str, Any]:
     """Apply a signed batch from a peer; answers with a signed acknowledgement."""
     document = await _read_envelope(request, MAX_BATCH_ENVELOPE_BYTES)
-    return await run_in_threadpool(_with_session, request, receive_batch, document)
+    return await run_in_threadpool(_receive, request, document)
 
 
 @peer_router.post("/peering", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
 async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
     document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
-    return await run_in_threadpool(_with_session, request, handle_peering_request, document)
+    return await run_in_threadpool(_handshake, request, document)
 
 
 class InviteRequest(BaseModel):

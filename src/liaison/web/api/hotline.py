@@ -25,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
-from liaison.federation.notify import live_feed
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
 from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.context import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["hotline"])
 hotline_users = require_role("officer", "analyst", "admin")
@@ -320,7 +320,7 @@ async def events(
 ) -> StreamingResponse:
     """Server-Sent Events: `thread`, `message`, `ack` and `read` events for your agency,
     each with the local `thread` id (and `message` id)."""
-    feed = live_feed(request.app.state.database.engine)
+    feed = runtime_of(request).feeds.live
     subscriber = feed.subscribe(principal.user.agency.name)
 
     async def stream() -> AsyncIterator[str]:

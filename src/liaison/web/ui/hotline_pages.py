@@ -15,8 +15,8 @@ from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.services import hotline
 from liaison.store.hotline_tables import KINDS, PRIORITIES
-from liaison.web.api.federation import local_node
 from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.context import local_node
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
