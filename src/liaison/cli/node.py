@@ -27,6 +27,7 @@ from liaison.config import (
     SECRET_FILE,
     SQLITE_FILE,
     NodeConfig,
+    Settings,
     default_database_url,
     load_node,
     write_node_file,
@@ -113,7 +114,7 @@ def create_node(
         actor = Actor(name="system", address="local")
         with database.session() as session:
             record_audit(session, "system", "node.init", record_type="node", record_id=name)
-            add_user(session, admin_user, admin_password, "admin", admin_agency, actor)
+            add_user(session, admin_user, admin_password, "admin", admin_agency, actor, Settings())
             session.commit()
     except BaseException:
         database.dispose()
@@ -152,7 +153,13 @@ def add_node_user(
     with _node_database(node) as database, database.session() as session:
         database.require_head()
         add_user(
-            session, username, password, role, agency or node.default_agency, actor or _operator()
+            session,
+            username,
+            password,
+            role,
+            agency or node.default_agency,
+            actor or _operator(),
+            node.settings,
         )
         session.commit()
 

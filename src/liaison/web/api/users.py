@@ -73,8 +73,11 @@ def create_user(
     session: Session = Depends(db_session),
 ) -> UserOut:
     """Add an account; an unknown agency is created."""
-    agency = body.agency or node_of(request).default_agency
-    user = add_user(session, body.username, body.password, body.role, agency, principal.actor)
+    node = node_of(request)
+    agency = body.agency or node.default_agency
+    user = add_user(
+        session, body.username, body.password, body.role, agency, principal.actor, node.settings
+    )
     session.commit()
     return UserOut.of(user)
 

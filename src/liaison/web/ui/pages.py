@@ -375,6 +375,7 @@ def users_add(
             role,
             agency.strip() or node_of(request).default_agency,
             principal.actor,
+            node_of(request).settings,
         )
         session.commit()
     except LiaisonError as error:
