@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.inbox import receive_batch
 from liaison.federation.peers import (
@@ -24,12 +25,12 @@ from liaison.federation.peers import (
     peer_states,
     revoke_peer,
 )
-from liaison.web.auth import Principal, db_session, public_endpoint, require_role
+from liaison.web.auth import Principal, db_session, public_endpoint, require
 from liaison.web.context import local_node, runtime_of
 
 peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
 admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
-admins = require_role("admin")
+admins = require(Capability.MANAGE_PEERS)
 
 
 # A batch is cut at about 8 MiB of records (base64 attachments included); this leaves room

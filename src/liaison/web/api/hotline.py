@@ -24,14 +24,15 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
-from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import runtime_of
 
 router = APIRouter(prefix="/api/v1", tags=["hotline"])
-hotline_users = require_role("officer", "analyst", "admin")
+hotline_users = require(Capability.USE_HOTLINE)
 # Comment lines keep proxies and the browser from timing out an idle stream.
 SSE_HEARTBEAT_SECONDS = 15.0
 

@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from liaison.capabilities import Capability
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
-from liaison.web.auth import Principal, require_role
+from liaison.web.auth import Principal, require
 
 router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
-identifiers = require_role("officer", "analyst", "admin")
+identifiers = require(Capability.SCREEN_SUBSTANCES)
 QUERY_MAX_CHARS = 100_000
 
 

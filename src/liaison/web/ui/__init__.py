@@ -10,6 +10,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from liaison.capabilities import Capability, may
+
 UI_DIR = Path(__file__).resolve().parent
 STATIC_DIR = UI_DIR / "static"
 templates = Jinja2Templates(directory=UI_DIR / "templates")
@@ -22,6 +24,9 @@ STATUS_LABELS = {
     "invalid": "Invalid input",
 }
 templates.env.globals["status_labels"] = STATUS_LABELS
+# The navigation shows what the signed-in user's role may use (liaison.capabilities).
+templates.env.globals["may"] = may
+templates.env.globals["Capability"] = Capability
 
 
 def svg_data_uri(svg: str) -> str:

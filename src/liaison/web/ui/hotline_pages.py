@@ -11,17 +11,18 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.services import hotline
 from liaison.store.hotline_tables import KINDS, PRIORITIES
-from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import local_node
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
-hotline_users = require_role("officer", "analyst", "admin")
-admins = require_role("admin")
+hotline_users = require(Capability.USE_HOTLINE)
+admins = require(Capability.MANAGE_PEERS)
 
 
 def _see_other(url: str) -> RedirectResponse:

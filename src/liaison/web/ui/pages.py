@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability, may
 from liaison.errors import InvalidInput, LiaisonError, NotAuthenticated, RateLimited
 from liaison.services.accounts import (
     add_user,
@@ -41,15 +42,15 @@ from liaison.web.auth import (
     login_form_token,
     node_of,
     public_endpoint,
-    require_role,
+    require,
     session_cookie_name,
 )
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
-identifiers = require_role("officer", "analyst", "admin")
-admins = require_role("admin")
-auditors = require_role("auditor", "admin")
+identifiers = require(Capability.SCREEN_SUBSTANCES)
+admins = require(Capability.MANAGE_USERS)
+auditors = require(Capability.READ_AUDIT)
 LOGIN_NONCE_COOKIE = "liaison_login_nonce"
 
 
@@ -155,7 +156,8 @@ def logout(
 
 @router.get("/")
 def home(principal: Principal = Depends(current_user)) -> Response:
-    if principal.user.role == "auditor":
+    role = principal.user.role
+    if not may(role, Capability.SCREEN_SUBSTANCES) and may(role, Capability.READ_AUDIT):
         return _see_other("/audit")
     return _see_other("/substances")
 
