@@ -33,7 +33,7 @@ from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
 from liaison.store.base import utcnow
 from liaison.store.database import Database
-from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery, PeerStatus
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class DeliveryWorker:
             rows = session.execute(
                 sa.select(Peer, PeerDelivery)
                 .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
-                .where(Peer.status == "active")
+                .where(Peer.status == PeerStatus.ACTIVE)
                 .order_by(Peer.id)
             ).all()
             return [

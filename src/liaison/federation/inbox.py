@@ -36,7 +36,7 @@ from liaison.federation.records import RecordTypes
 from liaison.federation.sequencing import plan_batch
 from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
+from liaison.store.federation_tables import Peer, PeerInbound, PeerStatus, SeenNonce
 
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
@@ -130,7 +130,7 @@ def _verify(
     peer = session.execute(sa.select(Peer).where(Peer.name == sealed.sender)).scalar_one_or_none()
     if peer is None:
         raise env.EnvelopeRejected("unknown_peer", f"{sealed.sender!r} is not a peer of this node")
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise env.EnvelopeRejected("revoked_peer", f"peer {peer.name!r} is {peer.status}")
     body = env.verify(
         sealed,

@@ -18,7 +18,7 @@ from liaison.errors import Conflict
 from liaison.federation.canonical import canonical_json
 from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import OutboxRecord, Peer
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus
 
 # Built once rather than per shared record.
 _NEXT_SEQ = (
@@ -33,7 +33,7 @@ _QUEUE = sa.insert(OutboxRecord)
 def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> int:
     """Queue `payload` for `peer` and return its sequence number; it is sent only if the
     caller's transaction commits."""
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise Conflict(f"peer {peer.name!r} is {peer.status}; nothing can be sent to it")
     text = canonical_json(payload).decode("utf-8")
     # Core statements on the session's connection: the same transaction, without the ORM's

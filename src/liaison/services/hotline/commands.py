@@ -44,6 +44,7 @@ from liaison.services.hotline.rules import (
     normalized_content_type,
 )
 from liaison.store.base import utcnow
+from liaison.store.federation_tables import PeerStatus
 from liaison.store.hotline_tables import (
     KINDS,
     PRIORITIES,
@@ -189,7 +190,7 @@ def post_message(
     if priority is not None:
         check_choice(priority, PRIORITIES, "priority")
     peer = peer_of(session, thread)
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise Conflict(f"the peer {peer.name!r} is {peer.status}; the thread is read-only")
     return _write_message(
         session,

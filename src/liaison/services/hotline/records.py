@@ -45,6 +45,7 @@ from liaison.store.hotline_tables import (
     HotlineAttachment,
     HotlineMessage,
     HotlineThread,
+    Priority,
 )
 
 MAX_NAME = 200
@@ -190,7 +191,7 @@ def _received_deadline(value: Any, priority: str, created_at: datetime) -> datet
     """The writer fixes the deadline, but only as its priority allows: none for routine,
     and not before the message was written for urgent and flash (equal is a deadline of
     zero minutes, which a node may be configured with: overdue at once)."""
-    if priority == "routine":
+    if priority == Priority.ROUTINE:
         if value is not None:
             raise ProtocolViolation("a routine message has no ack_due_at")
         return None

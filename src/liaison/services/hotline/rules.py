@@ -13,7 +13,7 @@ from typing import Protocol
 from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.store.base import utcnow
-from liaison.store.hotline_tables import HotlineMessage, HotlineThread
+from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Priority
 
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
@@ -67,9 +67,9 @@ def is_overdue(message: HotlineMessage, now: datetime | None = None) -> bool:
 
 
 def ack_deadline(settings: Settings, priority: str) -> timedelta | None:
-    if priority == "urgent":
+    if priority == Priority.URGENT:
         return timedelta(minutes=settings.hotline_urgent_ack_minutes)
-    if priority == "flash":
+    if priority == Priority.FLASH:
         return timedelta(minutes=settings.hotline_flash_ack_minutes)
     return None
 

@@ -16,7 +16,6 @@ import json
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
 from liaison.services import hotline
-from liaison.store.hotline_tables import HotlineMessage, HotlineThread
+from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Kind, Priority
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import runtime_of
 
@@ -35,9 +34,6 @@ router = APIRouter(prefix="/api/v1", tags=["hotline"])
 hotline_users = require(Capability.USE_HOTLINE)
 # Comment lines keep proxies and the browser from timing out an idle stream.
 SSE_HEARTBEAT_SECONDS = 15.0
-
-Priority = Literal["routine", "urgent", "flash"]
-Kind = Literal["lead", "alert", "request", "response", "note"]
 
 
 class AttachmentIn(BaseModel):
@@ -58,8 +54,8 @@ class AttachmentIn(BaseModel):
 class ThreadCreate(BaseModel):
     peer: str = Field(min_length=1, max_length=32, description="Name of the peer node.")
     subject: str = Field(min_length=1, max_length=hotline.MAX_SUBJECT)
-    priority: Priority = "routine"
-    kind: Kind = "note"
+    priority: Priority = Priority.ROUTINE
+    kind: Kind = Kind.NOTE
     body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
     to_agency: str | None = Field(
         default=None, max_length=200, description="Agency on the peer; default: its default."

@@ -15,6 +15,7 @@ from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.services import hotline
+from liaison.store.federation_tables import PeerStatus
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import local_node
@@ -44,7 +45,7 @@ async def _uploads(files: list[UploadFile]) -> list[hotline.AttachmentUpload]:
 
 
 def _active_peers(session: Session) -> list[str]:
-    return [state.name for state in peer_states(session) if state.status == "active"]
+    return [state.name for state in peer_states(session) if state.status == PeerStatus.ACTIVE]
 
 
 # ---------------------------------------------------------------- inbox
