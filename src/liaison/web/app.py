@@ -21,10 +21,13 @@ from liaison.web.api import auth as auth_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.api import peers as peers_api
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
-from liaison.web.ui import STATIC_DIR, hotline_pages
+from liaison.web.ui import STATIC_DIR
+from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import pages as ui_pages
+from liaison.web.ui import peers as peers_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
 # script (hotline live updates) is a static file that talks only to this node (SSE).
@@ -76,10 +79,11 @@ def include_routers(app: FastAPI) -> None:
         substances.router,
         audit_api.router,
         federation_api.peer_router,
-        federation_api.admin_router,
+        peers_api.router,
         hotline_api.router,
         ui_pages.router,
-        hotline_pages.router,
+        hotline_ui.router,
+        peers_ui.router,
     ):
         app.include_router(router)
 

@@ -1,8 +1,8 @@
-"""Federation endpoints (peer to peer) and the admin API for peers.
+"""Federation endpoints, peer to peer (the admin API for peers is in api/peers.py).
 
 `/federation/v1/...` is called by other nodes, not by users: it carries no session or
 token, and is authenticated by the Ed25519 signature on every envelope instead
-(see liaison.federation.inbox and .peers). `/api/v1/peers` is for this node's admins.
+(see liaison.federation.inbox and .peers).
 """
 
 from __future__ import annotations
@@ -10,27 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.inbox import receive_batch
-from liaison.federation.peers import (
-    accept_invite,
-    handle_peering_request,
-    issue_invite,
-    peer_states,
-    revoke_peer,
-)
-from liaison.web.auth import Principal, db_session, public_endpoint, require
-from liaison.web.context import local_node, runtime_of
+from liaison.federation.peers import handle_peering_request
+from liaison.web.auth import public_endpoint
+from liaison.web.context import runtime_of
 
 peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
-admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
-admins = require(Capability.MANAGE_PEERS)
 
 
 # A batch is cut at about 8 MiB of records (base64 attachments included); this leaves room
@@ -91,62 +80,3 @@ async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
     document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
     return await run_in_threadpool(_handshake, request, document)
-
-
-class InviteRequest(BaseModel):
-    ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
-
-
-class InviteOut(BaseModel):
-    code: str
-
-
-class AcceptRequest(BaseModel):
-    code: str = Field(min_length=10, max_length=4000)
-
-
-@admin_router.get("")
-def peers(
-    principal: Principal = Depends(admins), session: Session = Depends(db_session)
-) -> list[dict[str, Any]]:
-    """Every peer with the state of the outbox to it (pending, oldest pending, last error
-    and success) and of the stream from it."""
-    states = [state.to_json() for state in peer_states(session)]
-    session.commit()
-    return states
-
-
-@admin_router.post("/invite", response_model=InviteOut)
-def invite(
-    request: Request,
-    body: InviteRequest = Body(default_factory=InviteRequest),
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> InviteOut:
-    """Issue a one-time invite code for another node's admin to accept."""
-    code = issue_invite(
-        session, local_node(request), principal.user.username, int(body.ttl_hours * 3600)
-    )
-    session.commit()
-    return InviteOut(code=code)
-
-
-@admin_router.post("/accept")
-def accept(
-    request: Request,
-    body: AcceptRequest,
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> dict[str, Any]:
-    """Peer with the node that issued the code (it must be running)."""
-    peer = accept_invite(session, local_node(request), body.code, principal.user.username)
-    return {"name": peer.name, "base_url": peer.base_url, "status": peer.status}
-
-
-@admin_router.post("/{name}/revoke")
-def revoke(
-    name: str, principal: Principal = Depends(admins), session: Session = Depends(db_session)
-) -> dict[str, Any]:
-    """Stop trusting the peer: its envelopes are refused and nothing more is sent to it."""
-    peer = revoke_peer(session, name, principal.user.username)
-    return {"name": peer.name, "status": peer.status}

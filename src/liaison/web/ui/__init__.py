@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from liaison.capabilities import Capability, may
 
@@ -63,3 +63,7 @@ def render(
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)

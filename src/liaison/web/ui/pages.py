@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability, may
@@ -45,17 +45,13 @@ from liaison.web.auth import (
     require,
     session_cookie_name,
 )
-from liaison.web.ui import render
+from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
 identifiers = require(Capability.SCREEN_SUBSTANCES)
 admins = require(Capability.MANAGE_USERS)
 auditors = require(Capability.READ_AUDIT)
 LOGIN_NONCE_COOKIE = "liaison_login_nonce"
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _safe_next(target: str | None) -> str:
@@ -124,7 +120,7 @@ def login(
         return _login_page(request, next, message, error.status, username)
     token, _web_session = start_web_session(session, user, address, node.settings)
     session.commit()
-    response = _see_other(_safe_next(next))
+    response = see_other(_safe_next(next))
     response.set_cookie(
         session_cookie_name(node),
         token,
@@ -149,7 +145,7 @@ def logout(
             session, session.merge(principal.web_session), principal.user, principal.address
         )
         session.commit()
-    response = _see_other("/login")
+    response = see_other("/login")
     response.delete_cookie(session_cookie_name(node_of(request)), path="/")
     return response
 
@@ -158,8 +154,8 @@ def logout(
 def home(principal: Principal = Depends(current_user)) -> Response:
     role = principal.user.role
     if not may(role, Capability.SCREEN_SUBSTANCES) and may(role, Capability.READ_AUDIT):
-        return _see_other("/audit")
-    return _see_other("/substances")
+        return see_other("/audit")
+    return see_other("/substances")
 
 
 def _substance_page(
