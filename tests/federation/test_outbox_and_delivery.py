@@ -20,8 +20,9 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
-from liaison.federation.peers import accept_invite, handle_peering_request, peer_states
+from liaison.federation.peers import handle_peering_request
 from liaison.services import hotline_demo
+from liaison.services.peering import accept_invite, peer_states
 from liaison.store import Database
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread

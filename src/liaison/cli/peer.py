@@ -20,7 +20,7 @@ from liaison.config import load_node
 from liaison.errors import LiaisonError
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import DEFAULT_TTL_SECONDS
-from liaison.federation.peers import (
+from liaison.services.peering import (
     PeerState,
     accept_invite,
     issue_invite,

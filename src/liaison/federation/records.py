@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -145,12 +145,18 @@ def _what(record_type: RecordType[Any]) -> str:
 
 
 def check_ownership(
-    session: Session, peer: Peer, record_type: RecordType[Any], payload: Any
+    session: Session,
+    peer: Peer,
+    record_type: RecordType[Any],
+    payload: WrittenPayload | ActingPayload,
 ) -> list[Any]:
     """The protocol's ownership rules for one record from `peer`; returns the related
     records it loaded (see `Handler`)."""
     if record_type.acts_on is not None:
-        return _check_acting(session, peer, record_type, record_type.acts_on, payload)
+        return _check_acting(
+            session, peer, record_type, record_type.acts_on, cast(ActingPayload, payload)
+        )
+    payload = cast(WrittenPayload, payload)
     what = _what(record_type)
     if payload.owner_node != peer.name:
         raise ProtocolViolation(f"a peer can only send a {what} it owns")
@@ -159,6 +165,8 @@ def check_ownership(
     if record_type.within is None:
         return []
     parent_type, parent_id = record_type.within, payload.within_id
+    if parent_id is None:
+        raise ProtocolViolation(f"a {what} must name the {_what(parent_type)} it is written in")
     parent = find(session, parent_type.table(), parent_id)
     if parent is None:
         raise ProtocolViolation(f"unknown {_what(parent_type)} {parent_id}")
@@ -176,7 +184,7 @@ def _check_acting(
     peer: Peer,
     record_type: RecordType[Any],
     target_type: RecordType[Any],
-    payload: Any,
+    payload: ActingPayload,
 ) -> list[Any]:
     if target_type.peer_may is not record_type.action:
         raise ProtocolViolation(f"a peer may not {record_type.action.value} a {_what(target_type)}")

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.errors import LiaisonError
-from liaison.federation.peers import peer_states
 from liaison.services import hotline
+from liaison.services.peering import peer_states
 from liaison.store.federation_tables import PeerStatus
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.auth import Principal, db_session, node_of, require

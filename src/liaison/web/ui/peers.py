@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
-from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
+from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
 from liaison.web.context import local_node
 from liaison.web.ui import render
