@@ -4,11 +4,13 @@ handler runs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -29,6 +31,13 @@ from liaison.federation.records import (
     RecordTypes,
 )
 from liaison.runtime import build_runtime
+from liaison.services.hotline.records import (
+    AckPayload,
+    AttachmentPayload,
+    MessagePayload,
+    ReadPayload,
+    ThreadPayload,
+)
 from liaison.store import Database
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
@@ -325,3 +334,31 @@ def test_a_reply_in_a_record_that_allows_it_reaches_the_handler_with_that_record
 def test_a_record_type_must_write_records_or_act_on_them() -> None:
     with pytest.raises(ValueError, match="must either write records"):
         RecordType(name="test.nothing", payload=Written, handle=lambda *args: None)
+
+
+def test_the_hotline_payloads_survive_the_wire() -> None:
+    """to_payload, then through JSON, then from_payload gives the same typed payload."""
+    written = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    thread = ThreadPayload(
+        str(uuid.uuid4()), "CN", written, "Lead", "urgent", "lead", "NNCC", "DEA", "wang"
+    )
+    attachment = AttachmentPayload("a.txt", "text/plain", 3, "0" * 64, b"abc")
+    message = MessagePayload(
+        str(uuid.uuid4()),
+        thread.global_id,
+        "CN",
+        written,
+        "wang",
+        "NNCC",
+        "Body",
+        "flash",
+        written + timedelta(minutes=30),
+        (attachment,),
+    )
+    ack = AckPayload(message.global_id, written, "olivia (DEA)")
+    read = ReadPayload((message.global_id,), written, "olivia (DEA)")
+    for payload in (thread, message, ack, read):
+        wire = json.loads(json.dumps(payload.to_payload()))
+        assert type(payload).from_payload(wire) == payload
+    assert message.to_payload()["attachments"][0]["content"] == "YWJj"
+    assert thread.to_payload()["created_at"] == "2026-11-28T10:00:00+00:00"

@@ -12,7 +12,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
 
@@ -72,6 +72,25 @@ def _name(data: dict[str, Any], name: str) -> str:
     return str(require(data, name))[:MAX_NAME]
 
 
+def _of_row(cls: type[Any], row: Any, **given: Any) -> Any:
+    """A payload with the row's attributes of the same names, except those `given`."""
+    names = [f.name for f in fields(cls)]
+    return cls(**{name: given[name] if name in given else getattr(row, name) for name in names})
+
+
+def _wire(payload: Any, **given: Any) -> dict[str, Any]:
+    """The payload's fields as JSON values (timestamps as ISO 8601), except those `given`."""
+    values = {f.name: getattr(payload, f.name) for f in fields(payload)}
+    return {
+        name: given[name]
+        if name in given
+        else stamp(value)
+        if isinstance(value, datetime)
+        else value
+        for name, value in values.items()
+    }
+
+
 def _optional_name(data: dict[str, Any], name: str) -> str | None:
     value = data.get(name)
     return None if value is None else str(value)[:MAX_NAME]
@@ -98,30 +117,11 @@ class ThreadPayload:
 
     @classmethod
     def of(cls, thread: HotlineThread) -> Self:
-        return cls(
-            thread.global_id,
-            thread.owner_node,
-            thread.created_at,
-            thread.subject,
-            thread.priority,
-            thread.kind,
-            thread.from_agency,
-            thread.to_agency,
-            thread.created_by,
-        )
+        payload: Self = _of_row(cls, thread)
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "subject": self.subject,
-            "priority": self.priority,
-            "kind": self.kind,
-            "from_agency": self.from_agency,
-            "to_agency": self.to_agency,
-            "created_by": self.created_by,
-        }
+        return _wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -151,22 +151,11 @@ class AttachmentPayload:
 
     @classmethod
     def of(cls, attachment: HotlineAttachment) -> Self:
-        return cls(
-            attachment.filename,
-            attachment.content_type,
-            attachment.size,
-            attachment.sha256,
-            attachment.content,
-        )
+        payload: Self = _of_row(cls, attachment)
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "sha256": self.sha256,
-            "content": base64.b64encode(self.content).decode("ascii"),
-        }
+        return _wire(self, content=base64.b64encode(self.content).decode("ascii"))
 
     @classmethod
     def from_payload(cls, item: Any, index: int) -> Self:
@@ -222,32 +211,12 @@ class MessagePayload:
 
     @classmethod
     def of(cls, message: HotlineMessage, thread: HotlineThread) -> Self:
-        return cls(
-            message.global_id,
-            thread.global_id,
-            message.owner_node,
-            message.created_at,
-            message.author,
-            message.author_agency,
-            message.body,
-            message.priority,
-            message.ack_due_at,
-            tuple(AttachmentPayload.of(attachment) for attachment in message.attachments),
-        )
+        attachments = tuple(AttachmentPayload.of(item) for item in message.attachments)
+        payload: Self = _of_row(cls, message, thread=thread.global_id, attachments=attachments)
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "thread": self.thread,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "author": self.author,
-            "author_agency": self.author_agency,
-            "body": self.body,
-            "priority": self.priority,
-            "ack_due_at": stamp(self.ack_due_at),
-            "attachments": [attachment.to_payload() for attachment in self.attachments],
-        }
+        return _wire(self, attachments=[item.to_payload() for item in self.attachments])
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -288,11 +257,7 @@ class AckPayload:
         return (self.message,)
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "message": self.message,
-            "acked_at": stamp(self.acked_at),
-            "acked_by": self.acked_by,
-        }
+        return _wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -314,11 +279,7 @@ class ReadPayload:
         return self.messages
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "messages": list(self.messages),
-            "read_at": stamp(self.read_at),
-            "read_by": self.read_by,
-        }
+        return _wire(self, messages=list(self.messages))
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
