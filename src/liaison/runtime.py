@@ -31,6 +31,7 @@ class Runtime:
     node: LocalNode
     record_types: RecordTypes
     feeds: Feeds
+    secret: bytes  # the node's secret (HMAC of login-form tokens)
     worker: DeliveryWorker | None = field(default=None, init=False)
 
     @property
@@ -53,4 +54,11 @@ def build_runtime(config: NodeConfig, database: Database | None = None) -> Runti
     database = database or Database(config.database_url)
     feeds = Feeds(LiveFeed(), DeliveryWakeup())
     attach_feeds(database.sessions, feeds)
-    return Runtime(config, database, LocalNode.from_config(config), node_record_types(), feeds)
+    return Runtime(
+        config,
+        database,
+        LocalNode.from_config(config),
+        node_record_types(),
+        feeds,
+        config.secret_path.read_bytes().strip(),
+    )

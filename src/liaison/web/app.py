@@ -112,9 +112,6 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.node = node
-    app.state.database = runtime.database
-    app.state.secret = node.secret_path.read_bytes().strip()
     install_problem_handlers(app)
 
     # Inside SecurityHeaders, so its 413 answers carry them too.

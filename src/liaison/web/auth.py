@@ -24,6 +24,7 @@ from liaison.config import NodeConfig
 from liaison.errors import Forbidden, NotAuthenticated
 from liaison.services.accounts import Actor, api_token_for, web_session_for
 from liaison.store.accounts import ApiToken, User, WebSession
+from liaison.web.context import runtime_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,8 +50,7 @@ class Principal:
 
 
 def node_of(request: Request) -> NodeConfig:
-    node: NodeConfig = request.app.state.node
-    return node
+    return runtime_of(request).config
 
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
@@ -60,7 +60,7 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     database, and closing it (returning its connection, a rollback only after a failure)
     is brief, so two thread-pool hops per request are saved.
     """
-    with request.app.state.database.session() as session:
+    with runtime_of(request).database.session() as session:
         yield session
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from liaison.store.database import head_revision
 from liaison.web.auth import Principal, current_user, node_of, public_endpoint
+from liaison.web.context import runtime_of
 from liaison.web.problems import PROBLEM_MEDIA_TYPE, Problem
 
 router = APIRouter(tags=["health"])
@@ -46,7 +47,7 @@ def readyz(request: Request) -> Any:
     """The database answers and is at the migration this version needs (503 otherwise)."""
     node = node_of(request)
     try:
-        current = request.app.state.database.current_revision()
+        current = runtime_of(request).database.current_revision()
     except SQLAlchemyError as error:
         detail = f"the database does not answer: {type(error).__name__}"
     else:

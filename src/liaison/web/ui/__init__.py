@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from liaison.capabilities import Capability, may
+from liaison.web.context import runtime_of
 
 UI_DIR = Path(__file__).resolve().parent
 STATIC_DIR = UI_DIR / "static"
@@ -56,7 +57,7 @@ def render(
     """Render a page; the layout gets the node, the signed-in user and their CSRF token."""
     principal = getattr(request.state, "principal", None)
     page = {
-        "node": request.app.state.node,
+        "node": runtime_of(request).config,
         "principal": principal,
         "user": principal.user if principal else None,
         "csrf_token": principal.csrf_token if principal else "",

@@ -45,6 +45,7 @@ from liaison.web.auth import (
     require,
     session_cookie_name,
 )
+from liaison.web.context import runtime_of
 from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +74,7 @@ def _login_page(
         request,
         "login.html",
         {
-            "login_token": login_form_token(request.app.state.secret, nonce),
+            "login_token": login_form_token(runtime_of(request).secret, nonce),
             "next_url": _safe_next(next_url),
             "error": error,
             "username": username,
@@ -106,7 +107,7 @@ def login(
     session: Session = Depends(db_session),
 ) -> Response:
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
-    expected = login_form_token(request.app.state.secret, nonce)
+    expected = login_form_token(runtime_of(request).secret, nonce)
     if not nonce or not secrets.compare_digest(csrf_token, expected):
         return _login_page(
             request, next, "The form expired or was not sent from this page; try again.", 403
@@ -274,7 +275,7 @@ async def screen_file(
     """Screen an uploaded file; the results table links to its CSV."""
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     filename = upload.filename or "upload"
-    database = request.app.state.database
+    database = runtime_of(request).database
 
     def screen() -> Any:
         with database.session() as session:
