@@ -25,9 +25,12 @@ from liaison.web.api import peers as peers_api
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
+from liaison.web.ui import audit as audit_ui
+from liaison.web.ui import auth as auth_ui
 from liaison.web.ui import hotline as hotline_ui
-from liaison.web.ui import pages as ui_pages
 from liaison.web.ui import peers as peers_ui
+from liaison.web.ui import substances as substances_ui
+from liaison.web.ui import users as users_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
 # script (hotline live updates) is a static file that talks only to this node (SSE).
@@ -81,7 +84,10 @@ def include_routers(app: FastAPI) -> None:
         federation_api.peer_router,
         peers_api.router,
         hotline_api.router,
-        ui_pages.router,
+        auth_ui.router,
+        substances_ui.router,
+        users_ui.router,
+        audit_ui.router,
         hotline_ui.router,
         peers_ui.router,
     ):
