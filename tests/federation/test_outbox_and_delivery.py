@@ -21,6 +21,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
 from liaison.federation.peers import handle_peering_request
+from liaison.runtime import node_record_types
 from liaison.services import hotline_demo
 from liaison.services.peering import accept_invite, peer_states
 from liaison.store import Database
@@ -286,7 +287,11 @@ def test_demo_conversation_is_seeded_on_both_nodes(
                 session, LocalNode.from_config(cn_config), invite(us_dir), "test", client=client
             )
         hotline_demo.seed_demo_conversation(
-            us_dir, cn_dir, us_username="olivia", cn_username="wang"
+            us_dir,
+            cn_dir,
+            us_username="olivia",
+            cn_username="wang",
+            record_types=node_record_types(),
         )
         for database in (us_db, cn_db):
             with database.session() as session:

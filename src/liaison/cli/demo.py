@@ -33,6 +33,7 @@ from liaison.cli.peer import accept, invite, peer_list
 from liaison.cli.screen import add_row, verdict_table
 from liaison.config import NODE_FILE, load_node
 from liaison.errors import LiaisonError
+from liaison.runtime import node_record_types
 from liaison.services.hotline_demo import seed_demo_conversation
 from liaison.store import Database
 from liaison.store.hotline_tables import HotlineThread
@@ -267,6 +268,7 @@ def run_node_demo(
             seed_demo_conversation(
                 us_dir,
                 cn_dir,
+                record_types=node_record_types(),
                 us_username=demo_username(us, "officer"),
                 cn_username=demo_username(cn, "officer"),
             )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
 from liaison.federation.loopback import deliver_between
-from liaison.runtime import node_record_types
+from liaison.federation.records import RecordTypes
 from liaison.services import hotline
 from liaison.services.accounts import Actor
 from liaison.store.accounts import User
@@ -81,8 +81,10 @@ def seed_demo_conversation(
     *,
     us_username: str,
     cn_username: str,
+    record_types: RecordTypes,
 ) -> None:
-    """Seed the exchange on two peered nodes (US wrote the lead; CN answers).
+    """Seed the exchange on two peered nodes (US wrote the lead; CN answers), delivered
+    between them with `record_types` (the runtime's).
 
     `us_username` and `cn_username` are existing users; the threads are addressed to the
     CN user's agency, so that user (and colleagues of that agency) see them.
@@ -90,7 +92,6 @@ def seed_demo_conversation(
     us: NodeConfig = load_node(us_dir)
     cn: NodeConfig = load_node(cn_dir)
     us_db, cn_db = Database(us.database_url), Database(cn.database_url)
-    record_types = node_record_types()
     try:
         us_officer, cn_officer = _actor(us_db, us_username), _actor(cn_db, cn_username)
 
