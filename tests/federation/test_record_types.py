@@ -331,9 +331,29 @@ def test_a_reply_in_a_record_that_allows_it_reaches_the_handler_with_that_record
     assert [thread.global_id for thread in related] == [owned.ids["ours_with_cn"]]
 
 
-def test_a_record_type_must_write_records_or_act_on_them() -> None:
-    with pytest.raises(ValueError, match="must either write records"):
-        RecordType(name="test.nothing", payload=Written, handle=lambda *args: None)
+def test_a_record_type_writes_records_acts_on_them_or_is_a_statement(owned: Fixture) -> None:
+    with pytest.raises(ValueError, match="must write records"):
+        RecordType(name="test.half", payload=Written, handle=print, model=HotlineThread)
+    with pytest.raises(ValueError, match="must write records"):
+        RecordType(
+            name="test.both",
+            payload=Acting,
+            handle=print,
+            model=HotlineMessage,
+            shared_with=lambda message: message.thread.peer_id,
+            acts_on=RecordType(name="test.statement", payload=Written, handle=print),
+        )
+    # A statement: no lookup, whatever ids it carries; its handler keeps it under the peer.
+    statements: list[Any] = []
+    statement: RecordType[Written] = RecordType(
+        name="test.statement",
+        payload=Written,
+        handle=lambda session, node, peer, payload, related: statements.append(
+            (peer.name, payload, list(related))
+        ),
+    )
+    owned.apply(RecordTypes([statement]), "test.statement", {"global_id": "x", "owner_node": "US"})
+    assert statements == [("CN", Written("x", "US"), [])]
 
 
 def test_the_hotline_payloads_survive_the_wire() -> None:

@@ -10,7 +10,9 @@ way for every type, before the type's handler runs:
   must be shared with the peer, and if this node owns it, it must let the peer `REPLY`;
 - a record the peer *sends about* records of this node (`acts_on`, e.g. an
   acknowledgement) must name records this node owns, shared with that peer, whose type
-  lets the peer do that (`ACKNOWLEDGE`, `ANSWER`).
+  lets the peer do that (`ACKNOWLEDGE`, `ANSWER`);
+- a *statement* of the peer about itself (neither, e.g. a signed checkpoint of its audit
+  head) has no shared identity: its handler keeps it under the peer that sent it.
 
 Anything else is a `ProtocolViolation`, which the inbox skips and audits.
 """
@@ -84,8 +86,8 @@ Handler = Callable[[Session, LocalNode, Peer, P, Sequence[Any]], None]
 
 @dataclass(frozen=True)
 class RecordType(Generic[P]):
-    """One shared record type. Either it writes records (`model`, `shared_with`, maybe
-    `within`) or it acts on another type's records (`acts_on`, `action`)."""
+    """One shared record type. It writes records (`model`, `shared_with`, maybe `within`),
+    acts on another type's records (`acts_on`, `action`), or is a statement (neither)."""
 
     name: str  # on the wire, e.g. "hotline.thread"
     payload: type[P]
@@ -98,11 +100,11 @@ class RecordType(Generic[P]):
     action: PeerMay = PeerMay.NOTHING  # with `acts_on`: the right it exercises
 
     def __post_init__(self) -> None:
-        writes = self.model is not None and self.shared_with is not None
-        if writes == (self.acts_on is not None):
+        writes = self.model is not None or self.shared_with is not None
+        if (self.model is None) != (self.shared_with is None) or (writes and self.acts_on):
             raise ValueError(
-                f"record type {self.name!r} must either write records (model, shared_with) "
-                "or act on another type's records (acts_on)"
+                f"record type {self.name!r} must write records (model and shared_with), act "
+                "on another type's records (acts_on), or be a statement (neither)"
             )
 
     def table(self) -> type[SharedRecord]:
@@ -156,6 +158,8 @@ def check_ownership(
         return _check_acting(
             session, peer, record_type, record_type.acts_on, cast(ActingPayload, payload)
         )
+    if record_type.model is None:
+        return []  # a statement: the envelope's signature already names its author
     payload = cast(WrittenPayload, payload)
     what = _what(record_type)
     if payload.owner_node != peer.name:
