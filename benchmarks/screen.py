@@ -125,9 +125,13 @@ def book_of(rules: list[Rule]) -> RuleBook:
 
 
 def clock(jobs: int) -> float:
-    """CPU time of this process for one-core runs (other work on a shared machine does not
-    inflate it); wall-clock time when worker processes do the work."""
-    return time.process_time() if jobs == 1 else time.perf_counter()
+    """CPU time for one-core runs (other work on a shared machine does not inflate it): this
+    process's and its finished children's, since screening runs in a worker process even with
+    one job; wall-clock time when several worker processes do the work."""
+    if jobs != 1:
+        return time.perf_counter()
+    spent = os.times()
+    return spent.user + spent.system + spent.children_user + spent.children_system
 
 
 def time_parse(smiles: list[str]) -> float:
@@ -431,8 +435,17 @@ def write_markdown(result: dict) -> None:
         "Figures vary from run to run by tens of percent on this shared machine.",
         "",
     ]
+    replace_section(lines)
+
+
+def replace_section(lines: list[str]) -> None:
+    """Put `lines` (a section, its "## " heading first) in BENCHMARKS.md in place of the section
+    of that heading, or at the end when there is none yet."""
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
-    begin = text.index("## Substance screening")
+    begin = text.find(lines[0] + "\n")
+    if begin == -1:
+        BENCHMARKS_MD.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n", "utf-8")
+        return
     following = text.find("\n## ", begin + 1)
     end = following + 1 if following != -1 else len(text)
     BENCHMARKS_MD.write_text(text[:begin] + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")

@@ -37,9 +37,12 @@ class Settings(BaseSettings):
     # API bearer tokens and browser sessions both expire; a working day is the default.
     token_ttl_hours: float = 12.0
     session_ttl_hours: float = 12.0
-    # Failed logins counted over a sliding window, per account and per client address.
+    # Failed logins counted over a sliding window: per account from one client address,
+    # per account from all addresses together (a looser limit, so that a stranger cannot
+    # lock an account out from everywhere), and per client address.
     login_window_minutes: int = 15
     login_failures_per_account: int = 5
+    login_failures_per_account_all_addresses: int = 30
     login_failures_per_address: int = 20
     # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default). Lower only for
     # test suites; hashes keep their own parameters, so raising them later is safe.
@@ -54,10 +57,25 @@ class Settings(BaseSettings):
     federation_clock_window_seconds: int = 300
     # Peers talk over HTTPS; plain http:// only to loopback, unless this is set (a lab).
     federation_allow_insecure_http: bool = False
+    # Envelopes refused before their sender is verified: counted per client address over a
+    # window (one audit entry per address and window); past the limit the address is
+    # turned away unread until its window ends. At most this many such requests at once.
+    federation_refusal_window_seconds: int = 600
+    federation_refusals_per_window: int = 20
+    federation_unverified_concurrency: int = 4
     # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30
     hotline_attachment_max_bytes: int = 5 * 1024 * 1024
+    # Substance identification runs in this many warm worker processes, each query within
+    # these limits (checked on the text before RDKit reads it) and this time (seconds).
+    chem_workers: int = 2
+    chem_seconds: float = 10.0
+    chem_max_characters: int = 100_000
+    chem_max_atoms: int = 500
+    chem_max_fragments: int = 32
+    chem_max_ring_closures: int = 100
+    chem_max_branch_depth: int = 40
 
 
 @dataclass(frozen=True)

@@ -86,13 +86,17 @@ def test_importing_every_module_registers_nothing_and_building_the_runtime_does(
 
     try:
         with runtime.database.session() as session:
-            answer = receive_batch(session, runtime.node, RecordTypes(), batch())
+            answer = receive_batch(
+                session, runtime.node, RecordTypes(), batch(), address="127.0.0.1"
+            )
         assert answer["body"]["unknown_type_at"] == 1
         assert answer["body"]["applied"] == 0
 
         assert runtime.record_types.names() == HOTLINE_TYPES
         with runtime.database.session() as session:
-            answer = receive_batch(session, runtime.node, runtime.record_types, batch())
+            answer = receive_batch(
+                session, runtime.node, runtime.record_types, batch(), address="127.0.0.1"
+            )
             assert answer["body"]["applied"] == 1
             assert session.scalar(sa.select(HotlineThread.subject)) == "Precursor shipment"
     finally:

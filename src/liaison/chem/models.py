@@ -106,6 +106,9 @@ class Identification:
     error: str | None = None
     id: str | None = None
     as_of: date | None = None
+    # How the input was read when that is not plain: Unicode normalized, CXSMILES extension
+    # parsed, repeated fragments judged once.
+    notes: list[str] = field(default_factory=list)
     # The standardized parent (an RDKit Mol) that every atom index in the basis refers to;
     # kept for depiction, left out of to_dict().
     parent: Any = field(default=None, repr=False, compare=False)
@@ -117,6 +120,7 @@ class Identification:
             "query_kind": self.query_kind,
             "verdicts": {code: verdict.to_dict() for code, verdict in self.verdicts.items()},
             "error": self.error,
+            "notes": list(self.notes),
         }
 
     @property

@@ -28,12 +28,14 @@ from liaison.chem.bulk import (
     write_csv,
 )
 from liaison.chem.identify import check_jurisdictions
+from liaison.chem.limits import Limits
 from liaison.chem.report import write_report
 from liaison.chem.rulebook import load_rulebook
 from liaison.cli.output import fail
 from liaison.errors import LiaisonError
 
 FORMATS = ("table", "jsonl", "csv")
+DEFAULTS = Limits()
 STATUS_STYLES = {
     "controlled": "bold red",
     "precursor": "bold yellow",
@@ -147,6 +149,14 @@ def screen(
     report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report of flagged records."
     ),
+    seconds: float = typer.Option(
+        DEFAULTS.seconds, "--seconds", help="Time limit per record; past it the record is invalid."
+    ),
+    max_characters: int = typer.Option(DEFAULTS.characters, "--max-characters"),
+    max_atoms: int = typer.Option(DEFAULTS.atoms, "--max-atoms"),
+    max_fragments: int = typer.Option(DEFAULTS.fragments, "--max-fragments"),
+    max_ring_closures: int = typer.Option(DEFAULTS.ring_closures, "--max-ring-closures"),
+    max_branch_depth: int = typer.Option(DEFAULTS.branch_depth, "--max-branch-depth"),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     sources = list(inputs or [])
@@ -154,6 +164,13 @@ def screen(
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     workers = parse_jobs(jobs)
     day = parse_day(as_of)
+    limits = Limits(
+        max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth, seconds
+    )
+    if min(max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth) < 1:
+        raise usage_error("--max-* limits must be whole numbers of at least 1")
+    if not seconds > 0:
+        raise usage_error(f"--seconds {seconds} must be more than 0")
     try:
         book = load_rulebook()
         codes = check_jurisdictions(book, jurisdiction)
@@ -193,6 +210,7 @@ def screen(
                 depict=report is not None,
                 render=render,
                 keep=keep,
+                limits=limits,
             ):
                 screened += 1
                 if result.line:

@@ -5,15 +5,17 @@ the envelope is a batch addressed to this node; the clock window; the nonce has 
 been seen. Then, in ONE transaction: the records that continue the peer's stream are
 applied through the handler registered for their type, the last applied sequence
 advances, and the answer (a signed "ack" envelope) names it. A rejected envelope
-changes nothing but the audit trail.
+changes nothing but the refusal count of the address it came from (.refusals).
 
 Records are applied through the node's `RecordTypes` (liaison.federation.records),
 which checks ownership for every type before its handler runs. A record the protocol
 does not allow (a peer editing a record it does not own, a reply in a thread it is not
-part of) is skipped and audited, and still counts as applied: retrying it could never
-succeed and would block every later record. A record type this node does not know
-stops the batch before it (nothing is lost; the sender retries, e.g. after this node is
-upgraded).
+part of, text no database here could store alike) is refused: audited, named with its
+reason in the acknowledgement's `refused_records` (so the sender shows it as refused,
+never as delivered), and counted as applied: the sequence moves past it, because
+retrying it could never succeed and would block every later record. A record type this
+node does not know stops the batch before it (nothing is lost; the sender retries, e.g.
+after this node is upgraded).
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.records import RecordTypes
+from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
 from liaison.services.audit import record_audit
+from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, PeerStatus, SeenNonce
+from liaison.text import check_storable_document
 
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
-MAX_AUDITED_SENDER = 64
-MAX_AUDITED_DETAIL = 2000
+REFUSED_ACTION = "federation.record_refused"
+MAX_REFUSAL_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -70,35 +75,39 @@ def parse_records(body: Any) -> list[IncomingRecord]:
     return records
 
 
-def _audit_rejection(session: Session, document: Any, reason: str, detail: str) -> None:
-    """Audit a refused envelope under the sender it claims, cut short: anyone can claim any
-    name, and the rejection must not let an unknown sender write unbounded data."""
+def _claimed_sender(document: Any) -> str:
     claimed = document.get("sender") if isinstance(document, dict) else None
-    sender = claimed if isinstance(claimed, str) and claimed else "(no sender)"
-    sender = sender.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_AUDITED_SENDER]
-    record_audit(
-        session,
-        sender,
-        "federation.envelope_rejected",
-        record_type="peer",
-        record_id=sender,
-        detail={"reason": reason, "detail": detail[:MAX_AUDITED_DETAIL]},
-    )
-    session.commit()
+    return claimed if isinstance(claimed, str) and claimed else "(no sender)"
 
 
 @contextmanager
-def refusals_audited(session: Session, document: Any) -> Iterator[None]:
-    """Refusing an envelope (bad or malformed) rolls back what it did and audits the refusal."""
+def refusals_counted(
+    session: Session, node: LocalNode, document: Any, address: str
+) -> Iterator[None]:
+    """Refusing an envelope (bad or malformed) rolls back what it did and counts the refusal
+    against the client's address (see liaison.federation.refusals): anyone can claim any
+    sender, so no refusal of an envelope writes an audit entry of its own."""
     try:
         yield
     except env.EnvelopeRejected as rejection:
         session.rollback()
-        _audit_rejection(session, document, rejection.reason, rejection.detail)
+        count_refusal(
+            session,
+            node.settings,
+            address,
+            f"{rejection.reason}: {rejection.detail}",
+            _claimed_sender(document),
+        )
         raise
     except InvalidInput as malformed:
         session.rollback()
-        _audit_rejection(session, document, "malformed", malformed.detail)
+        count_refusal(
+            session,
+            node.settings,
+            address,
+            f"malformed: {malformed.detail}",
+            _claimed_sender(document),
+        )
         raise
 
 
@@ -107,10 +116,13 @@ def receive_batch(
     node: LocalNode,
     record_types: RecordTypes,
     document: Any,
+    *,
+    address: str,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Verify and apply one batch; return the signed acknowledgement as JSON."""
-    with refusals_audited(session, document):
+    """Verify and apply one batch sent from client `address`; return the signed
+    acknowledgement as JSON."""
+    with refusals_counted(session, node, document, address):
         sealed = env.parse(document)
         peer, records = _verify(session, node, sealed, now)
         acknowledgement = _apply(session, node, record_types, peer, sealed, records)
@@ -170,30 +182,31 @@ def _apply(
         inbound = PeerInbound(peer_id=peer.id, last_applied_seq=0)
         session.add(inbound)
     plan = plan_batch(inbound.last_applied_seq, records)
-    applied, skipped, stopped_at = 0, 0, None
+    applied, stopped_at = 0, None
+    refused: list[dict[str, Any]] = []
     for record in plan.to_apply:
         if not record_types.knows(record.record_type):
             stopped_at = record.seq
             break
         try:
             with session.begin_nested():
+                # The same text rules as for local writes, whatever this node's database.
+                check_storable_document(record.payload, "payload")
                 record_types.apply(session, node, peer, record.record_type, record.payload)
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
             # Deterministic refusals only: a record that breaks the rules or the schema
             # would fail the same way on every retry. Anything else (a lost connection)
             # fails the whole batch, which the sender retries.
-            skipped += 1
+            reason = error.detail if isinstance(error, LiaisonError) else str(error.orig)
+            refused.append({"seq": record.seq, "reason": reason[:MAX_REFUSAL_REASON]})
             record_audit(
                 session,
                 peer.name,
-                "federation.record_refused",
+                REFUSED_ACTION,
                 record_type=record.record_type,
                 record_id=record.seq,
-                detail={
-                    "reason": error.detail if isinstance(error, LiaisonError) else str(error.orig),
-                    "payload": json.dumps(record.payload)[:2000],
-                },
+                detail={"reason": reason, "payload": json.dumps(record.payload)[:2000]},
             )
         inbound.last_applied_seq = record.seq
     inbound.last_received_at = moment
@@ -203,8 +216,28 @@ def _apply(
         "batch_nonce": sealed.nonce,
         "acknowledged": inbound.last_applied_seq,
         "applied": applied,
-        "refused": skipped,
-        "duplicates": plan.duplicates,
+        "refused": len(refused),
+        # Refused records count as acknowledged (the stream goes on); the sender keeps
+        # them as refused. Those of a batch resent after a lost answer are named again.
+        "refused_records": _refused_before(session, peer, plan.duplicate_seqs) + refused,
+        "duplicates": len(plan.duplicate_seqs),
         "gap_at": plan.gap_at,
         "unknown_type_at": stopped_at,
     }
+
+
+def _refused_before(session: Session, peer: Peer, seqs: list[int]) -> list[dict[str, Any]]:
+    """The refusals this node audited for records `seqs` of `peer` (already handled)."""
+    if not seqs:
+        return []
+    rows = session.execute(
+        sa.select(AuditEntry.record_id, AuditEntry.detail).where(
+            AuditEntry.actor == peer.name,
+            AuditEntry.action == REFUSED_ACTION,
+            AuditEntry.record_id.in_([str(seq) for seq in seqs]),
+        )
+    ).all()
+    return [
+        {"seq": int(str(seq)), "reason": str(json.loads(detail)["reason"])[:MAX_REFUSAL_REASON]}
+        for seq, detail in rows
+    ]

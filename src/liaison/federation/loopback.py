@@ -38,7 +38,11 @@ def deliver_between(
         try:
             with receiver_database.session() as session:
                 answer = receive_batch(
-                    session, receiver_node, record_types, json.loads(request.content)
+                    session,
+                    receiver_node,
+                    record_types,
+                    json.loads(request.content),
+                    address="loopback",
                 )
         except LiaisonError as error:
             return httpx.Response(error.status, json={"detail": error.detail})

@@ -9,6 +9,7 @@ transaction holds the database write lock, which gives the same guarantee.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from liaison.errors import Conflict
 from liaison.federation.canonical import canonical_json
 from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus, RefusedRecord
 
 # Built once rather than per shared record.
 _NEXT_SEQ = (
@@ -54,3 +55,13 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
     if feeds is not None:
         after_commit(session, feeds.delivery.wake)
     return int(seq)
+
+
+def refusals_of(session: Session, record_ids: Iterable[str]) -> dict[str, str]:
+    """Why the peer refused each of these records (by global id) that it refused."""
+    rows = session.execute(
+        sa.select(RefusedRecord.record_id, Peer.name, RefusedRecord.reason)
+        .join(Peer, Peer.id == RefusedRecord.peer_id)
+        .where(RefusedRecord.record_id.in_(list(record_ids)))
+    ).all()
+    return {str(record_id): f"{peer} refused it: {reason}" for record_id, peer, reason in rows}

@@ -29,7 +29,7 @@ from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
-from liaison.federation.inbox import refusals_audited
+from liaison.federation.inbox import refusals_counted
 from liaison.federation.invites import Invite, secret_hash, secret_matches
 from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
@@ -104,13 +104,15 @@ def store_peer(
 
 
 def handle_peering_request(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
+    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
 ) -> dict[str, Any]:
-    """The inviting node's side of the handshake; returns the signed answer.
+    """The inviting node's side of the handshake for a request from client `address`;
+    returns the signed answer.
 
-    Refusals (a bad or used invite, a bad signature, a malformed request) are audited.
+    Refusals (a bad or used invite, a bad signature, a malformed request) are counted per
+    address and audited once per window (liaison.federation.refusals).
     """
-    with refusals_audited(session, document):
+    with refusals_counted(session, node, document, address):
         return _answer_peering_request(session, node, document, now)
 
 

@@ -28,6 +28,7 @@ from liaison.store.federation_tables import (
     PeerInbound,
     PeerInvite,
     PeerStatus,
+    RefusedRecord,
 )
 
 
@@ -113,6 +114,9 @@ class PeerState:
     next_attempt_at: datetime | None
     last_applied_seq: int
     last_received_at: datetime | None
+    # Records the peer refused (acknowledged, never delivered), and the latest of them.
+    refused: int = 0
+    last_refused: RefusedRecord | None = None
 
     def oldest_pending_age_seconds(self, now: datetime | None = None) -> int | None:
         if self.oldest_pending_at is None:
@@ -140,6 +144,16 @@ class PeerState:
                 "last_error_at": stamp(self.last_error_at),
                 "last_success_at": stamp(self.last_success_at),
                 "next_attempt_at": stamp(self.next_attempt_at),
+                "refused": self.refused,
+                "last_refused": None
+                if self.last_refused is None
+                else {
+                    "seq": self.last_refused.seq,
+                    "record_type": self.last_refused.record_type,
+                    "record_id": self.last_refused.record_id,
+                    "reason": self.last_refused.reason,
+                    "refused_at": stamp(self.last_refused.refused_at),
+                },
             },
             "inbound": {
                 "last_applied_seq": self.last_applied_seq,
@@ -163,6 +177,13 @@ def peer_states(session: Session) -> list[PeerState]:
                 OutboxRecord.peer_id == peer.id, OutboxRecord.seq == acked + 1
             )
         ).scalar_one_or_none()
+        refused = session.scalar(sa.select(sa.func.count()).where(RefusedRecord.peer_id == peer.id))
+        last_refused = session.scalars(
+            sa.select(RefusedRecord)
+            .where(RefusedRecord.peer_id == peer.id)
+            .order_by(RefusedRecord.seq.desc())
+            .limit(1)
+        ).one_or_none()
         states.append(
             PeerState(
                 name=peer.name,
@@ -181,6 +202,8 @@ def peer_states(session: Session) -> list[PeerState]:
                 next_attempt_at=delivery.next_attempt_at if delivery else None,
                 last_applied_seq=inbound.last_applied_seq if inbound else 0,
                 last_received_at=inbound.last_received_at if inbound else None,
+                refused=refused or 0,
+                last_refused=last_refused,
             )
         )
     return states

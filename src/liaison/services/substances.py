@@ -3,8 +3,10 @@ verdicts and a depiction per jurisdiction. The chemistry is all in liaison.chem.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import multiprocessing
 import re
 import tempfile
 import threading
@@ -18,9 +20,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from liaison.chem import depict_svg, identify
-from liaison.chem.bulk import SUPPORTED, csv_header, csv_row, read_records, screen_records
-from liaison.chem.models import Identification
+from liaison.chem.bulk import (
+    SUPPORTED,
+    csv_header,
+    csv_row,
+    read_records,
+    screen_records,
+    spreadsheet_safe,
+    warm_up,
+)
+from liaison.chem.isolation import Failure, WorkerPool
+from liaison.chem.limits import Limits
+from liaison.chem.models import Identification, Verdict
 from liaison.chem.rulebook import load_rulebook
+from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.accounts import Actor
 from liaison.services.audit import record_audit
@@ -32,10 +45,22 @@ MAX_QUERIES_PER_REQUEST = 100
 # The web form screens files in the request; larger inputs belong to `liaison screen`.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_RECORDS = 5000
-# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
-_SCREENING_LOCK = threading.Lock()
+# The node's identification workers, started on first use (forkserver: the server runs
+# threads, and a fork of a threaded process may inherit a held lock).
+_pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]] = {}
+_pool_lock = threading.Lock()
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        characters=settings.chem_max_characters,
+        atoms=settings.chem_max_atoms,
+        fragments=settings.chem_max_fragments,
+        ring_closures=settings.chem_max_ring_closures,
+        branch_depth=settings.chem_max_branch_depth,
+        seconds=settings.chem_seconds,
+    )
 
 
 def jurisdiction_titles() -> dict[str, str]:
@@ -80,29 +105,82 @@ class IdentifiedQuery:
         return answer
 
 
+@dataclass(frozen=True)
+class IdentificationRequest:
+    """What a worker needs to answer one query of a request."""
+
+    as_of: date | None
+    codes: tuple[str, ...]
+    depict_each_jurisdiction: bool
+    limits: Limits
+
+
+def identify_and_depict(item: tuple[IdentificationRequest, str]) -> IdentifiedQuery:
+    """Runs in a worker: identification and depiction both call into RDKit."""
+    request, query = item
+    identification = identify(
+        query, as_of=request.as_of, jurisdictions=request.codes, limits=request.limits
+    )
+    answer = IdentifiedQuery(identification, {})
+    wanted = request.codes if request.depict_each_jurisdiction else (answer.headline_jurisdiction,)
+    for code in wanted:
+        if code:
+            answer.depictions[code] = depict_svg(identification, jurisdiction=code)
+    answer.identification.parent = None  # the drawings are made; no need to send it back
+    return answer
+
+
+def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> IdentifiedQuery:
+    """The answer for a query whose worker crashed or ran out of time."""
+    request, query = item
+    error = f"{failure.reason}; nothing was judged"
+    identification = Identification(
+        query,
+        "unknown",
+        {code: Verdict("invalid", [], error) for code in request.codes},
+        error=error,
+        as_of=request.as_of,
+    )
+    return IdentifiedQuery(
+        identification, {code: depict_svg(identification, code) for code in request.codes}
+    )
+
+
+def _identification_pool(
+    settings: Settings,
+) -> WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]:
+    """The warm workers for these settings (one set per server process in practice)."""
+    key = (max(1, settings.chem_workers), settings.chem_seconds)
+    with _pool_lock:
+        if key not in _pools:
+            multiprocessing.get_context("forkserver").set_forkserver_preload(
+                ["liaison.services.substances"]
+            )
+            pool = WorkerPool(key[0], key[1], _failed, warm_up=warm_up)
+            atexit.register(pool.close)
+            _pools[key] = pool
+        return _pools[key]
+
+
 def identify_queries(
     queries: Sequence[str],
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
     *,
     depict_each_jurisdiction: bool = False,
+    settings: Settings | None = None,
 ) -> list[IdentifiedQuery]:
-    """Identify each query; one bad query yields an `invalid` verdict, never an error."""
+    """Identify each query in a worker process; one bad query (one that crashes its worker or
+    runs past the time limit, too) yields an `invalid` verdict, never an error."""
     if not 1 <= len(queries) <= MAX_QUERIES_PER_REQUEST:
         raise InvalidInput(
             f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
         )
     codes = checked_jurisdictions(jurisdictions)
-    answers = []
-    for query in queries:
-        identification = identify(query, as_of=as_of, jurisdictions=codes)
-        answer = IdentifiedQuery(identification, {})
-        wanted = codes if depict_each_jurisdiction else (answer.headline_jurisdiction,)
-        for code in wanted:
-            if code:
-                answer.depictions[code] = depict_svg(identification, jurisdiction=code)
-        answers.append(answer)
-    return answers
+    settings = settings or Settings()
+    request = IdentificationRequest(as_of, codes, depict_each_jurisdiction, limits_from(settings))
+    items = [(request, query) for query in queries]
+    return _identification_pool(settings).run(identify_and_depict, items)
 
 
 @dataclass(frozen=True)
@@ -132,6 +210,7 @@ def screen_upload(
     content: bytes,
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
+    settings: Settings | None = None,
 ) -> ScreenedFile:
     """Screen an uploaded file in the formats of `liaison screen`; keep the CSV of results.
 
@@ -162,9 +241,12 @@ def screen_upload(
             records.append(record)
     if not records:
         raise InvalidInput(f"{name}: no records found")
-    # In-process screening keeps its settings in a module global; one upload at a time.
-    with _SCREENING_LOCK:
-        results = [screened.record for screened in screen_records(records, day, codes, jobs=1)]
+    # Screened outside the server process, so a record that crashes RDKit costs only itself.
+    limits = limits_from(settings or Settings())
+    screened_records = screen_records(
+        records, day, codes, jobs=1, limits=limits, start_method="forkserver"
+    )
+    results = [screened.record for screened in screened_records]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(csv_header(codes))
@@ -196,12 +278,6 @@ def screen_upload(
         },
     )
     return screened
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula: record ids and inputs come from the
-    uploaded file, so '=HYPERLINK(...)' is prefixed with a quote (CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:

@@ -30,6 +30,7 @@ from liaison.services.hotline.queries import (
     peer_agencies,
     read_attachment,
     read_thread,
+    refused_by_peer,
 )
 from liaison.services.hotline.rules import (
     ALLOWED_CONTENT_TYPES,
@@ -39,6 +40,7 @@ from liaison.services.hotline.rules import (
     AttachmentUpload,
     ack_deadline,
     check_attachment,
+    display_filename,
     is_incoming,
     is_overdue,
     local_agency,
@@ -56,6 +58,7 @@ __all__ = [
     "ack_deadline",
     "acknowledge",
     "check_attachment",
+    "display_filename",
     "inbox_counts",
     "is_incoming",
     "is_overdue",
@@ -69,4 +72,5 @@ __all__ = [
     "post_message",
     "read_attachment",
     "read_thread",
+    "refused_by_peer",
 ]

@@ -122,6 +122,13 @@ def read_thread(
     return thread, messages
 
 
+def refused_by_peer(
+    session: Session, thread: HotlineThread, messages: Iterable[HotlineMessage]
+) -> dict[str, str]:
+    """For the thread and those of its messages the peer refused, by global id: why."""
+    return outbox.refusals_of(session, [thread.global_id, *(m.global_id for m in messages)])
+
+
 def list_threads(
     session: Session, node: HotlineNode, actor: Actor, *, query: str | None = None
 ) -> list[ThreadSummary]:

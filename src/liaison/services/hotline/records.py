@@ -36,6 +36,7 @@ from liaison.services.hotline.rules import (
     MAX_SUBJECT,
     AttachmentUpload,
     check_attachment,
+    normalized_content_type,
 )
 from liaison.store.accounts import Agency
 from liaison.store.federation_tables import Peer
@@ -169,7 +170,8 @@ class AttachmentPayload:
             raise ProtocolViolation(f"attachments[{index}].content is not base64") from error
         return cls(
             filename=str(require(item, "filename"))[:255],
-            content_type=require(item, "content_type"),
+            # Stored as a local upload's would be: the peer's parameters and case are not served.
+            content_type=normalized_content_type(require(item, "content_type")),
             size=size,
             sha256=sha256,
             content=content,

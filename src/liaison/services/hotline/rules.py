@@ -5,6 +5,7 @@ Pure functions of a record and the settings; no database, no transport.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.store.base import utcnow
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Priority
+from liaison.text import check_storable_text
 
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
@@ -80,6 +82,7 @@ def check_choice(value: str, choices: Sequence[str], what: str) -> None:
 
 
 def check_text(value: str, what: str, limit: int) -> str:
+    check_storable_text(value, what)
     value = value.strip()
     if not value:
         raise InvalidInput(f"{what} must not be empty")
@@ -88,13 +91,22 @@ def check_text(value: str, what: str, limit: int) -> str:
     return value
 
 
-def normalized_content_type(content_type: str) -> str:
-    return content_type.split(";")[0].strip().lower()
+def normalized_content_type(value: str) -> str:
+    """The media type alone, lower case: `Text/Plain; charset=x` is `text/plain`."""
+    return value.split(";")[0].strip().lower()
+
+
+def display_filename(filename: str) -> str:
+    """An attachment's name as pages and downloads show it: without control and format
+    characters (a CR/LF would end a header; a right-to-left override makes
+    `invoice\u202egpj.exe` read as `invoiceexe.jpg`)."""
+    return "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "attachment"
 
 
 def check_attachment(upload: AttachmentUpload, settings: Settings) -> None:
     """Refuse an attachment that is too large, of a type not allowed, or not what it says."""
     name = upload.filename or "attachment"
+    check_storable_text(name, "the attachment's file name")
     limit = settings.hotline_attachment_max_bytes
     if not upload.content:
         raise InvalidInput(f"attachment {name!r} is empty")

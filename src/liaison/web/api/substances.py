@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from liaison.capabilities import Capability
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
-from liaison.web.auth import Principal, require
+from liaison.web.auth import Principal, node_of, require
 
 router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
 identifiers = require(Capability.SCREEN_SUBSTANCES)
@@ -94,6 +94,10 @@ class IdentificationOut(BaseModel):
     query_kind: str
     verdicts: dict[str, VerdictOut]
     error: str | None
+    notes: list[str] = Field(
+        description="How the input was read when not as typed: Unicode normalized (NFKC), "
+        "CXSMILES extension parsed, repeated fragments judged once."
+    )
     standardized_smiles: str | None
     svg: str = Field(description="SVG depiction highlighting the atoms that matched.")
     svg_jurisdiction: str = Field(description="The jurisdiction whose match the SVG shows.")
@@ -105,11 +109,15 @@ class IdentifyResponse(BaseModel):
 
 
 @router.post("/identify", response_model=IdentifyResponse)
-def identify_substances(body: IdentifyRequest, principal: Principal = Depends(identifiers)) -> Any:
+def identify_substances(
+    body: IdentifyRequest, request: Request, principal: Principal = Depends(identifiers)
+) -> Any:
     """Verdicts per jurisdiction and a depiction for each query (at most 100 per request).
 
     `no_match` means that no loaded rule matched; it is not a clearance.
     """
     queries = body.queries if body.queries is not None else [body.query or ""]
-    answers = identify_queries(queries, body.as_of, body.jurisdictions)
+    answers = identify_queries(
+        queries, body.as_of, body.jurisdictions, settings=node_of(request).settings
+    )
     return {"as_of": body.as_of, "results": [answer.to_dict() for answer in answers]}

@@ -18,6 +18,7 @@ from liaison.services.peering import peer_states
 from liaison.store.federation_tables import PeerStatus
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.auth import Principal, db_session, node_of, require
+from liaison.web.problems import RowId
 from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -176,6 +177,7 @@ def _thread_page(
         for m in messages
         if m.ack_due_at is not None and hotline.needs_ack(m) and not hotline.is_overdue(m)
     ]
+    refused = hotline.refused_by_peer(session, thread, messages)
     session.commit()
     return render(
         request,
@@ -186,10 +188,12 @@ def _thread_page(
             "node_name": node.name,
             "priorities": PRIORITIES,
             "is_incoming": hotline.is_incoming,
+            "display_filename": hotline.display_filename,
             "is_overdue": hotline.is_overdue,
             "error": error,
             "draft": draft,
             "next_due": min(waiting, default=None),
+            "refused": refused,
         },
         status_code=status_code,
     )
@@ -197,7 +201,7 @@ def _thread_page(
 
 @router.get("/hotline/threads/{thread_id}")
 def thread_page(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -207,7 +211,7 @@ def thread_page(
 
 @router.post("/hotline/threads/{thread_id}/messages")
 async def reply(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     body: str = Form("", max_length=hotline.MAX_BODY),
     priority: str = Form("", max_length=16),
@@ -242,7 +246,7 @@ async def reply(
 
 @router.post("/hotline/messages/{message_id}/ack")
 def acknowledge(
-    message_id: int,
+    message_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),

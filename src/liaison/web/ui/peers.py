@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
+from liaison.federation.refusals import open_windows
 from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
 from liaison.web.context import local_node
@@ -28,11 +29,18 @@ def _peers_page(
 ) -> Response:
     session.rollback()
     states = peer_states(session)
+    refusals = open_windows(session)
     session.commit()
     return render(
         request,
         "peers.html",
-        {"states": states, "code": code, "error": error, "notice": notice},
+        {
+            "states": states,
+            "refusals": refusals,
+            "code": code,
+            "error": error,
+            "notice": notice,
+        },
         status_code=status_code,
     )
 

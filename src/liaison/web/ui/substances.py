@@ -91,7 +91,11 @@ def substance_identify(
         if not queries:
             raise InvalidInput("type a SMILES, InChI, CAS number or name")
         answers = identify_queries(
-            queries, _parse_as_of(as_of), jurisdictions or None, depict_each_jurisdiction=True
+            queries,
+            _parse_as_of(as_of),
+            jurisdictions or None,
+            depict_each_jurisdiction=True,
+            settings=runtime_of(request).settings,
         )
     except LiaisonError as error:
         return _substance_page(
@@ -151,6 +155,7 @@ async def screen_file(
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     filename = upload.filename or "upload"
     database = runtime_of(request).database
+    settings = runtime_of(request).settings
 
     def screen() -> Any:
         with database.session() as session:
@@ -162,6 +167,7 @@ async def screen_file(
                 content,
                 _parse_as_of(as_of),
                 jurisdictions or None,
+                settings,
             )
             session.commit()
             return screened
