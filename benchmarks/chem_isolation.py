@@ -43,14 +43,10 @@ from rdkit import Chem, RDConfig
 
 from federation import free_port, percentile  # the scripts beside this one
 from liaison.chem import identify
-from liaison.cli.node import add_node_user, create_node
+from liaison.chem.depict import IdentificationRequest, identify_and_depict
 from liaison.config import Settings
-from liaison.services.substances import (
-    IdentificationRequest,
-    identify_and_depict,
-    identify_queries,
-    limits_from,
-)
+from liaison.node import add_node_user, create_node
+from liaison.services.substances import identify_queries, limits_from
 from screen import machine, replace_section
 
 ROOT = Path(__file__).resolve().parents[1]

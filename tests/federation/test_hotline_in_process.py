@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from liaison.cli.node import add_node_user, create_node
 from liaison.config import NodeConfig
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
+from liaison.node import add_node_user, create_node
 from liaison.runtime import node_record_types
 from liaison.services import hotline
 from liaison.services.accounts import Actor

@@ -12,17 +12,17 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from liaison.cli.node import add_node_user, create_node
 from liaison.cli.peer import invite
 from liaison.config import Settings, load_node
+from liaison.demo import conversation
 from liaison.errors import Conflict
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
 from liaison.federation.peers import handle_peering_request
+from liaison.node import add_node_user, create_node
 from liaison.runtime import node_record_types
-from liaison.services import hotline_demo
 from liaison.services.peering import accept_invite, peer_states
 from liaison.store import Database
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
@@ -288,7 +288,7 @@ def test_demo_conversation_is_seeded_on_both_nodes(
             accept_invite(
                 session, LocalNode.from_config(cn_config), invite(us_dir), "test", client=client
             )
-        hotline_demo.seed_demo_conversation(
+        conversation.seed_demo_conversation(
             us_dir,
             cn_dir,
             us_username="olivia",

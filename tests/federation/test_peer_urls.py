@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
@@ -19,6 +18,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite
 from liaison.federation.peers import REQUEST_KIND, check_peer_url, handle_peering_request
 from liaison.federation.refusals import close_ended_windows
+from liaison.node import create_node
 from liaison.services.peering import accept_invite, issue_invite
 from liaison.store import Database
 from liaison.store.audit import AuditEntry

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from liaison.cli.node import create_node
 from liaison.config import NodeConfig, Settings
+from liaison.node import create_node
 from liaison.services.accounts import Actor, add_user
 from liaison.store import Database
 from liaison.web.app import create_app

@@ -26,6 +26,31 @@ FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 SLOW = "C" * 1500 + "C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 
 
+def _workers(serve: int) -> list[int]:
+    """The engine workers: forked by the server (same command line), or, once replaced, by
+    its forkserver."""
+    return [
+        pid
+        for pid in _descendants(serve)
+        if (_parent(pid) == serve and b"multiprocessing" not in _cmdline(pid))
+        or b"forkserver" in _cmdline(_parent(pid))
+    ]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -108,7 +133,7 @@ def test_a_worker_killed_by_sigsegv_costs_only_its_query(
     serve = _serve_pid(node)
     killed = None
     while killed is None and thread.is_alive():
-        busy = [pid for pid in _descendants(serve) if _running(pid)]
+        busy = [pid for pid in _workers(serve) if _running(pid)]
         if busy:
             killed = busy[0]
             os.kill(killed, signal.SIGSEGV)

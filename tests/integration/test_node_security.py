@@ -20,9 +20,9 @@ from starlette.routing import Mount
 
 from liaison import capabilities
 from liaison.capabilities import Capability, roles_with
-from liaison.cli.node import node_server
 from liaison.config import NodeConfig
 from liaison.federation.envelope import public_key_text
+from liaison.node import node_server
 from liaison.store import Database
 from liaison.store.accounts import ROLES, Role
 from liaison.web.app import create_app

@@ -14,16 +14,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from liaison.chem.depict import depict_svg
-from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely, prefilter_for
+from liaison.chem.compiled import load_rulebook, prefilter_for
+from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
-from liaison.chem.rulebook import load_rulebook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
@@ -223,21 +223,24 @@ def screen_one(settings: ScreenSettings, record: Record) -> Screened:
 
 def _screened(settings: ScreenSettings, identification: Identification) -> Screened:
     codes = settings.codes
-    flagged = identification.flagged
-    svgs: dict[str, str] = {}
-    if flagged and settings.depict:
-        svgs = {code: depict_svg(identification, code) for code in codes}
+    statuses = tuple([identification.verdicts[code].status for code in codes])
+    flagged = statuses != ("no_match",) * len(codes)
     keep = settings.keep == "all" or (settings.keep == "flagged" and flagged)
-    statuses = tuple(identification.verdicts[code].status for code in codes)
-    if settings.render == "jsonl" and not keep and _nothing_matched(identification):
-        # Most records of a catalogue: the verdicts part of the line is always the same.
+    if settings.render == "jsonl" and not keep and not flagged and _nothing_matched(identification):
+        # Most records of a catalogue. encode_basestring is json.dumps(text, ensure_ascii=False)
+        # without its per-call set-up, which costs more than the string itself here.
+        ident = "null" if identification.id is None else encode_basestring(identification.id)
         line = (
-            f'{{"id": {json.dumps(identification.id, ensure_ascii=False)}, '
-            f'"input": {json.dumps(identification.query, ensure_ascii=False)}, '
+            f'{{"id": {ident}, "input": {encode_basestring(identification.query)}, '
             f'"query_kind": "{identification.query_kind}", '
-            f'"verdicts": {_no_match_json(codes)}, "error": null, "notes": []}}\n'
+            f"{_no_match_tail(settings.as_of, codes)}"
         )
         return Screened(statuses, False, line, {}, {})
+    svgs: dict[str, str] = {}
+    if flagged and settings.depict:
+        from liaison.chem.depict import depict_svg  # RDKit's drawing code: only for reports
+
+        svgs = {code: depict_svg(identification, code) for code in codes}
     data = identification.to_dict() if keep or settings.render else {}
     line = ""
     if settings.render == "jsonl":
@@ -286,9 +289,11 @@ def _nothing_matched(identification: Identification) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _no_match_json(codes: tuple[str, ...]) -> str:
+def _no_match_tail(as_of: date, codes: tuple[str, ...]) -> str:
+    """The end of the jsonl line of a record no rule matched: the same for every such record."""
     verdict = Verdict("no_match", [], NO_MATCH_NOTE).to_dict()
-    return json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
+    verdicts = json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
+    return f'"as_of": "{as_of.isoformat()}", "verdicts": {verdicts}, "error": null, "notes": []}}\n'
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -359,7 +364,8 @@ def spreadsheet_safe(cell: str) -> str:
 
 
 def csv_header(codes: tuple[str, ...]) -> list[str]:
-    return ["id", "input", *[f"{c}_{part}" for c in codes for part in ("status", "basis")], "error"]
+    parts = ("status", "basis")
+    return ["id", "input", *[f"{c}_{part}" for c in codes for part in parts], "error", "as_of"]
 
 
 def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
@@ -367,7 +373,7 @@ def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
     for code in codes:
         verdict = record["verdicts"][code]
         row += [verdict["status"], short_basis(verdict)]
-    row.append(record.get("error") or "")
+    row += [record.get("error") or "", record.get("as_of") or ""]
     return row
 
 

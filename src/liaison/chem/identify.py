@@ -10,6 +10,7 @@ from typing import cast
 
 from rdkit import Chem
 
+from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
 from liaison.chem.limits import Limits
 from liaison.chem.models import (
@@ -17,14 +18,13 @@ from liaison.chem.models import (
     Basis,
     BasisKind,
     Identification,
-    QueryKind,
     RegionFinding,
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import Prefilter, build_prefilter, skeleton_of_smarts
+from liaison.chem.prefilter import skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook
 from liaison.chem.standardize import (
     canonical_smiles,
     canonical_tautomer,
@@ -37,17 +37,6 @@ from liaison.errors import InvalidInput
 
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
 _KIND_LABELS = {"smiles": "SMILES", "molblock": "MOL block", "inchi": "InChI"}
-
-
-# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
-_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
-
-
-def prefilter_for(rulebook: RuleBook) -> Prefilter:
-    """The prefilter of `rulebook`, built once per process."""
-    if id(rulebook) not in _prefilters:
-        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
-    return _prefilters[id(rulebook)][1]
 
 
 def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None) -> tuple[str, ...]:
@@ -64,39 +53,22 @@ def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None)
 
 def identify(
     query: str,
-    as_of: date | None = None,
+    as_of: date,
     jurisdictions: Sequence[str] | None = None,
     *,
     record_id: str | None = None,
     rulebook: RuleBook | None = None,
     limits: Limits | None = None,
 ) -> Identification:
-    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today),
-    within `limits` (the defaults when None; the time limit is the caller's to enforce)."""
+    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) by the rules in force on
+    `as_of`, within `limits` (the defaults when None; the time limit is the caller's to
+    enforce). The caller settles the day (the services default it to today); the answer
+    carries it."""
     book = rulebook or load_rulebook()
     codes = check_jurisdictions(book, jurisdictions)
-    day = as_of or date.today()
     parsed = parse_safely(str(query), book, limits)
     return judge(
-        parsed, str(query), day, codes, book, record_id=record_id, thorough=True, limits=limits
-    )
-
-
-def identify_molecule(
-    molecule: Chem.Mol,
-    query: str,
-    kind: QueryKind,
-    as_of: date,
-    jurisdictions: tuple[str, ...],
-    rulebook: RuleBook,
-    *,
-    record_id: str | None = None,
-    thorough: bool = True,
-) -> Identification:
-    """identify() for a molecule already parsed (an SDF record)."""
-    parsed = ParsedQuery(kind, molecule)
-    return judge(
-        parsed, query, as_of, jurisdictions, rulebook, record_id=record_id, thorough=thorough
+        parsed, str(query), as_of, codes, book, record_id=record_id, thorough=True, limits=limits
     )
 
 

@@ -116,7 +116,11 @@ class WorkerPool(Generic[Item, Result]):
         *,
         warm_up: Callable[[], object] | None = None,
         start_method: str = "forkserver",
+        replace_method: str | None = None,
     ) -> None:
+        """replace_method: how workers started after a crash or a stall are made, when not
+        as the first ones (a server forks its first workers before it runs threads, and
+        later ones through a forkserver)."""
         self.seconds = seconds
         self._on_failure = on_failure
         self._warm_up = warm_up
@@ -127,6 +131,8 @@ class WorkerPool(Generic[Item, Result]):
         self._closed = False
         for _ in range(size):
             self._give_back(self._spawn())
+        if replace_method is not None:
+            self._context = multiprocessing.get_context(replace_method)
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self._warm_up)

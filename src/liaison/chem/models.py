@@ -118,6 +118,7 @@ class Identification:
             "id": self.id,
             "input": self.query,
             "query_kind": self.query_kind,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "verdicts": {code: verdict.to_dict() for code, verdict in self.verdicts.items()},
             "error": self.error,
             "notes": list(self.notes),

@@ -10,7 +10,6 @@ import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -524,9 +523,3 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         semantics=semantics,
         names=names,
     )
-
-
-@lru_cache(maxsize=1)
-def load_rulebook() -> RuleBook:
-    """The shipped rule files, loaded and validated once per process."""
-    return load_rulebook_from(RULES_DIR)

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from liaison.chem import depict_svg, identify
 from liaison.chem.bulk import (
     SUPPORTED,
     csv_header,
@@ -29,16 +28,23 @@ from liaison.chem.bulk import (
     spreadsheet_safe,
     warm_up,
 )
+from liaison.chem.compiled import load_rulebook
+from liaison.chem.depict import (
+    Depicted,
+    IdentificationRequest,
+    depict_svg,
+    headline_jurisdiction,
+    identify_and_depict,
+)
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
 from liaison.chem.models import Identification, Verdict
-from liaison.chem.rulebook import load_rulebook
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.accounts import Actor
+from liaison.services.as_of import settle_as_of
 from liaison.services.audit import record_audit
 from liaison.store.accounts import User
-from liaison.store.base import utcnow
 from liaison.store.screening import ScreeningRun
 
 MAX_QUERIES_PER_REQUEST = 100
@@ -48,7 +54,7 @@ MAX_UPLOAD_RECORDS = 5000
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
 # The node's identification workers, started on first use (forkserver: the server runs
 # threads, and a fork of a threaded process may inherit a held lock).
-_pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]] = {}
+_pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], Depicted]] = {}
 _pool_lock = threading.Lock()
 
 
@@ -91,11 +97,7 @@ class IdentifiedQuery:
     @property
     def headline_jurisdiction(self) -> str:
         """The first jurisdiction whose verdict is not `no_match` (else the first one)."""
-        verdicts = self.identification.verdicts
-        for code, verdict in verdicts.items():
-            if verdict.status not in {"no_match", "invalid"}:
-                return code
-        return next(iter(verdicts), "")
+        return headline_jurisdiction(self.identification)
 
     def to_dict(self) -> dict[str, Any]:
         answer = self.identification.to_dict()
@@ -105,32 +107,7 @@ class IdentifiedQuery:
         return answer
 
 
-@dataclass(frozen=True)
-class IdentificationRequest:
-    """What a worker needs to answer one query of a request."""
-
-    as_of: date | None
-    codes: tuple[str, ...]
-    depict_each_jurisdiction: bool
-    limits: Limits
-
-
-def identify_and_depict(item: tuple[IdentificationRequest, str]) -> IdentifiedQuery:
-    """Runs in a worker: identification and depiction both call into RDKit."""
-    request, query = item
-    identification = identify(
-        query, as_of=request.as_of, jurisdictions=request.codes, limits=request.limits
-    )
-    answer = IdentifiedQuery(identification, {})
-    wanted = request.codes if request.depict_each_jurisdiction else (answer.headline_jurisdiction,)
-    for code in wanted:
-        if code:
-            answer.depictions[code] = depict_svg(identification, jurisdiction=code)
-    answer.identification.parent = None  # the drawings are made; no need to send it back
-    return answer
-
-
-def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> IdentifiedQuery:
+def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> Depicted:
     """The answer for a query whose worker crashed or ran out of time."""
     request, query = item
     error = f"{failure.reason}; nothing was judged"
@@ -141,25 +118,37 @@ def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> Identi
         error=error,
         as_of=request.as_of,
     )
-    return IdentifiedQuery(
-        identification, {code: depict_svg(identification, code) for code in request.codes}
-    )
+    return identification, {code: depict_svg(identification, code) for code in request.codes}
 
 
 def _identification_pool(
     settings: Settings,
-) -> WorkerPool[tuple[IdentificationRequest, str], IdentifiedQuery]:
+) -> WorkerPool[tuple[IdentificationRequest, str], Depicted]:
     """The warm workers for these settings (one set per server process in practice)."""
     key = (max(1, settings.chem_workers), settings.chem_seconds)
     with _pool_lock:
         if key not in _pools:
-            multiprocessing.get_context("forkserver").set_forkserver_preload(
-                ["liaison.services.substances"]
+            warm_up()  # once here: the first workers are forked with the rules loaded
+            # Replacements come from a forkserver: by then the server runs threads, and a
+            # fork of a threaded process may inherit a held lock. It needs only the engine.
+            multiprocessing.get_context("forkserver").set_forkserver_preload(["liaison.chem.bulk"])
+            pool = WorkerPool(
+                key[0],
+                key[1],
+                _failed,
+                warm_up=warm_up,
+                start_method="fork",
+                replace_method="forkserver",
             )
-            pool = WorkerPool(key[0], key[1], _failed, warm_up=warm_up)
             atexit.register(pool.close)
             _pools[key] = pool
         return _pools[key]
+
+
+def start_workers(settings: Settings) -> None:
+    """Start the identification workers when the server starts, before it runs threads
+    (forked: milliseconds), so that no identification waits for them."""
+    _identification_pool(settings)
 
 
 def identify_queries(
@@ -178,15 +167,19 @@ def identify_queries(
         )
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
-    request = IdentificationRequest(as_of, codes, depict_each_jurisdiction, limits_from(settings))
+    request = IdentificationRequest(
+        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings)
+    )
     items = [(request, query) for query in queries]
-    return _identification_pool(settings).run(identify_and_depict, items)
+    answers = _identification_pool(settings).run(identify_and_depict, items)
+    return [IdentifiedQuery(identification, svgs) for identification, svgs in answers]
 
 
 @dataclass(frozen=True)
 class ScreenedFile:
     run: ScreeningRun
     jurisdictions: tuple[str, ...]
+    as_of: date  # the day whose rules were applied
     records: list[dict[str, Any]]  # Identification.to_dict() per record, in file order
 
     @property
@@ -227,7 +220,7 @@ def screen_upload(
             "screen it with `liaison screen` instead"
         )
     codes = checked_jurisdictions(jurisdictions)
-    day = as_of or utcnow().date()
+    day = settle_as_of(as_of)
     with tempfile.TemporaryDirectory(prefix="liaison-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
@@ -260,7 +253,7 @@ def screen_upload(
         results_csv=out.getvalue(),
     )
     session.add(run)
-    screened = ScreenedFile(run, codes, results)
+    screened = ScreenedFile(run, codes, day, results)
     record_audit(
         session,
         actor.name,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from liaison.chem import depict_svg, identify
+from liaison.chem import identify
+from liaison.chem.depict import depict_svg
 from liaison.errors import InvalidInput
 
 CORPUS = list(csv.DictReader(Path(__file__).with_name("corpus.csv").open(encoding="utf-8")))
@@ -52,20 +53,20 @@ def test_mol_block_and_inchi_give_the_same_verdicts_as_smiles() -> None:
 
 
 def test_query_kinds_are_detected() -> None:
-    assert identify(FENTANYL).query_kind == "smiles"
-    assert identify("437-38-7").query_kind == "cas"
-    assert identify("芬太尼").query_kind == "name"
-    assert identify("no such thing here").query_kind == "unknown"
+    assert identify(FENTANYL, AS_OF).query_kind == "smiles"
+    assert identify("437-38-7", AS_OF).query_kind == "cas"
+    assert identify("芬太尼", AS_OF).query_kind == "name"
+    assert identify("no such thing here", AS_OF).query_kind == "unknown"
 
 
 def test_bad_cas_check_digit_says_which_digit() -> None:
-    identification = identify("437-38-8")
+    identification = identify("437-38-8", AS_OF)
     assert identification.error is not None
     assert "check digit" in identification.error and "7" in identification.error
 
 
 def test_invalid_smiles_names_the_problem() -> None:
-    identification = identify("C(C)(C)(C)(C)C")
+    identification = identify("C(C)(C)(C)(C)C", AS_OF)
     assert identification.error is not None and "valence" in identification.error.lower()
 
 
@@ -86,8 +87,8 @@ def test_regions_partition_the_molecule() -> None:
     identification = identify("CCC(=O)N(c1ccc(F)cc1)C1CCN(CC(O)c2cccs2)CC1C", as_of=AS_OF)
     basis = identification.verdicts["CN"].basis[0]
     assert basis.kind == "class"
+    from liaison.chem.compiled import load_rulebook
     from liaison.chem.fentanyl_class import decompose
-    from liaison.chem.rulebook import load_rulebook
 
     parent = identification.parent
     shape = decompose(parent, load_rulebook().semantics)
@@ -124,9 +125,9 @@ def test_to_dict_has_the_contract_shape() -> None:
 
 
 def test_jurisdictions_can_be_chosen_and_unknown_ones_are_refused() -> None:
-    assert set(identify(FENTANYL, jurisdictions=["cn"]).verdicts) == {"CN"}
+    assert set(identify(FENTANYL, AS_OF, jurisdictions=["cn"]).verdicts) == {"CN"}
     with pytest.raises(InvalidInput, match="XX"):
-        identify(FENTANYL, jurisdictions=["XX"])
+        identify(FENTANYL, AS_OF, jurisdictions=["XX"])
 
 
 def test_depiction_colours_regions_and_names_clauses() -> None:
@@ -139,7 +140,7 @@ def test_depiction_colours_regions_and_names_clauses() -> None:
 
 
 def test_depiction_of_an_invalid_query_says_why() -> None:
-    svg = depict_svg(identify("C1CC("), jurisdiction="CN")
+    svg = depict_svg(identify("C1CC(", AS_OF), jurisdiction="CN")
     assert "invalid" in svg and "not a SMILES" in svg
 
 

@@ -33,7 +33,7 @@ class IdentifyRequest(BaseModel):
         description=f"A batch of 1 to {MAX_QUERIES_PER_REQUEST} queries.",
     )
     as_of: date | None = Field(
-        default=None, description="Rules in force on this day (default today)."
+        default=None, description="Rules in force on this day (default today, UTC)."
     )
     jurisdictions: list[str] | None = Field(
         default=None, min_length=1, max_length=20, description="Default: every loaded one."
@@ -94,6 +94,7 @@ class IdentificationOut(BaseModel):
     query_kind: str
     verdicts: dict[str, VerdictOut]
     error: str | None
+    as_of: date = Field(description="The day whose rules were applied.")
     notes: list[str] = Field(
         description="How the input was read when not as typed: Unicode normalized (NFKC), "
         "CXSMILES extension parsed, repeated fragments judged once."
@@ -104,7 +105,9 @@ class IdentificationOut(BaseModel):
 
 
 class IdentifyResponse(BaseModel):
-    as_of: date | None
+    as_of: date = Field(
+        description="The day whose rules were applied (the one asked for, else today, UTC)."
+    )
     results: list[IdentificationOut]
 
 
@@ -120,4 +123,6 @@ def identify_substances(
     answers = identify_queries(
         queries, body.as_of, body.jurisdictions, settings=node_of(request).settings
     )
-    return {"as_of": body.as_of, "results": [answer.to_dict() for answer in answers]}
+    # Every answer carries the day its rules were taken from; they share the request's one.
+    as_of = answers[0].identification.as_of
+    return {"as_of": as_of, "results": [answer.to_dict() for answer in answers]}
