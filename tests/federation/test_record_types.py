@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
@@ -30,6 +29,7 @@ from liaison.federation.records import (
     RecordType,
     RecordTypes,
 )
+from liaison.node import create_node
 from liaison.runtime import build_runtime
 from liaison.services.hotline.records import (
     AckPayload,
