@@ -69,14 +69,16 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _serve_pid(node: NodeConfig) -> int:
+    """The `liaison serve` process of the node (its forked workers share its command line)."""
+    matches = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
+            argv = _cmdline(int(entry.name)).split(b"\0")
             if b"serve" in argv and str(node.directory).encode() in argv:
-                return int(entry.name)
+                matches.add(int(entry.name))
+    for pid in matches:
+        if _parent(pid) not in matches:
+            return pid
     raise AssertionError("no liaison serve process for the node")
 
 
