@@ -24,6 +24,7 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
 from liaison.node import add_node_user, create_node
+from liaison.runtime import node_record_types
 from liaison.services import hotline
 from liaison.services.accounts import Actor
 from liaison.store import Database
@@ -63,7 +64,11 @@ def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
         us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
     ).to_json()
     with us.database.session() as session:
-        return dict(receive_batch(session, us.node, document, address="127.0.0.1")["body"])
+        return dict(
+            receive_batch(session, us.node, node_record_types(), document, address="127.0.0.1")[
+                "body"
+            ]
+        )
 
 
 def _next_seq(us: UsNode) -> int:

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability
 from liaison.services.audit import read_audit_entries, verify_audit_chain
-from liaison.web.auth import Principal, db_session, require_role
+from liaison.web.auth import Principal, db_session, require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-auditors = require_role("auditor", "admin")
+auditors = require(Capability.READ_AUDIT)
 
 
 class AuditEntryOut(BaseModel):
