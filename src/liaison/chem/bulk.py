@@ -18,12 +18,15 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
+from rdkit import Chem
+
 from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
+from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
@@ -247,7 +250,7 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
         and not parsed.notes
         and settings.render == "jsonl"
         and settings.keep != "all"
-        and not prefilter_for(book).could_match(parsed.molecule)
+        and _ruled_out(book, parsed.molecule)
     ):
         return _no_match_line(settings, ident, shown, parsed.kind)
     identification = judge(
@@ -261,6 +264,13 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
         limits=settings.limits,
     )
     return tuple(_screened(settings, identification))
+
+
+def _ruled_out(book: RuleBook, molecule: Chem.Mol) -> bool:
+    try:
+        return not prefilter_for(book).could_match(molecule)
+    except Exception:  # judge() says on the record why the structure could not be evaluated
+        return False
 
 
 def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind: str) -> str:
