@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from liaison.services.audit import record_audit, verify_audit_chain
+from liaison.audit import Actor, UserRead, record, verify_chain
 from liaison.store import Database, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,7 @@ BASELINE_TABLE = sa.Table(
     sa.Column("detail", sa.Text),
 )
 DETAIL = {"role": "analyst", "agency": "US CBP"}
+BENCH_ACTOR = Actor("bench", "US CBP", "127.0.0.1", "analyst")
 
 
 def _database(backend: str, folder: Path) -> tuple[Database, Callable[[], None]]:
@@ -111,15 +112,7 @@ def measure(backend: str, entries: int, writers: int, verify_entries: int) -> di
 
             def chained(index: int) -> None:
                 with database.session() as session:
-                    record_audit(
-                        session,
-                        "bench",
-                        "user.read",
-                        record_type="user",
-                        record_id=index,
-                        address="127.0.0.1",
-                        detail=DETAIL,
-                    )
+                    record(session, BENCH_ACTOR, UserRead(record_id=index))
                     session.commit()
 
             per_writer = max(1, entries // writers)
@@ -136,13 +129,13 @@ def measure(backend: str, entries: int, writers: int, verify_entries: int) -> di
             }
             with database.session() as session:
                 for index in range(verify_entries):
-                    record_audit(session, "bench", "user.read", record_id=index, detail=DETAIL)
+                    record(session, BENCH_ACTOR, UserRead(record_id=index))
                     if index % 1000 == 999:
                         session.commit()
                 session.commit()
             with database.session() as session:
                 start = time.perf_counter()
-                result = verify_audit_chain(session)
+                result = verify_chain(session)
                 elapsed = time.perf_counter() - start
             assert result.intact, result.message()
             figures["verify_entries"] = result.entries

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from liaison.audit import Actor
 from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.errors import InvalidInput
@@ -27,6 +28,8 @@ from liaison.federation.peers import (
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer
+
+ADMIN = Actor("admin", role="admin")
 
 STRICT, LAB = Settings(), Settings(federation_allow_insecure_http=True)
 
@@ -77,7 +80,7 @@ def inviting(tmp_path: Path, database_url: str) -> Iterator[tuple[LocalNode, Dat
 
 def _request(node: LocalNode, database: Database, base_url: str) -> dict[str, Any]:
     with database.session() as session:
-        code = issue_invite(session, node, "admin", 3600)
+        code = issue_invite(session, node, ADMIN, 3600)
         session.commit()
     key = Ed25519PrivateKey.generate()
     return env.seal(
@@ -116,15 +119,15 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
     node, database = inviting
     remote = dataclasses.replace(node, base_url="http://us.example.org", settings=LAB)
     with database.session() as session:
-        code = issue_invite(session, remote, "admin", 3600)
+        code = issue_invite(session, remote, ADMIN, 3600)
         with pytest.raises(InvalidInput, match="must use https"):
-            issue_invite(session, dataclasses.replace(remote, settings=STRICT), "admin", 3600)
+            issue_invite(session, dataclasses.replace(remote, settings=STRICT), ADMIN, 3600)
     accepting = LocalNode("MX", "https://mx.example", "FGR", Ed25519PrivateKey.generate(), STRICT)
     with (
         database.session() as session,
         pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
     ):
-        accept_invite(session, accepting, code, "admin")
+        accept_invite(session, accepting, code, ADMIN)
 
 
 def test_a_refused_peering_request_is_audited_and_changes_nothing(

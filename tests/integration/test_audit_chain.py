@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from liaison.audit import Actor, AuditEvent, record, verify_chain
 from liaison.cli import app
 from liaison.config import NodeConfig
-from liaison.services.audit import record_audit, verify_audit_chain
 from liaison.store import Database
 
 runner = CliRunner()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterEvent(AuditEvent):
+    action = "test.write"
+    i: int
 
 
 def _verify(node: NodeConfig) -> tuple[int, str]:
@@ -126,7 +133,7 @@ def test_concurrent_writers_chain_correctly(database_url: str, node: NodeConfig)
         try:
             for index in range(20):
                 with database.session() as session:
-                    record_audit(session, f"writer{number}", "test.write", detail={"i": index})
+                    record(session, Actor(f"writer{number}"), WriterEvent(i=index))
                     session.commit()
         except BaseException as error:  # surfaced in the main thread below
             errors.append(error)
@@ -138,7 +145,7 @@ def test_concurrent_writers_chain_correctly(database_url: str, node: NodeConfig)
         thread.join()
     assert errors == []
     with database.session() as session:
-        result = verify_audit_chain(session)
+        result = verify_chain(session)
     database.dispose()
     assert result.intact, result.message()
     assert result.entries == before + 160

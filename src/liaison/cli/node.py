@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from liaison.audit import Actor, DatabaseUpgraded, NodeCreated, record, verify_chain
 from liaison.cli.output import fail
 from liaison.config import (
     NODE_FILE,
@@ -34,13 +35,11 @@ from liaison.config import (
 from liaison.errors import Conflict, InvalidInput, LiaisonError
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
 from liaison.services.accounts import (
-    Actor,
     add_user,
     check_new_account,
     disable_user,
     list_users,
 )
-from liaison.services.audit import record_audit, verify_audit_chain
 from liaison.store import Database
 from liaison.store.accounts import ROLES
 
@@ -56,7 +55,7 @@ def _operator() -> Actor:
         login = getpass.getuser()
     except (KeyError, OSError):
         login = "unknown"
-    return Actor(name=f"cli:{login}"[:100], address="local")
+    return Actor.system(f"cli:{login}"[:100])
 
 
 @contextmanager
@@ -110,9 +109,9 @@ def create_node(
                 "give an empty database"
             )
         database.upgrade()
-        actor = Actor(name="system", address="local")
+        actor = Actor.system()
         with database.session() as session:
-            record_audit(session, "system", "node.init", record_type="node", record_id=name)
+            record(session, actor, NodeCreated(record_id=name))
             add_user(session, admin_user, admin_password, "admin", admin_agency, actor)
             session.commit()
     except BaseException:
@@ -317,7 +316,8 @@ def audit_verify_command(
         node = load_node(directory)
         with _node_database(node) as database, database.session() as session:
             database.require_head()
-            result = verify_audit_chain(session)
+            result = verify_chain(session)
+            session.commit()  # the verified checkpoint
     except LiaisonError as error:
         raise fail(error.detail) from error
     if result.intact:
@@ -339,14 +339,7 @@ def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None
         if before != after:
             operator = _operator()
             with database.session() as session:
-                record_audit(
-                    session,
-                    operator.name,
-                    "db.upgrade",
-                    record_type="database",
-                    address=operator.address,
-                    detail={"from": before, "to": after},
-                )
+                record(session, operator, DatabaseUpgraded(from_revision=before, to_revision=after))
                 session.commit()
     return before, after
 

@@ -38,7 +38,7 @@ def invite(node_dir: Path | str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
     node = LocalNode.from_config(config)
     with _node_database(config) as database, database.session() as session:
         database.require_head()
-        code = issue_invite(session, node, _operator().name, ttl_seconds)
+        code = issue_invite(session, node, _operator(), ttl_seconds)
         session.commit()
     return code
 
@@ -49,7 +49,7 @@ def accept(node_dir: Path | str, code: str) -> str:
     node = LocalNode.from_config(config)
     with _node_database(config) as database, database.session() as session:
         database.require_head()
-        return accept_invite(session, node, code, _operator().name).name
+        return accept_invite(session, node, code, _operator()).name
 
 
 def peer_list(node_dir: Path | str) -> list[PeerState]:
@@ -63,7 +63,7 @@ def revoke(node_dir: Path | str, name: str) -> None:
     config = load_node(node_dir)
     with _node_database(config) as database, database.session() as session:
         database.require_head()
-        revoke_peer(session, name, _operator().name)
+        revoke_peer(session, name, _operator())
 
 
 def _moment(moment: datetime | None) -> str:

@@ -27,11 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from liaison import audit
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.sequencing import plan_batch
-from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
 
@@ -86,13 +86,10 @@ def _audit_rejection(session: Session, document: Any, reason: str, detail: str) 
     claimed = document.get("sender") if isinstance(document, dict) else None
     sender = claimed if isinstance(claimed, str) and claimed else "(no sender)"
     sender = sender.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_AUDITED_SENDER]
-    record_audit(
+    audit.record(
         session,
-        sender,
-        "federation.envelope_rejected",
-        record_type="peer",
-        record_id=sender,
-        detail={"reason": reason, "detail": detail[:MAX_AUDITED_DETAIL]},
+        audit.Actor.peer(sender),
+        audit.EnvelopeRefused(record_id=sender, reason=reason, detail=detail[:MAX_AUDITED_DETAIL]),
     )
     session.commit()
 
@@ -190,16 +187,15 @@ def _apply(
             # would fail the same way on every retry. Anything else (a lost connection)
             # fails the whole batch, which the sender retries.
             skipped += 1
-            record_audit(
+            audit.record(
                 session,
-                peer.name,
-                "federation.record_refused",
-                record_type=record.record_type,
-                record_id=record.seq,
-                detail={
-                    "reason": error.detail if isinstance(error, LiaisonError) else str(error.orig),
-                    "payload": json.dumps(record.payload)[:2000],
-                },
+                audit.Actor.peer(peer.name),
+                audit.RecordRefused(
+                    shared_type=record.record_type,
+                    record_id=record.seq,
+                    reason=error.detail if isinstance(error, LiaisonError) else str(error.orig),
+                    payload=json.dumps(record.payload)[:2000],
+                ),
             )
         inbound.last_applied_seq = record.seq
     inbound.last_received_at = moment

@@ -25,6 +25,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor, PeerAccepted, PeerInviteIssued, PeerJoined, PeerRevoked, record
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
@@ -32,7 +33,6 @@ from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
 from liaison.federation.inbox import refusals_audited
 from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
-from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -77,7 +77,7 @@ def check_peer_url(url: str, settings: Settings, what: str) -> None:
         )
 
 
-def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int) -> str:
+def issue_invite(session: Session, node: LocalNode, actor: Actor, ttl_seconds: int) -> str:
     """Create a one-time invite and return its code; the caller commits."""
     check_peer_url(node.base_url, node.settings, "this node's base URL")
     invite = new_invite(node.name, node.base_url, node.public_key, ttl_seconds)
@@ -87,13 +87,7 @@ def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int
             expires_at=datetime.fromtimestamp(invite.expires_at, UTC),
         )
     )
-    record_audit(
-        session,
-        actor,
-        "peer.invite_issued",
-        record_type="peer_invite",
-        detail={"expires_at": invite.expires_at},
-    )
+    record(session, actor, PeerInviteIssued(expires_at=invite.expires_at))
     return invite.encode()
 
 
@@ -197,13 +191,10 @@ def _answer_peering_request(
         invite.used_at = utcnow()
         invite.used_by_node = peer.name
         invite.used_by_key = peer.public_key
-    record_audit(
+    record(
         session,
-        peer.name,
-        "peer.accepted",
-        record_type="peer",
-        record_id=peer.name,
-        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+        Actor.peer(peer.name),
+        PeerAccepted(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
     session.commit()
     return env.seal(
@@ -220,7 +211,7 @@ def accept_invite(
     session: Session,
     node: LocalNode,
     code: str,
-    actor: str,
+    actor: Actor,
     client: httpx.Client | None = None,
 ) -> Peer:
     """The invited node's side: complete the handshake over HTTP and store the peer."""
@@ -281,19 +272,16 @@ def accept_invite(
         invite.public_key,
         str(body.get("default_agency") or invite.node),
     )
-    record_audit(
+    record(
         session,
         actor,
-        "peer.joined",
-        record_type="peer",
-        record_id=peer.name,
-        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+        PeerJoined(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
     session.commit()
     return peer
 
 
-def revoke_peer(session: Session, name: str, actor: str) -> Peer:
+def revoke_peer(session: Session, name: str, actor: Actor) -> Peer:
     """Stop trusting a peer: its envelopes are refused and nothing more is sent to it."""
     peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
     if peer is None:
@@ -301,7 +289,7 @@ def revoke_peer(session: Session, name: str, actor: str) -> Peer:
     if peer.status != "revoked":
         peer.status = "revoked"
         peer.revoked_at = utcnow()
-        record_audit(session, actor, "peer.revoked", record_type="peer", record_id=name)
+        record(session, actor, PeerRevoked(record_id=name))
     session.commit()
     return peer
 

@@ -28,14 +28,27 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from liaison.audit import (
+    AckReceived,
+    Actor,
+    AttachmentRead,
+    MessageAcknowledged,
+    MessagePosted,
+    MessageReceived,
+    ReadReceiptReceived,
+    ThreadMisaddressed,
+    ThreadOpened,
+    ThreadRead,
+    ThreadReceived,
+    ThreadsListed,
+    record,
+)
 from liaison.config import Settings
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import inbox, outbox
 from liaison.federation.context import LocalNode
 from liaison.federation.notify import LiveEvent, live_feed
 from liaison.federation.peers import active_peer
-from liaison.services.accounts import Actor
-from liaison.services.audit import record_audit
 from liaison.store.accounts import Agency
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
@@ -285,19 +298,15 @@ def _write_message(
     outbox.share(
         session, _peer_of(session, thread), MESSAGE_RECORD, _message_payload(message, thread)
     )
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.message_posted",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={
-            "thread": thread.global_id,
-            "priority": priority,
-            "attachments": [a.sha256 for a in message.attachments],
-        },
+        actor,
+        MessagePosted(
+            record_id=message.global_id,
+            thread=thread.global_id,
+            priority=priority,
+            attachments=[a.sha256 for a in message.attachments],
+        ),
     )
     _publish(session, "message", thread, node.name, message=message.id, global_id=message.global_id)
     return message
@@ -377,15 +386,16 @@ def open_thread(
             "created_by": thread.created_by,
         },
     )
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.thread_opened",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        record_id=thread.global_id,
-        detail={"peer": peer, "priority": priority, "kind": kind, "to_agency": thread.to_agency},
+        actor,
+        ThreadOpened(
+            record_id=thread.global_id,
+            peer=peer,
+            priority=priority,
+            kind=kind,
+            to_agency=thread.to_agency,
+        ),
     )
     _publish(session, "thread", thread, node.name)
     _write_message(session, node, actor, thread, body, priority, attachments)
@@ -448,15 +458,12 @@ def acknowledge(
             "acked_by": message.acked_by,
         },
     )
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.message_acknowledged",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={"overdue": message.acked_at > message.ack_due_at},
+        actor,
+        MessageAcknowledged(
+            record_id=message.global_id, overdue=message.acked_at > message.ack_due_at
+        ),
     )
     _publish(session, "ack", thread, node.name, message=message.id)
     return message
@@ -492,15 +499,10 @@ def read_thread(
             {"messages": [m.global_id for m in unread], "read_at": _stamp(now), "read_by": reader},
         )
         _publish(session, "read", thread, node.name)
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.thread_read",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        record_id=thread.global_id,
-        detail={"messages": len(messages), "newly_read": len(unread)},
+        actor,
+        ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=len(unread)),
     )
     return thread, messages
 
@@ -510,6 +512,19 @@ def list_threads(
 ) -> list[ThreadSummary]:
     """The actor's agency's threads, newest activity first; `query` searches subjects and
     message text (case-insensitive). Audited as a read of the thread list."""
+    summaries = _thread_summaries(session, node, actor, query)
+    record(session, actor, ThreadsListed(query=query or "", results=len(summaries)))
+    return summaries
+
+
+def count_inbox(session: Session, node: HotlineNode, actor: Actor) -> InboxCounts:
+    """Unread and overdue counts of the actor's agency; only counts, so not audited."""
+    return inbox_counts(_thread_summaries(session, node, actor, None))
+
+
+def _thread_summaries(
+    session: Session, node: HotlineNode, actor: Actor, query: str | None
+) -> list[ThreadSummary]:
     local = _local_agency_column(node.name)
     statement = (
         sa.select(HotlineThread, Peer.name)
@@ -530,15 +545,6 @@ def list_threads(
         )
     rows = session.execute(statement).all()
     counts = _message_counts(session, node, [thread.id for thread, _ in rows])
-    record_audit(
-        session,
-        actor.name,
-        "hotline.threads_listed",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        detail={"query": query or "", "results": len(rows)},
-    )
     return [
         ThreadSummary(thread, peer_name, *counts.get(thread.id, (0, 0, 0)))
         for thread, peer_name in rows
@@ -647,15 +653,12 @@ def read_attachment(
             f"attachment {attachment.filename!r} failed its integrity check on arrival "
             "(its SHA-256 does not match what the sender recorded); it is not served"
         )
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.attachment_read",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_attachment",
-        record_id=attachment.sha256,
-        detail={"message": message.global_id, "filename": attachment.filename},
+        actor,
+        AttachmentRead(
+            record_id=attachment.sha256, message=message.global_id, filename=attachment.filename
+        ),
     )
     return attachment
 
@@ -723,13 +726,12 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
         # Dropping it would hide it from everyone (and let its deadlines pass unseen): the
         # default agency gets it, and the audit trail says it was misaddressed.
         to_agency = node.default_agency
-        record_audit(
+        record(
             session,
-            peer.name,
-            "hotline.thread_misaddressed",
-            record_type="hotline_thread",
-            record_id=global_id,
-            detail={"addressed_to": addressed_to, "filed_under": to_agency},
+            Actor.peer(peer.name),
+            ThreadMisaddressed(
+                record_id=global_id, addressed_to=addressed_to, filed_under=to_agency
+            ),
         )
     thread = HotlineThread(
         global_id=global_id,
@@ -746,19 +748,16 @@ def receive_thread(session: Session, node: LocalNode, peer: Peer, payload: dict[
     )
     session.add(thread)
     session.flush()
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.thread_received",
-        agency=thread.from_agency,
-        record_type="hotline_thread",
-        record_id=global_id,
-        detail={
-            "to_agency": thread.to_agency,
-            "addressed_to": addressed_to,
-            "priority": priority,
-            "kind": kind,
-        },
+        Actor.peer(peer.name, thread.from_agency),
+        ThreadReceived(
+            record_id=global_id,
+            to_agency=thread.to_agency,
+            addressed_to=addressed_to,
+            priority=priority,
+            kind=kind,
+        ),
     )
     live_feed(session.get_bind()).publish_after_commit(
         session,
@@ -837,19 +836,14 @@ def receive_message(session: Session, node: LocalNode, peer: Peer, payload: dict
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.message_received",
-        agency=message.author_agency,
-        record_type="hotline_message",
-        record_id=global_id,
-        detail={
-            "thread": thread.global_id,
-            "attachments": [
-                {"sha256": a.sha256, "verified": a.verified} for a in message.attachments
-            ],
-        },
+        Actor.peer(peer.name, message.author_agency),
+        MessageReceived(
+            record_id=global_id,
+            thread=thread.global_id,
+            attachments=[{"sha256": a.sha256, "verified": a.verified} for a in message.attachments],
+        ),
     )
     live_feed(session.get_bind()).publish_after_commit(
         session,
@@ -890,13 +884,10 @@ def receive_ack(session: Session, node: LocalNode, peer: Peer, payload: dict[str
         message.acked_by = str(payload.get("acked_by", peer.name))[:200]
         if message.read_at is None:
             message.read_at, message.read_by = message.acked_at, message.acked_by
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.ack_received",
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={"acked_by": message.acked_by or ""},
+        Actor.peer(peer.name),
+        AckReceived(record_id=message.global_id, acked_by=message.acked_by or ""),
     )
     live_feed(session.get_bind()).publish_after_commit(
         session,
@@ -922,12 +913,10 @@ def receive_read(session: Session, node: LocalNode, peer: Peer, payload: dict[st
             message.read_at, message.read_by = read_at, read_by
         threads.add(thread.id)
         audience.add(_local_agency_for_peer(thread, peer))
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.read_receipt_received",
-        record_type="hotline_message",
-        detail={"messages": global_ids, "read_by": read_by},
+        Actor.peer(peer.name),
+        ReadReceiptReceived(messages=global_ids, read_by=read_by),
     )
     for thread_id in threads:
         live_feed(session.get_bind()).publish_after_commit(

@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from liaison import audit
+from liaison.audit import Actor
 from liaison.chem import depict_svg, identify
 from liaison.chem.bulk import SUPPORTED, csv_header, csv_row, read_records, screen_records
 from liaison.chem.models import Identification
 from liaison.chem.rulebook import load_rulebook
 from liaison.errors import InvalidInput, NotFound
-from liaison.services.accounts import Actor
-from liaison.services.audit import record_audit
 from liaison.store.accounts import User
 from liaison.store.base import utcnow
 from liaison.store.screening import ScreeningRun
@@ -179,21 +179,17 @@ def screen_upload(
     )
     session.add(run)
     screened = ScreenedFile(run, codes, results)
-    record_audit(
+    audit.record(
         session,
-        actor.name,
-        "screening.create",
-        agency=actor.agency,
-        record_type="screening_run",
-        record_id=run.id,
-        address=actor.address,
-        detail={
-            "filename": name,
-            "records": len(results),
-            "flagged": screened.flagged,
-            "as_of": day.isoformat(),
-            "jurisdictions": list(codes),
-        },
+        actor,
+        audit.ScreeningCreated(
+            record_id=run.id,
+            filename=name,
+            records=len(results),
+            flagged=screened.flagged,
+            as_of=day.isoformat(),
+            jurisdictions=list(codes),
+        ),
     )
     return screened
 

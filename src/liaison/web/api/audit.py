@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from liaison.services.audit import read_audit_entries, verify_audit_chain
+from liaison.audit import read_entries, verify_recent
 from liaison.web.auth import Principal, db_session, require_role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -19,6 +19,8 @@ class AuditEntryOut(BaseModel):
     seq: int
     at: str
     actor: str
+    actor_kind: str | None = Field(description="user, system or peer (null before 0005)")
+    role: str | None
     agency: str | None
     action: str
     record_type: str | None
@@ -50,7 +52,7 @@ def audit_entries(
     session: Session = Depends(db_session),
 ) -> AuditPage:
     """Entries in seq order, a page at a time."""
-    entries = read_audit_entries(session, after, limit, principal.actor)
+    entries = read_entries(session, after, limit, principal.actor)
     session.commit()
     return AuditPage(
         entries=[AuditEntryOut(**entry) for entry in entries],
@@ -62,8 +64,10 @@ def audit_entries(
 def verify(
     principal: Principal = Depends(auditors), session: Session = Depends(db_session)
 ) -> ChainStatus:
-    """Check the whole chain, as `liaison audit verify` does."""
-    result = verify_audit_chain(session)
+    """Check the entries added since the chain was last verified (`liaison audit verify`
+    checks the whole chain)."""
+    result = verify_recent(session)
+    session.commit()  # the verified checkpoint moves forward
     return ChainStatus(
         intact=result.intact,
         entries=result.entries,

@@ -58,8 +58,11 @@ def inbox_page(
 ) -> Response:
     node = node_of(request)
     summaries = hotline.list_threads(session, node, principal.actor, query=q or None)
-    counts = hotline.inbox_counts(
-        summaries if not q else hotline.list_threads(session, node, principal.actor)
+    # One page view, one audit entry: the totals of a filtered list are only counted.
+    counts = (
+        hotline.count_inbox(session, node, principal.actor)
+        if q
+        else hotline.inbox_counts(summaries)
     )
     overdue = hotline.overdue_messages(session, node, principal.actor)
     next_due = hotline.next_deadline(session, node, principal.actor)
@@ -295,9 +298,7 @@ def peers_invite(
     principal: Principal = Depends(admins),
     session: Session = Depends(db_session),
 ) -> Response:
-    code = issue_invite(
-        session, local_node(request), principal.user.username, int(ttl_hours * 3600)
-    )
+    code = issue_invite(session, local_node(request), principal.actor, int(ttl_hours * 3600))
     session.commit()
     return _peers_page(request, session, code=code)
 
@@ -312,7 +313,7 @@ def peers_accept(
     try:
         if not code.strip():
             raise InvalidInput("paste the invite code the other node's admin gave you")
-        peer = accept_invite(session, local_node(request), code, principal.user.username)
+        peer = accept_invite(session, local_node(request), code, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
     return _peers_page(request, session, notice=f"Peered with {peer.name}.")
@@ -326,7 +327,7 @@ def peers_revoke(
     session: Session = Depends(db_session),
 ) -> Response:
     try:
-        revoke_peer(session, name, principal.user.username)
+        revoke_peer(session, name, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
     return _peers_page(request, session, notice=f"Revoked {name}.")
