@@ -644,11 +644,10 @@ def check_checkpoints(session: Session, held: Iterable[Checkpoint]) -> list[Chec
     seqs = [checkpoint.seq for checkpoint in wanted]
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
-        found.update(
-            session.execute(
-                sa.select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(chunk))
-            ).tuples()
+        rows = session.execute(
+            sa.select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(chunk))
         )
+        found.update((seq, hash_) for seq, hash_ in rows)
     return [
         CheckpointMismatch(checkpoint.seq, checkpoint.hash, found.get(checkpoint.seq))
         for checkpoint in wanted

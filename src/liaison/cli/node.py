@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -310,20 +311,37 @@ def user_disable_command(
 @audit_app.command("verify")
 def audit_verify_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
+    against_peers: bool = typer.Option(
+        False,
+        "--against-peers",
+        help="Also ask each peer for the checkpoints of this chain it holds, and report "
+        "any this chain no longer matches.",
+    ),
 ) -> None:
-    """Verify the audit chain: exit 0 when intact, 1 naming the first entry that fails."""
+    """Verify the whole audit chain: exit 0 when intact (and, with --against-peers, every
+    peer answered and all it holds matches), 1 naming the first entry that fails."""
+    from liaison.federation.checkpoints import check_against_peers
+    from liaison.federation.context import LocalNode
+
     try:
         node = load_node(directory)
         with _node_database(node) as database, database.session() as session:
             database.require_head()
             result = verify_chain(session)
             session.commit()  # the verified checkpoint
+            checks = (
+                check_against_peers(session, LocalNode.from_config(node)) if against_peers else []
+            )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    if result.intact:
-        console.print(result.message())
-        return
-    raise fail(result.message())
+    if not result.intact:
+        raise fail(result.message())
+    console.print(result.message())
+    for check in checks:
+        console.print(escape(check.message()))
+    failed = [check for check in checks if not check.matches]
+    if failed:
+        raise fail(f"{len(failed)} of {len(checks)} peers do not confirm this chain")
 
 
 def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None]:

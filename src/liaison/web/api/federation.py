@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from liaison.errors import InvalidInput, LiaisonError
+from liaison.federation.checkpoints import answer_checkpoint_request
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.inbox import receive_batch
@@ -116,6 +117,15 @@ async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
     document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
     return await run_in_threadpool(_with_session, request, handle_peering_request, document)
+
+
+@peer_router.post(
+    "/audit-checkpoints", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY
+)
+async def audit_checkpoints(request: Request) -> dict[str, Any]:
+    """A peer asks, signed, for the checkpoints of its audit chain this node holds."""
+    document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
+    return await run_in_threadpool(_with_session, request, answer_checkpoint_request, document)
 
 
 class InviteRequest(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import read_entries, verify_recent
 from liaison.errors import InvalidInput, LiaisonError, NotAuthenticated, RateLimited
+from liaison.federation.checkpoints import check_against_peers
 from liaison.services.accounts import (
     add_user,
     authenticate,
@@ -33,6 +34,7 @@ from liaison.services.substances import (
     screening_csv,
 )
 from liaison.store.accounts import ROLES
+from liaison.web.api.federation import local_node
 from liaison.web.auth import (
     Principal,
     client_address,
@@ -405,12 +407,15 @@ def users_disable(
 def audit_page(
     request: Request,
     after: int = Query(0, ge=0, le=2**62),
+    peers: bool = Query(False, description="Also ask the peers for the checkpoints they hold."),
     principal: Principal = Depends(auditors),
     session: Session = Depends(db_session),
 ) -> Response:
     page_size = 50
     # Check before writing: the check reads, the page view's one entry is the only write.
     verification = verify_recent(session)
+    session.commit()  # the verified checkpoint, before any slow peer is asked
+    peer_checks = check_against_peers(session, local_node(request)) if peers else None
     entries = read_entries(session, after, page_size, principal.actor)
     session.commit()
     return render(
@@ -419,6 +424,7 @@ def audit_page(
         {
             "entries": entries,
             "verification": verification,
+            "peer_checks": peer_checks,
             "after": after,
             "next_after": entries[-1]["seq"] if len(entries) == page_size else None,
         },
