@@ -19,7 +19,12 @@ from liaison.audit import Actor, Checkpoint, UserRead, canonical_json, record
 from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.federation import envelope as env
-from liaison.federation.checkpoints import CHECKPOINT_RECORD, share_checkpoint_if_due
+from liaison.federation.checkpoints import (
+    CHECKPOINT_RECORD,
+    REQUEST_KIND,
+    answer_checkpoint_request,
+    share_checkpoint_if_due,
+)
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
 from liaison.store import Database, utcnow
@@ -162,3 +167,35 @@ def test_the_peer_keeps_checkpoints_it_signed_and_refuses_the_rest(us: UsNode) -
         "checkpoint 9 is not signed by 'CN'",
         "checkpoint.hash must be 64 lowercase hexadecimal digits",
     ]
+
+
+def test_the_peer_answers_its_own_checkpoints_signed_and_only_to_it(us: UsNode) -> None:
+    _from_cn(
+        us,
+        [
+            {
+                "seq": 1,
+                "type": CHECKPOINT_RECORD,
+                "payload": _checkpoint_from_cn(us.cn_key, 7, "a" * 64),
+            }
+        ],
+    )
+    request = env.seal(us.cn_key, sender="CN", recipient="US", kind=REQUEST_KIND, body={})
+    with us.database.session() as session:
+        answer = env.parse(answer_checkpoint_request(session, us.node, request.to_json()))
+    body = env.verify(
+        answer, us.node.private_key.public_key(), recipient="CN", kind="audit-checkpoints"
+    )
+    assert body["request_nonce"] == request.nonce
+    assert [(item["seq"], item["hash"]) for item in body["checkpoints"]] == [(7, "a" * 64)]
+
+    forged = env.seal(
+        Ed25519PrivateKey.generate(), sender="CN", recipient="US", kind=REQUEST_KIND, body={}
+    )
+    with us.database.session() as session, pytest.raises(env.EnvelopeRejected, match="signature"):
+        answer_checkpoint_request(session, us.node, forged.to_json())
+    with us.database.session() as session:
+        refused = session.scalar(
+            sa.select(AuditEntry.detail).where(AuditEntry.action == "federation.envelope_rejected")
+        )
+    assert refused is not None and json.loads(refused)["reason"] == "bad_signature"

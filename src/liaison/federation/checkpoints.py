@@ -36,7 +36,12 @@ from liaison.audit import (
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
-from liaison.federation.inbox import ProtocolViolation, refusals_audited, register_record_type
+from liaison.federation.inbox import (
+    ProtocolViolation,
+    refusals_audited,
+    register_record_type,
+    verify_from_peer,
+)
 from liaison.federation.outbox import share
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent
 from liaison.store.base import utcnow
@@ -163,23 +168,7 @@ def answer_checkpoint_request(
     """A peer asks which of its checkpoints this node holds: answer them all, signed."""
     with refusals_audited(session, document):
         sealed = env.parse(document)
-        peer = session.execute(
-            sa.select(Peer).where(Peer.name == sealed.sender)
-        ).scalar_one_or_none()
-        if peer is None:
-            raise env.EnvelopeRejected(
-                "unknown_peer", f"{sealed.sender!r} is not a peer of this node"
-            )
-        if peer.status != "active":
-            raise env.EnvelopeRejected("revoked_peer", f"peer {peer.name!r} is {peer.status}")
-        env.verify(
-            sealed,
-            env.public_key_from_text(peer.public_key),
-            recipient=node.name,
-            kind=REQUEST_KIND,
-            window_seconds=node.settings.federation_clock_window_seconds,
-            now=now,
-        )
+        peer, _body = verify_from_peer(session, node, sealed, REQUEST_KIND, now)
         rows = session.execute(
             sa.select(AuditCheckpointHeld)
             .where(AuditCheckpointHeld.peer_id == peer.id)

@@ -130,6 +130,14 @@ def receive_batch(
 def _verify(
     session: Session, node: LocalNode, sealed: env.Envelope, now: float | None
 ) -> tuple[Peer, list[IncomingRecord]]:
+    peer, body = verify_from_peer(session, node, sealed, BATCH_KIND, now)
+    return peer, parse_records(body)
+
+
+def verify_from_peer(
+    session: Session, node: LocalNode, sealed: env.Envelope, kind: str, now: float | None = None
+) -> tuple[Peer, Any]:
+    """The sending peer (known, not revoked) and the body of its `kind` envelope to this node."""
     peer = session.execute(sa.select(Peer).where(Peer.name == sealed.sender)).scalar_one_or_none()
     if peer is None:
         raise env.EnvelopeRejected("unknown_peer", f"{sealed.sender!r} is not a peer of this node")
@@ -139,11 +147,11 @@ def _verify(
         sealed,
         env.public_key_from_text(peer.public_key),
         recipient=node.name,
-        kind=BATCH_KIND,
+        kind=kind,
         window_seconds=node.settings.federation_clock_window_seconds,
         now=now,
     )
-    return peer, parse_records(body)
+    return peer, body
 
 
 def _apply(
