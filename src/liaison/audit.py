@@ -566,7 +566,9 @@ def _remember_verified(session: Session, seq: int, hash_: str) -> None:
 
 def verify_chain(session: Session) -> ChainVerification:
     """Walk the whole chain in seq order; report the first entry whose seq, link or hash is
-    wrong. When intact, the verified checkpoint moves to the head (the caller commits)."""
+    wrong. When intact, the verified checkpoint moves to the head (the caller commits).
+    The walk ends its read transaction between batches: call it before writing anything
+    in `session`."""
     head, top = _read_head_and_top(session)
     result = _walk(session, 0, GENESIS_HASH, head, top)
     if result.intact and head is not None:
@@ -577,7 +579,7 @@ def verify_chain(session: Session) -> ChainVerification:
 def verify_recent(session: Session) -> ChainVerification:
     """Check only the entries added since the verified checkpoint (and that the
     checkpoint's own entry still has its hash); move the checkpoint forward when intact.
-    The caller commits."""
+    The caller commits; as `verify_chain`, call it before writing anything in `session`."""
     checkpoint = session.execute(
         sa.select(AuditVerified.seq, AuditVerified.hash, AuditVerified.verified_at).where(
             AuditVerified.id == 1

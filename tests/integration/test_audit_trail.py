@@ -18,6 +18,7 @@ from liaison.audit import Actor, UserRead, canonical_json, record, verify_chain
 from liaison.config import NodeConfig
 from liaison.store import Database, utcnow
 from liaison.store.audit import GENESIS_HASH
+from liaison.store.federation_tables import Peer
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Accounts
@@ -176,3 +177,25 @@ def test_audit_sits_below_services_and_federation() -> None:
         }
         assert not reaching_up, f"{path.name} imports {reaching_up}"
     assert not (PACKAGE / "services" / "audit.py").exists()
+
+
+def test_the_audit_page_asks_the_peers_on_request(
+    client: TestClient, accounts: Accounts, node: NodeConfig
+) -> None:
+    accounts.browser_login(client, "audrey")
+    page = client.get("/audit")
+    assert "Check against the checkpoints the peers hold" in page.text
+    assert "no active peer to ask" in client.get("/audit", params={"peers": 1}).text
+
+    database = Database(node.database_url)
+    with database.session() as session:  # a peer that does not answer
+        session.add(
+            Peer(name="CN", base_url="http://127.0.0.1:9", public_key="k", default_agency="NNCC")
+        )
+        session.commit()
+    database.dispose()
+    before = _last_seq(node)
+    page = client.get("/audit", params={"peers": 1})
+    assert page.status_code == 200
+    assert "peer CN: could not ask" in page.text
+    assert [entry["action"] for entry in _entries(node, before)] == ["audit.read"]
