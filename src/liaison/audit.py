@@ -318,11 +318,17 @@ class ReadReceiptReceived(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnvelopeRefused(AuditEvent):
-    action = "federation.envelope_rejected"
-    record_type = "peer"
-    reason: str
-    detail: str
+class EnvelopesRefused(AuditEvent):
+    """The envelopes refused from one client address over one window (record_id: it)."""
+
+    action = "federation.refusals"
+    record_type = "address"
+    opened_at: str
+    closed_at: str
+    refused: int
+    throttled: int
+    first_reason: str
+    last_reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

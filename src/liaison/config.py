@@ -38,9 +38,12 @@ class Settings(BaseSettings):
     # API bearer tokens and browser sessions both expire; a working day is the default.
     token_ttl_hours: float = 12.0
     session_ttl_hours: float = 12.0
-    # Failed logins counted over a sliding window, per account and per client address.
+    # Failed logins counted over a sliding window: per account from one client address,
+    # per account from all addresses together (a looser limit, so that a stranger cannot
+    # lock an account out from everywhere), and per client address.
     login_window_minutes: int = 15
     login_failures_per_account: int = 5
+    login_failures_per_account_all_addresses: int = 30
     login_failures_per_address: int = 20
     # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default). Lower only for
     # test suites; hashes keep their own parameters, so raising them later is safe.
@@ -59,6 +62,12 @@ class Settings(BaseSettings):
     # often while the chain grows.
     audit_checkpoint_entries: int = Field(default=1000, ge=1)
     audit_checkpoint_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Envelopes refused before their sender is verified: counted per client address over a
+    # window (one audit entry per address and window); past the limit the address is
+    # turned away unread until its window ends. At most this many such requests at once.
+    federation_refusal_window_seconds: int = 600
+    federation_refusals_per_window: int = 20
+    federation_unverified_concurrency: int = 4
     # Hotline: acknowledgement deadlines by priority, and what an attachment may be.
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30

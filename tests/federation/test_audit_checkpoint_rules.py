@@ -29,7 +29,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
 from liaison.store import Database, utcnow
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent, AuditEntry
-from liaison.store.federation_tables import OutboxRecord, Peer
+from liaison.store.federation_tables import OutboxRecord, Peer, RefusalWindow
 
 EVERY_FIVE = Settings(audit_checkpoint_entries=5, audit_checkpoint_interval_seconds=3600)
 
@@ -119,7 +119,7 @@ def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
         us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
     ).to_json()
     with us.database.session() as session:
-        return dict(receive_batch(session, us.node, document)["body"])
+        return dict(receive_batch(session, us.node, document, address="127.0.0.1")["body"])
 
 
 def _held(us: UsNode) -> list[tuple[int, str]]:
@@ -133,13 +133,18 @@ def _held(us: UsNode) -> list[tuple[int, str]]:
 
 
 def _refusals(us: UsNode) -> list[str]:
+    """The refused records' reasons, as audited under the peer that sent them."""
     with us.database.session() as session:
-        details = session.scalars(
-            sa.select(AuditEntry.detail)
+        rows = session.execute(
+            sa.select(AuditEntry.actor, AuditEntry.actor_kind, AuditEntry.detail)
             .where(AuditEntry.action == "federation.record_refused")
             .order_by(AuditEntry.seq)
         )
-        return [json.loads(detail)["reason"] for detail in details]
+        return [
+            json.loads(detail)["reason"]
+            for actor, kind, detail in rows
+            if (actor, kind) == ("CN", "peer")
+        ]
 
 
 def test_the_peer_keeps_checkpoints_it_signed_and_refuses_the_rest(us: UsNode) -> None:
@@ -182,7 +187,9 @@ def test_the_peer_answers_its_own_checkpoints_signed_and_only_to_it(us: UsNode) 
     )
     request = env.seal(us.cn_key, sender="CN", recipient="US", kind=REQUEST_KIND, body={})
     with us.database.session() as session:
-        answer = env.parse(answer_checkpoint_request(session, us.node, request.to_json()))
+        answer = env.parse(
+            answer_checkpoint_request(session, us.node, request.to_json(), address="127.0.0.1")
+        )
     body = env.verify(
         answer, us.node.private_key.public_key(), recipient="CN", kind="audit-checkpoints"
     )
@@ -193,9 +200,9 @@ def test_the_peer_answers_its_own_checkpoints_signed_and_only_to_it(us: UsNode) 
         Ed25519PrivateKey.generate(), sender="CN", recipient="US", kind=REQUEST_KIND, body={}
     )
     with us.database.session() as session, pytest.raises(env.EnvelopeRejected, match="signature"):
-        answer_checkpoint_request(session, us.node, forged.to_json())
-    with us.database.session() as session:
-        refused = session.scalar(
-            sa.select(AuditEntry.detail).where(AuditEntry.action == "federation.envelope_rejected")
+        answer_checkpoint_request(session, us.node, forged.to_json(), address="10.9.8.7")
+    with us.database.session() as session:  # counted against the address, as every refusal
+        reason = session.scalar(
+            sa.select(RefusalWindow.first_reason).where(RefusalWindow.address == "10.9.8.7")
         )
-    assert refused is not None and json.loads(refused)["reason"] == "bad_signature"
+    assert reason is not None and reason.startswith("bad_signature")

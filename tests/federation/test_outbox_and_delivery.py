@@ -272,7 +272,9 @@ def test_demo_conversation_is_seeded_on_both_nodes(
 
     def us_peering_endpoint(request: httpx.Request) -> httpx.Response:
         with us_db.session() as session:
-            answer = handle_peering_request(session, us_node, json.loads(request.content))
+            answer = handle_peering_request(
+                session, us_node, json.loads(request.content), address="127.0.0.1"
+            )
         return httpx.Response(200, json=answer)
 
     cn_config = load_node(cn_dir)

@@ -25,9 +25,10 @@ from liaison.federation.peers import (
     handle_peering_request,
     issue_invite,
 )
+from liaison.federation.refusals import close_ended_windows
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
-from liaison.store.federation_tables import Peer
+from liaison.store.federation_tables import Peer, RefusalWindow
 
 ADMIN = Actor("admin", role="admin")
 
@@ -106,10 +107,12 @@ def test_the_handshake_refuses_a_plain_http_base_url_unless_allowed(
     allowed = _request(node, database, "http://mx.example")
     with database.session() as session:
         with pytest.raises(InvalidInput, match=r"requesting node's base URL .* must use https"):
-            handle_peering_request(session, node, refused)
+            handle_peering_request(session, node, refused, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
         session.rollback()
-        handle_peering_request(session, dataclasses.replace(node, settings=LAB), allowed)
+        handle_peering_request(
+            session, dataclasses.replace(node, settings=LAB), allowed, address="127.0.0.1"
+        )
         assert session.scalars(sa.select(Peer.base_url)).all() == ["http://mx.example"]
 
 
@@ -130,17 +133,32 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
         accept_invite(session, accepting, code, ADMIN)
 
 
-def test_a_refused_peering_request_is_audited_and_changes_nothing(
+def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
     inviting: tuple[LocalNode, Database],
 ) -> None:
     node, database = inviting
     forged = _request(node, database, "https://mx.example")
     forged["body"]["secret"] = "not-the-secret"  # the signature no longer matches either
     with database.session() as session:
+        audited_before = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         with pytest.raises(env.EnvelopeRejected):
-            handle_peering_request(session, node, forged)
+            handle_peering_request(session, node, forged, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
+        window = session.scalars(sa.select(RefusalWindow)).one()
+        assert (window.address, window.refused, window.last_claimed_sender) == (
+            "127.0.0.1",
+            1,
+            "MX",
+        )
+        assert window.first_reason.startswith("bad_signature")
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == audited_before
+        assert close_ended_windows(session, window.closes_at) == 1
+        session.commit()
         refusal = session.scalars(
             sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
         ).one()
-        assert (refusal.action, refusal.actor) == ("federation.envelope_rejected", "MX")
+        assert (refusal.action, refusal.actor, refusal.address) == (
+            "federation.refusals",
+            "MX",
+            "127.0.0.1",
+        )

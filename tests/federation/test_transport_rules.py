@@ -13,6 +13,7 @@ from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
 from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
+from liaison.federation.refusals import refusal_key
 from liaison.federation.sequencing import plan_batch
 
 
@@ -206,13 +207,13 @@ def _seqs(items: list[Item]) -> list[int]:
 def test_batch_plan_applies_the_next_run_in_order() -> None:
     plan = plan_batch(3, [Item(5), Item(4), Item(6)])
     assert _seqs(plan.to_apply) == [4, 5, 6]
-    assert plan.acknowledged == 6 and plan.duplicates == 0 and plan.gap_at is None
+    assert plan.acknowledged == 6 and plan.duplicate_seqs == [] and plan.gap_at is None
 
 
 def test_batch_plan_skips_what_was_already_applied() -> None:
     plan = plan_batch(5, [Item(4), Item(5), Item(6)])
     assert _seqs(plan.to_apply) == [6]
-    assert plan.duplicates == 2 and plan.acknowledged == 6
+    assert plan.duplicate_seqs == [4, 5] and plan.acknowledged == 6
 
 
 def test_batch_plan_stops_at_a_gap() -> None:
@@ -228,4 +229,18 @@ def test_batch_plan_applies_nothing_when_the_batch_starts_beyond_the_gap() -> No
 
 def test_batch_plan_of_a_full_replay_applies_nothing() -> None:
     plan = plan_batch(9, [Item(7), Item(8), Item(9)])
-    assert plan.to_apply == [] and plan.duplicates == 3 and plan.acknowledged == 9
+    assert plan.to_apply == [] and plan.duplicate_seqs == [7, 8, 9] and plan.acknowledged == 9
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:1:2:3", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.4", "198.51.100.4"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_refusals_are_counted_per_ipv4_address_and_per_ipv6_64(address: str, key: str) -> None:
+    assert refusal_key(address) == key

@@ -184,7 +184,7 @@ def test_login_rate_limit_per_account_holds_across_processes(
         right = {"username": "olivia", "password": accounts.password("olivia")}
         limited = client.post("/api/v1/auth/token", json=right)
     assert limited.status_code == 429
-    assert "too many failed logins for this account" in limited.json()["detail"]
+    assert "too many failed logins for this account from your address" in limited.json()["detail"]
     assert "try again after" in limited.json()["detail"]
     assert int(limited.headers["retry-after"]) > 0
     # A second application instance (as another server process would be) sees the same count.
@@ -251,7 +251,7 @@ def test_refused_logins_are_audited_once_per_blocked_account_or_address(
 def test_parallel_wrong_passwords_get_at_most_the_limit_checked(node: NodeConfig) -> None:
     """40 wrong passwords for one account at once, from 40 addresses: the count of recent
     failures and the record of this attempt are one atomic step, so at most the account's
-    limit of attempts reach the password check; the others are refused as rate-limited."""
+    limit over all addresses reach the password check; the others are refused."""
     database = Database(node.database_url)
     attempts = 40
     barrier = threading.Barrier(attempts)
@@ -279,7 +279,7 @@ def test_parallel_wrong_passwords_get_at_most_the_limit_checked(node: NodeConfig
     database.dispose()
     assert sorted(set(outcomes)) == ["checked", "refused"], outcomes
     assert len(outcomes) == attempts
-    assert outcomes.count("checked") == node.settings.login_failures_per_account
+    assert outcomes.count("checked") == node.settings.login_failures_per_account_all_addresses
 
 
 def test_health_and_readiness(client: TestClient, node: NodeConfig) -> None:

@@ -7,7 +7,6 @@ id and the field, so a typo in a listing can never silently drop a substance.
 from __future__ import annotations
 
 import csv
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from typing import Any
 from rdkit import Chem
 
 from liaison.chem.standardize import molecular_formula, standardize, structure_keys
+from liaison.datafiles import TableReader, array_of_tables, read_toml
 from liaison.errors import ConfigurationError
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -230,48 +230,10 @@ def normalize_name(text: str) -> str:
 # ----------------------------------------------------------------------------- validation
 
 
-class _Reader:
+class _Reader(TableReader):
     """Typed access to one table of a rule file; every error names file, entry and field."""
 
-    def __init__(self, path: Path, table: Mapping[str, Any], what: str) -> None:
-        self.path = path
-        self.table = table
-        self.what = what
-
-    def fail(self, key: str, message: str) -> RuleFileError:
-        return RuleFileError(f"{self.path.name}: {self.what}, field '{key}': {message}")
-
-    def text(self, key: str, *, required: bool = True) -> str:
-        value = self.table.get(key)
-        if value is None:
-            if required:
-                raise self.fail(key, "missing")
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(key, f"expected a list of strings, got {value!r}")
-        return tuple(value)
-
-    def day(self, key: str, *, required: bool = True) -> date | None:
-        value = self.table.get(key)
-        if value is None:
-            if required:
-                raise self.fail(key, "missing")
-            return None
-        if not isinstance(value, date) or hasattr(value, "hour"):
-            raise self.fail(key, f"expected a TOML local date (2019-05-01), got {value!r}")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
+    error = RuleFileError
 
     def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
         """The fields every entry, family and class has: who, what list, which law, when."""
@@ -290,28 +252,13 @@ class _Reader:
             "note": self.text("note", required=False),
         }
 
-    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self.text(key)
-        if value not in allowed:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise RuleFileError(f"{path}: rule file missing") from error
-    except tomllib.TOMLDecodeError as error:
-        raise RuleFileError(f"{path.name}: not valid TOML: {error}") from error
+    return read_toml(path, RuleFileError, "rule file")
 
 
 def _tables(path: Path, document: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    tables = document.get(key, [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise RuleFileError(f"{path.name}: '{key}' must be an array of tables ([[{key}]])")
-    return tables
+    return array_of_tables(path, document, key, RuleFileError)
 
 
 def _what(kind: str, table: Mapping[str, Any], index: int) -> str:

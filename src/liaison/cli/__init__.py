@@ -14,7 +14,7 @@ import typer
 # Typer 0.29 ships its own copy of Click; its usage errors are raised from there.
 from typer._click import exceptions as click_errors
 
-from liaison.cli import demo, node, peer, screen
+from liaison.cli import demo, node, peer, screen, tariffs
 
 app = typer.Typer(
     name="liaison",
@@ -28,6 +28,7 @@ screen.register(app)
 demo.register(app)
 node.register(app)
 peer.register(app)
+tariffs.register(app)
 
 
 def main(args: Sequence[str] | None = None) -> None:

@@ -96,7 +96,11 @@ def create_node(
         )
     check_new_account(admin_user, admin_password, "admin")
     admin_agency = agency or f"{name} administration"
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        # Owner-only whatever the umask (a directory given ready-made keeps its own): the
+        # key, the secret and the database live here.
+        directory.chmod(0o700)
     url = database_url or default_database_url(directory)
     sqlite_files = [directory / f"{SQLITE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")]
     if database_url is None:
@@ -351,7 +355,7 @@ def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None
     """
     node = load_node(directory)
     with _node_database(node) as database:
-        before = database.current_revision()
+        before = database.reachable_revision()
         database.upgrade()
         after = database.current_revision()
         if before != after:

@@ -114,6 +114,12 @@ def list_command(directory: Path = typer.Argument(..., help="Directory of the no
             + ("" if age is None else f" (oldest {age} s)")
             + f"; last success {_moment(state.last_success_at)}"
         )
+        if state.last_refused is not None:
+            typer.echo(
+                f"  refused by it: {state.refused} record(s); the last, "
+                f"{state.last_refused.record_type} #{state.last_refused.seq}: "
+                f"{state.last_refused.reason}"
+            )
         if state.last_error:
             typer.echo(
                 f"  last error ({_moment(state.last_error_at)}, {state.failures} in a row): "

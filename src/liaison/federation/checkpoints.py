@@ -38,7 +38,7 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import (
     ProtocolViolation,
-    refusals_audited,
+    refusals_counted,
     register_record_type,
     verify_from_peer,
 )
@@ -163,10 +163,11 @@ register_record_type(CHECKPOINT_RECORD, receive_checkpoint)
 
 
 def answer_checkpoint_request(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
+    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
 ) -> dict[str, Any]:
-    """A peer asks which of its checkpoints this node holds: answer them all, signed."""
-    with refusals_audited(session, document):
+    """A peer asks, from client `address`, which of its checkpoints this node holds: answer
+    them all, signed."""
+    with refusals_counted(session, node, document, address):
         sealed = env.parse(document)
         peer, _body = verify_from_peer(session, node, sealed, REQUEST_KIND, now)
         rows = session.execute(

@@ -8,7 +8,9 @@ to the peer's inbox, and advances the peer's acknowledged sequence to what the p
 signed answer says. A peer that fails is retried after an exponential, jittered delay
 (`Backoff`); meanwhile the other peers are served. After an outage the worker resumes
 from the last acknowledged sequence, so a crash of either side loses nothing and the
-receiver's dedup makes the resend harmless.
+receiver's dedup makes the resend harmless. Records the peer refused come back in its
+acknowledgement (`refused_records`) and are kept as `RefusedRecord`s: acknowledged, so
+the stream goes on, but never reported as delivered.
 
 HTTP happens outside any database transaction so local writers are never held up by a
 slow peer.
@@ -33,14 +35,22 @@ from liaison.federation.checkpoints import share_checkpoint_if_due
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.outbox import register_waker, unregister_waker
+from liaison.federation.refusals import close_ended_windows
 from liaison.store.base import utcnow
 from liaison.store.database import Database
-from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery, RefusedRecord
 
 log = logging.getLogger(__name__)
 
 INBOX_PATH = "/federation/v1/inbox"
+# The sender names itself before its body is read: the receiver takes a full batch only
+# from a name that is one of its active peers (the signature still decides).
+SENDER_HEADER = "X-Liaison-Sender"
 MAX_BATCH_BYTES = 8 * 1024 * 1024
+# JSON objects and arrays in a batch (as envelope.json_brackets counts them): a quarter of
+# what the receiver parses, so a batch never reaches that limit (a record alone never
+# does either: a message body has at most 20,000 characters).
+MAX_BATCH_BRACKETS = env.MAX_ENVELOPE_BRACKETS // 4
 
 
 class DeliveryFailed(Exception):
@@ -105,12 +115,19 @@ class DeliveryWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                self.close_refusal_windows()
                 delay = self.deliver_due()
             except Exception:  # the worker must outlive any one bad round (e.g. DB restart)
                 log.exception("delivery round failed")
                 delay = self.poll_seconds
             self._wake.wait(delay)
             self._wake.clear()
+
+    def close_refusal_windows(self) -> None:
+        """Audit the refusal windows that have ended, even if their address went quiet."""
+        with self.database.session() as session:
+            if close_ended_windows(session):
+                session.commit()
 
     def targets(self) -> list[PeerTarget]:
         with self.database.session() as session:
@@ -162,7 +179,7 @@ class DeliveryWorker:
             if not batch:
                 return True
             try:
-                acknowledged = self._send(target, batch)
+                acknowledged, refused = self._send(target, batch)
             except DeliveryFailed as failure:
                 self._record_failure(target.id, str(failure))
                 return False
@@ -173,7 +190,7 @@ class DeliveryWorker:
                     target.id, f"peer applied nothing beyond sequence {acknowledged}"
                 )
                 return False
-            self._record_success(target.id, acknowledged)
+            self._record_success(target.id, acknowledged, refused)
             if drained and acknowledged == batch[-1]["seq"]:
                 # The outbox held no more when it was read; a record committed since then
                 # has set the wake-up event, so no second read is needed to find it.
@@ -191,17 +208,20 @@ class DeliveryWorker:
                 .limit(self.batch_size)
             ).all()
         batch: list[dict[str, Any]] = []
-        size = 0
+        size = brackets = 0
         for seq, record_type, payload in rows:
             # Records with attachments are large: a batch stops at about MAX_BATCH_BYTES
-            # (always carrying at least one record) so a request stays a sane size.
+            # and MAX_BATCH_BRACKETS (always carrying at least one record) so a request
+            # stays within what the receiver accepts.
             size += len(payload)
-            if batch and size > MAX_BATCH_BYTES:
+            brackets += env.json_brackets(payload.encode("utf-8")) + 1
+            if batch and (size > MAX_BATCH_BYTES or brackets > MAX_BATCH_BRACKETS):
                 return batch, False
             batch.append({"seq": seq, "type": record_type, "payload": json.loads(payload)})
         return batch, len(rows) < self.batch_size
 
-    def _send(self, target: PeerTarget, batch: list[dict[str, Any]]) -> int:
+    def _send(self, target: PeerTarget, batch: list[dict[str, Any]]) -> tuple[int, dict[int, str]]:
+        """Send one batch; the peer's acknowledged sequence, and the records it refused."""
         sealed = env.seal(
             self.node.private_key,
             sender=self.node.name,
@@ -210,7 +230,11 @@ class DeliveryWorker:
             body={"records": batch},
         )
         try:
-            response = self.client.post(target.base_url + INBOX_PATH, json=sealed.to_json())
+            response = self.client.post(
+                target.base_url + INBOX_PATH,
+                json=sealed.to_json(),
+                headers={SENDER_HEADER: self.node.name},
+            )
         except httpx.HTTPError as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
         if response.status_code != 200:
@@ -231,10 +255,11 @@ class DeliveryWorker:
         acknowledged = body.get("acknowledged")
         if not isinstance(acknowledged, int) or not 0 <= acknowledged <= batch[-1]["seq"]:
             raise DeliveryFailed(f"acknowledgement out of range: {acknowledged!r}")
-        return acknowledged
+        return acknowledged, _refused_records(body, acknowledged)
 
-    def _record_success(self, peer_id: int, acknowledged: int) -> None:
+    def _record_success(self, peer_id: int, acknowledged: int, refused: dict[int, str]) -> None:
         with self.database.session() as session:
+            _keep_refused(session, peer_id, refused)
             state = delivery_state(session, peer_id)
             # The peer's word is final, even below what it acknowledged before: a peer
             # restored from a backup asks for the records it lost, and they are resent.
@@ -254,6 +279,49 @@ class DeliveryWorker:
             state.last_error_at = now
             session.commit()
         log.warning("delivery to peer %s failed: %s", peer_id, error)
+
+
+def _refused_records(body: dict[str, Any], acknowledged: int) -> dict[int, str]:
+    """The acknowledgement's `refused_records` as {seq: reason} (only acknowledged ones)."""
+    items = body.get("refused_records", [])
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("seq"), int)
+        and isinstance(item.get("reason"), str)
+        for item in items
+    ):
+        raise DeliveryFailed("unusable acknowledgement: refused_records is malformed")
+    return {item["seq"]: item["reason"] for item in items if 0 < item["seq"] <= acknowledged}
+
+
+def _keep_refused(session: sa.orm.Session, peer_id: int, refused: dict[int, str]) -> None:
+    """Record what the peer refused (once per record), with the record's type and id."""
+    if not refused:
+        return
+    known = set(
+        session.scalars(
+            sa.select(RefusedRecord.seq).where(
+                RefusedRecord.peer_id == peer_id, RefusedRecord.seq.in_(refused)
+            )
+        )
+    )
+    rows = session.execute(
+        sa.select(OutboxRecord.seq, OutboxRecord.record_type, OutboxRecord.payload).where(
+            OutboxRecord.peer_id == peer_id, OutboxRecord.seq.in_(set(refused) - known)
+        )
+    ).all()
+    for seq, record_type, payload in rows:
+        record_id = json.loads(payload).get("global_id")
+        session.add(
+            RefusedRecord(
+                peer_id=peer_id,
+                seq=seq,
+                record_type=record_type,
+                record_id=record_id if isinstance(record_id, str) else None,
+                reason=refused[seq][:2000],
+            )
+        )
+        log.warning("peer %s refused record %s (%s): %s", peer_id, seq, record_type, refused[seq])
 
 
 def _problem_detail(response: httpx.Response) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ from liaison.audit import canonical_json
 from liaison.errors import Forbidden, InvalidInput
 
 DEFAULT_WINDOW_SECONDS = 300
+# JSON objects and arrays an envelope may hold, counted before parsing as its '{' and '['
+# bytes (those inside strings too, so an upper bound): parsing `[{},{},...]` costs about
+# 50 bytes of memory per byte of body. The sender cuts its batches well below this.
+MAX_ENVELOPE_BRACKETS = 65_536
+# How deep the JSON may nest (a batch needs fewer than 10 levels).
+MAX_ENVELOPE_DEPTH = 32
 ENVELOPE_FIELDS = ("sender", "recipient", "kind", "timestamp", "nonce", "body")
 
 
@@ -35,6 +42,49 @@ class EnvelopeRejected(Forbidden):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+class EnvelopeTooLarge(InvalidInput):
+    status = 413
+    title = "Envelope too large"
+
+
+def json_brackets(data: bytes) -> int:
+    """An upper bound on the JSON objects and arrays in `data`, found without parsing it."""
+    return data.count(b"{") + data.count(b"[")
+
+
+def decode(data: bytes) -> Any:
+    """The JSON of an envelope, refused before parsing when it holds too many objects and
+    arrays, and after when it nests too deeply."""
+    brackets = json_brackets(data)
+    if brackets > MAX_ENVELOPE_BRACKETS:
+        raise EnvelopeTooLarge(
+            f"the envelope holds up to {brackets} JSON objects and arrays; "
+            f"the limit is {MAX_ENVELOPE_BRACKETS}"
+        )
+    try:
+        document = json.loads(data)
+    except RecursionError as error:
+        raise InvalidInput(f"the envelope nests deeper than {MAX_ENVELOPE_DEPTH} levels") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"the request body is not JSON: {error}") from error
+    _check_depth(document)
+    return document
+
+
+def _check_depth(document: Any) -> None:
+    level: list[Any] = [document]
+    for _ in range(MAX_ENVELOPE_DEPTH + 1):
+        level = [
+            child
+            for value in level
+            if isinstance(value, dict | list)
+            for child in (value.values() if isinstance(value, dict) else value)
+        ]
+        if not level:
+            return
+    raise InvalidInput(f"the envelope nests deeper than {MAX_ENVELOPE_DEPTH} levels")
 
 
 def b64encode(data: bytes) -> str:

@@ -5,12 +5,14 @@ the envelope is a batch addressed to this node; the clock window; the nonce has 
 been seen. Then, in ONE transaction: the records that continue the peer's stream are
 applied through the handler registered for their type, the last applied sequence
 advances, and the answer (a signed "ack" envelope) names it. A rejected envelope
-changes nothing but the audit trail.
+changes nothing but the refusal count of the address it came from (.refusals).
 
 Record handlers enforce ownership. A record the protocol does not allow (a peer editing
-a record it does not own, a reply in a thread it is not part of) is skipped and
-audited, and still counts as applied: retrying it could never succeed and would block
-every later record. A record type this node does not know stops the batch before it
+a record it does not own, a reply in a thread it is not part of, text no database here
+could store alike) is refused: audited, named with its reason in the acknowledgement's
+`refused_records` (so the sender shows it as refused, never as delivered), and counted
+as applied: the sequence moves past it, because retrying it could never succeed and
+would block every later record. A record type this node does not know stops the batch before it
 (nothing is lost; the sender retries, e.g. after this node is upgraded).
 """
 
@@ -31,14 +33,17 @@ from liaison import audit
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
+from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
+from liaison.text import check_storable_document
 
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
-MAX_AUDITED_SENDER = 64
-MAX_AUDITED_DETAIL = 2000
+REFUSED_ACTION = "federation.record_refused"
+MAX_REFUSAL_REASON = 500
 
 # A handler applies one record from `peer` to this node (`LocalNode`) in the caller's transaction.
 RecordHandler = Callable[[Session, LocalNode, Peer, dict[str, Any]], None]
@@ -80,40 +85,48 @@ def parse_records(body: Any) -> list[IncomingRecord]:
     return records
 
 
-def _audit_rejection(session: Session, document: Any, reason: str, detail: str) -> None:
-    """Audit a refused envelope under the sender it claims, cut short: anyone can claim any
-    name, and the rejection must not let an unknown sender write unbounded data."""
+def _claimed_sender(document: Any) -> str:
     claimed = document.get("sender") if isinstance(document, dict) else None
-    sender = claimed if isinstance(claimed, str) and claimed else "(no sender)"
-    sender = sender.encode("utf-8", "backslashreplace").decode("utf-8")[:MAX_AUDITED_SENDER]
-    audit.record(
-        session,
-        audit.Actor.peer(sender),
-        audit.EnvelopeRefused(record_id=sender, reason=reason, detail=detail[:MAX_AUDITED_DETAIL]),
-    )
-    session.commit()
+    return claimed if isinstance(claimed, str) and claimed else "(no sender)"
 
 
 @contextmanager
-def refusals_audited(session: Session, document: Any) -> Iterator[None]:
-    """Refusing an envelope (bad or malformed) rolls back what it did and audits the refusal."""
+def refusals_counted(
+    session: Session, node: LocalNode, document: Any, address: str
+) -> Iterator[None]:
+    """Refusing an envelope (bad or malformed) rolls back what it did and counts the refusal
+    against the client's address (see liaison.federation.refusals): anyone can claim any
+    sender, so no refusal of an envelope writes an audit entry of its own."""
     try:
         yield
     except env.EnvelopeRejected as rejection:
         session.rollback()
-        _audit_rejection(session, document, rejection.reason, rejection.detail)
+        count_refusal(
+            session,
+            node.settings,
+            address,
+            f"{rejection.reason}: {rejection.detail}",
+            _claimed_sender(document),
+        )
         raise
     except InvalidInput as malformed:
         session.rollback()
-        _audit_rejection(session, document, "malformed", malformed.detail)
+        count_refusal(
+            session,
+            node.settings,
+            address,
+            f"malformed: {malformed.detail}",
+            _claimed_sender(document),
+        )
         raise
 
 
 def receive_batch(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
+    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
 ) -> dict[str, Any]:
-    """Verify and apply one batch; return the signed acknowledgement as JSON."""
-    with refusals_audited(session, document):
+    """Verify and apply one batch sent from client `address`; return the signed
+    acknowledgement as JSON."""
+    with refusals_counted(session, node, document, address):
         sealed = env.parse(document)
         peer, records = _verify(session, node, sealed, now)
         acknowledgement = _apply(session, node, peer, sealed, records)
@@ -180,7 +193,8 @@ def _apply(
         inbound = PeerInbound(peer_id=peer.id, last_applied_seq=0)
         session.add(inbound)
     plan = plan_batch(inbound.last_applied_seq, records)
-    applied, skipped, stopped_at = 0, 0, None
+    applied, stopped_at = 0, None
+    refused: list[dict[str, Any]] = []
     for record in plan.to_apply:
         handler = _handlers.get(record.record_type)
         if handler is None:
@@ -188,20 +202,23 @@ def _apply(
             break
         try:
             with session.begin_nested():
+                # The same text rules as for local writes, whatever this node's database.
+                check_storable_document(record.payload, "payload")
                 handler(session, node, peer, record.payload)
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
             # Deterministic refusals only: a record that breaks the rules or the schema
             # would fail the same way on every retry. Anything else (a lost connection)
             # fails the whole batch, which the sender retries.
-            skipped += 1
+            reason = error.detail if isinstance(error, LiaisonError) else str(error.orig)
+            refused.append({"seq": record.seq, "reason": reason[:MAX_REFUSAL_REASON]})
             audit.record(
                 session,
                 audit.Actor.peer(peer.name),
                 audit.RecordRefused(
                     shared_type=record.record_type,
                     record_id=record.seq,
-                    reason=error.detail if isinstance(error, LiaisonError) else str(error.orig),
+                    reason=reason,
                     payload=json.dumps(record.payload)[:2000],
                 ),
             )
@@ -213,8 +230,28 @@ def _apply(
         "batch_nonce": sealed.nonce,
         "acknowledged": inbound.last_applied_seq,
         "applied": applied,
-        "refused": skipped,
-        "duplicates": plan.duplicates,
+        "refused": len(refused),
+        # Refused records count as acknowledged (the stream goes on); the sender keeps
+        # them as refused. Those of a batch resent after a lost answer are named again.
+        "refused_records": _refused_before(session, peer, plan.duplicate_seqs) + refused,
+        "duplicates": len(plan.duplicate_seqs),
         "gap_at": plan.gap_at,
         "unknown_type_at": stopped_at,
     }
+
+
+def _refused_before(session: Session, peer: Peer, seqs: list[int]) -> list[dict[str, Any]]:
+    """The refusals this node audited for records `seqs` of `peer` (already handled)."""
+    if not seqs:
+        return []
+    rows = session.execute(
+        sa.select(AuditEntry.record_id, AuditEntry.detail).where(
+            AuditEntry.actor == peer.name,
+            AuditEntry.action == REFUSED_ACTION,
+            AuditEntry.record_id.in_([str(seq) for seq in seqs]),
+        )
+    ).all()
+    return [
+        {"seq": int(str(seq)), "reason": str(json.loads(detail)["reason"])[:MAX_REFUSAL_REASON]}
+        for seq, detail in rows
+    ]

@@ -33,7 +33,9 @@ def deliver_between(sender_dir: Path | str, receiver_dir: Path | str) -> None:
             return httpx.Response(404, json={"detail": f"no route {request.url.path}"})
         try:
             with receiver_database.session() as session:
-                answer = receive_batch(session, receiver_node, json.loads(request.content))
+                answer = receive_batch(
+                    session, receiver_node, json.loads(request.content), address="loopback"
+                )
         except LiaisonError as error:
             return httpx.Response(error.status, json={"detail": error.detail})
         return httpx.Response(200, json=answer)

@@ -10,7 +10,7 @@ transaction holds the database write lock, which gives the same guarantee.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from liaison.audit import canonical_json
 from liaison.errors import Conflict
 from liaison.federation.notify import after_commit, database_key
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import OutboxRecord, Peer
+from liaison.store.federation_tables import OutboxRecord, Peer, RefusedRecord
 
 # Wake-up hooks of the delivery workers running in this process, keyed by database.
 _wakers: dict[str, Callable[[], None]] = {}
@@ -76,3 +76,13 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
     if wake is not None:
         after_commit(session, wake)
     return int(seq)
+
+
+def refusals_of(session: Session, record_ids: Iterable[str]) -> dict[str, str]:
+    """Why the peer refused each of these records (by global id) that it refused."""
+    rows = session.execute(
+        sa.select(RefusedRecord.record_id, Peer.name, RefusedRecord.reason)
+        .join(Peer, Peer.id == RefusedRecord.peer_id)
+        .where(RefusedRecord.record_id.in_(list(record_ids)))
+    ).all()
+    return {str(record_id): f"{peer} refused it: {reason}" for record_id, peer, reason in rows}

@@ -31,7 +31,7 @@ from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
-from liaison.federation.inbox import refusals_audited
+from liaison.federation.inbox import refusals_counted
 from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
@@ -40,6 +40,7 @@ from liaison.store.federation_tables import (
     PeerDelivery,
     PeerInbound,
     PeerInvite,
+    RefusedRecord,
 )
 
 PEERING_PATH = "/federation/v1/peering"
@@ -125,13 +126,15 @@ def _store_peer(
 
 
 def handle_peering_request(
-    session: Session, node: LocalNode, document: Any, now: float | None = None
+    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
 ) -> dict[str, Any]:
-    """The inviting node's side of the handshake; returns the signed answer.
+    """The inviting node's side of the handshake for a request from client `address`;
+    returns the signed answer.
 
-    Refusals (a bad or used invite, a bad signature, a malformed request) are audited.
+    Refusals (a bad or used invite, a bad signature, a malformed request) are counted per
+    address and audited once per window (liaison.federation.refusals).
     """
-    with refusals_audited(session, document):
+    with refusals_counted(session, node, document, address):
         return _answer_peering_request(session, node, document, now)
 
 
@@ -314,6 +317,9 @@ class PeerState:
     next_attempt_at: datetime | None
     last_applied_seq: int
     last_received_at: datetime | None
+    # Records the peer refused (acknowledged, never delivered), and the latest of them.
+    refused: int = 0
+    last_refused: RefusedRecord | None = None
 
     def oldest_pending_age_seconds(self, now: datetime | None = None) -> int | None:
         if self.oldest_pending_at is None:
@@ -341,6 +347,16 @@ class PeerState:
                 "last_error_at": stamp(self.last_error_at),
                 "last_success_at": stamp(self.last_success_at),
                 "next_attempt_at": stamp(self.next_attempt_at),
+                "refused": self.refused,
+                "last_refused": None
+                if self.last_refused is None
+                else {
+                    "seq": self.last_refused.seq,
+                    "record_type": self.last_refused.record_type,
+                    "record_id": self.last_refused.record_id,
+                    "reason": self.last_refused.reason,
+                    "refused_at": stamp(self.last_refused.refused_at),
+                },
             },
             "inbound": {
                 "last_applied_seq": self.last_applied_seq,
@@ -364,6 +380,13 @@ def peer_states(session: Session) -> list[PeerState]:
                 OutboxRecord.peer_id == peer.id, OutboxRecord.seq == acked + 1
             )
         ).scalar_one_or_none()
+        refused = session.scalar(sa.select(sa.func.count()).where(RefusedRecord.peer_id == peer.id))
+        last_refused = session.scalars(
+            sa.select(RefusedRecord)
+            .where(RefusedRecord.peer_id == peer.id)
+            .order_by(RefusedRecord.seq.desc())
+            .limit(1)
+        ).one_or_none()
         states.append(
             PeerState(
                 name=peer.name,
@@ -382,6 +405,8 @@ def peer_states(session: Session) -> list[PeerState]:
                 next_attempt_at=delivery.next_attempt_at if delivery else None,
                 last_applied_seq=inbound.last_applied_seq if inbound else 0,
                 last_received_at=inbound.last_received_at if inbound else None,
+                refused=refused or 0,
+                last_refused=last_refused,
             )
         )
     return states

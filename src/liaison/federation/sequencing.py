@@ -25,7 +25,7 @@ ItemT = TypeVar("ItemT", bound=Sequenced)
 @dataclass(frozen=True)
 class BatchPlan(Generic[ItemT]):
     to_apply: list[ItemT]
-    duplicates: int
+    duplicate_seqs: list[int]  # items already applied (a batch resent after a lost answer)
     gap_at: int | None  # the first missing sequence number, when the batch jumps ahead
     acknowledged: int  # the last applied sequence once `to_apply` is applied
 
@@ -34,12 +34,12 @@ def plan_batch(last_applied: int, items: Iterable[ItemT]) -> BatchPlan[ItemT]:
     """Decide what to apply from `items` given `last_applied` for their origin."""
     ordered: Sequence[ItemT] = sorted(items, key=lambda item: item.seq)
     to_apply: list[ItemT] = []
-    duplicates = 0
+    duplicates: list[int] = []
     expected = last_applied + 1
     gap_at: int | None = None
     for item in ordered:
         if item.seq < expected:
-            duplicates += 1
+            duplicates.append(item.seq)
             continue
         if item.seq > expected:
             gap_at = expected
@@ -47,5 +47,5 @@ def plan_batch(last_applied: int, items: Iterable[ItemT]) -> BatchPlan[ItemT]:
         to_apply.append(item)
         expected += 1
     return BatchPlan(
-        to_apply=to_apply, duplicates=duplicates, gap_at=gap_at, acknowledged=expected - 1
+        to_apply=to_apply, duplicate_seqs=duplicates, gap_at=gap_at, acknowledged=expected - 1
     )

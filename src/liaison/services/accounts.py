@@ -179,34 +179,44 @@ def disable_user(session: Session, username: str, actor: Actor) -> User:
 def _refuse_when_rate_limited(
     session: Session, username: str, address: str, settings: Settings
 ) -> None:
+    """Refuse a login past one of three limits. An account is limited per client address
+    (so a stranger who knows the username locks out only their own address) and, more
+    loosely, over all addresses together (so guessing from many addresses is bounded);
+    an address is limited over all the accounts it tries."""
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
-    for column, value, limit, what, record_type in (
+    for conditions, limit, what, record_type, record_id in (
         (
-            LoginFailure.username,
-            username,
+            (LoginFailure.username == username, LoginFailure.address == address),
             settings.login_failures_per_account,
-            "this account",
+            "this account from your address",
             "user",
+            username,
         ),
         (
-            LoginFailure.address,
-            address,
+            (LoginFailure.username == username,),
+            settings.login_failures_per_account_all_addresses,
+            "this account",
+            "user",
+            username,
+        ),
+        (
+            (LoginFailure.address == address,),
             settings.login_failures_per_address,
             "your address",
             "address",
+            address,
         ),
     ):
+        recent = (*conditions, LoginFailure.at > since)
         count, oldest = session.execute(
-            sa.select(sa.func.count(), sa.func.min(LoginFailure.at)).where(
-                column == value, LoginFailure.at > since
-            )
+            sa.select(sa.func.count(), sa.func.min(LoginFailure.at)).where(*recent)
         ).one()
         if count >= limit:
             # The window slides: the block lifts when enough old failures age out of it.
             ages_out = session.execute(
                 sa.select(LoginFailure.at)
-                .where(column == value, LoginFailure.at > since)
+                .where(*recent)
                 .order_by(LoginFailure.at.desc())
                 .offset(limit - 1)
                 .limit(1)
@@ -221,7 +231,7 @@ def _refuse_when_rate_limited(
                 f"{retry_at:%H:%M} UTC (in about {minutes} minutes)",
                 retry_at,
                 record_type,
-                value,
+                record_id,
             )
 
 

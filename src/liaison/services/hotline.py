@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +60,7 @@ from liaison.store.hotline_tables import (
     HotlineMessage,
     HotlineThread,
 )
+from liaison.text import check_storable_text
 
 THREAD_RECORD = "hotline.thread"
 MESSAGE_RECORD = "hotline.message"
@@ -164,6 +166,7 @@ def _check_choice(value: str, choices: Sequence[str], what: str) -> None:
 
 
 def _check_text(value: str, what: str, limit: int) -> str:
+    check_storable_text(value, what)
     value = value.strip()
     if not value:
         raise InvalidInput(f"{what} must not be empty")
@@ -172,9 +175,22 @@ def _check_text(value: str, what: str, limit: int) -> str:
     return value
 
 
+def normalized_content_type(value: str) -> str:
+    """The media type alone, lower case: `Text/Plain; charset=x` is `text/plain`."""
+    return value.split(";")[0].strip().lower()
+
+
+def display_filename(filename: str) -> str:
+    """An attachment's name as pages and downloads show it: without control and format
+    characters (a CR/LF would end a header; a right-to-left override makes
+    `invoice\u202egpj.exe` read as `invoiceexe.jpg`)."""
+    return "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "attachment"
+
+
 def check_attachment(upload: AttachmentUpload, settings: Settings) -> None:
     """Refuse an attachment that is too large, of a type not allowed, or not what it says."""
     name = upload.filename or "attachment"
+    check_storable_text(name, "the attachment's file name")
     limit = settings.hotline_attachment_max_bytes
     if not upload.content:
         raise InvalidInput(f"attachment {name!r} is empty")
@@ -182,7 +198,7 @@ def check_attachment(upload: AttachmentUpload, settings: Settings) -> None:
         raise InvalidInput(
             f"attachment {name!r} has {len(upload.content)} bytes; the limit is {limit}"
         )
-    content_type = upload.content_type.split(";")[0].strip().lower()
+    content_type = normalized_content_type(upload.content_type)
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise InvalidInput(
             f"attachment {name!r} has content type {content_type!r}; allowed: "
@@ -284,7 +300,7 @@ def _write_message(
     message.attachments = [
         HotlineAttachment(
             filename=upload.filename[:255] or "attachment",
-            content_type=upload.content_type.split(";")[0].strip().lower(),
+            content_type=normalized_content_type(upload.content_type),
             size=len(upload.content),
             sha256=hashlib.sha256(upload.content).hexdigest(),
             content=upload.content,
@@ -505,6 +521,13 @@ def read_thread(
         ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=len(unread)),
     )
     return thread, messages
+
+
+def refused_by_peer(
+    session: Session, thread: HotlineThread, messages: Iterable[HotlineMessage]
+) -> dict[str, str]:
+    """For the thread and those of its messages the peer refused, by global id: why."""
+    return outbox.refusals_of(session, [thread.global_id, *(m.global_id for m in messages)])
 
 
 def list_threads(
@@ -774,7 +797,8 @@ def _received_attachment(item: Any, index: int, settings: Settings) -> HotlineAt
         content = base64.b64decode(_require(item, "content"), validate=True)
     except (binascii.Error, ValueError) as error:
         raise inbox.ProtocolViolation(f"attachments[{index}].content is not base64") from error
-    content_type = _require(item, "content_type")
+    # Stored as a local upload's would be: the peer's parameters and case are not served.
+    content_type = normalized_content_type(_require(item, "content_type"))
     filename = str(_require(item, "filename"))[:255]
     verified = hashlib.sha256(content).hexdigest() == declared_sha and len(content) == declared_size
     try:

@@ -140,15 +140,20 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
-    def require_head(self) -> None:
-        """Refuse to run on a database that is not at the current migration."""
+    def reachable_revision(self) -> str | None:
+        """current_revision, or a ConfigurationError in one line (password hidden) when
+        the database cannot be reached."""
         try:
-            current = self.current_revision()
+            return self.current_revision()
         except sa.exc.OperationalError as error:
             raise ConfigurationError(
                 f"cannot reach the database {self.engine.url.render_as_string()}: "
-                f"{str(error.orig).strip()}"
+                + " ".join(str(error.orig).split())
             ) from error
+
+    def require_head(self) -> None:
+        """Refuse to run on a database that is not at the current migration."""
+        current = self.reachable_revision()
         head = head_revision()
         if current != head:
             raise ConfigurationError(

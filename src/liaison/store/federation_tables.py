@@ -97,3 +97,39 @@ class SeenNonce(Base):
     peer_id: Mapped[int] = mapped_column(sa.ForeignKey("peers.id"))
     nonce: Mapped[str] = mapped_column(sa.String(64))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class RefusalWindow(Base):
+    """Envelopes refused from one client address before their sender was verified, counted
+    over one window. The audit trail gets one entry per address and window, written when
+    the window closes (append-only rows cannot be updated as a count goes up)."""
+
+    __tablename__ = "federation_refusal_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Refusals that were looked at, and requests turned away unread once over the limit.
+    refused: Mapped[int] = mapped_column(default=0)
+    throttled: Mapped[int] = mapped_column(default=0)
+    first_reason: Mapped[str] = mapped_column(sa.String(300))
+    last_reason: Mapped[str] = mapped_column(sa.String(300))
+    last_claimed_sender: Mapped[str] = mapped_column(sa.String(64))
+
+
+class RefusedRecord(Base):
+    """A record of this node's outbox that the peer refused (its acknowledgement said why):
+    never counted as delivered, shown with the record and in the peers view."""
+
+    __tablename__ = "refused_records"
+    __table_args__ = (sa.UniqueConstraint("peer_id", "seq", name="uq_refused_records_peer_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(sa.ForeignKey("peers.id"))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    record_type: Mapped[str] = mapped_column(sa.String(64))
+    # The record's global id (from its payload), so the record's own page can show it.
+    record_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    refused_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

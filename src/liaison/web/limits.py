@@ -16,6 +16,7 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liaison.config import Settings
+from liaison.federation.delivery import MAX_BATCH_BYTES
 from liaison.services.hotline import MAX_ATTACHMENTS
 from liaison.web.problems import PROBLEM_MEDIA_TYPE
 
@@ -31,12 +32,27 @@ HOTLINE_ATTACHMENT_PATHS = re.compile(
     r"^(/api/v1/threads(/\d+/messages)?|/hotline/new|/hotline/threads/\d+/messages)$"
 )
 FEDERATION_PREFIX = "/federation/"
+# A peering request, and an envelope whose sender does not name itself as an active peer
+# in the X-Liaison-Sender header, is a few kilobytes.
+MAX_UNKNOWN_SENDER_BYTES = 64 * 1024
+
+
+def hotline_request_max_bytes(settings: Settings) -> int:
+    """A hotline message with every attachment it may carry, as JSON."""
+    # Base64 in JSON is the larger encoding: 4 bytes per 3, for every attachment allowed.
+    return MAX_ATTACHMENTS * (settings.hotline_attachment_max_bytes * 4 // 3 + 4) + MIB
+
+
+def max_batch_envelope_bytes(settings: Settings) -> int:
+    """The largest batch envelope a peer can legitimately send: the delivery worker cuts
+    batches at MAX_BATCH_BYTES of records, and a larger record (a message with its
+    attachments) travels alone."""
+    return max(MAX_BATCH_BYTES, hotline_request_max_bytes(settings)) + MAX_UNKNOWN_SENDER_BYTES
 
 
 def body_limit_policy(settings: Settings) -> Callable[[str], int | None]:
     """The most bytes a request body to `path` may have; None leaves the route to itself."""
-    # Base64 in JSON is the larger encoding: 4 bytes per 3, for every attachment allowed.
-    hotline_max = MAX_ATTACHMENTS * (settings.hotline_attachment_max_bytes * 4 // 3 + 4) + MIB
+    hotline_max = hotline_request_max_bytes(settings)
 
     def limit_for(path: str) -> int | None:
         if path.startswith(FEDERATION_PREFIX):

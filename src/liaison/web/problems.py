@@ -8,10 +8,10 @@ login page instead of an error.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
@@ -21,6 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from liaison.errors import LiaisonError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# A row id in a path: refused as invalid input when no database column could hold it
+# (SQLite's driver overflows on integers beyond 64 bits where PostgreSQL reports bad data).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Problem(BaseModel):

@@ -9,20 +9,23 @@ token, and is authenticated by the Ed25519 signature on every envelope instead
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from liaison.errors import InvalidInput, LiaisonError
+from liaison.errors import LiaisonError
+from liaison.federation import envelope as env
 from liaison.federation.checkpoints import answer_checkpoint_request
 from liaison.federation.context import LocalNode
-from liaison.federation.delivery import DeliveryWorker
-from liaison.federation.inbox import receive_batch
+from liaison.federation.delivery import SENDER_HEADER, DeliveryWorker
+from liaison.federation.inbox import receive_batch, refusals_counted
 from liaison.federation.peers import (
     accept_invite,
     handle_peering_request,
@@ -30,7 +33,11 @@ from liaison.federation.peers import (
     peer_states,
     revoke_peer,
 )
-from liaison.web.auth import Principal, db_session, public_endpoint, require_role
+from liaison.federation.refusals import Throttle, record_turned_away
+from liaison.store.base import utcnow
+from liaison.store.federation_tables import Peer
+from liaison.web.auth import Principal, client_address, db_session, public_endpoint, require_role
+from liaison.web.limits import MAX_UNKNOWN_SENDER_BYTES, max_batch_envelope_bytes
 
 peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
 admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
@@ -62,10 +69,6 @@ class FederationRuntime:
         self.worker.stop()
 
 
-# A batch is cut at about 8 MiB of records (base64 attachments included); this leaves room
-# for the envelope and refuses anything larger before reading it whole.
-MAX_BATCH_ENVELOPE_BYTES = 32 * 1024 * 1024
-MAX_PEERING_ENVELOPE_BYTES = 64 * 1024
 ENVELOPE_BODY = {
     "requestBody": {
         "required": True,
@@ -75,48 +78,141 @@ ENVELOPE_BODY = {
 }
 
 
-class EnvelopeTooLarge(LiaisonError):
-    status = 413
-    title = "Envelope too large"
+class FederationBusy(LiaisonError):
+    status = 503
+    title = "Busy"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.retry_after = utcnow() + timedelta(seconds=1)
 
 
-async def _read_envelope(request: Request, limit: int) -> Any:
-    """The JSON body, read up to `limit` bytes (checked before the signature can be)."""
+class UnverifiedRequests:
+    """How many federation requests are being read and checked at once (all in the event
+    loop's thread, so a plain counter); past the cap the next is answered 503 unread."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.running = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if self.running >= self.cap:
+            raise FederationBusy(
+                f"{self.running} federation requests are being checked; try again shortly"
+            )
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+
+
+def _unverified_requests(request: Request) -> UnverifiedRequests:
+    requests: UnverifiedRequests | None = getattr(request.app.state, "unverified_requests", None)
+    if requests is None:
+        cap = request.app.state.node.settings.federation_unverified_concurrency
+        requests = request.app.state.unverified_requests = UnverifiedRequests(cap)
+    return requests
+
+
+def _throttle(request: Request) -> Throttle:
+    throttle: Throttle | None = getattr(request.app.state, "federation_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.federation_throttle = Throttle(request.app.state.node.settings)
+    return throttle
+
+
+def _record_turned_away(request: Request, address: str, count: int) -> None:
+    with request.app.state.database.session() as session:
+        record_turned_away(session, address, count)
+
+
+def _admit(request: Request, address: str, claimed: str | None, full_limit: int) -> int:
+    """Before a byte of the body is read: refuse a throttled address and a sender named in
+    the header that is no active peer; return how many bytes the body may have."""
+    node = local_node(request)
+    with request.app.state.database.session() as session:
+        _throttle(request).check_database(session, address)
+        if claimed is None:
+            return MAX_UNKNOWN_SENDER_BYTES
+        with refusals_counted(session, node, {"sender": claimed}, address):
+            status = session.execute(
+                sa.select(Peer.status).where(Peer.name == claimed)
+            ).scalar_one_or_none()
+            session.rollback()
+            if status != "active":
+                raise env.EnvelopeRejected(
+                    "unknown_peer", f"{claimed!r} ({SENDER_HEADER}) is not an active peer"
+                )
+        return full_limit
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read up to `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise EnvelopeTooLarge(f"the envelope has {declared} bytes; the limit is {limit}")
+        raise env.EnvelopeTooLarge(f"the envelope has {declared} bytes; the limit is {limit}")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise EnvelopeTooLarge(f"the envelope is larger than the limit of {limit} bytes")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"the request body is not JSON: {error}") from error
+            raise env.EnvelopeTooLarge(f"the envelope is larger than the limit of {limit} bytes")
+    return bytes(body)
 
 
-def _with_session(
+def _decode_and_handle(
     request: Request,
-    action: Callable[[Session, LocalNode, Any], dict[str, Any]],
-    document: Any,
+    action: Callable[..., dict[str, Any]],
+    address: str,
+    claimed: str | None,
+    body: bytes | env.EnvelopeTooLarge,
 ) -> dict[str, Any]:
+    node = local_node(request)
     with request.app.state.database.session() as session:
-        return action(session, local_node(request), document)
+        with refusals_counted(session, node, {"sender": claimed}, address):
+            if isinstance(body, env.EnvelopeTooLarge):
+                raise body
+            document = env.decode(body)
+        return action(session, node, document, address=address)
+
+
+async def _handle_envelope(
+    request: Request, action: Callable[..., dict[str, Any]], full_limit: int
+) -> dict[str, Any]:
+    address = client_address(request)
+    claimed = request.headers.get(SENDER_HEADER)
+    known = _throttle(request).check_memory(address)
+    if known is not None:
+        refusal, unrecorded = known
+        if unrecorded:
+            await run_in_threadpool(_record_turned_away, request, address, unrecorded)
+        raise refusal
+    with _unverified_requests(request).slot():
+        limit = await run_in_threadpool(_admit, request, address, claimed, full_limit)
+        body: bytes | env.EnvelopeTooLarge
+        try:
+            body = await _read_body(request, limit)
+        except env.EnvelopeTooLarge as too_large:
+            body = too_large  # counted like any other refusal, then raised
+        return await run_in_threadpool(_decode_and_handle, request, action, address, claimed, body)
 
 
 @peer_router.post("/inbox", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
 async def inbox(request: Request) -> dict[str, Any]:
-    """Apply a signed batch from a peer; answers with a signed acknowledgement."""
-    document = await _read_envelope(request, MAX_BATCH_ENVELOPE_BYTES)
-    return await run_in_threadpool(_with_session, request, receive_batch, document)
+    """Apply a signed batch from a peer; answers with a signed acknowledgement.
+
+    The sender names itself in the X-Liaison-Sender header: only an active peer may send
+    a full batch, anyone else is refused or limited to a small body before it is read.
+    """
+    limit = max_batch_envelope_bytes(request.app.state.node.settings)
+    return await _handle_envelope(request, receive_batch, limit)
 
 
 @peer_router.post("/peering", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
 async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
-    document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
-    return await run_in_threadpool(_with_session, request, handle_peering_request, document)
+    return await _handle_envelope(request, handle_peering_request, MAX_UNKNOWN_SENDER_BYTES)
 
 
 @peer_router.post(
@@ -124,8 +220,7 @@ async def peering(request: Request) -> dict[str, Any]:
 )
 async def audit_checkpoints(request: Request) -> dict[str, Any]:
     """A peer asks, signed, for the checkpoints of its audit chain this node holds."""
-    document = await _read_envelope(request, MAX_PEERING_ENVELOPE_BYTES)
-    return await run_in_threadpool(_with_session, request, answer_checkpoint_request, document)
+    return await _handle_envelope(request, answer_checkpoint_request, MAX_UNKNOWN_SENDER_BYTES)
 
 
 class InviteRequest(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from liaison.store.database import head_revision
+from liaison.store.probe import probe_writes
 from liaison.web.auth import Principal, current_user, node_of, public_endpoint
 from liaison.web.problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -43,16 +44,26 @@ def healthz(request: Request) -> Alive:
     "/readyz", response_model=Ready, dependencies=[Depends(public_endpoint)], openapi_extra=NO_LOGIN
 )
 def readyz(request: Request) -> Any:
-    """The database answers and is at the migration this version needs (503 otherwise)."""
+    """The database answers, is at the migration this version needs and accepts writes
+    (a probe row is written); 503 otherwise."""
     node = node_of(request)
+    database = request.app.state.database
     try:
-        current = request.app.state.database.current_revision()
+        current = database.current_revision()
     except SQLAlchemyError as error:
         detail = f"the database does not answer: {type(error).__name__}"
     else:
         if current == head_revision():
-            return Ready(status="ready", node=node.name, migration=current)
-        detail = f"the database is at migration {current} but {head_revision()} is needed"
+            try:
+                with database.engine.begin() as connection:
+                    probe_writes(connection)
+            except SQLAlchemyError as error:
+                reason = " ".join(str(getattr(error, "orig", error)).split())[:300]
+                detail = f"the database does not accept writes: {reason}"
+            else:
+                return Ready(status="ready", node=node.name, migration=current)
+        else:
+            detail = f"the database is at migration {current} but {head_revision()} is needed"
     problem = Problem(title="Not ready", status=503, detail=detail, instance="/readyz")
     return JSONResponse(problem.model_dump(), status_code=503, media_type=PROBLEM_MEDIA_TYPE)
 

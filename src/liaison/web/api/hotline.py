@@ -13,10 +13,9 @@ import asyncio
 import base64
 import binascii
 import json
-import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,6 +28,8 @@ from liaison.federation.notify import live_feed
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
 from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.idempotency import IdempotencyKeyHeader, create_once
+from liaison.web.problems import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["hotline"])
 hotline_users = require_role("officer", "analyst", "admin")
@@ -100,9 +101,12 @@ class MessageOut(BaseModel):
     read_by: str | None
     overdue: bool
     attachments: list[AttachmentOut]
+    refused_by_peer: str | None = Field(
+        default=None, description="Why the peer refused this message (it was not delivered)."
+    )
 
     @classmethod
-    def of(cls, message: HotlineMessage) -> MessageOut:
+    def of(cls, message: HotlineMessage, refused_by_peer: str | None = None) -> MessageOut:
         return cls(
             id=message.id,
             global_id=message.global_id,
@@ -120,6 +124,7 @@ class MessageOut(BaseModel):
             read_by=message.read_by,
             overdue=hotline.is_overdue(message),
             attachments=[AttachmentOut.model_validate(a) for a in message.attachments],
+            refused_by_peer=refused_by_peer,
         )
 
 
@@ -184,22 +189,26 @@ def create_thread(
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
-) -> ThreadOut:
+    idempotency_key: str | None = IdempotencyKeyHeader,
+) -> Any:
     """Open a thread with a peer's agency; the first message is `body`."""
-    thread = hotline.open_thread(
-        session,
-        node_of(request),
-        principal.actor,
-        peer=body.peer,
-        subject=body.subject,
-        priority=body.priority,
-        kind=body.kind,
-        body=body.body,
-        to_agency=body.to_agency,
-        attachments=[a.upload() for a in body.attachments],
-    )
-    session.commit()
-    return _new_thread_out(thread, body.peer)
+
+    def create() -> ThreadOut:
+        thread = hotline.open_thread(
+            session,
+            node_of(request),
+            principal.actor,
+            peer=body.peer,
+            subject=body.subject,
+            priority=body.priority,
+            kind=body.kind,
+            body=body.body,
+            to_agency=body.to_agency,
+            attachments=[a.upload() for a in body.attachments],
+        )
+        return _new_thread_out(thread, body.peer)
+
+    return create_once(request, session, principal, idempotency_key, body, create)
 
 
 @router.get("/threads", response_model=list[ThreadOut])
@@ -218,45 +227,49 @@ def threads(
 
 @router.get("/threads/{thread_id}/messages", response_model=list[MessageOut])
 def thread_messages(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
 ) -> list[MessageOut]:
     """The thread's messages in the order written on their origin node; reading them sends
     the read receipt for what this side received."""
-    _thread, messages = hotline.read_thread(session, node_of(request), principal.actor, thread_id)
-    result = [MessageOut.of(m) for m in messages]
+    thread, messages = hotline.read_thread(session, node_of(request), principal.actor, thread_id)
+    refused = hotline.refused_by_peer(session, thread, messages)
+    result = [MessageOut.of(m, refused.get(m.global_id)) for m in messages]
     session.commit()
     return result
 
 
 @router.post("/threads/{thread_id}/messages", response_model=MessageOut, status_code=201)
 def create_message(
-    thread_id: int,
+    thread_id: RowId,
     body: MessageCreate,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
-) -> MessageOut:
+    idempotency_key: str | None = IdempotencyKeyHeader,
+) -> Any:
     """Write a message (a reply, when the thread came from the peer)."""
-    message = hotline.post_message(
-        session,
-        node_of(request),
-        principal.actor,
-        thread_id,
-        body.body,
-        priority=body.priority,
-        attachments=[a.upload() for a in body.attachments],
-    )
-    result = MessageOut.of(message)
-    session.commit()
-    return result
+
+    def create() -> MessageOut:
+        message = hotline.post_message(
+            session,
+            node_of(request),
+            principal.actor,
+            thread_id,
+            body.body,
+            priority=body.priority,
+            attachments=[a.upload() for a in body.attachments],
+        )
+        return MessageOut.of(message)
+
+    return create_once(request, session, principal, idempotency_key, body, create)
 
 
 @router.post("/messages/{message_id}/ack", response_model=MessageOut)
 def acknowledge(
-    message_id: int,
+    message_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -288,15 +301,15 @@ def inbox(
 def attachment_disposition(filename: str) -> str:
     """The Content-Disposition of a download: an ASCII `filename` for old clients and the
     exact name in RFC 5987 `filename*`. Names come from users and from the peer, so control
-    characters (a CR/LF would end the header) and lone surrogates are dropped first."""
-    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "attachment"
+    and format characters and lone surrogates are dropped first (display_filename)."""
+    name = hotline.display_filename(filename)
     fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response)
 def attachment(
-    attachment_id: int,
+    attachment_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),

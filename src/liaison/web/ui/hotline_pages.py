@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
+from liaison.federation.refusals import open_windows
 from liaison.services import hotline
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.api.federation import local_node
 from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.problems import RowId
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -183,6 +185,7 @@ def _thread_page(
         for m in messages
         if m.ack_due_at is not None and hotline.needs_ack(m) and not hotline.is_overdue(m)
     ]
+    refused = hotline.refused_by_peer(session, thread, messages)
     session.commit()
     return render(
         request,
@@ -193,10 +196,12 @@ def _thread_page(
             "node_name": node.name,
             "priorities": PRIORITIES,
             "is_incoming": hotline.is_incoming,
+            "display_filename": hotline.display_filename,
             "is_overdue": hotline.is_overdue,
             "error": error,
             "draft": draft,
             "next_due": min(waiting, default=None),
+            "refused": refused,
         },
         status_code=status_code,
     )
@@ -204,7 +209,7 @@ def _thread_page(
 
 @router.get("/hotline/threads/{thread_id}")
 def thread_page(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -214,7 +219,7 @@ def thread_page(
 
 @router.post("/hotline/threads/{thread_id}/messages")
 async def reply(
-    thread_id: int,
+    thread_id: RowId,
     request: Request,
     body: str = Form("", max_length=hotline.MAX_BODY),
     priority: str = Form("", max_length=16),
@@ -249,7 +254,7 @@ async def reply(
 
 @router.post("/hotline/messages/{message_id}/ack")
 def acknowledge(
-    message_id: int,
+    message_id: RowId,
     request: Request,
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -273,11 +278,18 @@ def _peers_page(
 ) -> Response:
     session.rollback()
     states = peer_states(session)
+    refusals = open_windows(session)
     session.commit()
     return render(
         request,
         "peers.html",
-        {"states": states, "code": code, "error": error, "notice": notice},
+        {
+            "states": states,
+            "refusals": refusals,
+            "code": code,
+            "error": error,
+            "notice": notice,
+        },
         status_code=status_code,
     )
 

@@ -4,7 +4,7 @@ what was added since); the checkpoints of this node's head sent to peers, and th
 of the peers' heads this node keeps.
 
 Revision ID: 0005
-Revises: 0003_audit_append_only
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from liaison.store.base import UTCDateTime, utcnow
 
 revision = "0005"
-down_revision = "0003_audit_append_only"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
