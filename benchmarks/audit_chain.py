@@ -353,6 +353,8 @@ def write_scale_markdown(result: dict[str, Any]) -> None:
         "million entries take); they still compete with it for the disk and the CPU.",
         "The machine is shared with other work; figures vary from run to run by tens of percent.",
     ]
+    if result.get("scale_not_run"):
+        lines.append(f"Not measured: {result['scale_not_run']}.")
     replace_section(lines)
 
 
