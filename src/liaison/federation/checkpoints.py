@@ -74,16 +74,16 @@ def share_checkpoint_if_due(database: Database, node: LocalNode) -> Checkpoint |
         grown = head.seq - (last.seq if last is not None else 0)
         if grown <= 0:
             return None
-        interval = timedelta(seconds=settings.audit_checkpoint_interval_seconds)
-        if grown < settings.audit_checkpoint_entries and (
-            last is not None and head.at - last.at < interval
-        ):
-            return None
         peers = session.scalars(
             sa.select(Peer).where(Peer.status == "active").order_by(Peer.id)
         ).all()
         if not peers:
             return None  # nobody to anchor at; the first peer gets the next one
+        # The interval runs from the last checkpoint, or from the first peering.
+        since = last.at if last is not None else min(peer.created_at for peer in peers)
+        interval = timedelta(seconds=settings.audit_checkpoint_interval_seconds)
+        if grown < settings.audit_checkpoint_entries and head.at - since < interval:
+            return None
         signature = env.b64encode(node.private_key.sign(_signed_bytes(node.name, head)))
         session.add(
             AuditCheckpointSent(seq=head.seq, hash=head.hash, at=head.at, signature=signature)
