@@ -45,8 +45,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from liaison.cli.node import add_node_user, create_node
 from liaison.cli.peer import accept, invite
+from liaison.node import add_node_user, create_node
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "federation.json"

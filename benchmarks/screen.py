@@ -46,7 +46,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from liaison.chem import RuleBook, load_rulebook
 from liaison.chem.bulk import Record, screen_records
-from liaison.chem.identify import judge, parse_safely, prefilter_for
+from liaison.chem.compiled import prefilter_for
+from liaison.chem.identify import judge, parse_safely
 from liaison.chem.models import STATUS_RANK
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry
 from liaison.chem.standardize import standardize
@@ -58,6 +59,7 @@ NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
 CORPUS = ROOT / "tests" / "unit" / "chem" / "corpus.csv"
 AS_OF = date(2026, 1, 1)
 CODES = ("US", "CN", "UN")
+GOAL_VS_PARSE = 1.25  # issue 8: marginal cost on one core within 1.25x parse-only
 console = Console(stderr=True)
 
 
@@ -125,9 +127,13 @@ def book_of(rules: list[Rule]) -> RuleBook:
 
 
 def clock(jobs: int) -> float:
-    """CPU time of this process for one-core runs (other work on a shared machine does not
-    inflate it); wall-clock time when worker processes do the work."""
-    return time.process_time() if jobs == 1 else time.perf_counter()
+    """CPU time for one-core runs (other work on a shared machine does not inflate it): this
+    process's and its finished children's, since screening runs in a worker process even with
+    one job; wall-clock time when several worker processes do the work."""
+    if jobs != 1:
+        return time.perf_counter()
+    spent = os.times()
+    return spent.user + spent.system + spent.children_user + spent.children_system
 
 
 def time_parse(smiles: list[str]) -> float:
@@ -217,7 +223,7 @@ def main() -> None:
     console.print(f"{len(smiles):,} molecules ({analogues} fentanyl-type); {len(rules)} rules")
 
     block_size = len(records) // args.blocks
-    parse_total = liaison_total = 0.0
+    parse_total = liaison_total = engine_total = 0.0
     ratios: list[float] = []
     counts: dict[str, int] = {}
     rng = random.Random(args.seed)
@@ -236,6 +242,7 @@ def main() -> None:
             chunk = records[block * block_size : (block + 1) * block_size]
             parse_seconds = time_parse([r.query for r in chunk])
             liaison_seconds, block_counts = time_liaison(chunk, jobs=1)
+            engine_total += time_engine([r.query for r in chunk], load_rulebook())
             parse_total += parse_seconds
             liaison_total += liaison_seconds
             ratios.append(liaison_seconds / parse_seconds)
@@ -305,6 +312,12 @@ def main() -> None:
         "sweep_parse_us_per_molecule": round(sweep_parse_seconds / len(sweep_sample) * 1e6, 1),
         "rule_sweep": sweep,
         "cost_vs_parse_median_of_blocks": round(statistics.median(ratios), 3),
+        # Where the cost above parsing goes: the chemistry (prefilter, judging the
+        # candidates) and the rest of the path (records, output lines), per parse time.
+        "excess_chemistry_vs_parse": round((engine_total - parse_total) / parse_total, 3),
+        "excess_records_and_output_vs_parse": round(
+            (liaison_total - engine_total) / parse_total, 3
+        ),
         "cost_vs_parse_blocks": [round(r, 3) for r in ratios],
         "speedup_vs_naive": round(
             (naive_seconds / len(naive_sample)) / (liaison_total / measured), 1
@@ -388,9 +401,17 @@ def write_markdown(result: dict) -> None:
         f"- Cost of screening relative to parse-only, per core (CPU time): "
         f"**{result['cost_vs_parse_median_of_blocks']}x** (median over "
         f"{len(result['cost_vs_parse_blocks'])} alternating blocks of the same molecules; "
-        "goal <= 1.5x: "
-        + ("met" if result["cost_vs_parse_median_of_blocks"] <= 1.5 else "**not met** in this run")
-        + ").",
+        f"goal <= {GOAL_VS_PARSE}x: "
+        + (
+            "met"
+            if result["cost_vs_parse_median_of_blocks"] <= GOAL_VS_PARSE
+            else "**not met** in this run"
+        )
+        + "). What the cost above parsing is made of (all blocks, per parse time): the "
+        "chemistry (the prefilter on every molecule, then standardizing and judging the "
+        f"{100 * result['prefilter_candidate_fraction']:.1f}% it lets through) "
+        f"{result['excess_chemistry_vs_parse']}x, the records and their output lines "
+        f"{result['excess_records_and_output_vs_parse']}x.",
         f"- Liaison vs the naive baseline, per molecule on one core: **"
         f"{result['speedup_vs_naive']}x** faster ({result['speedup_vs_naive_with_standardize']}x "
         f"against the baseline that standardizes). Liaison pays parse + "
@@ -431,8 +452,17 @@ def write_markdown(result: dict) -> None:
         "Figures vary from run to run by tens of percent on this shared machine.",
         "",
     ]
+    replace_section(lines)
+
+
+def replace_section(lines: list[str]) -> None:
+    """Put `lines` (a section, its "## " heading first) in BENCHMARKS.md in place of the section
+    of that heading, or at the end when there is none yet."""
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
-    begin = text.index("## Substance screening")
+    begin = text.find(lines[0] + "\n")
+    if begin == -1:
+        BENCHMARKS_MD.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n", "utf-8")
+        return
     following = text.find("\n## ", begin + 1)
     end = following + 1 if following != -1 else len(text)
     BENCHMARKS_MD.write_text(text[:begin] + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")

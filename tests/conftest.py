@@ -10,6 +10,7 @@ which turns a missing server into a failure instead of a notice.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,10 @@ REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "referen
 # subprocesses inherit it). Production keeps the default cost; hashes carry their parameters.
 os.environ.setdefault("LIAISON_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("LIAISON_PASSWORD_HASH_MEMORY_KIB", "1024")
+# The compiled rule book (liaison.chem.compiled) is kept out of the user's own cache.
+os.environ.setdefault(
+    "LIAISON_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"liaison-test-cache-{os.getuid()}")
+)
 
 _postgres_state: dict[str, str | bool] = {}
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from liaison.cli import app
-from liaison.cli.demo import MANIFEST, screen_example_manifest
+from liaison.demo.manifest import MANIFEST, screen_example_manifest
 
 
 def test_manifest_mixes_the_kinds_of_line_the_issue_asks_for() -> None:

@@ -250,3 +250,49 @@ def test_progress_is_shown_on_a_terminal_and_never_mixed_into_the_output(tmp_pat
     assert "screening" in terminal and "/400" in terminal
     written = output.read_text(encoding="utf-8")
     assert len(jsonl(written)) == 400 and "screening" not in written
+
+
+def test_csv_output_neutralises_formula_cells_as_the_web_export_does(tmp_path: Path) -> None:
+    path = tmp_path / "order.csv"
+    ids = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "plain"]  # (ids are stripped)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "smiles"])
+        writer.writerows([ident, "CCO"] for ident in ids)
+        writer.writerow(["last", "=1+2"])
+    code, out, _ = run(str(path), "--format", "csv", "--jurisdiction", "US")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["id"] for row in rows] == ["'" + i for i in ids[:-1]] + ["plain", "last"]
+    assert rows[-1]["input"] == "'=1+2"
+
+
+def test_a_record_past_the_time_limit_costs_only_itself_with_one_job(tmp_path: Path) -> None:
+    slow = "C" * 1500 + "C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"  # drawing it takes far over 1 s
+    path = tmp_path / "in.smi"
+    path.write_text(f"{FENTANYL} first\n{slow} slow\nO=C1CCNCC1 last\n")
+    report = tmp_path / "report.html"
+    args = ("--format", "jsonl", "--jobs", "1", "--seconds", "1", "--max-atoms", "5000")
+    code, out, _ = run(str(path), *args, "--report", str(report))
+    assert code == 0
+    records = jsonl(out)
+    assert [r["id"] for r in records] == ["first", "slow", "last"]
+    assert records[1]["error"] == (
+        "identification timed out after 1 s (limit seconds=1); nothing was judged"
+    )
+    assert [r["verdicts"]["US"]["status"] for r in records] == [
+        "controlled",
+        "invalid",
+        "precursor",
+    ]
+
+
+def test_limits_are_options_and_a_refusal_names_the_limit() -> None:
+    code, out, _ = run("--format", "jsonl", "--max-atoms", "10", stdin="C" * 11 + "\nCCO\n")
+    assert code == 0
+    first, second = jsonl(out)
+    assert first["error"] == "SMILES has 11 atoms; the limit is 10 (limit atoms=10)"
+    assert second["error"] is None
+    for bad in (("--seconds", "0"), ("--max-atoms", "0")):
+        code, _, err = run(*bad, stdin="CCO\n")
+        assert code == 2 and err.startswith("liaison screen: error: --")

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30
     hotline_attachment_max_bytes: int = 5 * 1024 * 1024
+    # Substance identification runs in this many warm worker processes, each query within
+    # these limits (checked on the text before RDKit reads it) and this time (seconds).
+    chem_workers: int = 2
+    chem_seconds: float = 10.0
+    chem_max_characters: int = 100_000
+    chem_max_atoms: int = 500
+    chem_max_fragments: int = 32
+    chem_max_ring_closures: int = 100
+    chem_max_branch_depth: int = 40
 
 
 @dataclass(frozen=True)

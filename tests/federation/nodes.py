@@ -22,9 +22,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from liaison.cli.node import add_node_user, create_node
 from liaison.cli.peer import accept, invite
 from liaison.config import load_node
+from liaison.node import add_node_user, create_node
 from liaison.store import Database
 from support import free_port
 

@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from liaison.audit import Actor
-from liaison.cli.node import add_node_user, create_node
 from liaison.config import NodeConfig
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
+from liaison.node import add_node_user, create_node
 from liaison.services import hotline
 from liaison.store import Database
 from liaison.store.audit import AuditEntry

@@ -13,16 +13,16 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from liaison.audit import Actor
-from liaison.cli.node import add_node_user, create_node
 from liaison.cli.peer import invite
 from liaison.config import Settings, load_node
+from liaison.demo import conversation
 from liaison.errors import Conflict
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
 from liaison.federation.peers import accept_invite, handle_peering_request, peer_states
-from liaison.services import hotline_demo
+from liaison.node import add_node_user, create_node
 from liaison.store import Database
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
@@ -291,7 +291,7 @@ def test_demo_conversation_is_seeded_on_both_nodes(
                 Actor.system("test"),
                 client=client,
             )
-        hotline_demo.seed_demo_conversation(
+        conversation.seed_demo_conversation(
             us_dir, cn_dir, us_username="olivia", cn_username="wang"
         )
         for database in (us_db, cn_db):

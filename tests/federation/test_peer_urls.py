@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from liaison.audit import Actor
-from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
@@ -26,6 +25,7 @@ from liaison.federation.peers import (
     issue_invite,
 )
 from liaison.federation.refusals import close_ended_windows
+from liaison.node import create_node
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer, RefusalWindow

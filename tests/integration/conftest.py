@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from liaison.audit import Actor
-from liaison.cli.node import create_node
 from liaison.config import NodeConfig, Settings
+from liaison.node import create_node
 from liaison.services.accounts import add_user
 from liaison.store import Database
 from liaison.web.app import create_app

@@ -14,9 +14,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from liaison.cli.demo import CREDENTIALS_FILE
 from liaison.cli.peer import peer_list
 from liaison.config import load_node
+from liaison.demo.nodes import CREDENTIALS_FILE
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from liaison.audit import Actor
-from liaison.cli.node import create_node
 from liaison.config import NodeConfig
 from liaison.errors import NotAuthenticated
+from liaison.node import create_node
 from liaison.services.accounts import LoginRateLimited, add_user, authenticate
 from liaison.store import Database
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread

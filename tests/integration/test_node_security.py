@@ -18,9 +18,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from liaison.cli.node import node_server
 from liaison.config import NodeConfig
 from liaison.federation.envelope import public_key_text
+from liaison.node import node_server
 from liaison.store import Database
 from liaison.store.accounts import ROLES
 from liaison.web.app import create_app

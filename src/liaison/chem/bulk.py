@@ -10,19 +10,20 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from multiprocessing import get_context
-from multiprocessing.pool import AsyncResult, Pool
+from functools import lru_cache, partial
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from liaison.chem.depict import depict_svg
-from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely, prefilter_for
+from liaison.chem.compiled import load_rulebook, prefilter_for
+from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely
+from liaison.chem.isolation import Failure, WorkerPool
+from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
-from liaison.chem.rulebook import RuleBook, load_rulebook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
@@ -59,10 +60,16 @@ def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
 
 
 def _smiles_records(handle: TextIO, label: str) -> Iterator[Record]:
+    """`SMILES [id]` per line; a CXSMILES extension (`SMILES |...| id`) stays with the SMILES."""
     for number, text in _lines(handle):
         parts = text.split(None, 1)
-        ident = parts[1].strip() if len(parts) > 1 else f"{label}:{number}"
-        yield Record(ident, parts[0], parts[0])
+        rest = parts[1].strip() if len(parts) > 1 else ""
+        if rest.startswith("|") and rest.count("|") >= 2:
+            end = rest.index("|", 1) + 1
+            extended = f"{parts[0]} {rest[:end]}"
+            if CX_EXTENSION.fullmatch(extended):
+                parts[0], rest = extended, rest[end:].strip()
+        yield Record(rest or f"{label}:{number}", parts[0], parts[0])
 
 
 def _text_records(handle: TextIO, label: str) -> Iterator[Record]:
@@ -176,75 +183,117 @@ def count_records(sources: list[str]) -> int | None:
 
 # ----------------------------------------------------------------------------- workers
 
-_settings: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class ScreenSettings:
+    """What every record of a run is screened with; sent to the workers with each chunk."""
+
+    as_of: date
+    codes: tuple[str, ...]
+    depict: bool
+    render: str | None  # "jsonl" | "csv" | None: the output line made in the worker
+    keep: str  # "all" | "flagged" | "none": which records come back as dicts too
+    limits: Limits
 
 
-def _start_worker(
-    as_of: date, codes: tuple[str, ...], depict: bool, render: str | None, keep: str
-) -> None:
-    _settings.update(
-        as_of=as_of, codes=codes, depict=depict, render=render, keep=keep, book=load_rulebook()
-    )
+def warm_up() -> None:
+    """Load the rules and build the prefilter before the first record (in each worker)."""
+    prefilter_for(load_rulebook())
 
 
-def _screen_one(record: Record) -> Screened:
-    book: RuleBook = _settings["book"]
+def screen_one(settings: ScreenSettings, record: Record) -> Screened:
+    book = load_rulebook()
     parsed = (
         ParsedQuery("molblock", None, record.problem)
         if record.problem
-        else parse_safely(record.query, book)
+        else parse_safely(record.query, book, settings.limits)
     )
     identification = judge(
         parsed,
         record.input,
-        _settings["as_of"],
-        _settings["codes"],
+        settings.as_of,
+        settings.codes,
         book,
         record_id=record.id,
         thorough=False,
+        limits=settings.limits,
     )
-    codes: tuple[str, ...] = _settings["codes"]
-    flagged = identification.flagged
-    svgs: dict[str, str] = {}
-    if flagged and _settings["depict"]:
-        svgs = {code: depict_svg(identification, code) for code in codes}
-    keep = _settings["keep"] == "all" or (_settings["keep"] == "flagged" and flagged)
-    statuses = tuple(identification.verdicts[code].status for code in codes)
-    if _settings["render"] == "jsonl" and not keep and _nothing_matched(identification):
-        # Most records of a catalogue: the verdicts part of the line is always the same.
+    return _screened(settings, identification)
+
+
+def _screened(settings: ScreenSettings, identification: Identification) -> Screened:
+    codes = settings.codes
+    statuses = tuple([identification.verdicts[code].status for code in codes])
+    flagged = statuses != ("no_match",) * len(codes)
+    keep = settings.keep == "all" or (settings.keep == "flagged" and flagged)
+    if settings.render == "jsonl" and not keep and not flagged and _nothing_matched(identification):
+        # Most records of a catalogue. encode_basestring is json.dumps(text, ensure_ascii=False)
+        # without its per-call set-up, which costs more than the string itself here.
+        ident = "null" if identification.id is None else encode_basestring(identification.id)
         line = (
-            f'{{"id": {json.dumps(identification.id, ensure_ascii=False)}, '
-            f'"input": {json.dumps(identification.query, ensure_ascii=False)}, '
+            f'{{"id": {ident}, "input": {encode_basestring(identification.query)}, '
             f'"query_kind": "{identification.query_kind}", '
-            f'"verdicts": {_no_match_json(codes)}, "error": null}}\n'
+            f"{_no_match_tail(settings.as_of, codes)}"
         )
         return Screened(statuses, False, line, {}, {})
-    data = identification.to_dict() if keep or _settings["render"] else {}
+    svgs: dict[str, str] = {}
+    if flagged and settings.depict:
+        from liaison.chem.depict import depict_svg  # RDKit's drawing code: only for reports
+
+        svgs = {code: depict_svg(identification, code) for code in codes}
+    data = identification.to_dict() if keep or settings.render else {}
     line = ""
-    if _settings["render"] == "jsonl":
+    if settings.render == "jsonl":
         line = json.dumps(data, ensure_ascii=False) + "\n"
-    elif _settings["render"] == "csv":
+    elif settings.render == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer).writerow(csv_row(data, codes))
+        csv.writer(buffer).writerow([spreadsheet_safe(cell) for cell in csv_row(data, codes)])
         line = buffer.getvalue()
     return Screened(statuses, flagged, line, data if keep else {}, svgs)
 
 
+# Records and answers cross the pipe as plain tuples: six times cheaper to pickle than the
+# dataclass and the named tuple, which matters at thousands of records a second.
+Wire = tuple[Any, ...]
+
+
+def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire:
+    return tuple(screen_one(settings, Record(*item)))
+
+
+def _failed_wire(settings: ScreenSettings, item: Wire, failure: Failure) -> Wire:
+    return tuple(_failed(settings, Record(*item), failure))
+
+
+def _failed(settings: ScreenSettings, record: Record, failure: Failure) -> Screened:
+    """The record whose worker crashed or ran out of time: invalid, saying so."""
+    error = f"{failure.reason}; nothing was judged"
+    verdicts = {code: Verdict("invalid", [], error) for code in settings.codes}
+    identification = Identification(
+        record.input, "unknown", verdicts, error=error, id=record.id, as_of=settings.as_of
+    )
+    return _screened(settings, identification)
+
+
 def _nothing_matched(identification: Identification) -> bool:
-    return identification.error is None and all(
-        verdict.status == "no_match" and not verdict.basis and verdict.explanation == NO_MATCH_NOTE
-        for verdict in identification.verdicts.values()
+    return (
+        identification.error is None
+        and not identification.notes
+        and all(
+            verdict.status == "no_match"
+            and not verdict.basis
+            and verdict.explanation == NO_MATCH_NOTE
+            for verdict in identification.verdicts.values()
+        )
     )
 
 
 @lru_cache(maxsize=8)
-def _no_match_json(codes: tuple[str, ...]) -> str:
+def _no_match_tail(as_of: date, codes: tuple[str, ...]) -> str:
+    """The end of the jsonl line of a record no rule matched: the same for every such record."""
     verdict = Verdict("no_match", [], NO_MATCH_NOTE).to_dict()
-    return json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
-
-
-def _screen_chunk(records: list[Record]) -> list[Screened]:
-    return [_screen_one(record) for record in records]
+    verdicts = json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
+    return f'"as_of": "{as_of.isoformat()}", "verdicts": {verdicts}, "error": null, "notes": []}}\n'
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -268,36 +317,55 @@ def screen_records(
     render: str | None = None,
     keep: str = "all",
     chunk_size: int = CHUNK,
+    limits: Limits | None = None,
+    start_method: str = "fork",
 ) -> Iterator[Screened]:
-    """Screen `records` in input order. With jobs > 1 the work runs on a process pool with a
-    bounded number of chunks in flight, so memory stays flat however long the input is.
-    render: "jsonl" | "csv" | None, the output line made in the worker; keep: "all" |
-    "flagged" | "none", which records come back as dicts too."""
+    """Screen `records` in input order, in worker processes (one with jobs=1): a record that
+    crashes its worker or runs past limits.seconds is an invalid record saying so, and the
+    run goes on. A bounded number of chunks is in flight, so memory stays flat however long
+    the input is. render: "jsonl" | "csv" | None, the output line made in the worker; keep:
+    "all" | "flagged" | "none", which records come back as dicts too. start_method
+    "forkserver" for a caller that runs threads (the node)."""
     workers = jobs or os.cpu_count() or 1
-    settings = (as_of, codes, depict, render, keep)
-    if workers == 1:
-        _start_worker(*settings)
-        for record in records:
-            yield _screen_one(record)
-        return
-    prefilter_for(load_rulebook())  # built once here; forked workers inherit it
-    context = get_context("fork") if sys.platform != "win32" else get_context("spawn")
-    pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=settings)
+    settings = ScreenSettings(as_of, codes, depict, render, keep, limits or Limits())
+    warm_up()  # built once here; forked workers inherit it
+    if sys.platform == "win32":
+        start_method = "spawn"
+    pool: WorkerPool[Wire, Wire] = WorkerPool(
+        workers,
+        settings.limits.seconds,
+        partial(_failed_wire, settings),
+        warm_up=warm_up,
+        start_method=start_method,
+    )
+    function = partial(_screen_wire, settings)
     try:
-        pending: deque[AsyncResult[list[Screened]]] = deque()
-        for chunk in _chunks(records, chunk_size):
-            pending.append(pool.apply_async(_screen_chunk, (chunk,)))
-            while len(pending) >= workers * 3:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+        with ThreadPoolExecutor(workers) as feeders:
+            pending: deque[Future[list[Wire]]] = deque()
+            for chunk in _chunks(records, chunk_size):
+                items = [(r.id, r.input, r.query, r.problem) for r in chunk]
+                pending.append(feeders.submit(pool.run, function, items, batch=chunk_size))
+                while len(pending) >= workers * 3:
+                    yield from map(Screened._make, pending.popleft().result())
+            while pending:
+                yield from map(Screened._make, pending.popleft().result())
     finally:
-        pool.terminate()
-        pool.join()
+        pool.close()
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula: record ids and inputs come from the
+    screened file, so '=HYPERLINK(...)' is prefixed with a quote (CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def csv_header(codes: tuple[str, ...]) -> list[str]:
-    return ["id", "input", *[f"{c}_{part}" for c in codes for part in ("status", "basis")], "error"]
+    parts = ("status", "basis")
+    return ["id", "input", *[f"{c}_{part}" for c in codes for part in parts], "error", "as_of"]
 
 
 def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
@@ -305,7 +373,7 @@ def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
     for code in codes:
         verdict = record["verdicts"][code]
         row += [verdict["status"], short_basis(verdict)]
-    row.append(record.get("error") or "")
+    row += [record.get("error") or "", record.get("as_of") or ""]
     return row
 
 

@@ -3,12 +3,16 @@ naming the region and the clause that covers it. Self-contained: no fonts, scrip
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from rdkit import Chem
 from rdkit.Chem.Draw import rdMolDraw2D
 
 from liaison.chem.fentanyl_class import REGION_LABELS
+from liaison.chem.identify import identify
+from liaison.chem.limits import Limits
 from liaison.chem.models import Basis, Identification
 
 REGION_COLOURS: dict[str, tuple[float, float, float]] = {
@@ -137,3 +141,39 @@ def _structure_svg(parent: Chem.Mol, basis: Basis | None) -> str:
     svg = drawer.GetDrawingText()
     # Nest RDKit's drawing as an inner <svg>: drop its XML declaration only.
     return str(svg[svg.index("<svg") :]) if "<svg" in svg else str(svg)
+
+
+def headline_jurisdiction(identification: Identification) -> str:
+    """The first jurisdiction whose verdict is not `no_match` or `invalid` (else the first)."""
+    for code, verdict in identification.verdicts.items():
+        if verdict.status not in {"no_match", "invalid"}:
+            return code
+    return next(iter(identification.verdicts), "")
+
+
+@dataclass(frozen=True)
+class IdentificationRequest:
+    """What a worker needs to answer one query of a node's request."""
+
+    as_of: date  # settled by the service: the day asked for, else today
+    codes: tuple[str, ...]
+    depict_each_jurisdiction: bool
+    limits: Limits
+
+
+Depicted = tuple[Identification, dict[str, str]]  # and an SVG per jurisdiction code
+
+
+def identify_and_depict(item: tuple[IdentificationRequest, str]) -> Depicted:
+    """Identification and depiction of one query, both in RDKit: what a node's worker runs.
+    The standardized molecule stays in the worker (the drawings are made)."""
+    request, query = item
+    identification = identify(
+        query, as_of=request.as_of, jurisdictions=request.codes, limits=request.limits
+    )
+    wanted = request.codes
+    if not request.depict_each_jurisdiction:
+        wanted = (headline_jurisdiction(identification),)
+    depictions = {code: depict_svg(identification, code) for code in wanted if code}
+    identification.parent = None
+    return identification, depictions

@@ -71,19 +71,92 @@ _GROUP_NAMES = {
 }
 
 
+# Substituents in the words a chemist uses (attachment * on the atom bonded to the region).
+_SUBSTITUENT_NAMES = {
+    "*C": "methyl",
+    "*CC": "ethyl",
+    "*CCC": "propyl",
+    "*C(C)C": "isopropyl",
+    "*CCCC": "butyl",
+    "*C(C)(C)C": "tert-butyl",
+    "*C=C": "vinyl",
+    "*CC=C": "allyl",
+    "*C#C": "ethynyl",
+    "*F": "fluoro",
+    "*Cl": "chloro",
+    "*Br": "bromo",
+    "*I": "iodo",
+    "*O": "hydroxy",
+    "*N": "amino",
+    "*NC": "methylamino",
+    "*N(C)C": "dimethylamino",
+    "*OC": "methoxy",
+    "*OCC": "ethoxy",
+    "*OCCC": "propoxy",
+    "*OC(C)C": "isopropoxy",
+    "*SC": "methylsulfanyl",
+    "*C(=O)OC": "methoxycarbonyl",
+    "*C(=O)OCC": "ethoxycarbonyl",
+    "*C(=O)O": "carboxy",
+    "*C(C)=O": "acetyl",
+    "*C=O": "formyl",
+    "*OC(C)=O": "acetoxy",
+    "*OC(=O)CC": "propanoyloxy",
+    "*COC": "methoxymethyl",
+    "*COCC": "ethoxymethyl",
+    "*CO": "hydroxymethyl",
+    "*CCO": "2-hydroxyethyl",
+    "*C(C)O": "1-hydroxyethyl",
+    "*CF": "fluoromethyl",
+    "*C(F)(F)F": "trifluoromethyl",
+    "*C#N": "cyano",
+    "*[N+](=O)[O-]": "nitro",
+    "*N(=O)=O": "nitro",
+    "*=O": "oxo",
+    "*=C": "methylidene",
+    "*c1ccccc1": "phenyl",
+}
+_CHAINS = {1: "{}methyl", 2: "2-({})ethyl", 3: "3-({})propyl", 4: "4-({})butyl"}
+
+
+def _canonical(smiles: str) -> str:
+    molecule = Chem.MolFromSmiles(smiles, sanitize=False)
+    return str(Chem.MolToSmiles(molecule, isomericSmiles=False)) if molecule else smiles
+
+
 @lru_cache(maxsize=1)
 def _group_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for smiles, name in _GROUP_NAMES.items():
-        names[Chem.MolToSmiles(Chem.MolFromSmiles(smiles), isomericSmiles=False)] = name
+        names[_canonical(smiles)] = name
+        if smiles.startswith("*c") or smiles.startswith("*C1"):  # a ring: ring-alkyl groups
+            for length, pattern in _CHAINS.items():
+                chained = "*" + "C" * length + smiles[1:]
+                names.setdefault(_canonical(chained), pattern.format(name))
+    names[_canonical("*Cc1ccccc1")] = "benzyl"
+    names[_canonical("*CCc1ccccc1")] = "phenethyl"
     return names
 
 
+@lru_cache(maxsize=1)
+def _substituent_names() -> dict[str, str]:
+    return {_canonical(smiles): name for smiles, name in _SUBSTITUENT_NAMES.items()}
+
+
 def group_name(fragment_smiles: str) -> str:
-    return _group_names().get(fragment_smiles, fragment_smiles)
+    """A ring, an acyl group or what replaces phenethyl, in words; a group without a common
+    name is given as its SMILES, said to be one."""
+    return _group_names().get(_canonical(fragment_smiles), f"the group {fragment_smiles} (SMILES)")
+
+
+def substituent_name(fragment_smiles: str) -> str:
+    key = _canonical(fragment_smiles)
+    name = _substituent_names().get(key) or _group_names().get(key)
+    return name.split(" (")[0] if name else f"the group {fragment_smiles} (SMILES)"
 
 
 QUATERNARY = "the piperidine nitrogen carries two groups (quaternary ammonium)"
+N_OXIDE = "the piperidine nitrogen is oxidized (amine N-oxide)"
 UNCHANGED = "as in fentanyl"
 
 
@@ -95,7 +168,7 @@ class Substituent:
     atoms: tuple[int, ...]
 
     def describe(self) -> str:
-        return f"{self.smiles} ({self.kind}) at {self.position}"
+        return f"{substituent_name(self.smiles)} ({self.kind}) at {self.position}"
 
 
 @dataclass
@@ -428,8 +501,20 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
     _substituents_on(parent, pip, piperidine - {n1}, groups["piperidine"], positions)
     pip.changed = bool(pip.substituents or pip.problems)
 
-    # The phenethyl group: linker chain to the first ring, then that ring.
+    # The phenethyl group: linker chain to the first ring, then that ring. An oxygen alone on
+    # the piperidine nitrogen makes an amine N-oxide: a change of the piperidine, not a
+    # second group in place of phenethyl.
     nitrogen_groups = groups["nitrogen"]
+    oxides = [
+        group
+        for group in nitrogen_groups
+        if len(group) == 1 and parent.GetAtomWithIdx(next(iter(group))).GetSymbol() == "O"
+    ]
+    if len(oxides) == 1:
+        pip.atoms |= oxides[0]
+        pip.problems.append(N_OXIDE)
+        pip.changed = True
+        nitrogen_groups = [group for group in nitrogen_groups if group is not oxides[0]]
     if not nitrogen_groups and linker.problems:  # the N's only group is joined to another region
         linker.changed = True
     elif not nitrogen_groups:
@@ -819,10 +904,10 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
     if open_questions:
         # A question of reading (an open list, two clauses that pull apart) is not a change the
         # definition has no clause for: it already says why an expert must decide.
+        # Nor is it ever settled as "not a member": the text leaves it open.
         if all(OPEN_READING in question for question in open_questions):
-            reason = f"{'; '.join(open_questions)}."
-        else:
-            reason = f"{'; '.join(open_questions)}. {definition.uncovered_reason}"
+            return ClassFinding("review", tuple(findings), f"{'; '.join(open_questions)}.")
+        reason = f"{'; '.join(open_questions)}. {definition.uncovered_reason}"
         return ClassFinding(
             "review" if definition.uncovered == "review" else "no_match",
             tuple(findings),

@@ -5,26 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import cast
 
 from rdkit import Chem
 
+from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
+from liaison.chem.limits import Limits
 from liaison.chem.models import (
     STATUS_RANK,
     Basis,
     BasisKind,
     Identification,
-    QueryKind,
     RegionFinding,
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import Prefilter, build_prefilter
+from liaison.chem.prefilter import skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook, load_rulebook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook
 from liaison.chem.standardize import (
     canonical_smiles,
+    canonical_tautomer,
     molecular_formula,
     quick_parents,
     standardize_all,
@@ -34,17 +37,6 @@ from liaison.errors import InvalidInput
 
 NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
 _KIND_LABELS = {"smiles": "SMILES", "molblock": "MOL block", "inchi": "InChI"}
-
-
-# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
-_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
-
-
-def prefilter_for(rulebook: RuleBook) -> Prefilter:
-    """The prefilter of `rulebook`, built once per process."""
-    if id(rulebook) not in _prefilters:
-        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
-    return _prefilters[id(rulebook)][1]
 
 
 def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None) -> tuple[str, ...]:
@@ -61,41 +53,28 @@ def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None)
 
 def identify(
     query: str,
-    as_of: date | None = None,
+    as_of: date,
     jurisdictions: Sequence[str] | None = None,
     *,
     record_id: str | None = None,
     rulebook: RuleBook | None = None,
+    limits: Limits | None = None,
 ) -> Identification:
-    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) as of `as_of` (today)."""
+    """Identify `query` (SMILES, InChI, MOL block, CAS number or name) by the rules in force on
+    `as_of`, within `limits` (the defaults when None; the time limit is the caller's to
+    enforce). The caller settles the day (the services default it to today); the answer
+    carries it."""
     book = rulebook or load_rulebook()
     codes = check_jurisdictions(book, jurisdictions)
-    day = as_of or date.today()
-    parsed = parse_safely(str(query), book)
-    return judge(parsed, str(query), day, codes, book, record_id=record_id, thorough=True)
-
-
-def identify_molecule(
-    molecule: Chem.Mol,
-    query: str,
-    kind: QueryKind,
-    as_of: date,
-    jurisdictions: tuple[str, ...],
-    rulebook: RuleBook,
-    *,
-    record_id: str | None = None,
-    thorough: bool = True,
-) -> Identification:
-    """identify() for a molecule already parsed (an SDF record)."""
-    parsed = ParsedQuery(kind, molecule)
+    parsed = parse_safely(str(query), book, limits)
     return judge(
-        parsed, query, as_of, jurisdictions, rulebook, record_id=record_id, thorough=thorough
+        parsed, str(query), as_of, codes, book, record_id=record_id, thorough=True, limits=limits
     )
 
 
-def parse_safely(query: str, rulebook: RuleBook) -> ParsedQuery:
+def parse_safely(query: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
     try:
-        return parse_query(query, rulebook)
+        return parse_query(query, rulebook, limits)
     except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
         return ParsedQuery("unknown", None, f"could not read the query: {error}")
 
@@ -127,9 +106,27 @@ def judge(
     *,
     record_id: str | None = None,
     thorough: bool = True,
+    limits: Limits | None = None,
 ) -> Identification:
     """Verdicts for a parsed query. `thorough=False` (bulk) skips standardizing molecules the
     prefilter rules out: their verdicts are the same, only standardized_smiles stays None."""
+    identification = _judge(
+        parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
+    )
+    identification.notes = [*parsed.notes, *identification.notes]
+    return identification
+
+
+def _judge(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    record_id: str | None,
+    thorough: bool,
+    limits: Limits,
+) -> Identification:
     if parsed.molecule is None:
         return _invalid(parsed, query, as_of, codes, record_id, parsed.error or "no structure")
     try:
@@ -152,6 +149,11 @@ def judge(
         quick = None if thorough else quick_parents(parsed.molecule)
         parents = quick if quick is not None else standardize_all(parsed.molecule)
         parents = [parent for parent in parents if parent.GetNumAtoms()]
+        if len(parents) > limits.fragments:
+            error = "structure has " + limits.refusal(
+                "fragments", len(parents), limits.fragments, "distinct organic fragments"
+            )
+            return _invalid(parsed, query, as_of, codes, record_id, error)
         if not parents:
             return _invalid(
                 parsed,
@@ -233,6 +235,7 @@ def _on_fragment(basis: Basis, fragment: str, offset: int) -> Basis:
 def _verdicts(
     parent: Chem.Mol, as_of: date, codes: tuple[str, ...], rulebook: RuleBook
 ) -> dict[str, Verdict]:
+    tautomers = _Tautomer(parent)
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     if molecular_formula(parent) in rulebook.named_formulas:
         inchikey, connectivity = structure_keys(parent)
@@ -244,17 +247,30 @@ def _verdicts(
     verdicts: dict[str, Verdict] = {}
     for code in codes:
         bases: list[Basis] = []
-        notes: list[str] = []
-        for entry in rulebook.named_matches(inchikey, connectivity, code, as_of):
-            bases.append(_basis("named", entry, entry.status, every_atom, note=entry.note))
+        notes: list[str] = []  # why no class applies, said when nothing matched
+        remarks: list[str] = []  # said whatever matched
+        entries = rulebook.named_matches(inchikey, connectivity, code, as_of)
+        tautomer_note = ""
+        if not entries and inchikey:  # a listed substance drawn as another tautomer
+            entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
+            tautomer_note = "drawn as another tautomer of the listed substance"
+        for entry in entries:
+            note = "; ".join(part for part in (tautomer_note, entry.note) if part)
+            bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
-            match = parent.GetSubstructMatch(family.pattern)
+            match = parent.GetSubstructMatch(family.pattern) or tautomers.match(
+                family.smarts, family.pattern
+            )
             if match:
                 bases.append(_basis("family", family, family.status, tuple(match), family.note))
         for klass in rulebook.classes_in_force(code, as_of):
             if not decomposition:
-                decomposition.append(decompose(parent, rulebook.semantics))
+                shape = decompose(parent, rulebook.semantics)
+                core = rulebook.semantics.core_smarts
+                if shape is None and tautomers.could_hold(core) and tautomers.differs():
+                    shape = decompose(tautomers.molecule(), rulebook.semantics)
+                decomposition.append(shape)
             shape = decomposition[0]
             if shape is None:
                 continue
@@ -265,6 +281,13 @@ def _verdicts(
             if finding.status == "review" and named:
                 continue  # the named listing settles it; a class near-miss adds nothing
             status = klass.status if finding.status == "controlled" else "review"
+            if status != "review" and named and klass.excludes_listed:
+                # The class definition itself leaves a listed substance to its listing.
+                remarks.append(
+                    f"{klass.name} ({klass.list}) does not apply: its definition excludes "
+                    "substances controlled under their own listing, as this one is"
+                )
+                continue
             clause_ids = tuple(
                 dict.fromkeys(
                     part
@@ -274,16 +297,57 @@ def _verdicts(
                 )
             )
             note = finding.reason if status == "review" else klass.note
-            if status != "review" and named and klass.excludes_listed:
-                note = (
-                    "also within the class definition, which leaves substances controlled "
-                    "elsewhere under their own listing: the named entry above applies"
-                )
             bases.append(
                 _basis("class", klass, status, every_atom, note, clause_ids, finding.regions)
             )
-        verdicts[code] = _combine(bases, notes)
+        verdicts[code] = _combine(bases, notes, remarks)
     return verdicts
+
+
+# Groups a chemist draws for the less usual tautomer: enols, enethiols, imidic acids, lactims,
+# enamines, NH imines. A drawing without any is already in the form rules are written for.
+_UNUSUAL_TAUTOMER = Chem.MolFromSmarts(
+    "[$([O,S;X2;H1]-[#6]=[#6,#7]),$([O,S;X2;H1]-c:n),$([N;X3;!H0]-[C]=[C]),$([C]=[N;X2;H1])]"
+)
+
+
+@lru_cache(maxsize=512)
+def _skeleton(smarts: str) -> Chem.Mol:
+    return skeleton_of_smarts(smarts)
+
+
+class _Tautomer:
+    """The canonical tautomer of a parent, made only when a drawn form matched nothing and
+    the pattern's skeleton (elements, connectivity, any bond order: what tautomers share) is
+    in the parent; its atoms are in the parent's order, so matched atoms stay valid."""
+
+    def __init__(self, parent: Chem.Mol) -> None:
+        self._parent = parent
+        self._molecule: Chem.Mol | None = None
+
+    def could_hold(self, smarts: str) -> bool:
+        """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
+        an unusual tautomer (an enol, an enamine...) and holds the pattern's skeleton."""
+        return bool(
+            self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER)
+            and self._parent.HasSubstructMatch(_skeleton(smarts))
+        )
+
+    def molecule(self) -> Chem.Mol:
+        if self._molecule is None:
+            self._molecule = canonical_tautomer(self._parent)
+        return self._molecule
+
+    def differs(self) -> bool:
+        return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
+
+    def keys(self) -> tuple[str, str]:
+        return structure_keys(self.molecule())
+
+    def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:
+        if not self.could_hold(smarts):
+            return ()
+        return tuple(self.molecule().GetSubstructMatch(pattern))
 
 
 def _basis(
@@ -312,7 +376,7 @@ def _basis(
     )
 
 
-def _combine(bases: list[Basis], notes: list[str]) -> Verdict:
+def _combine(bases: list[Basis], notes: list[str], remarks: list[str]) -> Verdict:
     """The strongest status wins; named listings come first in the basis (they win over a class,
     as the class definitions themselves say for substances controlled elsewhere)."""
     if not bases:
@@ -320,7 +384,7 @@ def _combine(bases: list[Basis], notes: list[str]) -> Verdict:
     kind_order = {"named": 0, "family": 1, "class": 2}
     ordered = sorted(bases, key=lambda b: (kind_order[b.kind], -STATUS_RANK[b.status]))
     status = max((b.status for b in ordered), key=lambda s: STATUS_RANK[s])
-    return Verdict(status, ordered, _explain(status, ordered))
+    return Verdict(status, ordered, "; ".join([_explain(status, ordered), *remarks]))
 
 
 def _explain(status: Status, bases: list[Basis]) -> str:

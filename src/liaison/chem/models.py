@@ -106,6 +106,9 @@ class Identification:
     error: str | None = None
     id: str | None = None
     as_of: date | None = None
+    # How the input was read when that is not plain: Unicode normalized, CXSMILES extension
+    # parsed, repeated fragments judged once.
+    notes: list[str] = field(default_factory=list)
     # The standardized parent (an RDKit Mol) that every atom index in the basis refers to;
     # kept for depiction, left out of to_dict().
     parent: Any = field(default=None, repr=False, compare=False)
@@ -115,8 +118,10 @@ class Identification:
             "id": self.id,
             "input": self.query,
             "query_kind": self.query_kind,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "verdicts": {code: verdict.to_dict() for code, verdict in self.verdicts.items()},
             "error": self.error,
+            "notes": list(self.notes),
         }
 
     @property

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdkit import Chem
 
+from liaison.chem.limits import (
+    CX_EXTENSION,
+    Limits,
+    SmilesShape,
+    check_atoms,
+    check_characters,
+    check_smiles,
+    inchi_atoms,
+    molblock_atoms,
+    normalize_text,
+    smiles_shape,
+)
 from liaison.chem.models import QueryKind
 from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
 
@@ -21,6 +33,7 @@ class ParsedQuery:
     molecule: Chem.Mol | None
     error: str | None = None
     resolved_name: str | None = None  # the dictionary name a name or CAS query resolved to
+    notes: tuple[str, ...] = ()  # how the text was read (normalized, extension parsed...)
 
 
 def _expected_check_digit(number: str) -> int:
@@ -28,17 +41,36 @@ def _expected_check_digit(number: str) -> int:
     return sum((position + 1) * int(digit) for position, digit in enumerate(digits)) % 10
 
 
-def parse_query(text: str, rulebook: RuleBook) -> ParsedQuery:
-    """Detect the kind of `text` and parse it; never raises."""
+def parse_query(text: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
+    """Detect the kind of `text` and parse it; never raises. Every limit is checked on the
+    text before RDKit reads it."""
+    limits = limits or Limits()
+    too_long = check_characters(text, limits)
+    if too_long is not None:
+        return ParsedQuery("unknown", None, too_long)
+    normalized, note = normalize_text(text)
+    parsed = _parse(normalized, rulebook, limits)
+    if note is None:
+        return parsed
+    return replace(parsed, notes=(note, *parsed.notes))
+
+
+def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
     query = text.strip()
     if not query:
         return ParsedQuery("unknown", None, "empty query")
     if query.startswith("InChI="):
+        problem = check_atoms(inchi_atoms(query), "InChI", limits)
+        if problem is not None:
+            return ParsedQuery("inchi", None, problem)
         molecule = Chem.MolFromInchi(query, sanitize=True, removeHs=True)  # type: ignore[no-untyped-call]
         if molecule is None:
             return ParsedQuery("inchi", None, "InChI could not be parsed")
         return ParsedQuery("inchi", molecule)
     if "M  END" in text:
+        problem = check_atoms(molblock_atoms(text), "MOL block", limits)
+        if problem is not None:
+            return ParsedQuery("molblock", None, problem)
         molecule = Chem.MolFromMolBlock(text, sanitize=False, removeHs=False)
         if molecule is None:
             return ParsedQuery("molblock", None, "MOL block could not be parsed")
@@ -63,12 +95,61 @@ def parse_query(text: str, rulebook: RuleBook) -> ParsedQuery:
     record = rulebook.names.get(normalize_name(query))
     if record is not None:
         return ParsedQuery("name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
+    extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
+    if extension is not None:
+        return _cxsmiles(extension.group(1), extension.group(2), limits)
     if _WHITESPACE.search(query):
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
+    return _smiles(query, limits)
+
+
+def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
+    """The shape of `smiles`, or the refusal when it is not SMILES or exceeds a limit."""
+    shape = smiles_shape(smiles)
+    if isinstance(shape, str):
+        return ParsedQuery("unknown", None, f"{NOT_RECOGNIZED} (as SMILES: {shape})")
+    problem = check_smiles(shape, limits)
+    if problem is not None:
+        return ParsedQuery("smiles", None, problem)
+    return shape
+
+
+def _smiles(query: str, limits: Limits) -> ParsedQuery:
+    shape = _shape_within(query, limits)
+    if isinstance(shape, ParsedQuery):
+        return shape
+    notes: tuple[str, ...] = ()
+    if shape.repeats:
+        query = ".".join(shape.fragments)
+        notes = (
+            f"{shape.repeats} repeated fragment(s) left out: each distinct one is judged once",
+        )
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
-    return _sanitized("smiles", molecule, "SMILES")
+    parsed = _sanitized("smiles", molecule, "SMILES")
+    return replace(parsed, notes=notes) if notes else parsed
+
+
+def _cxsmiles(smiles: str, extension: str, limits: Limits) -> ParsedQuery:
+    """ChemDraw and Marvin export `SMILES |extension|`: the extension is parsed by RDKit (it
+    may hold enhanced stereo, atom labels, coordinates), never taken for a name or id."""
+    refused = _shape_within(smiles, limits)
+    if isinstance(refused, ParsedQuery):
+        return refused
+    params = Chem.SmilesParserParams()
+    params.allowCXSMILES = True  # type: ignore[assignment]
+    params.strictCXSMILES = True  # type: ignore[assignment]
+    params.sanitize = False  # type: ignore[assignment]
+    molecule = Chem.MolFromSmiles(f"{smiles} |{extension}|", params)
+    if molecule is None:
+        return ParsedQuery("smiles", None, f"CXSMILES extension |{extension}| could not be parsed")
+    parsed = _sanitized("smiles", molecule, "CXSMILES")
+    note = (
+        f"CXSMILES: the extension |{extension}| was parsed (not stripped); the verdict is on "
+        "the structure as drawn, enhanced stereo groups do not change it"
+    )
+    return replace(parsed, notes=(note,))
 
 
 def radical_error(molecule: Chem.Mol) -> str | None:

@@ -10,13 +10,17 @@ import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rdkit import Chem
 
-from liaison.chem.standardize import molecular_formula, standardize, structure_keys
+from liaison.chem.standardize import (
+    canonical_tautomer,
+    molecular_formula,
+    standardize,
+    structure_keys,
+)
 from liaison.datafiles import TableReader, array_of_tables, read_toml
 from liaison.errors import ConfigurationError
 
@@ -78,6 +82,9 @@ class NamedEntry:
     inchikey: str = ""
     connectivity: str = ""
     formula: str = ""  # of the standardized parent: a cheap gate before computing InChIKeys
+    # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
+    tautomer_inchikey: str = ""
+    tautomer_connectivity: str = ""
 
     @property
     def covers_isomers(self) -> bool:
@@ -177,12 +184,16 @@ class RuleBook:
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
     named_formulas: set[str] = field(default_factory=set)
+    by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
+    by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             self.named_formulas.add(entry.formula)
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
+            self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
+            self.by_tautomer_connectivity.setdefault(entry.tautomer_connectivity, []).append(entry)
 
     def families_in_force(self, jurisdiction: str, as_of: date) -> list[Family]:
         return [
@@ -201,14 +212,23 @@ class RuleBook:
         ]
 
     def named_matches(
-        self, inchikey: str, connectivity: str, jurisdiction: str, as_of: date
+        self,
+        inchikey: str,
+        connectivity: str,
+        jurisdiction: str,
+        as_of: date,
+        *,
+        tautomer: bool = False,
     ) -> list[NamedEntry]:
         """Entries in force whose substance this is: same InChIKey, or same connectivity where
-        the listing covers isomers (stereoisomers of a listed substance are listed)."""
+        the listing covers isomers (stereoisomers of a listed substance are listed). With
+        `tautomer`, the keys are of a canonical tautomer and compared with the entries' own."""
+        by_key = self.by_tautomer_inchikey if tautomer else self.by_inchikey
+        by_connectivity = self.by_tautomer_connectivity if tautomer else self.by_connectivity
         found: dict[str, NamedEntry] = {}
-        for entry in self.by_inchikey.get(inchikey, []):
+        for entry in by_key.get(inchikey, []) if inchikey else []:
             found[entry.id] = entry
-        for entry in self.by_connectivity.get(connectivity, []):
+        for entry in by_connectivity.get(connectivity, []) if connectivity else []:
             if entry.covers_isomers:
                 found[entry.id] = entry
         return [
@@ -283,6 +303,7 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         raise reader.fail("smiles", f"RDKit cannot parse {smiles!r}")
     parent = standardize(molecule)
     inchikey, connectivity = structure_keys(parent)
+    tautomer_inchikey, tautomer_connectivity = structure_keys(canonical_tautomer(parent))
     if not inchikey:
         raise reader.fail("smiles", f"no InChIKey can be computed for {smiles!r}")
     cas = reader.texts("cas")
@@ -299,6 +320,8 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         inchikey=inchikey,
         connectivity=connectivity,
         formula=molecular_formula(parent),
+        tautomer_inchikey=tautomer_inchikey,
+        tautomer_connectivity=tautomer_connectivity,
     )
 
 
@@ -500,9 +523,3 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         semantics=semantics,
         names=names,
     )
-
-
-@lru_cache(maxsize=1)
-def load_rulebook() -> RuleBook:
-    """The shipped rule files, loaded and validated once per process."""
-    return load_rulebook_from(RULES_DIR)

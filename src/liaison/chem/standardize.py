@@ -78,10 +78,6 @@ def _counter_ion_keys() -> frozenset[str]:
     )
 
 
-# A mixture or a salt may hold several substances; each distinct one is judged, but a record
-# cannot make the engine judge hundreds (a polymer drawn as fragments, a pasted catalogue).
-MAX_FRAGMENTS = 8
-
 # A ketone hydrate (gem-diol on a carbon with no other heteroatom): 4-piperidone monohydrate
 # hydrochloride is sold drawn as OC1(O)CCNCC1.Cl; the law lists the ketone and its salts.
 _GEM_DIOL = Chem.MolFromSmarts("[CX4;!$(C(O)(O)[!#6])]([OX2H1])[OX2H1]")
@@ -100,8 +96,8 @@ def _is_counter_ion_or_inorganic(fragment: Chem.Mol) -> bool:
 
 def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
     """The fragments that may be the substance: counter-ions, inorganic pieces and repeats
-    dropped, largest first, at most MAX_FRAGMENTS. When nothing is left (a bare salt, water),
-    the largest fragment of all, so every structure still has a parent."""
+    dropped, largest first, every distinct one (the caller limits how many). When nothing is
+    left (a bare salt, water), the largest fragment of all, so every structure has a parent."""
     fragments = Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False)
     if len(fragments) < 2:
         return [molecule]
@@ -116,7 +112,7 @@ def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
         largest_fragment, _ = _tools()
         return [largest_fragment.choose(molecule)]
     ordered = sorted(kept.values(), key=lambda f: -f.GetNumHeavyAtoms())
-    return ordered[:MAX_FRAGMENTS]
+    return ordered
 
 
 def _dehydrate_gem_diols(molecule: Chem.Mol) -> Chem.Mol:
@@ -206,6 +202,21 @@ def _plain_atoms(molecule: Chem.Mol) -> bool:
         ):
             return False
     return True
+
+
+@lru_cache(maxsize=1)
+def _tautomer_enumerator() -> rdMolStandardize.TautomerEnumerator:
+    params = rdMolStandardize.CleanupParameters()
+    # Bounded: the time limit is for the whole record.
+    params.maxTautomers = 200  # type: ignore[assignment]
+    params.maxTransforms = 500  # type: ignore[assignment]
+    return rdMolStandardize.TautomerEnumerator(params)
+
+
+def canonical_tautomer(parent: Chem.Mol) -> Chem.Mol:
+    """RDKit's canonical tautomer of `parent`, atoms in the same order: NPP drawn as its enol
+    and as its ketone give the same one."""
+    return _tautomer_enumerator().Canonicalize(parent)
 
 
 def structure_keys(parent: Chem.Mol) -> tuple[str, str]:

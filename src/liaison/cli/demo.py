@@ -1,312 +1,16 @@
-"""`liaison demo`: the shipped import manifest screened, then two peered nodes to log into.
+"""`liaison demo`: the example import manifest screened, then two peered nodes to log into.
 
-First act: `screen_example_manifest` prints the verdicts side by side and writes an HTML
-report. Second act: a US node (port 8001) and a CN node (port 8002) are created in
-`demo-nodes/` (or reused from an earlier run), started, peered, seeded with a short
-hotline exchange, and run in the foreground until Ctrl-C stops both.
+The demo itself is the liaison.demo package, imported when the command runs.
 """
 
 from __future__ import annotations
 
-import csv
-import ctypes
-import secrets
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-import httpx
-import sqlalchemy as sa
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from liaison.chem.bulk import read_records, screen_records
-from liaison.chem.report import write_report
-from liaison.chem.rulebook import load_rulebook
-from liaison.cli.node import add_node_user, create_node, upgrade_node_database
-from liaison.cli.peer import accept, invite, peer_list
-from liaison.cli.screen import add_row, verdict_table
-from liaison.config import NODE_FILE, load_node
+from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
-from liaison.services.hotline_demo import seed_demo_conversation
-from liaison.store import Database
-from liaison.store.hotline_tables import HotlineThread
-
-REPOSITORY = Path(__file__).resolve().parents[3]
-MANIFEST = REPOSITORY / "examples" / "import_manifest.csv"
-
-
-def screen_example_manifest(
-    console: Console, *, manifest: Path = MANIFEST, reports_dir: Path | None = None
-) -> Path:
-    """Screen `manifest`, print the verdicts as a table, write the HTML report; return its path."""
-    codes = load_rulebook().jurisdictions
-    today = date.today()
-    with manifest.open(encoding="utf-8", newline="") as handle:
-        descriptions = {row["id"]: row.get("description", "") for row in csv.DictReader(handle)}
-    table = verdict_table(f"Import manifest {manifest.name}: verdicts as of {today}", codes)
-    flagged = []
-    screened = 0
-    for result in screen_records(read_records([str(manifest)]), today, codes, jobs=1, depict=True):
-        screened += 1
-        record = dict(result.record)
-        description = descriptions.get(str(record["id"]), "")
-        record["input"] = (
-            f"{record['input']}\n[dim]{description}[/]" if description else record["input"]
-        )
-        add_row(table, record, codes)
-        if result.flagged:
-            flagged.append((result.record, result.svgs))
-    console.print(table)
-    target = (reports_dir or Path.cwd() / "reports") / "import_manifest.html"
-    path = write_report(
-        target,
-        flagged,
-        title=f"Liaison: import manifest {manifest.name}",
-        as_of=today,
-        codes=codes,
-        screened=screened,
-    )
-    console.print(
-        f"{screened} lines screened, {len(flagged)} flagged; report with a depiction of each "
-        f"flagged structure: [bold]{path}[/]"
-    )
-    return path
-
-
-@dataclass(frozen=True)
-class DemoNode:
-    name: str
-    port: int
-    agency: str
-
-
-DEMO_NODES = (
-    DemoNode("US", 8001, "DEA Special Operations"),
-    DemoNode("CN", 8002, "NNCC Liaison Office"),
-)
-DEMO_ROLES = ("admin", "officer", "analyst", "auditor")
-CREDENTIALS_FILE = "credentials.txt"
-READY_TIMEOUT_SECONDS = 60.0
-
-
-def demo_username(node: DemoNode, role: str) -> str:
-    return f"{node.name.lower()}-{role}"
-
-
-def _read_credentials(directory: Path) -> dict[str, str]:
-    path = directory / CREDENTIALS_FILE
-    if not path.exists():
-        return {}
-    pairs = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines() if line)
-    return {username: password for username, password in pairs}
-
-
-def ensure_demo_nodes(
-    directory: Path, nodes: tuple[DemoNode, ...], console: Console
-) -> dict[str, str]:
-    """Create the demo nodes that do not exist yet; return every demo username -> password.
-
-    Passwords are generated on first creation (never shipped in the repository) and kept
-    in DIR/credentials.txt, readable only by its owner, so a second run reuses the nodes.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    credentials = _read_credentials(directory)
-    for node in nodes:
-        node_dir = directory / node.name
-        if (node_dir / NODE_FILE).exists():
-            console.print(f"Reusing node {node.name} in {node_dir}")
-            # Nodes made by an earlier version of Liaison are brought to its migrations.
-            before, after = upgrade_node_database(node_dir)
-            if before != after:
-                console.print(f"Upgraded its database from {before} to {after}")
-            continue
-        accounts = {demo_username(node, role): secrets.token_urlsafe(12) for role in DEMO_ROLES}
-        create_node(
-            node_dir,
-            node.name,
-            demo_username(node, "admin"),
-            accounts[demo_username(node, "admin")],
-            agency=node.agency,
-            base_url=f"http://127.0.0.1:{node.port}",
-        )
-        for role in DEMO_ROLES[1:]:
-            add_node_user(
-                node_dir, demo_username(node, role), accounts[demo_username(node, role)], role
-            )
-        credentials.update(accounts)
-        path = directory / CREDENTIALS_FILE
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_text(
-            "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
-            encoding="utf-8",
-        )
-        console.print(f"Created node {node.name} in {node_dir}")
-    return credentials
-
-
-def _port_of(node_dir: Path) -> int:
-    port = httpx.URL(load_node(node_dir).base_url).port
-    if port is None:
-        raise LiaisonError(f"the base URL of the node in {node_dir} has no port")
-    return port
-
-
-def _stop_with_parent() -> None:
-    """In the node process: be interrupted if the demo dies without stopping it (Linux).
-
-    The nodes run in their own session, so nothing else would stop them if the demo were
-    killed outright; they would keep their ports and block the next demo.
-    """
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
-
-
-def start_node_process(node_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    """`liaison serve` for the node in its own process group, so Ctrl-C is ours to hand on."""
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "liaison",
-                "serve",
-                str(node_dir),
-                "--port",
-                str(_port_of(node_dir)),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_stop_with_parent,
-        )
-
-
-def wait_until_ready(node_dir: Path, process: subprocess.Popen[bytes], log: Path) -> None:
-    url = f"http://127.0.0.1:{_port_of(node_dir)}/readyz"
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-5:]
-            raise LiaisonError(
-                f"the node in {node_dir} stopped while starting (is port {_port_of(node_dir)} "
-                f"taken?); last lines of {log}:\n" + "\n".join(tail)
-            )
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise LiaisonError(
-        f"the node in {node_dir} did not answer {url} within {READY_TIMEOUT_SECONDS:.0f} s"
-    )
-
-
-def stop_node_processes(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _peered(node_dir: Path, peer_name: str) -> bool:
-    return any(
-        state.name == peer_name and state.status == "active" for state in peer_list(node_dir)
-    )
-
-
-def _has_threads(node_dir: Path) -> bool:
-    database = Database(load_node(node_dir).database_url)
-    try:
-        with database.session() as session:
-            return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
-    finally:
-        database.dispose()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def run_node_demo(
-    directory: Path, console: Console, *, ports: tuple[int, int] = (8001, 8002), stay: bool = True
-) -> None:
-    """Create or reuse both nodes, start them, peer and seed them, print how to log in.
-
-    `ports` apply when the nodes are created; reused nodes keep the port of their base URL.
-    With `stay`, run until Ctrl-C (or until a node stops), then stop both cleanly.
-    """
-    us, cn = (
-        DemoNode(node.name, port, node.agency) for node, port in zip(DEMO_NODES, ports, strict=True)
-    )
-    credentials = ensure_demo_nodes(directory, (us, cn), console)
-    us_dir, cn_dir = directory / us.name, directory / cn.name
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for node_dir in (us_dir, cn_dir):
-            log = directory / f"{node_dir.name}.log"
-            process = start_node_process(node_dir, log)
-            processes.append(process)
-            wait_until_ready(node_dir, process, log)
-        if not _peered(cn_dir, us.name):
-            accept(cn_dir, invite(us_dir))
-            console.print(f"Peered {us.name} and {cn.name} (signed handshake over HTTP)")
-        if not _has_threads(us_dir):
-            seed_demo_conversation(
-                us_dir,
-                cn_dir,
-                us_username=demo_username(us, "officer"),
-                cn_username=demo_username(cn, "officer"),
-            )
-            console.print("Seeded a hotline exchange between the two officers")
-        _print_logins(console, directory, (us, cn), credentials)
-        if stay:
-            # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
-            signal.signal(signal.SIGTERM, _interrupt)
-            console.print("Both nodes are running. Press [bold]Ctrl-C[/] to stop them.")
-            while all(process.poll() is None for process in processes):
-                time.sleep(0.5)
-            console.print("[bold red]A node stopped[/]; stopping the other.")
-    except KeyboardInterrupt:
-        console.print("Stopping both nodes ...")
-    finally:
-        stop_node_processes(processes)
-        if processes:
-            console.print("Both nodes stopped.")
-
-
-def _print_logins(
-    console: Console, directory: Path, nodes: tuple[DemoNode, ...], credentials: dict[str, str]
-) -> None:
-    table = Table(title="Demo nodes: log into both in two browser windows")
-    for column in ("node", "URL", "username", "role", "password"):
-        table.add_column(column)
-    for node in nodes:
-        url = f"http://127.0.0.1:{_port_of(directory / node.name)}/"
-        for role in DEMO_ROLES:
-            username = demo_username(node, role)
-            table.add_row(
-                node.name, url, username, role, credentials.get(username, "(see credentials)")
-            )
-    console.print(table)
-    console.print(
-        f"Credentials are kept in {directory / CREDENTIALS_FILE}; "
-        f"server logs in {directory}/*.log. "
-        "Open the Hotline page as the officers and post a message: it appears on the other "
-        "node without a reload."
-    )
 
 
 def demo(
@@ -323,15 +27,17 @@ def demo(
     cn_port: int = typer.Option(8002, "--cn-port", help="Port of the CN node when created."),
 ) -> None:
     """Screen the example import manifest, then run two peered nodes (US, CN) to log into."""
-    console = Console()
-    screen_example_manifest(console)
+    from liaison.demo.manifest import screen_example_manifest
+
+    screen_example_manifest(console())
     if screen_only:
         return
+    from liaison.demo.nodes import run_node_demo
+
     try:
-        run_node_demo(directory.resolve(), console, ports=(us_port, cn_port), stay=not no_wait)
+        run_node_demo(directory.resolve(), console(), ports=(us_port, cn_port), stay=not no_wait)
     except LiaisonError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error.detail}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(error.detail) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -1,195 +1,19 @@
 """Node life cycle commands: init, serve, user add/list/disable, audit verify, db upgrade.
 
-The plain functions (`create_node`, `serve_node`, `add_node_user`) are what `liaison demo`
-and the tests call; the Typer commands only read arguments and print.
+The commands only read arguments and print; creating and opening a node is liaison.node's.
+The database layer and the web stack are imported inside the commands, so `liaison --help`
+and the other commands do not pay for them.
 """
 
 from __future__ import annotations
 
-import getpass
-import re
-import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from liaison.audit import Actor, DatabaseUpgraded, NodeCreated, record, verify_chain
-from liaison.cli.output import fail
-from liaison.config import (
-    NODE_FILE,
-    NODE_KEY_FILE,
-    SECRET_FILE,
-    SQLITE_FILE,
-    NodeConfig,
-    default_database_url,
-    load_node,
-    write_node_file,
-)
-from liaison.errors import Conflict, InvalidInput, LiaisonError
-from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
-from liaison.services.accounts import (
-    add_user,
-    check_new_account,
-    disable_user,
-    list_users,
-)
-from liaison.store import Database
-from liaison.store.accounts import ROLES
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
-
-console = Console()
-
-
-def _operator() -> Actor:
-    """The person at the terminal, as the audit trail names CLI actions."""
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}"[:100])
-
-
-@contextmanager
-def _node_database(node: NodeConfig) -> Iterator[Database]:
-    database = Database(node.database_url)
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
-def create_node(
-    directory: Path | str,
-    name: str,
-    admin_user: str,
-    admin_password: str,
-    database_url: str | None = None,
-    *,
-    agency: str | None = None,
-    base_url: str = DEFAULT_BASE_URL,
-) -> NodeConfig:
-    """Create a node: key pair, secret, migrated database, admin account, node.toml.
-
-    Refuses (Conflict) when DIR already holds a node or the database already holds one.
-    node.toml is written last: it is what marks the directory as a node.
-    """
-    directory = Path(directory).resolve()
-    if not NODE_CODE_PATTERN.match(name):
-        raise InvalidInput(
-            f"node name {name!r} must be a short code of letters, digits, '_' or '-' (e.g. US)"
-        )
-    existing = [f for f in (NODE_FILE, NODE_KEY_FILE, SECRET_FILE) if (directory / f).exists()]
-    if existing or (database_url is None and (directory / SQLITE_FILE).exists()):
-        raise Conflict(
-            f"{directory} already holds a Liaison node (found "
-            f"{', '.join(existing) or SQLITE_FILE}); refusing to overwrite it"
-        )
-    check_new_account(admin_user, admin_password, "admin")
-    admin_agency = agency or f"{name} administration"
-    if not directory.exists():
-        directory.mkdir(parents=True)
-        # Owner-only whatever the umask (a directory given ready-made keeps its own): the
-        # key, the secret and the database live here.
-        directory.chmod(0o700)
-    url = database_url or default_database_url(directory)
-    sqlite_files = [directory / f"{SQLITE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")]
-    if database_url is None:
-        # Password hashes and the audit trail live here: owner-only, like the key.
-        sqlite_files[0].touch(mode=0o600)
-    database = Database(url)
-    try:
-        if database.current_revision() is not None:
-            raise Conflict(
-                "the database already holds a Liaison node (it has migrations applied); "
-                "give an empty database"
-            )
-        database.upgrade()
-        actor = Actor.system()
-        with database.session() as session:
-            record(session, actor, NodeCreated(record_id=name))
-            add_user(session, admin_user, admin_password, "admin", admin_agency, actor)
-            session.commit()
-    except BaseException:
-        database.dispose()
-        if database_url is None:
-            # Leave nothing half-made behind, so the same command can simply be run again.
-            for path in sqlite_files:
-                path.unlink(missing_ok=True)
-        raise
-    database.dispose()
-    key = generate_private_key()
-    save_private_key(key, directory / NODE_KEY_FILE)
-    secret_path = directory / SECRET_FILE
-    secret_path.touch(mode=0o600, exist_ok=False)
-    secret_path.write_text(secrets.token_urlsafe(48), encoding="ascii")
-    write_node_file(
-        directory,
-        name=name,
-        database_url=url,
-        base_url=base_url,
-        default_agency=admin_agency,
-        public_key=public_key_base64(key),
-    )
-    return load_node(directory)
-
-
-def add_node_user(
-    directory: Path | str,
-    username: str,
-    password: str,
-    role: str,
-    agency: str | None = None,
-    actor: Actor | None = None,
-) -> None:
-    """Add an account to the node in DIR (its agency defaults to the node's default agency)."""
-    node = load_node(directory)
-    with _node_database(node) as database, database.session() as session:
-        database.require_head()
-        add_user(
-            session, username, password, role, agency or node.default_agency, actor or _operator()
-        )
-        session.commit()
-
-
-def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
-    """A configured server for the node in DIR; refuses a database not at the current migration."""
-    from liaison.web.app import create_app
-
-    node = load_node(directory)
-    with _node_database(node) as database:
-        database.require_head()
-    # Open event streams (hotline live updates) never finish by themselves; shutdown
-    # cuts them after a few seconds instead of waiting for the browsers to leave.
-    # uvloop and the httptools parser (C) instead of asyncio's loop and h11 (pure Python):
-    # less CPU per request on the node's one process (BENCHMARKS.md, Federation).
-    config = uvicorn.Config(
-        create_app(node),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        log_level="info",
-        # X-Forwarded-For only from the proxies named in LIAISON_FORWARDED_ALLOW_IPS.
-        proxy_headers=bool(node.settings.forwarded_allow_ips),
-        forwarded_allow_ips=node.settings.forwarded_allow_ips or None,
-        timeout_graceful_shutdown=3,
-    )
-    return uvicorn.Server(config)
-
-
-def serve_node(directory: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the node in the foreground until interrupted."""
-    node_server(directory, host, port).run()
+from liaison.cli.output import console, fail
+from liaison.errors import InvalidInput, LiaisonError
 
 
 def _read_password(prompt_source: str) -> str:
@@ -215,23 +39,35 @@ def init_command(
     agency: str | None = typer.Option(
         None, "--agency", help="The admin's agency (default: '<CODE> administration')."
     ),
-    base_url: str = typer.Option(DEFAULT_BASE_URL, "--base-url", help="URL peers reach."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="URL peers reach (default: http://127.0.0.1:8000)."
+    ),
 ) -> None:
     """Create a node: configuration, Ed25519 key pair, migrated database, admin account."""
+    from sqlalchemy.engine import make_url
+
+    from liaison.node import DEFAULT_BASE_URL, create_node
+
     if not admin_password_stdin:
         raise fail("give the admin password on standard input (--admin-password-stdin)", 2)
     try:
         password = _read_password("--admin-password-stdin")
         node = create_node(
-            directory, name, admin_user, password, database_url, agency=agency, base_url=base_url
+            directory,
+            name,
+            admin_user,
+            password,
+            database_url,
+            agency=agency,
+            base_url=base_url or DEFAULT_BASE_URL,
         )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Created node {node.name} in {node.directory}")
-    console.print(f"  database: {make_url(node.database_url).render_as_string()}")
-    console.print(f"  public key: {node.public_key}")
-    console.print(f"  admin: {admin_user} ({node.default_agency})")
-    console.print(f"Start it with: liaison serve {directory}")
+    console().print(f"Created node {node.name} in {node.directory}")
+    console().print(f"  database: {make_url(node.database_url).render_as_string()}")
+    console().print(f"  public key: {node.public_key}")
+    console().print(f"  admin: {admin_user} ({node.default_agency})")
+    console().print(f"Start it with: liaison serve {directory}")
 
 
 def serve_command(
@@ -240,6 +76,8 @@ def serve_command(
     port: int = typer.Option(8000, "--port"),
 ) -> None:
     """Run the node (web UI and API)."""
+    from liaison.node import node_server
+
     try:
         server = node_server(directory, host, port)
     except LiaisonError as error:
@@ -256,30 +94,35 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 def user_add_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
     username: str = typer.Argument(...),
-    role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+    role: str = typer.Option(..., "--role", help="admin, officer, analyst or auditor."),
     agency: str | None = typer.Option(None, "--agency", help="Default: the node's agency."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input."
     ),
 ) -> None:
     """Add a user account."""
+    from liaison.node import add_node_user
+
     if not password_stdin:
         raise fail("give the password on standard input (--password-stdin)", 2)
     try:
         add_node_user(directory, username, _read_password("--password-stdin"), role, agency)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Added {username} ({role})")
+    console().print(f"Added {username} ({role})")
 
 
 @user_app.command("list")
 def user_list_command(directory: Path = typer.Argument(..., help="Directory of the node.")) -> None:
     """List user accounts."""
+    from rich.table import Table
+
+    from liaison.node import open_node, terminal_operator
+    from liaison.services.accounts import list_users
+
     try:
-        node = load_node(directory)
-        with _node_database(node) as database, database.session() as session:
-            database.require_head()
-            users = list_users(session, _operator())
+        with open_node(directory) as (_node, database), database.session() as session:
+            users = list_users(session, terminal_operator())
             session.commit()
             table = Table("username", "role", "agency", "status", "created (UTC)")
             for user in users:
@@ -292,7 +135,7 @@ def user_list_command(directory: Path = typer.Argument(..., help="Directory of t
                 )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(table)
+    console().print(table)
 
 
 @user_app.command("disable")
@@ -301,15 +144,16 @@ def user_disable_command(
     username: str = typer.Argument(...),
 ) -> None:
     """Disable a user account (ends its sessions and revokes its API tokens)."""
+    from liaison.node import open_node, terminal_operator
+    from liaison.services.accounts import disable_user
+
     try:
-        node = load_node(directory)
-        with _node_database(node) as database, database.session() as session:
-            database.require_head()
-            disable_user(session, username, _operator())
+        with open_node(directory) as (_node, database), database.session() as session:
+            disable_user(session, username, terminal_operator())
             session.commit()
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Disabled {username}")
+    console().print(f"Disabled {username}")
 
 
 @audit_app.command("verify")
@@ -324,13 +168,15 @@ def audit_verify_command(
 ) -> None:
     """Verify the whole audit chain: exit 0 when intact (and, with --against-peers, every
     peer answered and all it holds matches), 1 naming the first entry that fails."""
+    from rich.markup import escape
+
+    from liaison.audit import verify_chain
     from liaison.federation.checkpoints import check_against_peers
     from liaison.federation.context import LocalNode
+    from liaison.node import open_node
 
     try:
-        node = load_node(directory)
-        with _node_database(node) as database, database.session() as session:
-            database.require_head()
+        with open_node(directory) as (node, database), database.session() as session:
             result = verify_chain(session)
             session.commit()  # the verified checkpoint
             checks = (
@@ -340,30 +186,12 @@ def audit_verify_command(
         raise fail(error.detail) from error
     if not result.intact:
         raise fail(result.message())
-    console.print(result.message())
+    console().print(result.message())
     for check in checks:
-        console.print(escape(check.message()))
+        console().print(escape(check.message()))
     failed = [check for check in checks if not check.matches]
     if failed:
         raise fail(f"{len(failed)} of {len(checks)} peers do not confirm this chain")
-
-
-def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None]:
-    """Migrate the node's database to the current head; audited when anything changed.
-
-    Returns the revisions before and after.
-    """
-    node = load_node(directory)
-    with _node_database(node) as database:
-        before = database.reachable_revision()
-        database.upgrade()
-        after = database.current_revision()
-        if before != after:
-            operator = _operator()
-            with database.session() as session:
-                record(session, operator, DatabaseUpgraded(from_revision=before, to_revision=after))
-                session.commit()
-    return before, after
 
 
 @db_app.command("upgrade")
@@ -371,14 +199,16 @@ def db_upgrade_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
 ) -> None:
     """Apply database migrations up to the current head."""
+    from liaison.node import upgrade_node_database
+
     try:
         before, after = upgrade_node_database(directory)
     except LiaisonError as error:
         raise fail(error.detail) from error
     if before == after:
-        console.print(f"Database already at {after}")
+        console().print(f"Database already at {after}")
     else:
-        console.print(f"Database upgraded from {before or 'empty'} to {after}")
+        console().print(f"Database upgraded from {before or 'empty'} to {after}")
 
 
 def register(app: typer.Typer) -> None:

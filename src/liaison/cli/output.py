@@ -1,4 +1,4 @@
-"""The one place a `liaison` command prints an error.
+"""The one place a `liaison` command prints an error, and the console the commands print to.
 
 Messages carry user input (usernames, file names, peer answers), so they are printed as
 text, never as Rich markup: a username like 'x[/]' would otherwise crash the print. They
@@ -8,15 +8,30 @@ are never wrapped either, so a message stays on one line whatever the terminal w
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
-from rich.markup import escape
+from functools import cache
+from typing import TYPE_CHECKING
 
-_stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def console() -> Console:
+    """Standard output as the commands print to it. Rich is imported on first use: a command
+    that prints only data (`liaison screen --format jsonl`) starts without it."""
+    from rich.console import Console
+
+    return Console()
 
 
 def print_error(message: str, *, prefix: str = "error:") -> None:
-    _stderr.print(f"[bold red]{escape(prefix)}[/] {escape(message)}")
+    from rich.console import Console
+    from rich.markup import escape
+
+    stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+    stderr.print(f"[bold red]{escape(prefix)}[/] {escape(message)}")
 
 
 def fail(message: str, code: int = 1, *, prefix: str = "error:") -> typer.Exit:

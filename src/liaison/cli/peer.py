@@ -2,68 +2,70 @@
 
 The plain functions (`invite`, `accept`, `peer_list`, `revoke`) are what the demo and the
 tests call; the Typer commands only read arguments and print. `invite` prints nothing
-but the code, so it can be captured (`CODE=$(liaison peer invite us)`).
+but the code, so it can be captured (`CODE=$(liaison peer invite us)`). The database
+and federation modules are imported when a function runs, not when the CLI starts.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from liaison.cli.node import _node_database, _operator
-from liaison.cli.output import fail
-from liaison.config import load_node
+from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
-from liaison.federation.context import LocalNode
-from liaison.federation.invites import DEFAULT_TTL_SECONDS
-from liaison.federation.peers import (
-    PeerState,
-    accept_invite,
-    issue_invite,
-    peer_states,
-    revoke_peer,
-)
 
-console = Console()
+if TYPE_CHECKING:
+    from liaison.federation.peers import PeerState
+
 peer_app = typer.Typer(help="Peer this node with another node.", no_args_is_help=True)
 
 
-def invite(node_dir: Path | str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
-    """Issue a one-time invite code for another node to accept."""
-    config = load_node(node_dir)
-    node = LocalNode.from_config(config)
-    with _node_database(config) as database, database.session() as session:
-        database.require_head()
-        code = issue_invite(session, node, _operator(), ttl_seconds)
+def invite(node_dir: Path | str, ttl_seconds: int | None = None) -> str:
+    """Issue a one-time invite code for another node to accept (valid 24 hours by default)."""
+    from liaison.federation.context import LocalNode
+    from liaison.federation.invites import DEFAULT_TTL_SECONDS
+    from liaison.federation.peers import issue_invite
+    from liaison.node import open_node, terminal_operator
+
+    with open_node(node_dir) as (config, database), database.session() as session:
+        code = issue_invite(
+            session,
+            LocalNode.from_config(config),
+            terminal_operator(),
+            DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds,
+        )
         session.commit()
     return code
 
 
 def accept(node_dir: Path | str, code: str) -> str:
     """Complete the handshake with the inviting node (which must be running); returns its name."""
-    config = load_node(node_dir)
-    node = LocalNode.from_config(config)
-    with _node_database(config) as database, database.session() as session:
-        database.require_head()
-        return accept_invite(session, node, code, _operator()).name
+    from liaison.federation.context import LocalNode
+    from liaison.federation.peers import accept_invite
+    from liaison.node import open_node, terminal_operator
+
+    with open_node(node_dir) as (config, database), database.session() as session:
+        node = LocalNode.from_config(config)
+        return accept_invite(session, node, code, terminal_operator()).name
 
 
 def peer_list(node_dir: Path | str) -> list[PeerState]:
-    config = load_node(node_dir)
-    with _node_database(config) as database, database.session() as session:
-        database.require_head()
+    from liaison.federation.peers import peer_states
+    from liaison.node import open_node
+
+    with open_node(node_dir) as (_config, database), database.session() as session:
         return peer_states(session)
 
 
 def revoke(node_dir: Path | str, name: str) -> None:
-    config = load_node(node_dir)
-    with _node_database(config) as database, database.session() as session:
-        database.require_head()
-        revoke_peer(session, name, _operator())
+    from liaison.federation.peers import revoke_peer
+    from liaison.node import open_node, terminal_operator
+
+    with open_node(node_dir) as (_config, database), database.session() as session:
+        revoke_peer(session, name, terminal_operator())
 
 
 def _moment(moment: datetime | None) -> str:
@@ -93,7 +95,7 @@ def accept_command(
         name = accept(directory, code)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Peered with {escape(name)}")
+    console().print(f"Peered with {name}", markup=False)
 
 
 @peer_app.command("list")
@@ -141,7 +143,7 @@ def revoke_command(
         revoke(directory, name)
     except LiaisonError as error:
         raise fail(error.detail) from error
-    console.print(f"Revoked {escape(name)}")
+    console().print(f"Revoked {name}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

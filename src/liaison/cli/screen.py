@@ -12,35 +12,20 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from liaison.chem.bulk import (
-    count_records,
-    csv_header,
-    read_records,
-    screen_records,
-    short_basis,
-    write_csv,
-)
-from liaison.chem.identify import check_jurisdictions
-from liaison.chem.report import write_report
-from liaison.chem.rulebook import load_rulebook
+from liaison.chem.limits import Limits
 from liaison.cli.output import fail
 from liaison.errors import LiaisonError
+from liaison.services.as_of import settle_as_of
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FORMATS = ("table", "jsonl", "csv")
-STATUS_STYLES = {
-    "controlled": "bold red",
-    "precursor": "bold yellow",
-    "review": "magenta",
-    "no_match": "green",
-    "invalid": "dim",
-}
+DEFAULTS = Limits()
 
 
 def register(app: typer.Typer) -> None:
@@ -68,7 +53,7 @@ def check_input(source: str, output: Path | None) -> None:
 
 def parse_day(text: str | None) -> date:
     if text is None:
-        return date.today()
+        return settle_as_of(None)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -83,35 +68,20 @@ def parse_jobs(text: str | None) -> int | None:
     return int(text)
 
 
-def status_text(verdict: dict[str, Any]) -> str:
-    style = STATUS_STYLES.get(verdict["status"], "")
-    basis = short_basis(verdict)
-    text = f"[{style}]{verdict['status']}[/]" if style else verdict["status"]
-    return f"{text}\n[dim]{basis}[/]" if basis else text
-
-
-def verdict_table(title: str, codes: tuple[str, ...]) -> Table:
-    table = Table(title=title, show_lines=True)
-    table.add_column("id")
-    table.add_column("input", overflow="fold", max_width=40)
-    for code in codes:
-        table.add_column(code, overflow="fold")
-    return table
-
-
-def add_row(table: Table, record: dict[str, Any], codes: tuple[str, ...]) -> None:
-    table.add_row(
-        str(record["id"]),
-        str(record["input"]),
-        *[status_text(record["verdicts"][code]) for code in codes],
-    )
-
-
 @contextlib.contextmanager
 def _progress(enabled: bool, total: int | None) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("screening"),
         BarColumn(),
@@ -133,7 +103,7 @@ def screen(
     ),
     output_format: str = typer.Option("table", "--format", help="table | jsonl | csv"),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today."
+        None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today (UTC)."
     ),
     jurisdiction: list[str] | None = typer.Option(
         None,
@@ -147,13 +117,34 @@ def screen(
     report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report of flagged records."
     ),
+    seconds: float = typer.Option(
+        DEFAULTS.seconds, "--seconds", help="Time limit per record; past it the record is invalid."
+    ),
+    max_characters: int = typer.Option(DEFAULTS.characters, "--max-characters"),
+    max_atoms: int = typer.Option(DEFAULTS.atoms, "--max-atoms"),
+    max_fragments: int = typer.Option(DEFAULTS.fragments, "--max-fragments"),
+    max_ring_closures: int = typer.Option(DEFAULTS.ring_closures, "--max-ring-closures"),
+    max_branch_depth: int = typer.Option(DEFAULTS.branch_depth, "--max-branch-depth"),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
+    # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
+    from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
+    from liaison.chem.compiled import load_rulebook
+    from liaison.chem.identify import check_jurisdictions
+    from liaison.chem.report import write_report
+
     sources = list(inputs or [])
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     workers = parse_jobs(jobs)
     day = parse_day(as_of)
+    limits = Limits(
+        max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth, seconds
+    )
+    if min(max_characters, max_atoms, max_fragments, max_ring_closures, max_branch_depth) < 1:
+        raise usage_error("--max-* limits must be whole numbers of at least 1")
+    if not seconds > 0:
+        raise usage_error(f"--seconds {seconds} must be more than 0")
     try:
         book = load_rulebook()
         codes = check_jurisdictions(book, jurisdiction)
@@ -177,7 +168,11 @@ def screen(
     total = count_records(sources) if show_progress else None
     flagged: list[tuple[dict[str, Any], dict[str, str]]] = []
     screened = 0
-    table = verdict_table(f"Screening as of {day.isoformat()}", codes)
+    table = None
+    if output_format == "table":  # Rich only for the table: jsonl and csv start without it
+        from liaison.cli.verdicts import add_row, verdict_table
+
+        table = verdict_table(f"Screening as of {day.isoformat()}", codes)
     if output_format == "csv":
         write_csv(out, csv_header(codes))
     render = None if output_format == "table" else output_format
@@ -193,11 +188,12 @@ def screen(
                 depict=report is not None,
                 render=render,
                 keep=keep,
+                limits=limits,
             ):
                 screened += 1
                 if result.line:
                     out.write(result.line)
-                elif result.record and output_format == "table":
+                elif result.record and table is not None:
                     add_row(table, result.record, codes)
                 if report is not None and result.flagged and result.record:
                     flagged.append((result.record, result.svgs))
@@ -206,7 +202,9 @@ def screen(
     except LiaisonError as error:  # e.g. a CSV file without a structure column
         raise usage_error(error.detail) from None
     finally:
-        if output_format == "table":
+        if table is not None:
+            from rich.console import Console
+
             Console(file=out, width=None if out is sys.stdout else 160).print(table)
         if output:
             out.close()
@@ -219,6 +217,6 @@ def screen(
             codes=codes,
             screened=screened,
         )
-        Console(stderr=True).print(f"report written to {path}")
+        print(f"report written to {path}", file=sys.stderr)
     if os.environ.get("LIAISON_SCREEN_SUMMARY"):
-        Console(stderr=True).print(f"{screened} record(s) screened")
+        print(f"{screened} record(s) screened", file=sys.stderr)

@@ -3,8 +3,10 @@ verdicts and a depiction per jurisdiction. The chemistry is all in liaison.chem.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import multiprocessing
 import re
 import tempfile
 import threading
@@ -19,23 +21,52 @@ from sqlalchemy.orm import Session
 
 from liaison import audit
 from liaison.audit import Actor
-from liaison.chem import depict_svg, identify
-from liaison.chem.bulk import SUPPORTED, csv_header, csv_row, read_records, screen_records
-from liaison.chem.models import Identification
-from liaison.chem.rulebook import load_rulebook
+from liaison.chem.bulk import (
+    SUPPORTED,
+    csv_header,
+    csv_row,
+    read_records,
+    screen_records,
+    spreadsheet_safe,
+    warm_up,
+)
+from liaison.chem.compiled import load_rulebook
+from liaison.chem.depict import (
+    Depicted,
+    IdentificationRequest,
+    depict_svg,
+    headline_jurisdiction,
+    identify_and_depict,
+)
+from liaison.chem.isolation import Failure, WorkerPool
+from liaison.chem.limits import Limits
+from liaison.chem.models import Identification, Verdict
+from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
+from liaison.services.as_of import settle_as_of
 from liaison.store.accounts import User
-from liaison.store.base import utcnow
 from liaison.store.screening import ScreeningRun
 
 MAX_QUERIES_PER_REQUEST = 100
 # The web form screens files in the request; larger inputs belong to `liaison screen`.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_RECORDS = 5000
-# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
-_SCREENING_LOCK = threading.Lock()
+# The node's identification workers, started on first use (forkserver: the server runs
+# threads, and a fork of a threaded process may inherit a held lock).
+_pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], Depicted]] = {}
+_pool_lock = threading.Lock()
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        characters=settings.chem_max_characters,
+        atoms=settings.chem_max_atoms,
+        fragments=settings.chem_max_fragments,
+        ring_closures=settings.chem_max_ring_closures,
+        branch_depth=settings.chem_max_branch_depth,
+        seconds=settings.chem_seconds,
+    )
 
 
 def jurisdiction_titles() -> dict[str, str]:
@@ -66,11 +97,7 @@ class IdentifiedQuery:
     @property
     def headline_jurisdiction(self) -> str:
         """The first jurisdiction whose verdict is not `no_match` (else the first one)."""
-        verdicts = self.identification.verdicts
-        for code, verdict in verdicts.items():
-            if verdict.status not in {"no_match", "invalid"}:
-                return code
-        return next(iter(verdicts), "")
+        return headline_jurisdiction(self.identification)
 
     def to_dict(self) -> dict[str, Any]:
         answer = self.identification.to_dict()
@@ -80,35 +107,79 @@ class IdentifiedQuery:
         return answer
 
 
+def _failed(item: tuple[IdentificationRequest, str], failure: Failure) -> Depicted:
+    """The answer for a query whose worker crashed or ran out of time."""
+    request, query = item
+    error = f"{failure.reason}; nothing was judged"
+    identification = Identification(
+        query,
+        "unknown",
+        {code: Verdict("invalid", [], error) for code in request.codes},
+        error=error,
+        as_of=request.as_of,
+    )
+    return identification, {code: depict_svg(identification, code) for code in request.codes}
+
+
+def _identification_pool(
+    settings: Settings,
+) -> WorkerPool[tuple[IdentificationRequest, str], Depicted]:
+    """The warm workers for these settings (one set per server process in practice)."""
+    key = (max(1, settings.chem_workers), settings.chem_seconds)
+    with _pool_lock:
+        if key not in _pools:
+            warm_up()  # once here: the first workers are forked with the rules loaded
+            # Replacements come from a forkserver: by then the server runs threads, and a
+            # fork of a threaded process may inherit a held lock. It needs only the engine.
+            multiprocessing.get_context("forkserver").set_forkserver_preload(["liaison.chem.bulk"])
+            pool = WorkerPool(
+                key[0],
+                key[1],
+                _failed,
+                warm_up=warm_up,
+                start_method="fork",
+                replace_method="forkserver",
+            )
+            atexit.register(pool.close)
+            _pools[key] = pool
+        return _pools[key]
+
+
+def start_workers(settings: Settings) -> None:
+    """Start the identification workers when the server starts, before it runs threads
+    (forked: milliseconds), so that no identification waits for them."""
+    _identification_pool(settings)
+
+
 def identify_queries(
     queries: Sequence[str],
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
     *,
     depict_each_jurisdiction: bool = False,
+    settings: Settings | None = None,
 ) -> list[IdentifiedQuery]:
-    """Identify each query; one bad query yields an `invalid` verdict, never an error."""
+    """Identify each query in a worker process; one bad query (one that crashes its worker or
+    runs past the time limit, too) yields an `invalid` verdict, never an error."""
     if not 1 <= len(queries) <= MAX_QUERIES_PER_REQUEST:
         raise InvalidInput(
             f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
         )
     codes = checked_jurisdictions(jurisdictions)
-    answers = []
-    for query in queries:
-        identification = identify(query, as_of=as_of, jurisdictions=codes)
-        answer = IdentifiedQuery(identification, {})
-        wanted = codes if depict_each_jurisdiction else (answer.headline_jurisdiction,)
-        for code in wanted:
-            if code:
-                answer.depictions[code] = depict_svg(identification, jurisdiction=code)
-        answers.append(answer)
-    return answers
+    settings = settings or Settings()
+    request = IdentificationRequest(
+        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings)
+    )
+    items = [(request, query) for query in queries]
+    answers = _identification_pool(settings).run(identify_and_depict, items)
+    return [IdentifiedQuery(identification, svgs) for identification, svgs in answers]
 
 
 @dataclass(frozen=True)
 class ScreenedFile:
     run: ScreeningRun
     jurisdictions: tuple[str, ...]
+    as_of: date  # the day whose rules were applied
     records: list[dict[str, Any]]  # Identification.to_dict() per record, in file order
 
     @property
@@ -132,6 +203,7 @@ def screen_upload(
     content: bytes,
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
+    settings: Settings | None = None,
 ) -> ScreenedFile:
     """Screen an uploaded file in the formats of `liaison screen`; keep the CSV of results.
 
@@ -148,7 +220,7 @@ def screen_upload(
             "screen it with `liaison screen` instead"
         )
     codes = checked_jurisdictions(jurisdictions)
-    day = as_of or utcnow().date()
+    day = settle_as_of(as_of)
     with tempfile.TemporaryDirectory(prefix="liaison-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
@@ -162,9 +234,12 @@ def screen_upload(
             records.append(record)
     if not records:
         raise InvalidInput(f"{name}: no records found")
-    # In-process screening keeps its settings in a module global; one upload at a time.
-    with _SCREENING_LOCK:
-        results = [screened.record for screened in screen_records(records, day, codes, jobs=1)]
+    # Screened outside the server process, so a record that crashes RDKit costs only itself.
+    limits = limits_from(settings or Settings())
+    screened_records = screen_records(
+        records, day, codes, jobs=1, limits=limits, start_method="forkserver"
+    )
+    results = [screened.record for screened in screened_records]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(csv_header(codes))
@@ -178,7 +253,7 @@ def screen_upload(
         results_csv=out.getvalue(),
     )
     session.add(run)
-    screened = ScreenedFile(run, codes, results)
+    screened = ScreenedFile(run, codes, day, results)
     audit.record(
         session,
         actor,
@@ -192,12 +267,6 @@ def screen_upload(
         ),
     )
     return screened
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula: record ids and inputs come from the
-    uploaded file, so '=HYPERLINK(...)' is prefixed with a quote (CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
 def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:

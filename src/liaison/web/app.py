@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liaison import __version__
 from liaison.config import NodeConfig
+from liaison.services.substances import start_workers as start_substance_workers
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
 from liaison.web.api import auth as auth_api
@@ -88,6 +89,7 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        start_substance_workers(node.settings)  # forked before any thread is started
         federation = federation_api.FederationRuntime(app)
         federation.start()
         yield

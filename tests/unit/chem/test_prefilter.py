@@ -12,7 +12,7 @@ from rdkit import Chem, RDConfig
 
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
-from liaison.chem.identify import prefilter_for
+from liaison.chem.compiled import prefilter_for
 from liaison.chem.prefilter import expand_recursive, skeleton_of_smarts
 
 HERE = Path(__file__).parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
@@ -32,7 +32,7 @@ class IdentifyRequest(BaseModel):
         description=f"A batch of 1 to {MAX_QUERIES_PER_REQUEST} queries.",
     )
     as_of: date | None = Field(
-        default=None, description="Rules in force on this day (default today)."
+        default=None, description="Rules in force on this day (default today, UTC)."
     )
     jurisdictions: list[str] | None = Field(
         default=None, min_length=1, max_length=20, description="Default: every loaded one."
@@ -93,22 +93,35 @@ class IdentificationOut(BaseModel):
     query_kind: str
     verdicts: dict[str, VerdictOut]
     error: str | None
+    as_of: date = Field(description="The day whose rules were applied.")
+    notes: list[str] = Field(
+        description="How the input was read when not as typed: Unicode normalized (NFKC), "
+        "CXSMILES extension parsed, repeated fragments judged once."
+    )
     standardized_smiles: str | None
     svg: str = Field(description="SVG depiction highlighting the atoms that matched.")
     svg_jurisdiction: str = Field(description="The jurisdiction whose match the SVG shows.")
 
 
 class IdentifyResponse(BaseModel):
-    as_of: date | None
+    as_of: date = Field(
+        description="The day whose rules were applied (the one asked for, else today, UTC)."
+    )
     results: list[IdentificationOut]
 
 
 @router.post("/identify", response_model=IdentifyResponse)
-def identify_substances(body: IdentifyRequest, principal: Principal = Depends(identifiers)) -> Any:
+def identify_substances(
+    body: IdentifyRequest, request: Request, principal: Principal = Depends(identifiers)
+) -> Any:
     """Verdicts per jurisdiction and a depiction for each query (at most 100 per request).
 
     `no_match` means that no loaded rule matched; it is not a clearance.
     """
     queries = body.queries if body.queries is not None else [body.query or ""]
-    answers = identify_queries(queries, body.as_of, body.jurisdictions)
-    return {"as_of": body.as_of, "results": [answer.to_dict() for answer in answers]}
+    answers = identify_queries(
+        queries, body.as_of, body.jurisdictions, settings=request.app.state.node.settings
+    )
+    # Every answer carries the day its rules were taken from; they share the request's one.
+    as_of = answers[0].identification.as_of
+    return {"as_of": as_of, "results": [answer.to_dict() for answer in answers]}

@@ -219,7 +219,11 @@ def substance_identify(
         if not queries:
             raise InvalidInput("type a SMILES, InChI, CAS number or name")
         answers = identify_queries(
-            queries, _parse_as_of(as_of), jurisdictions or None, depict_each_jurisdiction=True
+            queries,
+            _parse_as_of(as_of),
+            jurisdictions or None,
+            depict_each_jurisdiction=True,
+            settings=request.app.state.node.settings,
         )
     except LiaisonError as error:
         return _substance_page(
@@ -279,6 +283,7 @@ async def screen_file(
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     filename = upload.filename or "upload"
     database = request.app.state.database
+    settings = request.app.state.node.settings
 
     def screen() -> Any:
         with database.session() as session:
@@ -290,6 +295,7 @@ async def screen_file(
                 content,
                 _parse_as_of(as_of),
                 jurisdictions or None,
+                settings,
             )
             session.commit()
             return screened

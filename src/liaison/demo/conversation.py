@@ -16,6 +16,7 @@ from liaison.audit import Actor
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
 from liaison.federation.loopback import deliver_between
+from liaison.node import node_database
 from liaison.services import hotline
 from liaison.services.accounts import user_actor
 from liaison.store.accounts import User
@@ -89,8 +90,7 @@ def seed_demo_conversation(
     """
     us: NodeConfig = load_node(us_dir)
     cn: NodeConfig = load_node(cn_dir)
-    us_db, cn_db = Database(us.database_url), Database(cn.database_url)
-    try:
+    with node_database(us) as us_db, node_database(cn) as cn_db:
         us_officer, cn_officer = _actor(us_db, us_username), _actor(cn_db, cn_username)
 
         with us_db.session() as session:
@@ -163,6 +163,3 @@ def seed_demo_conversation(
             session.commit()
         deliver_between(us_dir, cn_dir)
         deliver_between(cn_dir, us_dir)
-    finally:
-        us_db.dispose()
-        cn_db.dispose()

@@ -1,0 +1,89 @@
+"""The shipped rule book and its prefilter: compiled once, kept on disk, loaded once a process.
+
+Reading and validating the rule files and building the prefilter take about 0.4 s, longer
+than screening one record; `liaison screen` pays it on every run. The compiled result is
+pickled into the user's cache directory under a key made of the rule files, the source of
+this package and the RDKit version, so a change to any of them compiles afresh (there is
+no stale rule book to clear by hand). A cache that cannot be read or written is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from functools import lru_cache
+from pathlib import Path
+
+from rdkit import rdBase
+
+from liaison.chem.prefilter import Prefilter, build_prefilter
+from liaison.chem.rulebook import RULES_DIR, RuleBook, load_rulebook_from
+
+CACHE_DIR_VARIABLE = "LIAISON_CACHE_DIR"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
+_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
+
+
+@lru_cache(maxsize=1)
+def load_rulebook() -> RuleBook:
+    """The shipped rule files, loaded and validated once per process."""
+    return load_compiled(RULES_DIR)[0]
+
+
+def prefilter_for(rulebook: RuleBook) -> Prefilter:
+    """The prefilter of `rulebook`, built once per process."""
+    if id(rulebook) not in _prefilters:
+        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
+    return _prefilters[id(rulebook)][1]
+
+
+def cache_dir() -> Path:
+    """LIAISON_CACHE_DIR, else $XDG_CACHE_HOME/liaison, else ~/.cache/liaison."""
+    if os.environ.get(CACHE_DIR_VARIABLE):
+        return Path(os.environ[CACHE_DIR_VARIABLE])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "liaison"
+
+
+def compiled_key(rules_dir: Path) -> str:
+    digest = hashlib.sha256(rdBase.rdkitVersion.encode())
+    for path in sorted([*rules_dir.iterdir(), *_PACKAGE_DIR.glob("*.py")]):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def load_compiled(rules_dir: Path) -> tuple[RuleBook, Prefilter]:
+    """The rule book in `rules_dir` and its prefilter (which `prefilter_for` then returns),
+    from the cache when it is current."""
+    path = cache_dir() / f"rulebook-{compiled_key(rules_dir)}.pickle"
+    try:
+        book, prefilter = pickle.loads(path.read_bytes())
+        if not (isinstance(book, RuleBook) and isinstance(prefilter, Prefilter)):
+            raise TypeError(f"{path} holds something else")
+    except Exception:  # missing, unreadable, truncated or foreign: compile it again
+        book = load_rulebook_from(rules_dir)
+        prefilter = build_prefilter(book)
+        _store(path, (book, prefilter))
+    _prefilters[id(book)] = (book, prefilter)
+    return book, prefilter
+
+
+def _store(path: Path, compiled: tuple[RuleBook, Prefilter]) -> None:
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("wb") as out:
+            pickle.dump(compiled, out, protocol=pickle.HIGHEST_PROTOCOL)
+        # Renamed into place whole: a parallel run reads the old file or the new, never half.
+        temporary.replace(path)
+    except (OSError, pickle.PicklingError):
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return  # e.g. a read-only home: screening works, it only starts slower
+    for old in path.parent.glob("rulebook-*.pickle"):
+        if old != path:
+            old.unlink(missing_ok=True)

@@ -1,0 +1,192 @@
+"""Limits checked on the text of a query before RDKit sees it, and the reading of the text.
+
+RDKit can take minutes on, or crash in, structures no chemist draws (a 3,000-atom ring, a
+chain of 9,000 benzene rings); such a query is refused by counting its characters, atoms,
+fragments, ring closures and branch depth in the text itself. The time limit is enforced by
+the caller (liaison.chem.isolation), which runs the engine in a worker it can stop.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# The time limit a record gets when nobody says otherwise (the issue asks for at most 10 s).
+DEFAULT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one query may be. Counts are of distinct fragments: a salt drawn with 12,000
+    waters is one organic fragment and one water."""
+
+    characters: int = 100_000
+    atoms: int = 500  # heavy atoms written, over the distinct fragments
+    fragments: int = 32  # distinct fragments (dot-separated parts)
+    ring_closures: int = 100
+    branch_depth: int = 40
+    seconds: float = DEFAULT_SECONDS  # per record, enforced by the worker pool
+
+    def refusal(self, name: str, value: int, limit: int, unit: str) -> str:
+        return f"{value} {unit}; the limit is {limit} (limit {name}={limit})"
+
+
+# SMILES tokens: a bracket atom, an organic-subset atom, a ring closure, a branch, a dot, a
+# bond. Text that is not a run of these is not SMILES: RDKit would stop there or skip it.
+_BRACKET_ATOM = r"\[[^\[\]]*\]"
+_ORGANIC_ATOM = r"Br|Cl|[BCNOPSFI]|[bcnops]|\*"
+_RING_LABEL = r"%\(\d+\)|%\d\d|\d"
+_TOKENS = re.compile(rf"(?:{_BRACKET_ATOM}|{_ORGANIC_ATOM}|{_RING_LABEL}|[().=#$:/\\~-])*")
+_BRACKETS = re.compile(_BRACKET_ATOM)
+_NOT_LETTERS = str.maketrans("", "", "BCNOPSFIbcnopslr")
+_NOT_DIGITS = str.maketrans("", "", "0123456789")
+_NOT_SMILES_CHARACTERS = str.maketrans("", "", "BCNOPSFIbcnopslr*0123456789%().=#$:/\\~-")
+_RING_LABELS = re.compile(_RING_LABEL)
+_INCHI_FORMULA = re.compile(r"([A-Z][a-z]?)(\d*)")
+CX_EXTENSION = re.compile(r"^(\S+)\s+\|(.*)\|$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SmilesShape:
+    """What the text of a SMILES says about its size, counted over distinct fragments."""
+
+    fragments: tuple[str, ...]  # the distinct fragments, in the order first written
+    repeats: int  # fragments left out because an identical one was written before
+    atoms: int
+    ring_closures: int
+    branch_depth: int
+
+
+def smiles_shape(smiles: str) -> SmilesShape | str:
+    """The shape of `smiles`, or why it is not SMILES (the first character RDKit would have
+    to ignore, by position counted from 1). Regular expressions only: a 100,000-character
+    query is measured in milliseconds."""
+    if not _only_tokens(smiles):
+        read = _TOKENS.match(smiles)  # slower, but finds where it stops
+        return _not_smiles(smiles, read.end() if read else 0)
+    parts = smiles.split(".")
+    distinct = list(dict.fromkeys(parts)) if len(parts) > 1 else parts
+    # Identical parts can be read once only when no ring bond joins two parts (RDKit allows
+    # "C1.C1"): each ring label then occurs an even number of times in every part.
+    if len(distinct) < len(parts) and not all(map(_closed_rings, distinct)):
+        distinct = parts
+    text = ".".join(distinct) if len(distinct) < len(parts) else smiles
+    atoms = 0
+    if "[" in text:
+        atoms = len(_BRACKETS.findall(text))
+        text = _BRACKETS.sub("", text)  # digits inside brackets are not ring closures
+    # Outside brackets every letter is an organic-subset atom but for the second of Cl, Br.
+    atoms += len(text) - len(text.translate(_NOT_LETTERS)) - text.count("l") - text.count("r")
+    atoms += text.count("*")
+    if "%" in text:
+        closures = len(_RING_LABELS.findall(text)) // 2
+    else:
+        closures = (len(text) - len(text.translate(_NOT_DIGITS))) // 2
+    depth = deepest = 0
+    if "(" in text:
+        for paren in re.findall(r"[()]", text):
+            depth += 1 if paren == "(" else -1
+            deepest = max(deepest, depth)
+    return SmilesShape(tuple(distinct), len(parts) - len(distinct), atoms, closures, deepest)
+
+
+def _only_tokens(smiles: str) -> bool:
+    """Whether `smiles` is a run of SMILES tokens (str methods: the common case is fast)."""
+    bare = _BRACKETS.sub("", smiles) if "[" in smiles else smiles
+    if bare.translate(_NOT_SMILES_CHARACTERS):
+        return False  # a character outside SMILES, or a bracket left unclosed
+    if bare.count("l") != bare.count("Cl") or bare.count("r") != bare.count("Br"):
+        return False
+    return "%" not in bare or _TOKENS.fullmatch(bare) is not None
+
+
+def _closed_rings(part: str) -> bool:
+    labels = _RING_LABELS.findall(_BRACKETS.sub("", part))
+    return all(labels.count(label) % 2 == 0 for label in set(labels))
+
+
+def _not_smiles(smiles: str, position: int) -> str:
+    return (
+        f"character {smiles[position]!r} at position {position + 1} is not SMILES syntax; "
+        "RDKit would ignore or misread it"
+    )
+
+
+def check_smiles(shape: SmilesShape, limits: Limits) -> str | None:
+    """Which limit the SMILES exceeds, with its value; None when it is within all of them."""
+    if len(shape.fragments) > limits.fragments:
+        return "SMILES has " + limits.refusal(
+            "fragments", len(shape.fragments), limits.fragments, "distinct fragments"
+        )
+    if shape.atoms > limits.atoms:
+        return "SMILES has " + limits.refusal("atoms", shape.atoms, limits.atoms, "atoms")
+    if shape.ring_closures > limits.ring_closures:
+        return "SMILES has " + limits.refusal(
+            "ring_closures", shape.ring_closures, limits.ring_closures, "ring closures"
+        )
+    if shape.branch_depth > limits.branch_depth:
+        return "SMILES has branches nested " + limits.refusal(
+            "branch_depth", shape.branch_depth, limits.branch_depth, "deep"
+        )
+    return None
+
+
+def check_characters(text: str, limits: Limits) -> str | None:
+    if len(text) > limits.characters:
+        return "query has " + limits.refusal(
+            "characters", len(text), limits.characters, "characters"
+        )
+    return None
+
+
+def check_atoms(atoms: int, label: str, limits: Limits) -> str | None:
+    if atoms > limits.atoms:
+        return f"{label} has " + limits.refusal("atoms", atoms, limits.atoms, "atoms")
+    return None
+
+
+def inchi_atoms(inchi: str) -> int:
+    """Heavy atoms of an InChI, read from its formula layer (0 when it has none)."""
+    layers = inchi.split("/")
+    if len(layers) < 2:
+        return 0
+    total = 0
+    for component in layers[1].split("."):
+        count = re.match(r"\d*", component)
+        times = int(count.group()) if count and count.group() else 1
+        for element, number in _INCHI_FORMULA.findall(component):
+            if element != "H":
+                total += times * (int(number) if number else 1)
+    return total
+
+
+def molblock_atoms(block: str) -> int:
+    """Atoms of a MOL block, read from its counts line (V2000) or COUNTS line (V3000)."""
+    v3000 = re.search(r"M  V30 COUNTS (\d+)", block)
+    if v3000:
+        return int(v3000.group(1))
+    lines = block.splitlines()
+    if len(lines) > 3 and lines[3][:3].strip().isdigit():
+        return int(lines[3][:3])
+    return 0
+
+
+def normalize_text(text: str) -> tuple[str, str | None]:
+    """`text` in Unicode NFKC without format characters (zero-width spaces, joiners, the
+    byte-order mark, direction marks), and a note saying what changed (None when nothing)."""
+    if text.isascii():  # nothing to normalize; the common case, kept cheap
+        return text, None
+    removed = [char for char in text if unicodedata.category(char) == "Cf"]
+    stripped = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    normalized = unicodedata.normalize("NFKC", stripped)
+    if normalized == text:
+        return text, None
+    changes = []
+    if removed:
+        codes = ", ".join(dict.fromkeys(f"U+{ord(char):04X}" for char in removed))
+        changes.append(f"removed {len(removed)} format character(s) ({codes})")
+    if normalized != stripped:
+        changes.append("compatibility characters (full-width digits, ligatures) normalized (NFKC)")
+    shown = repr(normalized) if len(normalized) <= 80 else "the query"
+    return normalized, f"input read as {shown}: " + "; ".join(changes)

@@ -1,0 +1,165 @@
+"""Identification in worker processes, against a real `liaison serve`: a worker that crashes
+(a real SIGSEGV) or runs past the time limit costs only its query; the server keeps
+answering and the next identification works."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from liaison.config import NodeConfig
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Accounts
+
+FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+# Allowed by the raised atom limit below; drawing its 1,500-carbon acyl chain takes well over
+# the time limit, so it keeps a worker busy long enough to be found and killed.
+SLOW = "C" * 1500 + "C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+
+
+def _workers(serve: int) -> list[int]:
+    """The engine workers: forked by the server (same command line), or, once replaced, by
+    its forkserver."""
+    return [
+        pid
+        for pid in _descendants(serve)
+        if (_parent(pid) == serve and b"multiprocessing" not in _cmdline(pid))
+        or b"forkserver" in _cmdline(_parent(pid))
+    ]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _serve_pid(node: NodeConfig) -> int:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in argv and str(node.directory).encode() in argv:
+                return int(entry.name)
+    raise AssertionError("no liaison serve process for the node")
+
+
+def _running(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
+    except OSError:
+        return False
+
+
+def _identify(base_url: str, headers: dict[str, str], query: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{base_url}/api/v1/substances/identify",
+        headers=headers,
+        json={"query": query, "jurisdictions": ["US"]},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["results"][0]
+    return result
+
+
+def _healthz_answers_during(thread: threading.Thread, base_url: str) -> int:
+    answered = 0
+    while thread.is_alive():
+        assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        answered += 1
+        time.sleep(0.05)
+    return answered
+
+
+@pytest.fixture
+def chem_limits(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    monkeypatch.setenv("LIAISON_CHEM_MAX_ATOMS", "5000")
+    monkeypatch.setenv("LIAISON_CHEM_WORKERS", "1")
+    monkeypatch.setenv("LIAISON_CHEM_SECONDS", str(request.param))
+
+
+@pytest.fixture
+def bearer(served_node: str, accounts: Accounts) -> Iterator[dict[str, str]]:
+    with httpx.Client(base_url=served_node) as client:
+        yield accounts.bearer(client, "anna")
+
+
+@pytest.mark.parametrize("chem_limits", [120], indirect=True)
+def test_a_worker_killed_by_sigsegv_costs_only_its_query(
+    chem_limits: None, served_node: str, bearer: dict[str, str], node: NodeConfig
+) -> None:
+    before = _identify(served_node, bearer, FENTANYL)  # the worker is warm and known
+    assert before["verdicts"]["US"]["status"] == "controlled"
+    results: list[dict[str, Any]] = []
+    thread = threading.Thread(target=lambda: results.append(_identify(served_node, bearer, SLOW)))
+    thread.start()
+    serve = _serve_pid(node)
+    killed = None
+    while killed is None and thread.is_alive():
+        busy = [pid for pid in _workers(serve) if _running(pid)]
+        if busy:
+            killed = busy[0]
+            os.kill(killed, signal.SIGSEGV)
+    _healthz_answers_during(thread, served_node)  # each /healthz answers 200 meanwhile
+    thread.join()
+    assert killed is not None
+    crashed = results[0]
+    assert crashed["verdicts"]["US"]["status"] == "invalid"
+    assert crashed["error"] == (
+        "identification failed: the worker was killed by SIGSEGV; nothing was judged"
+    )
+    assert killed not in _descendants(serve)
+    after = _identify(served_node, bearer, FENTANYL)
+    assert after["verdicts"]["US"]["status"] == "controlled"
+
+
+@pytest.mark.parametrize("chem_limits", [2], indirect=True)
+def test_a_query_past_the_time_limit_is_invalid_and_the_server_keeps_answering(
+    chem_limits: None, served_node: str, bearer: dict[str, str]
+) -> None:
+    results: list[dict[str, Any]] = []
+    thread = threading.Thread(target=lambda: results.append(_identify(served_node, bearer, SLOW)))
+    thread.start()
+    assert _healthz_answers_during(thread, served_node) > 0
+    thread.join()
+    assert results[0]["error"] == (
+        "identification timed out after 2 s (limit seconds=2); nothing was judged"
+    )
+    assert _identify(served_node, bearer, FENTANYL)["verdicts"]["US"]["status"] == "controlled"

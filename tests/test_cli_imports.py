@@ -1,0 +1,88 @@
+"""A fast command line: each `liaison` command imports only what it uses.
+
+Checked in a fresh interpreter (the test process has everything imported already): the
+command runs, then the modules it loaded are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from liaison.cli import app
+from liaison.node import create_node
+
+# Runs the command, then writes the names of every module it loaded to argv[1].
+PROBE = """
+import json, sys
+from liaison.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit:
+    pass
+with open(sys.argv[1], "w") as out:
+    json.dump(sorted(sys.modules), out)
+"""
+WEB = "fastapi"
+DATABASE = "sqlalchemy"
+CHEMISTRY = "rdkit"
+DEMO = "liaison.demo"
+
+
+def loaded_modules(tmp_path: Path, *args: str, stdin: str = "") -> set[str]:
+    listing = tmp_path / "modules.json"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(listing), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listing.exists(), result.stderr
+    return set(json.loads(listing.read_text()))
+
+
+def imported(modules: set[str], package: str) -> bool:
+    return any(name == package or name.startswith(package + ".") for name in modules)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("serve", "--help"), ("demo", "--help"), ("screen", "--help"), ("user",)],
+)
+def test_help_imports_no_web_database_chemistry_or_demo(tmp_path: Path, args: tuple) -> None:
+    modules = loaded_modules(tmp_path, *args)
+    assert "liaison.cli" in modules  # the probe did run the command
+    for package in (WEB, DATABASE, CHEMISTRY, DEMO):
+        assert not imported(modules, package), f"liaison {' '.join(args)} imported {package}"
+
+
+def test_a_node_command_imports_the_database_but_not_the_web_chemistry_or_demo(
+    tmp_path: Path,
+) -> None:
+    create_node(tmp_path / "us", "US", "admin", "admin password 1")
+    modules = loaded_modules(tmp_path, "user", "list", str(tmp_path / "us"))
+    assert imported(modules, DATABASE)  # it did open the node
+    for package in (WEB, CHEMISTRY, DEMO, "uvicorn", "liaison.web"):
+        assert not imported(modules, package), f"liaison user list imported {package}"
+
+
+def test_screen_imports_the_chemistry_but_not_the_web_database_or_demo(tmp_path: Path) -> None:
+    modules = loaded_modules(tmp_path, "screen", "--format", "jsonl", stdin="CCO\n")
+    assert imported(modules, CHEMISTRY)  # it did screen
+    # Nor Rich: jsonl output is data only (Rich is for the table and the messages).
+    for package in (WEB, DATABASE, DEMO, "rdkit.Chem.Draw", "rich"):
+        assert not imported(modules, package), f"liaison screen imported {package}"
+
+
+def test_the_role_help_names_every_role() -> None:
+    from liaison.store.accounts import ROLES
+
+    result = CliRunner().invoke(app, ["user", "add", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert all(role in result.stdout for role in ROLES), result.stdout

@@ -1,0 +1,87 @@
+"""The compiled rule book kept on disk: same verdicts as the rule files, never stale."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+
+from liaison.chem import compiled, identify
+from liaison.chem.rulebook import RULES_DIR, RuleBook
+
+CORPUS = Path(__file__).with_name("corpus.csv")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(compiled.CACHE_DIR_VARIABLE, str(directory))
+    return directory
+
+
+def refuse_to_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    def compile_again(directory: Path) -> RuleBook:
+        raise AssertionError(f"compiled {directory} again instead of reading the cache")
+
+    monkeypatch.setattr(compiled, "load_rulebook_from", compile_again)
+
+
+def test_the_cached_rule_book_gives_the_verdicts_of_the_rule_files(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh, fresh_prefilter = compiled.load_compiled(RULES_DIR)
+    assert len(list(cache.glob("rulebook-*.pickle"))) == 1
+    refuse_to_compile(monkeypatch)
+    cached, cached_prefilter = compiled.load_compiled(RULES_DIR)
+    assert cached is not fresh
+    assert compiled.prefilter_for(cached) is cached_prefilter
+    assert cached_prefilter.descriptions == fresh_prefilter.descriptions
+    assert [Chem.MolToSmarts(family.pattern) for family in cached.families] == [
+        Chem.MolToSmarts(family.pattern) for family in fresh.families
+    ]
+    rows = list(csv.DictReader(CORPUS.open(encoding="utf-8")))
+    assert len(rows) > 100
+    for row in rows:
+        day = date.fromisoformat(row["as_of"])
+        expected = identify(row["query"], day, rulebook=fresh).to_dict()
+        assert identify(row["query"], day, rulebook=cached).to_dict() == expected, row["id"]
+
+
+def test_a_changed_rule_file_is_compiled_afresh(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    book, _ = compiled.load_compiled(rules)
+    us = rules / "us.toml"
+    old_title = book.titles["US"]
+    us.write_text(us.read_text(encoding="utf-8").replace(old_title, "Amended title"))
+    assert compiled.load_compiled(rules)[0].titles["US"] == "Amended title"
+    assert len(list(cache.glob("rulebook-*.pickle"))) == 1  # the stale one is gone
+    refuse_to_compile(monkeypatch)
+    assert compiled.load_compiled(rules)[0].titles["US"] == "Amended title"
+
+
+def test_an_unreadable_cache_file_is_compiled_again_and_replaced(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = cache / f"rulebook-{compiled.compiled_key(RULES_DIR)}.pickle"
+    cache.mkdir()
+    path.write_bytes(b"not a pickle")
+    book, _ = compiled.load_compiled(RULES_DIR)
+    assert book.jurisdictions == ("US", "CN", "UN")
+    refuse_to_compile(monkeypatch)
+    assert compiled.load_compiled(RULES_DIR)[0].jurisdictions == ("US", "CN", "UN")
+
+
+def test_a_cache_directory_that_cannot_be_written_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv(compiled.CACHE_DIR_VARIABLE, str(blocker / "cache"))
+    assert compiled.load_compiled(RULES_DIR)[0].jurisdictions == ("US", "CN", "UN")
