@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from liaison.audit import Actor, Checkpoint, UserRead, canonical_json, record
-from liaison.cli.node import create_node
 from liaison.config import Settings
 from liaison.federation import envelope as env
 from liaison.federation.checkpoints import (
@@ -27,6 +26,7 @@ from liaison.federation.checkpoints import (
 )
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
+from liaison.node import create_node
 from liaison.store import Database, utcnow
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent, AuditEntry
 from liaison.store.federation_tables import OutboxRecord, Peer, RefusalWindow
