@@ -22,6 +22,7 @@ from liaison.config import (
     SECRET_FILE,
     SQLITE_FILE,
     NodeConfig,
+    Settings,
     default_database_url,
     load_node,
     write_node_file,
@@ -115,7 +116,7 @@ def create_node(
         actor = Actor.system()
         with database.session() as session:
             record(session, actor, NodeCreated(record_id=name))
-            add_user(session, admin_user, admin_password, "admin", admin_agency, actor)
+            add_user(session, admin_user, admin_password, "admin", admin_agency, actor, Settings())
             session.commit()
     except BaseException:
         database.dispose()
@@ -158,6 +159,7 @@ def add_node_user(
             role,
             agency or node.default_agency,
             actor or terminal_operator(),
+            node.settings,
         )
         session.commit()
 

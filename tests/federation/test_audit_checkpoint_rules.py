@@ -19,17 +19,17 @@ from liaison.audit import Actor, Checkpoint, UserRead, canonical_json, record
 from liaison.config import Settings
 from liaison.federation import envelope as env
 from liaison.federation.checkpoints import (
-    CHECKPOINT_RECORD,
+    CHECKPOINT,
     REQUEST_KIND,
     answer_checkpoint_request,
     share_checkpoint_if_due,
 )
 from liaison.federation.context import LocalNode
-from liaison.federation.inbox import receive_batch
 from liaison.node import create_node
 from liaison.store import Database, utcnow
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent, AuditEntry
 from liaison.store.federation_tables import OutboxRecord, Peer, RefusalWindow
+from support import add_stopped_peer, batch_from_cn
 
 EVERY_FIVE = Settings(audit_checkpoint_entries=5, audit_checkpoint_interval_seconds=3600)
 
@@ -45,17 +45,8 @@ class UsNode:
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
     config = create_node(tmp_path / "us", "US", "admin", "admin password 1", database_url)
     cn_key = Ed25519PrivateKey.generate()
+    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
     database = Database(config.database_url)
-    with database.session() as session:
-        session.add(
-            Peer(
-                name="CN",
-                base_url="http://127.0.0.1:9",
-                public_key=env.public_key_text(cn_key.public_key()),
-                default_agency="NNCC",
-            )
-        )
-        session.commit()
     node = dataclasses.replace(LocalNode.from_config(config), settings=EVERY_FIVE)
     yield UsNode(node, database, cn_key)
     database.dispose()
@@ -72,7 +63,7 @@ def _shared(us: UsNode) -> list[dict[str, Any]]:
     with us.database.session() as session:
         payloads = session.scalars(
             sa.select(OutboxRecord.payload)
-            .where(OutboxRecord.record_type == CHECKPOINT_RECORD)
+            .where(OutboxRecord.record_type == CHECKPOINT.name)
             .order_by(OutboxRecord.seq)
         )
         return [json.loads(payload) for payload in payloads]
@@ -120,11 +111,7 @@ def _checkpoint_from_cn(key: Ed25519PrivateKey, seq: int, hash_: str) -> dict[st
 
 
 def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
-    document = env.seal(
-        us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
-    ).to_json()
-    with us.database.session() as session:
-        return dict(receive_batch(session, us.node, document, address="127.0.0.1")["body"])
+    return batch_from_cn(us.database, us.node, us.cn_key, records)
 
 
 def _held(us: UsNode) -> list[tuple[int, str]]:
@@ -166,7 +153,7 @@ def test_the_peer_keeps_checkpoints_it_signed_and_refuses_the_rest(us: UsNode) -
     answer = _from_cn(
         us,
         [
-            {"seq": index, "type": CHECKPOINT_RECORD, "payload": payload}
+            {"seq": index, "type": CHECKPOINT.name, "payload": payload}
             for index, payload in enumerate(records, start=1)
         ],
     )
@@ -185,7 +172,7 @@ def test_the_peer_answers_its_own_checkpoints_signed_and_only_to_it(us: UsNode) 
         [
             {
                 "seq": 1,
-                "type": CHECKPOINT_RECORD,
+                "type": CHECKPOINT.name,
                 "payload": _checkpoint_from_cn(us.cn_key, 7, "a" * 64),
             }
         ],

@@ -84,13 +84,24 @@ def _head(length: int, sender: str | None = None) -> str:
 
 
 def _answer(connection: socket.socket) -> bytes:
+    """The whole answer: headers, then the body as long as Content-Length says (they may
+    arrive in separate packets)."""
     answer = b""
-    while b"\r\n\r\n" not in answer:
+    while b"\r\n\r\n" not in answer or len(answer) < _answer_length(answer):
         chunk = connection.recv(65536)
         if not chunk:
             break
         answer += chunk
     return answer
+
+
+def _answer_length(answer: bytes) -> int:
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(head) + 4 + int(value)
+    return len(head) + 4
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from liaison.config import NodeConfig
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
-from liaison.federation.inbox import receive_batch
 from liaison.node import add_node_user, create_node
 from liaison.services import hotline
 from liaison.store import Database
@@ -31,7 +30,7 @@ from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import PeerInbound, RefusalWindow
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 from liaison.web.app import create_app
-from support import add_stopped_peer
+from support import add_stopped_peer, batch_from_cn
 
 OFFICER_PASSWORD = "officer password"
 
@@ -58,12 +57,7 @@ def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
 
 
 def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Apply a batch signed by CN on US, as its inbox endpoint would; the ack's body."""
-    document = env.seal(
-        us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
-    ).to_json()
-    with us.database.session() as session:
-        return dict(receive_batch(session, us.node, document, address="127.0.0.1")["body"])
+    return batch_from_cn(us.database, us.node, us.cn_key, records)
 
 
 def _next_seq(us: UsNode) -> int:

@@ -21,8 +21,10 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
-from liaison.federation.peers import accept_invite, handle_peering_request, peer_states
+from liaison.federation.peers import handle_peering_request
 from liaison.node import add_node_user, create_node
+from liaison.runtime import node_record_types
+from liaison.services.peering import accept_invite, peer_states
 from liaison.store import Database
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
@@ -292,7 +294,11 @@ def test_demo_conversation_is_seeded_on_both_nodes(
                 client=client,
             )
         conversation.seed_demo_conversation(
-            us_dir, cn_dir, us_username="olivia", cn_username="wang"
+            us_dir,
+            cn_dir,
+            us_username="olivia",
+            cn_username="wang",
+            record_types=node_record_types(),
         )
         for database in (us_db, cn_db):
             with database.session() as session:

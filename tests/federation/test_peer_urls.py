@@ -17,15 +17,10 @@ from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite
-from liaison.federation.peers import (
-    REQUEST_KIND,
-    accept_invite,
-    check_peer_url,
-    handle_peering_request,
-    issue_invite,
-)
+from liaison.federation.peers import REQUEST_KIND, check_peer_url, handle_peering_request
 from liaison.federation.refusals import close_ended_windows
 from liaison.node import create_node
+from liaison.services.peering import accept_invite, issue_invite
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer, RefusalWindow

@@ -36,7 +36,7 @@ def node(tmp_path: Path, database_url: str) -> NodeConfig:
     with database.session() as session:
         for role, username in ROLE_USERS.items():
             if role != "admin":
-                add_user(session, username, PASSWORD, role, "US CBP", Actor("admin"))
+                add_user(session, username, PASSWORD, role, "US CBP", Actor("admin"), node.settings)
         session.commit()
     database.dispose()
     return node

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from federation.nodes import make_node, wait_until
 from liaison.config import NodeConfig
 
 if TYPE_CHECKING:
@@ -69,14 +70,16 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _serve_pid(node: NodeConfig) -> int:
+    """The `liaison serve` process of the node (its forked workers share its command line)."""
+    matches = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
+            argv = _cmdline(int(entry.name)).split(b"\0")
             if b"serve" in argv and str(node.directory).encode() in argv:
-                return int(entry.name)
+                matches.add(int(entry.name))
+    for pid in matches:
+        if _parent(pid) not in matches:
+            return pid
     raise AssertionError("no liaison serve process for the node")
 
 
@@ -163,3 +166,37 @@ def test_a_query_past_the_time_limit_is_invalid_and_the_server_keeps_answering(
         "identification timed out after 2 s (limit seconds=2); nothing was judged"
     )
     assert _identify(served_node, bearer, FENTANYL)["verdicts"]["US"]["status"] == "controlled"
+
+
+def test_the_workers_die_with_a_server_killed_outright(tmp_path: Path) -> None:
+    node = make_node(tmp_path, "CN", env={"LIAISON_CHEM_WORKERS": "2"})
+    node.start()
+    try:
+        assert node.process is not None
+        serve = node.process.pid
+        client = node.client()
+        first = wait_until(lambda: _workers(serve), "the first workers")
+        os.kill(first[0], signal.SIGKILL)  # its replacement comes from the forkserver
+        answer = client.post(
+            "/api/v1/substances/identify", json={"query": FENTANYL, "jurisdictions": ["US"]}
+        )
+        client.close()
+        assert answer.json()["results"][0]["verdicts"]["US"]["status"] == "controlled"
+        family = _descendants(serve)
+        assert any(b"forkserver" in _cmdline(_parent(pid)) for pid in _workers(serve))
+        node.kill()  # kill -9: the server runs no clean-up
+        wait_until(
+            lambda: not [pid for pid in family if _alive(pid)],
+            "the server's workers and forkserver to exit after it was killed",
+        )
+    finally:
+        node.close()
+
+
+def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting for init to reap it."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -115,7 +115,15 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     assert other.status_code == 422 and "already used for another request" in other.text
     database = Database(with_peer.database_url)
     with database.session() as session:
-        add_user(session, "oscar", accounts.password("olivia"), "officer", "US CBP", Actor("admin"))
+        add_user(
+            session,
+            "oscar",
+            accounts.password("olivia"),
+            "officer",
+            "US CBP",
+            Actor("admin"),
+            with_peer.settings,
+        )
         session.commit()
     database.dispose()
     colleague = client.post(
@@ -211,7 +219,7 @@ def test_readiness_fails_when_the_database_refuses_writes(
     client: TestClient, node: NodeConfig
 ) -> None:
     assert client.get("/readyz").json()["status"] == "ready"
-    engine = client.app.state.database.engine  # type: ignore[attr-defined]
+    engine = client.app.state.runtime.database.engine  # type: ignore[attr-defined]
     if engine.dialect.name == "postgresql":
         # Reads work, every write is refused: as on a replica or a database set read-only.
         def refuse_writes(connection: Any, _record: Any) -> None:

@@ -18,11 +18,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from liaison import capabilities
+from liaison.capabilities import Capability, roles_with
 from liaison.config import NodeConfig
 from liaison.federation.envelope import public_key_text
 from liaison.node import node_server
 from liaison.store import Database
-from liaison.store.accounts import ROLES
+from liaison.store.accounts import ROLES, Role
 from liaison.web.app import create_app
 
 if TYPE_CHECKING:
@@ -66,15 +68,17 @@ PEER_BODIES: dict[str, Any] = {
 
 
 def _declarations(route: Any) -> tuple[frozenset[str] | None, bool]:
-    """The roles a route declares (through require_role) and whether it is marked public."""
+    """The roles a route admits (from the capability it declares through require, and the
+    capability table) and whether it is marked public."""
     roles: frozenset[str] | None = None
     public = False
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
         call: Any = dependency.call
-        if hasattr(call, "roles"):
-            roles = call.roles if roles is None else roles & call.roles
+        if hasattr(call, "capability"):
+            admitted = frozenset(roles_with(call.capability))
+            roles = admitted if roles is None else roles & admitted
         public = public or bool(getattr(call, "public", False))
         pending.extend(dependency.dependencies)
     return roles, public
@@ -111,7 +115,7 @@ def test_every_route_declares_its_access(node: NodeConfig) -> None:
     assert {route for route in public if not route[1].startswith(PEER_PREFIX)} == PUBLIC_ROUTES
     for method, path, roles, is_public in routes:
         if not is_public:
-            assert roles, f"{method} {path} declares no roles (use require_role)"
+            assert roles, f"{method} {path} declares no capability (use require)"
             assert roles <= set(ROLES)
 
 
@@ -287,3 +291,18 @@ def test_pages_send_security_headers(client: TestClient, accounts: Accounts) -> 
         policy = response.headers["content-security-policy"]
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_route_policy_is_derived_from_the_capability_table(
+    client: TestClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Granting a capability in liaison.capabilities (and nowhere else) opens its routes."""
+    auditor = accounts.bearer(client, accounts.users["auditor"])
+    assert client.get("/api/v1/threads", headers=auditor).status_code == 403
+    grants = {**capabilities.GRANTS}
+    grants[Role.AUDITOR] = grants[Role.AUDITOR] | {Capability.USE_HOTLINE}
+    monkeypatch.setattr(capabilities, "GRANTS", grants)
+    assert client.get("/api/v1/threads", headers=auditor).status_code == 200
+    assert client.get("/api/v1/audit", headers=auditor).status_code == 200
+    grants[Role.AUDITOR] = frozenset({Capability.SIGN_IN})
+    assert client.get("/api/v1/audit", headers=auditor).status_code == 403

@@ -10,6 +10,7 @@ of the batch goes to the new worker: one bad record costs only itself.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -20,6 +21,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
+
+from liaison.lifetime import die_with_parent
 
 Item = TypeVar("Item")
 READY = "ready"
@@ -41,6 +44,11 @@ class Failure:
 def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None:
     """The worker's loop: (function, items, batch) in; (ok, result or message) per item out,
     sent in lists of up to `batch`, or sooner when FLUSH_SECONDS have passed."""
+    # A caller killed outright never closes the pipe for us: siblings forked after this
+    # worker hold copies of its end. Die with the parent (the server, or its forkserver).
+    die_with_parent(signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        return
     if warm_up is not None:
         warm_up()
     connection.send(READY)  # the time limit counts from here, not from the warm-up

@@ -18,7 +18,7 @@ from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
 if TYPE_CHECKING:
-    from liaison.federation.peers import PeerState
+    from liaison.services.peering import PeerState
 
 peer_app = typer.Typer(help="Peer this node with another node.", no_args_is_help=True)
 
@@ -27,8 +27,8 @@ def invite(node_dir: Path | str, ttl_seconds: int | None = None) -> str:
     """Issue a one-time invite code for another node to accept (valid 24 hours by default)."""
     from liaison.federation.context import LocalNode
     from liaison.federation.invites import DEFAULT_TTL_SECONDS
-    from liaison.federation.peers import issue_invite
     from liaison.node import open_node, terminal_operator
+    from liaison.services.peering import issue_invite
 
     with open_node(node_dir) as (config, database), database.session() as session:
         code = issue_invite(
@@ -44,8 +44,8 @@ def invite(node_dir: Path | str, ttl_seconds: int | None = None) -> str:
 def accept(node_dir: Path | str, code: str) -> str:
     """Complete the handshake with the inviting node (which must be running); returns its name."""
     from liaison.federation.context import LocalNode
-    from liaison.federation.peers import accept_invite
     from liaison.node import open_node, terminal_operator
+    from liaison.services.peering import accept_invite
 
     with open_node(node_dir) as (config, database), database.session() as session:
         node = LocalNode.from_config(config)
@@ -53,16 +53,16 @@ def accept(node_dir: Path | str, code: str) -> str:
 
 
 def peer_list(node_dir: Path | str) -> list[PeerState]:
-    from liaison.federation.peers import peer_states
     from liaison.node import open_node
+    from liaison.services.peering import peer_states
 
     with open_node(node_dir) as (_config, database), database.session() as session:
         return peer_states(session)
 
 
 def revoke(node_dir: Path | str, name: str) -> None:
-    from liaison.federation.peers import revoke_peer
     from liaison.node import open_node, terminal_operator
+    from liaison.services.peering import revoke_peer
 
     with open_node(node_dir) as (_config, database), database.session() as session:
         revoke_peer(session, name, terminal_operator())

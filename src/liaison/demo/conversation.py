@@ -16,6 +16,7 @@ from liaison.audit import Actor
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
 from liaison.federation.loopback import deliver_between
+from liaison.federation.records import RecordTypes
 from liaison.node import node_database
 from liaison.services import hotline
 from liaison.services.accounts import user_actor
@@ -82,8 +83,10 @@ def seed_demo_conversation(
     *,
     us_username: str,
     cn_username: str,
+    record_types: RecordTypes,
 ) -> None:
-    """Seed the exchange on two peered nodes (US wrote the lead; CN answers).
+    """Seed the exchange on two peered nodes (US wrote the lead; CN answers), delivered
+    between them with `record_types` (the runtime's).
 
     `us_username` and `cn_username` are existing users; the threads are addressed to the
     CN user's agency, so that user (and colleagues of that agency) see them.
@@ -112,7 +115,7 @@ def seed_demo_conversation(
             )
             session.commit()
             lead_id = lead.global_id
-        deliver_between(us_dir, cn_dir)
+        deliver_between(us_dir, cn_dir, record_types)
 
         with cn_db.session() as session:
             thread_id = _received_thread(session, lead_id)
@@ -141,7 +144,7 @@ def seed_demo_conversation(
             )
             session.commit()
             request_id = request.global_id
-        deliver_between(cn_dir, us_dir)
+        deliver_between(cn_dir, us_dir, record_types)
 
         with us_db.session() as session:
             request_thread = _received_thread(session, request_id)
@@ -161,5 +164,5 @@ def seed_demo_conversation(
                 ],
             )
             session.commit()
-        deliver_between(us_dir, cn_dir)
-        deliver_between(cn_dir, us_dir)
+        deliver_between(us_dir, cn_dir, record_types)
+        deliver_between(cn_dir, us_dir, record_types)

@@ -5,7 +5,6 @@ hotline exchange, and run in the foreground until Ctrl-C stops both.
 
 from __future__ import annotations
 
-import ctypes
 import secrets
 import signal
 import subprocess
@@ -23,7 +22,9 @@ from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.errors import LiaisonError
+from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
+from liaison.runtime import node_record_types
 from liaison.store.hotline_tables import HotlineThread
 
 
@@ -106,14 +107,12 @@ def _port_of(node_dir: Path) -> int:
 
 
 def _stop_with_parent() -> None:
-    """In the node process: be interrupted if the demo dies without stopping it (Linux).
+    """In the node process: be interrupted if the demo dies without stopping it.
 
     The nodes run in their own session, so nothing else would stop them if the demo were
     killed outright; they would keep their ports and block the next demo.
     """
-    if sys.platform == "linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
+    die_with_parent(signal.SIGINT)
 
 
 def start_node_process(node_dir: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -213,6 +212,7 @@ def run_node_demo(
                 cn_dir,
                 us_username=demo_username(us, "officer"),
                 cn_username=demo_username(cn, "officer"),
+                record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
         _print_logins(console, directory, (us, cn), credentials)

@@ -4,7 +4,8 @@ Sending: the delivery worker, on each round, shares a checkpoint (sequence, hash
 the head, signed with this node's key) with every active peer when at least
 `audit_checkpoint_entries` entries were added since the last one, or when
 `audit_checkpoint_interval_seconds` have passed and the chain has grown. It travels as an
-ordinary outbox record ("audit.checkpoint"), so it is delivered exactly once, in order.
+ordinary outbox record (`CHECKPOINT`, a statement of the sender about itself), so it is
+delivered exactly once, in order.
 Receiving: the peer checks the signature against the sender's key and keeps it.
 Neither side audits a checkpoint (each entry would call for a checkpoint, forever).
 
@@ -16,9 +17,10 @@ and its head row in this database cannot rewrite what the peers hold.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import sqlalchemy as sa
@@ -36,19 +38,14 @@ from liaison.audit import (
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
-from liaison.federation.inbox import (
-    ProtocolViolation,
-    refusals_counted,
-    register_record_type,
-    verify_from_peer,
-)
+from liaison.federation.inbox import refusals_counted, verify_from_peer
 from liaison.federation.outbox import share
+from liaison.federation.records import ProtocolViolation, RecordType
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent
 from liaison.store.base import utcnow
 from liaison.store.database import Database
-from liaison.store.federation_tables import Peer
+from liaison.store.federation_tables import Peer, PeerStatus
 
-CHECKPOINT_RECORD = "audit.checkpoint"
 CHECKPOINTS_PATH = "/federation/v1/audit-checkpoints"
 REQUEST_KIND = "audit-checkpoints-request"
 ANSWER_KIND = "audit-checkpoints"
@@ -75,7 +72,7 @@ def share_checkpoint_if_due(database: Database, node: LocalNode) -> Checkpoint |
         if grown <= 0:
             return None
         peers = session.scalars(
-            sa.select(Peer).where(Peer.status == "active").order_by(Peer.id)
+            sa.select(Peer).where(Peer.status == PeerStatus.ACTIVE).order_by(Peer.id)
         ).all()
         if not peers:
             return None  # nobody to anchor at; the first peer gets the next one
@@ -89,7 +86,7 @@ def share_checkpoint_if_due(database: Database, node: LocalNode) -> Checkpoint |
             AuditCheckpointSent(seq=head.seq, hash=head.hash, at=head.at, signature=signature)
         )
         for peer in peers:
-            share(session, peer, CHECKPOINT_RECORD, {**head.to_payload(), "signature": signature})
+            share(session, peer, CHECKPOINT.name, CheckpointPayload(head, signature).to_payload())
         try:
             session.commit()
         except IntegrityError:
@@ -129,11 +126,28 @@ def _signed_by(node: str, public_key: str, checkpoint: Checkpoint, signature: st
     return True
 
 
+@dataclass(frozen=True)
+class CheckpointPayload:
+    checkpoint: Checkpoint
+    signature: str  # the sender's, over `_signed_bytes`
+
+    def to_payload(self) -> dict[str, Any]:
+        return {**self.checkpoint.to_payload(), "signature": self.signature}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Self:
+        return cls(*_parse_checkpoint(data, "checkpoint"))
+
+
 def receive_checkpoint(
-    session: Session, node: LocalNode, peer: Peer, payload: dict[str, Any]
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: CheckpointPayload,
+    related: Sequence[Any],
 ) -> None:
     """Keep a checkpoint the peer signed; the same seq twice with another hash is refused."""
-    checkpoint, signature = _parse_checkpoint(payload, "checkpoint")
+    checkpoint, signature = payload.checkpoint, payload.signature
     if not _signed_by(peer.name, peer.public_key, checkpoint, signature):
         raise ProtocolViolation(f"checkpoint {checkpoint.seq} is not signed by {peer.name!r}")
     held = session.execute(
@@ -159,7 +173,9 @@ def receive_checkpoint(
     )
 
 
-register_record_type(CHECKPOINT_RECORD, receive_checkpoint)
+CHECKPOINT: RecordType[CheckpointPayload] = RecordType(
+    name="audit.checkpoint", payload=CheckpointPayload, handle=receive_checkpoint
+)
 
 
 def answer_checkpoint_request(
@@ -249,7 +265,7 @@ def check_against_peers(
     """Ask every active peer for the checkpoints it holds of this node; report, per peer,
     those this chain no longer matches (lowest seq first)."""
     peers = list(
-        session.execute(sa.select(Peer).where(Peer.status == "active").order_by(Peer.name))
+        session.execute(sa.select(Peer).where(Peer.status == PeerStatus.ACTIVE).order_by(Peer.name))
         .scalars()
         .all()
     )

@@ -34,11 +34,17 @@ from liaison.federation.backoff import Backoff
 from liaison.federation.checkpoints import share_checkpoint_if_due
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
-from liaison.federation.outbox import register_waker, unregister_waker
+from liaison.federation.notify import DeliveryWakeup
 from liaison.federation.refusals import close_ended_windows
 from liaison.store.base import utcnow
 from liaison.store.database import Database
-from liaison.store.federation_tables import OutboxRecord, Peer, PeerDelivery, RefusedRecord
+from liaison.store.federation_tables import (
+    OutboxRecord,
+    Peer,
+    PeerDelivery,
+    PeerStatus,
+    RefusedRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +86,11 @@ def delivery_state(session: sa.orm.Session, peer_id: int) -> PeerDelivery:
 
 class DeliveryWorker:
     def __init__(
-        self, database: Database, node: LocalNode, client: httpx.Client | None = None
+        self,
+        database: Database,
+        node: LocalNode,
+        client: httpx.Client | None = None,
+        wakeup: DeliveryWakeup | None = None,
     ) -> None:
         settings = node.settings
         self.database = database
@@ -92,17 +102,16 @@ class DeliveryWorker:
         )
         timeout = settings.federation_request_timeout_seconds
         self.client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=timeout))
-        self._wake = threading.Event()
+        # Shared with the runtime's sessions, so a commit that queued records wakes us.
+        self._wake = (wakeup or DeliveryWakeup()).event
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        register_waker(self.database.engine, self.wake)
         self._thread = threading.Thread(target=self._run, name="liaison-delivery", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        unregister_waker(self.database.engine)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -134,7 +143,7 @@ class DeliveryWorker:
             rows = session.execute(
                 sa.select(Peer, PeerDelivery)
                 .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
-                .where(Peer.status == "active")
+                .where(Peer.status == PeerStatus.ACTIVE)
                 .order_by(Peer.id)
             ).all()
             return [

@@ -7,19 +7,21 @@ applied through the handler registered for their type, the last applied sequence
 advances, and the answer (a signed "ack" envelope) names it. A rejected envelope
 changes nothing but the refusal count of the address it came from (.refusals).
 
-Record handlers enforce ownership. A record the protocol does not allow (a peer editing
-a record it does not own, a reply in a thread it is not part of, text no database here
-could store alike) is refused: audited, named with its reason in the acknowledgement's
-`refused_records` (so the sender shows it as refused, never as delivered), and counted
-as applied: the sequence moves past it, because retrying it could never succeed and
-would block every later record. A record type this node does not know stops the batch before it
-(nothing is lost; the sender retries, e.g. after this node is upgraded).
+Records are applied through the node's `RecordTypes` (liaison.federation.records),
+which checks ownership for every type before its handler runs. A record the protocol
+does not allow (a peer editing a record it does not own, a reply in a thread it is not
+part of, text no database here could store alike) is refused: audited, named with its
+reason in the acknowledgement's `refused_records` (so the sender shows it as refused,
+never as delivered), and counted as applied: the sequence moves past it, because
+retrying it could never succeed and would block every later record. A record type this
+node does not know stops the batch before it (nothing is lost; the sender retries, e.g.
+after this node is upgraded).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,30 +35,18 @@ from liaison import audit
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.records import RecordTypes
 from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
 from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer, PeerInbound, SeenNonce
+from liaison.store.federation_tables import Peer, PeerInbound, PeerStatus, SeenNonce
 from liaison.text import check_storable_document
 
 BATCH_KIND = "batch"
 ACK_KIND = "ack"
 REFUSED_ACTION = "federation.record_refused"
 MAX_REFUSAL_REASON = 500
-
-# A handler applies one record from `peer` to this node (`LocalNode`) in the caller's transaction.
-RecordHandler = Callable[[Session, LocalNode, Peer, dict[str, Any]], None]
-_handlers: dict[str, RecordHandler] = {}
-
-
-class ProtocolViolation(InvalidInput):
-    """A peer sent a record the protocol does not let it send."""
-
-
-def register_record_type(record_type: str, handler: RecordHandler) -> None:
-    """Services call this at import for each record type they share."""
-    _handlers[record_type] = handler
 
 
 @dataclass(frozen=True)
@@ -122,14 +112,20 @@ def refusals_counted(
 
 
 def receive_batch(
-    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
+    session: Session,
+    node: LocalNode,
+    record_types: RecordTypes,
+    document: Any,
+    *,
+    address: str,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """Verify and apply one batch sent from client `address`; return the signed
     acknowledgement as JSON."""
     with refusals_counted(session, node, document, address):
         sealed = env.parse(document)
         peer, records = _verify(session, node, sealed, now)
-        acknowledgement = _apply(session, node, peer, sealed, records)
+        acknowledgement = _apply(session, node, record_types, peer, sealed, records)
     return env.seal(
         node.private_key,
         sender=node.name,
@@ -154,7 +150,7 @@ def verify_from_peer(
     peer = session.execute(sa.select(Peer).where(Peer.name == sealed.sender)).scalar_one_or_none()
     if peer is None:
         raise env.EnvelopeRejected("unknown_peer", f"{sealed.sender!r} is not a peer of this node")
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise env.EnvelopeRejected("revoked_peer", f"peer {peer.name!r} is {peer.status}")
     body = env.verify(
         sealed,
@@ -170,6 +166,7 @@ def verify_from_peer(
 def _apply(
     session: Session,
     node: LocalNode,
+    record_types: RecordTypes,
     peer: Peer,
     sealed: env.Envelope,
     records: list[IncomingRecord],
@@ -196,15 +193,14 @@ def _apply(
     applied, stopped_at = 0, None
     refused: list[dict[str, Any]] = []
     for record in plan.to_apply:
-        handler = _handlers.get(record.record_type)
-        if handler is None:
+        if not record_types.knows(record.record_type):
             stopped_at = record.seq
             break
         try:
             with session.begin_nested():
                 # The same text rules as for local writes, whatever this node's database.
                 check_storable_document(record.payload, "payload")
-                handler(session, node, peer, record.payload)
+                record_types.apply(session, node, peer, record.record_type, record.payload)
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
             # Deterministic refusals only: a record that breaks the rules or the schema

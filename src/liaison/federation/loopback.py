@@ -18,11 +18,15 @@ from liaison.errors import LiaisonError
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import INBOX_PATH, DeliveryWorker
 from liaison.federation.inbox import receive_batch
+from liaison.federation.records import RecordTypes
 from liaison.store.database import Database
 
 
-def deliver_between(sender_dir: Path | str, receiver_dir: Path | str) -> None:
-    """Send everything the sender has queued for the receiver, until acknowledged."""
+def deliver_between(
+    sender_dir: Path | str, receiver_dir: Path | str, record_types: RecordTypes
+) -> None:
+    """Send everything the sender has queued for the receiver, until acknowledged; the
+    receiver applies what arrives with `record_types`."""
     sender_config, receiver_config = load_node(sender_dir), load_node(receiver_dir)
     receiver_node = LocalNode.from_config(receiver_config)
     sender_database = Database(sender_config.database_url)
@@ -34,7 +38,11 @@ def deliver_between(sender_dir: Path | str, receiver_dir: Path | str) -> None:
         try:
             with receiver_database.session() as session:
                 answer = receive_batch(
-                    session, receiver_node, json.loads(request.content), address="loopback"
+                    session,
+                    receiver_node,
+                    record_types,
+                    json.loads(request.content),
+                    address="loopback",
                 )
         except LiaisonError as error:
             return httpx.Response(error.status, json={"detail": error.detail})

@@ -4,6 +4,11 @@ Work is attached to the session (`after_commit(session, callback)`) and runs onl
 transaction commits; a rollback drops it. That keeps "a message reached the outbox" and
 "somebody was told about it" in the same order as the database.
 
+A node's runtime attaches its `Feeds` (its live feed and its delivery worker's wake-up)
+to the sessions of its database (`attach_feeds`); code that publishes finds them on the
+session it already has, so nothing is looked up in module globals. A session without
+feeds (a CLI process, which has no event streams and no worker) publishes nothing.
+
 Live updates (`LiveFeed`) fan out in-process to the Server-Sent Event streams of this
 server. With several server processes on one PostgreSQL database, a process would miss
 the others' events; LISTEN/NOTIFY would carry them across and is not implemented here.
@@ -18,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 _CALLBACKS = "liaison_after_commit"
+_FEEDS = "liaison_feeds"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -91,17 +97,33 @@ def _offer(queue: asyncio.Queue[LiveEvent], event: LiveEvent) -> None:
         queue.put_nowait(event)
 
 
-def database_key(bind: sa.Engine | sa.Connection) -> str:
-    """Names a node's database within this process (two nodes in one process stay apart)."""
-    engine = bind.engine if isinstance(bind, sa.Connection) else bind
-    return engine.url.render_as_string(hide_password=False)
+class DeliveryWakeup:
+    """Wakes the delivery worker when a commit queued records for a peer."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def wake(self) -> None:
+        self.event.set()
 
 
-_feeds: dict[str, LiveFeed] = {}
-_feeds_lock = threading.Lock()
+@dataclass(frozen=True)
+class Feeds:
+    live: LiveFeed
+    delivery: DeliveryWakeup
 
 
-def live_feed(bind: sa.Engine | sa.Connection) -> LiveFeed:
-    """The live feed of the node whose database is `bind`."""
-    with _feeds_lock:
-        return _feeds.setdefault(database_key(bind), LiveFeed())
+def attach_feeds(sessions: sessionmaker[Session], feeds: Feeds) -> None:
+    sessions.configure(info={_FEEDS: feeds})
+
+
+def feeds_of(session: Session) -> Feeds | None:
+    feeds: Feeds | None = session.info.get(_FEEDS)
+    return feeds
+
+
+def publish_after_commit(session: Session, event: LiveEvent) -> None:
+    """Push `event` to this node's open streams once the session's transaction commits."""
+    feeds = feeds_of(session)
+    if feeds is not None:
+        feeds.live.publish_after_commit(session, event)

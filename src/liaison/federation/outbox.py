@@ -9,8 +9,7 @@ transaction holds the database write lock, which gives the same guarantee.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,29 +17,9 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import canonical_json
 from liaison.errors import Conflict
-from liaison.federation.notify import after_commit, database_key
+from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import OutboxRecord, Peer, RefusedRecord
-
-# Wake-up hooks of the delivery workers running in this process, keyed by database.
-_wakers: dict[str, Callable[[], None]] = {}
-_wakers_lock = threading.Lock()
-
-
-def register_waker(engine: sa.Engine, wake: Callable[[], None]) -> None:
-    with _wakers_lock:
-        _wakers[database_key(engine)] = wake
-
-
-def unregister_waker(engine: sa.Engine) -> None:
-    with _wakers_lock:
-        _wakers.pop(database_key(engine), None)
-
-
-def _wake_for(session: Session) -> Callable[[], None] | None:
-    with _wakers_lock:
-        return _wakers.get(database_key(session.get_bind()))
-
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus, RefusedRecord
 
 # Built once rather than per shared record.
 _NEXT_SEQ = (
@@ -55,7 +34,7 @@ _QUEUE = sa.insert(OutboxRecord)
 def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any]) -> int:
     """Queue `payload` for `peer` and return its sequence number; it is sent only if the
     caller's transaction commits."""
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise Conflict(f"peer {peer.name!r} is {peer.status}; nothing can be sent to it")
     text = canonical_json(payload).decode("utf-8")
     # Core statements on the session's connection: the same transaction, without the ORM's
@@ -72,9 +51,9 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
             "created_at": utcnow(),
         },
     )
-    wake = _wake_for(session)
-    if wake is not None:
-        after_commit(session, wake)
+    feeds = feeds_of(session)
+    if feeds is not None:
+        after_commit(session, feeds.delivery.wake)
     return int(seq)
 
 

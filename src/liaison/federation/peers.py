@@ -1,4 +1,5 @@
-"""Peering: invite, accept, list, revoke, and the admin view of each peer's outbox.
+"""Peering, the protocol: the handshake between two nodes (the workflow around it,
+invite, accept, revoke, with audit, is liaison.services.peering).
 
 The handshake, started by `accept` on the invited node while the inviting node runs:
 1. the accepting node sends a "peering-request" envelope, signed with its own key, whose
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,23 +24,16 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, PeerAccepted, PeerInviteIssued, PeerJoined, PeerRevoked, record
+from liaison.audit import Actor, PeerAccepted, record
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
 from liaison.federation.inbox import refusals_counted
-from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
+from liaison.federation.invites import Invite, secret_hash, secret_matches
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import (
-    OutboxRecord,
-    Peer,
-    PeerDelivery,
-    PeerInbound,
-    PeerInvite,
-    RefusedRecord,
-)
+from liaison.store.federation_tables import Peer, PeerInbound, PeerInvite, PeerStatus
 
 PEERING_PATH = "/federation/v1/peering"
 REQUEST_KIND = "peering-request"
@@ -78,21 +70,7 @@ def check_peer_url(url: str, settings: Settings, what: str) -> None:
         )
 
 
-def issue_invite(session: Session, node: LocalNode, actor: Actor, ttl_seconds: int) -> str:
-    """Create a one-time invite and return its code; the caller commits."""
-    check_peer_url(node.base_url, node.settings, "this node's base URL")
-    invite = new_invite(node.name, node.base_url, node.public_key, ttl_seconds)
-    session.add(
-        PeerInvite(
-            secret_hash=secret_hash(invite.secret),
-            expires_at=datetime.fromtimestamp(invite.expires_at, UTC),
-        )
-    )
-    record(session, actor, PeerInviteIssued(expires_at=invite.expires_at))
-    return invite.encode()
-
-
-def _store_peer(
+def store_peer(
     session: Session, name: str, base_url: str, public_key: str, default_agency: str
 ) -> Peer:
     """Insert the peer, or re-activate a revoked one with its new key and URL.
@@ -107,7 +85,7 @@ def _store_peer(
             base_url=base_url,
             public_key=public_key,
             default_agency=default_agency,
-            status="active",
+            status=PeerStatus.ACTIVE,
             last_seq=0,
         )
         session.add(peer)
@@ -115,12 +93,12 @@ def _store_peer(
         session.add(PeerInbound(peer_id=peer.id, last_applied_seq=0))
         delivery_state(session, peer.id)
         return peer
-    if peer.status == "active" and peer.public_key != public_key:
+    if peer.status == PeerStatus.ACTIVE and peer.public_key != public_key:
         raise Conflict(f"{name!r} is already an active peer with another key; revoke it first")
     peer.base_url = base_url
     peer.public_key = public_key
     peer.default_agency = default_agency
-    peer.status = "active"
+    peer.status = PeerStatus.ACTIVE
     peer.revoked_at = None
     return peer
 
@@ -177,13 +155,13 @@ def _answer_peering_request(
         existing = session.execute(
             sa.select(Peer.status).where(Peer.name == body["node"])
         ).scalar_one_or_none()
-        if existing != "active":
+        if existing != PeerStatus.ACTIVE:
             raise env.EnvelopeRejected(
                 "bad_invite", "the invite code was already used; ask for a new one"
             )
     if invite.used_at is None and invite.expires_at <= utcnow():
         raise env.EnvelopeRejected("bad_invite", "the invite code has expired")
-    peer = _store_peer(
+    peer = store_peer(
         session,
         body["node"],
         body["base_url"].rstrip("/"),
@@ -210,15 +188,11 @@ def _answer_peering_request(
     ).to_json()
 
 
-def accept_invite(
-    session: Session,
-    node: LocalNode,
-    code: str,
-    actor: Actor,
-    client: httpx.Client | None = None,
-) -> Peer:
-    """The invited node's side: complete the handshake over HTTP and store the peer."""
-    invite = decode_invite(code)
+def request_peering(
+    node: LocalNode, invite: Invite, client: httpx.Client | None = None
+) -> dict[str, Any]:
+    """The invited node's side of the handshake: send the signed request to the inviting
+    node (which must be running) and return the body of its verified answer."""
     if invite.is_expired():
         raise InvalidInput("the invite code has expired; ask the other node for a new one")
     if invite.node == node.name:
@@ -268,154 +242,13 @@ def accept_invite(
     )
     if not isinstance(body, dict) or body.get("node") != invite.node:
         raise InvalidInput("the inviting node answered for another node name")
-    peer = _store_peer(
-        session,
-        invite.node,
-        invite.base_url,
-        invite.public_key,
-        str(body.get("default_agency") or invite.node),
-    )
-    record(
-        session,
-        actor,
-        PeerJoined(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
-    )
-    session.commit()
-    return peer
-
-
-def revoke_peer(session: Session, name: str, actor: Actor) -> Peer:
-    """Stop trusting a peer: its envelopes are refused and nothing more is sent to it."""
-    peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
-    if peer is None:
-        raise NotFound(f"no peer named {name!r}")
-    if peer.status != "revoked":
-        peer.status = "revoked"
-        peer.revoked_at = utcnow()
-        record(session, actor, PeerRevoked(record_id=name))
-    session.commit()
-    return peer
-
-
-@dataclass(frozen=True)
-class PeerState:
-    """One row of the admin view: a peer and the state of the stream to and from it."""
-
-    name: str
-    base_url: str
-    status: str
-    default_agency: str
-    public_key: str
-    last_seq: int
-    acked_seq: int
-    pending: int
-    oldest_pending_at: datetime | None
-    failures: int
-    last_error: str | None
-    last_error_at: datetime | None
-    last_success_at: datetime | None
-    next_attempt_at: datetime | None
-    last_applied_seq: int
-    last_received_at: datetime | None
-    # Records the peer refused (acknowledged, never delivered), and the latest of them.
-    refused: int = 0
-    last_refused: RefusedRecord | None = None
-
-    def oldest_pending_age_seconds(self, now: datetime | None = None) -> int | None:
-        if self.oldest_pending_at is None:
-            return None
-        return int(((now or utcnow()) - self.oldest_pending_at).total_seconds())
-
-    def to_json(self) -> dict[str, Any]:
-        def stamp(moment: datetime | None) -> str | None:
-            return None if moment is None else moment.isoformat()
-
-        return {
-            "name": self.name,
-            "base_url": self.base_url,
-            "status": self.status,
-            "default_agency": self.default_agency,
-            "public_key": self.public_key,
-            "outbox": {
-                "last_seq": self.last_seq,
-                "acked_seq": self.acked_seq,
-                "pending": self.pending,
-                "oldest_pending_at": stamp(self.oldest_pending_at),
-                "oldest_pending_age_seconds": self.oldest_pending_age_seconds(),
-                "failures": self.failures,
-                "last_error": self.last_error,
-                "last_error_at": stamp(self.last_error_at),
-                "last_success_at": stamp(self.last_success_at),
-                "next_attempt_at": stamp(self.next_attempt_at),
-                "refused": self.refused,
-                "last_refused": None
-                if self.last_refused is None
-                else {
-                    "seq": self.last_refused.seq,
-                    "record_type": self.last_refused.record_type,
-                    "record_id": self.last_refused.record_id,
-                    "reason": self.last_refused.reason,
-                    "refused_at": stamp(self.last_refused.refused_at),
-                },
-            },
-            "inbound": {
-                "last_applied_seq": self.last_applied_seq,
-                "last_received_at": stamp(self.last_received_at),
-            },
-        }
-
-
-def peer_states(session: Session) -> list[PeerState]:
-    rows = session.execute(
-        sa.select(Peer, PeerDelivery, PeerInbound)
-        .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
-        .outerjoin(PeerInbound, PeerInbound.peer_id == Peer.id)
-        .order_by(Peer.name)
-    ).all()
-    states = []
-    for peer, delivery, inbound in rows:
-        acked = delivery.acked_seq if delivery else 0
-        oldest = session.execute(
-            sa.select(OutboxRecord.created_at).where(
-                OutboxRecord.peer_id == peer.id, OutboxRecord.seq == acked + 1
-            )
-        ).scalar_one_or_none()
-        refused = session.scalar(sa.select(sa.func.count()).where(RefusedRecord.peer_id == peer.id))
-        last_refused = session.scalars(
-            sa.select(RefusedRecord)
-            .where(RefusedRecord.peer_id == peer.id)
-            .order_by(RefusedRecord.seq.desc())
-            .limit(1)
-        ).one_or_none()
-        states.append(
-            PeerState(
-                name=peer.name,
-                base_url=peer.base_url,
-                status=peer.status,
-                default_agency=peer.default_agency,
-                public_key=peer.public_key,
-                last_seq=peer.last_seq,
-                acked_seq=acked,
-                pending=max(peer.last_seq - acked, 0),
-                oldest_pending_at=oldest,
-                failures=delivery.failures if delivery else 0,
-                last_error=delivery.last_error if delivery else None,
-                last_error_at=delivery.last_error_at if delivery else None,
-                last_success_at=delivery.last_success_at if delivery else None,
-                next_attempt_at=delivery.next_attempt_at if delivery else None,
-                last_applied_seq=inbound.last_applied_seq if inbound else 0,
-                last_received_at=inbound.last_received_at if inbound else None,
-                refused=refused or 0,
-                last_refused=last_refused,
-            )
-        )
-    return states
+    return body
 
 
 def active_peer(session: Session, name: str) -> Peer:
     peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
     if peer is None:
         raise NotFound(f"no peer named {name!r}")
-    if peer.status != "active":
+    if peer.status != PeerStatus.ACTIVE:
         raise Conflict(f"peer {name!r} is {peer.status}")
     return peer

@@ -7,9 +7,11 @@ login. Passwords are hashed with argon2id (argon2-cffi's default).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -42,15 +44,8 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
-_hash_settings = Settings()
-_password_hasher = PasswordHasher(
-    time_cost=_hash_settings.password_hash_time_cost,
-    memory_cost=_hash_settings.password_hash_memory_kib,
-)
 # PostgreSQL advisory lock key serialising login-attempt claims (any constant unique to this use).
 LOGIN_ATTEMPTS_LOCK = 0x4C49_4C47
-# Verified against when the account does not exist, so timing does not reveal which exist.
-_UNKNOWN_USER_HASH = _password_hasher.hash(secrets.token_hex(16))
 
 
 class LoginRateLimited(RateLimited):
@@ -71,8 +66,26 @@ def user_actor(user: User, address: str) -> Actor:
     return Actor(user.username, user.agency.name, address, user.role)
 
 
-def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
+@dataclass(frozen=True)
+class PasswordHashing:
+    hasher: PasswordHasher
+    # Verified against when the account does not exist, so timing does not reveal which exist.
+    unknown_user_hash: str
+
+
+@functools.cache
+def _password_hashing(time_cost: int, memory_kib: int) -> PasswordHashing:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    return PasswordHashing(hasher, hasher.hash(secrets.token_hex(16)))
+
+
+def password_hashing(settings: Settings) -> PasswordHashing:
+    """The argon2 parameters of the node's settings; built on first use, not on import."""
+    return _password_hashing(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+
+
+def hash_password(password: str, settings: Settings) -> str:
+    return password_hashing(settings).hasher.hash(password)
 
 
 def secret_digest(secret: str) -> str:
@@ -125,13 +138,16 @@ def add_user(
     role: str,
     agency_name: str,
     actor: Actor,
+    settings: Settings,
 ) -> User:
     """Create an account (the agency is created when the node has none of that name)."""
     check_new_account(username, password, role)
     if session.execute(sa.select(User.id).where(User.username == username)).first():
         raise Conflict(f"a user named {username!r} already exists")
     agency = agency_named(session, agency_name, actor)
-    user = User(username=username, password_hash=hash_password(password), role=role, agency=agency)
+    user = User(
+        username=username, password_hash=hash_password(password, settings), role=role, agency=agency
+    )
     session.add(user)
     session.flush()
     record(session, actor, UserCreated(record_id=user.username, role=role, agency=agency.name))
@@ -305,8 +321,9 @@ def authenticate(
     address = address[:64]
     _claim_login_attempt(session, username[:64], address, settings)
     user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    hashing = password_hashing(settings)
     try:
-        _password_hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+        hashing.hasher.verify(user.password_hash if user else hashing.unknown_user_hash, password)
         valid = user is not None and not user.disabled
     except (VerificationError, InvalidHashError):
         valid = False
@@ -323,8 +340,8 @@ def authenticate(
         raise NotAuthenticated("wrong username or password, or the account is disabled")
     # This attempt (claimed above) and the account's earlier failures stop counting.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == user.username))
-    if _password_hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if hashing.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password, settings)
     return user
 
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liaison.store.base import Base, UTCDateTime, utcnow
 
-ROLES = ("admin", "officer", "analyst", "auditor")
+
+class Role(StrEnum):
+    """What a user is; what each role may do is in liaison.capabilities."""
+
+    ADMIN = "admin"
+    OFFICER = "officer"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+ROLES: tuple[Role, ...] = tuple(Role)
 
 
 class Agency(Base):

@@ -9,13 +9,17 @@ and success); `PeerInbound` what the receiving side has applied from that peer.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liaison.store.base import Base, UTCDateTime, utcnow
 
-PEER_STATUSES = ("active", "revoked")
+
+class PeerStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"  # its envelopes are refused and nothing more is sent to it
 
 
 class Peer(Base):
@@ -28,7 +32,7 @@ class Peer(Base):
     public_key: Mapped[str] = mapped_column(sa.String(64))
     # The agency hotline threads are addressed to unless the author names another one.
     default_agency: Mapped[str] = mapped_column(sa.String(200))
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    status: Mapped[str] = mapped_column(sa.String(16), default=PeerStatus.ACTIVE)
     last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -9,14 +9,31 @@ by them; the receiving side sets them and sends them back.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liaison.store.base import Base, SharedRecord, UTCDateTime
 
-PRIORITIES = ("routine", "urgent", "flash")
-KINDS = ("lead", "alert", "request", "response", "note")
+
+class Priority(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"  # acknowledged within hours
+    FLASH = "flash"  # acknowledged within minutes
+
+
+class Kind(StrEnum):
+    LEAD = "lead"
+    ALERT = "alert"
+    REQUEST = "request"
+    RESPONSE = "response"
+    NOTE = "note"
+
+
+# For membership tests on plain strings (`"x" in Priority` is deprecated on Python 3.11).
+PRIORITIES: tuple[Priority, ...] = tuple(Priority)
+KINDS: tuple[Kind, ...] = tuple(Kind)
 
 
 class HotlineThread(SharedRecord, Base):

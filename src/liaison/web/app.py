@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liaison import __version__
 from liaison.config import NodeConfig
+from liaison.runtime import build_runtime
 from liaison.services.substances import start_workers as start_substance_workers
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
@@ -21,10 +22,16 @@ from liaison.web.api import auth as auth_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.api import peers as peers_api
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
-from liaison.web.ui import STATIC_DIR, hotline_pages
-from liaison.web.ui import pages as ui_pages
+from liaison.web.ui import STATIC_DIR
+from liaison.web.ui import audit as audit_ui
+from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import hotline as hotline_ui
+from liaison.web.ui import peers as peers_ui
+from liaison.web.ui import substances as substances_ui
+from liaison.web.ui import users as users_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
 # script (hotline live updates) is a static file that talks only to this node (SSE).
@@ -76,25 +83,28 @@ def include_routers(app: FastAPI) -> None:
         substances.router,
         audit_api.router,
         federation_api.peer_router,
-        federation_api.admin_router,
+        peers_api.router,
         hotline_api.router,
-        ui_pages.router,
-        hotline_pages.router,
+        auth_ui.router,
+        substances_ui.router,
+        users_ui.router,
+        audit_ui.router,
+        hotline_ui.router,
+        peers_ui.router,
     ):
         app.include_router(router)
 
 
 def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
-    database = database or Database(node.database_url)
+    runtime = build_runtime(node, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         start_substance_workers(node.settings)  # forked before any thread is started
-        federation = federation_api.FederationRuntime(app)
-        federation.start()
+        runtime.start()
         yield
-        federation.stop()
-        database.dispose()
+        runtime.stop()
+        runtime.database.dispose()
 
     app = FastAPI(
         title=f"Liaison node {node.name}",
@@ -109,9 +119,7 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.node = node
-    app.state.database = database
-    app.state.secret = node.secret_path.read_bytes().strip()
+    app.state.runtime = runtime
     install_problem_handlers(app)
 
     # Inside SecurityHeaders, so its 413 answers carry them too.

@@ -3,8 +3,9 @@
 A request is authenticated by a bearer token (API clients) or by the session cookie
 (browsers). Cookie-authenticated requests with unsafe methods must also present the
 session's CSRF token, in the `X-CSRF-Token` header or the `csrf_token` form field.
-Routes declare their roles with `require_role(...)`; the declared roles stay readable
-on the dependency (`.roles`), which is how the security test enumerates them.
+Routes declare the capability they need with `require(...)`; the roles it admits come
+from liaison.capabilities when the request is checked. The capability stays readable on
+the dependency (`.capability`), which is how the security test enumerates them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor
+from liaison.capabilities import Capability, may, roles_with
 from liaison.config import NodeConfig
 from liaison.errors import Forbidden, NotAuthenticated
 from liaison.services.accounts import api_token_for, user_actor, web_session_for
-from liaison.store.accounts import ROLES, ApiToken, User, WebSession
+from liaison.store.accounts import ApiToken, User, WebSession
+from liaison.web.context import runtime_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -48,8 +51,7 @@ class Principal:
 
 
 def node_of(request: Request) -> NodeConfig:
-    node: NodeConfig = request.app.state.node
-    return node
+    return runtime_of(request).config
 
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
@@ -59,7 +61,7 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     database, and closing it (returning its connection, a rollback only after a failure)
     is brief, so two thread-pool hops per request are saved.
     """
-    with request.app.state.database.session() as session:
+    with runtime_of(request).database.session() as session:
         yield session
 
 
@@ -133,30 +135,29 @@ def authenticated_principal(
     return principal
 
 
-RoleDependency = Callable[..., Awaitable[Principal]]
+CapabilityDependency = Callable[..., Awaitable[Principal]]
 
 
-def require_role(*roles: str) -> RoleDependency:
-    """A dependency admitting authenticated users whose role is one of `roles`."""
-    unknown = set(roles) - set(ROLES)
-    if unknown or not roles:
-        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {ROLES}")
+def require(capability: Capability) -> CapabilityDependency:
+    """A dependency admitting authenticated users whose role has `capability`."""
 
     # Async although it waits for nothing: a sync dependency would cost a hop through the
     # thread pool on every request, for a comparison.
-    async def role_check(principal: Principal = Depends(authenticated_principal)) -> Principal:
-        if principal.user.role not in roles:
+    async def capability_check(
+        principal: Principal = Depends(authenticated_principal),
+    ) -> Principal:
+        if not may(principal.user.role, capability):
+            roles = ", ".join(sorted(roles_with(capability)))
             raise Forbidden(
-                f"this needs one of the roles {', '.join(roles)}; "
-                f"your role is {principal.user.role}"
+                f"this needs one of the roles {roles}; your role is {principal.user.role}"
             )
         return principal
 
-    role_check.roles = frozenset(roles)  # type: ignore[attr-defined]
-    return role_check
+    capability_check.capability = capability  # type: ignore[attr-defined]
+    return capability_check
 
 
-current_user = require_role(*ROLES)
+current_user = require(Capability.SIGN_IN)
 
 
 async def public_endpoint() -> None:

@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liaison.audit import read_entries, verify_recent
+from liaison.capabilities import Capability
 from liaison.federation.checkpoints import check_against_peers
-from liaison.web.api.federation import local_node
-from liaison.web.auth import Principal, db_session, require_role
+from liaison.web.auth import Principal, db_session, require
+from liaison.web.context import local_node
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-auditors = require_role("auditor", "admin")
+auditors = require(Capability.READ_AUDIT)
 
 
 class AuditEntryOut(BaseModel):

@@ -1,10 +1,8 @@
-"""Federation endpoints (peer to peer) and the admin API for peers.
+"""Federation endpoints, peer to peer (the admin API for peers is in api/peers.py).
 
 `/federation/v1/...` is called by other nodes, not by users: it carries no session or
 token, and is authenticated by the Ed25519 signature on every envelope instead
-(see liaison.federation.inbox and .peers). `/api/v1/peers` is for this node's admins.
-
-`FederationRuntime` is what the node's app starts and stops with it: the delivery worker.
+(see liaison.federation.inbox and .peers).
 """
 
 from __future__ import annotations
@@ -15,8 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,49 +21,17 @@ from liaison.errors import LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.checkpoints import answer_checkpoint_request
 from liaison.federation.context import LocalNode
-from liaison.federation.delivery import SENDER_HEADER, DeliveryWorker
+from liaison.federation.delivery import SENDER_HEADER
 from liaison.federation.inbox import receive_batch, refusals_counted
-from liaison.federation.peers import (
-    accept_invite,
-    handle_peering_request,
-    issue_invite,
-    peer_states,
-    revoke_peer,
-)
+from liaison.federation.peers import handle_peering_request
 from liaison.federation.refusals import Throttle, record_turned_away
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer
-from liaison.web.auth import Principal, client_address, db_session, public_endpoint, require_role
+from liaison.store.federation_tables import Peer, PeerStatus
+from liaison.web.auth import client_address, public_endpoint
+from liaison.web.context import local_node, runtime_of
 from liaison.web.limits import MAX_UNKNOWN_SENDER_BYTES, max_batch_envelope_bytes
 
 peer_router = APIRouter(prefix="/federation/v1", tags=["federation"])
-admin_router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
-admins = require_role("admin")
-
-
-def local_node(request: Request) -> LocalNode:
-    """The node's identity with its signing key, loaded once per app."""
-    node: LocalNode | None = getattr(request.app.state, "federation_node", None)
-    if node is None:
-        node = LocalNode.from_config(request.app.state.node)
-        request.app.state.federation_node = node
-    return node
-
-
-class FederationRuntime:
-    """Starts the delivery worker with the app and stops it on shutdown."""
-
-    def __init__(self, app: FastAPI) -> None:
-        node = LocalNode.from_config(app.state.node)
-        app.state.federation_node = node
-        self.worker = DeliveryWorker(app.state.database, node)
-
-    def start(self) -> None:
-        self.worker.start()
-        self.worker.wake()  # deliver whatever was queued while the node was down
-
-    def stop(self) -> None:
-        self.worker.stop()
 
 
 ENVELOPE_BODY = {
@@ -111,7 +76,7 @@ class UnverifiedRequests:
 def _unverified_requests(request: Request) -> UnverifiedRequests:
     requests: UnverifiedRequests | None = getattr(request.app.state, "unverified_requests", None)
     if requests is None:
-        cap = request.app.state.node.settings.federation_unverified_concurrency
+        cap = runtime_of(request).settings.federation_unverified_concurrency
         requests = request.app.state.unverified_requests = UnverifiedRequests(cap)
     return requests
 
@@ -119,12 +84,12 @@ def _unverified_requests(request: Request) -> UnverifiedRequests:
 def _throttle(request: Request) -> Throttle:
     throttle: Throttle | None = getattr(request.app.state, "federation_throttle", None)
     if throttle is None:
-        throttle = request.app.state.federation_throttle = Throttle(request.app.state.node.settings)
+        throttle = request.app.state.federation_throttle = Throttle(runtime_of(request).settings)
     return throttle
 
 
 def _record_turned_away(request: Request, address: str, count: int) -> None:
-    with request.app.state.database.session() as session:
+    with runtime_of(request).database.session() as session:
         record_turned_away(session, address, count)
 
 
@@ -132,7 +97,7 @@ def _admit(request: Request, address: str, claimed: str | None, full_limit: int)
     """Before a byte of the body is read: refuse a throttled address and a sender named in
     the header that is no active peer; return how many bytes the body may have."""
     node = local_node(request)
-    with request.app.state.database.session() as session:
+    with runtime_of(request).database.session() as session:
         _throttle(request).check_database(session, address)
         if claimed is None:
             return MAX_UNKNOWN_SENDER_BYTES
@@ -141,7 +106,7 @@ def _admit(request: Request, address: str, claimed: str | None, full_limit: int)
                 sa.select(Peer.status).where(Peer.name == claimed)
             ).scalar_one_or_none()
             session.rollback()
-            if status != "active":
+            if status != PeerStatus.ACTIVE:
                 raise env.EnvelopeRejected(
                     "unknown_peer", f"{claimed!r} ({SENDER_HEADER}) is not an active peer"
                 )
@@ -169,7 +134,7 @@ def _decode_and_handle(
     body: bytes | env.EnvelopeTooLarge,
 ) -> dict[str, Any]:
     node = local_node(request)
-    with request.app.state.database.session() as session:
+    with runtime_of(request).database.session() as session:
         with refusals_counted(session, node, {"sender": claimed}, address):
             if isinstance(body, env.EnvelopeTooLarge):
                 raise body
@@ -205,8 +170,15 @@ async def inbox(request: Request) -> dict[str, Any]:
     The sender names itself in the X-Liaison-Sender header: only an active peer may send
     a full batch, anyone else is refused or limited to a small body before it is read.
     """
-    limit = max_batch_envelope_bytes(request.app.state.node.settings)
-    return await _handle_envelope(request, receive_batch, limit)
+    limit = max_batch_envelope_bytes(runtime_of(request).settings)
+    record_types = runtime_of(request).record_types
+
+    def apply_batch(
+        session: Session, node: LocalNode, document: Any, *, address: str
+    ) -> dict[str, Any]:
+        return receive_batch(session, node, record_types, document, address=address)
+
+    return await _handle_envelope(request, apply_batch, limit)
 
 
 @peer_router.post("/peering", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
@@ -221,60 +193,3 @@ async def peering(request: Request) -> dict[str, Any]:
 async def audit_checkpoints(request: Request) -> dict[str, Any]:
     """A peer asks, signed, for the checkpoints of its audit chain this node holds."""
     return await _handle_envelope(request, answer_checkpoint_request, MAX_UNKNOWN_SENDER_BYTES)
-
-
-class InviteRequest(BaseModel):
-    ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
-
-
-class InviteOut(BaseModel):
-    code: str
-
-
-class AcceptRequest(BaseModel):
-    code: str = Field(min_length=10, max_length=4000)
-
-
-@admin_router.get("")
-def peers(
-    principal: Principal = Depends(admins), session: Session = Depends(db_session)
-) -> list[dict[str, Any]]:
-    """Every peer with the state of the outbox to it (pending, oldest pending, last error
-    and success) and of the stream from it."""
-    states = [state.to_json() for state in peer_states(session)]
-    session.commit()
-    return states
-
-
-@admin_router.post("/invite", response_model=InviteOut)
-def invite(
-    request: Request,
-    body: InviteRequest = Body(default_factory=InviteRequest),
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> InviteOut:
-    """Issue a one-time invite code for another node's admin to accept."""
-    code = issue_invite(session, local_node(request), principal.actor, int(body.ttl_hours * 3600))
-    session.commit()
-    return InviteOut(code=code)
-
-
-@admin_router.post("/accept")
-def accept(
-    request: Request,
-    body: AcceptRequest,
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> dict[str, Any]:
-    """Peer with the node that issued the code (it must be running)."""
-    peer = accept_invite(session, local_node(request), body.code, principal.actor)
-    return {"name": peer.name, "base_url": peer.base_url, "status": peer.status}
-
-
-@admin_router.post("/{name}/revoke")
-def revoke(
-    name: str, principal: Principal = Depends(admins), session: Session = Depends(db_session)
-) -> dict[str, Any]:
-    """Stop trusting the peer: its envelopes are refused and nothing more is sent to it."""
-    peer = revoke_peer(session, name, principal.actor)
-    return {"name": peer.name, "status": peer.status}

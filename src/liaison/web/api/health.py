@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from liaison.store.database import head_revision
 from liaison.store.probe import probe_writes
 from liaison.web.auth import Principal, current_user, node_of, public_endpoint
+from liaison.web.context import runtime_of
 from liaison.web.problems import PROBLEM_MEDIA_TYPE, Problem
 
 router = APIRouter(tags=["health"])
@@ -47,7 +48,7 @@ def readyz(request: Request) -> Any:
     """The database answers, is at the migration this version needs and accepts writes
     (a probe row is written); 503 otherwise."""
     node = node_of(request)
-    database = request.app.state.database
+    database = runtime_of(request).database
     try:
         current = database.current_revision()
     except SQLAlchemyError as error:

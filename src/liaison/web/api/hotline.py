@@ -15,7 +15,7 @@ import binascii
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,21 +23,19 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
-from liaison.federation.notify import live_feed
 from liaison.services import hotline
-from liaison.store.hotline_tables import HotlineMessage, HotlineThread
-from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Kind, Priority
+from liaison.web.auth import Principal, db_session, node_of, require
+from liaison.web.context import runtime_of
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
 from liaison.web.problems import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["hotline"])
-hotline_users = require_role("officer", "analyst", "admin")
+hotline_users = require(Capability.USE_HOTLINE)
 # Comment lines keep proxies and the browser from timing out an idle stream.
 SSE_HEARTBEAT_SECONDS = 15.0
-
-Priority = Literal["routine", "urgent", "flash"]
-Kind = Literal["lead", "alert", "request", "response", "note"]
 
 
 class AttachmentIn(BaseModel):
@@ -58,8 +56,8 @@ class AttachmentIn(BaseModel):
 class ThreadCreate(BaseModel):
     peer: str = Field(min_length=1, max_length=32, description="Name of the peer node.")
     subject: str = Field(min_length=1, max_length=hotline.MAX_SUBJECT)
-    priority: Priority = "routine"
-    kind: Kind = "note"
+    priority: Priority = Priority.ROUTINE
+    kind: Kind = Kind.NOTE
     body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
     to_agency: str | None = Field(
         default=None, max_length=200, description="Agency on the peer; default: its default."
@@ -333,7 +331,7 @@ async def events(
 ) -> StreamingResponse:
     """Server-Sent Events: `thread`, `message`, `ack` and `read` events for your agency,
     each with the local `thread` id (and `message` id)."""
-    feed = live_feed(request.app.state.database.engine)
+    feed = runtime_of(request).feeds.live
     subscriber = feed.subscribe(principal.user.agency.name)
 
     async def stream() -> AsyncIterator[str]:

@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from liaison.capabilities import Capability
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
-from liaison.web.auth import Principal, require_role
+from liaison.web.auth import Principal, node_of, require
 
 router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
-identifiers = require_role("officer", "analyst", "admin")
+identifiers = require(Capability.SCREEN_SUBSTANCES)
 QUERY_MAX_CHARS = 100_000
 
 
@@ -120,7 +121,7 @@ def identify_substances(
     """
     queries = body.queries if body.queries is not None else [body.query or ""]
     answers = identify_queries(
-        queries, body.as_of, body.jurisdictions, settings=request.app.state.node.settings
+        queries, body.as_of, body.jurisdictions, settings=node_of(request).settings
     )
     # Every answer carries the day its rules were taken from; they share the request's one.
     as_of = answers[0].identification.as_of

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from liaison.capabilities import Capability
 from liaison.services.accounts import (
     add_user,
     disable_user,
@@ -16,10 +17,10 @@ from liaison.services.accounts import (
     read_user,
 )
 from liaison.store.accounts import User
-from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.auth import Principal, db_session, node_of, require
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
-admin_only = require_role("admin")
+admin_only = require(Capability.MANAGE_USERS)
 USERNAME = Path(min_length=1, max_length=64)
 
 
@@ -73,8 +74,11 @@ def create_user(
     session: Session = Depends(db_session),
 ) -> UserOut:
     """Add an account; an unknown agency is created."""
-    agency = body.agency or node_of(request).default_agency
-    user = add_user(session, body.username, body.password, body.role, agency, principal.actor)
+    node = node_of(request)
+    agency = body.agency or node.default_agency
+    user = add_user(
+        session, body.username, body.password, body.role, agency, principal.actor, node.settings
+    )
     session.commit()
     return UserOut.of(user)
 

@@ -8,7 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+
+from liaison.capabilities import Capability, may
+from liaison.web.context import runtime_of
 
 UI_DIR = Path(__file__).resolve().parent
 STATIC_DIR = UI_DIR / "static"
@@ -22,6 +25,9 @@ STATUS_LABELS = {
     "invalid": "Invalid input",
 }
 templates.env.globals["status_labels"] = STATUS_LABELS
+# The navigation shows what the signed-in user's role may use (liaison.capabilities).
+templates.env.globals["may"] = may
+templates.env.globals["Capability"] = Capability
 
 
 def svg_data_uri(svg: str) -> str:
@@ -51,10 +57,14 @@ def render(
     """Render a page; the layout gets the node, the signed-in user and their CSRF token."""
     principal = getattr(request.state, "principal", None)
     page = {
-        "node": request.app.state.node,
+        "node": runtime_of(request).config,
         "principal": principal,
         "user": principal.user if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)

@@ -1,4 +1,4 @@
-"""Hotline and peer administration pages: inbox, thread, compose, peers.
+"""Hotline pages: inbox, thread, compose.
 
 Pages work without scripts (forms post back with the CSRF token). With scripts, the
 static `hotline.js` listens to the node's event stream and refreshes the part of the
@@ -8,26 +8,21 @@ page marked `#live-region`, so new messages appear without reloading.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from liaison.errors import InvalidInput, LiaisonError
-from liaison.federation.peers import accept_invite, issue_invite, peer_states, revoke_peer
-from liaison.federation.refusals import open_windows
+from liaison.capabilities import Capability
+from liaison.errors import LiaisonError
 from liaison.services import hotline
+from liaison.services.peering import peer_states
+from liaison.store.federation_tables import PeerStatus
 from liaison.store.hotline_tables import KINDS, PRIORITIES
-from liaison.web.api.federation import local_node
-from liaison.web.auth import Principal, db_session, node_of, require_role
+from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.problems import RowId
-from liaison.web.ui import render
+from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
-hotline_users = require_role("officer", "analyst", "admin")
-admins = require_role("admin")
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
+hotline_users = require(Capability.USE_HOTLINE)
 
 
 async def _uploads(files: list[UploadFile]) -> list[hotline.AttachmentUpload]:
@@ -45,7 +40,7 @@ async def _uploads(files: list[UploadFile]) -> list[hotline.AttachmentUpload]:
 
 
 def _active_peers(session: Session) -> list[str]:
-    return [state.name for state in peer_states(session) if state.status == "active"]
+    return [state.name for state in peer_states(session) if state.status == PeerStatus.ACTIVE]
 
 
 # ---------------------------------------------------------------- inbox
@@ -161,7 +156,7 @@ async def compose(
         return _compose_page(
             request, session, form=form, error=error.detail, status_code=error.status
         )
-    return _see_other(f"/hotline/threads/{thread.id}")
+    return see_other(f"/hotline/threads/{thread.id}")
 
 
 # ---------------------------------------------------------------- thread
@@ -249,7 +244,7 @@ async def reply(
             draft=body,
             status_code=error.status,
         )
-    return _see_other(f"/hotline/threads/{thread_id}")
+    return see_other(f"/hotline/threads/{thread_id}")
 
 
 @router.post("/hotline/messages/{message_id}/ack")
@@ -261,85 +256,4 @@ def acknowledge(
 ) -> Response:
     message = hotline.acknowledge(session, node_of(request), principal.actor, message_id)
     session.commit()
-    return _see_other(f"/hotline/threads/{message.thread_id}")
-
-
-# ---------------------------------------------------------------- peers (admin)
-
-
-def _peers_page(
-    request: Request,
-    session: Session,
-    *,
-    code: str | None = None,
-    error: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    session.rollback()
-    states = peer_states(session)
-    refusals = open_windows(session)
-    session.commit()
-    return render(
-        request,
-        "peers.html",
-        {
-            "states": states,
-            "refusals": refusals,
-            "code": code,
-            "error": error,
-            "notice": notice,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/admin/peers")
-def peers_page(
-    request: Request,
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> Response:
-    return _peers_page(request, session)
-
-
-@router.post("/admin/peers/invite")
-def peers_invite(
-    request: Request,
-    ttl_hours: float = Form(24.0, gt=0, le=24 * 30),
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> Response:
-    code = issue_invite(session, local_node(request), principal.actor, int(ttl_hours * 3600))
-    session.commit()
-    return _peers_page(request, session, code=code)
-
-
-@router.post("/admin/peers/accept")
-def peers_accept(
-    request: Request,
-    code: str = Form("", max_length=4000),
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> Response:
-    try:
-        if not code.strip():
-            raise InvalidInput("paste the invite code the other node's admin gave you")
-        peer = accept_invite(session, local_node(request), code, principal.actor)
-    except LiaisonError as error:
-        return _peers_page(request, session, error=error.detail, status_code=error.status)
-    return _peers_page(request, session, notice=f"Peered with {peer.name}.")
-
-
-@router.post("/admin/peers/{name}/revoke")
-def peers_revoke(
-    name: str,
-    request: Request,
-    principal: Principal = Depends(admins),
-    session: Session = Depends(db_session),
-) -> Response:
-    try:
-        revoke_peer(session, name, principal.actor)
-    except LiaisonError as error:
-        return _peers_page(request, session, error=error.detail, status_code=error.status)
-    return _peers_page(request, session, notice=f"Revoked {name}.")
+    return see_other(f"/hotline/threads/{message.thread_id}")

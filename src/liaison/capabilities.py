@@ -1,0 +1,40 @@
+"""Permissions as capabilities, defined once: what each role may do.
+
+Routes declare the capability they need (liaison.web.auth.require); the roles that may
+use a route are derived from `GRANTS` when a request is checked, so this table is the
+one place that says who may do what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from liaison.store.accounts import Role
+
+
+class Capability(StrEnum):
+    SIGN_IN = "sign_in"  # use the node at all: own pages, sign out
+    SCREEN_SUBSTANCES = "screen_substances"
+    USE_HOTLINE = "use_hotline"  # read and write the agency's hotline threads
+    READ_AUDIT = "read_audit"
+    MANAGE_USERS = "manage_users"
+    MANAGE_PEERS = "manage_peers"
+
+
+_CASEWORK = frozenset({Capability.SIGN_IN, Capability.SCREEN_SUBSTANCES, Capability.USE_HOTLINE})
+GRANTS: Mapping[Role, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(Capability),
+    Role.OFFICER: _CASEWORK,
+    Role.ANALYST: _CASEWORK,
+    Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
+}
+
+
+def may(role: str, capability: Capability) -> bool:
+    # A Role is a str: a role name from the database looks up its grants as it is.
+    return capability in GRANTS.get(role, frozenset())  # type: ignore[call-overload]
+
+
+def roles_with(capability: Capability) -> frozenset[Role]:
+    return frozenset(role for role, granted in GRANTS.items() if capability in granted)

@@ -1,0 +1,65 @@
+"""A running node's runtime: built once by the app factory (or a CLI command) and passed
+down, instead of module globals.
+
+It holds the settings (in the node config), the database, the node's identity with its
+signing key, the record types it exchanges with peers (registered here, explicitly, not
+when a module is imported), its live-event feed and its delivery worker's wake-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from liaison.config import NodeConfig, Settings
+from liaison.federation.checkpoints import CHECKPOINT
+from liaison.federation.context import LocalNode
+from liaison.federation.delivery import DeliveryWorker
+from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
+from liaison.federation.records import RecordTypes
+from liaison.services.hotline import records as hotline_records
+from liaison.store.database import Database
+
+
+def node_record_types() -> RecordTypes:
+    """Every shared record type a node understands. A new record type is added here."""
+    return RecordTypes((*hotline_records.RECORD_TYPES, CHECKPOINT))
+
+
+@dataclass
+class Runtime:
+    config: NodeConfig
+    database: Database
+    node: LocalNode
+    record_types: RecordTypes
+    feeds: Feeds
+    secret: bytes  # the node's secret (HMAC of login-form tokens)
+    worker: DeliveryWorker | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    def start(self) -> None:
+        """Start the delivery worker; it first delivers what was queued while stopped."""
+        self.worker = DeliveryWorker(self.database, self.node, wakeup=self.feeds.delivery)
+        self.worker.start()
+        self.worker.wake()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+
+def build_runtime(config: NodeConfig, database: Database | None = None) -> Runtime:
+    database = database or Database(config.database_url)
+    feeds = Feeds(LiveFeed(), DeliveryWakeup())
+    attach_feeds(database.sessions, feeds)
+    return Runtime(
+        config,
+        database,
+        LocalNode.from_config(config),
+        node_record_types(),
+        feeds,
+        config.secret_path.read_bytes().strip(),
+    )

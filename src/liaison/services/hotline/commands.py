@@ -1,0 +1,230 @@
+"""Writing on the hotline: open a thread, post a message, acknowledge one.
+
+Each command validates, writes, queues the record for the peer in the same transaction
+(outbox), audits and publishes a live event; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from liaison.audit import Actor, MessageAcknowledged, MessagePosted, ThreadOpened, record
+from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liaison.federation import outbox
+from liaison.federation.peers import active_peer
+from liaison.services.hotline.queries import (
+    peer_agencies,
+    peer_of,
+    publish_thread_event,
+    visible_thread,
+)
+from liaison.services.hotline.records import (
+    ACK,
+    MESSAGE,
+    THREAD,
+    AckPayload,
+    MessagePayload,
+    ThreadPayload,
+)
+from liaison.services.hotline.rules import (
+    MAX_ATTACHMENTS,
+    MAX_BODY,
+    MAX_SUBJECT,
+    AttachmentUpload,
+    HotlineNode,
+    ack_deadline,
+    check_attachment,
+    check_choice,
+    check_text,
+    is_incoming,
+    normalized_content_type,
+)
+from liaison.store.base import utcnow
+from liaison.store.federation_tables import PeerStatus
+from liaison.store.hotline_tables import (
+    KINDS,
+    PRIORITIES,
+    HotlineAttachment,
+    HotlineMessage,
+    HotlineThread,
+)
+
+
+def _write_message(
+    session: Session,
+    node: HotlineNode,
+    actor: Actor,
+    thread: HotlineThread,
+    body: str,
+    priority: str,
+    attachments: Iterable[AttachmentUpload],
+) -> HotlineMessage:
+    uploads = list(attachments)
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
+    for upload in uploads:
+        check_attachment(upload, node.settings)
+    now = utcnow()
+    deadline = ack_deadline(node.settings, priority)
+    message = HotlineMessage(
+        thread_id=thread.id,
+        owner_node=node.name,
+        created_at=now,
+        author=actor.name,
+        author_agency=actor.agency or "",
+        body=body,
+        priority=priority,
+        ack_due_at=None if deadline is None else now + deadline,
+    )
+    message.attachments = [
+        HotlineAttachment(
+            filename=upload.filename[:255] or "attachment",
+            content_type=normalized_content_type(upload.content_type),
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            content=upload.content,
+            verified=True,
+        )
+        for upload in uploads
+    ]
+    session.add(message)
+    thread.last_message_at = now
+    session.flush()
+    payload = MessagePayload.of(message, thread).to_payload()
+    outbox.share(session, peer_of(session, thread), MESSAGE.name, payload)
+    record(
+        session,
+        actor,
+        MessagePosted(
+            record_id=message.global_id,
+            thread=thread.global_id,
+            priority=priority,
+            attachments=[a.sha256 for a in message.attachments],
+        ),
+    )
+    publish_thread_event(
+        session, "message", thread, node.name, message=message.id, global_id=message.global_id
+    )
+    return message
+
+
+def open_thread(
+    session: Session,
+    node: HotlineNode,
+    actor: Actor,
+    *,
+    peer: str,
+    subject: str,
+    priority: str,
+    kind: str,
+    body: str,
+    to_agency: str | None = None,
+    attachments: Iterable[AttachmentUpload] = (),
+) -> HotlineThread:
+    """Open a thread with the first message and queue both for the peer; the caller commits."""
+    check_choice(priority, PRIORITIES, "priority")
+    check_choice(kind, KINDS, "kind")
+    subject = check_text(subject, "subject", MAX_SUBJECT)
+    body = check_text(body, "body", MAX_BODY)
+    if not actor.agency:
+        raise Forbidden("only users of an agency can write on the hotline")
+    target = active_peer(session, peer)
+    addressee = (to_agency or target.default_agency).strip()
+    known = peer_agencies(session, target)
+    if addressee not in known:
+        raise InvalidInput(
+            f"to_agency {addressee!r} is not an agency of {target.name!r} known to this node; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    now = utcnow()
+    thread = HotlineThread(
+        peer_id=target.id,
+        owner_node=node.name,
+        created_at=now,
+        subject=subject,
+        priority=priority,
+        kind=kind,
+        from_agency=actor.agency,
+        to_agency=addressee,
+        created_by=actor.name,
+        last_message_at=now,
+    )
+    session.add(thread)
+    session.flush()
+    outbox.share(session, target, THREAD.name, ThreadPayload.of(thread).to_payload())
+    record(
+        session,
+        actor,
+        ThreadOpened(
+            record_id=thread.global_id,
+            peer=peer,
+            priority=priority,
+            kind=kind,
+            to_agency=thread.to_agency,
+        ),
+    )
+    publish_thread_event(session, "thread", thread, node.name)
+    _write_message(session, node, actor, thread, body, priority, attachments)
+    return thread
+
+
+def post_message(
+    session: Session,
+    node: HotlineNode,
+    actor: Actor,
+    thread_id: int,
+    body: str,
+    *,
+    priority: str | None = None,
+    attachments: Iterable[AttachmentUpload] = (),
+) -> HotlineMessage:
+    """Add a message (a reply, on the receiving side) to a thread; the caller commits."""
+    thread = visible_thread(session, node, actor, thread_id)
+    if priority is not None:
+        check_choice(priority, PRIORITIES, "priority")
+    peer = peer_of(session, thread)
+    if peer.status != PeerStatus.ACTIVE:
+        raise Conflict(f"the peer {peer.name!r} is {peer.status}; the thread is read-only")
+    return _write_message(
+        session,
+        node,
+        actor,
+        thread,
+        check_text(body, "body", MAX_BODY),
+        priority or thread.priority,
+        attachments,
+    )
+
+
+def acknowledge(
+    session: Session, node: HotlineNode, actor: Actor, message_id: int
+) -> HotlineMessage:
+    """Acknowledge an urgent or flash message this side received; the caller commits."""
+    message = session.get(HotlineMessage, message_id)
+    if message is None:
+        raise NotFound(f"no hotline message {message_id}")
+    thread = visible_thread(session, node, actor, message.thread_id)
+    if not is_incoming(message, node.name):
+        raise Conflict("only the receiving side acknowledges a message")
+    if message.ack_due_at is None:
+        raise Conflict("this message is routine and needs no acknowledgement")
+    if message.acked_at is not None:
+        return message
+    message.acked_at = utcnow()
+    message.acked_by = f"{actor.name} ({actor.agency})"
+    if message.read_at is None:
+        message.read_at, message.read_by = message.acked_at, message.acked_by
+    acknowledgement = AckPayload(message.global_id, message.acked_at, message.acked_by)
+    outbox.share(session, peer_of(session, thread), ACK.name, acknowledgement.to_payload())
+    record(
+        session,
+        actor,
+        MessageAcknowledged(
+            record_id=message.global_id, overdue=message.acked_at > message.ack_due_at
+        ),
+    )
+    publish_thread_event(session, "ack", thread, node.name, message=message.id)
+    return message

@@ -1,0 +1,279 @@
+"""Reading the hotline: an agency's threads, a thread, deadlines, attachments.
+
+Every read is audited; reading a thread also marks what this side received as read and
+sends the read receipt back (the only write here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from liaison.audit import Actor, AttachmentRead, ThreadRead, ThreadsListed, record
+from liaison.errors import Conflict, NotFound
+from liaison.federation import outbox
+from liaison.federation.notify import LiveEvent, publish_after_commit
+from liaison.services.hotline.records import READ, ReadPayload
+from liaison.services.hotline.rules import HotlineNode, is_incoming, local_agency
+from liaison.store.base import utcnow
+from liaison.store.federation_tables import Peer
+from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    thread: HotlineThread
+    peer: str
+    messages: int
+    unread: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    unread: int
+    overdue: int
+
+
+def visible_thread(
+    session: Session, node: HotlineNode, actor: Actor, thread_id: int
+) -> HotlineThread:
+    thread = session.get(HotlineThread, thread_id)
+    if thread is None or local_agency(thread, node.name) != actor.agency:
+        # The same answer for "absent" and "not yours": thread ids reveal nothing.
+        raise NotFound(f"no hotline thread {thread_id} for your agency")
+    return thread
+
+
+def peer_of(session: Session, thread: HotlineThread) -> Peer:
+    peer = session.get(Peer, thread.peer_id)
+    if peer is None:  # the foreign key makes this impossible short of corruption
+        raise NotFound(f"thread {thread.id} has no peer")
+    return peer
+
+
+def publish_thread_event(
+    session: Session, name: str, thread: HotlineThread, node_name: str, **data: Any
+) -> None:
+    publish_after_commit(
+        session,
+        LiveEvent(
+            name=name,
+            data={"thread": thread.id, **data},
+            audience=frozenset({local_agency(thread, node_name)}),
+        ),
+    )
+
+
+def peer_agencies(session: Session, peer: Peer) -> set[str]:
+    """The peer's agencies as this node knows them: its default agency (learned at peering)
+    and every agency a thread or message from it was written by."""
+    from_threads = sa.select(HotlineThread.from_agency).where(
+        HotlineThread.peer_id == peer.id, HotlineThread.owner_node == peer.name
+    )
+    from_messages = (
+        sa.select(HotlineMessage.author_agency)
+        .join(HotlineThread, HotlineMessage.thread_id == HotlineThread.id)
+        .where(HotlineThread.peer_id == peer.id, HotlineMessage.owner_node == peer.name)
+    )
+    seen = session.execute(sa.union(from_threads, from_messages)).scalars()
+    return {peer.default_agency} | {agency for agency in seen if agency}
+
+
+def read_thread(
+    session: Session, node: HotlineNode, actor: Actor, thread_id: int
+) -> tuple[HotlineThread, list[HotlineMessage]]:
+    """The thread and its messages; marks what this side received as read and sends the
+    read receipt back. Audited as a read of the thread. The caller commits."""
+    thread = visible_thread(session, node, actor, thread_id)
+    messages = list(
+        session.execute(
+            sa.select(HotlineMessage)
+            .where(HotlineMessage.thread_id == thread.id)
+            .options(selectinload(HotlineMessage.attachments))
+            .order_by(HotlineMessage.id)
+        ).scalars()
+    )
+    unread = [m for m in messages if is_incoming(m, node.name) and m.read_at is None]
+    if unread:
+        now = utcnow()
+        reader = f"{actor.name} ({actor.agency})"
+        for message in unread:
+            message.read_at, message.read_by = now, reader
+        receipt = ReadPayload(tuple(m.global_id for m in unread), now, reader)
+        outbox.share(session, peer_of(session, thread), READ.name, receipt.to_payload())
+        publish_thread_event(session, "read", thread, node.name)
+    record(
+        session,
+        actor,
+        ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=len(unread)),
+    )
+    return thread, messages
+
+
+def refused_by_peer(
+    session: Session, thread: HotlineThread, messages: Iterable[HotlineMessage]
+) -> dict[str, str]:
+    """For the thread and those of its messages the peer refused, by global id: why."""
+    return outbox.refusals_of(session, [thread.global_id, *(m.global_id for m in messages)])
+
+
+def list_threads(
+    session: Session, node: HotlineNode, actor: Actor, *, query: str | None = None
+) -> list[ThreadSummary]:
+    """The actor's agency's threads, newest activity first; `query` searches subjects and
+    message text (case-insensitive). Audited as a read of the thread list."""
+    summaries = _thread_summaries(session, node, actor, query)
+    record(session, actor, ThreadsListed(query=query or "", results=len(summaries)))
+    return summaries
+
+
+def count_inbox(session: Session, node: HotlineNode, actor: Actor) -> InboxCounts:
+    """Unread and overdue counts of the actor's agency; only counts, so not audited."""
+    return inbox_counts(_thread_summaries(session, node, actor, None))
+
+
+def _thread_summaries(
+    session: Session, node: HotlineNode, actor: Actor, query: str | None
+) -> list[ThreadSummary]:
+    local = _local_agency_column(node.name)
+    statement = (
+        sa.select(HotlineThread, Peer.name)
+        .join(Peer, Peer.id == HotlineThread.peer_id)
+        .where(local == (actor.agency or ""))
+        .order_by(HotlineThread.last_message_at.desc(), HotlineThread.id.desc())
+    )
+    if query and query.strip():
+        pattern = f"%{_escape_like(query.strip().lower())}%"
+        in_messages = sa.select(HotlineMessage.thread_id).where(
+            sa.func.lower(HotlineMessage.body).like(pattern, escape="\\")
+        )
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(HotlineThread.subject).like(pattern, escape="\\"),
+                HotlineThread.id.in_(in_messages),
+            )
+        )
+    rows = session.execute(statement).all()
+    counts = _message_counts(session, node, [thread.id for thread, _ in rows])
+    return [
+        ThreadSummary(thread, peer_name, *counts.get(thread.id, (0, 0, 0)))
+        for thread, peer_name in rows
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _message_counts(
+    session: Session, node: HotlineNode, thread_ids: list[int]
+) -> dict[int, tuple[int, int, int]]:
+    """Per thread: messages, unread received messages, overdue messages (either side)."""
+    if not thread_ids:
+        return {}
+    now = utcnow()
+    incoming = HotlineMessage.owner_node != node.name
+    rows = session.execute(
+        sa.select(
+            HotlineMessage.thread_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((sa.and_(incoming, HotlineMessage.read_at.is_(None)), 1), else_=0)),
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            HotlineMessage.ack_due_at.is_not(None),
+                            HotlineMessage.acked_at.is_(None),
+                            HotlineMessage.ack_due_at < now,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .where(HotlineMessage.thread_id.in_(thread_ids))
+        .group_by(HotlineMessage.thread_id)
+    ).all()
+    return {thread_id: (int(n), int(u or 0), int(o or 0)) for thread_id, n, u, o in rows}
+
+
+def inbox_counts(summaries: Iterable[ThreadSummary]) -> InboxCounts:
+    unread = overdue = 0
+    for summary in summaries:
+        unread += summary.unread
+        overdue += summary.overdue
+    return InboxCounts(unread=unread, overdue=overdue)
+
+
+def _local_agency_column(node_name: str) -> sa.ColumnElement[str]:
+    """`local_agency` as SQL, to select the threads of one agency."""
+    return sa.case(
+        (HotlineThread.owner_node == node_name, HotlineThread.from_agency),
+        else_=HotlineThread.to_agency,
+    )
+
+
+def next_deadline(session: Session, node: HotlineNode, actor: Actor) -> datetime | None:
+    """When the next message of the actor's threads falls overdue, if any is waiting (the
+    pages refresh themselves then, so the flag appears without a reload)."""
+    return session.execute(
+        sa.select(sa.func.min(HotlineMessage.ack_due_at))
+        .join(HotlineThread, HotlineMessage.thread_id == HotlineThread.id)
+        .where(
+            _local_agency_column(node.name) == (actor.agency or ""),
+            HotlineMessage.acked_at.is_(None),
+            HotlineMessage.ack_due_at > utcnow(),
+        )
+    ).scalar_one_or_none()
+
+
+def overdue_messages(
+    session: Session, node: HotlineNode, actor: Actor
+) -> list[tuple[HotlineThread, HotlineMessage]]:
+    """Messages of the actor's threads still waiting for an acknowledgement past the deadline,
+    on either side (ours waiting for the peer, the peer's waiting for us)."""
+    local = _local_agency_column(node.name)
+    rows = session.execute(
+        sa.select(HotlineThread, HotlineMessage)
+        .join(HotlineMessage, HotlineMessage.thread_id == HotlineThread.id)
+        .where(
+            local == (actor.agency or ""),
+            HotlineMessage.ack_due_at.is_not(None),
+            HotlineMessage.acked_at.is_(None),
+            HotlineMessage.ack_due_at < utcnow(),
+        )
+        .order_by(HotlineMessage.ack_due_at)
+    ).all()
+    return [(thread, message) for thread, message in rows]
+
+
+def read_attachment(
+    session: Session, node: HotlineNode, actor: Actor, attachment_id: int
+) -> HotlineAttachment:
+    attachment = session.get(HotlineAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    message = session.get(HotlineMessage, attachment.message_id)
+    if message is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    visible_thread(session, node, actor, message.thread_id)
+    if not attachment.verified:
+        raise Conflict(
+            f"attachment {attachment.filename!r} failed its integrity check on arrival "
+            "(its SHA-256 does not match what the sender recorded); it is not served"
+        )
+    record(
+        session,
+        actor,
+        AttachmentRead(
+            record_id=attachment.sha256, message=message.global_id, filename=attachment.filename
+        ),
+    )
+    return attachment

@@ -1,0 +1,201 @@
+"""Substance pages: identify one substance, screen a file, download the results."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from liaison.capabilities import Capability
+from liaison.errors import InvalidInput, LiaisonError
+from liaison.services.substances import (
+    MAX_QUERIES_PER_REQUEST,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_RECORDS,
+    UPLOAD_SUFFIXES,
+    identify_queries,
+    jurisdiction_titles,
+    screen_upload,
+    screening_csv,
+)
+from liaison.web.auth import (
+    Principal,
+    db_session,
+    require,
+)
+from liaison.web.context import runtime_of
+from liaison.web.ui import render
+
+router = APIRouter(include_in_schema=False)
+identifiers = require(Capability.SCREEN_SUBSTANCES)
+
+
+def _substance_page(
+    request: Request,
+    *,
+    query: str = "",
+    as_of: str = "",
+    selected: list[str] | None = None,
+    answers: list[Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    titles = jurisdiction_titles()
+    return render(
+        request,
+        "substances.html",
+        {
+            "query": query,
+            "as_of": as_of,
+            "titles": titles,
+            "selected": selected or list(titles),
+            "answers": answers,
+            "error": error,
+            "max_queries": MAX_QUERIES_PER_REQUEST,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/substances")
+def substance_form(request: Request, principal: Principal = Depends(identifiers)) -> Response:
+    return _substance_page(request)
+
+
+def _parse_as_of(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(f"“as of” date {text!r} is not a date in the form YYYY-MM-DD") from error
+
+
+@router.post("/substances")
+def substance_identify(
+    request: Request,
+    query: str = Form("", max_length=100_000),
+    as_of: str = Form("", max_length=40),
+    jurisdictions: list[str] = Form([]),
+    principal: Principal = Depends(identifiers),
+) -> Response:
+    """Identify what was typed: one query per line (a MOL block is taken whole)."""
+    text = query.strip()
+    queries = [text] if "M  END" in text else [q.strip() for q in text.splitlines() if q.strip()]
+    try:
+        if not queries:
+            raise InvalidInput("type a SMILES, InChI, CAS number or name")
+        answers = identify_queries(
+            queries,
+            _parse_as_of(as_of),
+            jurisdictions or None,
+            depict_each_jurisdiction=True,
+            settings=runtime_of(request).settings,
+        )
+    except LiaisonError as error:
+        return _substance_page(
+            request,
+            query=query,
+            as_of=as_of,
+            selected=jurisdictions,
+            error=error.detail,
+            status_code=error.status,
+        )
+    return _substance_page(
+        request, query=query, as_of=as_of, selected=jurisdictions, answers=answers
+    )
+
+
+def _screen_page(
+    request: Request,
+    *,
+    as_of: str = "",
+    selected: list[str] | None = None,
+    screened: Any = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    titles = jurisdiction_titles()
+    return render(
+        request,
+        "screen.html",
+        {
+            "as_of": as_of,
+            "titles": titles,
+            "selected": selected or list(titles),
+            "screened": screened,
+            "error": error,
+            "suffixes": ", ".join(UPLOAD_SUFFIXES),
+            "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_records": MAX_UPLOAD_RECORDS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/substances/screen")
+def screen_form(request: Request, principal: Principal = Depends(identifiers)) -> Response:
+    return _screen_page(request)
+
+
+@router.post("/substances/screen")
+async def screen_file(
+    request: Request,
+    upload: UploadFile = File(...),
+    as_of: str = Form("", max_length=40),
+    jurisdictions: list[str] = Form([]),
+    principal: Principal = Depends(identifiers),
+) -> Response:
+    """Screen an uploaded file; the results table links to its CSV."""
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    filename = upload.filename or "upload"
+    database = runtime_of(request).database
+    settings = runtime_of(request).settings
+
+    def screen() -> Any:
+        with database.session() as session:
+            screened = screen_upload(
+                session,
+                principal.user,
+                principal.actor,
+                filename,
+                content,
+                _parse_as_of(as_of),
+                jurisdictions or None,
+                settings,
+            )
+            session.commit()
+            return screened
+
+    try:
+        # Chemistry is CPU-bound: run it off the event loop.
+        screened = await run_in_threadpool(screen)
+    except LiaisonError as error:
+        return _screen_page(
+            request,
+            as_of=as_of,
+            selected=jurisdictions,
+            error=error.detail,
+            status_code=error.status,
+        )
+    return _screen_page(request, as_of=as_of, selected=jurisdictions, screened=screened)
+
+
+@router.get("/substances/screen/{run_id}.csv")
+def screen_download(
+    run_id: str,
+    principal: Principal = Depends(identifiers),
+    session: Session = Depends(db_session),
+) -> Response:
+    run = screening_csv(session, run_id, principal.user)
+    stem = run.filename.rsplit(".", 1)[0]
+    return Response(
+        run.results_csv,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}-screened.csv"'},
+    )
