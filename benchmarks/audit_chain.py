@@ -1,13 +1,21 @@
 """The audit trail: what chaining costs per entry, under one and several writers, and how
-fast `liaison audit verify` walks the chain.
+fast `liaison audit verify` walks the chain; then the trail at scale: the audit page and
+the verify API on chains of 10,000 and 1,000,000 entries, and write throughput while
+they are viewed, the quick check (since the verified checkpoint) beside the full re-check.
 
     .venv/bin/python benchmarks/audit_chain.py [--entries 400] [--writers 4]
                                                [--verify-entries 20000]
                                                [--backends sqlite,postgresql]
+                                               [--scale-sizes 10000,1000000]
+                                               [--scale-backends sqlite,postgresql]
+                                               [--only-scale]
 
-Baseline, same run and same database: the same row inserted into a plain table of the
-same shape (no head-row lock, no hash), one transaction per entry as in the chained case.
-Writes benchmarks/results/audit_chain.json and the "Audit trail" section of BENCHMARKS.md.
+Baseline of the first part, same run and same database: the same row inserted into a
+plain table of the same shape (no head-row lock, no hash), one transaction per entry as
+in the chained case. Baseline of the second: the same page and API work with the full
+re-check (`verify_chain`, what every view did before) instead of the quick one.
+Writes benchmarks/results/audit_chain.json and the "Audit trail" and "Audit trail at
+scale" sections of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -16,19 +24,29 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from liaison.services.audit import record_audit, verify_audit_chain
+from liaison.audit import (
+    Actor,
+    UserRead,
+    entry_hash,
+    read_entries,
+    record,
+    verify_chain,
+    verify_recent,
+)
 from liaison.store import Database, utcnow
+from liaison.store.audit import AuditEntry, AuditHead
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "audit_chain.json"
@@ -49,6 +67,7 @@ BASELINE_TABLE = sa.Table(
     sa.Column("detail", sa.Text),
 )
 DETAIL = {"role": "analyst", "agency": "US CBP"}
+BENCH_ACTOR = Actor("bench", "US CBP", "127.0.0.1", "analyst")
 
 
 def _database(backend: str, folder: Path) -> tuple[Database, Callable[[], None]]:
@@ -111,15 +130,7 @@ def measure(backend: str, entries: int, writers: int, verify_entries: int) -> di
 
             def chained(index: int) -> None:
                 with database.session() as session:
-                    record_audit(
-                        session,
-                        "bench",
-                        "user.read",
-                        record_type="user",
-                        record_id=index,
-                        address="127.0.0.1",
-                        detail=DETAIL,
-                    )
+                    record(session, BENCH_ACTOR, UserRead(record_id=index))
                     session.commit()
 
             per_writer = max(1, entries // writers)
@@ -136,13 +147,13 @@ def measure(backend: str, entries: int, writers: int, verify_entries: int) -> di
             }
             with database.session() as session:
                 for index in range(verify_entries):
-                    record_audit(session, "bench", "user.read", record_id=index, detail=DETAIL)
+                    record(session, BENCH_ACTOR, UserRead(record_id=index))
                     if index % 1000 == 999:
                         session.commit()
                 session.commit()
             with database.session() as session:
                 start = time.perf_counter()
-                result = verify_audit_chain(session)
+                result = verify_chain(session)
                 elapsed = time.perf_counter() - start
             assert result.intact, result.message()
             figures["verify_entries"] = result.entries
@@ -150,6 +161,201 @@ def measure(backend: str, entries: int, writers: int, verify_entries: int) -> di
             return figures
         finally:
             cleanup()
+
+
+# ---------------------------------------------------------------- at scale
+
+READER = Actor("audrey", "US CBP", "127.0.0.1", "auditor")
+PAGE_SIZE = 50  # as the audit page
+NEW_BETWEEN_VIEWS = 100  # entries written between two views in the quick measurements
+VIEW_EVERY_SECONDS = 1.0  # a viewer asks once a second (back to back when a view is slower)
+
+
+def build_chain(database: Database, size: int, batch: int = 5000) -> None:
+    """`size` valid chained entries, inserted in bulk (a million one by one takes hours)."""
+    with database.session() as session:
+        head_seq, previous = session.execute(sa.select(AuditHead.seq, AuditHead.hash)).one()
+    start = utcnow() - timedelta(days=365)
+    insert = sa.insert(AuditEntry)
+    columns = [column.key for column in AuditEntry.__table__.columns]
+    seq = head_seq
+    while seq < head_seq + size:
+        rows = []
+        for _ in range(min(batch, head_seq + size - seq)):
+            seq += 1
+            entry = AuditEntry(
+                seq=seq,
+                at=start + timedelta(microseconds=seq * 1000),
+                actor="olivia",
+                actor_kind="user",
+                role="officer",
+                agency="US CBP",
+                action="hotline.thread_read",
+                record_type="hotline_thread",
+                record_id=str(uuid.UUID(int=seq)),
+                address="10.0.0.7",
+                detail='{"messages":3,"newly_read":1}',
+                prev_hash=previous,
+            )
+            entry.hash = previous = entry_hash(entry)
+            rows.append({column: getattr(entry, column) for column in columns})
+        with database.engine.begin() as connection:
+            connection.execute(insert, rows)
+            connection.execute(sa.update(AuditHead).values(seq=seq, hash=previous))
+
+
+def _write_one(database: Database, index: int) -> None:
+    with database.session() as session:
+        record(session, BENCH_ACTOR, UserRead(record_id=index))
+        session.commit()
+
+
+def _write_many(database: Database, count: int) -> None:
+    with database.session() as session:
+        for index in range(count):
+            record(session, BENCH_ACTOR, UserRead(record_id=index))
+        session.commit()
+
+
+def _verify_api(database: Database, full: bool) -> None:
+    with database.session() as session:
+        result = (verify_chain if full else verify_recent)(session)
+        session.commit()
+    assert result.intact, result.message()
+
+
+def _page_view(database: Database, full: bool) -> None:
+    """What GET /audit does: check, then read one page (itself audited)."""
+    _verify_api(database, full)
+    with database.session() as session:
+        read_entries(session, 0, PAGE_SIZE, READER)
+        session.commit()
+
+
+def _timed(work: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def _quick_median(database: Database, work: Callable[[], None], repeats: int = 5) -> float:
+    """Median time of `work` with NEW_BETWEEN_VIEWS entries written before each run."""
+    times = []
+    for _ in range(repeats):
+        _write_many(database, NEW_BETWEEN_VIEWS)
+        times.append(_timed(work))
+    return statistics.median(times)
+
+
+def _writes_while_viewed(
+    database: Database, view: Callable[[], None] | None, seconds: float
+) -> dict[str, float]:
+    """One writer (a transaction per entry) for `seconds`, and at least until the first
+    view ends, while a viewer views once a second."""
+    stop, views, view_times = threading.Event(), [0], []
+
+    def viewer() -> None:
+        while not stop.is_set():
+            took = _timed(view) if view is not None else 0.0
+            view_times.append(took)
+            views[0] += 1
+            stop.wait(max(0.0, VIEW_EVERY_SECONDS - took))
+
+    thread = threading.Thread(target=viewer)
+    writes, start = 0, time.perf_counter()
+    if view is not None:
+        thread.start()
+    while time.perf_counter() - start < seconds or (view is not None and views[0] == 0):
+        _write_one(database, writes)
+        writes += 1
+    elapsed = time.perf_counter() - start
+    stop.set()
+    if view is not None:
+        thread.join()
+    return {
+        "writes_per_second": writes / elapsed,
+        "views": float(views[0]),
+        "view_median_seconds": statistics.median(view_times) if view_times else 0.0,
+    }
+
+
+def measure_scale(backend: str, size: int, seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        database, cleanup = _database(backend, Path(folder))
+        try:
+            database.upgrade()
+            built = _timed(lambda: build_chain(database, size))
+            print(f"{backend} {size:,}: chain built in {built:.0f} s", flush=True)
+            figures: dict[str, Any] = {"entries": size, "build_seconds": built}
+            # Baselines first: the full re-check, as every view did before.
+            figures["verify_api_full_seconds"] = _timed(lambda: _verify_api(database, True))
+            figures["page_full_seconds"] = _timed(lambda: _page_view(database, True))
+            figures["verify_api_quick_seconds"] = _quick_median(
+                database, lambda: _verify_api(database, False)
+            )
+            figures["page_quick_seconds"] = _quick_median(
+                database, lambda: _page_view(database, False)
+            )
+            figures["writes_not_viewed"] = _writes_while_viewed(database, None, seconds)
+            figures["writes_viewed_full"] = _writes_while_viewed(
+                database, lambda: _page_view(database, True), seconds
+            )
+            figures["writes_viewed_quick"] = _writes_while_viewed(
+                database, lambda: _page_view(database, False), seconds
+            )
+            print(backend, size, json.dumps(figures, indent=1), flush=True)
+            return figures
+        finally:
+            cleanup()
+
+
+def write_scale_markdown(result: dict[str, Any]) -> None:
+    m = result["machine"]
+    lines = [
+        "## Audit trail at scale",
+        "",
+        "(written by `benchmarks/audit_chain.py`; raw figures in "
+        "`benchmarks/results/audit_chain.json`, key `scale`)",
+        "",
+        f"Run of {result['scale_date']} on {m['cpu']}, {m['cores']} cores, {m['system']}, "
+        f"Python {m['python']}. Chains of valid entries built by bulk insert, then the work "
+        "of one request called in-process (no HTTP): the verify API (check, commit) and the "
+        f"audit page (check, commit, read {PAGE_SIZE} entries with its own audit entry, "
+        "commit). *Full* is the whole re-check (`verify_chain`, what every view did before; "
+        "`liaison audit verify` still does it); *quick* checks what was added since the "
+        f"verified checkpoint ({NEW_BETWEEN_VIEWS} entries written before each view, median "
+        "of 5). Writes: one writer, one transaction per entry, for "
+        f"{result['scale_seconds']:.0f} s and at least one whole view, while a viewer opens "
+        "the page once a second (back to back when a view takes longer).",
+        "",
+        "| backend | entries | verify API, full | verify API, quick | page, full | page, quick "
+        "| writes, not viewed | writes, viewed (full) | writes, viewed (quick) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for backend, sizes in result["scale"].items():
+        for figures in sizes:
+            lines.append(
+                f"| {backend} | {figures['entries']:,} "
+                f"| {figures['verify_api_full_seconds']:.2f} s "
+                f"| {figures['verify_api_quick_seconds'] * 1000:.1f} ms "
+                f"| {figures['page_full_seconds']:.2f} s "
+                f"| {figures['page_quick_seconds'] * 1000:.1f} ms "
+                f"| {figures['writes_not_viewed']['writes_per_second']:,.0f}/s "
+                f"| {figures['writes_viewed_full']['writes_per_second']:,.0f}/s "
+                f"| {figures['writes_viewed_quick']['writes_per_second']:,.0f}/s |"
+            )
+    lines += [
+        "",
+        "The quick check reads only the entries since the checkpoint, so its time does not "
+        "grow with the chain. The full re-check now ends its read transaction every 1,000 "
+        "entries, so writers are no longer held for the whole walk on SQLite (before this "
+        "change the page held the write lock through it: no write at all for the ~50 s a "
+        "million entries take); they still compete with it for the disk and the CPU.",
+        "The machine is shared with other work; figures vary from run to run by tens of percent.",
+    ]
+    if result.get("scale_not_run"):
+        lines.append(f"Not measured: {result['scale_not_run']}.")
+    replace_section(lines)
 
 
 def write_markdown(result: dict[str, Any]) -> None:
@@ -186,12 +392,18 @@ def write_markdown(result: dict[str, Any]) -> None:
         "IMMEDIATE, synchronous=FULL), so its figures are bounded by fsync.",
         "The machine is shared with other work; figures vary from run to run by tens of percent.",
     ]
+    replace_section(lines)
+
+
+def replace_section(lines: list[str]) -> None:
+    """Put the section whose heading is `lines[0]` in BENCHMARKS.md (replacing it if there)."""
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
     section = "\n".join(lines) + "\n"
-    if "## Audit trail" not in text:
+    heading = lines[0] + "\n"
+    if heading not in text:
         BENCHMARKS_MD.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
         return
-    begin = text.index("## Audit trail")
+    begin = text.index(heading)
     following = text.find("\n## ", begin + 1)
     end = following + 1 if following != -1 else len(text)
     BENCHMARKS_MD.write_text(text[:begin] + section + text[end:], encoding="utf-8")
@@ -203,6 +415,12 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--verify-entries", type=int, default=20_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--scale-sizes", default="10000,1000000")
+    parser.add_argument("--scale-backends", default="sqlite,postgresql")
+    parser.add_argument("--scale-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--only-scale", action="store_true", help="Run only the second part (keep the first's)."
+    )
     args = parser.parse_args()
     result: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -224,14 +442,29 @@ def main() -> None:
                     break
     except OSError:
         pass
-    for backend in args.backends.split(","):
-        result["backends"][backend] = measure(
-            backend, args.entries, args.writers, args.verify_entries
-        )
-        print(backend, json.dumps(result["backends"][backend], indent=1))
+    if args.only_scale:
+        # Keep the first part's figures from the last full run.
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+        result.update({k: previous[k] for k in ("date", "entries", "writers", "backends")})
+    else:
+        for backend in args.backends.split(","):
+            result["backends"][backend] = measure(
+                backend, args.entries, args.writers, args.verify_entries
+            )
+            print(backend, json.dumps(result["backends"][backend], indent=1))
+    result["scale_date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["scale_seconds"] = args.scale_seconds
+    result["scale"] = {
+        backend: [
+            measure_scale(backend, int(size), args.scale_seconds)
+            for size in args.scale_sizes.split(",")
+        ]
+        for backend in args.scale_backends.split(",")
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     write_markdown(result)
+    write_scale_markdown(result)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from liaison.federation.context import LocalNode
+    from liaison.store import Database
 
 
 def free_port() -> int:
@@ -32,3 +39,19 @@ def add_stopped_peer(database_url: str, public_key: str, name: str = "CN") -> No
         )
         session.commit()
     database.dispose()
+
+
+def batch_from_cn(
+    database: Database, node: LocalNode, cn_key: Ed25519PrivateKey, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Apply a batch signed by CN on `node`, as its inbox endpoint would; the ack's body."""
+    from liaison.federation import envelope as env
+    from liaison.federation.inbox import receive_batch
+    from liaison.runtime import node_record_types
+
+    document = env.seal(
+        cn_key, sender="CN", recipient=node.name, kind="batch", body={"records": records}
+    ).to_json()
+    with database.session() as session:
+        answer = receive_batch(session, node, node_record_types(), document, address="127.0.0.1")
+        return dict(answer["body"])

@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from liaison.errors import ConfigurationError
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     federation_clock_window_seconds: int = 300
     # Peers talk over HTTPS; plain http:// only to loopback, unless this is set (a lab).
     federation_allow_insecure_http: bool = False
+    # Audit checkpoints shared with peers: after this many new entries, and at least this
+    # often while the chain grows.
+    audit_checkpoint_entries: int = Field(default=1000, ge=1)
+    audit_checkpoint_interval_seconds: float = Field(default=3600.0, gt=0)
     # Envelopes refused before their sender is verified: counted per client address over a
     # window (one audit entry per address and window); past the limit the address is
     # turned away unread until its window ends. At most this many such requests at once.

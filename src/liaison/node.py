@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liaison.audit import Actor, DatabaseUpgraded, NodeCreated, record
 from liaison.config import (
     NODE_FILE,
     NODE_KEY_FILE,
@@ -28,8 +29,7 @@ from liaison.config import (
 )
 from liaison.errors import Conflict, InvalidInput
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
-from liaison.services.accounts import Actor, add_user, check_new_account
-from liaison.services.audit import record_audit
+from liaison.services.accounts import add_user, check_new_account
 from liaison.store import Database
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def terminal_operator() -> Actor:
         login = getpass.getuser()
     except (KeyError, OSError):
         login = "unknown"
-    return Actor(name=f"cli:{login}"[:100], address="local")
+    return Actor.system(f"cli:{login}"[:100])
 
 
 @contextmanager
@@ -113,9 +113,9 @@ def create_node(
                 "give an empty database"
             )
         database.upgrade()
-        actor = Actor(name="system", address="local")
+        actor = Actor.system()
         with database.session() as session:
-            record_audit(session, "system", "node.init", record_type="node", record_id=name)
+            record(session, actor, NodeCreated(record_id=name))
             add_user(session, admin_user, admin_password, "admin", admin_agency, actor, Settings())
             session.commit()
     except BaseException:
@@ -176,14 +176,7 @@ def upgrade_node_database(directory: Path | str) -> tuple[str | None, str | None
         if before != after:
             operator = terminal_operator()
             with database.session() as session:
-                record_audit(
-                    session,
-                    operator.name,
-                    "db.upgrade",
-                    record_type="database",
-                    address=operator.address,
-                    detail={"from": before, "to": after},
-                )
+                record(session, operator, DatabaseUpgraded(from_revision=before, to_revision=after))
                 session.commit()
     return before, after
 

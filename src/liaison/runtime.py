@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from liaison.config import NodeConfig, Settings
+from liaison.federation.checkpoints import CHECKPOINT
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
@@ -21,7 +22,7 @@ from liaison.store.database import Database
 
 def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
-    return RecordTypes(hotline_records.RECORD_TYPES)
+    return RecordTypes((*hotline_records.RECORD_TYPES, CHECKPOINT))
 
 
 @dataclass

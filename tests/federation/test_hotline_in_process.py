@@ -18,21 +18,19 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from liaison.audit import Actor
 from liaison.config import NodeConfig
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
-from liaison.federation.inbox import receive_batch
 from liaison.node import add_node_user, create_node
-from liaison.runtime import node_record_types
 from liaison.services import hotline
-from liaison.services.accounts import Actor
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import PeerInbound, RefusalWindow
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 from liaison.web.app import create_app
-from support import add_stopped_peer
+from support import add_stopped_peer, batch_from_cn
 
 OFFICER_PASSWORD = "officer password"
 
@@ -59,16 +57,7 @@ def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
 
 
 def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Apply a batch signed by CN on US, as its inbox endpoint would; the ack's body."""
-    document = env.seal(
-        us.cn_key, sender="CN", recipient="US", kind="batch", body={"records": records}
-    ).to_json()
-    with us.database.session() as session:
-        return dict(
-            receive_batch(session, us.node, node_record_types(), document, address="127.0.0.1")[
-                "body"
-            ]
-        )
+    return batch_from_cn(us.database, us.node, us.cn_key, records)
 
 
 def _next_seq(us: UsNode) -> int:

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from liaison.audit import Actor
 from liaison.cli.peer import invite
 from liaison.config import Settings, load_node
 from liaison.demo import conversation
@@ -286,7 +287,11 @@ def test_demo_conversation_is_seeded_on_both_nodes(
             httpx.Client(transport=httpx.MockTransport(us_peering_endpoint)) as client,
         ):
             accept_invite(
-                session, LocalNode.from_config(cn_config), invite(us_dir), "test", client=client
+                session,
+                LocalNode.from_config(cn_config),
+                invite(us_dir),
+                Actor.system("test"),
+                client=client,
             )
         conversation.seed_demo_conversation(
             us_dir,

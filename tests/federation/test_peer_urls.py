@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from liaison.audit import Actor
 from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
@@ -23,6 +24,8 @@ from liaison.services.peering import accept_invite, issue_invite
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer, RefusalWindow
+
+ADMIN = Actor("admin", role="admin")
 
 STRICT, LAB = Settings(), Settings(federation_allow_insecure_http=True)
 
@@ -73,7 +76,7 @@ def inviting(tmp_path: Path, database_url: str) -> Iterator[tuple[LocalNode, Dat
 
 def _request(node: LocalNode, database: Database, base_url: str) -> dict[str, Any]:
     with database.session() as session:
-        code = issue_invite(session, node, "admin", 3600)
+        code = issue_invite(session, node, ADMIN, 3600)
         session.commit()
     key = Ed25519PrivateKey.generate()
     return env.seal(
@@ -114,15 +117,15 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
     node, database = inviting
     remote = dataclasses.replace(node, base_url="http://us.example.org", settings=LAB)
     with database.session() as session:
-        code = issue_invite(session, remote, "admin", 3600)
+        code = issue_invite(session, remote, ADMIN, 3600)
         with pytest.raises(InvalidInput, match="must use https"):
-            issue_invite(session, dataclasses.replace(remote, settings=STRICT), "admin", 3600)
+            issue_invite(session, dataclasses.replace(remote, settings=STRICT), ADMIN, 3600)
     accepting = LocalNode("MX", "https://mx.example", "FGR", Ed25519PrivateKey.generate(), STRICT)
     with (
         database.session() as session,
         pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
     ):
-        accept_invite(session, accepting, code, "admin")
+        accept_invite(session, accepting, code, ADMIN)
 
 
 def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(

@@ -43,7 +43,13 @@ from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
 
-HOTLINE_TYPES = ["hotline.ack", "hotline.message", "hotline.read", "hotline.thread"]
+NODE_TYPES = [
+    "audit.checkpoint",
+    "hotline.ack",
+    "hotline.message",
+    "hotline.read",
+    "hotline.thread",
+]
 
 
 def test_importing_every_module_registers_nothing_and_building_the_runtime_does(
@@ -92,7 +98,7 @@ def test_importing_every_module_registers_nothing_and_building_the_runtime_does(
         assert answer["body"]["unknown_type_at"] == 1
         assert answer["body"]["applied"] == 0
 
-        assert runtime.record_types.names() == HOTLINE_TYPES
+        assert runtime.record_types.names() == NODE_TYPES
         with runtime.database.session() as session:
             answer = receive_batch(
                 session, runtime.node, runtime.record_types, batch(), address="127.0.0.1"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from liaison.audit import canonical_json
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
-from liaison.federation.canonical import canonical_json
 from liaison.federation.invites import decode_invite, new_invite, secret_hash, secret_matches
 from liaison.federation.refusals import refusal_key
 from liaison.federation.sequencing import plan_batch

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from liaison.audit import Actor
 from liaison.config import NodeConfig, Settings
 from liaison.node import create_node
-from liaison.services.accounts import Actor, add_user
+from liaison.services.accounts import add_user
 from liaison.store import Database
 from liaison.web.app import create_app
 from support import free_port

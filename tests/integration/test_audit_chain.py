@@ -6,17 +6,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from liaison.audit import Actor, AuditEvent, record, verify_chain
 from liaison.cli import app
 from liaison.config import NodeConfig
-from liaison.services.audit import record_audit, verify_audit_chain
 from liaison.store import Database
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Accounts
+
 runner = CliRunner()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterEvent(AuditEvent):
+    action = "test.write"
+    i: int
 
 
 def _verify(node: NodeConfig) -> tuple[int, str]:
@@ -126,7 +138,7 @@ def test_concurrent_writers_chain_correctly(database_url: str, node: NodeConfig)
         try:
             for index in range(20):
                 with database.session() as session:
-                    record_audit(session, f"writer{number}", "test.write", detail={"i": index})
+                    record(session, Actor(f"writer{number}"), WriterEvent(i=index))
                     session.commit()
         except BaseException as error:  # surfaced in the main thread below
             errors.append(error)
@@ -138,7 +150,45 @@ def test_concurrent_writers_chain_correctly(database_url: str, node: NodeConfig)
         thread.join()
     assert errors == []
     with database.session() as session:
-        result = verify_audit_chain(session)
+        result = verify_chain(session)
     database.dispose()
     assert result.intact, result.message()
     assert result.entries == before + 160
+
+
+def test_the_audit_page_and_verify_api_check_only_what_was_added_since_the_last_check(
+    client: TestClient, accounts: Accounts, node: NodeConfig
+) -> None:
+    headers = accounts.bearer(client, "audrey")
+    first = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert first["intact"] is True
+    verified = first["entries"]
+
+    # Before the verified checkpoint: the quick check does not read it again; the full does.
+    _tamper(node, "update audit_entries set actor = 'mallory' where seq = 2")
+    assert client.get("/api/v1/audit", headers=headers).status_code == 200
+    quick = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert quick["intact"] is True, quick
+    assert quick["entries"] == verified + 1
+    assert f"entries after {verified} checked now" in quick["message"]
+    assert "broken at entry 2:" in _verify(node)[1]
+
+    # After it: found by the quick check, on the page as in the API.
+    assert client.get("/api/v1/audit", headers=headers).status_code == 200
+    _execute(node, f"update audit_entries set actor = 'mallory' where seq = {verified + 2}")
+    quick = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert (quick["intact"], quick["first_bad_seq"]) == (False, verified + 2)
+    accounts.browser_login(client, "audrey")
+    page = client.get("/audit")
+    assert f"audit chain broken at entry {verified + 2}: content does not match" in page.text
+
+
+def test_the_quick_check_sees_the_verified_entry_itself_replaced(
+    client: TestClient, accounts: Accounts, node: NodeConfig
+) -> None:
+    headers = accounts.bearer(client, "audrey")
+    verified = client.get("/api/v1/audit/verify", headers=headers).json()["entries"]
+    _tamper(node, f"update audit_entries set hash = '{'f' * 64}' where seq = {verified}")
+    quick = client.get("/api/v1/audit/verify", headers=headers).json()
+    assert (quick["intact"], quick["first_bad_seq"]) == (False, verified)
+    assert "no longer has the hash it had when the chain was last verified" in quick["reason"]

@@ -177,6 +177,7 @@ def test_the_workers_die_with_a_server_killed_outright(tmp_path: Path) -> None:
         client = node.client()
         first = wait_until(lambda: _workers(serve), "the first workers")
         os.kill(first[0], signal.SIGKILL)  # its replacement comes from the forkserver
+        wait_until(lambda: not _alive(first[0]), "the killed worker to exit")
         answer = client.post(
             "/api/v1/substances/identify", json={"query": FENTANYL, "jurisdictions": ["US"]}
         )

@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from liaison.audit import Actor
 from liaison.config import NodeConfig
 from liaison.errors import NotAuthenticated
 from liaison.node import create_node
-from liaison.services.accounts import Actor, LoginRateLimited, add_user, authenticate
+from liaison.services.accounts import LoginRateLimited, add_user, authenticate
 from liaison.store import Database
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
 from support import add_stopped_peer

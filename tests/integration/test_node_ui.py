@@ -7,6 +7,7 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+import pytest
 from fastapi.testclient import TestClient
 
 from liaison.config import NodeConfig
@@ -176,3 +177,34 @@ def test_anonymous_page_request_goes_to_login_and_back(
         },
     )
     assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+
+
+@pytest.fixture
+def unbounded_atoms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limits raised so a pathological record reaches RDKit, with a short time limit."""
+    for name in ("CHARACTERS", "ATOMS", "RING_CLOSURES"):
+        monkeypatch.setenv(f"LIAISON_CHEM_MAX_{name}", "1000000")
+    monkeypatch.setenv("LIAISON_CHEM_SECONDS", "2")
+
+
+def test_an_uploaded_file_is_screened_outside_the_server_process(
+    unbounded_atoms: None, client: TestClient, accounts: Accounts
+) -> None:
+    # RDKit holds this one for minutes in-process (no time limit there); in a worker it
+    # costs its own record after the time limit and the others are judged.
+    pathological = "c1ccc(cc1)" * 9000
+    csrf = accounts.browser_login(client, "anna")
+    page = client.post(
+        "/substances/screen",
+        data={"csrf_token": csrf, "as_of": "2024-01-01"},
+        files={
+            "upload": ("batch.smi", f"{pathological} huge\n{FENTANYL} fentanyl\n", "text/plain")
+        },
+    )
+    assert page.status_code == 200, page.text
+    link = re.search(r'href="(/substances/screen/[0-9a-f-]+\.csv)"', page.text)
+    assert link is not None
+    rows = {row[0]: row for row in csv.reader(io.StringIO(client.get(link.group(1)).text))}
+    assert rows["huge"][2] == "invalid"
+    assert any("timed out after 2 s" in cell for cell in rows["huge"])
+    assert rows["fentanyl"][2] == "controlled"

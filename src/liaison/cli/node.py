@@ -159,20 +159,39 @@ def user_disable_command(
 @audit_app.command("verify")
 def audit_verify_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
+    against_peers: bool = typer.Option(
+        False,
+        "--against-peers",
+        help="Also ask each peer for the checkpoints of this chain it holds, and report "
+        "any this chain no longer matches.",
+    ),
 ) -> None:
-    """Verify the audit chain: exit 0 when intact, 1 naming the first entry that fails."""
+    """Verify the whole audit chain: exit 0 when intact (and, with --against-peers, every
+    peer answered and all it holds matches), 1 naming the first entry that fails."""
+    from rich.markup import escape
+
+    from liaison.audit import verify_chain
+    from liaison.federation.checkpoints import check_against_peers
+    from liaison.federation.context import LocalNode
     from liaison.node import open_node
-    from liaison.services.audit import verify_audit_chain
 
     try:
-        with open_node(directory) as (_node, database), database.session() as session:
-            result = verify_audit_chain(session)
+        with open_node(directory) as (node, database), database.session() as session:
+            result = verify_chain(session)
+            session.commit()  # the verified checkpoint
+            checks = (
+                check_against_peers(session, LocalNode.from_config(node)) if against_peers else []
+            )
     except LiaisonError as error:
         raise fail(error.detail) from error
-    if result.intact:
-        console().print(result.message())
-        return
-    raise fail(result.message())
+    if not result.intact:
+        raise fail(result.message())
+    console().print(result.message())
+    for check in checks:
+        console().print(escape(check.message()))
+    failed = [check for check in checks if not check.matches]
+    if failed:
+        raise fail(f"{len(failed)} of {len(checks)} peers do not confirm this chain")
 
 
 @db_app.command("upgrade")

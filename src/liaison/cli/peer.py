@@ -34,7 +34,7 @@ def invite(node_dir: Path | str, ttl_seconds: int | None = None) -> str:
         code = issue_invite(
             session,
             LocalNode.from_config(config),
-            terminal_operator().name,
+            terminal_operator(),
             DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds,
         )
         session.commit()
@@ -49,7 +49,7 @@ def accept(node_dir: Path | str, code: str) -> str:
 
     with open_node(node_dir) as (config, database), database.session() as session:
         node = LocalNode.from_config(config)
-        return accept_invite(session, node, code, terminal_operator().name).name
+        return accept_invite(session, node, code, terminal_operator()).name
 
 
 def peer_list(node_dir: Path | str) -> list[PeerState]:
@@ -65,7 +65,7 @@ def revoke(node_dir: Path | str, name: str) -> None:
     from liaison.services.peering import revoke_peer
 
     with open_node(node_dir) as (_config, database), database.session() as session:
-        revoke_peer(session, name, terminal_operator().name)
+        revoke_peer(session, name, terminal_operator())
 
 
 def _moment(moment: datetime | None) -> str:

@@ -12,13 +12,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor
 from liaison.config import NodeConfig, load_node
 from liaison.errors import NotFound
 from liaison.federation.loopback import deliver_between
 from liaison.federation.records import RecordTypes
 from liaison.node import node_database
 from liaison.services import hotline
-from liaison.services.accounts import Actor
+from liaison.services.accounts import user_actor
 from liaison.store.accounts import User
 from liaison.store.database import Database
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
@@ -67,7 +68,7 @@ def _actor(database: Database, username: str) -> Actor:
         ).scalar_one_or_none()
         if user is None:
             raise NotFound(f"no user {username!r} on this node")
-        return Actor(name=user.username, agency=user.agency.name, address="demo-seed")
+        return user_actor(user, "demo-seed")
 
 
 def _received_thread(session: Session, global_id: str) -> int:

@@ -2,7 +2,8 @@
 
 One thread per node process. It sleeps until woken (a commit that queued a record) or
 until the poll interval passes (records queued by another process, e.g. the CLI), then
-for every active peer with pending records sends batches of up to `batch_size`, signed,
+shares a checkpoint of the audit head when one is due (`checkpoints`), and for every
+active peer with pending records sends batches of up to `batch_size`, signed,
 to the peer's inbox, and advances the peer's acknowledged sequence to what the peer's
 signed answer says. A peer that fails is retried after an exponential, jittered delay
 (`Backoff`); meanwhile the other peers are served. After an outage the worker resumes
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from liaison.errors import LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
+from liaison.federation.checkpoints import share_checkpoint_if_due
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
@@ -163,6 +165,7 @@ class DeliveryWorker:
         Returns how long the worker may sleep before something is due.
         """
         sleep = self.poll_seconds
+        share_checkpoint_if_due(self.database, self.node)
         for target in self.targets():
             if target.last_seq <= target.acked_seq or self._stop.is_set():
                 continue

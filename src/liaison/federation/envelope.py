@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from liaison.audit import canonical_json
 from liaison.errors import Forbidden, InvalidInput
-from liaison.federation.canonical import canonical_json
 
 DEFAULT_WINDOW_SECONDS = 300
 # JSON objects and arrays an envelope may hold, counted before parsing as its '{' and '['

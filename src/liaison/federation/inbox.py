@@ -31,13 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from liaison import audit
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.records import RecordTypes
 from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
-from liaison.services.audit import record_audit
 from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, PeerStatus, SeenNonce
@@ -139,6 +139,14 @@ def receive_batch(
 def _verify(
     session: Session, node: LocalNode, sealed: env.Envelope, now: float | None
 ) -> tuple[Peer, list[IncomingRecord]]:
+    peer, body = verify_from_peer(session, node, sealed, BATCH_KIND, now)
+    return peer, parse_records(body)
+
+
+def verify_from_peer(
+    session: Session, node: LocalNode, sealed: env.Envelope, kind: str, now: float | None = None
+) -> tuple[Peer, Any]:
+    """The sending peer (known, not revoked) and the body of its `kind` envelope to this node."""
     peer = session.execute(sa.select(Peer).where(Peer.name == sealed.sender)).scalar_one_or_none()
     if peer is None:
         raise env.EnvelopeRejected("unknown_peer", f"{sealed.sender!r} is not a peer of this node")
@@ -148,11 +156,11 @@ def _verify(
         sealed,
         env.public_key_from_text(peer.public_key),
         recipient=node.name,
-        kind=BATCH_KIND,
+        kind=kind,
         window_seconds=node.settings.federation_clock_window_seconds,
         now=now,
     )
-    return peer, parse_records(body)
+    return peer, body
 
 
 def _apply(
@@ -200,13 +208,15 @@ def _apply(
             # fails the whole batch, which the sender retries.
             reason = error.detail if isinstance(error, LiaisonError) else str(error.orig)
             refused.append({"seq": record.seq, "reason": reason[:MAX_REFUSAL_REASON]})
-            record_audit(
+            audit.record(
                 session,
-                peer.name,
-                REFUSED_ACTION,
-                record_type=record.record_type,
-                record_id=record.seq,
-                detail={"reason": reason, "payload": json.dumps(record.payload)[:2000]},
+                audit.Actor.peer(peer.name),
+                audit.RecordRefused(
+                    shared_type=record.record_type,
+                    record_id=record.seq,
+                    reason=reason,
+                    payload=json.dumps(record.payload)[:2000],
+                ),
             )
         inbound.last_applied_seq = record.seq
     inbound.last_received_at = moment

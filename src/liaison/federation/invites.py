@@ -15,8 +15,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from liaison.audit import canonical_json
 from liaison.errors import InvalidInput
-from liaison.federation.canonical import canonical_json
 from liaison.federation.envelope import b64decode, b64encode, public_key_from_text
 
 PREFIX = "liaison-invite:"

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import canonical_json
 from liaison.errors import Conflict
-from liaison.federation.canonical import canonical_json
 from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus, RefusedRecord

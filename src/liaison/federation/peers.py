@@ -24,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor, PeerAccepted, record
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
@@ -31,7 +32,6 @@ from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
 from liaison.federation.inbox import refusals_counted
 from liaison.federation.invites import Invite, secret_hash, secret_matches
-from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, PeerInvite, PeerStatus
 
@@ -172,13 +172,10 @@ def _answer_peering_request(
         invite.used_at = utcnow()
         invite.used_by_node = peer.name
         invite.used_by_key = peer.public_key
-    record_audit(
+    record(
         session,
-        peer.name,
-        "peer.accepted",
-        record_type="peer",
-        record_id=peer.name,
-        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+        Actor.peer(peer.name),
+        PeerAccepted(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
     session.commit()
     return env.seal(

@@ -29,13 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor, ActorKind, EnvelopesRefused, record
 from liaison.config import Settings
 from liaison.errors import RateLimited
-from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import RefusalWindow
 
-REFUSALS_ACTION = "federation.refusals"
 MAX_REASON = 300
 MAX_CLAIMED_SENDER = 64
 
@@ -203,21 +202,22 @@ def close_ended_windows(session: Session, now: datetime | None = None) -> int:
         .all()
     )
     for window in ended:
-        record_audit(
+        # Under the sender the envelopes claimed (unverified: anyone can claim any name).
+        claimed = Actor(
+            window.last_claimed_sender or "(no sender)", address=window.address, kind=ActorKind.PEER
+        )
+        record(
             session,
-            window.last_claimed_sender or "(no sender)",
-            REFUSALS_ACTION,
-            address=window.address,
-            record_type="address",
-            record_id=window.address,
-            detail={
-                "opened_at": window.opened_at.isoformat(),
-                "closed_at": window.closes_at.isoformat(),
-                "refused": window.refused,
-                "throttled": window.throttled,
-                "first_reason": window.first_reason,
-                "last_reason": window.last_reason,
-            },
+            claimed,
+            EnvelopesRefused(
+                record_id=window.address,
+                opened_at=window.opened_at.isoformat(),
+                closed_at=window.closes_at.isoformat(),
+                refused=window.refused,
+                throttled=window.throttled,
+                first_reason=window.first_reason,
+                last_reason=window.last_reason,
+            ),
         )
         session.delete(window)
     session.flush()

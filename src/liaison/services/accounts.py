@@ -19,9 +19,23 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from liaison.audit import (
+    Actor,
+    AgencyCreated,
+    LoggedIn,
+    LoggedOut,
+    LoginBlocked,
+    LoginFailed,
+    TokenIssued,
+    TokenRevoked,
+    UserCreated,
+    UserDisabled,
+    UserRead,
+    UsersListed,
+    record,
+)
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
-from liaison.services.audit import record_audit
 from liaison.store.accounts import ROLES, Agency, ApiToken, LoginFailure, User, WebSession
 from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
@@ -47,13 +61,9 @@ class LoginRateLimited(RateLimited):
         self.record_id = record_id
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who does something, as the audit trail records it."""
-
-    name: str
-    agency: str | None = None
-    address: str | None = None
+def user_actor(user: User, address: str) -> Actor:
+    """A signed-in user as the audit trail records them."""
+    return Actor(user.username, user.agency.name, address, user.role)
 
 
 @dataclass(frozen=True)
@@ -101,16 +111,7 @@ def agency_named(session: Session, name: str, actor: Actor, *, create: bool = Tr
     agency = Agency(name=name)
     session.add(agency)
     session.flush()
-    record_audit(
-        session,
-        actor.name,
-        "agency.create",
-        agency=actor.agency,
-        record_type="agency",
-        record_id=agency.id,
-        address=actor.address,
-        detail={"name": name},
-    )
+    record(session, actor, AgencyCreated(record_id=agency.id, name=name))
     return agency
 
 
@@ -149,16 +150,7 @@ def add_user(
     )
     session.add(user)
     session.flush()
-    record_audit(
-        session,
-        actor.name,
-        "user.create",
-        agency=actor.agency,
-        record_type="user",
-        record_id=user.username,
-        address=actor.address,
-        detail={"role": role, "agency": agency.name},
-    )
+    record(session, actor, UserCreated(record_id=user.username, role=role, agency=agency.name))
     return user
 
 
@@ -172,29 +164,13 @@ def user_named(session: Session, username: str) -> User:
 def list_users(session: Session, actor: Actor) -> list[User]:
     """All accounts; a read of personal data, so it is audited."""
     users = list(session.execute(sa.select(User).order_by(User.username)).scalars())
-    record_audit(
-        session,
-        actor.name,
-        "user.list",
-        agency=actor.agency,
-        record_type="user",
-        address=actor.address,
-        detail={"count": len(users)},
-    )
+    record(session, actor, UsersListed(count=len(users)))
     return users
 
 
 def read_user(session: Session, username: str, actor: Actor) -> User:
     user = user_named(session, username)
-    record_audit(
-        session,
-        actor.name,
-        "user.read",
-        agency=actor.agency,
-        record_type="user",
-        record_id=user.username,
-        address=actor.address,
-    )
+    record(session, actor, UserRead(record_id=user.username))
     return user
 
 
@@ -212,15 +188,7 @@ def disable_user(session: Session, username: str, actor: Actor) -> User:
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        record_audit(
-            session,
-            actor.name,
-            "user.disable",
-            agency=actor.agency,
-            record_type="user",
-            record_id=user.username,
-            address=actor.address,
-        )
+        record(session, actor, UserDisabled(record_id=user.username))
     return user
 
 
@@ -300,14 +268,14 @@ def _record_login_blocked(
         .limit(1)
     ).first()
     if already is None:
-        record_audit(
+        record(
             session,
-            username[:100] or "(empty)",
-            "auth.login_blocked",
-            record_type=refusal.record_type,
-            record_id=refusal.record_id[:100],
-            address=address,
-            detail={"until": refusal.retry_after.isoformat()},
+            Actor(username[:100] or "(empty)", address=address),
+            LoginBlocked(
+                blocked=refusal.record_type,
+                record_id=refusal.record_id[:100],
+                until=refusal.retry_after.isoformat(),
+            ),
         )
 
 
@@ -360,14 +328,13 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         valid = False
     if not valid or user is None:
-        record_audit(
+        record(
             session,
-            username[:100] or "(empty)",
-            "auth.login_failed",
-            record_type="user",
-            record_id=username[:100],
-            address=address,
-            detail={"reason": "disabled" if user is not None and user.disabled else "password"},
+            Actor(username[:100] or "(empty)", address=address),
+            LoginFailed(
+                record_id=username[:100],
+                reason="disabled" if user is not None and user.disabled else "password",
+            ),
         )
         session.commit()
         raise NotAuthenticated("wrong username or password, or the account is disabled")
@@ -396,15 +363,7 @@ def start_web_session(
     )
     session.add(web_session)
     session.flush()
-    record_audit(
-        session,
-        user.username,
-        "auth.login",
-        agency=user.agency.name,
-        record_type="user",
-        record_id=user.username,
-        address=address,
-    )
+    record(session, user_actor(user, address), LoggedIn(record_id=user.username))
     return token, web_session
 
 
@@ -424,15 +383,7 @@ def web_session_for(session: Session, token: str) -> tuple[WebSession, User] | N
 
 def end_web_session(session: Session, web_session: WebSession, user: User, address: str) -> None:
     session.delete(web_session)
-    record_audit(
-        session,
-        user.username,
-        "auth.logout",
-        agency=user.agency.name,
-        record_type="user",
-        record_id=user.username,
-        address=address,
-    )
+    record(session, user_actor(user, address), LoggedOut(record_id=user.username))
 
 
 def issue_api_token(
@@ -446,15 +397,10 @@ def issue_api_token(
     )
     session.add(api_token)
     session.flush()
-    record_audit(
+    record(
         session,
-        user.username,
-        "auth.token_issue",
-        agency=user.agency.name,
-        record_type="api_token",
-        record_id=api_token.id,
-        address=address,
-        detail={"expires_at": api_token.expires_at.isoformat()},
+        user_actor(user, address),
+        TokenIssued(record_id=api_token.id, expires_at=api_token.expires_at.isoformat()),
     )
     return token, api_token
 
@@ -475,12 +421,4 @@ def api_token_for(session: Session, token: str) -> tuple[ApiToken, User] | None:
 
 def revoke_api_token(session: Session, api_token: ApiToken, user: User, address: str) -> None:
     api_token.revoked_at = utcnow()
-    record_audit(
-        session,
-        user.username,
-        "auth.token_revoke",
-        agency=user.agency.name,
-        record_type="api_token",
-        record_id=api_token.id,
-        address=address,
-    )
+    record(session, user_actor(user, address), TokenRevoked(record_id=api_token.id))

@@ -15,11 +15,11 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor, PeerInviteIssued, PeerJoined, PeerRevoked, record
 from liaison.errors import NotFound
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite, new_invite, secret_hash
 from liaison.federation.peers import check_peer_url, request_peering, store_peer
-from liaison.services.audit import record_audit
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -32,7 +32,7 @@ from liaison.store.federation_tables import (
 )
 
 
-def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int) -> str:
+def issue_invite(session: Session, node: LocalNode, actor: Actor, ttl_seconds: int) -> str:
     """Create a one-time invite and return its code; the caller commits."""
     check_peer_url(node.base_url, node.settings, "this node's base URL")
     invite = new_invite(node.name, node.base_url, node.public_key, ttl_seconds)
@@ -42,13 +42,7 @@ def issue_invite(session: Session, node: LocalNode, actor: str, ttl_seconds: int
             expires_at=datetime.fromtimestamp(invite.expires_at, UTC),
         )
     )
-    record_audit(
-        session,
-        actor,
-        "peer.invite_issued",
-        record_type="peer_invite",
-        detail={"expires_at": invite.expires_at},
-    )
+    record(session, actor, PeerInviteIssued(expires_at=invite.expires_at))
     return invite.encode()
 
 
@@ -56,7 +50,7 @@ def accept_invite(
     session: Session,
     node: LocalNode,
     code: str,
-    actor: str,
+    actor: Actor,
     client: httpx.Client | None = None,
 ) -> Peer:
     """The invited node's side: complete the handshake over HTTP and store the peer."""
@@ -69,19 +63,16 @@ def accept_invite(
         invite.public_key,
         str(body.get("default_agency") or invite.node),
     )
-    record_audit(
+    record(
         session,
         actor,
-        "peer.joined",
-        record_type="peer",
-        record_id=peer.name,
-        detail={"base_url": peer.base_url, "public_key": peer.public_key},
+        PeerJoined(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
     session.commit()
     return peer
 
 
-def revoke_peer(session: Session, name: str, actor: str) -> Peer:
+def revoke_peer(session: Session, name: str, actor: Actor) -> Peer:
     """Stop trusting a peer: its envelopes are refused and nothing more is sent to it."""
     peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
     if peer is None:
@@ -89,7 +80,7 @@ def revoke_peer(session: Session, name: str, actor: str) -> Peer:
     if peer.status != PeerStatus.REVOKED:
         peer.status = PeerStatus.REVOKED
         peer.revoked_at = utcnow()
-        record_audit(session, actor, "peer.revoked", record_type="peer", record_id=name)
+        record(session, actor, PeerRevoked(record_id=name))
     session.commit()
     return peer
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from liaison import audit
+from liaison.audit import Actor
 from liaison.chem.bulk import (
     SUPPORTED,
     csv_header,
@@ -41,9 +43,7 @@ from liaison.chem.limits import Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
-from liaison.services.accounts import Actor
 from liaison.services.as_of import settle_as_of
-from liaison.services.audit import record_audit
 from liaison.store.accounts import User
 from liaison.store.screening import ScreeningRun
 
@@ -254,21 +254,17 @@ def screen_upload(
     )
     session.add(run)
     screened = ScreenedFile(run, codes, day, results)
-    record_audit(
+    audit.record(
         session,
-        actor.name,
-        "screening.create",
-        agency=actor.agency,
-        record_type="screening_run",
-        record_id=run.id,
-        address=actor.address,
-        detail={
-            "filename": name,
-            "records": len(results),
-            "flagged": screened.flagged,
-            "as_of": day.isoformat(),
-            "jurisdictions": list(codes),
-        },
+        actor,
+        audit.ScreeningCreated(
+            record_id=run.id,
+            filename=name,
+            records=len(results),
+            flagged=screened.flagged,
+            as_of=day.isoformat(),
+            jurisdictions=list(codes),
+        ),
     )
     return screened
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor
 from liaison.capabilities import Capability, may, roles_with
 from liaison.config import NodeConfig
 from liaison.errors import Forbidden, NotAuthenticated
-from liaison.services.accounts import Actor, api_token_for, web_session_for
+from liaison.services.accounts import api_token_for, user_actor, web_session_for
 from liaison.store.accounts import ApiToken, User, WebSession
 from liaison.web.context import runtime_of
 
@@ -42,7 +43,7 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(name=self.user.username, agency=self.user.agency.name, address=self.address)
+        return user_actor(self.user, self.address)
 
     @property
     def csrf_token(self) -> str:

@@ -23,6 +23,7 @@ from liaison.services.hotline.commands import acknowledge, open_thread, post_mes
 from liaison.services.hotline.queries import (
     InboxCounts,
     ThreadSummary,
+    count_inbox,
     inbox_counts,
     list_threads,
     next_deadline,
@@ -58,6 +59,7 @@ __all__ = [
     "ack_deadline",
     "acknowledge",
     "check_attachment",
+    "count_inbox",
     "display_filename",
     "inbox_counts",
     "is_incoming",

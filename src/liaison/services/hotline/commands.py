@@ -11,11 +11,10 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from liaison.audit import Actor, MessageAcknowledged, MessagePosted, ThreadOpened, record
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
-from liaison.services.accounts import Actor
-from liaison.services.audit import record_audit
 from liaison.services.hotline.queries import (
     peer_agencies,
     peer_of,
@@ -96,19 +95,15 @@ def _write_message(
     session.flush()
     payload = MessagePayload.of(message, thread).to_payload()
     outbox.share(session, peer_of(session, thread), MESSAGE.name, payload)
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.message_posted",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={
-            "thread": thread.global_id,
-            "priority": priority,
-            "attachments": [a.sha256 for a in message.attachments],
-        },
+        actor,
+        MessagePosted(
+            record_id=message.global_id,
+            thread=thread.global_id,
+            priority=priority,
+            attachments=[a.sha256 for a in message.attachments],
+        ),
     )
     publish_thread_event(
         session, "message", thread, node.name, message=message.id, global_id=message.global_id
@@ -160,15 +155,16 @@ def open_thread(
     session.add(thread)
     session.flush()
     outbox.share(session, target, THREAD.name, ThreadPayload.of(thread).to_payload())
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.thread_opened",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        record_id=thread.global_id,
-        detail={"peer": peer, "priority": priority, "kind": kind, "to_agency": thread.to_agency},
+        actor,
+        ThreadOpened(
+            record_id=thread.global_id,
+            peer=peer,
+            priority=priority,
+            kind=kind,
+            to_agency=thread.to_agency,
+        ),
     )
     publish_thread_event(session, "thread", thread, node.name)
     _write_message(session, node, actor, thread, body, priority, attachments)
@@ -223,15 +219,12 @@ def acknowledge(
         message.read_at, message.read_by = message.acked_at, message.acked_by
     acknowledgement = AckPayload(message.global_id, message.acked_at, message.acked_by)
     outbox.share(session, peer_of(session, thread), ACK.name, acknowledgement.to_payload())
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.message_acknowledged",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={"overdue": message.acked_at > message.ack_due_at},
+        actor,
+        MessageAcknowledged(
+            record_id=message.global_id, overdue=message.acked_at > message.ack_due_at
+        ),
     )
     publish_thread_event(session, "ack", thread, node.name, message=message.id)
     return message

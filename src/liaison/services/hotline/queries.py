@@ -14,11 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from liaison.audit import Actor, AttachmentRead, ThreadRead, ThreadsListed, record
 from liaison.errors import Conflict, NotFound
 from liaison.federation import outbox
 from liaison.federation.notify import LiveEvent, publish_after_commit
-from liaison.services.accounts import Actor
-from liaison.services.audit import record_audit
 from liaison.services.hotline.records import READ, ReadPayload
 from liaison.services.hotline.rules import HotlineNode, is_incoming, local_agency
 from liaison.store.base import utcnow
@@ -109,15 +108,10 @@ def read_thread(
         receipt = ReadPayload(tuple(m.global_id for m in unread), now, reader)
         outbox.share(session, peer_of(session, thread), READ.name, receipt.to_payload())
         publish_thread_event(session, "read", thread, node.name)
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.thread_read",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        record_id=thread.global_id,
-        detail={"messages": len(messages), "newly_read": len(unread)},
+        actor,
+        ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=len(unread)),
     )
     return thread, messages
 
@@ -134,6 +128,19 @@ def list_threads(
 ) -> list[ThreadSummary]:
     """The actor's agency's threads, newest activity first; `query` searches subjects and
     message text (case-insensitive). Audited as a read of the thread list."""
+    summaries = _thread_summaries(session, node, actor, query)
+    record(session, actor, ThreadsListed(query=query or "", results=len(summaries)))
+    return summaries
+
+
+def count_inbox(session: Session, node: HotlineNode, actor: Actor) -> InboxCounts:
+    """Unread and overdue counts of the actor's agency; only counts, so not audited."""
+    return inbox_counts(_thread_summaries(session, node, actor, None))
+
+
+def _thread_summaries(
+    session: Session, node: HotlineNode, actor: Actor, query: str | None
+) -> list[ThreadSummary]:
     local = _local_agency_column(node.name)
     statement = (
         sa.select(HotlineThread, Peer.name)
@@ -154,15 +161,6 @@ def list_threads(
         )
     rows = session.execute(statement).all()
     counts = _message_counts(session, node, [thread.id for thread, _ in rows])
-    record_audit(
-        session,
-        actor.name,
-        "hotline.threads_listed",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_thread",
-        detail={"query": query or "", "results": len(rows)},
-    )
     return [
         ThreadSummary(thread, peer_name, *counts.get(thread.id, (0, 0, 0)))
         for thread, peer_name in rows
@@ -271,14 +269,11 @@ def read_attachment(
             f"attachment {attachment.filename!r} failed its integrity check on arrival "
             "(its SHA-256 does not match what the sender recorded); it is not served"
         )
-    record_audit(
+    record(
         session,
-        actor.name,
-        "hotline.attachment_read",
-        agency=actor.agency,
-        address=actor.address,
-        record_type="hotline_attachment",
-        record_id=attachment.sha256,
-        detail={"message": message.global_id, "filename": attachment.filename},
+        actor,
+        AttachmentRead(
+            record_id=attachment.sha256, message=message.global_id, filename=attachment.filename
+        ),
     )
     return attachment

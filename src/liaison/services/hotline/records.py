@@ -19,6 +19,15 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from liaison.audit import (
+    AckReceived,
+    Actor,
+    MessageReceived,
+    ReadReceiptReceived,
+    ThreadMisaddressed,
+    ThreadReceived,
+    record,
+)
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
 from liaison.federation.notify import LiveEvent, publish_after_commit
@@ -29,7 +38,6 @@ from liaison.federation.records import (
     global_id,
     require,
 )
-from liaison.services.audit import record_audit
 from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
     MAX_BODY,
@@ -310,13 +318,12 @@ def receive_thread(
         # Dropping it would hide it from everyone (and let its deadlines pass unseen): the
         # default agency gets it, and the audit trail says it was misaddressed.
         to_agency = node.default_agency
-        record_audit(
+        record(
             session,
-            peer.name,
-            "hotline.thread_misaddressed",
-            record_type="hotline_thread",
-            record_id=payload.global_id,
-            detail={"addressed_to": payload.to_agency, "filed_under": to_agency},
+            Actor.peer(peer.name),
+            ThreadMisaddressed(
+                record_id=payload.global_id, addressed_to=payload.to_agency, filed_under=to_agency
+            ),
         )
     thread = HotlineThread(
         global_id=payload.global_id,
@@ -333,19 +340,16 @@ def receive_thread(
     )
     session.add(thread)
     session.flush()
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.thread_received",
-        agency=thread.from_agency,
-        record_type="hotline_thread",
-        record_id=thread.global_id,
-        detail={
-            "to_agency": thread.to_agency,
-            "addressed_to": payload.to_agency,
-            "priority": thread.priority,
-            "kind": thread.kind,
-        },
+        Actor.peer(peer.name, thread.from_agency),
+        ThreadReceived(
+            record_id=thread.global_id,
+            to_agency=thread.to_agency,
+            addressed_to=payload.to_agency,
+            priority=thread.priority,
+            kind=thread.kind,
+        ),
     )
     publish_after_commit(
         session, LiveEvent("thread", {"thread": thread.id}, frozenset({thread.to_agency}))
@@ -397,19 +401,14 @@ def receive_message(
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.message_received",
-        agency=message.author_agency,
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={
-            "thread": thread.global_id,
-            "attachments": [
-                {"sha256": a.sha256, "verified": a.verified} for a in message.attachments
-            ],
-        },
+        Actor.peer(peer.name, message.author_agency),
+        MessageReceived(
+            record_id=message.global_id,
+            thread=thread.global_id,
+            attachments=[{"sha256": a.sha256, "verified": a.verified} for a in message.attachments],
+        ),
     )
     publish_after_commit(
         session,
@@ -436,13 +435,10 @@ def receive_ack(
         message.acked_by = peer.name if payload.acked_by is None else payload.acked_by
         if message.read_at is None:
             message.read_at, message.read_by = message.acked_at, message.acked_by
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.ack_received",
-        record_type="hotline_message",
-        record_id=message.global_id,
-        detail={"acked_by": message.acked_by or ""},
+        Actor.peer(peer.name),
+        AckReceived(record_id=message.global_id, acked_by=message.acked_by or ""),
     )
     publish_after_commit(
         session,
@@ -469,12 +465,10 @@ def receive_read(
             message.read_at, message.read_by = payload.read_at, read_by
         threads.add(message.thread.id)
         audience.add(_local_agency_for_peer(message.thread, peer))
-    record_audit(
+    record(
         session,
-        peer.name,
-        "hotline.read_receipt_received",
-        record_type="hotline_message",
-        detail={"messages": list(payload.messages), "read_by": read_by},
+        Actor.peer(peer.name),
+        ReadReceiptReceived(messages=list(payload.messages), read_by=read_by),
     )
     for thread_id in threads:
         publish_after_commit(session, LiveEvent("read", {"thread": thread_id}, frozenset(audience)))

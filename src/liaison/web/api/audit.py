@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from liaison.audit import read_entries, verify_recent
 from liaison.capabilities import Capability
-from liaison.services.audit import read_audit_entries, verify_audit_chain
+from liaison.federation.checkpoints import check_against_peers
 from liaison.web.auth import Principal, db_session, require
+from liaison.web.context import local_node
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 auditors = require(Capability.READ_AUDIT)
@@ -20,6 +22,8 @@ class AuditEntryOut(BaseModel):
     seq: int
     at: str
     actor: str
+    actor_kind: str | None = Field(description="user, system or peer (null before 0005)")
+    role: str | None
     agency: str | None
     action: str
     record_type: str | None
@@ -35,12 +39,24 @@ class AuditPage(BaseModel):
     next_after: int | None
 
 
+class PeerCheckOut(BaseModel):
+    peer: str
+    matches: bool
+    held: int = Field(description="Checkpoints of this chain the peer holds (signed by this node).")
+    mismatched: list[int] = Field(description="Their seqs this chain no longer matches.")
+    error: str | None
+    message: str
+
+
 class ChainStatus(BaseModel):
     intact: bool
     entries: int
     first_bad_seq: int | None
     reason: str | None
     message: str
+    peers: list[PeerCheckOut] | None = Field(
+        None, description="With against_peers: what each peer holds of this chain."
+    )
 
 
 @router.get("", response_model=AuditPage)
@@ -51,7 +67,7 @@ def audit_entries(
     session: Session = Depends(db_session),
 ) -> AuditPage:
     """Entries in seq order, a page at a time."""
-    entries = read_audit_entries(session, after, limit, principal.actor)
+    entries = read_entries(session, after, limit, principal.actor)
     session.commit()
     return AuditPage(
         entries=[AuditEntryOut(**entry) for entry in entries],
@@ -61,11 +77,30 @@ def audit_entries(
 
 @router.get("/verify", response_model=ChainStatus)
 def verify(
-    principal: Principal = Depends(auditors), session: Session = Depends(db_session)
+    request: Request,
+    against_peers: bool = Query(False, description="Also ask each peer for its checkpoints."),
+    principal: Principal = Depends(auditors),
+    session: Session = Depends(db_session),
 ) -> ChainStatus:
-    """Check the whole chain, as `liaison audit verify` does."""
-    result = verify_audit_chain(session)
+    """Check the entries added since the chain was last verified (`liaison audit verify`
+    checks the whole chain)."""
+    result = verify_recent(session)
+    session.commit()  # the verified checkpoint moves forward
+    checks = check_against_peers(session, local_node(request)) if against_peers else None
     return ChainStatus(
+        peers=None
+        if checks is None
+        else [
+            PeerCheckOut(
+                peer=check.peer,
+                matches=check.matches,
+                held=check.held,
+                mismatched=[mismatch.seq for mismatch in check.mismatches],
+                error=check.error,
+                message=check.message(),
+            )
+            for check in checks
+        ],
         intact=result.intact,
         entries=result.entries,
         first_bad_seq=result.first_bad_seq,

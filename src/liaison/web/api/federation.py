@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liaison.errors import LiaisonError
 from liaison.federation import envelope as env
+from liaison.federation.checkpoints import answer_checkpoint_request
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import SENDER_HEADER
 from liaison.federation.inbox import receive_batch, refusals_counted
@@ -184,3 +185,11 @@ async def inbox(request: Request) -> dict[str, Any]:
 async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
     return await _handle_envelope(request, handle_peering_request, MAX_UNKNOWN_SENDER_BYTES)
+
+
+@peer_router.post(
+    "/audit-checkpoints", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY
+)
+async def audit_checkpoints(request: Request) -> dict[str, Any]:
+    """A peer asks, signed, for the checkpoints of its audit chain this node holds."""
+    return await _handle_envelope(request, answer_checkpoint_request, MAX_UNKNOWN_SENDER_BYTES)

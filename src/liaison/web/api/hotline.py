@@ -287,7 +287,7 @@ def inbox(
 ) -> InboxOut:
     """Unread and overdue counts, and the overdue messages (either side's)."""
     node = node_of(request)
-    counts = hotline.inbox_counts(hotline.list_threads(session, node, principal.actor))
+    counts = hotline.count_inbox(session, node, principal.actor)
     overdue = [
         OverdueOut(thread_id=thread.id, subject=thread.subject, message=MessageOut.of(message))
         for thread, message in hotline.overdue_messages(session, node, principal.actor)

@@ -48,9 +48,7 @@ def invite(
     session: Session = Depends(db_session),
 ) -> InviteOut:
     """Issue a one-time invite code for another node's admin to accept."""
-    code = issue_invite(
-        session, local_node(request), principal.user.username, int(body.ttl_hours * 3600)
-    )
+    code = issue_invite(session, local_node(request), principal.actor, int(body.ttl_hours * 3600))
     session.commit()
     return InviteOut(code=code)
 
@@ -63,7 +61,7 @@ def accept(
     session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """Peer with the node that issued the code (it must be running)."""
-    peer = accept_invite(session, local_node(request), body.code, principal.user.username)
+    peer = accept_invite(session, local_node(request), body.code, principal.actor)
     return {"name": peer.name, "base_url": peer.base_url, "status": peer.status}
 
 
@@ -72,5 +70,5 @@ def revoke(
     name: str, principal: Principal = Depends(admins), session: Session = Depends(db_session)
 ) -> dict[str, Any]:
     """Stop trusting the peer: its envelopes are refused and nothing more is sent to it."""
-    peer = revoke_peer(session, name, principal.user.username)
+    peer = revoke_peer(session, name, principal.actor)
     return {"name": peer.name, "status": peer.status}

@@ -55,8 +55,11 @@ def inbox_page(
 ) -> Response:
     node = node_of(request)
     summaries = hotline.list_threads(session, node, principal.actor, query=q or None)
-    counts = hotline.inbox_counts(
-        summaries if not q else hotline.list_threads(session, node, principal.actor)
+    # One page view, one audit entry: the totals of a filtered list are only counted.
+    counts = (
+        hotline.count_inbox(session, node, principal.actor)
+        if q
+        else hotline.inbox_counts(summaries)
     )
     overdue = hotline.overdue_messages(session, node, principal.actor)
     next_due = hotline.next_deadline(session, node, principal.actor)

@@ -61,9 +61,7 @@ def peers_invite(
     principal: Principal = Depends(admins),
     session: Session = Depends(db_session),
 ) -> Response:
-    code = issue_invite(
-        session, local_node(request), principal.user.username, int(ttl_hours * 3600)
-    )
+    code = issue_invite(session, local_node(request), principal.actor, int(ttl_hours * 3600))
     session.commit()
     return _peers_page(request, session, code=code)
 
@@ -78,7 +76,7 @@ def peers_accept(
     try:
         if not code.strip():
             raise InvalidInput("paste the invite code the other node's admin gave you")
-        peer = accept_invite(session, local_node(request), code, principal.user.username)
+        peer = accept_invite(session, local_node(request), code, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
     return _peers_page(request, session, notice=f"Peered with {peer.name}.")
@@ -92,7 +90,7 @@ def peers_revoke(
     session: Session = Depends(db_session),
 ) -> Response:
     try:
-        revoke_peer(session, name, principal.user.username)
+        revoke_peer(session, name, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
     return _peers_page(request, session, notice=f"Revoked {name}.")

@@ -1,0 +1,694 @@
+"""The audit trail: who did what (`Actor`, typed events), `record`, `verify`, canonical JSON.
+
+Services, federation and the CLI import this module; it imports only the store. Every
+state change and every read of personal data calls `record` inside the transaction that
+does it, so an entry exists exactly when the change is committed. Each entry carries the
+hash of the previous one; the hash covers the canonical JSON of all the entry's fields.
+Writers serialise on the single `audit_head` row (row lock on PostgreSQL; on SQLite every
+transaction already holds the database write lock), and the head row pins the last seq
+and hash, so a deleted tail shows up as a mismatch.
+
+Two checks: `verify_chain` walks the whole chain (`liaison audit verify`, schedulable);
+`verify_recent` checks only what was added since the last verified checkpoint (the audit
+page and the verify API). Someone with write access to the database can still rewrite
+the tail together with the head row; the checkpoints kept by peers (`check_checkpoints`)
+catch that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from liaison.errors import InvalidInput
+from liaison.store.audit import GENESIS_HASH, AuditEntry, AuditHead, AuditVerified
+from liaison.store.base import utcnow
+
+# ---------------------------------------------------------------- canonical JSON
+
+
+def _check_json(value: Any, where: str) -> None:
+    if value is None or isinstance(value, (bool, str, int)):
+        return
+    if isinstance(value, float):
+        raise InvalidInput(f"{where}: floats are not allowed in signed JSON (got {value!r})")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(f"{where}: object keys must be strings (got {key!r})")
+            _check_json(item, f"{where}.{key}")
+        return
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]")
+        return
+    raise InvalidInput(f"{where}: {type(value).__name__} cannot be signed as JSON")
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte form that is hashed and signed: keys sorted, UTF-8 unescaped, no
+    insignificant whitespace, no floats (their text is not stable across implementations).
+    Raises InvalidInput naming the offending path."""
+    _check_json(value, "$")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+# ---------------------------------------------------------------- who
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    SYSTEM = "system"
+    PEER = "peer"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a user (name, role, agency, address), the system (a command or
+    the node itself), or a peer node (its node code, and the agency it speaks for)."""
+
+    name: str
+    agency: str | None = None
+    address: str | None = None
+    role: str | None = None
+    kind: ActorKind = ActorKind.USER
+
+    @classmethod
+    def system(cls, name: str = "system", address: str | None = "local") -> Actor:
+        return cls(name=name, address=address, kind=ActorKind.SYSTEM)
+
+    @classmethod
+    def peer(cls, node: str, agency: str | None = None) -> Actor:
+        return cls(name=node, agency=agency, kind=ActorKind.PEER)
+
+
+# ---------------------------------------------------------------- what
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEvent:
+    """One kind of audited action; its fields (but `record_id`) are the entry's detail."""
+
+    action: ClassVar[str]
+    record_type: ClassVar[str | None] = None
+    record_id: str | int | None = None
+
+    def subject(self) -> tuple[str | None, str | None]:
+        """The record the entry is about: (type, id)."""
+        return self.record_type, None if self.record_id is None else str(self.record_id)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "record_id"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeCreated(AuditEvent):
+    action = "node.init"
+    record_type = "node"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseUpgraded(AuditEvent):
+    action = "db.upgrade"
+    record_type = "database"
+    from_revision: str | None
+    to_revision: str | None
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"from": self.from_revision, "to": self.to_revision}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditRead(AuditEvent):
+    action = "audit.read"
+    record_type = "audit"
+    after: int
+    limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgencyCreated(AuditEvent):
+    action = "agency.create"
+    record_type = "agency"
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserCreated(AuditEvent):
+    action = "user.create"
+    record_type = "user"
+    role: str
+    agency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsersListed(AuditEvent):
+    action = "user.list"
+    record_type = "user"
+    count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRead(AuditEvent):
+    action = "user.read"
+    record_type = "user"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserDisabled(AuditEvent):
+    action = "user.disable"
+    record_type = "user"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginBlocked(AuditEvent):
+    action = "auth.login_blocked"
+    blocked: str  # what the rate limit holds: "user" or "address"
+    until: str
+
+    def subject(self) -> tuple[str | None, str | None]:
+        return self.blocked, None if self.record_id is None else str(self.record_id)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"until": self.until}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailed(AuditEvent):
+    action = "auth.login_failed"
+    record_type = "user"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggedIn(AuditEvent):
+    action = "auth.login"
+    record_type = "user"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggedOut(AuditEvent):
+    action = "auth.logout"
+    record_type = "user"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenIssued(AuditEvent):
+    action = "auth.token_issue"
+    record_type = "api_token"
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRevoked(AuditEvent):
+    action = "auth.token_revoke"
+    record_type = "api_token"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScreeningCreated(AuditEvent):
+    action = "screening.create"
+    record_type = "screening_run"
+    filename: str
+    records: int
+    flagged: int
+    as_of: str
+    jurisdictions: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadOpened(AuditEvent):
+    action = "hotline.thread_opened"
+    record_type = "hotline_thread"
+    peer: str
+    priority: str
+    kind: str
+    to_agency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessagePosted(AuditEvent):
+    action = "hotline.message_posted"
+    record_type = "hotline_message"
+    thread: str
+    priority: str
+    attachments: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageAcknowledged(AuditEvent):
+    action = "hotline.message_acknowledged"
+    record_type = "hotline_message"
+    overdue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadRead(AuditEvent):
+    action = "hotline.thread_read"
+    record_type = "hotline_thread"
+    messages: int
+    newly_read: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadsListed(AuditEvent):
+    action = "hotline.threads_listed"
+    record_type = "hotline_thread"
+    query: str
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentRead(AuditEvent):
+    action = "hotline.attachment_read"
+    record_type = "hotline_attachment"
+    message: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadMisaddressed(AuditEvent):
+    action = "hotline.thread_misaddressed"
+    record_type = "hotline_thread"
+    addressed_to: str
+    filed_under: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThreadReceived(AuditEvent):
+    action = "hotline.thread_received"
+    record_type = "hotline_thread"
+    to_agency: str
+    addressed_to: str
+    priority: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(AuditEvent):
+    action = "hotline.message_received"
+    record_type = "hotline_message"
+    thread: str
+    attachments: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AckReceived(AuditEvent):
+    action = "hotline.ack_received"
+    record_type = "hotline_message"
+    acked_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadReceiptReceived(AuditEvent):
+    action = "hotline.read_receipt_received"
+    record_type = "hotline_message"
+    messages: list[str]
+    read_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvelopesRefused(AuditEvent):
+    """The envelopes refused from one client address over one window (record_id: it)."""
+
+    action = "federation.refusals"
+    record_type = "address"
+    opened_at: str
+    closed_at: str
+    refused: int
+    throttled: int
+    first_reason: str
+    last_reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRefused(AuditEvent):
+    action = "federation.record_refused"
+    shared_type: str  # the refused record's type, the entry's record_type
+    reason: str
+    payload: str
+
+    def subject(self) -> tuple[str | None, str | None]:
+        return self.shared_type, None if self.record_id is None else str(self.record_id)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"reason": self.reason, "payload": self.payload}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerInviteIssued(AuditEvent):
+    action = "peer.invite_issued"
+    record_type = "peer_invite"
+    expires_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerAccepted(AuditEvent):
+    action = "peer.accepted"
+    record_type = "peer"
+    base_url: str
+    public_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerJoined(AuditEvent):
+    action = "peer.joined"
+    record_type = "peer"
+    base_url: str
+    public_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerRevoked(AuditEvent):
+    action = "peer.revoked"
+    record_type = "peer"
+
+
+# ---------------------------------------------------------------- record
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    fields_ = {
+        "seq": entry.seq,
+        "at": _timestamp(entry.at),
+        "actor": entry.actor,
+        "agency": entry.agency,
+        "action": entry.action,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "address": entry.address,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+    }
+    # Entries written before the actor's kind and role were recorded (migration 0005) keep
+    # the hash they were written with.
+    if entry.actor_kind is not None:
+        fields_["actor_kind"] = entry.actor_kind
+        fields_["role"] = entry.role
+    return hashlib.sha256(canonical_json(fields_)).hexdigest()
+
+
+# Built once: `record` runs in every audited transaction. Core statements on the
+# session's connection cost a fraction of the ORM unit of work for the same two writes.
+_LOCK_HEAD = sa.select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_ADVANCE_HEAD = (
+    sa.update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+_INSERT_ENTRY = sa.insert(AuditEntry)
+
+
+def record(session: Session, actor: Actor, event: AuditEvent) -> AuditEntry:
+    """Append one entry to the chain in the caller's transaction (the caller commits).
+
+    The event's detail holds no floats (canonical JSON refuses them so the hash is
+    reproducible). Returns the entry as written (not attached to the session).
+    """
+    session.flush()  # what the caller added gets its ids first, as any query would do
+    connection = session.connection()
+    head_seq, head_hash = connection.execute(_LOCK_HEAD).one()
+    record_type, record_id = event.subject()
+    entry = AuditEntry(
+        seq=head_seq + 1,
+        # Microsecond precision is what both backends store, so the hash survives a round trip.
+        at=utcnow(),
+        actor=actor.name,
+        actor_kind=actor.kind.value,
+        role=actor.role,
+        agency=actor.agency,
+        action=event.action,
+        record_type=record_type,
+        record_id=record_id,
+        address=actor.address,
+        detail=canonical_json(event.as_detail()).decode("utf-8"),
+        prev_hash=head_hash,
+    )
+    entry.hash = entry_hash(entry)
+    connection.execute(_INSERT_ENTRY, {column: getattr(entry, column) for column in _ENTRY_COLUMNS})
+    connection.execute(_ADVANCE_HEAD, {"new_seq": entry.seq, "new_hash": entry.hash})
+    return entry
+
+
+_ENTRY_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+
+
+# ---------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    intact: bool
+    entries: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+    # For a check of only the recent entries: the verified checkpoint it started from.
+    checked_from: int = 0
+    checkpoint_at: datetime | None = None
+
+    def message(self) -> str:
+        if not self.intact:
+            return f"audit chain broken at entry {self.first_bad_seq}: {self.reason}"
+        if self.checked_from == 0:
+            return f"audit chain intact: {self.entries} entries"
+        since = "" if self.checkpoint_at is None else f" at {_timestamp(self.checkpoint_at)}"
+        return (
+            f"audit chain intact: {self.entries} entries (entries after {self.checked_from} "
+            f"checked now; up to {self.checked_from} verified{since}; "
+            "`liaison audit verify` checks them all)"
+        )
+
+
+def _entries(session: Session, after: int, until: int, batch: int = 1000) -> Iterator[AuditEntry]:
+    while True:
+        rows = (
+            session.execute(
+                sa.select(AuditEntry)
+                .where(AuditEntry.seq > after, AuditEntry.seq <= until)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+        # Keep memory flat on long chains without detaching the caller's other objects.
+        for row in rows:
+            session.expunge(row)
+        # End the read between batches: on SQLite every transaction holds the write lock,
+        # and a long check must not stop the node's writers.
+        session.rollback()
+
+
+def _walk(
+    session: Session, start_seq: int, start_hash: str, head: tuple[int, str] | None, top: int
+) -> ChainVerification:
+    """Check the entries after `start_seq` (whose hash is `start_hash`) up to the head
+    read before the walk, so entries appended meanwhile are neither missed nor blamed."""
+    if head is None:
+        return ChainVerification(False, start_seq, start_seq + 1, "the audit head row is missing")
+    head_seq, head_hash = head
+    if top > head_seq:
+        return ChainVerification(
+            False,
+            head_seq,
+            head_seq + 1,
+            f"entries after the head row exist (up to {top}; the head records {head_seq})",
+        )
+    expected_seq, previous_hash = start_seq + 1, start_hash
+    for entry in _entries(session, start_seq, head_seq):
+        if entry.seq != expected_seq:
+            return ChainVerification(
+                False,
+                expected_seq - 1,
+                expected_seq,
+                f"entry missing (next entry found is {entry.seq})",
+            )
+        if entry.prev_hash != previous_hash:
+            return ChainVerification(
+                False,
+                expected_seq - 1,
+                entry.seq,
+                "does not link to the previous entry (reordered or an earlier entry was replaced)",
+            )
+        if entry_hash(entry) != entry.hash:
+            return ChainVerification(
+                False, expected_seq - 1, entry.seq, "content does not match its hash"
+            )
+        previous_hash, expected_seq = entry.hash, expected_seq + 1
+    count = expected_seq - 1
+    if head_seq != count:
+        return ChainVerification(
+            False,
+            count,
+            expected_seq,
+            f"entry missing: the chain ends at {count} but the head records {head_seq}",
+        )
+    if head_hash != previous_hash:
+        return ChainVerification(
+            False, count, count, f"the head records entry {head_seq} with another hash"
+        )
+    return ChainVerification(True, count, checked_from=start_seq)
+
+
+def _read_head(session: Session) -> tuple[int, str] | None:
+    # Read with a statement (not the identity map): `record` advances the head without the ORM.
+    row = session.execute(sa.select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def _read_head_and_top(session: Session) -> tuple[tuple[int, str] | None, int]:
+    """The head row and the highest entry seq, the latter read first: an entry and the head
+    move in one transaction, so an honest head is never below an entry seen before it."""
+    top = session.execute(sa.select(sa.func.max(AuditEntry.seq))).scalar_one_or_none() or 0
+    return _read_head(session), int(top)
+
+
+def _remember_verified(session: Session, seq: int, hash_: str) -> None:
+    """Move the verified checkpoint forward (never back: a slower check may finish last)."""
+    session.execute(
+        sa.update(AuditVerified)
+        .where(AuditVerified.id == 1, AuditVerified.seq < seq)
+        .values(seq=seq, hash=hash_, verified_at=utcnow())
+    )
+
+
+def verify_chain(session: Session) -> ChainVerification:
+    """Walk the whole chain in seq order; report the first entry whose seq, link or hash is
+    wrong. When intact, the verified checkpoint moves to the head (the caller commits).
+    The walk ends its read transaction between batches: call it before writing anything
+    in `session`."""
+    head, top = _read_head_and_top(session)
+    result = _walk(session, 0, GENESIS_HASH, head, top)
+    if result.intact and head is not None:
+        _remember_verified(session, *head)
+    return result
+
+
+def verify_recent(session: Session) -> ChainVerification:
+    """Check only the entries added since the verified checkpoint (and that the
+    checkpoint's own entry still has its hash); move the checkpoint forward when intact.
+    The caller commits; as `verify_chain`, call it before writing anything in `session`."""
+    checkpoint = session.execute(
+        sa.select(AuditVerified.seq, AuditVerified.hash, AuditVerified.verified_at).where(
+            AuditVerified.id == 1
+        )
+    ).first()
+    if checkpoint is None or checkpoint.seq == 0:
+        return verify_chain(session)
+    head, top = _read_head_and_top(session)
+    stored = session.execute(
+        sa.select(AuditEntry.hash).where(AuditEntry.seq == checkpoint.seq)
+    ).scalar_one_or_none()
+    if stored != checkpoint.hash:
+        what = "is missing" if stored is None else "no longer has the hash it had"
+        return ChainVerification(
+            False,
+            checkpoint.seq - 1,
+            checkpoint.seq,
+            f"entry {what} when the chain was last verified ({_timestamp(checkpoint.verified_at)})",
+        )
+    result = _walk(session, checkpoint.seq, checkpoint.hash, head, top)
+    if result.intact and head is not None:
+        _remember_verified(session, *head)
+    return ChainVerification(**{**result.__dict__, "checkpoint_at": checkpoint.verified_at})
+
+
+# ---------------------------------------------------------------- anchors kept elsewhere
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at a moment: what a peer keeps of this node's trail."""
+
+    seq: int
+    hash: str
+    at: datetime
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "at": _timestamp(self.at)}
+
+
+def current_checkpoint(session: Session) -> Checkpoint:
+    head = _read_head(session)
+    if head is None:
+        raise InvalidInput("the audit head row is missing")
+    return Checkpoint(head[0], head[1], utcnow())
+
+
+@dataclass(frozen=True)
+class CheckpointMismatch:
+    seq: int
+    expected_hash: str
+    found_hash: str | None  # None: this chain has no entry with that seq
+
+    def message(self) -> str:
+        if self.found_hash is None:
+            return f"entry {self.seq} is missing (the chain no longer reaches it)"
+        return f"entry {self.seq} has another hash than the one sent ({self.expected_hash[:12]}…)"
+
+
+def check_checkpoints(session: Session, held: Iterable[Checkpoint]) -> list[CheckpointMismatch]:
+    """The checkpoints (held elsewhere) this chain no longer matches, lowest seq first."""
+    wanted = sorted(held, key=lambda checkpoint: checkpoint.seq)
+    found: dict[int, str] = {}
+    seqs = [checkpoint.seq for checkpoint in wanted]
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        rows = session.execute(
+            sa.select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(chunk))
+        )
+        found.update((seq, hash_) for seq, hash_ in rows)
+    return [
+        CheckpointMismatch(checkpoint.seq, checkpoint.hash, found.get(checkpoint.seq))
+        for checkpoint in wanted
+        if found.get(checkpoint.seq) != checkpoint.hash
+    ]
+
+
+# ---------------------------------------------------------------- read
+
+
+def read_entries(session: Session, after: int, limit: int, reader: Actor) -> list[dict[str, Any]]:
+    """Entries with seq greater than `after`, oldest first; the read is itself audited."""
+    rows = session.execute(
+        sa.select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
+    ).scalars()
+    entries = [entry_as_dict(entry) for entry in rows]
+    record(session, reader, AuditRead(after=after, limit=limit))
+    return entries
+
+
+def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": _timestamp(entry.at),
+        "actor": entry.actor,
+        "actor_kind": entry.actor_kind,
+        "role": entry.role,
+        "agency": entry.agency,
+        "action": entry.action,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "address": entry.address,
+        "detail": json.loads(entry.detail),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
