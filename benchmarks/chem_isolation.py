@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from rdkit import Chem, RDConfig
 
-from federation import free_port, percentile  # the scripts beside this one
+from federation import free_port, percentile, wait_healthy  # the scripts beside this one
 from liaison.chem import identify
 from liaison.chem.depict import IdentificationRequest, identify_and_depict
 from liaison.config import Settings
@@ -185,16 +185,7 @@ def healthz_under_load(samples: int) -> dict[str, Any]:
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("liaison serve did not start")
-                time.sleep(0.1)
+            wait_healthy(base_url, "liaison serve")
             client = httpx.Client(base_url=base_url, timeout=120)
             token = client.post(
                 "/api/v1/auth/token", json={"username": "analyst", "password": PASSWORD}

@@ -71,6 +71,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def wait_healthy(base_url: str, what: str, seconds: float = 60) -> None:
+    """Until `liaison serve` at base_url answers /healthz; RuntimeError naming `what` after."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
+
+
 class Node:
     def __init__(self, root: Path, name: str, agency: str, database_url: str | None) -> None:
         self.name, self.port = name, free_port()
@@ -99,14 +111,7 @@ class Node:
         )
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"node {self.name} did not start")
+        wait_healthy(self.base_url, f"node {self.name}")
 
     def client(self) -> httpx.Client:
         client = httpx.Client(base_url=self.base_url, timeout=30)

@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from federation import free_port  # benchmarks/federation.py
+from federation import free_port, wait_healthy  # benchmarks/federation.py
 from liaison.federation import envelope as env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,16 +117,7 @@ class Node:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the node did not start")
-            time.sleep(0.2)
+        wait_healthy(self.base_url, "the node")
 
     def database_bytes(self) -> int:
         """The database file's size once the write-ahead log is checkpointed into it (the
