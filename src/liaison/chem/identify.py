@@ -324,14 +324,14 @@ class _Tautomer:
     def __init__(self, parent: Chem.Mol) -> None:
         self._parent = parent
         self._molecule: Chem.Mol | None = None
+        self._unusual: bool | None = None  # asked once per parent, not once per rule
 
     def could_hold(self, smarts: str) -> bool:
         """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
         an unusual tautomer (an enol, an enamine...) and holds the pattern's skeleton."""
-        return bool(
-            self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER)
-            and self._parent.HasSubstructMatch(_skeleton(smarts))
-        )
+        if self._unusual is None:
+            self._unusual = bool(self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER))
+        return self._unusual and bool(self._parent.HasSubstructMatch(_skeleton(smarts)))
 
     def molecule(self) -> Chem.Mol:
         if self._molecule is None:
