@@ -20,9 +20,17 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
+    USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
 
 
-_CASEWORK = frozenset({Capability.SIGN_IN, Capability.SCREEN_SUBSTANCES, Capability.USE_HOTLINE})
+_CASEWORK = frozenset(
+    {
+        Capability.SIGN_IN,
+        Capability.SCREEN_SUBSTANCES,
+        Capability.USE_HOTLINE,
+        Capability.USE_TARIFFS,
+    }
+)
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.OFFICER: _CASEWORK,
