@@ -97,9 +97,7 @@ def test_a_bad_parameter_is_a_problem_naming_it(
     assert named in response.json()["detail"]
 
 
-def test_a_missing_parameter_is_a_problem_naming_it(
-    client: TestClient, accounts: Accounts
-) -> None:
+def test_a_missing_parameter_is_a_problem_naming_it(client: TestClient, accounts: Accounts) -> None:
     params = {key: value for key, value in ENTRY.items() if key != "customs_value"}
     response = client.get(
         "/api/v1/tariffs/duty", params=params, headers=accounts.bearer(client, "olivia")
@@ -127,9 +125,7 @@ def test_the_page_shows_each_measure_the_ieepa_part_and_the_chart(
     ]
 
 
-def test_the_page_says_what_is_wrong_with_the_entry(
-    client: TestClient, accounts: Accounts
-) -> None:
+def test_the_page_says_what_is_wrong_with_the_entry(client: TestClient, accounts: Accounts) -> None:
     accounts.browser_login(client, "olivia")
     page = client.get("/tariffs", params={**ENTRY, "entry_date": "yesterday"})
     assert page.status_code == 422

@@ -66,9 +66,7 @@ def timeline_chart() -> dict[str, Any]:
             y = _y(step.rate_percent, top_rate)
             points += [f"{_x(step.start)},{y}", f"{_x(step.end)},{y}"]
         lines.append(Line(origin, colour, dashes, " ".join(points), timelines[origin]))
-    rate_ticks = [
-        (rate, _y(Decimal(rate), top_rate)) for rate in range(0, int(top_rate) + 1, 10)
-    ]
+    rate_ticks = [(rate, _y(Decimal(rate), top_rate)) for rate in range(0, int(top_rate) + 1, 10)]
     months = [date(year, month, 1) for year in (2025, 2026) for month in (1, 4, 7, 10)]
     day_ticks = [(day, _x(day)) for day in months if CHART_START <= day <= CHART_END]
     ruling = book.event("learning-resources-v-trump")
