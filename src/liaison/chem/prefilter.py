@@ -10,16 +10,18 @@ that every match of a rule must contain is also in the raw molecule.
 Each rule gets the most specific *anchor* skeleton it provably contains (checked on the
 rule's own structure or SMARTS graph), or its own skeleton when it contains none. A molecule
 is a candidate when it contains any of the resulting screens; with the shipped rules that is
-two or three substructure tests per molecule.
+two or three substructure tests per molecule. A named entry without such an anchor (a small
+precursor) is tested only on fragments of its own size (see Prefilter).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdkit import Chem
 
 from liaison.chem.rulebook import RuleBook
+from liaison.chem.standardize import standardize
 
 # From most to least specific; the prefilter is correct whatever this list holds, the list
 # only decides how cheap it is. RDKit matches query atoms in the order written, so each
@@ -206,16 +208,44 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
     return molecule
 
 
+# A raw molecule whose fragments may lose heavy atoms to standardization: a bonded metal
+# (disconnected), a dummy atom, a gem-diol or acetal-like carbon (a hydrate loses an oxygen).
+# Hydrogen atoms written as atoms are counted apart (isotopes: deuterium stays an atom).
+_UNSIZED = Chem.MolFromSmarts(
+    "[!#1&!#5&!#6&!#7&!#8&!#9&!#14&!#15&!#16&!#17&!#34&!#35&!#53&!D0,#0,$([#6](-[#8])-[#8])]"
+)
+
+
 @dataclass(frozen=True)
 class Prefilter:
-    """A molecule no rule can match contains none of the `screens`."""
+    """A molecule no rule can match contains none of the `screens`, and no fragment of it has
+    the size and skeleton of a named entry in `named`.
+
+    A named entry matches only its own substance (InChIKey, or its connectivity): the
+    standardized parent has exactly the entry's heavy atoms. Standardization keeps a
+    fragment's heavy atoms unless the molecule holds what _UNSIZED finds, so an entry need
+    only be tested on fragments of its size: a small precursor (acetone, toluene) is not a
+    screen every larger molecule containing it passes."""
 
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
+    named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
+    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for _UNSIZED
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
-        return any(map(molecule.HasSubstructMatch, self.screens))
+        if any(map(molecule.HasSubstructMatch, self.screens)):
+            return True
+        if not self.named:
+            return False
+        if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms() or molecule.HasSubstructMatch(
+            _UNSIZED
+        ):
+            return any(map(molecule.HasSubstructMatch, self.named_any_size))
+        for atoms in Chem.GetMolFrags(molecule):
+            if any(map(molecule.HasSubstructMatch, self.named.get(len(atoms), ()))):
+                return True
+        return False
 
 
 def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
@@ -230,11 +260,10 @@ def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
 
 
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
+    """Screens for the families and class definitions (anchored); then every named entry that
+    contains none of them is tested by size (Prefilter.named)."""
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
     skeletons: dict[str, Chem.Mol] = {}
-    for entry in rulebook.entries:
-        skeleton = skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles))
-        skeletons.setdefault(Chem.MolToSmarts(skeleton), skeleton)
     patterns = [family.smarts for family in rulebook.families]
     if rulebook.classes:
         patterns.append(rulebook.semantics.core_smarts)
@@ -252,4 +281,19 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         else:
             chosen.setdefault(anchor_text, dict(anchors)[anchor_text])
     needed = _minimal(chosen)
-    return Prefilter(screens=tuple(needed.values()), descriptions=tuple(needed))
+    named: dict[str, Chem.Mol] = {}
+    for entry in rulebook.entries:
+        # The entry's standardized parent: what its keys, and so a match, are made of.
+        skeleton = skeleton_of_molecule(standardize(Chem.MolFromSmiles(entry.smiles)))
+        plain = _skeleton_molecule(skeleton)
+        if not any(map(plain.HasSubstructMatch, needed.values())):  # else a screen passes it
+            named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+    by_size: dict[int, list[Chem.Mol]] = {}
+    for skeleton in named.values():
+        by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
+    return Prefilter(
+        screens=tuple(needed.values()),
+        descriptions=tuple(needed),
+        named={size: tuple(found) for size, found in sorted(by_size.items())},
+        named_any_size=tuple(_minimal(named).values()),
+    )

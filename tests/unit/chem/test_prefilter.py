@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from rdkit import Chem, RDConfig
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.compiled import prefilter_for
-from liaison.chem.prefilter import expand_recursive, skeleton_of_smarts
+from liaison.chem.prefilter import build_prefilter, expand_recursive, skeleton_of_smarts
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -84,3 +85,18 @@ def test_shipped_screens_are_few_and_specific() -> None:
     assert 1 <= len(screens) <= 4
     assert not any(Chem.MolFromSmiles("c1ccncc1").HasSubstructMatch(s) for s in screens)
     assert not any(Chem.MolFromSmiles("CN1CCCCC1").HasSubstructMatch(s) for s in screens)
+
+
+def test_a_small_named_entry_is_tested_on_fragments_of_its_size() -> None:
+    """A precursor such as acetone matches only acetone: a larger molecule containing its
+    skeleton is not a candidate for it, a salt, a hydrate or a metal compound of it is."""
+    book = load_rulebook()
+    acetone = replace(book.entries[0], smiles="CC(C)=O")
+    prefilter = build_prefilter(replace(book, entries=[*book.entries, acetone]))
+    assert [skeleton.GetNumAtoms() for skeleton in prefilter.named[4]] == [4]
+    for text in ("CC(C)=O", "CC(C)=O.Cl", "CC(O)(O)C", "CC(=O)C[Na]", "[2H]C([2H])([2H])C(C)=O"):
+        assert prefilter.could_match(Chem.MolFromSmiles(text)), text
+    for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC"):
+        assert not prefilter.could_match(Chem.MolFromSmiles(text)), text
+    # The shipped rule book's entries all contain its one screen: nothing is tested by size.
+    assert prefilter_for(book).named == {}
