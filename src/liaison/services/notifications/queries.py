@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from liaison.audit import Actor, NotificationRead, NotificationsListed, record
 from liaison.errors import InvalidInput, NotFound
-from liaison.services.notifications import rules
+from liaison.services.notifications import rules, screening
 from liaison.services.notifications.rules import Direction, PenNode, Status
 from liaison.store.base import utcnow
 from liaison.store.notification_tables import PenNotification, PenRequirement
@@ -60,15 +60,16 @@ class Filters:
         }
 
 
-def _in_period(statement: sa.Select[Any], since: date | None, until: date | None) -> sa.Select[Any]:
+def _in_period(since: date | None, until: date | None) -> list[sa.ColumnElement[bool]]:
+    """Lodged from `since` to `until`, whole UTC days."""
+    conditions = []
     if since is not None:
-        statement = statement.where(
-            PenNotification.created_at >= datetime.combine(since, datetime.min.time(), UTC)
-        )
+        start = datetime.combine(since, datetime.min.time(), UTC)
+        conditions.append(PenNotification.created_at >= start)
     if until is not None:
         end = datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
-        statement = statement.where(PenNotification.created_at < end)
-    return statement
+        conditions.append(PenNotification.created_at < end)
+    return conditions
 
 
 def _matches(notification: PenNotification, query: str) -> bool:
@@ -88,12 +89,10 @@ def _matches(notification: PenNotification, query: str) -> bool:
 
 
 def _select(session: Session, node: PenNode, filters: Filters) -> list[PenNotification]:
-    statement = _in_period(
-        sa.select(PenNotification).order_by(
-            PenNotification.created_at.desc(), PenNotification.id.desc()
-        ),
-        filters.since,
-        filters.until,
+    statement = (
+        sa.select(PenNotification)
+        .where(*_in_period(filters.since, filters.until))
+        .order_by(PenNotification.created_at.desc(), PenNotification.id.desc())
     )
     if filters.direction == Direction.OUTGOING:
         statement = statement.where(PenNotification.owner_node == node.name)
@@ -185,20 +184,16 @@ def metrics(
     """The figures over notifications lodged from `since` to `until` (inclusive, UTC)."""
     Filters(since=since, until=until).check()
     rows = session.execute(
-        _in_period(
-            sa.select(
-                PenNotification.exporting_node,
-                PenNotification.importing_node,
-                PenNotification.to_agency,
-                PenNotification.substance,
-                PenNotification.created_at,
-                PenNotification.respond_by,
-                PenNotification.answered_at,
-                PenNotification.decision,
-            ),
-            since,
-            until,
-        )
+        sa.select(
+            PenNotification.exporting_node,
+            PenNotification.importing_node,
+            PenNotification.to_agency,
+            PenNotification.substance,
+            PenNotification.created_at,
+            PenNotification.respond_by,
+            PenNotification.answered_at,
+            PenNotification.decision,
+        ).where(*_in_period(since, until))
     ).all()
     answered = [
         rules.Answered(
@@ -227,3 +222,12 @@ def registers(session: Session, year: int | None = None) -> Sequence[PenRequirem
     if year is not None:
         statement = statement.where(PenRequirement.year == year)
     return list(session.execute(statement).scalars())
+
+
+def preview_screening(
+    session: Session, node: PenNode, substance: str, ship_date: date
+) -> dict[str, Any]:
+    """The screening a notification of `substance` shipping on `ship_date` would get
+    (shown on the form before it is lodged); nothing is stored."""
+    substance = rules.text_field({"substance": substance}, "substance", required=True)
+    return screening.screen(substance, ship_date, registers(session), node.settings)
