@@ -80,7 +80,7 @@ class PenRequirement(Base):
     and (for the substances with estimates) its annual legitimate requirement in kg."""
 
     __tablename__ = "pen_requirements"
-    __table_args__ = (sa.UniqueConstraint("node", "year", "substance", name="node"),)
+    __table_args__ = (sa.UniqueConstraint("node", "year", "substance"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     node: Mapped[str] = mapped_column(sa.String(32), index=True)  # whose register
