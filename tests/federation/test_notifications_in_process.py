@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -229,3 +230,79 @@ def test_the_inbox_refuses_an_exporter_step_from_the_importing_side(us: UsNode) 
     assert len(_refusals(us)) == 1
     after = client.get(f"/api/v1/pre-export-notifications/{sent['id']}").json()
     assert after["status"] == "no_objection" and after["withdrawn_at"] is None
+
+
+def _browser(us: UsNode) -> tuple[TestClient, str]:
+    client = TestClient(create_app(us.config), base_url="http://testserver")
+    login = client.get("/login")
+    client.post(
+        "/login",
+        data={
+            "username": "rita",
+            "password": PASSWORD,
+            "csrf_token": _token(login.text),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    return client, _token(client.get("/notifications").text)
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def _page_form(**changes: str) -> dict[str, str]:
+    data = {
+        "importing_peer": "CN",
+        "exporter_name": "Acme Fine Chemicals",
+        "exporter_address": "1 Main St, Newark NJ",
+        "exporter_licence": "RA0123456",
+        "importer_name": "Tianjin Pharma Co.",
+        "importer_address": "8 Binhai Rd",
+        "importer_licence": "TJ-77",
+        "substance": "fentanyl",
+        "trade_name": "Fentanyl citrate",
+        "quantity": "2",
+        "unit": "kg",
+        "form": "powder",
+        "packaging": "tin",
+        "ship_date": "2026-12-20",
+        "route": "US CN",
+        "port_of_exit": "JFK",
+        "port_of_entry": "PEK",
+        "transport_mode": "air",
+        "end_use": "hospital analgesia",
+        "export_authorisation": "EXP-9",
+        "if_no_reply": "does_not_proceed",
+    }
+    return {**data, **changes}
+
+
+def test_the_form_shows_the_screening_before_the_notification_is_lodged(us: UsNode) -> None:
+    client, csrf = _browser(us)
+    screened = client.post(
+        "/notifications/new", data={**_page_form(), "csrf_token": csrf, "action": "screen"}
+    )
+    assert screened.status_code == 200, screened.text
+    assert 'data-alert="controlled_drug"' in screened.text
+    assert 'value="lodge"' in screened.text
+    with us.database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(PenNotification)) == 0
+    lodged = client.post(
+        "/notifications/new",
+        data={**_page_form(), "csrf_token": csrf, "action": "lodge"},
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303, lodged.text
+    detail = client.get(lodged.headers["location"])
+    assert detail.status_code == 200
+    assert 'data-status="pending"' in detail.text and "data:image/svg+xml;base64," in detail.text
+    desk = client.get("/notifications", params={"direction": "outgoing"})
+    assert "fentanyl" in desk.text and "controlled_drug" in desk.text
+    figures = client.get("/notifications/figures")
+    assert figures.status_code == 200 and "<svg" in figures.text
+    chinese = client.get("/notifications/figures", headers={"Accept-Language": "zh-CN"})
+    assert chinese.status_code == 200
