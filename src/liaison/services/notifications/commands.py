@@ -169,13 +169,18 @@ def _checked_text(value: str | None, what: str, *, required: bool) -> str:
 
 
 def acknowledge(
-    session: Session, node: PenNode, actor: Actor, notification_id: int
+    session: Session,
+    node: PenNode,
+    actor: Actor,
+    notification_id: int,
+    *,
+    now: datetime | None = None,
 ) -> PenNotification:
     """Acknowledge receipt (the importing side); a second acknowledgement changes nothing."""
     notification = _notification(session, notification_id)
     rules.check_step(Step.ACKNOWLEDGE, rules.is_outgoing(notification, node.name))
     if notification.acknowledged_at is None:
-        _take_step(session, node, actor, notification, Step.ACKNOWLEDGE)
+        _take_step(session, node, actor, notification, Step.ACKNOWLEDGE, now=now)
     return notification
 
 
@@ -205,7 +210,13 @@ def respond(
 
 
 def answer_information(
-    session: Session, node: PenNode, actor: Actor, notification_id: int, answer: str
+    session: Session,
+    node: PenNode,
+    actor: Actor,
+    notification_id: int,
+    answer: str,
+    *,
+    now: datetime | None = None,
 ) -> PenNotification:
     """The exporting side answers the importing side's request for information."""
     notification = _notification(session, notification_id)
@@ -213,7 +224,7 @@ def answer_information(
     if notification.decision != Decision.INFORMATION_REQUESTED:
         raise Conflict("no request for information is waiting for an answer")
     text = _checked_text(answer, "answer", required=True)
-    _take_step(session, node, actor, notification, Step.INFORMATION_ANSWER, text=text)
+    _take_step(session, node, actor, notification, Step.INFORMATION_ANSWER, text=text, now=now)
     return notification
 
 
@@ -239,6 +250,7 @@ def record_outcome(
     incident: str | None = None,
     quantity: Any = None,
     note: str | None = None,
+    now: datetime | None = None,
 ) -> PenNotification:
     """The exporting side records what happened: shipped (a shipment, drawn down against
     the notified total; the rest of it when no quantity is given), stopped, or seized
@@ -271,6 +283,7 @@ def record_outcome(
         outcome=outcome,
         incident=incident,
         quantity=shipped,
+        now=now,
     )
     return notification
 
