@@ -306,3 +306,45 @@ def test_the_form_shows_the_screening_before_the_notification_is_lodged(us: UsNo
     assert figures.status_code == 200 and "<svg" in figures.text
     chinese = client.get("/notifications/figures", headers={"Accept-Language": "zh-CN"})
     assert chinese.status_code == 200
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    header = list(_page_form())
+    lines = [",".join(header)]
+    for row in rows:
+        lines.append(",".join(f'"{row.get(name, "")}"' for name in header))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_a_csv_batch_lodges_the_good_rows_and_names_the_bad_ones(us: UsNode) -> None:
+    rows = [
+        _page_form(substance="4-piperidone", trade_name="Piperidone"),
+        _page_form(quantity="lots"),
+        _page_form(route="US China"),
+        _page_form(substance="4-anilinopiperidine", exporter_name="Zhōngwén Chemicals 中文"),
+    ]
+    client = _api(us)
+    response = client.post(
+        "/api/v1/pre-export-notifications/import",
+        files={"file": ("batch.csv", _csv(rows), "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [n["substance"] for n in body["lodged"]] == ["4-piperidone", "4-anilinopiperidine"]
+    assert body["lodged"][1]["declared"]["exporter"]["name"] == "Zhōngwén Chemicals 中文"
+    assert [(e["row"], e["error"]) for e in body["errors"]] == [
+        (3, "quantity must be a number (got 'lots')"),
+        (4, "route: 'CHINA' is not a two-letter country code"),
+    ]
+    with us.database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(PenNotification)) == 2
+
+
+def test_a_csv_batch_with_an_unknown_column_is_refused_naming_it(us: UsNode) -> None:
+    content = b"importing_peer,substanse\nCN,ephedrine\n"
+    response = _api(us).post(
+        "/api/v1/pre-export-notifications/import",
+        files={"file": ("batch.csv", content, "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "row 1: unknown column(s) substanse" in response.json()["detail"]

@@ -16,8 +16,10 @@ pure), `screening` (the substance engine), `commands` (writes), `queries` (reads
 """
 
 from liaison.services.notifications.commands import (
+    ImportedBatch,
     acknowledge,
     answer_information,
+    import_csv,
     lodge,
     record_outcome,
     remaining_quantity,
@@ -55,6 +57,7 @@ __all__ = [
     "Direction",
     "Filters",
     "IfNoReply",
+    "ImportedBatch",
     "Outcome",
     "Reminders",
     "Status",
@@ -62,6 +65,7 @@ __all__ = [
     "TransportMode",
     "acknowledge",
     "answer_information",
+    "import_csv",
     "is_outgoing",
     "is_overdue",
     "list_notifications",

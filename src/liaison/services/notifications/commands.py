@@ -7,11 +7,15 @@ Each command validates, writes, queues the record for the peer in the same trans
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import charset_normalizer
 from sqlalchemy.orm import Session
 
 from liaison.audit import (
@@ -21,7 +25,7 @@ from liaison.audit import (
     RequirementsUpdated,
     record,
 )
-from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liaison.errors import Conflict, Forbidden, InvalidInput, LiaisonError, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.services.notifications import rules
@@ -42,6 +46,9 @@ from liaison.services.notifications.rules import Decision, Outcome, PenNode, Ste
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
 from liaison.store.notification_tables import PenEvent, PenNotification
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_ROWS = 500
 
 
 def lodge(
@@ -286,6 +293,49 @@ def record_outcome(
         now=now,
     )
     return notification
+
+
+@dataclass(frozen=True)
+class ImportedBatch:
+    lodged: list[PenNotification]
+    errors: list[tuple[int, str]]  # (row number, counting the header as row 1; what is wrong)
+
+
+def import_csv(
+    session: Session, node: PenNode, actor: Actor, content: bytes, *, name: str = "batch.csv"
+) -> ImportedBatch:
+    """Lodge a batch of notifications from CSV (header = row 1, names as `FLAT_FIELDS`,
+    parties as exporter_name...; route and transits space-separated, free zones separated
+    by ';'). A bad row is reported with its number and what is wrong and never stops the
+    others; each good row is lodged as if from the form. The caller commits."""
+    if len(content) > MAX_IMPORT_BYTES:
+        raise InvalidInput(f"{name}: larger than {MAX_IMPORT_BYTES // 1024} KB")
+    best = charset_normalizer.from_bytes(content).best()
+    if best is None:
+        raise InvalidInput(f"{name}: not text in any known encoding")
+    rows = csv.DictReader(io.StringIO(str(best)))
+    header = rows.fieldnames or []
+    unknown = sorted(set(header) - set(rules.FLAT_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            f"{name}, row 1: unknown column(s) {', '.join(unknown)}; known: "
+            + ", ".join(rules.FLAT_FIELDS)
+        )
+    lodged: list[PenNotification] = []
+    errors: list[tuple[int, str]] = []
+    for number, row in enumerate(rows, start=2):
+        if number - 1 > MAX_IMPORT_ROWS:
+            errors.append((number, f"more than {MAX_IMPORT_ROWS} rows; the rest was not read"))
+            break
+        if None in row:
+            errors.append((number, "more cells than the header has columns"))
+            continue
+        try:
+            with session.begin_nested():
+                lodged.append(lodge(session, node, actor, rules.form_from_flat(row)))
+        except LiaisonError as error:
+            errors.append((number, error.detail))
+    return ImportedBatch(lodged, errors)
 
 
 def remaining_quantity(notification: PenNotification) -> Decimal:

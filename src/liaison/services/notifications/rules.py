@@ -225,6 +225,48 @@ def parse_moment(value: Any, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# The flat names of a form page and of a CSV batch's header (parties as exporter_name...).
+FLAT_FIELDS = (
+    "importing_peer",
+    *(f"{party}_{key}" for party in ("exporter", "importer", "consignee") for key in PARTY_FIELDS),
+    *REQUIRED_TEXT,
+    *OPTIONAL_TEXT,
+    "quantity",
+    "weight_kg",
+    "ship_date",
+    "route",
+    "transits",
+    "free_zones",
+    "transport_mode",
+    "if_no_reply",
+    "respond_by",
+    "shipments",
+    "period_months",
+)
+
+
+def form_from_flat(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """A form from flat text fields (a web form, a CSV row): parties gathered, numbers as
+    numbers, lists split, a `respond_by` without a zone read as UTC."""
+    text = {name: str(flat.get(name) or "").strip() for name in FLAT_FIELDS}
+    form: dict[str, Any] = {k: v for k, v in text.items() if k not in _PARTY_KEYS}
+    for party in ("exporter", "importer", "consignee"):
+        form[party] = {key: text[f"{party}_{key}"] for key in PARTY_FIELDS}
+    for name in ("shipments", "period_months"):
+        form[name] = int(text[name]) if text[name].isdigit() else (text[name] or None)
+    form["free_zones"] = [zone.strip() for zone in text["free_zones"].split(";") if zone.strip()]
+    respond_by = text["respond_by"]
+    if respond_by and not re.search(r"(Z|[+-]\d\d:?\d\d)$", respond_by):
+        respond_by += "+00:00"
+    form["respond_by"] = respond_by
+    return form
+
+
+_PARTY_KEYS = frozenset(
+    f"{party}_{key}" for party in ("exporter", "importer", "consignee") for key in PARTY_FIELDS
+)
+
+
 def check_form(form: Mapping[str, Any]) -> dict[str, Any]:
     """The declared form, checked and normalised (JSON-ready: no floats, dates as text);
     an InvalidInput names the first field that is wrong."""

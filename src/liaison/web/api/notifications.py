@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -342,6 +342,38 @@ def set_register(
     entries = [entry.model_dump(mode="json") for entry in body.entries]
     notifications.set_register(session, node, principal.actor, body.year, entries)
     result = [RequirementOut.of(e) for e in notifications.registers(session, body.year)]
+    session.commit()
+    return result
+
+
+class RowError(BaseModel):
+    row: int = Field(description="The row's number; the header is row 1.")
+    error: str
+
+
+class ImportOut(BaseModel):
+    lodged: list[NotificationOut]
+    errors: list[RowError]
+
+
+@router.post("/import", response_model=ImportOut)
+async def import_batch(
+    request: Request,
+    file: UploadFile = File(description="CSV, header = row 1, columns as in the form."),
+    principal: Principal = Depends(regulators),
+    session: Session = Depends(db_session),
+) -> ImportOut:
+    """Lodge a batch of notifications from CSV; each bad row is reported with its number
+    and never stops the others."""
+    node = node_of(request)
+    content = await file.read()
+    batch = notifications.import_csv(
+        session, node, principal.actor, content, name=file.filename or "batch.csv"
+    )
+    result = ImportOut(
+        lodged=[NotificationOut.of(n, node.name) for n in batch.lodged],
+        errors=[RowError(row=row, error=error) for row, error in batch.errors],
+    )
     session.commit()
     return result
 

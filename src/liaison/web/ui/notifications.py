@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -47,34 +47,6 @@ STEP_LABELS = {
     "withdraw": N_("Withdrawn"),
     "outcome": N_("Outcome recorded"),
 }
-PARTY_FIELDS = ("name", "address", "licence")
-TEXT_FIELDS = (
-    "importing_peer",
-    "substance",
-    "trade_name",
-    "quantity",
-    "unit",
-    "form",
-    "packaging",
-    "weight_kg",
-    "hs_code",
-    "ship_date",
-    "route",
-    "transits",
-    "port_of_exit",
-    "port_of_entry",
-    "transport_mode",
-    "transport_number",
-    "broker",
-    "forwarding_agent",
-    "end_use",
-    "export_authorisation",
-    "import_authorisation",
-    "if_no_reply",
-    "respond_by",
-    "shipments",
-    "period_months",
-)
 
 
 def deadline_class(notification: PenNotification, now: datetime) -> str:
@@ -133,26 +105,6 @@ def desk(
     )
 
 
-def _form_from(data: Any) -> dict[str, Any]:
-    form: dict[str, Any] = {name: str(data.get(name, "")).strip() for name in TEXT_FIELDS}
-    for party in ("exporter", "importer", "consignee"):
-        form[party] = {key: str(data.get(f"{party}_{key}", "")).strip() for key in PARTY_FIELDS}
-    return form
-
-
-def _service_form(form: dict[str, Any]) -> dict[str, Any]:
-    """The page's text fields as the service takes them (numbers as numbers)."""
-    result = dict(form)
-    for name in ("shipments", "period_months"):
-        value = form.get(name) or ""
-        result[name] = int(value) if value.isdigit() else (value or None)
-    respond_by = form.get("respond_by") or ""
-    # A datetime-local field has no zone; the form says it is UTC.
-    result["respond_by"] = f"{respond_by}:00+00:00" if len(respond_by) == 16 else respond_by
-    result["transits"] = form.get("transits") or []
-    return result
-
-
 def _form_page(
     request: Request,
     session: Session,
@@ -198,7 +150,7 @@ async def lodge(
     session: Session = Depends(db_session),
 ) -> Response:
     data = await request.form()
-    form = _form_from(data)
+    form = notifications.rules.form_from_flat(data)
     node = node_of(request)
     try:
         if data.get("action") != "lodge":
@@ -206,13 +158,35 @@ async def lodge(
             ship_date = notifications.rules.parse_day(form["ship_date"], "ship_date")
             screened = notifications.preview_screening(session, node, form["substance"], ship_date)
             return _form_page(request, session, form=form, screening=screened)
-        notification = notifications.lodge(session, node, principal.actor, _service_form(form))
+        notification = notifications.lodge(session, node, principal.actor, form)
         session.commit()
     except LiaisonError as problem:
         return _form_page(
             request, session, form=form, error=problem.detail, status_code=problem.status
         )
     return see_other(f"/notifications/{notification.id}")
+
+
+@router.post("/notifications/import")
+async def import_batch(
+    request: Request,
+    file: UploadFile = File(...),
+    principal: Principal = Depends(regulators),
+    session: Session = Depends(db_session),
+) -> Response:
+    node = node_of(request)
+    try:
+        batch = notifications.import_csv(
+            session, node, principal.actor, await file.read(), name=file.filename or "batch.csv"
+        )
+        session.commit()
+    except LiaisonError as problem:
+        return _form_page(request, session, error=problem.detail, status_code=problem.status)
+    return render(
+        request,
+        "notifications_import.html",
+        {**_context(), "lodged": batch.lodged, "errors": batch.errors},
+    )
 
 
 def _detail_page(
