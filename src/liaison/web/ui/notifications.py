@@ -237,10 +237,18 @@ def figures_page(
         figures = notifications.metrics(session, node_of(request))
     session.commit()
     peak = max((m["sent"] + m["received"] for m in figures["per_month"]), default=0)
+    registers = notifications.registers(session)
     return render(
         request,
         "notifications_figures.html",
-        {"figures": figures, "since": since, "until": until, "error": error, "peak": peak},
+        {
+            "figures": figures,
+            "since": since,
+            "until": until,
+            "error": error,
+            "peak": peak,
+            "registers": registers,
+        },
     )
 
 
