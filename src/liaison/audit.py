@@ -427,6 +427,14 @@ class NotificationRead(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotificationAttachmentRead(AuditEvent):
+    action = "pen.attachment_read"
+    record_type = "pen.notification"
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class NotificationsListed(AuditEvent):
     action = "pen.listed"
     filters: dict[str, str]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,3 +269,27 @@ def test_the_figures_are_the_same_on_both_nodes(
         m["flows"] for m in figures_cn["per_month"]
     ]
     assert figures_us["overall"]["objection_rate"] is not None
+
+
+def test_an_attachment_arrives_intact_and_verified_on_the_importing_side(
+    us: httpx.Client, cn: httpx.Client
+) -> None:
+    pdf = b"%PDF-1.4\n% export licence RA0123456 (test)\n"
+    attachment = {
+        "filename": "export-licence.pdf",
+        "content_type": "application/pdf",
+        "content_base64": base64.b64encode(pdf).decode(),
+    }
+    sent = _lodge(us, respond_by=LATER, attachments=[attachment])
+    [stored] = sent["attachments"]
+    assert stored["sha256"] == hashlib.sha256(pdf).hexdigest()
+    received = wait_until(lambda: _find(cn, sent["global_id"]), "the notification on CN")
+    [arrived] = received["attachments"]
+    assert arrived["verified"] is True and arrived["sha256"] == stored["sha256"]
+    download = cn.get(f"{PEN}/{received['id']}/attachments/{arrived['id']}")
+    assert download.status_code == 200 and download.content == pdf
+    assert download.headers["x-content-sha256"] == stored["sha256"]
+    refused = us.post(
+        PEN, json=form(attachments=[{**attachment, "content_base64": "bm90IHBkZg=="}])
+    )
+    assert refused.status_code == 422 and "does not look like application/pdf" in refused.text

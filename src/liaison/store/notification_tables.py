@@ -54,6 +54,23 @@ class PenNotification(SharedRecord, Base):
     events: Mapped[list[PenEvent]] = relationship(
         back_populates="notification", order_by="PenEvent.id"
     )
+    attachments: Mapped[list[PenAttachment]] = relationship(order_by="PenAttachment.id")
+
+
+class PenAttachment(Base):
+    """A document lodged with a notification (the same rules as a hotline attachment)."""
+
+    __tablename__ = "pen_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(sa.ForeignKey("pen_notifications.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # False when the bytes that arrived do not hash to the SHA-256 the exporter recorded.
+    verified: Mapped[bool] = mapped_column(default=True)
 
 
 class PenEvent(SharedRecord, Base):

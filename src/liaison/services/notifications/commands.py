@@ -8,8 +8,9 @@ Each command validates, writes, queues the record for the peer in the same trans
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +29,8 @@ from liaison.audit import (
 from liaison.errors import Conflict, Forbidden, InvalidInput, LiaisonError, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
+from liaison.services.hotline.rules import normalized_content_type
 from liaison.services.notifications import rules
 from liaison.services.notifications.records import (
     NOTIFICATION,
@@ -45,7 +48,7 @@ from liaison.services.notifications.records import (
 from liaison.services.notifications.rules import Decision, Outcome, PenNode, Step
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
-from liaison.store.notification_tables import PenEvent, PenNotification
+from liaison.store.notification_tables import PenAttachment, PenEvent, PenNotification
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 500
@@ -57,6 +60,7 @@ def lodge(
     actor: Actor,
     form: Mapping[str, Any],
     *,
+    attachments: Iterable[AttachmentUpload] = (),
     now: datetime | None = None,
 ) -> PenNotification:
     """Lodge a notification to the importing peer, screened as of the ship date, and queue
@@ -65,6 +69,11 @@ def lodge(
     if not actor.agency:
         raise Forbidden("only users of an agency can lodge notifications")
     declared = rules.check_form(form)
+    uploads = list(attachments)
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"a notification may carry at most {MAX_ATTACHMENTS} attachments")
+    for upload in uploads:
+        check_attachment(upload, node.settings)
     target = active_peer(session, str(form.get("importing_peer") or ""))
     moment = now or utcnow()
     respond_by = (
@@ -90,6 +99,16 @@ def lodge(
         declared=declared,
         screening={},
     )
+    notification.attachments = [
+        PenAttachment(
+            filename=upload.filename[:255] or "attachment",
+            content_type=normalized_content_type(upload.content_type),
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            content=upload.content,
+        )
+        for upload in uploads
+    ]
     session.add(notification)
     session.flush()
     notification.screening = screen_notification(session, notification, node.settings)

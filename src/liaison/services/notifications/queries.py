@@ -17,12 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from liaison.audit import Actor, NotificationRead, NotificationsListed, record
-from liaison.errors import InvalidInput, NotFound
+from liaison.audit import (
+    Actor,
+    NotificationAttachmentRead,
+    NotificationRead,
+    NotificationsListed,
+    record,
+)
+from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.services.notifications import rules, screening
 from liaison.services.notifications.rules import Direction, PenNode, Status
 from liaison.store.base import utcnow
-from liaison.store.notification_tables import PenNotification, PenRequirement
+from liaison.store.notification_tables import PenAttachment, PenNotification, PenRequirement
 
 # Reminders: incoming notifications waiting for an answer due within this many days.
 REMIND_WITHIN = timedelta(days=3)
@@ -130,7 +136,7 @@ def read_notification(
     notification = session.execute(
         sa.select(PenNotification)
         .where(PenNotification.id == notification_id)
-        .options(selectinload(PenNotification.events))
+        .options(selectinload(PenNotification.events), selectinload(PenNotification.attachments))
     ).scalar_one_or_none()
     if notification is None:
         raise NotFound(f"no pre-export notification {notification_id}")
@@ -231,3 +237,32 @@ def preview_screening(
     (shown on the form before it is lodged); nothing is stored."""
     substance = rules.text_field({"substance": substance}, "substance", required=True)
     return screening.screen(substance, ship_date, registers(session), node.settings)
+
+
+def read_attachment(
+    session: Session, actor: Actor, notification_id: int, attachment_id: int
+) -> PenAttachment:
+    """An attachment's bytes, only when they matched their SHA-256 on arrival. Audited."""
+    attachment = session.get(PenAttachment, attachment_id)
+    notification = session.get(PenNotification, notification_id)
+    if (
+        attachment is None
+        or notification is None
+        or (attachment.notification_id != notification.id)
+    ):
+        raise NotFound(f"no attachment {attachment_id} on notification {notification_id}")
+    if not attachment.verified:
+        raise Conflict(
+            f"attachment {attachment.filename!r} failed its integrity check on arrival; "
+            "it is not served"
+        )
+    record(
+        session,
+        actor,
+        NotificationAttachmentRead(
+            record_id=notification.global_id,
+            sha256=attachment.sha256,
+            filename=attachment.filename,
+        ),
+    )
+    return attachment

@@ -17,6 +17,7 @@ both nodes, so both show the same status. `RECORD_TYPES` is registered by the ru
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,10 +37,16 @@ from liaison.audit import (
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
 from liaison.federation.records import PeerMay, ProtocolViolation, RecordType, global_id, require
-from liaison.services.hotline.records import parse_stamp, stamp
+from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
+from liaison.services.hotline.records import AttachmentPayload, parse_stamp, stamp
 from liaison.services.notifications import rules, screening
 from liaison.store.federation_tables import Peer
-from liaison.store.notification_tables import PenEvent, PenNotification, PenRequirement
+from liaison.store.notification_tables import (
+    PenAttachment,
+    PenEvent,
+    PenNotification,
+    PenRequirement,
+)
 
 MAX_NAME = 200
 
@@ -73,6 +80,7 @@ class NotificationPayload:
     lodged_by: str
     respond_by: datetime
     declared: dict[str, Any]  # rules.check_form's output
+    attachments: tuple[AttachmentPayload, ...] = ()
 
     @property
     def within_id(self) -> None:
@@ -90,6 +98,10 @@ class NotificationPayload:
             lodged_by=notification.lodged_by,
             respond_by=notification.respond_by,
             declared=notification.declared,
+            attachments=tuple(
+                AttachmentPayload(a.filename, a.content_type, a.size, a.sha256, a.content)
+                for a in notification.attachments
+            ),
         )
 
     def to_payload(self) -> dict[str, Any]:
@@ -103,11 +115,17 @@ class NotificationPayload:
             "lodged_by": self.lodged_by,
             "respond_by": stamp(self.respond_by),
             "declared": self.declared,
+            "attachments": [item.to_payload() for item in self.attachments],
         }
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
         declared = require(data, "declared", dict)
+        attachments = data.get("attachments", [])
+        if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
+            raise ProtocolViolation(
+                f"attachments must be a list of at most {MAX_ATTACHMENTS} items"
+            )
         try:
             checked = rules.check_form(declared)
         except InvalidInput as error:
@@ -122,6 +140,10 @@ class NotificationPayload:
             lodged_by=_text(data, "lodged_by", MAX_NAME),
             respond_by=parse_stamp(data.get("respond_by"), "respond_by"),
             declared=checked,
+            attachments=tuple(
+                AttachmentPayload.from_payload(item, index)
+                for index, item in enumerate(attachments)
+            ),
         )
 
 
@@ -363,6 +385,7 @@ def receive_notification(
         declared=declared,
         screening={},
     )
+    notification.attachments = [received_attachment(item, node) for item in payload.attachments]
     session.add(notification)
     session.flush()
     notification.screening = screen_notification(session, notification, node.settings)
@@ -375,6 +398,28 @@ def receive_notification(
             respond_by=stamp(notification.respond_by) or "",
             alerts=[alert["code"] for alert in notification.screening["alerts"]],
         ),
+    )
+
+
+def received_attachment(item: AttachmentPayload, node: LocalNode) -> PenAttachment:
+    """Kept as it came, marked verified only if its bytes hash to what the exporter recorded
+    and pass the checks of an upload here."""
+    verified = (
+        hashlib.sha256(item.content).hexdigest() == item.sha256 and len(item.content) == item.size
+    )
+    try:
+        check_attachment(
+            AttachmentUpload(item.filename, item.content_type, item.content), node.settings
+        )
+    except InvalidInput:
+        verified = False
+    return PenAttachment(
+        filename=item.filename,
+        content_type=item.content_type[:100],
+        size=item.size,
+        sha256=item.sha256[:64],
+        content=item.content,
+        verified=verified,
     )
 
 

@@ -17,12 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from pydantic import BaseModel, Field
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.services import notifications
 from liaison.store.notification_tables import PenEvent, PenNotification, PenRequirement
+from liaison.web.api.hotline import AttachmentIn, attachment_disposition
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
 from liaison.web.problems import RowId
@@ -72,6 +74,7 @@ class NotificationCreate(BaseModel):
     )
     shipments: int = Field(default=1, ge=1, le=52)
     period_months: int | None = Field(default=None, description="6 or 12, for shipments > 1")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
 
 
 class ResponseIn(BaseModel):
@@ -129,6 +132,17 @@ class EventOut(BaseModel):
         )
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    verified: bool
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class NotificationOut(BaseModel):
     id: int
     global_id: str
@@ -154,6 +168,7 @@ class NotificationOut(BaseModel):
     remaining: str
     declared: dict[str, Any]
     screening: dict[str, Any]
+    attachments: list[AttachmentOut]
     history: list[EventOut] | None = Field(default=None, description="In the detail only.")
 
     @classmethod
@@ -186,6 +201,7 @@ class NotificationOut(BaseModel):
             remaining=str(notifications.remaining_quantity(notification)),
             declared=notification.declared,
             screening=screening,
+            attachments=[AttachmentOut.model_validate(a) for a in notification.attachments],
             history=[EventOut.of(e) for e in notification.events] if history else None,
         )
 
@@ -251,8 +267,9 @@ def lodge(
 
     def create() -> NotificationOut:
         node = node_of(request)
-        form = body.model_dump(mode="json")
-        found = notifications.lodge(session, node, principal.actor, form)
+        form = body.model_dump(mode="json", exclude={"attachments"})
+        uploads = [a.upload() for a in body.attachments]
+        found = notifications.lodge(session, node, principal.actor, form, attachments=uploads)
         return NotificationOut.of(found, node.name)
 
     return create_once(request, session, principal, idempotency_key, body, create)
@@ -387,6 +404,26 @@ def detail(
 ) -> Any:
     """One notification with its history of steps."""
     return _detail(request, session, principal, notification_id)
+
+
+@router.get("/{notification_id}/attachments/{attachment_id}", response_class=Response)
+def attachment(
+    notification_id: RowId,
+    attachment_id: RowId,
+    principal: Principal = Depends(readers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """An attachment's bytes (only when their SHA-256 matched on arrival)."""
+    found = notifications.read_attachment(session, principal.actor, notification_id, attachment_id)
+    session.commit()
+    return Response(
+        found.content,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": attachment_disposition(found.filename),
+            "X-Content-SHA256": found.sha256,
+        },
+    )
 
 
 @router.post("/{notification_id}/acknowledge", response_model=NotificationOut)

@@ -92,6 +92,24 @@ def upgrade() -> None:
     )
     op.create_index("ix_pen_events_notification_id", "pen_events", ["notification_id"])
     op.create_table(
+        "pen_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notification_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(100), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["notification_id"],
+            ["pen_notifications.id"],
+            name="fk_pen_attachments_notification_id_pen_notifications",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_pen_attachments"),
+    )
+    op.create_index("ix_pen_attachments_notification_id", "pen_attachments", ["notification_id"])
+    op.create_table(
         "pen_requirements",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("node", sa.String(32), nullable=False),
@@ -109,6 +127,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("pen_requirements")
+    op.drop_table("pen_attachments")
     op.drop_table("pen_events")
     op.drop_table("pen_notifications")
     # The wider role check stays: regulators' accounts are kept, and the earlier version
