@@ -82,6 +82,11 @@ class NamedEntry:
     inchikey: str = ""
     connectivity: str = ""
     formula: str = ""  # of the standardized parent: a cheap gate before computing InChIKeys
+    # The free base's formula as an independent source states it (`liaison rules check`).
+    stated_formula: str = ""
+    # Ids of entries of the same jurisdiction deliberately listing the same substance at the
+    # same time (e.g. a drug schedule and a precursor list): `liaison rules check` accepts them.
+    also_listed_as: tuple[str, ...] = ()
     # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
     tautomer_inchikey: str = ""
     tautomer_connectivity: str = ""
@@ -320,6 +325,8 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         inchikey=inchikey,
         connectivity=connectivity,
         formula=molecular_formula(parent),
+        stated_formula=reader.text("stated_formula", required=False),
+        also_listed_as=reader.texts("also_listed_as"),
         tautomer_inchikey=tautomer_inchikey,
         tautomer_connectivity=tautomer_connectivity,
     )
