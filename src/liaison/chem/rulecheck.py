@@ -71,7 +71,7 @@ def _formula_findings(entries: Iterable[NamedEntry]) -> list[Finding]:
             "error",
             entry.id,
             "formula",
-            f"the structure's formula {entry.formula} differs from the stated {entry.stated_formula}",
+            f"structure formula {entry.formula} differs from stated {entry.stated_formula}",
         )
         for entry in entries
         if entry.stated_formula and entry.stated_formula != entry.formula
