@@ -177,8 +177,6 @@ def _note_findings(rules: Iterable[Rule]) -> list[Finding]:
             findings.append(
                 Finding("error", rule.id, "unconfirmed", "confirmed = false without a note")
             )
-        if not rule.source.strip():
-            findings.append(Finding("warning", rule.id, "source", "no source address"))
     return findings
 
 
