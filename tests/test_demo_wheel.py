@@ -83,4 +83,4 @@ def test_demo_screen_only_runs_from_the_installed_wheel(installed: Path, tmp_pat
     report = elsewhere / "reports" / "import_manifest.html"
     html = report.read_text(encoding="utf-8")
     flagged = re.findall(r"<h2>(IM-\d+):", html)
-    assert "IM-021" in flagged and "IM-001" not in flagged
+    assert "IM-021" in flagged and "IM-003" not in flagged
