@@ -425,10 +425,11 @@ def write_markdown(result: dict) -> None:
         f"- Cost of screening relative to parse-only, per core (CPU time): "
         f"**{result['cost_vs_parse_median_of_blocks']}x** (median over "
         f"{len(result['cost_vs_parse_blocks'])} alternating blocks of the same molecules; "
-        f"goal <= {GOAL_VS_PARSE}x: "
+        f"goal with the complete rule files <= {GOAL_COMPLETE_VS_PARSE}x (issue 13; it was "
+        f"{GOAL_VS_PARSE}x for the fentanyl-only files, issue 8): "
         + (
             "met"
-            if result["cost_vs_parse_median_of_blocks"] <= GOAL_VS_PARSE
+            if result["cost_vs_parse_median_of_blocks"] <= GOAL_COMPLETE_VS_PARSE
             else "**not met** in this run"
         )
         + "). What the cost above parsing is made of (all blocks, per parse time): the "
