@@ -71,7 +71,7 @@ DATED = [
     ("ketamine", "US", date(1999, 8, 11), date(1999, 8, 12), "US-ketamine"),
     ("tramadol", "US", date(2014, 8, 17), date(2014, 8, 18), "US-tramadol"),
     ("isotonitazene", "US", date(2020, 8, 19), date(2020, 8, 20), "US-isotonitazene"),
-    ("mephedrone", "UN", date(2015, 3, 12), date(2015, 3, 13), "UN-mephedrone"),
+    ("mephedrone", "UN", date(2015, 3, 16), date(2015, 3, 17), "UN-mephedrone"),
     ("U-47700", "CN", date(2017, 6, 30), date(2017, 7, 1), "CN-U-47700"),
     ("piperonal", "CN", date(2005, 10, 31), date(2005, 11, 1), "CN-piperonal"),
     ("safrole", "UN", date(1991, 12, 31), date(1992, 1, 1), "UN-safrole"),
