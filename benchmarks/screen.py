@@ -129,8 +129,8 @@ def book_of(rules: list[Rule]) -> RuleBook:
     )
 
 
-# 4-amino- or 4-oxy-piperidine: every fentanyl analogue and precursor has it, no other drug
-# of the rule files does; selects the fentanyl-only rule set the files held before issue 13.
+# 4-amino- or 4-oxy-piperidine: every fentanyl analogue and precursor has it; of the other
+# drugs only cocaine (its tropane) does. Selects the fentanyl-only set held before issue 13.
 FENTANYL_ANCHOR = Chem.MolFromSmarts("[#7,#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1")
 
 
@@ -453,7 +453,8 @@ def write_markdown(result: dict) -> None:
         *sweep_rows,
         "",
         f"  The fentanyl-only rule set (the {result.get('fentanyl_only_rules', '?')} rules "
-        "with a 4-amino- or 4-oxy-piperidine, i.e. the files before issue 13; "
+        "with a 4-amino- or 4-oxy-piperidine: the rules of the fentanyl-only files before "
+        "issue 13, and the three cocaine entries, whose tropane has that ring; "
         f"{result.get('fentanyl_only_screens', '?')} prefilter screens): Liaison engine "
         f"{result.get('fentanyl_only_engine_us_per_molecule', '?')} us/molecule; the complete "
         f"files ({last['rules']} rules, {len(result['prefilter_screens'])} screens): "

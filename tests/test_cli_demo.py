@@ -45,3 +45,4 @@ def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
     result = CliRunner().invoke(app, ["demo", "--screen-only"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / "import_manifest.html").is_file()
+    assert (tmp_path / "reports" / "rules.csv").read_text(encoding="utf-8").count("\n") > 300

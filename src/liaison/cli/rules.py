@@ -61,16 +61,23 @@ def report(
     rules_dir: Path | None = typer.Option(None, "--rules-dir", help=RULES_DIR_HELP),
 ) -> None:
     """Write the report a reviewer reads: lists, sizes, unconfirmed entries, sources, checks."""
+    if not write_reports(html, csv_path, _directory(rules_dir)):
+        raise typer.Exit(1)
+
+
+def write_reports(html: Path, csv_path: Path, rules_dir: Path | None = None) -> bool:
+    """Check the rule files, write the HTML report and the CSV; False when they do not load."""
+    from liaison.chem.rulebook import RULES_DIR
     from liaison.chem.rulecheck import check_rules, report_csv, report_html
 
     with console().status("Checking the rule files..."):
-        result = check_rules(_directory(rules_dir))
+        result = check_rules(rules_dir or RULES_DIR)
     for path in (html, csv_path):
         path.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(report_html(result), encoding="utf-8")
-    if result.book is not None:
-        csv_path.write_text(report_csv(result.book), encoding="utf-8")
-        typer.echo(f"wrote {html} and {csv_path}")
-    else:
-        typer.echo(f"wrote {html} (the rule files do not load: no CSV)")
-        raise typer.Exit(1)
+    if result.book is None:
+        console().print(f"wrote {html} (the rule files do not load: no CSV)", markup=False)
+        return False
+    csv_path.write_text(report_csv(result.book), encoding="utf-8")
+    console().print(f"Rule data report: {html} and {csv_path}", markup=False)
+    return True
