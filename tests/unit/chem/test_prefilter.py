@@ -103,7 +103,8 @@ def test_fentanyl_rule_screens_are_few_and_specific() -> None:
 def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
     """With every schedule loaded, amphetamine-type entries make a bare nitrogen a screen (the
     cost is measured in BENCHMARKS.md); nitrogen-free molecules outside the listed skeletons
-    still cost one parse and the screens."""
+    still cost one parse and the screens (solvent skeletons such as ethyl ether's or acetone's
+    now pass many oxygenated molecules: ethyl acetate, glycerol)."""
     screens = prefilter_for(load_rulebook()).screens
-    for smiles in ("CCCCCC", "c1ccccc1", "CCOC(C)=O", "OCC(O)CO"):
+    for smiles in ("CCCCCC", "c1ccccc1", "ClCCl", "CC=CC"):
         assert not any(Chem.MolFromSmiles(smiles).HasSubstructMatch(s) for s in screens), smiles
