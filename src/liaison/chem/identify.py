@@ -114,6 +114,14 @@ def judge(
         parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
     )
     identification.notes = [*parsed.notes, *identification.notes]
+    for code in codes:
+        start, note = rulebook.history.get(code, (date.min, ""))
+        verdict = identification.verdicts.get(code)
+        if as_of < start and verdict is not None and verdict.status != "invalid":
+            # Every verdict for a day the loaded lists do not reach says so, match or not.
+            identification.verdicts[code] = replace(
+                verdict, explanation=f"{verdict.explanation}; {note}"
+            )
     return identification
 
 

@@ -8,6 +8,7 @@ import random
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rdkit import Chem, RDConfig
 
@@ -80,8 +81,22 @@ def test_recursive_alternatives_are_written_out_as_branches() -> None:
     assert all(Chem.MolFromSmarts(text) is not None for text in expanded)
 
 
-def test_shipped_screens_are_few_and_specific() -> None:
-    screens = prefilter_for(load_rulebook()).screens
+def test_fentanyl_rule_screens_are_few_and_specific() -> None:
+    """The fentanyl analogues and precursors alone reduce to a few piperidine anchors."""
+    book = load_rulebook()
+    anchor = Chem.MolFromSmarts("[#7,#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1")
+    entries = [e for e in book.entries if Chem.MolFromSmiles(e.smiles).HasSubstructMatch(anchor)]
+    fentanyl_book = replace(
+        book,
+        entries=entries,
+        by_inchikey={},
+        by_connectivity={},
+        named_formulas=set(),
+        by_tautomer_inchikey={},
+        by_tautomer_connectivity={},
+        formulas_by_jurisdiction={},
+    )
+    screens = build_prefilter(fentanyl_book).screens
     assert 1 <= len(screens) <= 4
     assert not any(Chem.MolFromSmiles("c1ccncc1").HasSubstructMatch(s) for s in screens)
     assert not any(Chem.MolFromSmiles("CN1CCCCC1").HasSubstructMatch(s) for s in screens)
@@ -92,11 +107,32 @@ def test_a_small_named_entry_is_tested_on_fragments_of_its_size() -> None:
     skeleton is not a candidate for it, a salt, a hydrate or a metal compound of it is."""
     book = load_rulebook()
     acetone = replace(book.entries[0], smiles="CC(C)=O")
-    prefilter = build_prefilter(replace(book, entries=[*book.entries, acetone]))
-    assert [skeleton.GetNumAtoms() for skeleton in prefilter.named[4]] == [4]
+    indexes: dict[str, Any] = {
+        "by_inchikey": {},
+        "by_connectivity": {},
+        "named_formulas": set(),
+        "formulas_by_jurisdiction": {},
+        "by_tautomer_inchikey": {},
+        "by_tautomer_connectivity": {},
+    }
+    alone = replace(book, entries=[acetone], families=[], classes=[], **indexes)
+    prefilter = build_prefilter(alone)
+    assert prefilter.screens == () and list(prefilter.named) == [4]
     for text in ("CC(C)=O", "CC(C)=O.Cl", "CC(O)(O)C", "CC(=O)C[Na]", "[2H]C([2H])([2H])C(C)=O"):
         assert prefilter.could_match(Chem.MolFromSmiles(text)), text
     for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC"):
         assert not prefilter.could_match(Chem.MolFromSmiles(text)), text
-    # The shipped rule book's entries all contain its one screen: nothing is tested by size.
-    assert prefilter_for(book).named == {}
+    # Every schedule loaded: the substructure screens stay the families' and the class's
+    # anchors (no bare nitrogen); the other named entries are tested by size.
+    shipped = prefilter_for(book)
+    assert "[#7]" not in shipped.descriptions and len(shipped.screens) <= 4
+    assert shipped.named and all(len(skeletons) <= 8 for skeletons in shipped.named.values())
+
+
+def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
+    """With every schedule loaded, molecules outside the listed skeletons and sizes are no
+    candidates: a nitrogen (amphetamine-type entries) or a solvent's skeleton (ethyl ether,
+    acetone) inside a larger molecule no longer makes one."""
+    prefilter = prefilter_for(load_rulebook())
+    for smiles in ("CCCCCC", "c1ccccc1", "ClCCl", "CC=CC", "CCOC(C)=O", "OCC(O)CO", "CCCCN"):
+        assert not prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
