@@ -208,12 +208,35 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
     return molecule
 
 
-# A raw molecule whose fragments may lose heavy atoms to standardization: a bonded metal
-# (disconnected), a dummy atom, a gem-diol or acetal-like carbon (a hydrate loses an oxygen).
-# Hydrogen atoms written as atoms are counted apart (isotopes: deuterium stays an atom).
-_UNSIZED = Chem.MolFromSmarts(
-    "[!#1&!#5&!#6&!#7&!#8&!#9&!#14&!#15&!#16&!#17&!#34&!#35&!#53&!D0,#0,$([#6](-[#8])-[#8])]"
-)
+# What lets standardization change a fragment's heavy atoms: a bonded metal (disconnected:
+# the pieces without it count), a dummy atom (any size then), and a carbon bearing two lone
+# oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any size.
+_NON_METAL_NUMBERS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
+_NON_METALS = "&".join(f"!#{number}" for number in _NON_METAL_NUMBERS)
+_HYDRATE = "[#6](-[#8;D1])-[#8;D1]"
+_UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
+_BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
+_DUMMY = Chem.MolFromSmarts("[#0]")
+_HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
+
+
+def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
+    """The heavy-atom counts standardization may leave a fragment of `molecule` with, as
+    (sizes, up to how many fewer); None when any size is possible."""
+    if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
+        return None
+    if not molecule.HasSubstructMatch(_UNSIZED):  # nearly every molecule
+        return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, 0
+    if molecule.HasSubstructMatch(_DUMMY):
+        return None
+    lost = len(molecule.GetSubstructMatches(_HYDRATE_CARBON))  # an oxygen each, at most
+    metals = [match[0] for match in molecule.GetSubstructMatches(_BONDED_METAL)]
+    if metals:
+        editable = Chem.RWMol(molecule)
+        for index in sorted(metals, reverse=True):
+            editable.RemoveAtom(index)
+        molecule = editable.GetMol()
+    return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
 
 
 @dataclass(frozen=True)
@@ -223,14 +246,15 @@ class Prefilter:
 
     A named entry matches only its own substance (InChIKey, or its connectivity): the
     standardized parent has exactly the entry's heavy atoms. Standardization keeps a
-    fragment's heavy atoms unless the molecule holds what _UNSIZED finds, so an entry need
-    only be tested on fragments of its size: a small precursor (acetone, toluene) is not a
+    fragment's heavy atoms but for what _UNSIZED finds, so an entry need only be tested on
+    fragments of its size: a small precursor (acetone, toluene) is not a
     screen every larger molecule containing it passes."""
 
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
     named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
-    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for _UNSIZED
+    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
+    named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
@@ -238,12 +262,14 @@ class Prefilter:
             return True
         if not self.named:
             return False
-        if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms() or molecule.HasSubstructMatch(
-            _UNSIZED
-        ):
+        if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
+            return True
+        sizes = _sizes(molecule)
+        if sizes is None:
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
-        for atoms in Chem.GetMolFrags(molecule):
-            if any(map(molecule.HasSubstructMatch, self.named.get(len(atoms), ()))):
+        found, lost = sizes
+        for size in {n for largest in found for n in range(largest - lost, largest + 1)}:
+            if any(map(molecule.HasSubstructMatch, self.named.get(size, ()))):
                 return True
         return False
 
@@ -289,11 +315,16 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         if not any(map(plain.HasSubstructMatch, needed.values())):  # else a screen passes it
             named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
     by_size: dict[int, list[Chem.Mol]] = {}
+    with_metals: list[Chem.Mol] = []
     for skeleton in named.values():
-        by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
+        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms()):
+            with_metals.append(skeleton)  # the metal may be what standardization takes away
+        else:
+            by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
     return Prefilter(
         screens=tuple(needed.values()),
         descriptions=tuple(needed),
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
+        named_with_metals=tuple(with_metals),
     )
