@@ -122,7 +122,9 @@ def test_a_reply_from_the_receiving_side_acknowledges_unless_unticked(us: UsNode
     acked = _message(us, message_id)
     assert acked.acked_at is not None and acked.acked_by == "olivia (DEA)"
     with us.database.session() as session:
-        kinds = session.scalars(sa.select(OutboxRecord.record_type).order_by(OutboxRecord.seq)).all()
+        kinds = session.scalars(
+            sa.select(OutboxRecord.record_type).order_by(OutboxRecord.seq)
+        ).all()
     # The acknowledgement travels before the reply that answers it.
     assert kinds[-2:] == ["hotline.ack", "hotline.message"]
     assert "This reply acknowledges" not in client.get(f"/hotline/threads/{thread_id}").text
