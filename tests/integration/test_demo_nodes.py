@@ -17,6 +17,7 @@ from alembic import command
 from liaison.cli.peer import peer_list
 from liaison.config import load_node
 from liaison.demo.nodes import CREDENTIALS_FILE
+from liaison.services.accounts import user_named
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
@@ -93,6 +94,16 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
 
     assert [(p.name, p.status) for p in peer_list(directory / "US")] == [("CN", "active")]
     assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
+    # Each node shows its own time; the CN officers read Chinese.
+    cn = load_node(directory / "CN")
+    assert (load_node(directory / "US").time_zone, cn.time_zone) == (
+        "America/New_York",
+        "Asia/Shanghai",
+    )
+    cn_database = Database(cn.database_url)
+    with cn_database.session() as session:
+        assert user_named(session, "cn-officer").language == "zh-CN"
+    cn_database.dispose()
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
 

@@ -5,6 +5,7 @@ hotline exchange, and run in the foreground until Ctrl-C stops both.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
@@ -25,6 +27,8 @@ from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
 from liaison.runtime import node_record_types
+from liaison.services.accounts import set_preferences, user_named
+from liaison.store import Database
 from liaison.store.hotline_tables import HotlineThread
 
 
@@ -33,11 +37,13 @@ class DemoNode:
     name: str
     port: int
     agency: str
+    time_zone: str  # the node's, for users who chose none
+    language: str  # the demo users' interface language
 
 
 DEMO_NODES = (
-    DemoNode("US", 8001, "DEA Special Operations"),
-    DemoNode("CN", 8002, "NNCC Liaison Office"),
+    DemoNode("US", 8001, "DEA Special Operations", "America/New_York", "en"),
+    DemoNode("CN", 8002, "NNCC Liaison Office", "Asia/Shanghai", "zh-CN"),
 )
 DEMO_ROLES = ("admin", "officer", "analyst", "auditor")
 CREDENTIALS_FILE = "credentials.txt"
@@ -83,11 +89,13 @@ def ensure_demo_nodes(
             accounts[demo_username(node, "admin")],
             agency=node.agency,
             base_url=f"http://127.0.0.1:{node.port}",
+            time_zone=node.time_zone,
         )
         for role in DEMO_ROLES[1:]:
             add_node_user(
                 node_dir, demo_username(node, role), accounts[demo_username(node, role)], role
             )
+        _set_demo_language(node_dir, node)
         credentials.update(accounts)
         path = directory / CREDENTIALS_FILE
         path.touch(mode=0o600, exist_ok=True)
@@ -97,6 +105,19 @@ def ensure_demo_nodes(
         )
         console.print(f"Created node {node.name} in {node_dir}")
     return credentials
+
+
+def _set_demo_language(node_dir: Path, node: DemoNode) -> None:
+    """The CN node's officers read Chinese: each demo user gets the node's language."""
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            for role in DEMO_ROLES:
+                user = user_named(session, demo_username(node, role))
+                set_preferences(session, user, Actor.system(), language=node.language)
+            session.commit()
+    finally:
+        database.dispose()
 
 
 def _port_of(node_dir: Path) -> int:
@@ -192,7 +213,7 @@ def run_node_demo(
     With `stay`, run until Ctrl-C (or until a node stops), then stop both cleanly.
     """
     us, cn = (
-        DemoNode(node.name, port, node.agency) for node, port in zip(DEMO_NODES, ports, strict=True)
+        dataclasses.replace(node, port=port) for node, port in zip(DEMO_NODES, ports, strict=True)
     )
     credentials = ensure_demo_nodes(directory, (us, cn), console)
     us_dir, cn_dir = directory / us.name, directory / cn.name
