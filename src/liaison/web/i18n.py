@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
@@ -36,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from liaison.chem.models import DatePrecision
 from liaison.services.accounts import LANGUAGES as USER_LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -248,7 +249,6 @@ def local_datetime(moment: datetime | None, format: str = "medium") -> Markup:
     return _time_element(moment, format_local(moment, format))
 
 
-DatePrecision = Literal["year", "month", "day"]
 PRECISIONS: tuple[DatePrecision, ...] = ("year", "month", "day")
 
 
