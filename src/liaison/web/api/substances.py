@@ -70,6 +70,11 @@ class BasisOut(BaseModel):
     citation: str
     in_force_from: str
     in_force_to: str | None
+    in_force_precision: str = Field(
+        default="day",
+        description="year or month when the source dates the rule only that far "
+        "(in_force_from is then that period's first day)",
+    )
     atoms: list[int]
     regions: list[RegionFindingOut]
     confirmed: bool
