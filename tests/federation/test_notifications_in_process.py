@@ -294,11 +294,13 @@ def test_the_form_shows_the_screening_before_the_notification_is_lodged(us: UsNo
     lodged = client.post(
         "/notifications/new",
         data={**_page_form(), "csrf_token": csrf, "action": "lodge"},
+        files={"attachments": ("licence.pdf", b"%PDF-1.4 licence", "application/pdf")},
         follow_redirects=False,
     )
     assert lodged.status_code == 303, lodged.text
     detail = client.get(lodged.headers["location"])
     assert detail.status_code == 200
+    assert "licence.pdf</a>" in detail.text
     assert 'data-status="pending"' in detail.text and "data:image/svg+xml;base64," in detail.text
     desk = client.get("/notifications", params={"direction": "outgoing"})
     assert "fentanyl" in desk.text and "controlled_drug" in desk.text

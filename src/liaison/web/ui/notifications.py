@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from liaison.capabilities import Capability
 from liaison.errors import LiaisonError
 from liaison.services import notifications
+from liaison.services.hotline import AttachmentUpload
 from liaison.services.peering import peer_states
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import PeerStatus
@@ -158,7 +160,16 @@ async def lodge(
             ship_date = notifications.rules.parse_day(form["ship_date"], "ship_date")
             screened = notifications.preview_screening(session, node, form["substance"], ship_date)
             return _form_page(request, session, form=form, screening=screened)
-        notification = notifications.lodge(session, node, principal.actor, form)
+        uploads = [
+            AttachmentUpload(
+                item.filename, item.content_type or "application/octet-stream", await item.read()
+            )
+            for item in data.getlist("attachments")
+            if isinstance(item, StarletteUpload) and item.filename
+        ]
+        notification = notifications.lodge(
+            session, node, principal.actor, form, attachments=uploads
+        )
         session.commit()
     except LiaisonError as problem:
         return _form_page(
