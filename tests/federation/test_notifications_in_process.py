@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,30 @@ def test_a_csv_batch_with_an_unknown_column_is_refused_naming_it(us: UsNode) -> 
     )
     assert response.status_code == 422
     assert "row 1: unknown column(s) substanse" in response.json()["detail"]
+
+
+def test_a_regulator_keeps_the_register_on_the_figures_page(us: UsNode) -> None:
+    client, csrf = _browser(us)
+    year = datetime.now(UTC).year
+    saved = client.post(
+        "/notifications/register",
+        data={
+            "csrf_token": csrf,
+            "year": str(year),
+            "lines": "ephedrine | 800 | national estimate\nP-2-P | | article 12(10)(a)\n",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    register = _api(us).get("/api/v1/pre-export-notifications/register").json()
+    assert [(e["substance"], e["annual_kg"]) for e in register] == [
+        ("P-2-P", None),
+        ("ephedrine", "800"),
+    ]
+    page = client.get("/notifications/figures")
+    assert "ephedrine | 800 | national estimate" in page.text
+    bad = client.post(
+        "/notifications/register",
+        data={"csrf_token": csrf, "year": str(year), "lines": "ephedrine | lots |"},
+    )
+    assert bad.status_code == 422 and "annual_kg must be a number" in bad.text

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from liaison.capabilities import Capability
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidInput, LiaisonError
 from liaison.services import notifications
 from liaison.services.hotline import AttachmentUpload
 from liaison.services.peering import peer_states
@@ -249,6 +249,8 @@ def figures_page(
     session.commit()
     peak = max((m["sent"] + m["received"] for m in figures["per_month"]), default=0)
     registers = notifications.registers(session)
+    year = utcnow().year
+    own = [e for e in registers if e.node == node_of(request).name and e.year == year]
     return render(
         request,
         "notifications_figures.html",
@@ -259,8 +261,44 @@ def figures_page(
             "error": error,
             "peak": peak,
             "registers": registers,
+            "year": year,
+            "own_lines": "\n".join(
+                f"{e.substance} | {e.annual_kg or ''} | {e.citation}" for e in own
+            ),
         },
     )
+
+
+@router.post("/notifications/register")
+async def set_register(
+    request: Request,
+    principal: Principal = Depends(regulators),
+    session: Session = Depends(db_session),
+) -> Response:
+    """This node's register for a year, one line per substance: `name | annual kg | source`
+    (the annual requirement may be empty)."""
+    data = await request.form()
+    node = node_of(request)
+    try:
+        year = int(str(data.get("year", "")))
+        entries = []
+        for number, line in enumerate(str(data.get("lines", "")).splitlines(), start=1):
+            if not line.strip():
+                continue
+            cells = [cell.strip() for cell in line.split("|")] + ["", ""]
+            entries.append(
+                {"substance": cells[0], "annual_kg": cells[1] or None, "citation": cells[2]}
+            )
+            if not cells[0]:
+                raise InvalidInput(f"line {number}: the substance is missing")
+        notifications.set_register(session, node, principal.actor, year, entries)
+        session.commit()
+    except ValueError:
+        return see_other("/notifications/figures")
+    except LiaisonError as problem:
+        session.rollback()
+        return render(request, "error.html", {"detail": problem.detail}, status_code=problem.status)
+    return see_other("/notifications/figures#registers")
 
 
 @router.get("/notifications/{notification_id}")
