@@ -22,6 +22,7 @@ class Capability(StrEnum):
     MANAGE_PEERS = "manage_peers"
     READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
     ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
+    USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
 
 
 _CASEWORK = frozenset(
@@ -30,6 +31,7 @@ _CASEWORK = frozenset(
         Capability.SCREEN_SUBSTANCES,
         Capability.USE_HOTLINE,
         Capability.READ_NOTIFICATIONS,
+        Capability.USE_TARIFFS,
     }
 )
 GRANTS: Mapping[Role, frozenset[Capability]] = {
