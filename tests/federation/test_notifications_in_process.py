@@ -378,3 +378,15 @@ def test_a_regulator_keeps_the_register_on_the_figures_page(us: UsNode) -> None:
         data={"csrf_token": csrf, "year": str(year), "lines": "ephedrine | lots |"},
     )
     assert bad.status_code == 422 and "annual_kg must be a number" in bad.text
+
+
+def test_a_precursor_that_is_also_a_drug_somewhere_says_so(us: UsNode) -> None:
+    """P-2-P: listed in UN Table I and by China, a controlled substance in the US."""
+    screened = _api(us).post(
+        "/api/v1/pre-export-notifications/screen",
+        json={"substance": "P-2-P", "ship_date": "2026-12-15"},
+    )
+    assert screened.status_code == 200, screened.text
+    [alert] = screened.json()["alerts"]
+    assert alert["code"] == "controlled_drug"
+    assert alert["text"].startswith("also a controlled drug in US (a listed precursor in CN, UN)")
