@@ -124,6 +124,7 @@ def book_of(rules: list[Rule]) -> RuleBook:
         by_inchikey={},
         by_connectivity={},
         named_formulas=set(),
+        formulas_by_jurisdiction={},
         by_tautomer_inchikey={},
         by_tautomer_connectivity={},
     )

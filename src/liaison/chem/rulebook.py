@@ -191,12 +191,16 @@ class RuleBook:
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
     named_formulas: set[str] = field(default_factory=set)
+    # Per jurisdiction: a tautomer has its substance's formula, so a parent whose formula no
+    # entry of the jurisdiction has needs no canonical tautomer to be looked up there.
+    formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
     by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             self.named_formulas.add(entry.formula)
+            self.formulas_by_jurisdiction.setdefault(entry.jurisdiction, set()).add(entry.formula)
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
             self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
