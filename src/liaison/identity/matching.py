@@ -243,6 +243,7 @@ class Matcher:
         db_api = _duckdb()
         registry = db_api.register(_splink_table(self.registry), table_name="registry")
         levels = _level_labels(self.model)
+        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
         found: list[Candidate] = []
         for start in range(0, len(requests), chunk):
             part = requests.iloc[start : start + chunk]
@@ -251,7 +252,8 @@ class Matcher:
             pairs = linker.inference.predict_between(registry, table, warning_mode="never")
             ranked = db_api._execute_sql_against_backend(
                 f"""
-                SELECT * FROM {pairs.physical_name}
+                SELECT unique_id_l, unique_id_r, match_weight, match_probability, {evidence}
+                FROM {pairs.physical_name}
                 QUALIFY row_number() OVER (
                     PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
                 ) <= {int(k)}
@@ -308,8 +310,7 @@ def _candidates(
         evidence: dict[str, dict[str, str | float]] = {}
         for field in FIELDS:
             label = levels[field][int(row[f"gamma_{field}"])]
-            factor = float(row[f"bf_{field}"])
-            evidence[field] = {"level": label, "weight": round(math.log2(factor), 3)}
+            evidence[field] = {"level": label, "weight": round(float(row[f"mw_{field}"]), 3)}
         out.append(
             Candidate(
                 request_id=str(request_ids[row["unique_id_r"]] or ""),
