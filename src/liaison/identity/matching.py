@@ -209,7 +209,7 @@ class Matcher:
         if requests is not None and len(requests) >= 50:
             for rule in (
                 block_on("id_number"),
-                block_on("name_keys", arrays_to_explode=["name_keys"]),
+                block_on("name_key"),  # EM cannot explode arrays: the primary reading
                 block_on("date_of_birth", "sex"),
             ):
                 linker.training.estimate_parameters_using_expectation_maximisation(

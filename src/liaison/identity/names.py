@@ -14,7 +14,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PINYIN_DICT
@@ -92,6 +92,7 @@ def normalise(text: str) -> str:
     return NOT_LETTERS.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
+@lru_cache(maxsize=100_000)
 def to_pinyin(text: str, surname: bool = False) -> str:
     """Hanzi to toneless pinyin syllables separated by spaces ("王小明" -> "wang xiao ming");
     other characters pass through. `surname` reads the characters as a family name."""
@@ -104,11 +105,26 @@ def to_pinyin(text: str, surname: bool = False) -> str:
 
 
 @cache
+def _character_readings() -> dict[str, str]:
+    """Each character's first (most common) toneless reading: fast, without pypinyin's phrase
+    segmentation, for places and addresses where a rare misreading costs little."""
+    plain = {value: to_normal(value.split(",")[0]) for value in set(PINYIN_DICT.values())}
+    return {chr(code): plain[value].replace("ü", "u") for code, value in PINYIN_DICT.items()}
+
+
+def quick_pinyin(text: str) -> str:
+    """Characters to pinyin one by one, spaced ("福州市" -> "fu zhou shi"); others kept."""
+    table = _character_readings()
+    return " ".join("".join(f" {table[c]} " if c in table else c for c in text).split())
+
+
+@cache
 def _syllables() -> dict[str, tuple[str, ...]]:
     """Every written syllable (pinyin or Wade-Giles without apostrophes and with u for ü) and
     the pinyin syllables it may stand for."""
     readings: dict[str, set[str]] = {}
-    pinyins = {to_normal(p) for value in PINYIN_DICT.values() for p in value.split(",")}
+    toned = {p for value in set(PINYIN_DICT.values()) for p in value.split(",")}
+    pinyins = {to_normal(p) for p in toned}
     for syllable in pinyins:
         if not syllable.isalpha():
             continue
@@ -137,6 +153,7 @@ def _segment(word: str) -> list[tuple[str, ...]] | None:
     return best[len(word)]
 
 
+@lru_cache(maxsize=100_000)
 def readings(written: str, surname: bool = False) -> tuple[str, ...]:
     """Every pinyin reading of a name written in Latin script, the written form first."""
     plain = normalise(written)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from liaison.identity.documents import check_resident_id, is_resident_id_form, normalise_id_number
-from liaison.identity.names import HANZI, name_keys, normalise, to_pinyin
+from liaison.identity.names import HANZI, name_keys, normalise, quick_pinyin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,7 +159,7 @@ def _prepare_row(index: int, fields: dict[str, str], problems: list[RowProblem])
         dob_year=parts[0] if parts else None,
         dob_month=parts[1] if len(parts) > 1 else None,
         dob_day=parts[2] if len(parts) > 2 else None,
-        place_keys=place_keys(fields["place_of_birth"]) or None,
+        place_keys=list(_place_keys(fields["place_of_birth"])) or None,
         address_key=address_key(fields["address"]) or None,
     )
     return record
@@ -207,6 +207,11 @@ def _identity_number(value: str) -> tuple[str, str]:
     return check.normalised, ""
 
 
+@lru_cache(maxsize=100_000)
+def _place_keys(place: str) -> tuple[str, ...]:
+    return tuple(place_keys(place))
+
+
 def place_keys(place: str) -> list[str]:
     """The words naming a place, in pinyin, without administrative words ("福建省福州市" and
     "Fuzhou City, Fujian" both give fuzhou and fujian)."""
@@ -216,7 +221,7 @@ def place_keys(place: str) -> list[str]:
     for piece in re.split(r"[,;/()\s]+", place):
         if HANZI.search(piece):
             words.extend(
-                normalise(to_pinyin(part)) for part in ADMIN_CHARACTERS.split(piece) if part
+                normalise(quick_pinyin(part)) for part in ADMIN_CHARACTERS.split(piece) if part
             )
         else:
             words.append(normalise(piece))
@@ -225,7 +230,7 @@ def place_keys(place: str) -> list[str]:
 
 def address_key(address: str) -> str:
     """Address for fuzzy comparison: pinyin for characters, lower case, single spaces."""
-    text = to_pinyin(address) if HANZI.search(address) else address
+    text = quick_pinyin(address) if HANZI.search(address) else address
     return " ".join(re.sub(r"[^0-9a-z]+", " ", normalise_spaces(text)).split())
 
 
