@@ -16,6 +16,7 @@ Splink library level or plain SQL that sqlglot translates.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ class Matcher:
         else:
             # Without requests the registry is linked to itself only to sample u.
             tables.append(db_api.register(_splink_table(registry), table_name="registry_copy"))
-        linker = Linker(tables, model, log_level=None)
+        linker = Linker(tables, model, log_level=logging.ERROR)
         # u: pairs of registry records are (almost all) different people.
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
         if requests is not None and len(requests) >= 50:
@@ -248,7 +249,7 @@ class Matcher:
         for start in range(0, len(requests), chunk):
             part = requests.iloc[start : start + chunk]
             table = db_api.register(_splink_table(part), table_name=f"requests_{start}")
-            linker = Linker([registry, table], self.model, log_level=None)
+            linker = Linker([registry, table], self.model, log_level=logging.ERROR)
             pairs = linker.inference.predict_between(registry, table, warning_mode="never")
             ranked = db_api._execute_sql_against_backend(
                 f"""
