@@ -92,9 +92,7 @@ def match(
     _report(registry, registry_problems)
     _report(requests, request_problems)
     with _status("training the model" if model is None else "loading the model"):
-        matcher = (
-            Matcher.train(people, asked) if model is None else Matcher.load(model, people)
-        )
+        matcher = Matcher.train(people, asked) if model is None else Matcher.load(model, people)
     if save_model is not None:
         matcher.save(save_model)
     with _progress(len(asked)) as advance:
@@ -128,9 +126,7 @@ def _write_matches(
         writer.writerow([*header, "rank"] if candidates else header)
         # Requests in file order; a duplicated request id gets its rows once per occurrence.
         for request_id in request_ids:
-            likely = [
-                c for c in by_request.get(request_id, []) if c.match_probability >= threshold
-            ]
+            likely = [c for c in by_request.get(request_id, []) if c.match_probability >= threshold]
             for rank in range(rows_per_request):
                 row = (
                     [request_id, likely[rank].person_id, f"{likely[rank].match_probability:.6f}"]
@@ -205,8 +201,13 @@ def _status(what: str) -> Iterator[None]:
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[int], None]]:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(
         TextColumn("matching"),

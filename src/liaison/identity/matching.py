@@ -172,7 +172,8 @@ def settings(registry_size: int) -> dict[str, Any]:
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=[],
     )
-    return creator.get_settings("duckdb").as_dict()
+    model: dict[str, Any] = creator.get_settings("duckdb").as_dict()  # type: ignore[no-untyped-call]
+    return model
 
 
 class Matcher:
@@ -190,10 +191,12 @@ class Matcher:
         requests: pd.DataFrame | None = None,
         id_column: str = "person_id",
         seed: int = 1,
+        u_pairs: int = 1_000_000,
     ) -> Matcher:
         """u by random sampling of the registry; m from the priors, then (with requests) by EM
         without labels on registry x requests pairs, one blocking rule per session so each
-        field is estimated from pairs not blocked on it."""
+        field is estimated from pairs not blocked on it. `u_pairs` random registry pairs are
+        compared for u (more: steadier u for rare levels, and slower)."""
         from splink import Linker, block_on
 
         model = settings(len(registry))
@@ -206,7 +209,7 @@ class Matcher:
             tables.append(db_api.register(_splink_table(registry), table_name="registry_copy"))
         linker = Linker(tables, model, log_level=logging.ERROR)
         # u: pairs of registry records are (almost all) different people.
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
         if requests is not None and len(requests) >= 50:
             for rule in (
                 block_on("id_number"),
@@ -335,7 +338,9 @@ def exact_match(
     import pandas as pd
 
     left = registry.loc[:, ["unique_id", id_column, "id_number", "name_key", "date_of_birth"]]
-    right = requests.loc[:, ["unique_id", request_id_column, "id_number", "name_key", "date_of_birth"]]
+    right = requests.loc[
+        :, ["unique_id", request_id_column, "id_number", "name_key", "date_of_birth"]
+    ]
     by_number = right.dropna(subset=["id_number"]).merge(
         left.dropna(subset=["id_number"]), on="id_number", suffixes=("_r", "_l")
     )

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 from pypinyin.constants import PINYIN_DICT
 from pypinyin.contrib.tone_convert import to_normal
 from pypinyin.style.wadegiles import to_wade_glides

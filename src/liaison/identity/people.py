@@ -39,8 +39,28 @@ EARLIEST_YEAR = 1880
 # Administrative words that say nothing about which place: dropped from place keys.
 ADMIN_CHARACTERS = re.compile(r"[省市县區区镇鎮乡鄉村]")
 ADMIN_WORDS = frozenset(
-    "province city county district town village prefecture sheng shi xian qu zhen xiang cun "
-    "autonomous region zizhiqu prc china zhongguo".split()
+    [
+        "province",
+        "city",
+        "county",
+        "district",
+        "town",
+        "village",
+        "prefecture",
+        "sheng",
+        "shi",
+        "xian",
+        "qu",
+        "zhen",
+        "xiang",
+        "cun",
+        "autonomous",
+        "region",
+        "zizhiqu",
+        "prc",
+        "china",
+        "zhongguo",
+    ]
 )
 
 
@@ -103,7 +123,7 @@ def prepare_people(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, l
     return table, problems
 
 
-def OUTPUT_COLUMNS(id_column: str) -> list[str]:  # noqa: N802 - a constant list per id column
+def OUTPUT_COLUMNS(id_column: str) -> list[str]:
     return ["unique_id", id_column, *COLUMNS, *DERIVED]
 
 
@@ -183,7 +203,7 @@ def parse_date(value: str) -> tuple[str, str]:
     if month is None:
         return f"{year:04d}", ""
     if not 1 <= month <= 12:
-        swapped = f" (day and month swapped?)" if day and day <= 12 and month <= 31 else ""
+        swapped = " (day and month swapped?)" if day and day <= 12 and month <= 31 else ""
         return f"{year:04d}", f"{value!r}: no month {month}{swapped}: read as the year {year}"
     if day is None:
         return f"{year:04d}-{month:02d}", ""

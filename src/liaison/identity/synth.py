@@ -65,7 +65,18 @@ PLACES = (
     ("湖南省长沙市", "Changsha, Hunan", "430102"),
     ("陕西省西安市", "Xi'an, Shaanxi", "610102"),
 )
-STREETS = "人民路 解放路 中山路 建设路 和平街 新华路 胜利街 文化路 长江路 黄河路".split()
+STREETS = [
+    "人民路",
+    "解放路",
+    "中山路",
+    "建设路",
+    "和平街",
+    "新华路",
+    "胜利街",
+    "文化路",
+    "长江路",
+    "黄河路",
+]
 SHARE_IN_REGISTRY = 0.9
 
 
@@ -98,7 +109,9 @@ def write(out: Path, people: int, requests: int, seed: int) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, frame in zip(
-        ("registry.csv", "requests.csv", "truth.csv"), synthesise(people, requests, seed), strict=True
+        ("registry.csv", "requests.csv", "truth.csv"),
+        synthesise(people, requests, seed),
+        strict=True,
     ):
         path = out / name
         frame.to_csv(path, index=False)
