@@ -271,7 +271,8 @@ class Matcher:
             pairs = linker.inference.predict_between(registry, table, warning_mode="never")
             ranked = db_api._execute_sql_against_backend(
                 f"""
-                SELECT unique_id_l, unique_id_r, match_weight, match_probability, {evidence}, mw_tf_adj_name
+                SELECT unique_id_l, unique_id_r, match_weight, match_probability,
+                    {evidence}, mw_tf_adj_name
                 FROM {pairs.physical_name}
                 QUALIFY row_number() OVER (
                     PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
@@ -292,7 +293,9 @@ def _duckdb(threads: int | None) -> DatabaseAPI[Any]:
     import duckdb
     from splink.backends.duckdb import DuckDBAPI
 
-    config = {"threads": threads} if threads else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"threads": threads} if threads else {}
+    )
     return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
 
 
