@@ -63,8 +63,9 @@ class Candidate:
     evidence: dict[str, dict[str, str | float]]
 
 
-def settings(registry_size: int) -> dict[str, Any]:
-    """The Splink settings: comparisons, priors for m, blocking rules."""
+def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
+    """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
+    blocking rules."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
@@ -179,17 +180,27 @@ def settings(registry_size: int) -> dict[str, Any]:
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=[],
     )
-    model: dict[str, Any] = creator.get_settings("duckdb").as_dict()  # type: ignore[no-untyped-call]
+    model: dict[str, Any] = creator.get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]
     return model
 
 
 class Matcher:
-    """A Splink model bound to a registry table (from people.read_people/prepare_people)."""
+    """A Splink model bound to a registry table (from people.read_people/prepare_people).
 
-    def __init__(self, model: dict[str, Any], registry: pd.DataFrame, id_column: str) -> None:
+    `spark`: a SparkSession to run on Splink's Spark backend instead of DuckDB (the model must
+    then be trained with it too: its SQL is written in the backend's dialect)."""
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        registry: pd.DataFrame,
+        id_column: str,
+        spark: Any = None,
+    ) -> None:
         self.model = model
         self.registry = registry
         self.id_column = id_column
+        self.spark = spark
 
     @classmethod
     def train(
@@ -200,6 +211,7 @@ class Matcher:
         seed: int = 1,
         u_pairs: int = 1_000_000,
         threads: int | None = None,
+        spark: Any = None,
     ) -> Matcher:
         """u by random sampling of the registry; m from the priors, then (with requests) by EM
         without labels on registry x requests pairs, one blocking rule per session so each
@@ -208,14 +220,14 @@ class Matcher:
         from splink import Linker, block_on
         from splink.internals.exceptions import EMTrainingException
 
-        model = settings(len(registry))
-        db_api = _duckdb(threads)
-        tables = [db_api.register(_splink_table(registry), table_name="registry")]
+        model = settings(len(registry), "duckdb" if spark is None else "spark")
+        db_api = _database(threads, spark)
+        tables = [db_api.register(_splink_table(registry))]
         if requests is not None and len(requests):
-            tables.append(db_api.register(_splink_table(requests), table_name="requests"))
+            tables.append(db_api.register(_splink_table(requests)))
         else:
             # Without requests the registry is linked to itself only to sample u.
-            tables.append(db_api.register(_splink_table(registry), table_name="registry_copy"))
+            tables.append(db_api.register(_splink_table(registry)))
         linker = Linker(tables, model, log_level=logging.ERROR)
         # u: pairs of registry records are (almost all) different people.
         linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
@@ -232,13 +244,15 @@ class Matcher:
                     )
         trained = _floor_m(linker.misc.save_model_to_json())
         trained["probability_two_random_records_match"] = 1 / max(len(registry), 2)
-        return cls(trained, registry, id_column)
+        return cls(trained, registry, id_column, spark)
 
     @classmethod
-    def load(cls, path: Path, registry: pd.DataFrame, id_column: str = "person_id") -> Matcher:
+    def load(
+        cls, path: Path, registry: pd.DataFrame, id_column: str = "person_id", spark: Any = None
+    ) -> Matcher:
         model = json.loads(path.read_text(encoding="utf-8"))
         model["probability_two_random_records_match"] = 1 / max(len(registry), 2)
-        return cls(model, registry, id_column)
+        return cls(model, registry, id_column, spark)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.model, indent=2), encoding="utf-8")
@@ -257,29 +271,34 @@ class Matcher:
         `threads` caps DuckDB's threads (default: one per core)."""
         from splink import Linker
 
-        db_api = _duckdb(threads)
-        registry = db_api.register(_splink_table(self.registry), table_name="registry")
-        frequencies = db_api.register(_name_frequencies(self.registry), table_name="tf_name")
+        db_api = _database(threads, self.spark)
+        registry = db_api.register(_splink_table(self.registry))
+        frequencies = db_api.register(_name_frequencies(self.registry))
         levels = _level_labels(self.model)
         evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
         found: list[Candidate] = []
         for start in range(0, len(requests), chunk):
             part = requests.iloc[start : start + chunk]
-            table = db_api.register(_splink_table(part), table_name=f"requests_{start}")
+            table = db_api.register(_splink_table(part))
             linker = Linker([registry, table], self.model, log_level=logging.ERROR)
             linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
             pairs = linker.inference.predict_between(registry, table, warning_mode="never")
-            ranked = db_api._execute_sql_against_backend(
+            # Plain SQL that DuckDB and Spark both run.
+            ranked = db_api.query_sql(
                 f"""
-                SELECT unique_id_l, unique_id_r, match_weight, match_probability,
-                    {evidence}, mw_tf_adj_name
-                FROM {pairs.physical_name}
-                QUALIFY row_number() OVER (
-                    PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
-                ) <= {int(k)}
-                ORDER BY unique_id_r, match_weight DESC
-                """
-            ).df()
+                SELECT * FROM (
+                    SELECT unique_id_l, unique_id_r, match_weight, match_probability,
+                        {evidence}, mw_tf_adj_name,
+                        row_number() OVER (
+                            PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
+                        ) AS candidate_rank
+                    FROM {pairs.physical_name}
+                ) AS ranked
+                WHERE candidate_rank <= {int(k)}
+                ORDER BY unique_id_r, candidate_rank
+                """,
+                output_type="pandas",
+            )
             found.extend(
                 _candidates(ranked, self.registry, self.id_column, part, request_id_column, levels)
             )
@@ -289,7 +308,11 @@ class Matcher:
         return found
 
 
-def _duckdb(threads: int | None) -> DatabaseAPI[Any]:
+def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
+    if spark is not None:
+        from splink.backends.spark import SparkAPI
+
+        return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
     import duckdb
     from splink.backends.duckdb import DuckDBAPI
 
