@@ -88,11 +88,12 @@ def synthesise(
     import pandas as pd
 
     rng = random.Random(seed)
-    registry = [_person(rng, f"P{n:07d}") for n in range(people)]
+    issued: set[str] = set()  # identity numbers are unique, as the ministry issues them
+    registry = [_person(rng, f"P{n:07d}", issued) for n in range(people)]
     request_rows, truth = [], []
     for n in range(requests):
         in_registry = people > 0 and rng.random() < SHARE_IN_REGISTRY
-        person = rng.choice(registry) if in_registry else _person(rng, "")
+        person = rng.choice(registry) if in_registry else _person(rng, "", issued)
         request_id = f"R{n:06d}"
         request_rows.append({"request_id": request_id, **_as_written(rng, person)})
         truth.append({"request_id": request_id, "person_id": person["person_id"]})
@@ -134,15 +135,18 @@ _SURNAME_CHOICES = list(SURNAMES)
 _SURNAME_WEIGHTS = list(SURNAMES.values())
 
 
-def _person(rng: random.Random, person_id: str) -> dict[str, str]:
+def _person(rng: random.Random, person_id: str, issued: set[str]) -> dict[str, str]:
     sex = rng.choice("MF")
     family = rng.choices(_SURNAME_CHOICES, _SURNAME_WEIGHTS)[0]
     pool = GIVEN_MALE if sex == "M" else GIVEN_FEMALE
     given = "".join(rng.choice(pool) for _ in range(rng.choice((1, 2, 2, 2))))
     born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
     native_place, _, region = rng.choice(PLACES)
-    sequence = rng.randrange(0, 500) * 2 + (1 if sex == "M" else 0)
-    body = f"{region}{born:%Y%m%d}{sequence:03d}"
+    body = ""
+    while not body or body in issued:
+        sequence = rng.randrange(0, 500) * 2 + (1 if sex == "M" else 0)
+        body = f"{region}{born:%Y%m%d}{sequence:03d}"
+    issued.add(body)
     return {
         "person_id": person_id,
         "family_name": to_pinyin(family, surname=True).replace(" ", "").title(),
