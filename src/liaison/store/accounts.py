@@ -18,6 +18,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    REGULATOR = "regulator"  # precursor authority: pre-export notifications
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -34,7 +35,9 @@ class Agency(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role in ('admin', 'officer', 'analyst', 'auditor')", name="role"),
+        sa.CheckConstraint(
+            "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator')", name="role"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +48,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Interface preferences; None: from the browser's Accept-Language / the node's zone.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 

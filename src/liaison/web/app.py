@@ -22,15 +22,20 @@ from liaison.web.api import auth as auth_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
+from liaison.web.api import tariffs as tariffs_api
+from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
 from liaison.web.ui import hotline as hotline_ui
+from liaison.web.ui import notifications as notifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
+from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
@@ -85,12 +90,16 @@ def include_routers(app: FastAPI) -> None:
         federation_api.peer_router,
         peers_api.router,
         hotline_api.router,
+        notifications_api.router,
+        tariffs_api.router,
         auth_ui.router,
         substances_ui.router,
         users_ui.router,
         audit_ui.router,
         hotline_ui.router,
+        notifications_ui.router,
         peers_ui.router,
+        tariffs_ui.router,
     ):
         app.include_router(router)
 
@@ -125,6 +134,8 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
     # Inside SecurityHeaders, so its 413 answers carry them too.
     app.add_middleware(BodySizeLimit, limit_for=body_limit_policy(node.settings))
     app.add_middleware(SecurityHeaders)
+    # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
+    app.add_middleware(Preferences, time_zone=node.time_zone)
     include_routers(app)
     # The stylesheet is public: the login page needs it and it holds no data.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
