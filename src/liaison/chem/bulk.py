@@ -32,6 +32,7 @@ from liaison.errors import InvalidInput
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
 SUPPORTED = ".smi, .smiles, .csv, .xlsx, .sdf, .txt or - (standard input)"
+COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
 CHUNK = 256  # records per task: large enough to amortize pickling, small enough to stream
 
 
@@ -221,9 +222,13 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
         return Screened(statuses, False, line, {}, {})
     svgs: dict[str, str] = {}
     if flagged and settings.depict:
-        from liaison.chem.depict import depict_svg  # RDKit's drawing code: only for reports
+        from liaison.chem.depict import (
+            depict_combined,
+            depict_svg,  # RDKit's drawing code: only for reports
+        )
 
         svgs = {code: depict_svg(identification, code) for code in codes}
+        svgs[COMBINED] = depict_combined(identification, codes)
     data = identification.to_dict() if keep or settings.render else {}
     line = ""
     if settings.render == "jsonl":
@@ -410,7 +415,8 @@ def _with_columns(
     values = dict(columns)
     line = screened.line
     if render == "jsonl" and line:
-        line = f'{line.rstrip().removesuffix("}")}, "columns": {json.dumps(values, ensure_ascii=False)}}}\n'
+        carried = json.dumps(values, ensure_ascii=False)
+        line = f'{line.rstrip().removesuffix("}")}, "columns": {carried}}}\n'
     elif render == "csv" and line:
         buffer = io.StringIO()
         csv.writer(buffer).writerow([spreadsheet_safe(value) for _, value in columns])

@@ -35,7 +35,9 @@ def rules_hash(directory: Path = RULES_DIR) -> str:
 
 
 def version_of(book: RuleBook, directory: Path = RULES_DIR) -> RulesVersion:
-    dates = [rule.in_force_from for rule in (*book.entries, *book.families, *book.classes)]
+    dates = [entry.in_force_from for entry in book.entries]
+    dates += [family.in_force_from for family in book.families]
+    dates += [klass.in_force_from for klass in book.classes]
     return RulesVersion(rules_hash(directory), max(dates))
 
 

@@ -99,7 +99,8 @@ def table_records(rows: Iterable[list[str]], label: str) -> Iterator[Record]:
         text = row[structure].strip() if structure < len(row) else ""
         if not text:
             continue
-        ident = row[ident_index].strip() if ident_index is not None and ident_index < len(row) else ""
+        has_ident = ident_index is not None and ident_index < len(row)
+        ident = row[ident_index].strip() if has_ident and ident_index is not None else ""
         columns = tuple((name, row[index] if index < len(row) else "") for index, name in others)
         yield Record(ident or f"{label}:{number}", text, text, columns=columns)
 

@@ -66,7 +66,8 @@ SALT_WORDS = (
     "酒石酸盐",
 )
 _SALT_SUFFIX = re.compile(
-    r"[\s,;/-]*(?:" + "|".join(re.escape(w) for w in sorted(SALT_WORDS, key=len, reverse=True))
+    r"[\s,;/-]*(?:"
+    + "|".join(re.escape(w) for w in sorted(SALT_WORDS, key=len, reverse=True))
     + r")\s*$",
     re.IGNORECASE,
 )

@@ -26,7 +26,7 @@ DEFAULT_BODY_MAX_BYTES = 1 * MIB
 # The screening upload: the file's own limit (5 MiB, which its form reports) plus room
 # for the multipart envelope and the other fields.
 SCREENING_UPLOAD_MAX_BYTES = 6 * MIB
-SCREENING_UPLOAD_PATH = "/substances/screen"
+SCREENING_UPLOAD_PATHS = ("/substances/screen", "/api/v1/substances/screen")
 # Routes that carry hotline attachments, in the API (base64 in JSON) and the UI (multipart).
 HOTLINE_ATTACHMENT_PATHS = re.compile(
     r"^(/api/v1/threads(/\d+/messages)?|/hotline/new|/hotline/threads/\d+/messages)$"
@@ -57,7 +57,7 @@ def body_limit_policy(settings: Settings) -> Callable[[str], int | None]:
     def limit_for(path: str) -> int | None:
         if path.startswith(FEDERATION_PREFIX):
             return None
-        if path == SCREENING_UPLOAD_PATH:
+        if path in SCREENING_UPLOAD_PATHS:
             return SCREENING_UPLOAD_MAX_BYTES
         if HOTLINE_ATTACHMENT_PATHS.match(path):
             return hotline_max
