@@ -12,7 +12,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from liaison.chem.depict import (
     identify_and_depict,
 )
 from liaison.chem.evidence import RulesVersion, rules_version
+from liaison.chem.facts import Facts, facts_of
 from liaison.chem.inputs import encoding_label
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
@@ -96,6 +97,12 @@ def checked_jurisdictions(requested: Sequence[str] | None) -> tuple[str, ...]:
 class IdentifiedQuery:
     identification: Identification
     depictions: dict[str, str]  # jurisdiction code -> SVG highlighting what matched there
+    facts: Facts | None = None  # asked for by the substance page only
+
+    def with_facts(self) -> IdentifiedQuery:
+        """This answer with formula, weight, names and the closest listed substances."""
+        smiles = self.identification.standardized_smiles
+        return replace(self, facts=facts_of(smiles) if smiles else None)
 
     @property
     def headline_jurisdiction(self) -> str:

@@ -16,6 +16,9 @@ from liaison.web.context import runtime_of
 UI_DIR = Path(__file__).resolve().parent
 STATIC_DIR = UI_DIR / "static"
 templates = Jinja2Templates(directory=UI_DIR / "templates")
+# Templates mark their strings with _() (the i18n foundation installs the catalogs).
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 STATUS_LABELS = {
     "controlled": "Controlled",
@@ -36,6 +39,15 @@ def svg_data_uri(svg: str) -> str:
 
 
 templates.env.filters["svg_data_uri"] = svg_data_uri
+
+
+def mol_data_uri(molblock: str) -> str:
+    """A MOL file as a download link's target (no round trip to the server)."""
+    encoded = base64.b64encode(molblock.encode("utf-8")).decode("ascii")
+    return "data:chemical/x-mdl-molfile;base64," + encoded
+
+
+templates.env.filters["mol_data_uri"] = mol_data_uri
 
 
 def jurisdiction_name(title: str) -> str:
