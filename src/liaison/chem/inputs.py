@@ -15,6 +15,9 @@ from typing import TextIO
 from liaison.chem.bulk import ID_COLUMNS, STRUCTURE_COLUMNS, Record
 from liaison.errors import InvalidInput
 
+# Column names as Chinese tables write them, after those `liaison screen` has always read.
+TABLE_STRUCTURE_COLUMNS = (*STRUCTURE_COLUMNS, "结构", "结构式")
+TABLE_ID_COLUMNS = (*ID_COLUMNS, "编号", "名称")
 SAMPLE_BYTES = 256 * 1024  # enough text to tell GB18030 from Latin-1 and the like
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -79,17 +82,17 @@ def decode(content: bytes) -> tuple[str, str]:
 
 def table_records(rows: Iterable[list[str]], label: str) -> Iterator[Record]:
     """Records of a table whose first row names the columns: the structure from the first of
-    STRUCTURE_COLUMNS, the id from ID_COLUMNS, every other column kept on the record."""
+    TABLE_STRUCTURE_COLUMNS, the id from TABLE_ID_COLUMNS, every other column kept."""
     iterator = iter(rows)
     header = [cell.strip() for cell in next(iterator, [])]
     fields = {name.lower(): index for index, name in reversed(list(enumerate(header)))}
-    structure = next((fields[c] for c in STRUCTURE_COLUMNS if c in fields), None)
+    structure = next((fields[c] for c in TABLE_STRUCTURE_COLUMNS if c in fields), None)
     if structure is None:
         raise InvalidInput(
-            f"{label}: no column named {', '.join(STRUCTURE_COLUMNS)} "
+            f"{label}: no column named {', '.join(TABLE_STRUCTURE_COLUMNS)} "
             f"(columns: {', '.join(header) or 'none'})"
         )
-    ident_index = next((fields[c] for c in ID_COLUMNS if c in fields), None)
+    ident_index = next((fields[c] for c in TABLE_ID_COLUMNS if c in fields), None)
     others = [
         (index, name or f"column {index + 1}")
         for index, name in enumerate(header)
