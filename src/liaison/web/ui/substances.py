@@ -34,6 +34,7 @@ from liaison.web.auth import (
     require,
 )
 from liaison.web.context import runtime_of
+from liaison.web.i18n import _
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -113,10 +114,14 @@ def _identify_page(
     try:
         if len(query) > QUERY_MAX_CHARS:
             raise InvalidInput(
-                f"the text has {len(query)} characters; at most {QUERY_MAX_CHARS} are accepted"
+                _(
+                    "The text has %(count)s characters; at most %(max)s are accepted.",
+                    count=len(query),
+                    max=QUERY_MAX_CHARS,
+                )
             )
         if not queries:
-            raise InvalidInput("type a SMILES, InChI, CAS number or name")
+            raise InvalidInput(_("Type a SMILES, InChI, CAS number or name."))
         answers = identify_queries(
             queries,
             _parse_as_of(as_of),
