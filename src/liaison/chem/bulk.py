@@ -26,13 +26,13 @@ from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
+from liaison.chem.report import COMBINED
 from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
 SUPPORTED = ".smi, .smiles, .csv, .xlsx, .sdf, .txt or - (standard input)"
-COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
 CHUNK = 256  # records per task: large enough to amortize pickling, small enough to stream
 
 

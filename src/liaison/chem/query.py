@@ -147,10 +147,10 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
     if extension is not None:
         return _cxsmiles(extension.group(1), extension.group(2), limits)
     if _WHITESPACE.search(query):
-        return _unknown_name(query, rulebook)
+        return _unknown_name(query, rulebook, ParsedQuery("unknown", None, NOT_RECOGNIZED))
     parsed = _smiles(query, limits)
     if parsed.molecule is None and (parsed.error or "").startswith(NOT_RECOGNIZED):
-        return _unknown_name(query, rulebook)
+        return _unknown_name(query, rulebook, parsed)
     return parsed
 
 
@@ -187,12 +187,13 @@ def close_names(text: str, rulebook: RuleBook, count: int = 5) -> list[str]:
     return list(names)[:count]
 
 
-def _unknown_name(query: str, rulebook: RuleBook) -> ParsedQuery:
-    """A text that is no structure: say so, and suggest close names when it reads as a name."""
+def _unknown_name(query: str, rulebook: RuleBook, parsed: ParsedQuery) -> ParsedQuery:
+    """A text that is no structure (`parsed` says why): when it reads as a name, say that it
+    is none Liaison knows and suggest close ones."""
     if not _WORDLIKE.search(query):
-        return ParsedQuery("unknown", None, NOT_RECOGNIZED)
+        return parsed
     suggestions = close_names(query, rulebook)
-    error = f"{query[:80]!r} is {NOT_A_NAME} ({NOT_RECOGNIZED})"
+    error = f"{query[:80]!r} is {NOT_A_NAME} ({parsed.error})"
     if suggestions:
         error += "; close names: " + ", ".join(suggestions)
     return ParsedQuery("unknown", None, error)

@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from liaison.chem.bulk import COMBINED
-from liaison.chem.evidence import RulesVersion
+if TYPE_CHECKING:
+    from liaison.chem.evidence import RulesVersion
+
+COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
 
 STATUSES = ("controlled", "precursor", "review", "no_match", "invalid")
 STYLE = """

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from liaison import audit
 from liaison.audit import Actor
 from liaison.chem.bulk import (
-    COMBINED,
     FORMULA_PREFIXES,
     csv_header,
     csv_row,
@@ -45,6 +44,7 @@ from liaison.chem.inputs import encoding_label
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
 from liaison.chem.models import Identification, Verdict
+from liaison.chem.report import COMBINED
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.as_of import settle_as_of

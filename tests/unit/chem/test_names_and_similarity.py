@@ -82,3 +82,28 @@ def test_the_rules_version_follows_the_rule_data(tmp_path: Path) -> None:
     book = load_rulebook()
     newest = max(entry.in_force_from for entry in book.entries)
     assert version_of(book).newest_entry >= newest
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        (
+            "N#CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+            "propionyl replaced by a group of formula C3H2NO with a nitrile, bonded through carbon",
+        ),
+        (
+            "CCC(=O)N(c1ccc(S(N)(=O)=O)cc1)C1CCN(CCc2ccccc2)CC1",
+            "a group of formula H2NO2S with a sulfonamide, bonded through sulfur",
+        ),
+    ],
+)
+def test_unnamed_replacements_are_described_in_words(query: str, words: str) -> None:
+    result = identify(query, as_of=DAY)
+    explanations = [
+        region.explanation
+        for verdict in result.verdicts.values()
+        for basis in verdict.basis
+        for region in basis.regions
+    ]
+    assert any(words in text for text in explanations), explanations
+    assert not any("the group *" in text for text in explanations)
