@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, defer
 
 from liaison import audit
 from liaison.audit import Actor
@@ -333,6 +334,19 @@ def screen_upload(
         ),
     )
     return screened
+
+
+def recent_screenings(session: Session, user: User, limit: int = 5) -> list[ScreeningRun]:
+    """The user's latest screening runs (their results are not loaded), newest first."""
+    return list(
+        session.execute(
+            sa.select(ScreeningRun)
+            .where(ScreeningRun.user_id == user.id)
+            .order_by(ScreeningRun.created_at.desc())
+            .limit(limit)
+            .options(defer(ScreeningRun.results_csv))
+        ).scalars()
+    )
 
 
 def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:

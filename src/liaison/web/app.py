@@ -29,6 +29,7 @@ from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
@@ -87,6 +88,7 @@ def include_routers(app: FastAPI) -> None:
         peers_api.router,
         hotline_api.router,
         auth_ui.router,
+        desk_ui.router,
         substances_ui.router,
         users_ui.router,
         audit_ui.router,
