@@ -20,6 +20,7 @@ from liaison.demo.nodes import CREDENTIALS_FILE
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.screening import ScreeningRun
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
@@ -66,6 +67,15 @@ def thread_count(node_dir: Path) -> int:
         database.dispose()
 
 
+def screening_runs(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(ScreeningRun.id))).scalar_one()
+    finally:
+        database.dispose()
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -95,6 +105,9 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
+    # The CN officer has the GBK seizure list screened, with what it was judged by.
+    assert "Screened seizure_list_gbk.csv" in first.stdout
+    assert screening_runs(directory / "CN") == 1
 
     # The US node as an earlier version of Liaison left it: one migration behind.
     database = Database(load_node(directory / "US").database_url)
@@ -112,6 +125,8 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
     assert Database(load_node(directory / "US").database_url).is_at_head()
     assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
+    assert "Screened seizure_list_gbk.csv" not in second.stdout
+    assert screening_runs(directory / "CN") == 1
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 
 
