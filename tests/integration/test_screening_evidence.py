@@ -159,8 +159,10 @@ def test_the_substance_page_shows_facts_downloads_and_neighbours(
     assert "Closest listed substances" in page.text
     assert re.search(r">fentanyl</a></td><td>0\.\d\d<", page.text)
     assert 'download="' in page.text and "data:chemical/x-mdl-molfile;base64," in page.text
-    # Each region is named, not "as in fentanyl" without saying which.
-    assert "<strong>piperidine ring</strong>: as in fentanyl" in page.text
+    # Each changed region is named with its change; the unchanged ones are said once.
+    assert "<strong>N-aryl (aniline) ring</strong>: " in page.text
+    assert "As in fentanyl: acyl group, piperidine ring, linker" in page.text
+    assert ": as in fentanyl" not in page.text
 
 
 def test_too_long_a_query_keeps_the_text_on_a_page(client: TestClient, accounts: Accounts) -> None:

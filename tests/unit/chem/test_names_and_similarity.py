@@ -107,3 +107,10 @@ def test_unnamed_replacements_are_described_in_words(query: str, words: str) -> 
     ]
     assert any(words in text for text in explanations), explanations
     assert not any("the group *" in text for text in explanations)
+
+
+def test_the_pages_name_every_region_the_engine_names() -> None:
+    from liaison.chem.fentanyl_class import REGION_LABELS
+    from liaison.web.ui.substances import REGION_NAMES
+
+    assert REGION_NAMES == REGION_LABELS

@@ -79,6 +79,8 @@ def mol_data_uri(molblock: str) -> str:
 
 
 templates.env.filters["mol_data_uri"] = mol_data_uri
+# A region code as its label in the user's language: `{{ code | region_label(labels) }}`.
+templates.env.filters["region_label"] = lambda code, labels: i18n._(labels.get(code, code))
 
 
 def jurisdiction_name(title: str) -> str:

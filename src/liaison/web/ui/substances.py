@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.chem.evidence import rules_version
-from liaison.chem.fentanyl_class import REGION_LABELS
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.services.substances import (
     MAX_QUERIES_PER_REQUEST,
@@ -34,13 +33,21 @@ from liaison.web.auth import (
     require,
 )
 from liaison.web.context import runtime_of
-from liaison.web.i18n import _
+from liaison.web.i18n import N_, _
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
 identifiers = require(Capability.SCREEN_SUBSTANCES)
 
 
+# fentanyl_class.REGION_LABELS, marked for translation (a test keeps the two in step).
+REGION_NAMES = {
+    "acyl": N_("acyl group"),
+    "aniline": N_("N-aryl (aniline) ring"),
+    "piperidine": N_("piperidine ring"),
+    "linker": N_("linker (ethylene of the phenethyl group)"),
+    "terminal_ring": N_("phenyl of the phenethyl group"),
+}
 QUERY_MAX_CHARS = 100_000  # what the page accepts in its text area, said on the page
 
 
@@ -88,7 +95,7 @@ def _substance_page(
             "max_queries": MAX_QUERIES_PER_REQUEST,
             "max_chars": QUERY_MAX_CHARS,
             "permalink": permalink,
-            "region_labels": REGION_LABELS,
+            "region_labels": REGION_NAMES,
         },
         status_code=status_code,
     )
@@ -195,7 +202,7 @@ def _screen_page(
             "error": error,
             "suffixes": ", ".join(UPLOAD_SUFFIXES),
             "permalink": permalink,
-            "region_labels": REGION_LABELS,
+            "region_labels": REGION_NAMES,
             "max_bytes": MAX_UPLOAD_BYTES,
             "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
             "max_records": MAX_UPLOAD_RECORDS,
