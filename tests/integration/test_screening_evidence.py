@@ -46,11 +46,15 @@ def test_a_gbk_csv_is_screened_with_its_columns_and_evidence(
     assert download.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     header = rows[0]
-    assert header[-3:] == ["rules_version", "produced_at", "描述"]
+    assert header[-4:] == ["rules_version", "produced_at", "permalink", "描述"]
     by_column = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert by_column[0]["描述"] == "海关查获的白色粉末"
     assert by_column[0]["rules_version"] == version.hash
     assert by_column[0]["as_of"] == "2024-01-01"
+    assert by_column[0]["permalink"].startswith("/substances?q=CCC%28")
+    assert by_column[0]["permalink"].endswith(f"&rules={version.hash}")
+    reproduced = client.get(by_column[0]["permalink"])
+    assert reproduced.status_code == 200 and "status-controlled" in reproduced.text
     assert by_column[0]["US_status"] == "controlled"
 
     workbook = load_workbook(io.BytesIO(client.get(csv_link.group(1)[:-4] + ".xlsx").content))
@@ -62,7 +66,7 @@ def test_a_gbk_csv_is_screened_with_its_columns_and_evidence(
     about = {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True)}
     assert about["rules_version"] == version.hash
     assert about["as_of"] == "2024-01-01"
-    assert str(about["permalink"]).endswith(".xlsx")
+    assert str(about["results"]).endswith(".xlsx")
 
 
 def test_utf16_and_bom_files_read_alike(client: TestClient, accounts: Accounts) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
@@ -236,9 +237,16 @@ def _upload_name(filename: str) -> str:
 
 
 def results_header(codes: tuple[str, ...], columns: Sequence[str]) -> list[str]:
-    """The columns of a run's results: the `liaison screen` csv, what they were judged by,
-    then the input's other columns."""
-    return [*csv_header(codes), "rules_version", "produced_at", *columns]
+    """The columns of a run's results: the `liaison screen` csv, what they were judged by and
+    the link that reproduces each record's identification, then the input's other columns."""
+    return [*csv_header(codes), "rules_version", "produced_at", "permalink", *columns]
+
+
+def identification_link(query: str, as_of: date, codes: Sequence[str], rules: str) -> str:
+    """The node address (path and query) that reproduces an identification: the query, the
+    day, the jurisdictions and the rules version it was judged by."""
+    pairs = [("q", query), ("as_of", as_of.isoformat()), *[("j", c) for c in codes]]
+    return "/substances?" + urlencode([*pairs, ("rules", rules)])
 
 
 def screen_upload(
@@ -299,7 +307,9 @@ def screen_upload(
     writer.writerow(results_header(codes, columns))
     for result in results:
         fixed = csv_row({**result, "columns": {}}, codes)
-        row = [*fixed, rules.hash, produced_at.isoformat(), *result.get("columns", {}).values()]
+        link = identification_link(result["input"], day, codes, rules.hash)
+        row = [*fixed, rules.hash, produced_at.isoformat(), link]
+        row += result.get("columns", {}).values()
         writer.writerow([spreadsheet_safe(cell) for cell in row])
     run = ScreeningRun(
         id=str(uuid.uuid4()),
@@ -363,7 +373,7 @@ def screening_csv_download(run: ScreeningRun) -> bytes:
     return run.results_csv.encode("utf-8-sig")
 
 
-def screening_xlsx(run: ScreeningRun, permalink: str) -> bytes:
+def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
     """The run's results as an Excel workbook: the results sheet, and an "About" sheet saying
     what they were judged by and where they are kept."""
     from openpyxl import Workbook
@@ -388,7 +398,8 @@ def screening_xlsx(run: ScreeningRun, permalink: str) -> bytes:
         ("as_of", first.get("as_of", "")),
         ("rules_version", first.get("rules_version", "")),
         ("produced_at", first.get("produced_at", run.created_at.isoformat())),
-        ("permalink", permalink),
+        ("results", results_link),
+        ("permalink", "each record's row links to the identification that reproduces it"),
         ("note", "no_match means no loaded rule matched: it is never a clearance."),
     ):
         about.append(list(item))

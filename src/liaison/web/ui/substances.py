@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -20,6 +18,7 @@ from liaison.services.substances import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_RECORDS,
     UPLOAD_SUFFIXES,
+    identification_link,
     identify_queries,
     jurisdiction_titles,
     screen_upload,
@@ -51,12 +50,6 @@ REGION_NAMES = {
 QUERY_MAX_CHARS = 100_000  # what the page accepts in its text area, said on the page
 
 
-def permalink(query: str, as_of: date, codes: Sequence[str], rules: str) -> str:
-    """The address that reproduces an identification: query, day, jurisdictions, rules."""
-    pairs = [("q", query), ("as_of", as_of.isoformat()), *[("j", c) for c in codes]]
-    return "/substances?" + urlencode([*pairs, ("rules", rules)])
-
-
 def _substance_page(
     request: Request,
     *,
@@ -78,7 +71,7 @@ def _substance_page(
             "as_of": day,
             "rules": version,
             "produced_at": datetime.now(UTC),
-            "permalink": permalink(query.strip(), day, codes, version.hash),
+            "permalink": identification_link(query.strip(), day, codes, version.hash),
             "linked_rules": linked_rules if linked_rules and linked_rules != version.hash else "",
         }
     return render(
@@ -94,7 +87,7 @@ def _substance_page(
             "error": error,
             "max_queries": MAX_QUERIES_PER_REQUEST,
             "max_chars": QUERY_MAX_CHARS,
-            "permalink": permalink,
+            "permalink": identification_link,
             "region_labels": REGION_NAMES,
         },
         status_code=status_code,
@@ -201,7 +194,7 @@ def _screen_page(
             "screened": screened,
             "error": error,
             "suffixes": ", ".join(UPLOAD_SUFFIXES),
-            "permalink": permalink,
+            "permalink": identification_link,
             "region_labels": REGION_NAMES,
             "max_bytes": MAX_UPLOAD_BYTES,
             "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
