@@ -81,5 +81,17 @@ def test_screen_a_gbk_file(node_url: str, tmp_path: Path, locale: str) -> None:
         page.locator("#query").fill("fentanyl HCl")
         counter = "已输入 12 / 100000 个字符" if chinese else "12 of 100000 characters"
         expect(page.locator("#query-count")).to_have_text(counter)
+        page.locator("form.query-form button[type=submit]").click()
+        result = page.locator("article.result")
+        expect(result).to_contain_text("C22H28N2O")
+        with page.expect_download() as molfile:
+            result.locator('a[download$=".mol"]').click()
+        assert molfile.value.suggested_filename == "PJMPHNIQZUBGLI-UHFFFAOYSA-N.mol"
+        assert "M  END" in Path(molfile.value.path()).read_text()
+        result.locator("details.similar summary").click()
+        nearest = result.locator("details.similar tbody tr").first
+        expect(nearest).to_be_visible()
+        nearest.locator("a").click()
+        expect(page.locator("article.result")).to_have_count(1)
         browser.close()
     assert not [text for text in errors if "Content Security Policy" in text], errors
