@@ -7,10 +7,12 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from liaison.chem.evidence import rules_version
+from liaison.services import substances
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Accounts
@@ -178,3 +180,19 @@ def test_too_long_a_query_keeps_the_text_on_a_page(client: TestClient, accounts:
     assert "at most 100000 are accepted" in page.text
     assert typed in page.text
     assert 'maxlength="100000"' in page.text  # the limit is stated before sending
+
+
+def test_a_large_file_is_listed_without_pictures(
+    client: TestClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(substances, "MAX_PICTURED_RECORDS", 1)
+    csrf = accounts.browser_login(client, "anna")
+    page = client.post(
+        "/substances/screen",
+        data={"csrf_token": csrf},
+        files={"upload": ("two.smi", f"{FENTANYL} a\n{FENTANYL} b\n".encode(), "text/plain")},
+    )
+    assert page.status_code == 200, page.text
+    assert page.text.count("<details>") == 2
+    assert 'class="depiction"' not in page.text
+    assert "shown without pictures" in page.text

@@ -222,13 +222,10 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
         return Screened(statuses, False, line, {}, {})
     svgs: dict[str, str] = {}
     if flagged and settings.depict:
-        from liaison.chem.depict import (
-            depict_combined,
-            depict_svg,  # RDKit's drawing code: only for reports
-        )
+        from liaison.chem.depict import depict_combined  # RDKit's drawing code: only for reports
 
-        svgs = {code: depict_svg(identification, code) for code in codes}
-        svgs[COMBINED] = depict_combined(identification, codes)
+        # One picture per record, every jurisdiction's regions in it (reports and the page).
+        svgs = {COMBINED: depict_combined(identification, codes)}
     data = identification.to_dict() if keep or settings.render else {}
     line = ""
     if settings.render == "jsonl":

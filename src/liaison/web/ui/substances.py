@@ -14,6 +14,7 @@ from liaison.capabilities import Capability
 from liaison.chem.evidence import rules_version
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.services.substances import (
+    MAX_PICTURED_RECORDS,
     MAX_QUERIES_PER_REQUEST,
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_RECORDS,
@@ -199,6 +200,7 @@ def _screen_page(
             "max_bytes": MAX_UPLOAD_BYTES,
             "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
             "max_records": MAX_UPLOAD_RECORDS,
+            "max_pictured": MAX_PICTURED_RECORDS,
         },
         status_code=status_code,
     )
