@@ -20,14 +20,33 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
+    READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
+    ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
+    USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
 
 
-_CASEWORK = frozenset({Capability.SIGN_IN, Capability.SCREEN_SUBSTANCES, Capability.USE_HOTLINE})
+_CASEWORK = frozenset(
+    {
+        Capability.SIGN_IN,
+        Capability.SCREEN_SUBSTANCES,
+        Capability.USE_HOTLINE,
+        Capability.READ_NOTIFICATIONS,
+        Capability.USE_TARIFFS,
+    }
+)
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.OFFICER: _CASEWORK,
     Role.ANALYST: _CASEWORK,
     Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
+    Role.REGULATOR: frozenset(
+        {
+            Capability.SIGN_IN,
+            Capability.SCREEN_SUBSTANCES,
+            Capability.READ_NOTIFICATIONS,
+            Capability.ANSWER_NOTIFICATIONS,
+        }
+    ),
 }
 
 
