@@ -176,7 +176,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
             legend.append((colour, f"{label}: {region.explanation}{state}", False))
     lines: list[tuple[str, str, bool]] = []
     for colour, text, bold in legend:
-        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(_wrap(text))]
+        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(wrap_text(text))]
     height = HEIGHT + LINE * (len(lines) + 1)
     title = "; ".join(f"{c}: {v.status}" for c, v in identification.verdicts.items())
     parts = [
