@@ -22,6 +22,7 @@ from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
 from liaison.store.notification_tables import PenNotification
+from liaison.store.screening import ScreeningRun
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
@@ -64,6 +65,15 @@ def thread_count(node_dir: Path) -> int:
     try:
         with database.session() as session:
             return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one()
+    finally:
+        database.dispose()
+
+
+def screening_runs(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(ScreeningRun.id))).scalar_one()
     finally:
         database.dispose()
 
@@ -116,6 +126,9 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     cn_database.dispose()
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
+    # The CN officer has the GBK seizure list screened, with what it was judged by.
+    assert "Screened seizure_list_gbk.csv" in first.stdout
+    assert screening_runs(directory / "CN") == 1
     notified = (pen_count(directory / "US"), pen_count(directory / "CN"))
     assert notified[0] >= 60 and notified[0] == notified[1]  # a year both ways, replicated
 
@@ -135,6 +148,8 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
     assert Database(load_node(directory / "US").database_url).is_at_head()
     assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
+    assert "Screened seizure_list_gbk.csv" not in second.stdout
+    assert screening_runs(directory / "CN") == 1
     # CN's notifications are kept, so none are seeded again (US's went with the downgrade
     # of the revision that made their table).
     assert pen_count(directory / "CN") == notified[1]

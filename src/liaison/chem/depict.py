@@ -11,7 +11,7 @@ from rdkit import Chem
 from rdkit.Chem.Draw import rdMolDraw2D
 from wcwidth import wcswidth
 
-from liaison.chem.fentanyl_class import REGION_LABELS
+from liaison.chem.fentanyl_class import REGION_LABELS, UNCHANGED
 from liaison.chem.identify import identify
 from liaison.chem.limits import Limits
 from liaison.chem.models import Basis, Identification
@@ -149,6 +149,58 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
             parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
         parts.append(
             f'<text x="28" y="{y}" font-family="{FONT_FAMILY}" font-size="12">{escape(line)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def depict_combined(identification: Identification, codes: tuple[str, ...]) -> str:
+    """One picture for a record: the structure with the regions (or matched atoms) coloured
+    once, and under it each jurisdiction's verdict and what it says of each changed region."""
+    picked: Basis | None = None
+    legend: list[tuple[str, str, bool]] = []  # (colour, text, bold)
+    for code in codes:
+        verdict = identification.verdicts.get(code)
+        if verdict is None:
+            continue
+        lead, regions = _chosen_bases(identification, code)
+        picked = picked or regions or lead
+        what = f" ({lead.name}, {lead.list})" if lead is not None else ""
+        legend.append(("", f"{code}: {verdict.status}{what}", True))
+        for region in regions.regions if regions is not None else ():
+            if region.explanation == UNCHANGED and region.covered:
+                continue
+            state = "" if region.covered else " [NOT COVERED]"
+            label = REGION_LABELS.get(region.region, region.region)
+            colour = _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR))
+            legend.append((colour, f"{label}: {region.explanation}{state}", False))
+    lines: list[tuple[str, str, bool]] = []
+    for colour, text, bold in legend:
+        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(wrap_text(text))]
+    height = HEIGHT + LINE * (len(lines) + 1)
+    title = "; ".join(f"{c}: {v.status}" for c, v in identification.verdicts.items())
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">',
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+    ]
+    if identification.parent is None:
+        message = identification.error or "structure not standardized"
+        parts.append(
+            f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
+            f"{escape(message[:90])}</text>"
+        )
+    else:
+        parts.append(_structure_svg(identification.parent, picked))
+    y = HEIGHT
+    for colour, line, bold in lines:
+        y += LINE
+        if colour:
+            parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
+        weight = ' font-weight="bold"' if bold else ""
+        parts.append(
+            f'<text x="28" y="{y}" font-family="{FONT_FAMILY}" font-size="12"{weight}>'
+            f"{escape(line)}</text>"
         )
     parts.append("</svg>")
     return "\n".join(parts)

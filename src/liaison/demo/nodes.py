@@ -24,6 +24,7 @@ from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.demo.notifications import seed_demo_notifications
+from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
@@ -256,6 +257,11 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
+        if seed_demo_screening(cn_dir, demo_username(cn, "officer")):
+            console.print(
+                f"Screened {SEIZURE_LIST.name} (a GBK CSV, as Excel on Chinese Windows saves "
+                f"it) for the {cn.name} officer: see My desk, or screen it yourself"
+            )
         if not (_has_notifications(us_dir) or _has_notifications(cn_dir)):
             lodged = seed_demo_notifications(
                 us_dir,
@@ -299,5 +305,7 @@ def _print_logins(
         f"Credentials are kept in {directory / CREDENTIALS_FILE}; "
         f"server logs in {directory}/*.log. "
         "Open the Hotline page as the officers and post a message: it appears on the other "
-        "node without a reload."
+        "node without a reload. Screen a file with the seizure list in GBK, "
+        f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
+        "POST /api/v1/substances/screen."
     )

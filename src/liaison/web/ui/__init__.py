@@ -71,6 +71,17 @@ def svg_data_uri(svg: str) -> str:
 templates.env.filters["svg_data_uri"] = svg_data_uri
 
 
+def mol_data_uri(molblock: str) -> str:
+    """A MOL file as a download link's target (no round trip to the server)."""
+    encoded = base64.b64encode(molblock.encode("utf-8")).decode("ascii")
+    return "data:chemical/x-mdl-molfile;base64," + encoded
+
+
+templates.env.filters["mol_data_uri"] = mol_data_uri
+# A region code as its label in the user's language: `{{ code | region_label(labels) }}`.
+templates.env.filters["region_label"] = lambda code, labels: i18n._(labels.get(code, code))
+
+
 def jurisdiction_name(title: str) -> str:
     """'United States: fentanyl and …' -> 'United States' (the rule files' titles are long)."""
     return title.split(":", 1)[0].strip()
