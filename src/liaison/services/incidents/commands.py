@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, FollowUpPosted, IncidentReported, IncidentsImported, record
+from liaison.chem.models import Identification
 from liaison.config import Settings
 from liaison.errors import Conflict, Forbidden, InvalidInput
 from liaison.federation import outbox
@@ -46,7 +47,6 @@ from liaison.services.incidents.rules import (
     parse_route,
     to_grams,
 )
-from liaison.chem.models import Identification
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
@@ -450,4 +450,3 @@ def import_csv(
         IncidentsImported(filename=filename, imported=result.imported, errors=len(result.errors)),
     )
     return result
-

@@ -27,6 +27,7 @@ from liaison.audit import (
     IncidentsListed,
     record,
 )
+from liaison.chem.bulk import spreadsheet_safe
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.incidents.rules import DOSE_DEFAULTS, normalize_entity
 from liaison.store.hotline_tables import HotlineMessage
@@ -39,7 +40,6 @@ from liaison.store.incident_tables import (
     IncidentFollowUp,
     IncidentItem,
 )
-from liaison.chem.bulk import spreadsheet_safe
 
 MAX_LIST = 500
 
@@ -73,7 +73,7 @@ def visible_incident(session: Session, incident_id: int) -> Incident:
     return incident
 
 
-def _filtered(filters: IncidentFilters) -> sa.Select[tuple[Incident]]:
+def _filtered(filters: IncidentFilters) -> sa.Select[Incident]:
     query = sa.select(Incident)
     if filters.kind:
         query = query.where(Incident.kind == filters.kind)
@@ -357,9 +357,7 @@ def may_pass_on(incident: Incident, node_name: str) -> bool:
     return incident.owner_node == node_name or incident.handling_code != HandlingCode.NO_ONWARD
 
 
-def export_csv(
-    session: Session, actor: Actor, node_name: str, filters: IncidentFilters
-) -> str:
+def export_csv(session: Session, actor: Actor, node_name: str, filters: IncidentFilters) -> str:
     """The filtered incidents as CSV, one row per item (re-importable). Incidents of the
     peer marked `no_onward` are withheld and counted in the audit entry. Audited."""
     out = io.StringIO()
@@ -418,7 +416,6 @@ def alerts_for(session: Session, username: str) -> list[tuple[IncidentAlert, Inc
     ]
 
 
-
 # ---------------------------------------------------------------- dashboard
 
 GROUPINGS = ("month", "substance", "conveyance", "route", "country")
@@ -466,7 +463,7 @@ def seizure_dashboard(
     counts once under each substance."""
     if group_by not in GROUPINGS:
         raise InvalidInput(f"group_by must be one of {', '.join(GROUPINGS)} (got {group_by!r})")
-    keys: dict[str, sa.ColumnElement[str]] = {
+    keys: dict[str, Any] = {
         "month": _month(session),
         "substance": IncidentItem.substance_label,
         "conveyance": Incident.conveyance,

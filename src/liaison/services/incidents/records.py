@@ -95,9 +95,7 @@ def _entities(data: dict[str, Any]) -> tuple[Entity, ...]:
 
 
 def entity_wire(entities: Sequence[Entity]) -> list[dict[str, Any]]:
-    return [
-        {"kind": e.kind, "value": e.value, "role": e.role, "chain": e.chain} for e in entities
-    ]
+    return [{"kind": e.kind, "value": e.value, "role": e.role, "chain": e.chain} for e in entities]
 
 
 def entity_of(row: IncidentEntity) -> Entity:
@@ -431,8 +429,7 @@ def alert_focal_points(session: Session, incident: Incident) -> list[str]:
     receiving agency: each agency's own list decides who is told)."""
     points = session.execute(sa.select(FocalPoint).order_by(FocalPoint.id)).scalars().all()
     session.add_all(
-        IncidentAlert(incident_id=incident.id, agency=p.agency, username=p.username)
-        for p in points
+        IncidentAlert(incident_id=incident.id, agency=p.agency, username=p.username) for p in points
     )
     return [f"{p.username} ({p.agency})" for p in points]
 

@@ -77,8 +77,34 @@ def statuses_of(verdicts: dict[str, Any]) -> str:
 
 # Legal-form words dropped from company names so "Acme Trading Co., Ltd." is "acme trading".
 LEGAL_SUFFIXES = frozenset(
-    "ltd limited co company inc incorporated corp corporation llc llp plc gmbh ag sa sarl "
-    "srl bv nv pte pty kk oy ab as spa sas".split()
+    [
+        "ltd",
+        "limited",
+        "co",
+        "company",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "llc",
+        "llp",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sarl",
+        "srl",
+        "bv",
+        "nv",
+        "pte",
+        "pty",
+        "kk",
+        "oy",
+        "ab",
+        "as",
+        "spa",
+        "sas",
+    ]
 )
 CHINESE_LEGAL_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
 BECH32M_CONSTANT = 0x2BC830A3  # BIP 350
@@ -172,7 +198,7 @@ def _bitcoin(value: str) -> str:
         lowered = value.lower()
         if value not in (lowered, value.upper()):
             raise InvalidInput(f"bitcoin address {value!r} mixes upper and lower case")
-        hrp, data = bech32.bech32_decode(lowered)
+        hrp, _ = bech32.bech32_decode(lowered)
         if hrp is None:
             # bech32 1.2 knows BIP 173 only: a taproot address (BIP 350) uses bech32m.
             hrp, _, payload = lowered.rpartition("1")
@@ -197,7 +223,7 @@ def _ethereum(value: str) -> str:
         digest = keccak.new(digest_bits=256, data=digits.lower().encode()).hexdigest()
         expected = "".join(
             c.upper() if c.isalpha() and int(h, 16) >= 8 else c.lower()
-            for c, h in zip(digits.lower(), digest, strict=True)
+            for c, h in zip(digits.lower(), digest[:40], strict=True)
         )
         if digits != expected:
             raise InvalidInput(f"ethereum address {value!r}: bad EIP-55 checksum")
