@@ -497,7 +497,7 @@ def seizure_dashboard(
     if date_to:
         query = query.where(Incident.occurred_on <= date_to)
     rows: dict[str, SeizureRow] = {}
-    for group, is_own, count, grams, dose_count in session.execute(query).tuples():
+    for group, is_own, count, grams, dose_count in session.execute(query).all():
         row = rows.setdefault(str(group or ""), SeizureRow(str(group or "")))
         if is_own:
             row.own_count, row.own_grams, row.own_doses = count, float(grams), float(dose_count)
