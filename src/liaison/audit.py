@@ -397,6 +397,13 @@ class EntitySearched(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FocalPointsSet(AuditEvent):
+    action = "incident.focal_points_set"
+    record_type = "agency"
+    usernames: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvelopesRefused(AuditEvent):
     """The envelopes refused from one client address over one window (record_id: it)."""
 

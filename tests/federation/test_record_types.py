@@ -49,6 +49,8 @@ NODE_TYPES = [
     "hotline.message",
     "hotline.read",
     "hotline.thread",
+    "incident.follow_up",
+    "incident.report",
 ]
 
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from liaison.errors import InvalidInput
-from liaison.services.incidents.rules import (
-    dose_equivalents,
-    normalize_entity,
-    parse_route,
-    statuses_of,
-    to_grams,
-)
+from liaison.services.entities import normalize_entity
+from liaison.services.incidents.rules import dose_equivalents, parse_route, statuses_of, to_grams
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liaison.store.base import Base, SharedRecord, UTCDateTime
+from liaison.store.incident_tables import IncidentEntity
 
 
 class Priority(StrEnum):
@@ -80,6 +81,12 @@ class HotlineMessage(SharedRecord, Base):
     thread: Mapped[HotlineThread] = relationship(back_populates="messages")
     attachments: Mapped[list[HotlineAttachment]] = relationship(
         back_populates="message", order_by="HotlineAttachment.id"
+    )
+    # The entities it mentions (issue 10), kept with the incidents' in entity_mentions.
+    entities: Mapped[list[IncidentEntity]] = relationship(
+        primaryjoin="IncidentEntity.hotline_message_id == HotlineMessage.id",
+        order_by="IncidentEntity.id",
+        viewonly=True,
     )
 
 

@@ -7,7 +7,7 @@ Each command validates, writes, queues the record for the peer in the same trans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from liaison.audit import Actor, MessageAcknowledged, MessagePosted, ThreadOpene
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline.queries import (
     peer_agencies,
     peer_of,
@@ -61,8 +62,10 @@ def _write_message(
     body: str,
     priority: str,
     attachments: Iterable[AttachmentUpload],
+    entities: Sequence[EntityInput] = (),
 ) -> HotlineMessage:
     uploads = list(attachments)
+    found = checked_entities(entities)
     if len(uploads) > MAX_ATTACHMENTS:
         raise InvalidInput(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
     for upload in uploads:
@@ -93,7 +96,8 @@ def _write_message(
     session.add(message)
     thread.last_message_at = now
     session.flush()
-    payload = MessagePayload.of(message, thread).to_payload()
+    session.add_all(mention(e, hotline_message_id=message.id) for e in found)
+    payload = MessagePayload.of(message, thread, found).to_payload()
     outbox.share(session, peer_of(session, thread), MESSAGE.name, payload)
     record(
         session,
@@ -123,6 +127,7 @@ def open_thread(
     body: str,
     to_agency: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
+    entities: Sequence[EntityInput] = (),
 ) -> HotlineThread:
     """Open a thread with the first message and queue both for the peer; the caller commits."""
     check_choice(priority, PRIORITIES, "priority")
@@ -167,7 +172,7 @@ def open_thread(
         ),
     )
     publish_thread_event(session, "thread", thread, node.name)
-    _write_message(session, node, actor, thread, body, priority, attachments)
+    _write_message(session, node, actor, thread, body, priority, attachments, entities)
     return thread
 
 
@@ -180,6 +185,7 @@ def post_message(
     *,
     priority: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
+    entities: Sequence[EntityInput] = (),
 ) -> HotlineMessage:
     """Add a message (a reply, on the receiving side) to a thread; the caller commits."""
     thread = visible_thread(session, node, actor, thread_id)
@@ -196,6 +202,7 @@ def post_message(
         check_text(body, "body", MAX_BODY),
         priority or thread.priority,
         attachments,
+        entities,
     )
 
 

@@ -38,6 +38,7 @@ from liaison.federation.records import (
     global_id,
     require,
 )
+from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
 from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
     MAX_BODY,
@@ -214,19 +215,33 @@ class MessagePayload:
     priority: str
     ack_due_at: datetime | None
     attachments: tuple[AttachmentPayload, ...]
+    # Entities mentioned (issue 10); absent from older peers' messages.
+    entities: tuple[Entity, ...] = ()
 
     @property
     def within_id(self) -> str:
         return self.thread
 
     @classmethod
-    def of(cls, message: HotlineMessage, thread: HotlineThread) -> Self:
+    def of(
+        cls, message: HotlineMessage, thread: HotlineThread, entities: Sequence[Entity] = ()
+    ) -> Self:
         attachments = tuple(AttachmentPayload.of(item) for item in message.attachments)
-        payload: Self = _of_row(cls, message, thread=thread.global_id, attachments=attachments)
+        payload: Self = _of_row(
+            cls,
+            message,
+            thread=thread.global_id,
+            attachments=attachments,
+            entities=tuple(entities),
+        )
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self, attachments=[item.to_payload() for item in self.attachments])
+        return _wire(
+            self,
+            attachments=[item.to_payload() for item in self.attachments],
+            entities=entity_wire(self.entities),
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -253,6 +268,7 @@ class MessagePayload:
                 AttachmentPayload.from_payload(item, index)
                 for index, item in enumerate(attachments)
             ),
+            entities=entities_of_payload(data),
         )
 
 
@@ -401,6 +417,7 @@ def receive_message(
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()
+    session.add_all(mention(e, hotline_message_id=message.id) for e in payload.entities)
     record(
         session,
         Actor.peer(peer.name, message.author_agency),

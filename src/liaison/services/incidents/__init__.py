@@ -11,12 +11,13 @@ Split by concern: `rules` (units, entities, dose equivalents; pure), `commands`
 owner rules and inbox handlers). This module is the public surface.
 """
 
+from liaison.services.entities import Entity, EntityInput, normalize_entity
 from liaison.services.incidents.commands import (
-    EntityInput,
     ImportResult,
     IncidentInput,
     ItemInput,
     import_csv,
+    mark_alert_seen,
     post_follow_up,
     report_incident,
     set_focal_points,
@@ -29,6 +30,7 @@ from liaison.services.incidents.queries import (
     SeizureDashboard,
     alerts_for,
     export_csv,
+    focal_points,
     list_incidents,
     may_pass_on,
     read_incident,
@@ -38,9 +40,7 @@ from liaison.services.incidents.queries import (
 from liaison.services.incidents.rules import (
     DOSE_DEFAULTS,
     DoseEquivalent,
-    Entity,
     dose_equivalents,
-    normalize_entity,
     to_grams,
 )
 
@@ -60,8 +60,10 @@ __all__ = [
     "alerts_for",
     "dose_equivalents",
     "export_csv",
+    "focal_points",
     "import_csv",
     "list_incidents",
+    "mark_alert_seen",
     "may_pass_on",
     "normalize_entity",
     "post_follow_up",

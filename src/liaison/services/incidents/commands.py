@@ -19,12 +19,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, FollowUpPosted, IncidentReported, IncidentsImported, record
+from liaison.audit import (
+    Actor,
+    FocalPointsSet,
+    FollowUpPosted,
+    IncidentReported,
+    IncidentsImported,
+    record,
+)
 from liaison.chem.models import Identification
 from liaison.config import Settings
-from liaison.errors import Conflict, Forbidden, InvalidInput
+from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline.rules import check_choice, check_text
 from liaison.services.incidents.queries import visible_incident
 from liaison.services.incidents.records import (
@@ -33,21 +41,18 @@ from liaison.services.incidents.records import (
     FollowUpPayload,
     IncidentPayload,
     ItemPayload,
-    mention,
     store_incident,
 )
 from liaison.services.incidents.rules import (
-    MAX_ENTITIES,
     MAX_ITEMS,
     MAX_NARRATIVE,
-    Entity,
     check_country,
     check_plain,
-    entity,
     parse_route,
     to_grams,
 )
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
+from liaison.store.accounts import Agency, User
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.store.incident_tables import (
@@ -62,6 +67,7 @@ from liaison.store.incident_tables import (
     FocalPoint,
     HandlingCode,
     Incident,
+    IncidentAlert,
     IncidentFollowUp,
     IncidentShare,
 )
@@ -78,14 +84,6 @@ class ItemInput:
     purity_percent: float | None = None
     form: str | None = None
     packaging: str = ""
-
-
-@dataclass(frozen=True)
-class EntityInput:
-    kind: str
-    value: str
-    role: str = ""
-    chain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,18 +105,6 @@ class IncidentInput:
     handling_code: str = HandlingCode.NONE
     source_reliability: str | None = None
     information_accuracy: str | None = None
-
-
-def checked_entities(entities: Sequence[EntityInput], where: str = "entities") -> list[Entity]:
-    if len(entities) > MAX_ENTITIES:
-        raise InvalidInput(f"{where}: at most {MAX_ENTITIES}")
-    found = []
-    for index, given in enumerate(entities):
-        try:
-            found.append(entity(given.kind, given.value, given.role, given.chain))
-        except InvalidInput as error:
-            raise InvalidInput(f"{where}[{index}]: {error}") from error
-    return found
 
 
 def _check_item(item: ItemInput, index: int) -> None:
@@ -323,13 +309,30 @@ def post_follow_up(
 
 
 def set_focal_points(session: Session, actor: Actor, agency: str, usernames: Sequence[str]) -> None:
-    """Replace the agency's focal points (told when an urgent incident arrives)."""
-    session.execute(sa.delete(FocalPoint).where(FocalPoint.agency == agency))
-    session.add_all(
-        FocalPoint(agency=agency, username=name.strip())
-        for name in dict.fromkeys(usernames)
-        if name.strip()
+    """Replace the agency's focal points (told when an urgent incident arrives); the
+    caller commits."""
+    names = list(dict.fromkeys(name.strip() for name in usernames if name.strip()))
+    known = set(
+        session.execute(
+            sa.select(User.username)
+            .join(Agency, Agency.id == User.agency_id)
+            .where(Agency.name == agency, User.username.in_(names))
+        ).scalars()
     )
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInput(f"not users of the agency {agency!r}: {', '.join(unknown)}")
+    session.execute(sa.delete(FocalPoint).where(FocalPoint.agency == agency))
+    session.add_all(FocalPoint(agency=agency, username=name) for name in names)
+    record(session, actor, FocalPointsSet(record_id=agency, usernames=names))
+
+
+def mark_alert_seen(session: Session, username: str, alert_id: int) -> None:
+    alert = session.get(IncidentAlert, alert_id)
+    if alert is None or alert.username != username:
+        raise NotFound(f"no alert {alert_id} for you")
+    if alert.seen_at is None:
+        alert.seen_at = utcnow()
 
 
 # ---------------------------------------------------------------- CSV import

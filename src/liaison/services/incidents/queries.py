@@ -29,10 +29,12 @@ from liaison.audit import (
 )
 from liaison.chem.bulk import spreadsheet_safe
 from liaison.errors import InvalidInput, NotFound
-from liaison.services.incidents.rules import DOSE_DEFAULTS, normalize_entity
+from liaison.services.entities import normalize_entity
+from liaison.services.incidents.rules import DOSE_DEFAULTS
 from liaison.store.hotline_tables import HotlineMessage
 from liaison.store.incident_tables import (
     ENTITY_KINDS,
+    FocalPoint,
     HandlingCode,
     Incident,
     IncidentAlert,
@@ -401,6 +403,16 @@ def _export_row(incident: Incident, item: IncidentItem) -> Iterable[Any]:
         item.as_of.isoformat(),
         incident.handling_code,
     )
+
+
+def focal_points(session: Session) -> dict[str, list[str]]:
+    """Each agency's focal points."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for point in session.execute(
+        sa.select(FocalPoint).order_by(FocalPoint.agency, FocalPoint.id)
+    ).scalars():
+        found[point.agency].append(point.username)
+    return dict(found)
 
 
 def alerts_for(session: Session, username: str) -> list[tuple[IncidentAlert, Incident]]:

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, FollowUpReceived, IncidentReceived, record
-from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
 from liaison.federation.records import (
     PeerMay,
@@ -27,8 +26,9 @@ from liaison.federation.records import (
     global_id,
     require,
 )
+from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
 from liaison.services.hotline.records import parse_stamp, stamp
-from liaison.services.incidents.rules import MAX_ENTITIES, MAX_ITEMS, Entity, entity, statuses_of
+from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
 from liaison.store.federation_tables import Peer
 from liaison.store.incident_tables import (
     CONVEYANCES,
@@ -39,7 +39,6 @@ from liaison.store.incident_tables import (
     FocalPoint,
     Incident,
     IncidentAlert,
-    IncidentEntity,
     IncidentFollowUp,
     IncidentItem,
     IncidentShare,
@@ -69,49 +68,6 @@ def _optional_float(data: dict[str, Any], name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProtocolViolation(f"{name!r} is not a number")
     return float(value)
-
-
-def _entities(data: dict[str, Any]) -> tuple[Entity, ...]:
-    items = data.get("entities", [])
-    if not isinstance(items, list) or len(items) > MAX_ENTITIES:
-        raise ProtocolViolation(f"entities must be a list of at most {MAX_ENTITIES}")
-    found = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ProtocolViolation(f"entities[{index}] must be an object")
-        try:
-            # Normalised again here: the same value is one entity on both nodes.
-            found.append(
-                entity(
-                    require(item, "kind"),
-                    require(item, "value"),
-                    str(item.get("role") or ""),
-                    item.get("chain"),
-                )
-            )
-        except InvalidInput as error:
-            raise ProtocolViolation(f"entities[{index}]: {error}") from error
-    return tuple(found)
-
-
-def entity_wire(entities: Sequence[Entity]) -> list[dict[str, Any]]:
-    return [{"kind": e.kind, "value": e.value, "role": e.role, "chain": e.chain} for e in entities]
-
-
-def entity_of(row: IncidentEntity) -> Entity:
-    return Entity(row.kind, row.value, row.normalized, row.role, row.chain)
-
-
-def mention(entity: Entity, **owner: int) -> IncidentEntity:
-    """A row saying that `entity` is mentioned by the record named in `owner`."""
-    return IncidentEntity(
-        kind=entity.kind,
-        chain=entity.chain,
-        value=entity.value[:500],
-        normalized=entity.normalized,
-        role=entity.role,
-        **owner,
-    )
 
 
 # ---------------------------------------------------------------- payloads
@@ -299,7 +255,7 @@ class IncidentPayload:
             source_reliability=_grade(data, "source_reliability"),
             information_accuracy=_grade(data, "information_accuracy"),
             items=tuple(ItemPayload.from_payload(item, i) for i, item in enumerate(items)),
-            entities=_entities(data),
+            entities=entities_of_payload(data),
         )
 
 
@@ -369,7 +325,7 @@ class FollowUpPayload:
             author_agency=str(data.get("author_agency") or "")[:MAX_NAME],
             body=str(require(data, "body")),
             status=status,
-            entities=_entities(data),
+            entities=entities_of_payload(data),
         )
 
 

@@ -27,6 +27,7 @@ from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Kind, Priority
+from liaison.web.api.incidents import EntityIn, EntityOut
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import runtime_of
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
@@ -63,12 +64,16 @@ class ThreadCreate(BaseModel):
         default=None, max_length=200, description="Agency on the peer; default: its default."
     )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+    entities: list[EntityIn] = Field(
+        default_factory=list, max_length=50, description="Entities the first message mentions."
+    )
 
 
 class MessageCreate(BaseModel):
     body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
     priority: Priority | None = Field(default=None, description="Default: the thread's.")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+    entities: list[EntityIn] = Field(default_factory=list, max_length=50)
 
 
 class AttachmentOut(BaseModel):
@@ -99,6 +104,7 @@ class MessageOut(BaseModel):
     read_by: str | None
     overdue: bool
     attachments: list[AttachmentOut]
+    entities: list[EntityOut] = Field(default_factory=list)
     refused_by_peer: str | None = Field(
         default=None, description="Why the peer refused this message (it was not delivered)."
     )
@@ -122,6 +128,7 @@ class MessageOut(BaseModel):
             read_by=message.read_by,
             overdue=hotline.is_overdue(message),
             attachments=[AttachmentOut.model_validate(a) for a in message.attachments],
+            entities=[EntityOut.of(e) for e in message.entities],
             refused_by_peer=refused_by_peer,
         )
 
@@ -203,6 +210,7 @@ def create_thread(
             body=body.body,
             to_agency=body.to_agency,
             attachments=[a.upload() for a in body.attachments],
+            entities=[e.given() for e in body.entities],
         )
         return _new_thread_out(thread, body.peer)
 
@@ -259,6 +267,7 @@ def create_message(
             body.body,
             priority=body.priority,
             attachments=[a.upload() for a in body.attachments],
+            entities=[e.given() for e in body.entities],
         )
         return MessageOut.of(message)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.services import incidents
-from liaison.services.incidents.records import entity_of
+from liaison.services.entities import entity_of
 from liaison.store.incident_tables import (
     Conveyance,
     EntityKind,
@@ -41,6 +41,7 @@ from liaison.web.problems import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 readers = require(Capability.READ_INCIDENTS)
+managers = require(Capability.MANAGE_USERS)
 reporters = require(Capability.REPORT_INCIDENTS)
 
 
@@ -508,3 +509,68 @@ def seizures(
         rows=[SeizureRowOut(**row.to_dict()) for row in board.rows],
         assumptions=board.assumptions,
     )
+
+
+class FocalPointsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    usernames: list[str] = Field(max_length=50)
+
+
+@router.get("/focal-points", response_model=dict[str, list[str]])
+def list_focal_points(
+    principal: Principal = Depends(readers), session: Session = Depends(db_session)
+) -> dict[str, list[str]]:
+    """Each agency's focal points: the users told when an urgent incident arrives."""
+    return incidents.focal_points(session)
+
+
+@router.put("/focal-points/{agency}", response_model=dict[str, list[str]])
+def set_focal_points(
+    agency: str,
+    body: FocalPointsIn,
+    principal: Principal = Depends(managers),
+    session: Session = Depends(db_session),
+) -> dict[str, list[str]]:
+    """Replace the agency's focal points (users of that agency)."""
+    incidents.set_focal_points(session, principal.actor, agency, body.usernames)
+    session.commit()
+    return incidents.focal_points(session)
+
+
+class AlertOut(BaseModel):
+    id: int
+    incident_id: int
+    incident_global_id: str
+    origin: str
+    kind: str
+    occurred_on: date
+    created_at: datetime
+
+
+@router.get("/incident-alerts", response_model=list[AlertOut])
+def incident_alerts(
+    principal: Principal = Depends(readers), session: Session = Depends(db_session)
+) -> list[AlertOut]:
+    """Your unseen notices of urgent incidents that arrived from a peer."""
+    return [
+        AlertOut(
+            id=alert.id,
+            incident_id=incident.id,
+            incident_global_id=incident.global_id,
+            origin=incident.owner_node,
+            kind=incident.kind,
+            occurred_on=incident.occurred_on,
+            created_at=alert.created_at,
+        )
+        for alert, incident in incidents.alerts_for(session, principal.user.username)
+    ]
+
+
+@router.post("/incident-alerts/{alert_id}/seen", status_code=204)
+def incident_alert_seen(
+    alert_id: RowId, principal: Principal = Depends(readers), session: Session = Depends(db_session)
+) -> Response:
+    incidents.mark_alert_seen(session, principal.user.username, alert_id)
+    session.commit()
+    return Response(status_code=204)
