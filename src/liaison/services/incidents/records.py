@@ -9,6 +9,7 @@ peers may write follow-ups within it (`PeerMay.REPLY`), which travel back
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,13 +62,23 @@ def _choice(data: dict[str, Any], name: str, choices: Sequence[str]) -> str:
     return str(value)
 
 
+def _number(value: float | None) -> str | None:
+    """A number as the wire carries it: signed canonical JSON has no floats, so a decimal
+    string that reads back as the same float."""
+    return None if value is None else repr(value)
+
+
 def _optional_float(data: dict[str, Any], name: str) -> float | None:
     value = data.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    try:
+        number = float(value) if isinstance(value, str | int) and value is not True else None
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number) or isinstance(value, bool):
         raise ProtocolViolation(f"{name!r} is not a number")
-    return float(value)
+    return number
 
 
 # ---------------------------------------------------------------- payloads
@@ -106,10 +117,10 @@ class ItemPayload:
     def to_payload(self) -> dict[str, Any]:
         return {
             "substance": self.substance,
-            "quantity": self.quantity,
+            "quantity": _number(self.quantity),
             "unit": self.unit,
-            "grams": self.grams,
-            "purity_percent": self.purity_percent,
+            "grams": _number(self.grams),
+            "purity_percent": _number(self.purity_percent),
             "form": self.form,
             "packaging": self.packaging,
             "verdicts": self.verdicts,
@@ -211,8 +222,8 @@ class IncidentPayload:
             "country": self.country,
             "place": self.place,
             "port_code": self.port_code,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
+            "latitude": _number(self.latitude),
+            "longitude": _number(self.longitude),
             "conveyance": self.conveyance,
             "route": self.route,
             "narrative": self.narrative,
