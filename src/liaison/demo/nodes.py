@@ -21,6 +21,7 @@ from rich.table import Table
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
+from liaison.demo.incidents import has_incidents, seed_demo_incidents
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
@@ -215,6 +216,16 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
+        if not has_incidents(us_dir):
+            with console.status("Seeding incidents on both nodes ..."):
+                written = seed_demo_incidents(
+                    us_dir,
+                    cn_dir,
+                    us_username=demo_username(us, "officer"),
+                    cn_username=demo_username(cn, "officer"),
+                    record_types=node_record_types(),
+                )
+            console.print(f"Seeded {written} incidents over two years, some shared")
         _print_logins(console, directory, (us, cn), credentials)
         if stay:
             # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.

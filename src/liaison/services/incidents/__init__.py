@@ -20,6 +20,7 @@ from liaison.services.incidents.commands import (
     mark_alert_seen,
     post_follow_up,
     report_incident,
+    report_incidents,
     set_focal_points,
 )
 from liaison.services.incidents.queries import (
@@ -69,6 +70,7 @@ __all__ = [
     "post_follow_up",
     "read_incident",
     "report_incident",
+    "report_incidents",
     "search_entity",
     "seizure_dashboard",
     "set_focal_points",

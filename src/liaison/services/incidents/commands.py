@@ -179,10 +179,6 @@ def item_snapshot(item: ItemInput, found: Identification) -> ItemPayload:
     )
 
 
-def _peers(session: Session, names: Sequence[str]) -> list[Peer]:
-    return [active_peer(session, name) for name in dict.fromkeys(names)]
-
-
 def _write_incident(
     session: Session,
     node_name: str,
@@ -239,6 +235,36 @@ def _write_incident(
     return incident
 
 
+def report_incidents(
+    session: Session,
+    node_name: str,
+    actor: Actor,
+    givens: Sequence[IncidentInput],
+    settings: Settings | None = None,
+) -> list[Incident]:
+    """Write incidents, each item with its verdict snapshot (every distinct substance is
+    identified once), and queue each for the peers in its `share_with`; the caller
+    commits. One bad incident refuses them all: check them first where that matters."""
+    if not actor.agency:
+        raise Forbidden("only users of an agency can report incidents")
+    for given in givens:
+        check_incident(given)
+        checked_entities(given.entities)
+    peers = {name: active_peer(session, name) for g in givens for name in g.share_with}
+    found = identify_substances([i.substance for g in givens for i in g.items], settings)
+    return [
+        _write_incident(
+            session,
+            node_name,
+            actor,
+            given,
+            [item_snapshot(item, found[item.substance.strip()]) for item in given.items],
+            [peers[name] for name in dict.fromkeys(given.share_with)],
+        )
+        for given in givens
+    ]
+
+
 def report_incident(
     session: Session,
     node_name: str,
@@ -246,16 +272,9 @@ def report_incident(
     given: IncidentInput,
     settings: Settings | None = None,
 ) -> Incident:
-    """Write an incident with each item's verdict snapshot and queue it for the peers in
-    `share_with`; the caller commits."""
-    if not actor.agency:
-        raise Forbidden("only users of an agency can report incidents")
-    check_incident(given)
-    checked_entities(given.entities)
-    peers = _peers(session, given.share_with)
-    found = identify_substances([item.substance for item in given.items], settings)
-    items = [item_snapshot(item, found[item.substance.strip()]) for item in given.items]
-    return _write_incident(session, node_name, actor, given, items, peers)
+    """Write one incident (see `report_incidents`); the caller commits."""
+    [incident] = report_incidents(session, node_name, actor, [given], settings)
+    return incident
 
 
 def post_follow_up(
@@ -439,14 +458,8 @@ def import_csv(
             groups[reference][1].append(item)
         else:
             groups[reference] = (given, [item])
-    found = identify_substances(
-        [item.substance for _, items in groups.values() for item in items], settings
-    )
-    for given, items in groups.values():
-        whole = dataclasses.replace(given, items=tuple(items))
-        snapshots = [item_snapshot(item, found[item.substance.strip()]) for item in items]
-        _write_incident(session, node_name, actor, whole, snapshots, [])
-        result.imported += 1
+    wholes = [dataclasses.replace(given, items=tuple(items)) for given, items in groups.values()]
+    result.imported = len(report_incidents(session, node_name, actor, wholes, settings))
     record(
         session,
         actor,
