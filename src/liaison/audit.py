@@ -383,8 +383,10 @@ class IncidentsImported(AuditEvent):
     action = "incident.imported"
     record_type = "incident"
     filename: str
-    imported: int
+    part: int  # large imports are audited in parts of at most 1000 incidents
+    imported: int  # in the whole import
     errors: int
+    incidents: list[str]  # the global ids written, in this part
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -146,9 +146,7 @@ class Incident(SharedRecord, Base):
         back_populates="incident", order_by="IncidentItem.position"
     )
     entities: Mapped[list[IncidentEntity]] = relationship(
-        primaryjoin="IncidentEntity.incident_id == Incident.id",
-        order_by="IncidentEntity.id",
-        viewonly=True,
+        foreign_keys="IncidentEntity.incident_id", order_by="IncidentEntity.id"
     )
     shares: Mapped[list[IncidentShare]] = relationship(back_populates="incident")
     follow_ups: Mapped[list[IncidentFollowUp]] = relationship(

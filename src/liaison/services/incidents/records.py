@@ -385,9 +385,8 @@ def store_incident(session: Session, payload: IncidentPayload) -> Incident:
         )
         for position, item in enumerate(payload.items)
     ]
+    incident.entities = [mention(e) for e in payload.entities]
     session.add(incident)
-    session.flush()
-    session.add_all(mention(e, incident_id=incident.id) for e in payload.entities)
     return incident
 
 
@@ -405,7 +404,7 @@ def receive_incident(
     session: Session, node: LocalNode, peer: Peer, payload: IncidentPayload, related: Sequence[Any]
 ) -> None:
     incident = store_incident(session, payload)
-    session.add(IncidentShare(incident_id=incident.id, peer_id=peer.id))
+    incident.shares = [IncidentShare(peer_id=peer.id)]
     session.flush()
     alerted = alert_focal_points(session, incident) if incident.urgent else []
     record(
