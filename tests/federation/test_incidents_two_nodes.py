@@ -133,6 +133,9 @@ def test_entities_are_found_across_incidents_and_hotline_messages_of_both_nodes(
             "peer": "US",
             "subject": "Wallet seen again",
             "body": "The payee wallet received 40,000 USDT",
+            "handling_code": "info_only",
+            "source_reliability": "B",
+            "information_accuracy": "2",
             "entities": [
                 {"kind": "crypto_wallet", "chain": "tron", "value": WALLET, "role": "payee"},
                 {"kind": "company", "value": "Shenzhen Example Chem Co., Ltd.", "role": "payer"},
@@ -157,6 +160,8 @@ def test_entities_are_found_across_incidents_and_hotline_messages_of_both_nodes(
         f"/api/v1/threads/{_thread_id(us, thread.json()['global_id'])}/messages"
     ).json()
     assert {e["kind"] for e in message["entities"]} == {"crypto_wallet", "company"}
+    grading = (message["source_reliability"], message["information_accuracy"])
+    assert message["handling_code"] == "info_only" and grading == ("B", "2")
 
 
 def _thread_id(client: httpx.Client, global_id: str) -> int:

@@ -77,6 +77,10 @@ class HotlineMessage(SharedRecord, Base):
     acked_by: Mapped[str | None] = mapped_column(sa.String(200))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     read_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # Handling code and 4x4 grading (issue 10), as on incidents; "none" for older messages.
+    handling_code: Mapped[str] = mapped_column(sa.String(16), default="none", server_default="none")
+    source_reliability: Mapped[str | None] = mapped_column(sa.String(1))
+    information_accuracy: Mapped[str | None] = mapped_column(sa.String(1))
 
     thread: Mapped[HotlineThread] = relationship(back_populates="messages")
     attachments: Mapped[list[HotlineAttachment]] = relationship(

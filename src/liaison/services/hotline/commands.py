@@ -34,7 +34,9 @@ from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
     MAX_BODY,
     MAX_SUBJECT,
+    UNRESTRICTED,
     AttachmentUpload,
+    Handling,
     HotlineNode,
     ack_deadline,
     check_attachment,
@@ -63,9 +65,11 @@ def _write_message(
     priority: str,
     attachments: Iterable[AttachmentUpload],
     entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
 ) -> HotlineMessage:
     uploads = list(attachments)
     found = checked_entities(entities)
+    handling.checked()
     if len(uploads) > MAX_ATTACHMENTS:
         raise InvalidInput(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
     for upload in uploads:
@@ -81,6 +85,9 @@ def _write_message(
         body=body,
         priority=priority,
         ack_due_at=None if deadline is None else now + deadline,
+        handling_code=handling.code,
+        source_reliability=handling.source_reliability,
+        information_accuracy=handling.information_accuracy,
     )
     message.attachments = [
         HotlineAttachment(
@@ -128,6 +135,7 @@ def open_thread(
     to_agency: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
     entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
 ) -> HotlineThread:
     """Open a thread with the first message and queue both for the peer; the caller commits."""
     check_choice(priority, PRIORITIES, "priority")
@@ -172,7 +180,7 @@ def open_thread(
         ),
     )
     publish_thread_event(session, "thread", thread, node.name)
-    _write_message(session, node, actor, thread, body, priority, attachments, entities)
+    _write_message(session, node, actor, thread, body, priority, attachments, entities, handling)
     return thread
 
 
@@ -186,6 +194,7 @@ def post_message(
     priority: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
     entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
 ) -> HotlineMessage:
     """Add a message (a reply, on the receiving side) to a thread; the caller commits."""
     thread = visible_thread(session, node, actor, thread_id)
@@ -203,6 +212,7 @@ def post_message(
         priority or thread.priority,
         attachments,
         entities,
+        handling,
     )
 
 

@@ -57,6 +57,7 @@ from liaison.store.hotline_tables import (
     HotlineThread,
     Priority,
 )
+from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILITIES
 
 MAX_NAME = 200
 
@@ -187,6 +188,15 @@ class AttachmentPayload:
         )
 
 
+def _choice_or(
+    data: dict[str, Any], name: str, choices: tuple[str, ...], default: str | None
+) -> str | None:
+    value = data.get(name, default)
+    if value is not None and value not in choices:
+        raise ProtocolViolation(f"unknown {name} {value!r}")
+    return None if value is None else str(value)
+
+
 def _received_deadline(value: Any, priority: str, created_at: datetime) -> datetime | None:
     """The writer fixes the deadline, but only as its priority allows: none for routine,
     and not before the message was written for urgent and flash (equal is a deadline of
@@ -215,8 +225,11 @@ class MessagePayload:
     priority: str
     ack_due_at: datetime | None
     attachments: tuple[AttachmentPayload, ...]
-    # Entities mentioned (issue 10); absent from older peers' messages.
+    # Entities mentioned, handling code and grading (issue 10); absent from older peers'.
     entities: tuple[Entity, ...] = ()
+    handling_code: str = "none"
+    source_reliability: str | None = None
+    information_accuracy: str | None = None
 
     @property
     def within_id(self) -> str:
@@ -269,6 +282,9 @@ class MessagePayload:
                 for index, item in enumerate(attachments)
             ),
             entities=entities_of_payload(data),
+            handling_code=_choice_or(data, "handling_code", HANDLING_CODES, "none") or "none",
+            source_reliability=_choice_or(data, "source_reliability", RELIABILITIES, None),
+            information_accuracy=_choice_or(data, "information_accuracy", ACCURACIES, None),
         )
 
 
@@ -412,6 +428,9 @@ def receive_message(
         body=payload.body,
         priority=payload.priority,
         ack_due_at=payload.ack_due_at,
+        handling_code=payload.handling_code or "none",
+        source_reliability=payload.source_reliability,
+        information_accuracy=payload.information_accuracy,
     )
     message.attachments = [_received_attachment(item, node) for item in payload.attachments]
     session.add(message)

@@ -20,6 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Existing messages keep their content; they carry no restriction and no grading.
+    op.add_column(
+        "hotline_messages",
+        sa.Column("handling_code", sa.String(16), nullable=False, server_default="none"),
+    )
+    op.add_column("hotline_messages", sa.Column("source_reliability", sa.String(1)))
+    op.add_column("hotline_messages", sa.Column("information_accuracy", sa.String(1)))
     op.create_table(
         "incident_focal_points",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -209,6 +216,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("hotline_messages", "information_accuracy")
+    op.drop_column("hotline_messages", "source_reliability")
+    op.drop_column("hotline_messages", "handling_code")
     op.drop_index("ix_entity_mentions_kind_normalized", table_name="entity_mentions")
     op.drop_index(op.f("ix_entity_mentions_incident_id"), table_name="entity_mentions")
     op.drop_index(op.f("ix_entity_mentions_hotline_message_id"), table_name="entity_mentions")
