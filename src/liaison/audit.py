@@ -347,6 +347,14 @@ class IncidentReceived(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncidentRevised(AuditEvent):
+    action = "incident.revised"
+    record_type = "incident"
+    version: int
+    fields: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncidentRead(AuditEvent):
     action = "incident.read"
     record_type = "incident"

@@ -182,3 +182,29 @@ def test_do_not_pass_on_is_shown_and_withheld_from_the_receivers_export(
     assert sent["global_id"] not in references
     own = us.get("/api/v1/incidents/export.csv").text
     assert sent["global_id"] in own  # the owner decides about its own incidents
+
+
+def test_an_edit_travels_as_a_new_version_and_the_old_values_are_kept(
+    us: httpx.Client, cn: httpx.Client
+) -> None:
+    sent = _report(us, share_with=["CN"], narrative="First account")
+    received = wait_until(lambda: _on(cn, sent["global_id"]), "the incident on CN")
+    refused = cn.patch(f"/api/v1/incidents/{received['id']}", json={"narrative": "Mine now"})
+    assert refused.status_code == 403, refused.text
+    edited = us.patch(
+        f"/api/v1/incidents/{sent['id']}",
+        json={"narrative": "Corrected account", "route": ["CN", "MX", "US"]},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2
+
+    def second_version() -> dict[str, Any] | None:
+        found = cn.get(f"/api/v1/incidents/{received['id']}").json()
+        return dict(found) if found["version"] == 2 else None
+
+    now = wait_until(second_version, "version 2 on CN")
+    assert now["narrative"] == "Corrected account" and now["route"] == ["CN", "MX", "US"]
+    [revision] = now["revisions"]
+    assert revision["previous"] == {"narrative": "First account", "route": "CN>US"}
+    assert revision["changed_by"] == "officer"
+    assert now["items"] == sent["items"]  # the snapshot is not touched by an edit

@@ -51,6 +51,7 @@ NODE_TYPES = [
     "hotline.thread",
     "incident.follow_up",
     "incident.report",
+    "incident.revision",
 ]
 
 

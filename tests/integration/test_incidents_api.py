@@ -357,3 +357,30 @@ def test_the_dashboard_against_a_hand_computed_set(client: TestClient, accounts:
     assert substances["caffeine"]["own_doses"] == 0
     assert board("route")["CN>MX>US"]["own_count"] == 3
     assert board("country")["US"]["own_count"] == 3
+
+
+def test_an_edit_is_a_new_version_by_the_reporting_agency_only(
+    client: TestClient, accounts: Accounts, node: NodeConfig
+) -> None:
+    officer = accounts.bearer(client, "olivia")
+    created = _post(client, officer, handling_code="none")
+    analyst = accounts.bearer(client, "anna")
+    path = f"/api/v1/incidents/{created['id']}"
+    assert client.patch(path, json={"narrative": "x"}, headers=analyst).status_code == 403
+    unknown = client.patch(path, json={"items": []}, headers=officer)
+    assert unknown.status_code == 422, unknown.text
+    edited = client.patch(
+        path, json={"handling_code": "no_onward", "occurred_on": "2026-03-15"}, headers=officer
+    )
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert (body["version"], body["handling_code"], body["occurred_on"]) == (
+        2,
+        "no_onward",
+        "2026-03-15",
+    )
+    assert body["revisions"][0]["previous"] == {
+        "handling_code": "none",
+        "occurred_on": "2026-03-14",
+    }
+    assert ("incident.revised", "olivia") in _actions(node)

@@ -257,3 +257,19 @@ class IncidentAlert(Base):
     username: Mapped[str] = mapped_column(sa.String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IncidentRevision(SharedRecord, Base):
+    """An edit of an incident by its owner: the version it made and the values it replaced,
+    so nothing is overwritten without a trace (on both nodes)."""
+
+    __tablename__ = "incident_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    changed_by: Mapped[str] = mapped_column(sa.String(200))
+    previous: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # field -> value before
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # field -> value after
+
+    incident: Mapped[Incident] = relationship()

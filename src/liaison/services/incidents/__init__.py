@@ -21,6 +21,7 @@ from liaison.services.incidents.commands import (
     post_follow_up,
     report_incident,
     report_incidents,
+    revise_incident,
     set_focal_points,
 )
 from liaison.services.incidents.queries import (
@@ -71,6 +72,7 @@ __all__ = [
     "read_incident",
     "report_incident",
     "report_incidents",
+    "revise_incident",
     "search_entity",
     "seizure_dashboard",
     "set_focal_points",

@@ -24,6 +24,7 @@ from liaison.audit import (
     FocalPointsSet,
     FollowUpPosted,
     IncidentReported,
+    IncidentRevised,
     IncidentsImported,
     record,
 )
@@ -32,15 +33,20 @@ from liaison.config import Settings
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.federation.records import ProtocolViolation
 from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline.rules import check_choice, check_text
 from liaison.services.incidents.queries import visible_incident
 from liaison.services.incidents.records import (
     FOLLOW_UP,
     INCIDENT,
+    REVISABLE,
+    REVISION,
     FollowUpPayload,
     IncidentPayload,
     ItemPayload,
+    RevisionPayload,
+    apply_revision,
     store_incident,
 )
 from liaison.services.incidents.rules import (
@@ -330,6 +336,64 @@ def post_follow_up(
         ),
     )
     return follow_up
+
+
+def revise_incident(
+    session: Session,
+    node_name: str,
+    actor: Actor,
+    incident_id: int,
+    changes: dict[str, Any],
+) -> Incident:
+    """Edit this node's incident as a new version: the replaced values are kept, and the
+    revision travels to the peers it is shared with. Only users of the reporting agency
+    may; the caller commits."""
+    incident = visible_incident(session, incident_id)
+    if incident.owner_node != node_name:
+        raise Forbidden("only the node that reported an incident edits it; add a follow-up")
+    if actor.agency != incident.reporting_agency:
+        raise Forbidden(f"only users of {incident.reporting_agency!r} edit this incident")
+    wire = {name: value for name, value in changes.items() if name in REVISABLE}
+    if not wire or len(wire) != len(changes):
+        raise InvalidInput(f"changes: give some of {', '.join(REVISABLE)} (and nothing else)")
+    if "route" in wire:
+        wire["route"] = ">".join(parse_route(wire["route"]))
+    if isinstance(wire.get("occurred_on"), date):
+        wire["occurred_on"] = wire["occurred_on"].isoformat()
+    for name, choices in (
+        ("kind", INCIDENT_KINDS),
+        ("conveyance", CONVEYANCES),
+        ("handling_code", HANDLING_CODES),
+    ):
+        if name in wire:
+            check_choice(wire[name], choices, name)
+    if "narrative" in wire:
+        wire["narrative"] = check_plain(str(wire["narrative"]), "narrative", MAX_NARRATIVE)
+    try:
+        payload = RevisionPayload.from_payload(
+            RevisionPayload(
+                str(uuid.uuid4()),
+                node_name,
+                utcnow(),
+                incident.global_id,
+                incident.version + 1,
+                actor.name,
+                wire,
+            ).to_payload()
+        )
+    except ProtocolViolation as error:
+        raise InvalidInput(str(error)) from error
+    apply_revision(session, incident, payload)
+    for share in incident.shares:
+        peer = session.get(Peer, share.peer_id)
+        if peer is not None:
+            outbox.share(session, peer, REVISION.name, payload.to_payload())
+    record(
+        session,
+        actor,
+        IncidentRevised(record_id=incident.global_id, version=payload.version, fields=sorted(wire)),
+    )
+    return incident
 
 
 def set_focal_points(session: Session, actor: Actor, agency: str, usernames: Sequence[str]) -> None:

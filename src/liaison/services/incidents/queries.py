@@ -41,6 +41,7 @@ from liaison.store.incident_tables import (
     IncidentEntity,
     IncidentFollowUp,
     IncidentItem,
+    IncidentRevision,
 )
 
 MAX_LIST = 500
@@ -138,6 +139,7 @@ class IncidentView:
     entities: list[IncidentEntity]
     follow_ups: list[tuple[IncidentFollowUp, list[IncidentEntity]]]
     shared_with: list[str]
+    revisions: list[IncidentRevision]
 
 
 def read_incident(session: Session, actor: Actor, incident_id: int) -> IncidentView:
@@ -176,7 +178,16 @@ def read_incident(session: Session, actor: Actor, incident_id: int) -> IncidentV
         ).scalars()
     ]
     record(session, actor, IncidentRead(record_id=incident.global_id, follow_ups=len(follow_ups)))
-    return IncidentView(incident, own, [(f, by_follow_up[f.id]) for f in follow_ups], peers)
+    revisions = list(
+        session.execute(
+            sa.select(IncidentRevision)
+            .where(IncidentRevision.incident_id == incident.id)
+            .order_by(IncidentRevision.version)
+        ).scalars()
+    )
+    return IncidentView(
+        incident, own, [(f, by_follow_up[f.id]) for f in follow_ups], peers, revisions
+    )
 
 
 # ---------------------------------------------------------------- entities

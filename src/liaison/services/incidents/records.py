@@ -18,7 +18,7 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, FollowUpReceived, IncidentReceived, record
+from liaison.audit import Actor, FollowUpReceived, IncidentReceived, IncidentRevised, record
 from liaison.federation.context import LocalNode
 from liaison.federation.records import (
     PeerMay,
@@ -42,10 +42,28 @@ from liaison.store.incident_tables import (
     IncidentAlert,
     IncidentFollowUp,
     IncidentItem,
+    IncidentRevision,
     IncidentShare,
 )
 
 MAX_NAME = 200
+# A minimal valid report, over which one revised field is parsed the report's way.
+_DEFAULTS: dict[str, Any] = {
+    "global_id": "0",
+    "owner_node": "-",
+    "created_at": "2000-01-01T00:00:00+00:00",
+    "version": 1,
+    "kind": "other",
+    "occurred_on": "2000-01-01",
+    "reporting_agency": "-",
+    "created_by": "-",
+    "country": "ZZ",
+    "conveyance": "other",
+    "handling_code": "none",
+    "items": [
+        {"substance": "-", "quantity": "1", "unit": "g", "verdicts": {}, "as_of": "2000-01-01"}
+    ],
+}
 
 
 def _day(value: Any, where: str) -> date:
@@ -340,6 +358,103 @@ class FollowUpPayload:
         )
 
 
+# What an owner may edit (a new version); items and entities stay as first reported.
+REVISABLE = (
+    "kind",
+    "occurred_on",
+    "place",
+    "port_code",
+    "conveyance",
+    "route",
+    "narrative",
+    "urgent",
+    "handling_code",
+    "source_reliability",
+    "information_accuracy",
+)
+
+
+def revision_value(name: str, value: Any) -> Any:
+    """A revisable field's value as it is stored, checked as the report's own would be."""
+    data = {**_DEFAULTS, name: value}
+    try:
+        parsed = IncidentPayload.from_payload(data)
+    except ProtocolViolation as error:
+        raise ProtocolViolation(f"changes.{name}: {error}") from error
+    return getattr(parsed, name)
+
+
+@dataclass(frozen=True)
+class RevisionPayload:
+    global_id: str
+    owner_node: str
+    created_at: datetime
+    incident: str  # the incident's global id
+    version: int  # the version this revision makes
+    changed_by: str
+    changes: dict[str, Any]  # field -> new value, in wire form
+
+    @property
+    def within_id(self) -> str:
+        return self.incident
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "global_id": self.global_id,
+            "owner_node": self.owner_node,
+            "created_at": stamp(self.created_at),
+            "incident": self.incident,
+            "version": self.version,
+            "changed_by": self.changed_by,
+            "changes": self.changes,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Self:
+        changes = data.get("changes")
+        if not isinstance(changes, dict) or not changes or set(changes) - set(REVISABLE):
+            raise ProtocolViolation(f"changes must name some of {', '.join(REVISABLE)}")
+        for name, value in changes.items():
+            revision_value(name, value)
+        return cls(
+            global_id=global_id(data, "global_id"),
+            owner_node=require(data, "owner_node"),
+            created_at=parse_stamp(data.get("created_at"), "created_at"),
+            incident=global_id(data, "incident"),
+            version=require(data, "version", int),
+            changed_by=str(require(data, "changed_by"))[:MAX_NAME],
+            changes=changes,
+        )
+
+
+def wire_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def apply_revision(session: Session, incident: Incident, payload: RevisionPayload) -> None:
+    """Keep the values the revision replaces and apply it; the version moves on by one."""
+    if payload.version != incident.version + 1:
+        raise ProtocolViolation(
+            f"revision makes version {payload.version}; the incident is at {incident.version}"
+        )
+    previous = {name: wire_value(getattr(incident, name)) for name in payload.changes}
+    for name, value in payload.changes.items():
+        setattr(incident, name, revision_value(name, value))
+    incident.version = payload.version
+    session.add(
+        IncidentRevision(
+            global_id=payload.global_id,
+            owner_node=payload.owner_node,
+            created_at=payload.created_at,
+            incident_id=incident.id,
+            version=payload.version,
+            changed_by=payload.changed_by,
+            previous=previous,
+            changes=payload.changes,
+        )
+    )
+
+
 # ---------------------------------------------------------------- handlers
 
 
@@ -388,6 +503,28 @@ def store_incident(session: Session, payload: IncidentPayload) -> Incident:
     incident.entities = [mention(e) for e in payload.entities]
     session.add(incident)
     return incident
+
+
+def receive_revision(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: RevisionPayload,
+    related: Sequence[Incident],
+) -> None:
+    [incident] = related
+    if incident.owner_node != peer.name:
+        raise ProtocolViolation("only the incident's owner revises it")
+    apply_revision(session, incident, payload)
+    record(
+        session,
+        Actor.peer(peer.name, incident.reporting_agency),
+        IncidentRevised(
+            record_id=incident.global_id,
+            version=payload.version,
+            fields=sorted(payload.changes),
+        ),
+    )
 
 
 def alert_focal_points(session: Session, incident: Incident) -> list[str]:
@@ -468,4 +605,13 @@ FOLLOW_UP: RecordType[FollowUpPayload] = RecordType(
     shared_with=lambda follow_up: follow_up.incident.peer_ids(),
     within=INCIDENT,
 )
-RECORD_TYPES: tuple[RecordType[Any], ...] = (INCIDENT, FOLLOW_UP)
+# Written within the incident by its owner (the handler refuses anyone else).
+REVISION: RecordType[RevisionPayload] = RecordType(
+    name="incident.revision",
+    payload=RevisionPayload,
+    model=IncidentRevision,
+    handle=receive_revision,
+    shared_with=lambda revision: revision.incident.peer_ids(),
+    within=INCIDENT,
+)
+RECORD_TYPES: tuple[RecordType[Any], ...] = (INCIDENT, FOLLOW_UP, REVISION)

@@ -220,10 +220,21 @@ class IncidentOut(BaseModel):
     items: list[ItemOut]
 
 
+class RevisionOut(BaseModel):
+    version: int
+    created_at: datetime
+    changed_by: str
+    previous: dict[str, Any] = Field(description="The values this version replaced.")
+    changes: dict[str, Any]
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class IncidentDetailOut(IncidentOut):
     entities: list[EntityOut]
     shared_with: list[str]
     follow_ups: list[FollowUpOut]
+    revisions: list[RevisionOut] = Field(description="Earlier versions, oldest first.")
 
 
 class IncidentListOut(BaseModel):
@@ -264,6 +275,7 @@ def detail_out(view: incidents.IncidentView, node_name: str) -> IncidentDetailOu
         entities=[EntityOut.of(e) for e in view.entities],
         shared_with=view.shared_with,
         follow_ups=[FollowUpOut.of(f, entities) for f, entities in view.follow_ups],
+        revisions=[RevisionOut.model_validate(r) for r in view.revisions],
     )
 
 
@@ -374,6 +386,41 @@ def get_incident(
     """The incident with its items, entities, the peers it is shared with and follow-ups."""
     view = incidents.read_incident(session, principal.actor, incident_id)
     result = detail_out(view, node_of(request).name)
+    session.commit()
+    return result
+
+
+class IncidentEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: IncidentKind | None = None
+    occurred_on: date | None = None
+    place: str | None = Field(default=None, max_length=200)
+    port_code: str | None = Field(default=None, max_length=8)
+    conveyance: Conveyance | None = None
+    route: list[str] | None = Field(default=None, max_length=12)
+    narrative: str | None = Field(default=None, max_length=20_000)
+    urgent: bool | None = None
+    handling_code: HandlingCode | None = None
+    source_reliability: SourceReliability | None = None
+    information_accuracy: InformationAccuracy | None = None
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentDetailOut)
+def edit_incident(
+    incident_id: RowId,
+    body: IncidentEdit,
+    request: Request,
+    principal: Principal = Depends(reporters),
+    session: Session = Depends(db_session),
+) -> IncidentDetailOut:
+    """Edit this node's incident (users of the reporting agency): a new version, the
+    replaced values kept; it travels to the peers it is shared with."""
+    node_name = node_of(request).name
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    incidents.revise_incident(session, node_name, principal.actor, incident_id, changes)
+    view = incidents.read_incident(session, principal.actor, incident_id)
+    result = detail_out(view, node_name)
     session.commit()
     return result
 

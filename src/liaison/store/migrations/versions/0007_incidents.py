@@ -214,8 +214,33 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "incident_revisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_by", sa.String(length=200), nullable=False),
+        sa.Column("previous", sa.JSON(), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("global_id", sa.String(length=36), nullable=False),
+        sa.Column("owner_node", sa.String(length=32), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_revisions_incident_id_incidents"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_revisions")),
+        sa.UniqueConstraint("global_id", name=op.f("uq_incident_revisions_global_id")),
+    )
+    op.create_index(
+        op.f("ix_incident_revisions_incident_id"), "incident_revisions", ["incident_id"]
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_incident_revisions_incident_id"), table_name="incident_revisions")
+    op.drop_table("incident_revisions")
     op.drop_column("hotline_messages", "information_accuracy")
     op.drop_column("hotline_messages", "source_reliability")
     op.drop_column("hotline_messages", "handling_code")
