@@ -252,11 +252,13 @@ def main() -> None:
     lines = [
         "## Incidents",
         "",
-        "(written by `benchmarks/incidents.py`; raw figures in `benchmarks/results/incidents.json`)",
+        "(written by `benchmarks/incidents.py`; raw figures in "
+        "`benchmarks/results/incidents.json`)",
         "",
         f"Run of {datetime.now(UTC).isoformat(timespec='seconds')} on {results['machine']}.",
         "",
-        "| backend | rows imported (CSV, one item each) | seconds | rows per second | bulk insert of as many incident rows (baseline), s |",
+        "| backend | rows imported (CSV, one item each) | seconds | rows per second "
+        "| bulk insert of as many incident rows (baseline), s |",
         "| --- | ---: | ---: | ---: | ---: |",
         *(
             f"| {r['backend']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} "
@@ -268,10 +270,12 @@ def main() -> None:
         "two-year table; entity search for a wallet mentioned once in 20,000 incidents, "
         "its audit entry included):",
         "",
-        "| backend | incidents | SELECT count(*) (baseline) | dashboard by month | dashboard by substance | entity search |",
+        "| backend | incidents | SELECT count(*) (baseline) | dashboard by month "
+        "| dashboard by substance | entity search |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
         *(
-            f"| {q['backend']} | {q['size']:,} | {q['count_ms']:.1f} | {q['dashboard_month_ms']:.1f} "
+            f"| {q['backend']} | {q['size']:,} | {q['count_ms']:.1f} "
+            f"| {q['dashboard_month_ms']:.1f} "
             f"| {q['dashboard_substance_ms']:.1f} | {q['entity_search_ms']:.1f} |"
             for q in results["queries"]
         ),
