@@ -216,7 +216,8 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
-        if not has_incidents(us_dir):
+        # Either node's incidents mean it was seeded (a downgrade may have emptied one).
+        if not (has_incidents(us_dir) or has_incidents(cn_dir)):
             with console.status("Seeding incidents on both nodes ..."):
                 written = seed_demo_incidents(
                     us_dir,
