@@ -478,6 +478,81 @@ class PeerRevoked(AuditEvent):
     record_type = "peer"
 
 
+@dataclass(frozen=True, kw_only=True)
+class NotificationLodged(AuditEvent):
+    action = "pen.lodged"
+    record_type = "pen.notification"
+    peer: str
+    substance: str
+    respond_by: str
+    alerts: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationReceived(AuditEvent):
+    action = "pen.received"
+    record_type = "pen.notification"
+    substance: str
+    respond_by: str
+    alerts: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationStep(AuditEvent):
+    """A step on a notification taken here (`kind`: acknowledge, a decision, withdraw...)."""
+
+    action = "pen.step"
+    record_type = "pen.notification"
+    step: str
+    kind: str
+    overdue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationStepReceived(AuditEvent):
+    action = "pen.step_received"
+    record_type = "pen.notification"
+    step: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationRead(AuditEvent):
+    action = "pen.read"
+    record_type = "pen.notification"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationAttachmentRead(AuditEvent):
+    action = "pen.attachment_read"
+    record_type = "pen.notification"
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationsListed(AuditEvent):
+    action = "pen.listed"
+    filters: dict[str, str]
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsUpdated(AuditEvent):
+    action = "pen.register_updated"
+    record_type = "pen.register"
+    year: int
+    substances: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsReceived(AuditEvent):
+    action = "pen.register_received"
+    record_type = "pen.register"
+    year: int
+    substances: list[str]
+
+
 # ---------------------------------------------------------------- record
 
 

@@ -22,6 +22,9 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
+    READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
+    ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
+    USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
 
 
 _CASEWORK = frozenset(
@@ -31,6 +34,8 @@ _CASEWORK = frozenset(
         Capability.USE_HOTLINE,
         Capability.READ_INCIDENTS,
         Capability.REPORT_INCIDENTS,
+        Capability.READ_NOTIFICATIONS,
+        Capability.USE_TARIFFS,
     }
 )
 GRANTS: Mapping[Role, frozenset[Capability]] = {
@@ -39,6 +44,14 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
     # Analysts read and search incidents; officers report them.
     Role.ANALYST: _CASEWORK - {Capability.REPORT_INCIDENTS},
     Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
+    Role.REGULATOR: frozenset(
+        {
+            Capability.SIGN_IN,
+            Capability.SCREEN_SUBSTANCES,
+            Capability.READ_NOTIFICATIONS,
+            Capability.ANSWER_NOTIFICATIONS,
+        }
+    ),
 }
 
 

@@ -18,12 +18,20 @@ from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_fe
 from liaison.federation.records import RecordTypes
 from liaison.services.hotline import records as hotline_records
 from liaison.services.incidents import records as incident_records
+from liaison.services.notifications import records as notification_records
 from liaison.store.database import Database
 
 
 def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
-    return RecordTypes((*hotline_records.RECORD_TYPES, *incident_records.RECORD_TYPES, CHECKPOINT))
+    return RecordTypes(
+        (
+            *hotline_records.RECORD_TYPES,
+            *incident_records.RECORD_TYPES,
+            *notification_records.RECORD_TYPES,
+            CHECKPOINT,
+        )
+    )
 
 
 @dataclass

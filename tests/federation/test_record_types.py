@@ -52,6 +52,10 @@ NODE_TYPES = [
     "incident.follow_up",
     "incident.report",
     "incident.revision",
+    "pen.notification",
+    "pen.register",
+    "pen.response",
+    "pen.update",
 ]
 
 
@@ -118,7 +122,8 @@ def test_no_module_of_liaison_keeps_a_record_type_registry() -> None:
     script = """
 import importlib, pkgutil, liaison
 from liaison.federation.records import RecordTypes
-names = {"hotline.thread", "hotline.message", "hotline.ack", "hotline.read"}
+names = {"hotline.thread", "hotline.message", "hotline.ack", "hotline.read",
+         "pen.notification", "pen.response", "pen.update", "pen.register"}
 found = []
 for info in pkgutil.walk_packages(liaison.__path__, "liaison."):
     if ".migrations" in info.name or info.name.endswith("__main__"):

@@ -24,7 +24,13 @@ from support import free_port
 
 ADMIN_PASSWORD = "admin password 1"
 PASSWORD = "user password 1"
-ROLE_USERS = {"admin": "admin", "officer": "olivia", "analyst": "anna", "auditor": "audrey"}
+ROLE_USERS = {
+    "admin": "admin",
+    "officer": "olivia",
+    "analyst": "anna",
+    "auditor": "audrey",
+    "regulator": "rita",
+}
 
 
 @pytest.fixture

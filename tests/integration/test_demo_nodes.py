@@ -20,6 +20,7 @@ from liaison.demo.nodes import CREDENTIALS_FILE
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.notification_tables import PenNotification
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
@@ -71,6 +72,15 @@ def port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def pen_count(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(PenNotification.id))).scalar_one()
+    finally:
+        database.dispose()
+
+
 def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) -> None:
     directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
     first = set_up_demo(tmp_path, directory, us_port, cn_port)
@@ -86,7 +96,7 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert set(users) == {
         f"{node}-{role}"
         for node in ("us", "cn")
-        for role in ("admin", "officer", "analyst", "auditor")
+        for role in ("admin", "officer", "analyst", "auditor", "regulator")
     }
     for password in users.values():
         assert password in first.stdout  # printed so a person can log in
@@ -95,6 +105,8 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
+    notified = (pen_count(directory / "US"), pen_count(directory / "CN"))
+    assert notified[0] >= 60 and notified[0] == notified[1]  # a year both ways, replicated
 
     # The US node as an earlier version of Liaison left it: one migration behind.
     database = Database(load_node(directory / "US").database_url)
@@ -112,6 +124,9 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
     assert Database(load_node(directory / "US").database_url).is_at_head()
     assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
+    # CN's notifications are kept, so none are seeded again (US's went with the downgrade
+    # of the revision that made their table).
+    assert pen_count(directory / "CN") == notified[1]
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 
 

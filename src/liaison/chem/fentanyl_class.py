@@ -119,6 +119,7 @@ _SUBSTITUENT_NAMES = {
 _CHAINS = {1: "{}methyl", 2: "2-({})ethyl", 3: "3-({})propyl", 4: "4-({})butyl"}
 
 
+@lru_cache(maxsize=4096)  # the same groups recur from one analogue to the next
 def _canonical(smiles: str) -> str:
     molecule = Chem.MolFromSmiles(smiles, sanitize=False)
     return str(Chem.MolToSmiles(molecule, isomericSmiles=False)) if molecule else smiles

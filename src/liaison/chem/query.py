@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rdkit import Chem
+from rdkit.Chem import rdqueries
 
 from liaison.chem.limits import (
     CX_EXTENSION,
@@ -25,6 +26,7 @@ from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
 
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
 _WHITESPACE = re.compile(r"\s")
+_RADICAL = rdqueries.NumRadicalElectronsGreaterQueryAtom(0)
 NOT_RECOGNIZED = "not a SMILES, InChI, MOL block, CAS number or known name"
 
 
@@ -161,14 +163,13 @@ def radical_error(molecule: Chem.Mol) -> str | None:
     judged as drawn it would silently match nothing. Only asked of prefilter candidates: the
     prefilter looks at elements and connectivity alone, so a missing H or charge cannot hide
     a match from it, and a molecule it rules out matches no rule however it is corrected."""
-    for atom in molecule.GetAtoms():
-        if atom.GetNumRadicalElectrons():
-            charge = atom.GetFormalCharge()
-            sign = "" if not charge else ("+" if charge > 0 else "-") * abs(charge)
-            return (
-                f"atom {atom.GetIdx() + 1} ({atom.GetSymbol()}{sign}) has an unpaired electron: "
-                "charge or hydrogens missing?"
-            )
+    for atom in molecule.GetAtomsMatchingQuery(_RADICAL):  # in C++: a Python loop costs 10x
+        charge = atom.GetFormalCharge()
+        sign = "" if not charge else ("+" if charge > 0 else "-") * abs(charge)
+        return (
+            f"atom {atom.GetIdx() + 1} ({atom.GetSymbol()}{sign}) has an unpaired electron: "
+            "charge or hydrogens missing?"
+        )
     return None
 
 

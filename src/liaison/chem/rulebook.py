@@ -82,6 +82,11 @@ class NamedEntry:
     inchikey: str = ""
     connectivity: str = ""
     formula: str = ""  # of the standardized parent: a cheap gate before computing InChIKeys
+    # The free base's formula as an independent source states it (`liaison rules check`).
+    stated_formula: str = ""
+    # Ids of entries of the same jurisdiction deliberately listing the same substance at the
+    # same time (e.g. a drug schedule and a precursor list): `liaison rules check` accepts them.
+    also_listed_as: tuple[str, ...] = ()
     # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
     tautomer_inchikey: str = ""
     tautomer_connectivity: str = ""
@@ -181,15 +186,21 @@ class RuleBook:
     classes: list[ClassDefinition]
     semantics: ClassSemantics
     names: dict[str, NameRecord]
+    # Jurisdiction -> (first day the loaded lists reach, what that means for earlier days).
+    history: dict[str, tuple[date, str]] = field(default_factory=dict)
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
     named_formulas: set[str] = field(default_factory=set)
+    # Per jurisdiction: a tautomer has its substance's formula, so a parent whose formula no
+    # entry of the jurisdiction has needs no canonical tautomer to be looked up there.
+    formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
     by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             self.named_formulas.add(entry.formula)
+            self.formulas_by_jurisdiction.setdefault(entry.jurisdiction, set()).add(entry.formula)
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
             self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
@@ -320,6 +331,8 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         inchikey=inchikey,
         connectivity=connectivity,
         formula=molecular_formula(parent),
+        stated_formula=reader.text("stated_formula", required=False),
+        also_listed_as=reader.texts("also_listed_as"),
         tautomer_inchikey=tautomer_inchikey,
         tautomer_connectivity=tautomer_connectivity,
     )
@@ -482,6 +495,7 @@ def load_rulebook_from(directory: Path) -> RuleBook:
     semantics = _load_semantics(directory / CLAUSE_FILE)
     jurisdictions: list[str] = []
     titles: dict[str, str] = {}
+    history: dict[str, tuple[date, str]] = {}
     entries: list[NamedEntry] = []
     families: list[Family] = []
     classes: list[ClassDefinition] = []
@@ -494,6 +508,9 @@ def load_rulebook_from(directory: Path) -> RuleBook:
             raise top.fail("jurisdiction", f"{jurisdiction!r} is also defined in another file")
         jurisdictions.append(jurisdiction)
         titles[jurisdiction] = top.text("title")
+        history_from = top.day("history_from", required=False)
+        if history_from is not None:
+            history[jurisdiction] = (history_from, top.text("history_note"))
         for index, table in enumerate(_tables(path, document, "entry")):
             entries.append(_parse_entry(path, jurisdiction, table, index))
         for index, table in enumerate(_tables(path, document, "family")):
@@ -522,4 +539,5 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         classes=classes,
         semantics=semantics,
         names=names,
+        history=history,
     )

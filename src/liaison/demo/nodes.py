@@ -22,11 +22,13 @@ from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.demo.incidents import has_incidents, seed_demo_incidents
+from liaison.demo.notifications import seed_demo_notifications
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
 from liaison.runtime import node_record_types
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.notification_tables import PenNotification
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,12 @@ DEMO_NODES = (
     DemoNode("US", 8001, "DEA Special Operations"),
     DemoNode("CN", 8002, "NNCC Liaison Office"),
 )
-DEMO_ROLES = ("admin", "officer", "analyst", "auditor")
+DEMO_ROLES = ("admin", "officer", "analyst", "auditor", "regulator")
+# The precursor authorities that lodge and answer pre-export notifications (demo names).
+REGULATOR_AGENCIES = {
+    "US": "DEA Diversion Control (demo)",
+    "CN": "CN Precursor Control Office (demo)",
+}
 CREDENTIALS_FILE = "credentials.txt"
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -69,34 +76,39 @@ def ensure_demo_nodes(
     credentials = _read_credentials(directory)
     for node in nodes:
         node_dir = directory / node.name
-        if (node_dir / NODE_FILE).exists():
+        fresh = not (node_dir / NODE_FILE).exists()
+        if not fresh:
             console.print(f"Reusing node {node.name} in {node_dir}")
             # Nodes made by an earlier version of Liaison are brought to its migrations.
             before, after = upgrade_node_database(node_dir)
             if before != after:
                 console.print(f"Upgraded its database from {before} to {after}")
-            continue
-        accounts = {demo_username(node, role): secrets.token_urlsafe(12) for role in DEMO_ROLES}
-        create_node(
-            node_dir,
-            node.name,
-            demo_username(node, "admin"),
-            accounts[demo_username(node, "admin")],
-            agency=node.agency,
-            base_url=f"http://127.0.0.1:{node.port}",
-        )
-        for role in DEMO_ROLES[1:]:
-            add_node_user(
-                node_dir, demo_username(node, role), accounts[demo_username(node, role)], role
+        else:
+            admin = demo_username(node, "admin")
+            credentials[admin] = secrets.token_urlsafe(12)
+            create_node(
+                node_dir,
+                node.name,
+                admin,
+                credentials[admin],
+                agency=node.agency,
+                base_url=f"http://127.0.0.1:{node.port}",
             )
-        credentials.update(accounts)
+            console.print(f"Created node {node.name} in {node_dir}")
+        # Roles added by a later version of the demo get their user on a reused node too.
+        for role in DEMO_ROLES[1:]:
+            username = demo_username(node, role)
+            if username in credentials and not fresh:
+                continue
+            credentials[username] = secrets.token_urlsafe(12)
+            agency = REGULATOR_AGENCIES.get(node.name) if role == "regulator" else None
+            add_node_user(node_dir, username, credentials[username], role, agency)
         path = directory / CREDENTIALS_FILE
         path.touch(mode=0o600, exist_ok=True)
         path.write_text(
             "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
             encoding="utf-8",
         )
-        console.print(f"Created node {node.name} in {node_dir}")
     return credentials
 
 
@@ -180,6 +192,11 @@ def _has_threads(node_dir: Path) -> bool:
         return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
 
 
+def _has_notifications(node_dir: Path) -> bool:
+    with open_node(node_dir) as (_node, database), database.session() as session:
+        return session.execute(sa.select(sa.func.count(PenNotification.id))).scalar_one() > 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -227,6 +244,15 @@ def run_node_demo(
                     record_types=node_record_types(),
                 )
             console.print(f"Seeded {written} incidents over two years, some shared")
+        if not (_has_notifications(us_dir) or _has_notifications(cn_dir)):
+            lodged = seed_demo_notifications(
+                us_dir,
+                cn_dir,
+                us_username=demo_username(us, "regulator"),
+                cn_username=demo_username(cn, "regulator"),
+                record_types=node_record_types(),
+            )
+            console.print(f"Seeded {lodged} pre-export notifications over a year, both ways")
         _print_logins(console, directory, (us, cn), credentials)
         if stay:
             # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.

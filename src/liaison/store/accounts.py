@@ -18,6 +18,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    REGULATOR = "regulator"  # precursor authority: pre-export notifications
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -34,7 +35,9 @@ class Agency(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role in ('admin', 'officer', 'analyst', 'auditor')", name="role"),
+        sa.CheckConstraint(
+            "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator')", name="role"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

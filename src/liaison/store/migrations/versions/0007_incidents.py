@@ -3,7 +3,7 @@ snapshot, the peers each is shared with, follow-ups, entity mentions (on inciden
 follow-ups and hotline messages), focal points and their alerts.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from liaison.store.base import UTCDateTime
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
