@@ -249,13 +249,16 @@ def main() -> None:
                 results["queries"].append(bench_queries(backend, size, Path(folder)))
                 print(results["queries"][-1])
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    m = results["machine"]
     lines = [
         "## Incidents",
         "",
         "(written by `benchmarks/incidents.py`; raw figures in "
         "`benchmarks/results/incidents.json`)",
         "",
-        f"Run of {datetime.now(UTC).isoformat(timespec='seconds')} on {results['machine']}.",
+        f"Run of {datetime.now(UTC).isoformat(timespec='seconds')} on {m['cpu']}, "
+        f"{m['cores']} cores, {m['system']}, Python {m['python']}; load average "
+        f"{m['load_average_1min_at_start']} when it started (the machine is shared).",
         "",
         "| backend | rows imported (CSV, one item each) | seconds | rows per second "
         "| bulk insert of as many incident rows (baseline), s |",
