@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -294,11 +295,13 @@ def test_the_form_shows_the_screening_before_the_notification_is_lodged(us: UsNo
     lodged = client.post(
         "/notifications/new",
         data={**_page_form(), "csrf_token": csrf, "action": "lodge"},
+        files={"attachments": ("licence.pdf", b"%PDF-1.4 licence", "application/pdf")},
         follow_redirects=False,
     )
     assert lodged.status_code == 303, lodged.text
     detail = client.get(lodged.headers["location"])
     assert detail.status_code == 200
+    assert "licence.pdf</a>" in detail.text
     assert 'data-status="pending"' in detail.text and "data:image/svg+xml;base64," in detail.text
     desk = client.get("/notifications", params={"direction": "outgoing"})
     assert "fentanyl" in desk.text and "controlled_drug" in desk.text
@@ -348,3 +351,42 @@ def test_a_csv_batch_with_an_unknown_column_is_refused_naming_it(us: UsNode) -> 
     )
     assert response.status_code == 422
     assert "row 1: unknown column(s) substanse" in response.json()["detail"]
+
+
+def test_a_regulator_keeps_the_register_on_the_figures_page(us: UsNode) -> None:
+    client, csrf = _browser(us)
+    year = datetime.now(UTC).year
+    saved = client.post(
+        "/notifications/register",
+        data={
+            "csrf_token": csrf,
+            "year": str(year),
+            "lines": "ephedrine | 800 | national estimate\nP-2-P | | article 12(10)(a)\n",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    register = _api(us).get("/api/v1/pre-export-notifications/register").json()
+    assert [(e["substance"], e["annual_kg"]) for e in register] == [
+        ("P-2-P", None),
+        ("ephedrine", "800"),
+    ]
+    page = client.get("/notifications/figures")
+    assert "ephedrine | 800 | national estimate" in page.text
+    bad = client.post(
+        "/notifications/register",
+        data={"csrf_token": csrf, "year": str(year), "lines": "ephedrine | lots |"},
+    )
+    assert bad.status_code == 422 and "annual_kg must be a number" in bad.text
+
+
+def test_a_precursor_that_is_also_a_drug_somewhere_says_so(us: UsNode) -> None:
+    """P-2-P: listed in UN Table I and by China, a controlled substance in the US."""
+    screened = _api(us).post(
+        "/api/v1/pre-export-notifications/screen",
+        json={"substance": "P-2-P", "ship_date": "2026-12-15"},
+    )
+    assert screened.status_code == 200, screened.text
+    [alert] = screened.json()["alerts"]
+    assert alert["code"] == "controlled_drug"
+    assert alert["text"].startswith("also a controlled drug in US (a listed precursor in CN, UN)")

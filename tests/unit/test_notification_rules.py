@@ -156,3 +156,19 @@ def test_the_figures_match_a_hand_computed_set() -> None:
     from_cn = rules.figures(rows, "CN", now=datetime(2026, 3, 1, tzinfo=UTC))
     assert from_cn["overall"] == figures["overall"]
     assert [m["sent"] for m in from_cn["per_month"]] == [0, 3]
+
+
+@pytest.mark.parametrize(
+    ("register_name", "declared", "named"),
+    [
+        ("ephedrine", "Ephedrine hydrochloride", True),
+        ("ephedrine", "pseudoephedrine", False),
+        ("pseudoephedrine", "pseudoephedrine sulfate", True),
+        ("P-2-P", "P-2-P (phenylacetone)", True),
+        ("3,4-MDP-2-P", "4-MDP-2-P", False),
+    ],
+)
+def test_a_register_line_names_a_substance_only_as_a_whole_word(
+    register_name: str, declared: str, named: bool
+) -> None:
+    assert rules.names_substance(register_name, declared) is named

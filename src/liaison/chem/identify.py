@@ -381,6 +381,7 @@ def _basis(
         citation=rule.citation,
         in_force_from=rule.in_force_from,
         in_force_to=rule.in_force_to,
+        in_force_precision=rule.in_force_precision,
         atoms=atoms,
         clauses=clauses,
         regions=regions,

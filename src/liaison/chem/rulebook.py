@@ -7,6 +7,7 @@ id and the field, so a typo in a listing can never silently drop a substance.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Any
 
 from rdkit import Chem
 
+from liaison.chem.models import DatePrecision
 from liaison.chem.standardize import (
     canonical_tautomer,
     molecular_formula,
@@ -72,6 +74,8 @@ class NamedEntry:
     citation: str
     in_force_from: date
     in_force_to: date | None
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
     synonyms: tuple[str, ...] = ()
     names_zh: tuple[str, ...] = ()
     cas: tuple[str, ...] = ()
@@ -107,6 +111,8 @@ class Family:
     citation: str
     in_force_from: date
     in_force_to: date | None
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
     examples: tuple[str, ...] = ()
     confirmed: bool = True
     source: str = ""
@@ -131,6 +137,8 @@ class ClassDefinition:
     confirmed: bool = True
     source: str = ""
     note: str = ""
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
 
 
 @dataclass(frozen=True)
@@ -268,7 +276,7 @@ class _Reader(TableReader):
 
     def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
         """The fields every entry, family and class has: who, what list, which law, when."""
-        start, end = _dates(self)
+        start, precision, end = _dates(self)
         return {
             "id": self.text("id"),
             "jurisdiction": jurisdiction,
@@ -278,6 +286,7 @@ class _Reader(TableReader):
             "citation": self.text("citation"),
             "in_force_from": start,
             "in_force_to": end,
+            "in_force_precision": precision,
             "confirmed": self.flag("confirmed", True),
             "source": self.text("source", required=False),
             "note": self.text("note", required=False),
@@ -297,13 +306,27 @@ def _what(kind: str, table: Mapping[str, Any], index: int) -> str:
     return f"{kind} '{ident}'" if isinstance(ident, str) else f"{kind} #{index + 1} (no id)"
 
 
-def _dates(reader: _Reader) -> tuple[date, date | None]:
-    start = reader.day("in_force_from")
+def _dates(reader: _Reader) -> tuple[date, DatePrecision, date | None]:
+    """in_force_from (a TOML date, or "1980" / "1980-05" when the source gives only the year
+    or month: the first day then counts, and the precision is kept for display)."""
+    value = reader.table.get("in_force_from")
+    precision: DatePrecision = "day"
+    if isinstance(value, str):
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value)
+        if match is None or not 1 <= int(match[2] or 1) <= 12:
+            raise reader.fail(
+                "in_force_from", f"expected a date, a year or a year-month, got {value!r}"
+            )
+        start = date(int(match[1]), int(match[2] or 1), 1)
+        precision = "month" if match[2] else "year"
+    else:
+        day = reader.day("in_force_from")
+        assert day is not None
+        start = day
     end = reader.day("in_force_to", required=False)
-    assert start is not None
     if end is not None and end < start:
         raise reader.fail("in_force_to", f"{end} is before in_force_from {start}")
-    return start, end
+    return start, precision, end
 
 
 def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: int) -> NamedEntry:

@@ -5,6 +5,7 @@ hotline exchange, and run in the foreground until Ctrl-C stops both.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import signal
 import subprocess
@@ -18,15 +19,19 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.demo.incidents import has_incidents, seed_demo_incidents
 from liaison.demo.notifications import seed_demo_notifications
+from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
 from liaison.runtime import node_record_types
+from liaison.services.accounts import set_preferences, user_named
+from liaison.store import Database
 from liaison.store.hotline_tables import HotlineThread
 from liaison.store.notification_tables import PenNotification
 
@@ -36,11 +41,13 @@ class DemoNode:
     name: str
     port: int
     agency: str
+    time_zone: str  # the node's, for users who chose none
+    language: str  # the demo users' interface language
 
 
 DEMO_NODES = (
-    DemoNode("US", 8001, "DEA Special Operations"),
-    DemoNode("CN", 8002, "NNCC Liaison Office"),
+    DemoNode("US", 8001, "DEA Special Operations", "America/New_York", "en"),
+    DemoNode("CN", 8002, "NNCC Liaison Office", "Asia/Shanghai", "zh-CN"),
 )
 DEMO_ROLES = ("admin", "officer", "analyst", "auditor", "regulator")
 # The precursor authorities that lodge and answer pre-export notifications (demo names).
@@ -93,8 +100,10 @@ def ensure_demo_nodes(
                 credentials[admin],
                 agency=node.agency,
                 base_url=f"http://127.0.0.1:{node.port}",
+                time_zone=node.time_zone,
             )
             console.print(f"Created node {node.name} in {node_dir}")
+        added = [demo_username(node, "admin")] if fresh else []
         # Roles added by a later version of the demo get their user on a reused node too.
         for role in DEMO_ROLES[1:]:
             username = demo_username(node, role)
@@ -103,6 +112,9 @@ def ensure_demo_nodes(
             credentials[username] = secrets.token_urlsafe(12)
             agency = REGULATOR_AGENCIES.get(node.name) if role == "regulator" else None
             add_node_user(node_dir, username, credentials[username], role, agency)
+            added.append(username)
+        if added:
+            _set_demo_language(node_dir, node, added)
         path = directory / CREDENTIALS_FILE
         path.touch(mode=0o600, exist_ok=True)
         path.write_text(
@@ -110,6 +122,19 @@ def ensure_demo_nodes(
             encoding="utf-8",
         )
     return credentials
+
+
+def _set_demo_language(node_dir: Path, node: DemoNode, usernames: list[str]) -> None:
+    """The CN node's officers read Chinese: the demo users get the node's language."""
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            for username in usernames:
+                user = user_named(session, username)
+                set_preferences(session, user, Actor.system(), language=node.language)
+            session.commit()
+    finally:
+        database.dispose()
 
 
 def _port_of(node_dir: Path) -> int:
@@ -210,7 +235,7 @@ def run_node_demo(
     With `stay`, run until Ctrl-C (or until a node stops), then stop both cleanly.
     """
     us, cn = (
-        DemoNode(node.name, port, node.agency) for node, port in zip(DEMO_NODES, ports, strict=True)
+        dataclasses.replace(node, port=port) for node, port in zip(DEMO_NODES, ports, strict=True)
     )
     credentials = ensure_demo_nodes(directory, (us, cn), console)
     us_dir, cn_dir = directory / us.name, directory / cn.name
@@ -244,6 +269,11 @@ def run_node_demo(
                     record_types=node_record_types(),
                 )
             console.print(f"Seeded {written} incidents over two years, some shared")
+        if seed_demo_screening(cn_dir, demo_username(cn, "officer")):
+            console.print(
+                f"Screened {SEIZURE_LIST.name} (a GBK CSV, as Excel on Chinese Windows saves "
+                f"it) for the {cn.name} officer: see My desk, or screen it yourself"
+            )
         if not (_has_notifications(us_dir) or _has_notifications(cn_dir)):
             lodged = seed_demo_notifications(
                 us_dir,
@@ -287,5 +317,7 @@ def _print_logins(
         f"Credentials are kept in {directory / CREDENTIALS_FILE}; "
         f"server logs in {directory}/*.log. "
         "Open the Hotline page as the officers and post a message: it appears on the other "
-        "node without a reload."
+        "node without a reload. Screen a file with the seizure list in GBK, "
+        f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
+        "POST /api/v1/substances/screen."
     )

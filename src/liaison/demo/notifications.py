@@ -32,12 +32,12 @@ EXPORTS = {
     "US": [
         ("4-piperidone", "Piperidin-4-one monohydrate HCl", "kg", "200"),
         ("1-boc-4-piperidone", "N-Boc-4-piperidone", "kg", "50"),
-        ("pseudoephedrine hydrochloride", "Pseudoephedrine HCl USP", "kg", "120"),
+        ("pseudoephedrine", "Pseudoephedrine HCl USP", "kg", "120"),
     ],
     "CN": [
         ("4-anilinopiperidine", "4-AP", "kg", "25"),
         ("N-phenethyl-4-piperidone", "NPP", "kg", "40"),
-        ("ephedrine hydrochloride", "Ephedrine HCl BP", "kg", "300"),
+        ("ephedrine", "Ephedrine HCl BP", "kg", "300"),
         ("1-boc-4-piperidone", "N-Boc-4-piperidone", "kg", "60"),
     ],
 }

@@ -32,6 +32,7 @@ from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import incidents as incidents_ui
 from liaison.web.ui import notifications as notifications_ui
@@ -96,6 +97,7 @@ def include_routers(app: FastAPI) -> None:
         notifications_api.router,
         tariffs_api.router,
         auth_ui.router,
+        desk_ui.router,
         substances_ui.router,
         users_ui.router,
         audit_ui.router,

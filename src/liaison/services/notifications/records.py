@@ -311,8 +311,9 @@ def requirement_alert(session: Session, notification: PenNotification) -> dict[s
             PenRequirement.annual_kg.is_not(None),
         )
     ).scalars()
-    text = notification.substance.casefold()
-    entry = next((e for e in entries if e.substance.casefold() in text), None)
+    entry = next(
+        (e for e in entries if rules.names_substance(e.substance, notification.substance)), None
+    )
     if entry is None or entry.annual_kg is None:
         return None
     same = session.execute(
@@ -329,7 +330,7 @@ def requirement_alert(session: Session, notification: PenNotification) -> dict[s
     ).scalars()
     total = Decimal(0)
     for other in {*same, notification}:
-        if entry.substance.casefold() in other.substance.casefold():
+        if rules.names_substance(entry.substance, other.substance):
             total += rules.quantity_kg(other.declared) or Decimal(0)
     annual = Decimal(entry.annual_kg)
     if total <= annual:

@@ -350,6 +350,13 @@ def status_of(notification: PenNotification, now: datetime | None = None) -> Sta
     return Status.OVERDUE if is_overdue(notification, now) else Status.PENDING
 
 
+def names_substance(register_name: str, declared: str) -> bool:
+    """Whether a declaration names a register's substance: its name as a whole word,
+    any case ('Ephedrine hydrochloride' is ephedrine; 'pseudoephedrine' is not)."""
+    pattern = rf"(?<![\w-]){re.escape(register_name.casefold())}(?![\w-])"
+    return re.search(pattern, declared.casefold()) is not None
+
+
 def total_quantity(notification: PenNotification) -> Decimal:
     return Decimal(notification.declared["quantity"])
 

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from liaison.config import Settings
+from liaison.services.notifications.rules import names_substance
 from liaison.services.substances import identify_queries
 from liaison.store.notification_tables import PenRequirement
 
@@ -29,13 +30,11 @@ def _alert(code: str, text: str) -> dict[str, str]:
 
 
 def on_register(substance: str, register: Iterable[PenRequirement]) -> list[str]:
-    """The register entries (as 'NODE: name') the declared substance names: the entry's
-    name within the declaration ('ephedrine hydrochloride' is ephedrine) or its CAS."""
-    text = substance.casefold()
+    """The register entries (as 'NODE: name') the declared substance names."""
     return sorted(
         f"{entry.node}: {entry.substance}"
         for entry in register
-        if entry.requires_notification and entry.substance.casefold() in text
+        if entry.requires_notification and names_substance(entry.substance, substance)
     )
 
 
@@ -66,7 +65,18 @@ def screen(
     registers = on_register(substance, register)
     alerts = []
     controlled = sorted(code for code, status in statuses.items() if status == "controlled")
-    if controlled:
+    listed = sorted(code for code, status in statuses.items() if status == "precursor")
+    if controlled and listed:
+        # P-2-P: a UN Table I precursor, and a controlled substance in the US.
+        alerts.append(
+            _alert(
+                CONTROLLED_DRUG,
+                f"also a controlled drug in {', '.join(controlled)} (a listed precursor in "
+                f"{', '.join(listed)}): that side needs its drug import or export "
+                "authorisations as well",
+            )
+        )
+    elif controlled:
         alerts.append(
             _alert(
                 CONTROLLED_DRUG,

@@ -80,7 +80,9 @@ class ThreadCreate(BaseModel):
 
 class MessageCreate(BaseModel):
     body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
-    priority: Priority | None = Field(default=None, description="Default: the thread's.")
+    priority: Priority | None = Field(
+        default=None, description="Default: routine (never inherited from the thread)."
+    )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
     entities: list[EntityIn] = Field(default_factory=list, max_length=50)
     handling_code: HandlingCode = HandlingCode.NONE
@@ -91,6 +93,11 @@ class MessageCreate(BaseModel):
         return hotline.Handling(
             self.handling_code, self.source_reliability, self.information_accuracy
         )
+
+    acknowledge: bool = Field(
+        default=False,
+        description="Also acknowledge the received messages of the thread awaiting it.",
+    )
 
 
 class AttachmentOut(BaseModel):
@@ -295,6 +302,7 @@ def create_message(
             attachments=[a.upload() for a in body.attachments],
             entities=[e.given() for e in body.entities],
             handling=body.handling(),
+            acknowledge_received=body.acknowledge,
         )
         return MessageOut.of(message)
 

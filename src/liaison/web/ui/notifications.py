@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from liaison.capabilities import Capability
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidInput, LiaisonError
 from liaison.services import notifications
+from liaison.services.hotline import AttachmentUpload
 from liaison.services.peering import peer_states
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import PeerStatus
@@ -158,7 +160,16 @@ async def lodge(
             ship_date = notifications.rules.parse_day(form["ship_date"], "ship_date")
             screened = notifications.preview_screening(session, node, form["substance"], ship_date)
             return _form_page(request, session, form=form, screening=screened)
-        notification = notifications.lodge(session, node, principal.actor, form)
+        uploads = [
+            AttachmentUpload(
+                item.filename, item.content_type or "application/octet-stream", await item.read()
+            )
+            for item in data.getlist("attachments")
+            if isinstance(item, StarletteUpload) and item.filename
+        ]
+        notification = notifications.lodge(
+            session, node, principal.actor, form, attachments=uploads
+        )
         session.commit()
     except LiaisonError as problem:
         return _form_page(
@@ -238,6 +249,8 @@ def figures_page(
     session.commit()
     peak = max((m["sent"] + m["received"] for m in figures["per_month"]), default=0)
     registers = notifications.registers(session)
+    year = utcnow().year
+    own = [e for e in registers if e.node == node_of(request).name and e.year == year]
     return render(
         request,
         "notifications_figures.html",
@@ -248,8 +261,44 @@ def figures_page(
             "error": error,
             "peak": peak,
             "registers": registers,
+            "year": year,
+            "own_lines": "\n".join(
+                f"{e.substance} | {e.annual_kg or ''} | {e.citation}" for e in own
+            ),
         },
     )
+
+
+@router.post("/notifications/register")
+async def set_register(
+    request: Request,
+    principal: Principal = Depends(regulators),
+    session: Session = Depends(db_session),
+) -> Response:
+    """This node's register for a year, one line per substance: `name | annual kg | source`
+    (the annual requirement may be empty)."""
+    data = await request.form()
+    node = node_of(request)
+    try:
+        year = int(str(data.get("year", "")))
+        entries = []
+        for number, line in enumerate(str(data.get("lines", "")).splitlines(), start=1):
+            if not line.strip():
+                continue
+            cells = [cell.strip() for cell in line.split("|")] + ["", ""]
+            entries.append(
+                {"substance": cells[0], "annual_kg": cells[1] or None, "citation": cells[2]}
+            )
+            if not cells[0]:
+                raise InvalidInput(f"line {number}: the substance is missing")
+        notifications.set_register(session, node, principal.actor, year, entries)
+        session.commit()
+    except ValueError:
+        return see_other("/notifications/figures")
+    except LiaisonError as problem:
+        session.rollback()
+        return render(request, "error.html", {"detail": problem.detail}, status_code=problem.status)
+    return see_other("/notifications/figures#registers")
 
 
 @router.get("/notifications/{notification_id}")
