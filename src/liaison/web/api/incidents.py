@@ -549,6 +549,7 @@ def seizures(
     board = incidents.seizure_dashboard(
         session, node_of(request).name, group_by, date_from, date_to
     )
+    session.commit()
     return SeizuresOut(
         group_by=board.group_by,
         date_from=board.date_from,
@@ -569,7 +570,9 @@ def list_focal_points(
     principal: Principal = Depends(readers), session: Session = Depends(db_session)
 ) -> dict[str, list[str]]:
     """Each agency's focal points: the users told when an urgent incident arrives."""
-    return incidents.focal_points(session)
+    points = incidents.focal_points(session)
+    session.commit()
+    return points
 
 
 @router.put("/focal-points/{agency}", response_model=dict[str, list[str]])
@@ -600,6 +603,8 @@ def incident_alerts(
     principal: Principal = Depends(readers), session: Session = Depends(db_session)
 ) -> list[AlertOut]:
     """Your unseen notices of urgent incidents that arrived from a peer."""
+    found = incidents.alerts_for(session, principal.user.username)
+    session.commit()
     return [
         AlertOut(
             id=alert.id,
@@ -610,7 +615,7 @@ def incident_alerts(
             occurred_on=incident.occurred_on,
             created_at=alert.created_at,
         )
-        for alert, incident in incidents.alerts_for(session, principal.user.username)
+        for alert, incident in found
     ]
 
 

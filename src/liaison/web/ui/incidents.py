@@ -118,13 +118,15 @@ def _form_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    peers = _active_peers(session)
+    session.commit()  # end the read before the page renders (SQLite's one writer)
     return render(
         request,
         "incident_form.html",
         {
             "form": form or {},
             "error": error,
-            "peers": _active_peers(session),
+            "peers": peers,
             "item_rows": range(FORM_ITEMS),
             "entity_rows": range(FORM_ENTITIES),
             **_choices(),
@@ -383,6 +385,7 @@ def entity_page(
             )
             session.commit()
         except LiaisonError as failure:
+            session.rollback()
             error = failure.detail
     return render(
         request,
@@ -468,6 +471,7 @@ def dashboard_page(
     except LiaisonError as failure:
         error, group_by = failure.detail, "month"
         board = _board(request, session, group_by, date_from, date_to)
+    session.commit()
     return render(
         request,
         "dashboard.html",
@@ -493,6 +497,7 @@ def dashboard_svg(
     session: Session = Depends(db_session),
 ) -> Response:
     board = _board(request, session, group_by, date_from, date_to)
+    session.commit()
     return Response(_chart(board, measure), media_type="image/svg+xml")
 
 
@@ -506,6 +511,7 @@ def dashboard_csv(
     session: Session = Depends(db_session),
 ) -> Response:
     board = _board(request, session, group_by, date_from, date_to)
+    session.commit()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([group_by, *SEIZURE_COLUMNS])
