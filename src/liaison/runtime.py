@@ -17,6 +17,7 @@ from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
 from liaison.services.hotline import records as hotline_records
+from liaison.services.incidents import records as incident_records
 from liaison.services.notifications import records as notification_records
 from liaison.store.database import Database
 
@@ -24,7 +25,12 @@ from liaison.store.database import Database
 def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
     return RecordTypes(
-        (*hotline_records.RECORD_TYPES, *notification_records.RECORD_TYPES, CHECKPOINT)
+        (
+            *hotline_records.RECORD_TYPES,
+            *incident_records.RECORD_TYPES,
+            *notification_records.RECORD_TYPES,
+            CHECKPOINT,
+        )
     )
 
 
