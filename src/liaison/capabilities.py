@@ -20,14 +20,26 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
+    READ_VERIFICATIONS = "read_verifications"  # see cases and their personal data (audited)
+    REQUEST_VERIFICATION = "request_verification"  # open cases, requesting-side steps
+    VERIFY_NATIONALITY = "verify_nationality"  # decide, verifying-side steps, the registry
+    RECORD_HOLDS = "record_holds"  # record that a protection claim is pending
+    LIFT_HOLDS = "lift_holds"
 
 
 _CASEWORK = frozenset({Capability.SIGN_IN, Capability.SCREEN_SUBSTANCES, Capability.USE_HOTLINE})
+_VERIFICATIONS = frozenset(
+    {Capability.SIGN_IN, Capability.READ_VERIFICATIONS, Capability.RECORD_HOLDS}
+)
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.OFFICER: _CASEWORK,
     Role.ANALYST: _CASEWORK,
     Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
+    Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
+    Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
+    Role.SUPERVISOR: _VERIFICATIONS
+    | {Capability.REQUEST_VERIFICATION, Capability.VERIFY_NATIONALITY, Capability.LIFT_HOLDS},
 }
 
 

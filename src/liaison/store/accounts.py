@@ -18,6 +18,9 @@ class Role(StrEnum):
     OFFICER = "officer"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    IMMIGRATION_OFFICER = "immigration_officer"  # requests nationality verifications
+    VERIFIER = "verifier"  # answers them from the registry extract
+    SUPERVISOR = "supervisor"  # both sides' casework, and lifts protection holds
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -34,13 +37,17 @@ class Agency(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role in ('admin', 'officer', 'analyst', 'auditor')", name="role"),
+        sa.CheckConstraint(
+            "role in ('admin', 'officer', 'analyst', 'auditor', "
+            "'immigration_officer', 'verifier', 'supervisor')",
+            name="role",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[str] = mapped_column(sa.String(16))
+    role: Mapped[str] = mapped_column(sa.String(32))
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -23,6 +23,7 @@ from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
 from liaison.web.api import peers as peers_api
+from liaison.web.api import verifications as verifications_api
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
@@ -85,6 +86,7 @@ def include_routers(app: FastAPI) -> None:
         federation_api.peer_router,
         peers_api.router,
         hotline_api.router,
+        verifications_api.router,
         auth_ui.router,
         substances_ui.router,
         users_ui.router,
