@@ -224,6 +224,23 @@ class EventCreatedOut(BaseModel):
     due_at: datetime | None
 
 
+class CandidateOut(BaseModel):
+    person_id: str
+    match_probability: float
+    match_weight: float
+    evidence: dict[str, dict[str, str | float]] = Field(
+        description="Per field: the comparison level it fell into and its match weight."
+    )
+    person: dict[str, str] = Field(description="The registry record, for comparison.")
+
+
+class RegistryOut(BaseModel):
+    imported_at: datetime
+    people: int
+    problems: int
+    imported_by: str
+
+
 class StepTimesOut(BaseModel):
     step: str
     count: int
@@ -296,6 +313,24 @@ def statistics(
     return {"items": [StepTimesOut(**vars(t)) for t in times]}
 
 
+@router.get("/verifications/registry")
+def registry_state(
+    principal: Principal = Depends(readers), session: Session = Depends(db_session)
+) -> dict[str, RegistryOut | None]:
+    """The registry extract in use here: when it was imported, how many people."""
+    current = verification.current_registry(session)
+    return {
+        "registry": None
+        if current is None
+        else RegistryOut(
+            imported_at=current.imported_at,
+            people=current.people,
+            problems=current.problems,
+            imported_by=current.imported_by,
+        )
+    }
+
+
 @router.get("/verifications/{case_id}", response_model=CaseDetailOut)
 def read_case(
     case_id: RowId,
@@ -312,6 +347,27 @@ def read_case(
     result = CaseDetailOut.of_view(view)
     session.commit()
     return result
+
+
+@router.get("/verifications/{case_id}/candidates")
+def candidates(
+    case_id: RowId,
+    request: Request,
+    k: int = Query(5, ge=1, le=50, description="How many candidates."),
+    reason: str | None = ReasonQuery,
+    x_reason: str | None = ReasonHeader,
+    principal: Principal = Depends(verifiers),
+    session: Session = Depends(db_session),
+) -> dict[str, list[CandidateOut]]:
+    """On the verifying node: the registry people most likely to be the case's subject,
+    best first, each with the evidence per field. Audited with who and why."""
+    from liaison.services.verification import registry
+
+    found = registry.candidates(
+        session, node_of(request), principal.actor, case_id, reason or x_reason, k
+    )
+    session.commit()
+    return {"items": [CandidateOut(**vars(c)) for c in found]}
 
 
 @router.get("/verifications/{case_id}/export")
