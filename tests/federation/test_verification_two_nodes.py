@@ -105,6 +105,12 @@ def test_a_case_round_trip_with_a_hold_and_a_node_killed(pair: Pair) -> None:
         }  # fmt: skip
         _post(vera, f"/api/v1/verifications/{cn_id}/steps", doc)
         wait_until(lambda: _status_on(ian, gid, "travel_document_issued"), "the document on US")
+        for client, case_id in ((vera, cn_id), (ian, us_id)):
+            pdf = client.get(
+                f"/api/v1/verifications/{case_id}/travel-document.pdf", params={"reason": "print"}
+            )
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+            assert b"TD-7" in pdf.content and b"vera" in pdf.content
 
         # A hold from US reaches CN at once and blocks every travel and return step on both.
         hold = _post(

@@ -390,6 +390,29 @@ def subject_access_export(
     )
 
 
+@router.get("/verifications/{case_id}/travel-document.pdf", response_class=Response)
+def travel_document(
+    case_id: RowId,
+    request: Request,
+    reason: str | None = ReasonQuery,
+    x_reason: str | None = ReasonHeader,
+    principal: Principal = Depends(readers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The case's travel document as a PDF (number, validity, issuing officer)."""
+    from liaison.services.verification.travel_document import travel_document_pdf
+
+    pdf = travel_document_pdf(
+        session, node_of(request), principal.actor, case_id, reason or x_reason
+    )
+    session.commit()
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="travel-document-{case_id}.pdf"'},
+    )
+
+
 @router.post("/verifications/{case_id}/decision", response_model=EventCreatedOut, status_code=201)
 def decide(
     case_id: RowId,
