@@ -30,6 +30,7 @@ from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
 from liaison.web.ui import hotline as hotline_ui
+from liaison.web.ui import verifications as verifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
 from liaison.web.ui import users as users_ui
@@ -92,6 +93,7 @@ def include_routers(app: FastAPI) -> None:
         users_ui.router,
         audit_ui.router,
         hotline_ui.router,
+        verifications_ui.router,
         peers_ui.router,
     ):
         app.include_router(router)
