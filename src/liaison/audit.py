@@ -171,6 +171,14 @@ class UserDisabled(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PreferencesChanged(AuditEvent):
+    action = "user.preferences"
+    record_type = "user"
+    language: str | None
+    time_zone: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class LoginBlocked(AuditEvent):
     action = "auth.login_blocked"
     blocked: str  # what the rate limit holds: "user" or "address"

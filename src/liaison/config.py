@@ -12,6 +12,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     chem_max_fragments: int = 32
     chem_max_ring_closures: int = 100
     chem_max_branch_depth: int = 40
+    # The time zone pages show times in for users who chose none (an IANA name); over
+    # node.toml's `time_zone`.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class NodeConfig:
     default_agency: str
     public_key: str
     settings: Settings = field(default_factory=Settings)
+    time_zone: str = "UTC"
 
     @property
     def key_path(self) -> Path:
@@ -120,6 +125,7 @@ def write_node_file(
     base_url: str,
     default_agency: str,
     public_key: str,
+    time_zone: str = "UTC",
 ) -> Path:
     """Write node.toml; JSON string quoting is valid TOML basic-string quoting."""
     values = {
@@ -128,6 +134,7 @@ def write_node_file(
         "base_url": base_url,
         "default_agency": default_agency,
         "public_key": public_key,
+        "time_zone": time_zone,
     }
     lines = ["# Liaison node configuration, written by `liaison init`.", "[node]"]
     lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
@@ -159,6 +166,13 @@ def load_node(directory: Path | str, settings: Settings | None = None) -> NodeCo
     if missing:
         raise ConfigurationError(f"{path}: missing {', '.join(missing)}")
     settings = settings or Settings()
+    time_zone = settings.time_zone or node.get("time_zone", "UTC")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(
+            f"{path}: time_zone {time_zone!r} is not an IANA time zone name"
+        ) from error
     return NodeConfig(
         directory=directory,
         name=node["name"],
@@ -167,4 +181,5 @@ def load_node(directory: Path | str, settings: Settings | None = None) -> NodeCo
         default_agency=node["default_agency"],
         public_key=node["public_key"],
         settings=settings,
+        time_zone=time_zone,
     )

@@ -37,6 +37,9 @@ PUBLIC_ROUTES = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/api/v1/auth/token"),
+    # The language switch: the login page has it too (it stores a preference only for a
+    # session whose CSRF token it carries).
+    ("POST", "/language"),
 }
 # Peer-to-peer federation endpoints authenticate the calling node by its signature, not a
 # user login; they are public to users by design and their refusal of unsigned requests
@@ -48,6 +51,7 @@ OPEN_TO_ALL_ROLES = {
     "GET /",
     "GET /openapi.json",
     "GET /api/v1/auth/me",
+    "PATCH /api/v1/auth/me",
     "DELETE /api/v1/auth/token",
     "POST /logout",
 }

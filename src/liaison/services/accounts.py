@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -26,6 +27,7 @@ from liaison.audit import (
     LoggedOut,
     LoginBlocked,
     LoginFailed,
+    PreferencesChanged,
     TokenIssued,
     TokenRevoked,
     UserCreated,
@@ -43,6 +45,8 @@ from liaison.store.base import utcnow
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
+# The interface's languages, as BCP 47 tags (liaison.web.i18n has their catalogs).
+LANGUAGES = ("en", "zh-CN")
 
 # PostgreSQL advisory lock key serialising login-attempt claims (any constant unique to this use).
 LOGIN_ATTEMPTS_LOCK = 0x4C49_4C47
@@ -189,6 +193,48 @@ def disable_user(session: Session, username: str, actor: Actor) -> User:
             .values(revoked_at=utcnow())
         )
         record(session, actor, UserDisabled(record_id=user.username))
+    return user
+
+
+def check_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInput(
+            f"time_zone {name!r} is not an IANA time zone name such as Asia/Shanghai"
+        ) from error
+
+
+def set_preferences(
+    session: Session,
+    user: User,
+    actor: Actor,
+    *,
+    language: str | None = None,
+    time_zone: str | None = None,
+) -> User:
+    """Change the interface language and/or time zone of `user` (None: leave as it is)."""
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    if time_zone is not None:
+        check_time_zone(time_zone)
+    changed = {
+        name: value
+        for name, value in (("language", language), ("time_zone", time_zone))
+        if value is not None and getattr(user, name) != value
+    }
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
+        record(
+            session,
+            actor,
+            PreferencesChanged(
+                record_id=user.username,
+                language=changed.get("language"),
+                time_zone=changed.get("time_zone"),
+            ),
+        )
     return user
 
 

@@ -52,6 +52,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Interface preferences; None: from the browser's Accept-Language / the node's zone.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 

@@ -24,6 +24,7 @@ from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import verifications as verifications_api
+from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
@@ -129,6 +130,8 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
     # Inside SecurityHeaders, so its 413 answers carry them too.
     app.add_middleware(BodySizeLimit, limit_for=body_limit_policy(node.settings))
     app.add_middleware(SecurityHeaders)
+    # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
+    app.add_middleware(Preferences, time_zone=node.time_zone)
     include_routers(app)
     # The stylesheet is public: the login page needs it and it holds no data.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -26,6 +26,7 @@ from liaison.errors import Forbidden, NotAuthenticated
 from liaison.services.accounts import api_token_for, user_actor, web_session_for
 from liaison.store.accounts import ApiToken, User, WebSession
 from liaison.web.context import runtime_of
+from liaison.web.i18n import use_user_preferences
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -146,6 +147,8 @@ def require(capability: Capability) -> CapabilityDependency:
     async def capability_check(
         principal: Principal = Depends(authenticated_principal),
     ) -> Principal:
+        # Here, not in authenticated_principal: a sync dependency runs in a copied context.
+        use_user_preferences(principal.user)
         if not may(principal.user.role, capability):
             roles = ", ".join(sorted(roles_with(capability)))
             raise Forbidden(

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liaison.errors import LiaisonError
+from liaison.web.i18n import N_, _
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -35,6 +36,21 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
+
+
+# Error pages' headings in the interface's language (problem+json keeps the English titles).
+PAGE_TITLES = {
+    400: N_("Invalid input"),
+    401: N_("Authentication required"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    422: N_("Invalid input"),
+    429: N_("Too many attempts"),
+    500: N_("Internal error"),
+}
 
 
 def wants_problem_json(request: Request) -> bool:
@@ -62,7 +78,7 @@ def problem_response(
     return render(
         request,
         "error.html",
-        {"status": status, "title": title, "detail": detail},
+        {"status": status, "title": _(PAGE_TITLES.get(status, title)), "detail": detail},
         status_code=status,
         headers=headers,
     )

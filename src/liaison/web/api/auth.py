@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
-from liaison.services.accounts import authenticate, issue_api_token, revoke_api_token
+from liaison.services.accounts import (
+    authenticate,
+    issue_api_token,
+    revoke_api_token,
+    set_preferences,
+)
+from liaison.store.accounts import User
 from liaison.web.auth import (
     Principal,
     client_address,
@@ -38,6 +45,18 @@ class Me(BaseModel):
     role: str
     agency: str
     node: str
+    language: Literal["en", "zh-CN"] | None = Field(
+        description="Interface language; null: from the browser's Accept-Language"
+    )
+    time_zone: str | None = Field(description="IANA time zone of the times shown; null: the node's")
+    node_time_zone: str
+
+
+class MePatch(BaseModel):
+    """Preferences to change; a field left out keeps its value."""
+
+    language: Literal["en", "zh-CN"] | None = None
+    time_zone: str | None = Field(default=None, max_length=64, examples=["Asia/Shanghai"])
 
 
 @router.post(
@@ -71,13 +90,36 @@ def revoke_token(
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Me)
-def me(request: Request, principal: Principal = Depends(current_user)) -> Me:
-    """The account this request is authenticated as."""
-    user = principal.user
+def _me(request: Request, user: User) -> Me:
+    node = node_of(request)
     return Me(
         username=user.username,
         role=user.role,
         agency=user.agency.name,
-        node=node_of(request).name,
+        node=node.name,
+        language=user.language,  # type: ignore[arg-type]  # checked when stored
+        time_zone=user.time_zone,
+        node_time_zone=node.time_zone,
     )
+
+
+@router.get("/me", response_model=Me)
+def me(request: Request, principal: Principal = Depends(current_user)) -> Me:
+    """The account this request is authenticated as, with its interface preferences."""
+    return _me(request, principal.user)
+
+
+@router.patch("/me", response_model=Me)
+def update_me(
+    body: MePatch,
+    request: Request,
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Me:
+    """Change the interface language (`en`, `zh-CN`) and/or time zone (an IANA name)."""
+    user = session.merge(principal.user)
+    set_preferences(
+        session, user, principal.actor, language=body.language, time_zone=body.time_zone
+    )
+    session.commit()
+    return _me(request, user)

@@ -1,4 +1,8 @@
-"""Server-rendered web UI: Jinja2 templates extending base.html, one stylesheet, no scripts."""
+"""Server-rendered web UI: Jinja2 templates extending base.html, one stylesheet, static scripts.
+
+Every visible string goes through `_()` (liaison.web.i18n); times through the filters
+`local_datetime`, `local_date` and `deadline`.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,22 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from liaison.capabilities import Capability, may
+from liaison.web import i18n
 from liaison.web.context import runtime_of
+from liaison.web.i18n import N_
 
 UI_DIR = Path(__file__).resolve().parent
 STATIC_DIR = UI_DIR / "static"
 templates = Jinja2Templates(directory=UI_DIR / "templates")
+i18n.install(templates.env)
 
+# Translated where shown: {{ _(status_labels[status]) }}.
 STATUS_LABELS = {
-    "controlled": "Controlled",
-    "precursor": "Precursor",
-    "review": "Expert review",
-    "no_match": "No rule matched",
-    "invalid": "Invalid input",
+    "controlled": N_("Controlled"),
+    "precursor": N_("Precursor"),
+    "review": N_("Expert review"),
+    "no_match": N_("No rule matched"),
+    "invalid": N_("Invalid input"),
 }
 templates.env.globals["status_labels"] = STATUS_LABELS
 # The navigation shows what the signed-in user's role may use (liaison.capabilities).

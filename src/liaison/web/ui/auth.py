@@ -9,11 +9,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability, may
-from liaison.errors import NotAuthenticated, RateLimited
+from liaison.errors import InvalidInput, NotAuthenticated, RateLimited
 from liaison.services.accounts import (
+    LANGUAGES,
     authenticate,
     end_web_session,
+    set_preferences,
     start_web_session,
+    user_actor,
+    web_session_for,
 )
 from liaison.web.auth import (
     Principal,
@@ -26,6 +30,7 @@ from liaison.web.auth import (
     session_cookie_name,
 )
 from liaison.web.context import runtime_of
+from liaison.web.i18n import LANGUAGE_COOKIE
 from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -109,6 +114,41 @@ def login(
         path="/",
     )
     response.delete_cookie(LOGIN_NONCE_COOKIE, path="/login")
+    return response
+
+
+@router.post("/language", dependencies=[Depends(public_endpoint)])
+def switch_language(
+    request: Request,
+    language: str = Form(..., max_length=8),
+    next: str = Form("/", max_length=2000),
+    csrf_token: str = Form("", max_length=200),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The language switch on every page: a cookie, and the signed-in user's preference.
+
+    Public, so that the login page has it too; the preference is stored only for a
+    session whose CSRF token the form carries.
+    """
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    node = node_of(request)
+    cookie = request.cookies.get(session_cookie_name(node))
+    found = web_session_for(session, cookie) if cookie else None
+    if found is not None and secrets.compare_digest(csrf_token, found[0].csrf_token):
+        user = found[1]
+        set_preferences(session, user, user_actor(user, client_address(request)), language=language)
+        session.commit()
+    response = see_other(_safe_next(next))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=node.secure_cookies,
+        path="/",
+    )
     return response
 
 

@@ -3,7 +3,7 @@ imports; the roles `immigration_officer`, `verifier` and `supervisor` (role name
 32 characters, in accounts and in the audit trail).
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from liaison.store.base import UTCDateTime
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

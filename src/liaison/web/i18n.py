@@ -1,0 +1,318 @@
+"""The interface's two languages and the user's time zone, for the current request.
+
+Catalogs: every `locale/zh_CN/LC_MESSAGES/*.po` (one per area of the interface, so that
+engineers never edit one file together) is read with Babel when the module is imported and
+merged into one in-memory catalog: no compiled .mo is committed, no build step runs.
+
+The current request's language and time zone live in context variables. `Preferences`
+(ASGI middleware) sets them from the language cookie and `Accept-Language`, and the node's
+time zone; `use_user_preferences` (called once the user is known, see web/auth.py) puts the
+user's own preferences over them. Templates and Python code both translate through them:
+templates with `{{ _("Text") }}` (jinja2.ext.i18n, newstyle), Python with `_("Text")`.
+"""
+
+from __future__ import annotations
+
+import gettext as stdlib_gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import Environment
+from markupsafe import Markup, escape
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from liaison.services.accounts import LANGUAGES as USER_LANGUAGES
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+# Language tags as the API and the <html lang> attribute write them -> Babel's locale names.
+LANGUAGES = dict(zip(USER_LANGUAGES, ("en", "zh_Hans_CN"), strict=True))
+LANGUAGE_NAMES = {"en": "English", "zh-CN": "中文"}
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "liaison_language"
+
+_language: ContextVar[str] = ContextVar("liaison_language", default=DEFAULT_LANGUAGE)
+_zone: ContextVar[ZoneInfo] = ContextVar(
+    "liaison_time_zone",
+    default=ZoneInfo("UTC"),  # noqa: B039 (a ZoneInfo is immutable)
+)
+
+
+def read_catalogs(directory: Path = LOCALE_DIR / "zh_CN" / "LC_MESSAGES") -> Catalog:
+    """Every area's .po merged into one catalog (fuzzy entries are kept, marked, not used)."""
+    merged = Catalog(locale="zh_Hans_CN", domain="liaison")
+    for path in sorted(directory.glob("*.po")):
+        with path.open("rb") as file:
+            catalog = read_po(file, locale="zh_Hans_CN", domain=path.stem)
+        for message in catalog:
+            if message.id:
+                merged[message.id] = message
+    return merged
+
+
+@cache
+def _chinese() -> Translations:
+    buffer = io.BytesIO()
+    write_mo(buffer, read_catalogs(), use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain="liaison")
+
+
+def translations() -> stdlib_gettext.NullTranslations:
+    """The current request's catalog; English is the source language (no catalog)."""
+    if _language.get() == "zh-CN":
+        return _chinese()
+    return stdlib_gettext.NullTranslations()
+
+
+def current_language() -> str:
+    """`en` or `zh-CN`: for <html lang> and the language switch."""
+    return _language.get()
+
+
+def current_zone() -> ZoneInfo:
+    return _zone.get()
+
+
+def babel_locale() -> Locale:
+    return Locale.parse(LANGUAGES[_language.get()])
+
+
+# --------------------------------------------------------------- Python-side strings
+
+
+def _(message: str, **variables: Any) -> str:
+    """`message` in the current request's language, `%(name)s` filled from `variables`."""
+    text = translations().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Singular or plural, translated; `%(num)d` is filled in like Jinja's ngettext."""
+    text = translations().ngettext(singular, plural, num)
+    return text % {"num": num, **variables}
+
+
+def N_(message: str) -> str:
+    """Marks a module-level string for extraction; translate it where it is shown."""
+    return message
+
+
+# --------------------------------------------------------------- preferences
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first of LANGUAGES an `Accept-Language` header asks for, by its q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-quality, position, tag.strip().lower()))
+    for negative_quality, _position, tag in sorted(ranked):
+        if negative_quality >= 0:
+            break  # q=0: "not this one"; all that follow are the same or worse
+        if tag.startswith("zh"):
+            # Simplified Chinese is the only Chinese there is; zh-TW readers still get it.
+            return "zh-CN"
+        if tag.startswith("en") or tag == "*":
+            return "en"
+    return None
+
+
+def language_tag(value: str | None) -> str | None:
+    """A stored or submitted language, if it is one the interface has."""
+    return value if value in LANGUAGES else None
+
+
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The IANA time zone of that name, or None (unknown names are refused where they enter)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@cache
+def time_zone_names() -> list[str]:
+    """The IANA names a user may choose, for the preferences form."""
+    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+class HasPreferences(Protocol):
+    language: str | None
+    time_zone: str | None
+
+
+def use_user_preferences(user: HasPreferences) -> None:
+    """The signed-in user's own language and time zone, over the browser's and the node's."""
+    language = language_tag(user.language)
+    if language:
+        _language.set(language)
+    zone = zone_named(user.time_zone)
+    if zone:
+        _zone.set(zone)
+
+
+@contextmanager
+def preferences(language: str, zone: ZoneInfo | str = "UTC") -> Iterator[None]:
+    """Run a block in a language and time zone (tests, exports made outside a request)."""
+    language_token = _language.set(language)
+    zone_token = _zone.set(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
+    try:
+        yield
+    finally:
+        _zone.reset(zone_token)
+        _language.reset(language_token)
+
+
+class Preferences:
+    """ASGI middleware: the request's language (cookie, then Accept-Language) and zone (node).
+
+    Plain ASGI like SecurityHeaders (web/app.py): no extra task per request.
+    """
+
+    def __init__(self, app: ASGIApp, *, time_zone: str) -> None:
+        self.app = app
+        self.zone = ZoneInfo(time_zone)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cookie = cookie_parser(headers.get("cookie", "")).get(LANGUAGE_COOKIE)
+        language = (
+            language_tag(cookie)
+            or accepted_language(headers.get("accept-language"))
+            or DEFAULT_LANGUAGE
+        )
+        with preferences(language, self.zone):
+            await self.app(scope, receive, send)
+
+
+# --------------------------------------------------------------- dates and times
+
+
+def _aware(moment: datetime) -> datetime:
+    # The store's UTCDateTime gives aware datetimes; a naive one is taken as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """`2026-11-29 23:30 UTC`: the hover text and the exports' form."""
+    return _aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def utc_iso(moment: datetime) -> str:
+    return _aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_local(moment: datetime, format: str = "medium") -> str:
+    """The moment in the user's time zone and language, as plain text."""
+    return format_datetime(_aware(moment), format, tzinfo=current_zone(), locale=babel_locale())
+
+
+def _time_element(moment: datetime, text: str) -> Markup:
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc_iso(moment), utc_text(moment), text
+    )
+
+
+def local_datetime(moment: datetime | None, format: str = "medium") -> Markup:
+    """Jinja filter: `<time>` in the user's zone, the UTC time on hover."""
+    if moment is None:
+        return Markup("")
+    return _time_element(moment, format_local(moment, format))
+
+
+DatePrecision = Literal["year", "month", "day"]
+PRECISIONS: tuple[DatePrecision, ...] = ("year", "month", "day")
+
+
+def local_date(value: date | str | None, precision: DatePrecision | None = None) -> str:
+    """Jinja filter: a date as precise as its source (`2019`, `2019-05` or a full date).
+
+    A date known only to the year or month is shown as such, never as its first day: pass
+    an ISO string of that length, or a date with `precision`.
+    """
+    if value is None:
+        return ""
+    locale = babel_locale()
+    if isinstance(value, str):
+        parts = [int(part) for part in value.split("-")]
+        precision = PRECISIONS[len(parts) - 1]
+        value = date(*parts, *[1] * (3 - len(parts)))
+    if precision == "year":
+        return format_skeleton("y", value, locale=locale)
+    if precision == "month":
+        return format_skeleton("yMMMM", value, locale=locale)
+    return format_date(value, "medium", locale=locale)
+
+
+def time_left(moment: datetime, now: datetime | None = None) -> str:
+    """`in 18 min` / `overdue by 2 hr`, in the current language."""
+    delta = _aware(moment) - (now or datetime.now(UTC))
+    span = format_timedelta(abs(delta), threshold=1.5, format="short", locale=babel_locale())
+    if delta >= timedelta(0):
+        return _("in %(span)s", span=span)
+    return _("overdue by %(span)s", span=span)
+
+
+def deadline(moment: datetime | None, now: datetime | None = None) -> Markup:
+    """Jinja filter: a deadline's local time and how long is left (or how late it is)."""
+    if moment is None:
+        return Markup("")
+    left = time_left(moment, now)
+    overdue = _aware(moment) < (now or datetime.now(UTC))
+    return Markup('{} <span class="{}">({})</span>').format(
+        _time_element(moment, format_local(moment, "short")),
+        "overdue" if overdue else "time-left",
+        escape(left),
+    )
+
+
+# --------------------------------------------------------------- Jinja
+
+
+def _template_gettext(message: str) -> str:
+    return translations().gettext(message)
+
+
+def _template_ngettext(singular: str, plural: str, num: int) -> str:
+    return translations().ngettext(singular, plural, num)
+
+
+def install(env: Environment) -> None:
+    """The i18n extension (newstyle: `_("Due %(when)s", when=x)`) and the time filters."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _template_gettext, _template_ngettext, newstyle=True
+    )
+    env.filters["local_datetime"] = local_datetime
+    env.filters["local_date"] = local_date
+    env.filters["deadline"] = deadline
+    env.globals["current_language"] = current_language
+    env.globals["language_names"] = LANGUAGE_NAMES
