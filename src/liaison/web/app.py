@@ -31,10 +31,10 @@ from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
 from liaison.web.ui import hotline as hotline_ui
-from liaison.web.ui import verifications as verifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
 from liaison.web.ui import users as users_ui
+from liaison.web.ui import verifications as verifications_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
 # script (hotline live updates) is a static file that talks only to this node (SSE).

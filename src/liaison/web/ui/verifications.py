@@ -22,7 +22,7 @@ from liaison.services.peering import peer_states
 from liaison.store.federation_tables import PeerStatus
 from liaison.store.verification_tables import CASE_STATUSES, DECISIONS, HOLD_KINDS, STEPS
 from liaison.web.auth import Principal, db_session, node_of, require
-from liaison.web.i18n import _
+from liaison.web.i18n import N_, _
 from liaison.web.problems import RowId
 from liaison.web.ui import render, see_other
 
@@ -57,6 +57,70 @@ COMPARED = (
     "place_of_birth",
     "id_number",
     "address",
+)
+
+# Values the pages show through `_(value)`: statuses, steps, decisions, kinds, tiers and
+# field names, marked here so that the catalog test finds them.
+LABELS = (
+    N_("requested"),
+    N_("information_requested"),
+    N_("confirmed"),
+    N_("not_confirmed"),
+    N_("travel_document_issued"),
+    N_("travel_scheduled"),
+    N_("returned"),
+    N_("closed"),
+    N_("withdrawn"),
+    N_("consular_interview"),
+    N_("deadline_extended"),
+    N_("returned_in_error"),
+    N_("decision"),
+    N_("step"),
+    N_("hold"),
+    N_("lift"),
+    N_("asylum"),
+    N_("non_refoulement"),
+    N_("torture_convention"),
+    N_("court_order"),
+    N_("other"),
+    N_("proving"),
+    N_("starting"),
+    N_("none"),
+    N_("passport"),
+    N_("identity_card"),
+    N_("travel_document"),
+    N_("passport_photocopy"),
+    N_("identity_card_photocopy"),
+    N_("driving_licence"),
+    N_("birth_certificate"),
+    N_("household_register"),
+    N_("statement"),
+    N_("family_name"),
+    N_("given_name"),
+    N_("family_name_native"),
+    N_("given_name_native"),
+    N_("sex"),
+    N_("date_of_birth"),
+    N_("place_of_birth"),
+    N_("id_number"),
+    N_("address"),
+    N_("passport_mrz"),
+    N_("school"),
+    N_("work"),
+    N_("criminal_record"),
+    N_("aliases"),
+    N_("parents"),
+    N_("family_members"),
+    N_("past_addresses"),
+    N_("number"),
+    N_("valid_until"),
+    N_("date"),
+    N_("flight"),
+    N_("place"),
+    N_("outcome"),
+    N_("reason"),
+    N_("person_id"),
+    N_("name"),
 )
 
 
