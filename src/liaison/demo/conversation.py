@@ -61,7 +61,7 @@ CONSIGNMENTS_CSV = (
 )
 
 
-def _actor(database: Database, username: str) -> Actor:
+def demo_actor(database: Database, username: str) -> Actor:
     with database.session() as session:
         user = session.execute(
             sa.select(User).where(User.username == username)
@@ -94,7 +94,7 @@ def seed_demo_conversation(
     us: NodeConfig = load_node(us_dir)
     cn: NodeConfig = load_node(cn_dir)
     with node_database(us) as us_db, node_database(cn) as cn_db:
-        us_officer, cn_officer = _actor(us_db, us_username), _actor(cn_db, cn_username)
+        us_officer, cn_officer = demo_actor(us_db, us_username), demo_actor(cn_db, cn_username)
 
         with us_db.session() as session:
             lead = hotline.open_thread(

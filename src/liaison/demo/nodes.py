@@ -21,6 +21,7 @@ from rich.table import Table
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
+from liaison.demo.verifications import seed_demo_verifications
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
@@ -39,7 +40,15 @@ DEMO_NODES = (
     DemoNode("US", 8001, "DEA Special Operations"),
     DemoNode("CN", 8002, "NNCC Liaison Office"),
 )
-DEMO_ROLES = ("admin", "officer", "analyst", "auditor")
+DEMO_ROLES = (
+    "admin",
+    "officer",
+    "analyst",
+    "auditor",
+    "immigration_officer",
+    "verifier",
+    "supervisor",
+)
 CREDENTIALS_FILE = "credentials.txt"
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -74,6 +83,17 @@ def ensure_demo_nodes(
             before, after = upgrade_node_database(node_dir)
             if before != after:
                 console.print(f"Upgraded its database from {before} to {after}")
+            # ... and get the accounts of roles added since.
+            added = {
+                demo_username(node, role): secrets.token_urlsafe(12)
+                for role in DEMO_ROLES
+                if demo_username(node, role) not in credentials
+            }
+            for username, password in added.items():
+                add_node_user(node_dir, username, password, username.split("-", 1)[1])
+            if added:
+                credentials.update(added)
+                _write_credentials(directory, credentials)
             continue
         accounts = {demo_username(node, role): secrets.token_urlsafe(12) for role in DEMO_ROLES}
         create_node(
@@ -89,14 +109,18 @@ def ensure_demo_nodes(
                 node_dir, demo_username(node, role), accounts[demo_username(node, role)], role
             )
         credentials.update(accounts)
-        path = directory / CREDENTIALS_FILE
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_text(
-            "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
-            encoding="utf-8",
-        )
+        _write_credentials(directory, credentials)
         console.print(f"Created node {node.name} in {node_dir}")
     return credentials
+
+
+def _write_credentials(directory: Path, credentials: dict[str, str]) -> None:
+    path = directory / CREDENTIALS_FILE
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(
+        "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
+        encoding="utf-8",
+    )
 
 
 def _port_of(node_dir: Path) -> int:
@@ -215,6 +239,14 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
+        with console.status("Seeding verification cases (synthetic registry on CN) ..."):
+            seed_demo_verifications(
+                us_dir,
+                cn_dir,
+                us_username=demo_username(us, "immigration_officer"),
+                cn_username=demo_username(cn, "verifier"),
+                record_types=node_record_types(),
+            )
         _print_logins(console, directory, (us, cn), credentials)
         if stay:
             # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
@@ -249,5 +281,6 @@ def _print_logins(
         f"Credentials are kept in {directory / CREDENTIALS_FILE}; "
         f"server logs in {directory}/*.log. "
         "Open the Hotline page as the officers and post a message: it appears on the other "
-        "node without a reload."
+        "node without a reload. Verifications: us-immigration_officer opens cases, "
+        "cn-verifier decides them (one is held: asylum), the supervisors lift holds."
     )
