@@ -56,7 +56,7 @@ def test_a_case_opened_in_one_browser_is_decided_in_the_other(pair: Pair) -> Non
             expect(us.locator("#case-status")).to_have_text("requested")
             expect(us.get_by_text("documents relate to a protection claim")).to_be_visible()
 
-            cn_api = pair.cn.client()
+            cn_api = pair.cn.client("vera")
             try:
                 case = wait_until(
                     lambda: cn_api.get("/api/v1/verifications").json()["items"], "the case on CN"

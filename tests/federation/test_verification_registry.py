@@ -66,10 +66,10 @@ def test_candidates_are_ranked_with_evidence_per_field(
     known = wanted[wanted["person_id"] != ""].iloc[0]
     subject = {
         name: known[name]
-        for name in ("family_name", "given_name", "sex", "date_of_birth", "place_of_birth")
+        for name in ("family_name", "given_name", "sex", "date_of_birth", "id_number", "address")
         if known[name]
     }
-    record = _case_record(us, subject=subject)
+    record = _case_record(us, subject=subject, evidence="none")
     batch_from_cn(us.database, us.node, us.cn_key, [record])
     case_id = _case_id(us, record["payload"]["global_id"])
     api = _api(us, "vera")
