@@ -19,7 +19,7 @@ from liaison.services import verification
 from liaison.services.verification import registry
 from liaison.store.verification_tables import VerificationCase
 
-REGISTRY_PEOPLE = 3000
+REGISTRY_PEOPLE = 1000
 CASES = 3
 SEED = 12
 GROUNDS = (
