@@ -359,3 +359,32 @@ def test_purge_keeps_statistics_and_rotation_keeps_data_readable(us: UsNode) -> 
     assert {s["step"] for s in stats} == {"decision", "closed"}
     export = api.get(f"/api/v1/verifications/{case_id}/export", params={"reason": "SAR 7"})
     assert export.status_code == 200 and export.json()["subject"] == {}
+
+
+def test_the_commands_set_the_agreement_purge_and_rotate_the_key(us: UsNode) -> None:
+    from typer.testing import CliRunner
+
+    from liaison.cli import app
+
+    runner = CliRunner()
+    directory = str(us.config.directory)
+    agreed = runner.invoke(
+        app,
+        [
+            "verification", "agreement", directory, "CN",
+            "--deadline", "decision=20:40:silence",
+            "--refuse", "criminal_record=not shared under the agreement",
+        ],
+    )  # fmt: skip
+    assert agreed.exit_code == 0, agreed.output
+    assert "decision: 20 days, extendable to 40, silence counts as agreement" in agreed.output
+    assert "never shared: criminal_record" in agreed.output
+    wrong = runner.invoke(app, ["verification", "agreement", directory, "CN", "--deadline", "x=1"])
+    assert wrong.exit_code == 1 and "deadline step must be one of" in wrong.output
+
+    record = _case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    rotated = runner.invoke(app, ["verification", "rotate-key", directory])
+    assert rotated.exit_code == 0 and "1 sealed value(s) sealed again" in rotated.output
+    kept = runner.invoke(app, ["verification", "purge", directory, "--retention-days", "0"])
+    assert kept.exit_code == 0 and "Purged the personal data of 0 case(s)" in kept.output
