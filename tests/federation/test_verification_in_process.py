@@ -9,136 +9,43 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from federation.verification_node import (
+    NAME,
+    SUBJECT,
+    UsNode,
+    api_client,
+    case_id_of,
+    case_record,
+    event_record,
+    verifying_node,
+)
 from liaison.audit import Actor
-from liaison.config import NodeConfig
-from liaison.federation import envelope as env
-from liaison.federation.context import LocalNode
-from liaison.node import add_node_user, create_node
 from liaison.services import verification
 from liaison.services.verification.records import CasePayload, EventPayload
 from liaison.services.verification.sealing import KEY_FILE
-from liaison.store import Database, utcnow
+from liaison.store import utcnow
 from liaison.store.audit import AuditEntry
-from liaison.store.federation_tables import PeerInbound
 from liaison.store.verification_tables import VerificationCase, VerificationEvent
 from liaison.web.app import create_app
-from support import add_stopped_peer, batch_from_cn
-
-PASSWORD = "officer password"
-NAME = "Zhangsanfeng"  # a name that must never be found in clear in the database
-SUBJECT = {
-    "family_name": NAME,
-    "given_name": "Wei",
-    "family_name_native": "张三丰",
-    "given_name_native": "伟",
-    "sex": "M",
-    "date_of_birth": "1990-03-07",
-    "place_of_birth": "Fuzhou",
-    "id_number": "35010219900307001X",
-    "aliases": ["Cheung Wai"],
-    "parents": ["张大山", "李梅"],
-    "documents": [
-        {"kind": "passport_photocopy", "number": "E12345678", "protection_claim": False},
-        {"kind": "statement", "description": "asylum interview notes", "protection_claim": True},
-    ],
-}
-
-
-@dataclass
-class UsNode:
-    config: NodeConfig
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
+from support import batch_from_cn
 
 
 @pytest.fixture
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
-    directory = tmp_path / "us"
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DHS")
-    for user, role in (("vera", "verifier"), ("sam", "supervisor"), ("ian", "immigration_officer")):
-        add_node_user(directory, user, PASSWORD, role, "DHS")
-    add_node_user(directory, "olivia", PASSWORD, "officer", "DHS")
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    yield UsNode(config, LocalNode.from_config(config), database, cn_key)
-    database.dispose()
-
-
-def _seq(us: UsNode) -> int:
-    with us.database.session() as session:
-        return 1 + (session.scalar(sa.select(PeerInbound.last_applied_seq)) or 0)
-
-
-def _case_record(us: UsNode, **changes: Any) -> dict[str, Any]:
-    payload = CasePayload(
-        global_id=str(uuid.uuid4()),
-        owner_node="CN",
-        created_at=utcnow(),
-        reference="CN-EXIT-2026-0042",
-        requester_agency="NIA",
-        created_by="li",
-        evidence="starting",
-        protection_claim=True,
-        due_at=utcnow() + timedelta(days=30),
-        due_step="decision",
-        silence_agrees=False,
-        grounds="Overstayed visa; removal ordered",
-        subject=SUBJECT,
-    ).to_payload()
-    return {"seq": _seq(us), "type": "verification.case", "payload": {**payload, **changes}}
-
-
-def _event_record(
-    us: UsNode, case: str, kind: str, name: str, data: dict[str, str], **changes: Any
-) -> dict[str, Any]:
-    payload = EventPayload(
-        global_id=str(uuid.uuid4()),
-        owner_node="CN",
-        created_at=utcnow(),
-        case=case,
-        kind=kind,
-        name=name,
-        author="li",
-        author_agency="NIA",
-        target=None,
-        due_at=None,
-        data=data,
-    ).to_payload()
-    return {"seq": _seq(us), "type": "verification.event", "payload": {**payload, **changes}}
-
-
-def _api(us: UsNode, user: str) -> TestClient:
-    client = TestClient(create_app(us.config), base_url="http://testserver")
-    token = client.post("/api/v1/auth/token", json={"username": user, "password": PASSWORD}).json()[
-        "access_token"
-    ]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+    with verifying_node(tmp_path, database_url) as node:
+        yield node
 
 
 def _refused(answer: dict[str, Any]) -> list[str]:
     return [str(item["reason"]) for item in answer["refused_records"]]
-
-
-def _case_id(us: UsNode, global_id: str) -> int:
-    with us.database.session() as session:
-        return int(
-            session.scalar(
-                sa.select(VerificationCase.id).where(VerificationCase.global_id == global_id)
-            )
-        )
 
 
 def test_payloads_round_trip() -> None:
@@ -165,10 +72,10 @@ def verification_subject() -> dict[str, Any]:
 def test_a_case_from_the_peer_is_sealed_read_with_a_reason_and_audited(
     us: UsNode, database_url: str
 ) -> None:
-    record = _case_record(us)
+    record = case_record(us)
     assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [record])) == []
-    case_id = _case_id(us, record["payload"]["global_id"])
-    api = _api(us, "vera")
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
 
     listed = api.get("/api/v1/verifications", params={"direction": "incoming"}).json()["items"]
     assert [c["reference"] for c in listed] == ["CN-EXIT-2026-0042"]
@@ -206,21 +113,21 @@ def test_a_case_from_the_peer_is_sealed_read_with_a_reason_and_audited(
 
 
 def test_the_inbox_refuses_steps_of_the_wrong_side_and_travel_while_held(us: UsNode) -> None:
-    record = _case_record(us)
+    record = case_record(us)
     case = record["payload"]["global_id"]
     batch_from_cn(us.database, us.node, us.cn_key, [record])
-    case_id = _case_id(us, case)
+    case_id = case_id_of(us, case)
 
     # CN requested: it may not decide, nor issue the travel document.
     wrong_side = [
-        _event_record(us, case, "decision", "confirmed", {"person_id": "P1", "reason": "x"}),
+        event_record(us, case, "decision", "confirmed", {"person_id": "P1", "reason": "x"}),
     ]
     assert (
         "only the verifying side decides"
         in _refused(batch_from_cn(us.database, us.node, us.cn_key, wrong_side))[0]
     )
 
-    api = _api(us, "vera")
+    api = api_client(us, "vera")
     decided = api.post(
         f"/api/v1/verifications/{case_id}/decision",
         json={"decision": "confirmed", "person_id": "P-000123", "reason": "ID number matches"},
@@ -235,7 +142,7 @@ def test_the_inbox_refuses_steps_of_the_wrong_side_and_travel_while_held(us: UsN
     assert scheduled.status_code in (403, 409), scheduled.text
 
     # A hold recorded by CN reaches here and blocks the travel document.
-    hold = _event_record(us, case, "hold", "asylum", {"reason": "asylum claim lodged 2026-11-20"})
+    hold = event_record(us, case, "hold", "asylum", {"reason": "asylum claim lodged 2026-11-20"})
     assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [hold])) == []
     issued = api.post(
         f"/api/v1/verifications/{case_id}/steps",
@@ -250,9 +157,7 @@ def test_the_inbox_refuses_steps_of_the_wrong_side_and_travel_while_held(us: UsN
         assert target is not None
         target.status = "travel_document_issued"  # as if issued before the hold
         session.commit()
-    step = _event_record(
-        us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"}
-    )
+    step = event_record(us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"})
     assert "protection hold" in _refused(batch_from_cn(us.database, us.node, us.cn_key, [step]))[0]
 
     # The verifier cannot lift; a supervisor can, with a reason; then the step is accepted.
@@ -263,12 +168,10 @@ def test_the_inbox_refuses_steps_of_the_wrong_side_and_travel_while_held(us: UsN
         api.post(f"/api/v1/verifications/{case_id}/holds/{hold_id}/lift", json=lift).status_code
         == 403
     )
-    supervisor = _api(us, "sam")
+    supervisor = api_client(us, "sam")
     lifted = supervisor.post(f"/api/v1/verifications/{case_id}/holds/{hold_id}/lift", json=lift)
     assert lifted.status_code == 201, lifted.text
-    step = _event_record(
-        us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"}
-    )
+    step = event_record(us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"})
     assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [step])) == []
     with us.database.session() as session:
         assert session.get(VerificationCase, case_id).status == "travel_scheduled"  # type: ignore[union-attr]
@@ -283,10 +186,10 @@ def test_a_field_the_law_forbids_is_refused_both_ways(us: UsNode) -> None:
             refused_fields={"criminal_record": "not shared under the bilateral agreement"},
         )
         session.commit()
-    record = _case_record(us, subject={**SUBJECT, "criminal_record": "2019 theft conviction"})
+    record = case_record(us, subject={**SUBJECT, "criminal_record": "2019 theft conviction"})
     refused = _refused(batch_from_cn(us.database, us.node, us.cn_key, [record]))
     assert "criminal_record" in refused[0]
-    api = _api(us, "ian")
+    api = api_client(us, "ian")
     opened = api.post(
         "/api/v1/verifications",
         json={
@@ -301,12 +204,12 @@ def test_a_field_the_law_forbids_is_refused_both_ways(us: UsNode) -> None:
 
 
 def test_roles_decide_who_does_what(us: UsNode) -> None:
-    record = _case_record(us)
+    record = case_record(us)
     batch_from_cn(us.database, us.node, us.cn_key, [record])
-    case_id = _case_id(us, record["payload"]["global_id"])
-    officer = _api(us, "olivia")  # a drug-case officer: no verification rights
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    officer = api_client(us, "olivia")  # a drug-case officer: no verification rights
     assert officer.get("/api/v1/verifications").status_code == 403
-    immigration = _api(us, "ian")
+    immigration = api_client(us, "ian")
     decision = {"decision": "not_confirmed", "reason": "no match"}
     assert (
         immigration.post(f"/api/v1/verifications/{case_id}/decision", json=decision).status_code
@@ -317,16 +220,16 @@ def test_roles_decide_who_does_what(us: UsNode) -> None:
 
 
 def test_purge_keeps_statistics_and_rotation_keeps_data_readable(us: UsNode) -> None:
-    record = _case_record(us)
+    record = case_record(us)
     batch_from_cn(us.database, us.node, us.cn_key, [record])
-    case_id = _case_id(us, record["payload"]["global_id"])
-    api = _api(us, "vera")
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
     decided = api.post(
         f"/api/v1/verifications/{case_id}/decision",
         json={"decision": "not_confirmed", "reason": "no registry record"},
     )
     assert decided.status_code == 201
-    closed = _event_record(us, record["payload"]["global_id"], "step", "closed", {})
+    closed = event_record(us, record["payload"]["global_id"], "step", "closed", {})
     assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [closed])) == []
 
     key_file = us.config.directory / KEY_FILE
@@ -382,7 +285,7 @@ def test_the_commands_set_the_agreement_purge_and_rotate_the_key(us: UsNode) -> 
     wrong = runner.invoke(app, ["verification", "agreement", directory, "CN", "--deadline", "x=1"])
     assert wrong.exit_code == 1 and "deadline step must be one of" in wrong.output
 
-    record = _case_record(us)
+    record = case_record(us)
     batch_from_cn(us.database, us.node, us.cn_key, [record])
     rotated = runner.invoke(app, ["verification", "rotate-key", directory])
     assert rotated.exit_code == 0 and "1 sealed value(s) sealed again" in rotated.output

@@ -4,23 +4,30 @@ case with the evidence per field."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from federation.test_verification_in_process import (  # noqa: F401 (the fixture)
+from federation.verification_node import (
     UsNode,
-    _api,
-    _case_id,
-    _case_record,
-    us,
+    api_client,
+    case_id_of,
+    case_record,
+    verifying_node,
 )
 from liaison.cli import app
 from liaison.identity.synth import write
 from liaison.services.verification.registry import REGISTRY_DIR
 from support import batch_from_cn
+
+
+@pytest.fixture
+def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
+    with verifying_node(tmp_path, database_url) as node:
+        yield node
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +61,7 @@ def test_import_reports_bad_rows_and_refuses_nothing_usable(
     assert refused.exit_code == 1 and "no usable registry record" in refused.output
     # The earlier extract is still the one in use.
     assert list((us.config.directory / REGISTRY_DIR).glob("*.sealed")) == sealed
-    state = _api(us, "vera").get("/api/v1/verifications/registry").json()["registry"]
+    state = api_client(us, "vera").get("/api/v1/verifications/registry").json()["registry"]
     assert state["people"] == 400 and state["problems"] >= 1
 
 
@@ -69,10 +76,10 @@ def test_candidates_are_ranked_with_evidence_per_field(
         for name in ("family_name", "given_name", "sex", "date_of_birth", "id_number", "address")
         if known[name]
     }
-    record = _case_record(us, subject=subject, evidence="none")
+    record = case_record(us, subject=subject, evidence="none")
     batch_from_cn(us.database, us.node, us.cn_key, [record])
-    case_id = _case_id(us, record["payload"]["global_id"])
-    api = _api(us, "vera")
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
     assert api.get(f"/api/v1/verifications/{case_id}/candidates").status_code == 422  # no why
     answer = api.get(f"/api/v1/verifications/{case_id}/candidates", params={"reason": "decide"})
     assert answer.status_code == 200, answer.text
@@ -85,7 +92,7 @@ def test_candidates_are_ranked_with_evidence_per_field(
     assert items[0]["person"]["person_id"] == known["person_id"]
     # The requesting side has no registry to match against.
     assert (
-        _api(us, "ian")
+        api_client(us, "ian")
         .get(f"/api/v1/verifications/{case_id}/candidates", params={"reason": "x"})
         .status_code
         == 403
