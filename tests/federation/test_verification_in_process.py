@@ -48,25 +48,21 @@ def _refused(answer: dict[str, Any]) -> list[str]:
     return [str(item["reason"]) for item in answer["refused_records"]]
 
 
-def test_payloads_round_trip() -> None:
-    record = CasePayload.from_payload(
-        CasePayload(
-            str(uuid.uuid4()), "CN", utcnow(), "R-1", "NIA", "li", "starting", True,
-            None, None, False, "grounds", verification_subject(),
-        ).to_payload()
-    )  # fmt: skip
-    assert CasePayload.from_payload(record.to_payload()) == record
+def test_payloads_round_trip_with_the_person_sealed_for_the_peer(us: UsNode) -> None:
+    record = case_record(us)
+    payload = CasePayload.from_payload(record["payload"])
+    assert CasePayload.from_payload(payload.to_payload()) == payload
+    assert NAME not in json.dumps(record, ensure_ascii=False)
     event = EventPayload(
         str(uuid.uuid4()), "CN", utcnow(), str(uuid.uuid4()), "step", "travel_scheduled",
-        "li", "NIA", None, utcnow(), {"date": "2026-12-24", "flight": "CA982"},
+        "li", "NIA", None, utcnow(), "sealed",
     )  # fmt: skip
     assert EventPayload.from_payload(event.to_payload()) == event
-
-
-def verification_subject() -> dict[str, Any]:
-    from liaison.services.verification.rules import check_subject
-
-    return check_subject(SUBJECT)
+    # Sealed for another pair, or tampered with: refused, naming the case.
+    forged = case_record(us)
+    forged["payload"]["sealed"] = record["payload"]["sealed"]
+    refused = _refused(batch_from_cn(us.database, us.node, us.cn_key, [forged]))
+    assert "does not open with the key of this pair" in refused[0]
 
 
 def test_a_case_from_the_peer_is_sealed_read_with_a_reason_and_audited(
@@ -186,7 +182,7 @@ def test_a_field_the_law_forbids_is_refused_both_ways(us: UsNode) -> None:
             refused_fields={"criminal_record": "not shared under the bilateral agreement"},
         )
         session.commit()
-    record = case_record(us, subject={**SUBJECT, "criminal_record": "2019 theft conviction"})
+    record = case_record(us, {**SUBJECT, "criminal_record": "2019 theft conviction"})
     refused = _refused(batch_from_cn(us.database, us.node, us.cn_key, [record]))
     assert "criminal_record" in refused[0]
     api = api_client(us, "ian")

@@ -76,7 +76,7 @@ def test_candidates_are_ranked_with_evidence_per_field(
         for name in ("family_name", "given_name", "sex", "date_of_birth", "id_number", "address")
         if known[name]
     }
-    record = case_record(us, subject=subject, evidence="none")
+    record = case_record(us, subject)
     batch_from_cn(us.database, us.node, us.cn_key, [record])
     case_id = case_id_of(us, record["payload"]["global_id"])
     api = api_client(us, "vera")

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
-from federation.nodes import OFFICER_PASSWORD, Pair, start_pair, wait_until
+from federation.nodes import OFFICER_PASSWORD, NodeProcess, Pair, start_pair, wait_until
 from liaison.node import add_node_user
 
 pytestmark = [pytest.mark.slow]
@@ -161,6 +162,21 @@ def test_a_case_round_trip_with_a_hold_and_a_node_killed(pair: Pair) -> None:
             assert steps == {
                 "decision", "travel_document_issued", "travel_scheduled", "returned", "closed",
             }  # fmt: skip
+        # Nothing of the person is stored in clear on either node: not in the case
+        # tables, not in the outbox where records wait for the peer, not in the audit trail.
+        for node in (pair.us, pair.cn):
+            assert _tables_containing(node, ("阿狗", "AH<KOW", "E99887766")) == []
     finally:
         for client in (ian, sue, vera, sam):
             client.close()
+
+
+def _tables_containing(node: NodeProcess, needles: tuple[str, ...]) -> list[str]:
+    engine = node.database().engine
+    found = []
+    with engine.connect() as connection:
+        for table in sa.inspect(engine).get_table_names():
+            rows = connection.execute(sa.text(f'SELECT * FROM "{table}"')).all()
+            text = repr(rows)
+            found += [f"{table}: {needle}" for needle in needles if needle in text]
+    return found

@@ -19,7 +19,9 @@ from liaison.config import NodeConfig
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.node import add_node_user, create_node
+from liaison.services.verification import rules
 from liaison.services.verification.records import CasePayload, EventPayload
+from liaison.services.verification.sealing import PairSeal, pair_key
 from liaison.store import Database, utcnow
 from liaison.store.federation_tables import PeerInbound
 from liaison.store.verification_tables import VerificationCase
@@ -75,21 +77,29 @@ def _seq(us: UsNode) -> int:
         return 1 + (session.scalar(sa.select(PeerInbound.last_applied_seq)) or 0)
 
 
-def case_record(us: UsNode, **changes: Any) -> dict[str, Any]:
+def from_cn(us: UsNode) -> PairSeal:
+    """What CN seals personal data with for US."""
+    return PairSeal(pair_key(us.cn_key, us.node.private_key.public_key(), ("CN", "US")))
+
+
+def case_record(us: UsNode, subject: dict[str, Any] = SUBJECT, **changes: Any) -> dict[str, Any]:
+    global_id = str(uuid.uuid4())
+    clean = rules.check_subject(subject)
     payload = CasePayload(
-        global_id=str(uuid.uuid4()),
+        global_id=global_id,
         owner_node="CN",
         created_at=utcnow(),
         reference="CN-EXIT-2026-0042",
         requester_agency="NIA",
         created_by="li",
-        evidence="starting",
-        protection_claim=True,
+        evidence=rules.evidence_tier(clean),
+        protection_claim=rules.has_protection_claim(clean),
         due_at=utcnow() + timedelta(days=30),
         due_step="decision",
         silence_agrees=False,
-        grounds="Overstayed visa; removal ordered",
-        subject=SUBJECT,
+        sealed=from_cn(us).seal(
+            {"subject": subject, "grounds": "Overstayed visa; removal ordered"}, global_id
+        ),
     ).to_payload()
     return {"seq": _seq(us), "type": "verification.case", "payload": {**payload, **changes}}
 
@@ -97,8 +107,9 @@ def case_record(us: UsNode, **changes: Any) -> dict[str, Any]:
 def event_record(
     us: UsNode, case: str, kind: str, name: str, data: dict[str, str], **changes: Any
 ) -> dict[str, Any]:
+    global_id = str(uuid.uuid4())
     payload = EventPayload(
-        global_id=str(uuid.uuid4()),
+        global_id=global_id,
         owner_node="CN",
         created_at=utcnow(),
         case=case,
@@ -108,7 +119,7 @@ def event_record(
         author_agency="NIA",
         target=None,
         due_at=None,
-        data=data,
+        sealed=from_cn(us).seal(data, global_id) if data else "",
     ).to_payload()
     return {"seq": _seq(us), "type": "verification.event", "payload": {**payload, **changes}}
 

@@ -39,6 +39,8 @@ from liaison.services.verification.records import (
     EventPayload,
     apply_event,
     keyring_of,
+    own_signing_key,
+    pair_seal,
 )
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
@@ -121,8 +123,9 @@ def open_case(
         due_at=due_at,
         due_step=due_step,
         silence_agrees=case.silence_agrees,
-        grounds=grounds,
-        subject=clean,
+        sealed=pair_seal(own_signing_key(node), node.name, target).seal(
+            {"subject": clean, "grounds": grounds}, case.global_id
+        ),
     )
     outbox.share(session, target, CASE.name, payload.to_payload())
     record(
@@ -181,7 +184,9 @@ def _write_event(
         author_agency=event.author_agency,
         target=target,
         due_at=event.due_at,
-        data=data,
+        sealed=pair_seal(own_signing_key(node), node.name, peer).seal(data, event.global_id)
+        if data
+        else "",
     )
     outbox.share(session, peer, EVENT.name, payload.to_payload())
     record(

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, CaseReceived, EventReceived, record
-from liaison.errors import ConfigurationError, Conflict
+from liaison.config import NODE_KEY_FILE
+from liaison.errors import ConfigurationError, Conflict, InvalidInput
 from liaison.federation.context import LocalNode
+from liaison.federation.envelope import public_key_from_text
+from liaison.federation.keys import load_private_key
 from liaison.federation.notify import LiveEvent, publish_after_commit
 from liaison.federation.records import (
     PeerMay,
@@ -31,7 +35,7 @@ from liaison.federation.records import (
 )
 from liaison.services.hotline.records import parse_stamp, stamp
 from liaison.services.verification import rules
-from liaison.services.verification.sealing import Keyring
+from liaison.services.verification.sealing import Keyring, PairSeal, pair_key
 from liaison.store.federation_tables import Peer
 from liaison.store.verification_tables import (
     EVENT_KINDS,
@@ -57,8 +61,22 @@ def _optional_stamp(value: Any, where: str) -> datetime | None:
     return None if value is None else parse_stamp(value, where)
 
 
+def pair_seal(own: Ed25519PrivateKey, node_name: str, peer: Peer) -> PairSeal:
+    """What seals personal data for `peer` and opens what it sealed (see sealing.pair_key)."""
+    return PairSeal(pair_key(own, public_key_from_text(peer.public_key), (node_name, peer.name)))
+
+
+def own_signing_key(node: rules.VerificationNode) -> Ed25519PrivateKey:
+    if node.directory is None:
+        raise ConfigurationError("this node has no directory for its signing key")
+    return load_private_key(node.directory / NODE_KEY_FILE)
+
+
 @dataclass(frozen=True)
 class CasePayload:
+    """A case on the wire. `sealed` holds the subject and the grounds, sealed for the
+    peer (`pair_seal`); the rest carries nothing that identifies the person."""
+
     global_id: str
     owner_node: str
     created_at: datetime
@@ -70,8 +88,7 @@ class CasePayload:
     due_at: datetime | None
     due_step: str | None
     silence_agrees: bool
-    grounds: str
-    subject: dict[str, Any]
+    sealed: str
 
     @property
     def within_id(self) -> None:
@@ -90,23 +107,18 @@ class CasePayload:
             "due_at": stamp(self.due_at),
             "due_step": self.due_step,
             "silence_agrees": self.silence_agrees,
-            "grounds": self.grounds,
-            "subject": self.subject,
+            "sealed": self.sealed,
         }
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
         try:
-            subject = rules.check_subject(data.get("subject"))
-            grounds = rules.check_reason(data.get("grounds"), "grounds")
             reference = rules.check_reference(str(data.get("reference", "")))
-        except ProtocolViolation:
-            raise
-        except Exception as error:  # InvalidInput from the rules: the peer's record is wrong
-            raise ProtocolViolation(str(error)) from error
+        except InvalidInput as error:
+            raise ProtocolViolation(error.detail) from error
         evidence = require(data, "evidence")
-        if evidence not in EVIDENCE_TIERS or evidence != rules.evidence_tier(subject):
-            raise ProtocolViolation(f"evidence {evidence!r} does not match the documents")
+        if evidence not in EVIDENCE_TIERS:
+            raise ProtocolViolation(f"unknown evidence tier {evidence!r}")
         return cls(
             global_id=global_id(data, "global_id"),
             owner_node=require(data, "owner_node"),
@@ -115,17 +127,36 @@ class CasePayload:
             requester_agency=str(require(data, "requester_agency"))[:MAX_NAME],
             created_by=str(require(data, "created_by"))[:MAX_NAME],
             evidence=evidence,
-            protection_claim=rules.has_protection_claim(subject),
+            protection_claim=data.get("protection_claim") is True,
             due_at=_optional_stamp(data.get("due_at"), "due_at"),
             due_step=data.get("due_step") if isinstance(data.get("due_step"), str) else None,
             silence_agrees=data.get("silence_agrees") is True,
-            grounds=grounds,
-            subject=subject,
+            sealed=require(data, "sealed"),
         )
+
+
+def open_case_content(seal: PairSeal, payload: CasePayload) -> tuple[dict[str, Any], str]:
+    """The subject and grounds of a peer's case, opened and checked as a local one is."""
+    content = seal.open(payload.sealed, payload.global_id)
+    if not isinstance(content, dict):
+        raise ProtocolViolation("the sealed content of a case must be an object")
+    try:
+        subject = rules.check_subject(content.get("subject"))
+        grounds = rules.check_reason(content.get("grounds"), "grounds")
+    except InvalidInput as error:
+        raise ProtocolViolation(error.detail) from error
+    if payload.evidence != rules.evidence_tier(subject):
+        raise ProtocolViolation(f"evidence {payload.evidence!r} does not match the documents")
+    if payload.protection_claim != rules.has_protection_claim(subject):
+        raise ProtocolViolation("protection_claim does not match the documents")
+    return subject, grounds
 
 
 @dataclass(frozen=True)
 class EventPayload:
+    """An event on the wire; `sealed` holds its data (reasons, numbers, dates, the
+    registry person), sealed for the peer, or is empty when it has none."""
+
     global_id: str
     owner_node: str
     created_at: datetime
@@ -136,7 +167,7 @@ class EventPayload:
     author_agency: str
     target: str | None
     due_at: datetime | None
-    data: dict[str, Any]
+    sealed: str
 
     @property
     def within_id(self) -> str:
@@ -154,7 +185,7 @@ class EventPayload:
             "author_agency": self.author_agency,
             "target": self.target,
             "due_at": stamp(self.due_at),
-            "data": self.data,
+            "sealed": self.sealed,
         }
 
     @classmethod
@@ -162,12 +193,10 @@ class EventPayload:
         kind = require(data, "kind")
         if kind not in EVENT_KINDS:
             raise ProtocolViolation(f"unknown event kind {kind!r}")
-        body = data.get("data", {})
-        if not isinstance(body, dict) or not all(
-            isinstance(v, (str, type(None))) for v in body.values()
-        ):
-            raise ProtocolViolation("'data' must be an object of text values")
         target = data.get("target")
+        sealed = data.get("sealed", "")
+        if not isinstance(sealed, str):
+            raise ProtocolViolation("'sealed' must be text")
         return cls(
             global_id=global_id(data, "global_id"),
             owner_node=require(data, "owner_node"),
@@ -179,8 +208,17 @@ class EventPayload:
             author_agency=str(data.get("author_agency", ""))[:MAX_NAME],
             target=None if target is None else global_id(data, "target"),
             due_at=_optional_stamp(data.get("due_at"), "due_at"),
-            data={k: v for k, v in body.items() if v},
+            sealed=sealed,
         )
+
+
+def open_event_data(seal: PairSeal, payload: EventPayload) -> dict[str, str]:
+    if not payload.sealed:
+        return {}
+    data = seal.open(payload.sealed, payload.global_id)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ProtocolViolation("the sealed data of an event must be an object of text values")
+    return {str(k): v for k, v in data.items() if v}
 
 
 # ---------------------------------------------------------------- applying an event
@@ -236,7 +274,8 @@ def receive_case(
 ) -> None:
     from liaison.services.verification.queries import agreement_with
 
-    refused = rules.refused_fields(payload.subject, agreement_with(session, peer))
+    subject, grounds = open_case_content(pair_seal(node.private_key, node.name, peer), payload)
+    refused = rules.refused_fields(subject, agreement_with(session, peer))
     if refused:
         raise ProtocolViolation(
             "the law forbids receiving "
@@ -260,7 +299,7 @@ def receive_case(
         updated_at=payload.created_at,
     )
     case.subject_sealed = keyring_of(node).seal(
-        {"subject": payload.subject, "grounds": payload.grounds}, payload.global_id
+        {"subject": subject, "grounds": grounds}, payload.global_id
     )
     session.add(case)
     session.flush()
@@ -289,6 +328,7 @@ def receive_event(
     from liaison.services.verification.queries import agreement_with
 
     [case] = related
+    data = open_event_data(pair_seal(node.private_key, node.name, peer), payload)
     event = VerificationEvent(
         global_id=payload.global_id,
         owner_node=peer.name,
@@ -302,9 +342,9 @@ def receive_event(
         due_at=payload.due_at,
     )
     # The rules run before the event joins the case; a refusal leaves the case unchanged.
-    apply_event(case, event, payload.data, peer.name, agreement_with(session, peer), received=True)
-    if payload.data:
-        event.data_sealed = keyring_of(node).seal(payload.data, payload.global_id)
+    apply_event(case, event, data, peer.name, agreement_with(session, peer), received=True)
+    if data:
+        event.data_sealed = keyring_of(node).seal(data, payload.global_id)
     session.add(event)
     case.events.append(event)
     session.flush()

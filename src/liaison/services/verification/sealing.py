@@ -1,5 +1,7 @@
 """Personal data sealed at rest: AES-256-GCM with the node's own key, kept with the
-node's secrets (the key file beside the signing key and the secret, owner-only).
+node's secrets (the key file beside the signing key and the secret, owner-only); and
+sealed between two peered nodes with a key they share (`pair_key`), so that what waits
+in the outbox for the peer is not in clear either.
 
 A sealed value is `LS1` + the key's 8-character id + a 96-bit random nonce + the
 ciphertext with its tag; the record's global id is the associated data, so a sealed
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -20,9 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from liaison.errors import ConfigurationError
+from liaison.federation.records import ProtocolViolation
 
 KEY_FILE = "personal_data.keys"
 MAGIC = b"LS1"
@@ -119,3 +133,57 @@ def _write(path: Path, current: str, keys: dict[str, bytes], *, create: bool = F
         os.fsync(handle.fileno())
     if not create:
         os.replace(target, path)
+
+
+# ---------------------------------------------------------------- between two nodes
+
+# The field prime of Curve25519 (RFC 7748).
+_P = 2**255 - 19
+
+
+def _montgomery_u(edwards_public: bytes) -> bytes:
+    """The X25519 public key of an Ed25519 public key: u = (1 + y) / (1 - y) mod p, the
+    birational map between the two forms of the curve (RFC 7748, section 4.1)."""
+    y = int.from_bytes(edwards_public, "little") & ((1 << 255) - 1)
+    u = (1 + y) * pow((1 - y) % _P, _P - 2, _P) % _P
+    return u.to_bytes(32, "little")
+
+
+def pair_key(own: Ed25519PrivateKey, peer: Ed25519PublicKey, names: tuple[str, str]) -> bytes:
+    """The AES-256 key two peered nodes share, from their signing keys (X25519 on the same
+    scalars, HKDF-SHA256): personal data travels, and waits in the outbox, sealed with it,
+    so it is never stored in clear on either node."""
+    seed = own.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    # The X25519 scalar of an Ed25519 key is the first half of SHA-512 of its seed
+    # (clamped by X25519 itself), as in RFC 8032, section 5.1.5.
+    scalar = X25519PrivateKey.from_private_bytes(hashlib.sha512(seed).digest()[:32])
+    point = X25519PublicKey.from_public_bytes(
+        _montgomery_u(peer.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    )
+    info = ("liaison verification transport|" + "|".join(sorted(names))).encode()
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(scalar.exchange(point))
+
+
+@dataclass(frozen=True)
+class PairSeal:
+    """Seals a JSON value for the peer: base64 of nonce and ciphertext, bound to a global id."""
+
+    key: bytes
+
+    def seal(self, value: Any, context: str) -> str:
+        nonce = os.urandom(NONCE_LENGTH)
+        plain = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        sealed = AESGCM(self.key).encrypt(nonce, plain, context.encode())
+        return base64.b64encode(nonce + sealed).decode("ascii")
+
+    def open(self, text: str, context: str) -> Any:
+        try:
+            raw = base64.b64decode(text, validate=True)
+            plain = AESGCM(self.key).decrypt(
+                raw[:NONCE_LENGTH], raw[NONCE_LENGTH:], context.encode()
+            )
+            return json.loads(plain)
+        except (ValueError, InvalidTag) as error:
+            raise ProtocolViolation(
+                f"the sealed content of {context} does not open with the key of this pair"
+            ) from error
