@@ -287,3 +287,33 @@ def test_the_commands_set_the_agreement_purge_and_rotate_the_key(us: UsNode) -> 
     assert rotated.exit_code == 0 and "1 sealed value(s) sealed again" in rotated.output
     kept = runner.invoke(app, ["verification", "purge", directory, "--retention-days", "0"])
     assert kept.exit_code == 0 and "Purged the personal data of 0 case(s)" in kept.output
+
+
+def test_an_interview_and_a_reasoned_extension_of_the_deadline_to_decide(us: UsNode) -> None:
+    with us.database.session() as session:
+        verification.set_agreement(
+            session,
+            Actor.system(),
+            "CN",
+            deadlines={"decision": verification.Deadline(30, 60, False)},
+        )
+        session.commit()
+    record = case_record(us, {"family_name": "Ng", "given_name": "Ah Sing"})  # no document
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    vera = api_client(us, "vera")
+    path = f"/api/v1/verifications/{case_id}/steps"
+    interview = vera.post(
+        path, json={"step": "consular_interview", "date": "2026-12-03", "outcome": "scheduled"}
+    )
+    assert interview.status_code == 201 and interview.json()["case_status"] == "requested"
+    assert vera.post(path, json={"step": "deadline_extended"}).status_code == 422  # no reason
+    extended = vera.post(
+        path, json={"step": "deadline_extended", "reason": "awaiting the interview"}
+    )
+    assert extended.status_code == 201, extended.text
+    with us.database.session() as session:
+        case = session.get(VerificationCase, case_id)
+        assert case is not None and case.due_at == case.created_at + timedelta(days=60)
+    again = vera.post(path, json={"step": "deadline_extended", "reason": "more time"})
+    assert again.status_code == 409 and "already extended" in again.json()["detail"]

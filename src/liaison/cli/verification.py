@@ -166,7 +166,8 @@ def import_command(
     """Replace the registry extract (atomically); rows read without a bad field are
     reported. Exit status 0 when imported, 1 when nothing usable was in FILE."""
     try:
-        result = import_registry(directory, file)
+        with console().status(f"Reading {file} and training the matching model on it ..."):
+            result = import_registry(directory, file)
     except LiaisonError as error:
         raise fail(error.detail) from error
     for problem in result.problems:

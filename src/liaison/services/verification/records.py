@@ -264,8 +264,9 @@ def apply_event(
         else:
             case.due_step, case.due_at = rules.next_due(status, agreement, event.created_at)
             event.due_at = case.due_at
-        if status in rules.FINAL:
-            case.closed_at = event.created_at
+        # Closure starts the retention period; a case taken up again (returned in error)
+        # is no longer closed.
+        case.closed_at = event.created_at if status in rules.FINAL else None
     case.updated_at = event.created_at
 
 
