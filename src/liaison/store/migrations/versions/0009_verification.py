@@ -35,8 +35,19 @@ def _roles(check: str, length: int) -> None:
         batch.alter_column("role", type_=sa.String(length), existing_nullable=False)
         batch.create_check_constraint("role", check)
     if op.get_bind().dialect.name == "postgresql":
-        # A type change rewrites no row of the append-only trail (SQLite keeps no lengths).
+        # A type change rewrites no row of the append-only trail.
         op.alter_column("audit_entries", "role", type_=sa.String(length), existing_nullable=True)
+        return
+    # SQLite changes a column's declared type only by copying the table; the copy keeps
+    # every entry as it was (same values, same hashes), and the append-only triggers,
+    # dropped with the old table, are made again on the new one.
+    with op.batch_alter_table("audit_entries", recreate="always") as batch:
+        batch.alter_column("role", type_=sa.String(length), existing_nullable=True)
+    for event in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER audit_entries_no_{event.lower()} BEFORE {event} ON audit_entries "
+            f"BEGIN SELECT RAISE(ABORT, 'audit entries are append-only ({event} refused)'); END"
+        )
 
 
 def _shared() -> list[sa.Column[object]]:
