@@ -8,6 +8,9 @@ Revises: 0006
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,24 +33,42 @@ STATUSES = (
 
 
 def _roles(check: str, length: int) -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("ck_users_role", type_="check")
-        batch.alter_column("role", type_=sa.String(length), existing_nullable=False)
-        batch.create_check_constraint("role", check)
     if op.get_bind().dialect.name == "postgresql":
+        with op.batch_alter_table("users") as batch:
+            batch.drop_constraint("ck_users_role", type_="check")
+            batch.alter_column("role", type_=sa.String(length), existing_nullable=False)
+            batch.create_check_constraint("role", check)
         # A type change rewrites no row of the append-only trail.
         op.alter_column("audit_entries", "role", type_=sa.String(length), existing_nullable=True)
         return
-    # SQLite changes a column's declared type only by copying the table; the copy keeps
-    # every entry as it was (same values, same hashes), and the append-only triggers,
-    # dropped with the old table, are made again on the new one.
-    with op.batch_alter_table("audit_entries", recreate="always") as batch:
-        batch.alter_column("role", type_=sa.String(length), existing_nullable=True)
-    for event in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER audit_entries_no_{event.lower()} BEFORE {event} ON audit_entries "
-            f"BEGIN SELECT RAISE(ABORT, 'audit entries are append-only ({event} refused)'); END"
-        )
+    # SQLite changes a constraint or a declared type only by copying the table, and the
+    # copy of `users` would delete, by cascade, the sessions, tokens and screenings that
+    # refer to it. A looser CHECK and a longer VARCHAR change nothing stored, so the
+    # table's definition is edited in place instead, as SQLite documents for such changes
+    # ("Making Other Kinds Of Table Schema Changes", sqlite.org/lang_altertable.html).
+    role = re.compile(r"\brole VARCHAR\(\d+\)")
+    _edit_sqlite_table("users", lambda sql: role.sub(f"role VARCHAR({length})", sql))
+    _edit_sqlite_table(
+        "users", lambda sql: re.sub(r"CHECK \(role in \([^)]*\)\)", f"CHECK ({check})", sql)
+    )
+    _edit_sqlite_table("audit_entries", lambda sql: role.sub(f"role VARCHAR({length})", sql))
+
+
+def _edit_sqlite_table(table: str, edit: Callable[[str], str]) -> None:
+    connection = op.get_bind()
+    sql = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar_one()
+    edited = edit(sql)
+    if edited == sql:
+        raise RuntimeError(f"migration 0009: the definition of {table} is not the one expected")
+    version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    connection.exec_driver_sql("PRAGMA writable_schema = ON")
+    connection.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (edited, table)
+    )
+    connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _shared() -> list[sa.Column[object]]:
