@@ -49,6 +49,8 @@ NODE_TYPES = [
     "hotline.message",
     "hotline.read",
     "hotline.thread",
+    "verification.case",
+    "verification.event",
 ]
 
 
