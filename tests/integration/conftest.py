@@ -24,7 +24,22 @@ from support import free_port
 
 ADMIN_PASSWORD = "admin password 1"
 PASSWORD = "user password 1"
-ROLE_USERS = {"admin": "admin", "officer": "olivia", "analyst": "anna", "auditor": "audrey"}
+ROLE_USERS = {
+    "admin": "admin",
+    "officer": "olivia",
+    "analyst": "anna",
+    "auditor": "audrey",
+    "immigration_officer": "imogen",
+    "verifier": "vera",
+    "supervisor": "sully",
+}
+# A page each user may open (it carries the session's CSRF token).
+HOME_PAGES = {
+    "audrey": "/audit",
+    "imogen": "/verifications",
+    "vera": "/verifications",
+    "sully": "/verifications",
+}
 
 
 @pytest.fixture
@@ -73,7 +88,7 @@ class Accounts:
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text
-        return self.csrf_token_on(client, "/audit" if username == "audrey" else "/substances")
+        return self.csrf_token_on(client, HOME_PAGES.get(username, "/substances"))
 
     def csrf_token_on(self, client: TestClient, path: str) -> str:
         page = client.get(path)
