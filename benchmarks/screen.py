@@ -60,6 +60,7 @@ CORPUS = ROOT / "tests" / "unit" / "chem" / "corpus.csv"
 AS_OF = date(2026, 1, 1)
 CODES = ("US", "CN", "UN")
 GOAL_VS_PARSE = 1.25  # issue 8: marginal cost on one core within 1.25x parse-only
+GOAL_COMPLETE_VS_PARSE = 1.5  # issue 13: the same with the complete rule files
 console = Console(stderr=True)
 
 
@@ -123,7 +124,24 @@ def book_of(rules: list[Rule]) -> RuleBook:
         by_inchikey={},
         by_connectivity={},
         named_formulas=set(),
+        formulas_by_jurisdiction={},
+        by_tautomer_inchikey={},
+        by_tautomer_connectivity={},
     )
+
+
+# 4-amino- or 4-oxy-piperidine: every fentanyl analogue and precursor has it; of the other
+# drugs only cocaine (its tropane) does. Selects the fentanyl-only set held before issue 13.
+FENTANYL_ANCHOR = Chem.MolFromSmarts("[#7,#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R]~[#6;R]~1")
+
+
+def fentanyl_only(rules: list[Rule]) -> list[Rule]:
+    return [
+        rule
+        for rule in rules
+        if not isinstance(rule, NamedEntry)
+        or Chem.MolFromSmiles(rule.smiles).HasSubstructMatch(FENTANYL_ANCHOR)
+    ]
 
 
 def clock(jobs: int) -> float:
@@ -219,7 +237,8 @@ def main() -> None:
     queries = naive_queries(rules)
     prefilter = prefilter_for(load_rulebook())
     cores = os.cpu_count() or 1
-    sizes = sorted({size for size in (10, 40, len(rules)) if size <= len(rules)})
+    sizes = sorted({size for size in (10, 40, 100, 200, len(rules)) if size <= len(rules)})
+    fentanyl_rules = fentanyl_only(rules)
     console.print(f"{len(smiles):,} molecules ({analogues} fentanyl-type); {len(rules)} rules")
 
     block_size = len(records) // args.blocks
@@ -255,7 +274,10 @@ def main() -> None:
         naive_std_seconds = time_naive(naive_sample, queries, standardized=True)
         naive_parse_seconds = time_parse(naive_sample)
         progress.advance(task)
-        task = progress.add_task("rule-count sweep, 1 core", total=len(sizes))
+        task = progress.add_task("rule-count sweep, 1 core", total=len(sizes) + 1)
+        fentanyl_engine = time_engine(sweep_sample, book_of(fentanyl_rules))
+        fentanyl_screens = len(prefilter_for(book_of(fentanyl_rules)).screens)
+        progress.advance(task)
         for size in sizes:
             subset = rules[:size]
             naive_part = time_naive(naive_sample, naive_queries(subset), standardized=False)
@@ -311,6 +333,9 @@ def main() -> None:
         "sweep_sample": len(sweep_sample),
         "sweep_parse_us_per_molecule": round(sweep_parse_seconds / len(sweep_sample) * 1e6, 1),
         "rule_sweep": sweep,
+        "fentanyl_only_rules": len(fentanyl_rules),
+        "fentanyl_only_screens": fentanyl_screens,
+        "fentanyl_only_engine_us_per_molecule": round(fentanyl_engine / len(sweep_sample) * 1e6, 1),
         "cost_vs_parse_median_of_blocks": round(statistics.median(ratios), 3),
         # Where the cost above parsing goes: the chemistry (prefilter, judging the
         # candidates) and the rest of the path (records, output lines), per parse time.
@@ -401,10 +426,11 @@ def write_markdown(result: dict) -> None:
         f"- Cost of screening relative to parse-only, per core (CPU time): "
         f"**{result['cost_vs_parse_median_of_blocks']}x** (median over "
         f"{len(result['cost_vs_parse_blocks'])} alternating blocks of the same molecules; "
-        f"goal <= {GOAL_VS_PARSE}x: "
+        f"goal with the complete rule files <= {GOAL_COMPLETE_VS_PARSE}x (issue 13; it was "
+        f"{GOAL_VS_PARSE}x for the fentanyl-only files, issue 8): "
         + (
             "met"
-            if result["cost_vs_parse_median_of_blocks"] <= GOAL_VS_PARSE
+            if result["cost_vs_parse_median_of_blocks"] <= GOAL_COMPLETE_VS_PARSE
             else "**not met** in this run"
         )
         + "). What the cost above parsing is made of (all blocks, per parse time): the "
@@ -427,6 +453,15 @@ def write_markdown(result: dict) -> None:
         "| ---: | ---: | ---: |",
         *sweep_rows,
         "",
+        f"  The fentanyl-only rule set (the {result.get('fentanyl_only_rules', '?')} rules "
+        "with a 4-amino- or 4-oxy-piperidine: the rules of the fentanyl-only files before "
+        "issue 13, and the three cocaine entries, whose tropane has that ring; "
+        f"{result.get('fentanyl_only_screens', '?')} prefilter screens): Liaison engine "
+        f"{result.get('fentanyl_only_engine_us_per_molecule', '?')} us/molecule; the complete "
+        f"files ({last['rules']} rules, {len(result['prefilter_screens'])} screens): "
+        f"{last['liaison_engine_us_per_molecule']} us/molecule; engine over parse alone "
+        f"{last['liaison_engine_us_per_molecule'] / result['sweep_parse_us_per_molecule']:.2f}x "
+        f"(issue 13 goal <= {GOAL_COMPLETE_VS_PARSE}x for the whole screening path, above).",
         f"  From {first['rules']} to {last['rules']} rules the naive cost grows "
         f"{naive_growth:.1f}x and Liaison's {engine_growth:.2f}x: the factor over the naive "
         "baseline grows with the number of rules.",

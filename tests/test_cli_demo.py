@@ -30,13 +30,20 @@ def test_demo_screens_the_manifest_and_writes_a_depiction_per_flagged_row(tmp_pa
     text = out.getvalue()
     assert "IM-001" in text and "IM-030" in text and str(path) in text.replace("\n", "")
     html = path.read_text(encoding="utf-8")
-    flagged = re.findall(r"<h2>(IM-\d+):", html)
+    flagged = re.findall(r'<h2 id="record-\d+">(IM-\d+):', html)
     assert "IM-021" in flagged and "IM-022" in flagged  # class-only analogues
-    assert "IM-001" not in flagged and "IM-003" not in flagged  # benign lines are not flagged
+    assert "IM-003" not in flagged and "IM-004" not in flagged  # benign lines are not flagged
+    assert "IM-001" in flagged  # acetone: a listed precursor solvent (List II, Table II, cat. 3)
     for record_id in flagged:
-        section = html.split(f"<h2>{record_id}:", 1)[1].split("<h2>", 1)[0]
-        assert section.count("<svg") >= 3, record_id  # one depiction per jurisdiction
-    assert "<script" not in html and "href=" not in html
+        section = html.split(f">{record_id}: ", 1)[1].split("<h2", 1)[0]
+        # One picture per record, with every jurisdiction's verdict under the structure.
+        assert section.count('<figure class="depiction">') == 1, record_id
+        assert all(f">{code}: " in section for code in ("US", "CN", "UN")), record_id
+    # The manifest's description column is carried into the report.
+    assert "description: " in html
+    # Links only within the report: the table's rows to their pictures.
+    assert "<script" not in html
+    assert set(re.findall(r'href="([^#][^"]*)"', html)) == set()
 
 
 def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
@@ -44,3 +51,4 @@ def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
     result = CliRunner().invoke(app, ["demo", "--screen-only"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / "import_manifest.html").is_file()
+    assert (tmp_path / "reports" / "rules.csv").read_text(encoding="utf-8").count("\n") > 300

@@ -32,6 +32,8 @@ WEB = "fastapi"
 DATABASE = "sqlalchemy"
 CHEMISTRY = "rdkit"
 DEMO = "liaison.demo"
+# Record linkage: only `liaison identity match` (and synth, for pandas) may load these.
+LINKAGE = ("splink", "duckdb", "pandas")
 
 
 def loaded_modules(tmp_path: Path, *args: str, stdin: str = "") -> set[str]:
@@ -53,13 +55,27 @@ def imported(modules: set[str], package: str) -> bool:
 
 @pytest.mark.parametrize(
     "args",
-    [("--help",), ("serve", "--help"), ("demo", "--help"), ("screen", "--help"), ("user",)],
+    [
+        ("--help",),
+        ("serve", "--help"),
+        ("demo", "--help"),
+        ("screen", "--help"),
+        ("user",),
+        ("identity", "match", "--help"),
+    ],
 )
 def test_help_imports_no_web_database_chemistry_or_demo(tmp_path: Path, args: tuple) -> None:
     modules = loaded_modules(tmp_path, *args)
     assert "liaison.cli" in modules  # the probe did run the command
-    for package in (WEB, DATABASE, CHEMISTRY, DEMO):
+    for package in (WEB, DATABASE, CHEMISTRY, DEMO, *LINKAGE):
         assert not imported(modules, package), f"liaison {' '.join(args)} imported {package}"
+
+
+def test_identity_check_imports_no_record_linkage(tmp_path: Path) -> None:
+    modules = loaded_modules(tmp_path, "identity", "check", "11010519491231002X")
+    assert imported(modules, "stdnum")  # it did check
+    for package in (WEB, DATABASE, CHEMISTRY, DEMO, *LINKAGE):
+        assert not imported(modules, package), f"liaison identity check imported {package}"
 
 
 def test_a_node_command_imports_the_database_but_not_the_web_chemistry_or_demo(

@@ -118,7 +118,10 @@ def test_table_output_and_report(tmp_path: Path) -> None:
     assert code == 0
     assert "fent" in out and "controlled" in out
     html = report.read_text()
-    assert html.count('<figure class="depiction">') == 6  # two flagged records x three codes
+    # One picture per flagged record, every jurisdiction's regions in it; rows link to it.
+    assert html.count('<figure class="depiction">') == 2
+    assert '<a href="#record-1">fent</a>' in html and '<h2 id="record-1">' in html
+    assert "Records per verdict" in html and "Rules version " in html
     assert "<script" not in html and "<link" not in html and "ethanol" not in html
     assert str(report) in err.replace("\n", "")
 
@@ -296,3 +299,37 @@ def test_limits_are_options_and_a_refusal_names_the_limit() -> None:
     for bad in (("--seconds", "0"), ("--max-atoms", "0")):
         code, _, err = run(*bad, stdin="CCO\n")
         assert code == 2 and err.startswith("liaison screen: error: --")
+
+
+def test_a_gbk_csv_is_read_as_such_and_its_columns_carried_through(tmp_path: Path) -> None:
+    path = tmp_path / "查获.csv"
+    path.write_bytes(f"编号,smiles,描述\nS-1,{FENTANYL},白色粉末\nS-2,CCO,乙醇\n".encode("gbk"))
+    code, out, err = run(str(path), "--format", "jsonl", "--as-of", "2024-01-01")
+    assert code == 0
+    assert "查获.csv: read as GB18030 (GBK)" in err
+    records = jsonl(out)
+    assert [(r["id"], r["columns"]) for r in records] == [
+        ("S-1", {"描述": "白色粉末"}),
+        ("S-2", {"描述": "乙醇"}),
+    ]
+    code, out, _ = run(str(path), "--format", "csv", "--as-of", "2024-01-01")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["描述"] for row in rows] == ["白色粉末", "乙醇"]
+    assert rows[0]["US_status"] == "controlled"
+
+
+def test_an_excel_workbook_is_screened(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "smiles", "description"])
+    sheet.append(["X1", FENTANYL, "seized at port"])
+    path = tmp_path / "seized.xlsx"
+    workbook.save(path)
+    code, out, _ = run(str(path), "--format", "jsonl", "--as-of", "2024-01-01")
+    assert code == 0
+    (record,) = jsonl(out)
+    assert record["id"] == "X1" and record["columns"] == {"description": "seized at port"}
+    assert record["verdicts"]["US"]["status"] == "controlled"

@@ -79,8 +79,9 @@ def test_demo_screen_only_runs_from_the_installed_wheel(installed: Path, tmp_pat
     elsewhere.mkdir()
     result = run(installed / "liaison", "demo", "--screen-only", cwd=elsewhere)
     assert "IM-001" in result.stdout and "IM-030" in result.stdout
-    assert "30 lines screened" in result.stdout
+    assert "36 lines screened" in result.stdout
+    assert (elsewhere / "reports" / "rules.html").is_file()
     report = elsewhere / "reports" / "import_manifest.html"
     html = report.read_text(encoding="utf-8")
     flagged = re.findall(r"<h2>(IM-\d+):", html)
-    assert "IM-021" in flagged and "IM-001" not in flagged
+    assert "IM-021" in flagged and "IM-003" not in flagged

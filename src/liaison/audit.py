@@ -129,6 +129,17 @@ class DatabaseUpgraded(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AuditSearched(AuditEvent):
+    """The audit page or its CSV export: which filters, how many entries were shown."""
+
+    action = "audit.search"
+    record_type = "audit"
+    filters: dict[str, str]
+    results: int
+    export: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class AuditRead(AuditEvent):
     action = "audit.read"
     record_type = "audit"
@@ -265,6 +276,15 @@ class ThreadRead(AuditEvent):
     action = "hotline.thread_read"
     record_type = "hotline_thread"
     messages: int
+    newly_read: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessagesShown(AuditEvent):
+    """Messages the thread page showed the user in a visible tab: the read receipt."""
+
+    action = "hotline.messages_shown"
+    record_type = "hotline_thread"
     newly_read: int
 
 
@@ -473,6 +493,81 @@ class PeerJoined(AuditEvent):
 class PeerRevoked(AuditEvent):
     action = "peer.revoked"
     record_type = "peer"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationLodged(AuditEvent):
+    action = "pen.lodged"
+    record_type = "pen.notification"
+    peer: str
+    substance: str
+    respond_by: str
+    alerts: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationReceived(AuditEvent):
+    action = "pen.received"
+    record_type = "pen.notification"
+    substance: str
+    respond_by: str
+    alerts: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationStep(AuditEvent):
+    """A step on a notification taken here (`kind`: acknowledge, a decision, withdraw...)."""
+
+    action = "pen.step"
+    record_type = "pen.notification"
+    step: str
+    kind: str
+    overdue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationStepReceived(AuditEvent):
+    action = "pen.step_received"
+    record_type = "pen.notification"
+    step: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationRead(AuditEvent):
+    action = "pen.read"
+    record_type = "pen.notification"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationAttachmentRead(AuditEvent):
+    action = "pen.attachment_read"
+    record_type = "pen.notification"
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationsListed(AuditEvent):
+    action = "pen.listed"
+    filters: dict[str, str]
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsUpdated(AuditEvent):
+    action = "pen.register_updated"
+    record_type = "pen.register"
+    year: int
+    substances: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsReceived(AuditEvent):
+    action = "pen.register_received"
+    record_type = "pen.register"
+    year: int
+    substances: list[str]
 
 
 # ---------------------------------------------------------------- record
@@ -775,6 +870,64 @@ def read_entries(session: Session, after: int, limit: int, reader: Actor) -> lis
     entries = [entry_as_dict(entry) for entry in rows]
     record(session, reader, AuditRead(after=after, limit=limit))
     return entries
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page narrows the trail to; None: any."""
+
+    actor: str | None = None
+    action: str | None = None  # ending in ".": a prefix ("hotline." is every hotline action)
+    since: datetime | None = None
+    until: datetime | None = None
+    before: int | None = None  # seq: the next page of a newest-first listing
+
+    def as_detail(self) -> dict[str, str]:
+        return {
+            name: value.isoformat() if isinstance(value, datetime) else str(value)
+            for name, value in self.__dict__.items()
+            if value is not None
+        }
+
+
+def search_entries(
+    session: Session, reader: Actor, where: AuditFilter, limit: int, *, export: bool = False
+) -> list[AuditEntry]:
+    """Entries matching `where`, newest first, at most `limit`; the search is audited."""
+    statement = sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if where.actor:
+        statement = statement.where(AuditEntry.actor == where.actor)
+    if where.action:
+        statement = statement.where(
+            AuditEntry.action.startswith(where.action, autoescape=True)
+            if where.action.endswith(".")
+            else AuditEntry.action == where.action
+        )
+    if where.since:
+        statement = statement.where(AuditEntry.at >= where.since)
+    if where.until:
+        statement = statement.where(AuditEntry.at < where.until)
+    if where.before:
+        statement = statement.where(AuditEntry.seq < where.before)
+    entries = list(session.execute(statement).scalars())
+    record(
+        session,
+        reader,
+        AuditSearched(filters=where.as_detail(), results=len(entries), export=export),
+    )
+    return entries
+
+
+def audit_actions() -> list[str]:
+    """Every action the trail can hold, for the page's filter."""
+    pending: list[type[AuditEvent]] = [AuditEvent]
+    actions: set[str] = set()
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        if kind is not AuditEvent:
+            actions.add(kind.action)
+    return sorted(actions)
 
 
 def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:

@@ -20,6 +20,9 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
+    READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
+    ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
+    USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
     READ_VERIFICATIONS = "read_verifications"  # see cases and their personal data (audited)
     REQUEST_VERIFICATION = "request_verification"  # open cases, requesting-side steps
     VERIFY_NATIONALITY = "verify_nationality"  # decide, verifying-side steps, the registry
@@ -27,7 +30,15 @@ class Capability(StrEnum):
     LIFT_HOLDS = "lift_holds"
 
 
-_CASEWORK = frozenset({Capability.SIGN_IN, Capability.SCREEN_SUBSTANCES, Capability.USE_HOTLINE})
+_CASEWORK = frozenset(
+    {
+        Capability.SIGN_IN,
+        Capability.SCREEN_SUBSTANCES,
+        Capability.USE_HOTLINE,
+        Capability.READ_NOTIFICATIONS,
+        Capability.USE_TARIFFS,
+    }
+)
 _VERIFICATIONS = frozenset(
     {Capability.SIGN_IN, Capability.READ_VERIFICATIONS, Capability.RECORD_HOLDS}
 )
@@ -36,6 +47,14 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.OFFICER: _CASEWORK,
     Role.ANALYST: _CASEWORK,
     Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
+    Role.REGULATOR: frozenset(
+        {
+            Capability.SIGN_IN,
+            Capability.SCREEN_SUBSTANCES,
+            Capability.READ_NOTIFICATIONS,
+            Capability.ANSWER_NOTIFICATIONS,
+        }
+    ),
     Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
     Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
     Role.SUPERVISOR: _VERIFICATIONS

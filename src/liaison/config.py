@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     hotline_urgent_ack_minutes: float = 240
     hotline_flash_ack_minutes: float = 30
     hotline_attachment_max_bytes: int = 5 * 1024 * 1024
+    # Pre-export notifications: days the importing side has to answer by default (0: due at
+    # once, for drills and tests).
+    pen_response_days: float = Field(default=15, ge=0)
     # Substance identification runs in this many warm worker processes, each query within
     # these limits (checked on the text before RDKit reads it) and this time (seconds).
     chem_workers: int = 2

@@ -29,7 +29,7 @@ from liaison.config import (
 )
 from liaison.errors import Conflict, InvalidInput
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
-from liaison.services.accounts import add_user, check_new_account
+from liaison.services.accounts import add_user, check_new_account, check_time_zone
 from liaison.store import Database
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def create_node(
     *,
     agency: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
+    time_zone: str = "UTC",
 ) -> NodeConfig:
     """Create a node: key pair, secret, migrated database, admin account, node.toml.
 
@@ -94,6 +95,7 @@ def create_node(
             f"{', '.join(existing) or SQLITE_FILE}); refusing to overwrite it"
         )
     check_new_account(admin_user, admin_password, "admin")
+    check_time_zone(time_zone)
     admin_agency = agency or f"{name} administration"
     if not directory.exists():
         directory.mkdir(parents=True)
@@ -138,6 +140,7 @@ def create_node(
         base_url=base_url,
         default_agency=admin_agency,
         public_key=public_key_base64(key),
+        time_zone=time_zone,
     )
     return load_node(directory)
 

@@ -18,13 +18,19 @@ from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_fe
 from liaison.federation.records import RecordTypes
 from liaison.services.hotline import records as hotline_records
 from liaison.services.verification import records as verification_records
+from liaison.services.notifications import records as notification_records
 from liaison.store.database import Database
 
 
 def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
     return RecordTypes(
-        (*hotline_records.RECORD_TYPES, *verification_records.RECORD_TYPES, CHECKPOINT)
+        (
+            *hotline_records.RECORD_TYPES,
+            *notification_records.RECORD_TYPES,
+            *verification_records.RECORD_TYPES,
+            CHECKPOINT,
+        )
     )
 
 

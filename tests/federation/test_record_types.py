@@ -51,6 +51,10 @@ NODE_TYPES = [
     "hotline.thread",
     "verification.case",
     "verification.event",
+    "pen.notification",
+    "pen.register",
+    "pen.response",
+    "pen.update",
 ]
 
 
@@ -117,7 +121,8 @@ def test_no_module_of_liaison_keeps_a_record_type_registry() -> None:
     script = """
 import importlib, pkgutil, liaison
 from liaison.federation.records import RecordTypes
-names = {"hotline.thread", "hotline.message", "hotline.ack", "hotline.read"}
+names = {"hotline.thread", "hotline.message", "hotline.ack", "hotline.read",
+         "pen.notification", "pen.response", "pen.update", "pen.register"}
 found = []
 for info in pkgutil.walk_packages(liaison.__path__, "liaison."):
     if ".migrations" in info.name or info.name.endswith("__main__"):

@@ -29,6 +29,7 @@ ROLE_USERS = {
     "officer": "olivia",
     "analyst": "anna",
     "auditor": "audrey",
+    "regulator": "rita",
     "immigration_officer": "imogen",
     "verifier": "vera",
     "supervisor": "sully",

@@ -50,12 +50,14 @@ def test_the_identify_page_states_the_day_used(client: TestClient, accounts: Acc
     today = utc_today()
     page = client.post("/substances", data={"query": FENTANYL, "as_of": "", "csrf_token": csrf})
     assert page.status_code == 200, page.text
-    shown = re.findall(r"<dt>Rules as of</dt><dd>([0-9-]+)</dd>", page.text)
+    shown = re.findall(r'<dt>Rules as of</dt><dd><time datetime="([0-9-]+)">', page.text)
     assert shown and set(shown) <= today
     dated = client.post(
         "/substances", data={"query": FENTANYL, "as_of": "2019-05-01", "csrf_token": csrf}
     )
-    assert re.findall(r"<dt>Rules as of</dt><dd>([0-9-]+)</dd>", dated.text) == ["2019-05-01"]
+    assert re.findall(r'<dt>Rules as of</dt><dd><time datetime="([0-9-]+)">', dated.text) == [
+        "2019-05-01"
+    ]
 
 
 def test_file_screening_states_the_day_on_the_page_and_in_the_csv(

@@ -187,4 +187,4 @@ def test_the_audit_page_asks_the_peers_on_request(
     page = client.get("/audit", params={"peers": 1})
     assert page.status_code == 200
     assert "peer CN: could not ask" in page.text
-    assert [entry["action"] for entry in _entries(node, before)] == ["audit.read"]
+    assert [entry["action"] for entry in _entries(node, before)] == ["audit.search"]

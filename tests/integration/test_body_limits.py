@@ -1,6 +1,6 @@
 """Request bodies are capped per route before anything reads them whole (and so before
 authentication): a declared Content-Length over the cap and a chunked body that grows past
-it are both answered 413 with a problem document."""
+it are both answered 413: a problem document to the API, a page to a form."""
 
 from __future__ import annotations
 
@@ -33,17 +33,36 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @sqlite_only
 def test_oversized_bodies_are_refused_before_authentication(client: TestClient) -> None:
     big_json = b'{"query": "' + b"C" * (DEFAULT_BODY_MAX_BYTES + 1) + b'"}'
-    for path in ("/api/v1/substances/identify", "/api/v1/auth/token", "/login"):
+    for path in ("/api/v1/substances/identify", "/api/v1/auth/token"):
         response = client.post(path, content=big_json, headers={"content-type": "application/json"})
         _assert_too_large(
             response.status_code, response.headers["content-type"], response.json()["detail"]
         )
         assert "content-security-policy" in response.headers
+    # A form answers a page, never a problem document (the 413 is still refused unread).
+    login = client.post("/login", content=big_json, headers={"content-type": "application/json"})
+    assert login.status_code == 413
+    assert login.headers["content-type"].startswith("text/html")
+    assert "content-security-policy" in login.headers
     upload = client.post(
         "/substances/screen",
         files={"upload": ("big.smi", b"C\n" * (SCREENING_UPLOAD_MAX_BYTES // 2 + 1))},
     )
-    _assert_too_large(upload.status_code, upload.headers["content-type"], upload.json()["detail"])
+    assert upload.status_code == 413
+    assert upload.headers["content-type"].startswith("text/html")
+    assert "the most this page accepts" in upload.text and "Back to the form" in upload.text
+
+
+@sqlite_only
+def test_too_much_sent_to_a_form_is_a_page_in_the_users_language(client: TestClient) -> None:
+    upload = client.post(
+        "/substances/screen",
+        files={"upload": ("big.smi", b"C\n" * (SCREENING_UPLOAD_MAX_BYTES // 2 + 1))},
+        headers={"accept-language": "zh-CN,zh;q=0.9"},
+    )
+    assert upload.status_code == 413
+    assert '<html lang="zh-CN">' in upload.text
+    assert "返回表单" in upload.text
 
 
 @sqlite_only

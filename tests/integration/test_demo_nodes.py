@@ -17,9 +17,12 @@ from alembic import command
 from liaison.cli.peer import peer_list
 from liaison.config import load_node
 from liaison.demo.nodes import CREDENTIALS_FILE
+from liaison.services.accounts import user_named
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.notification_tables import PenNotification
+from liaison.store.screening import ScreeningRun
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
@@ -66,9 +69,27 @@ def thread_count(node_dir: Path) -> int:
         database.dispose()
 
 
+def screening_runs(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(ScreeningRun.id))).scalar_one()
+    finally:
+        database.dispose()
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pen_count(node_dir: Path) -> int:
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            return session.execute(sa.select(sa.func.count(PenNotification.id))).scalar_one()
+    finally:
+        database.dispose()
 
 
 def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) -> None:
@@ -86,15 +107,30 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert set(users) == {
         f"{node}-{role}"
         for node in ("us", "cn")
-        for role in ("admin", "officer", "analyst", "auditor")
+        for role in ("admin", "officer", "analyst", "auditor", "regulator")
     }
     for password in users.values():
         assert password in first.stdout  # printed so a person can log in
 
     assert [(p.name, p.status) for p in peer_list(directory / "US")] == [("CN", "active")]
     assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
+    # Each node shows its own time; the CN officers read Chinese.
+    cn = load_node(directory / "CN")
+    assert (load_node(directory / "US").time_zone, cn.time_zone) == (
+        "America/New_York",
+        "Asia/Shanghai",
+    )
+    cn_database = Database(cn.database_url)
+    with cn_database.session() as session:
+        assert user_named(session, "cn-officer").language == "zh-CN"
+    cn_database.dispose()
     seeded = (thread_count(directory / "US"), thread_count(directory / "CN"))
     assert seeded[0] >= 2 and seeded[0] == seeded[1]  # each side opened one, both replicated
+    # The CN officer has the GBK seizure list screened, with what it was judged by.
+    assert "Screened seizure_list_gbk.csv" in first.stdout
+    assert screening_runs(directory / "CN") == 1
+    notified = (pen_count(directory / "US"), pen_count(directory / "CN"))
+    assert notified[0] >= 60 and notified[0] == notified[1]  # a year both ways, replicated
 
     # The US node as an earlier version of Liaison left it: one migration behind.
     database = Database(load_node(directory / "US").database_url)
@@ -112,6 +148,11 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
     assert Database(load_node(directory / "US").database_url).is_at_head()
     assert (thread_count(directory / "US"), thread_count(directory / "CN")) == seeded
+    assert "Screened seizure_list_gbk.csv" not in second.stdout
+    assert screening_runs(directory / "CN") == 1
+    # CN's notifications are kept, so none are seeded again (US's went with the downgrade
+    # of the revision that made their table).
+    assert pen_count(directory / "CN") == notified[1]
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 
 

@@ -96,3 +96,20 @@ def test_language_switch_stores_the_signed_in_users_preference(
     assert switched.headers["location"] == "/hotline"
     headers = accounts.bearer(client, "olivia")
     assert client.get("/api/v1/auth/me", headers=headers).json()["language"] == "zh-CN"
+
+
+def test_a_rule_dated_only_to_the_year_shows_only_the_year(
+    client: TestClient, accounts: Accounts
+) -> None:
+    csrf = accounts.browser_login(client, "olivia")
+    page = client.post(
+        "/substances",
+        data={
+            "query": "CCC(=O)N(c1ccccc1)C1(COC)CCN(CCc2cccs2)CC1",  # sufentanil
+            "jurisdictions": ["UN"],
+            "csrf_token": csrf,
+        },
+    )
+    assert page.status_code == 200, page.text
+    # Not "Jan 1, 1980": the UN listing's date is known only to the year.
+    assert 'In force from <time datetime="1980">1980</time>' in page.text

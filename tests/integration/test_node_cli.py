@@ -224,6 +224,9 @@ def test_a_real_liaison_serve_process_answers(served_node: str, accounts: Accoun
             "role": "admin",
             "agency": "US administration",
             "node": "US",
+            "language": None,
+            "time_zone": None,
+            "node_time_zone": "UTC",
         }
         answer = client.post(
             "/api/v1/substances/identify",

@@ -52,6 +52,10 @@ OPEN_TO_ALL_ROLES = {
     "GET /openapi.json",
     "GET /api/v1/auth/me",
     "PATCH /api/v1/auth/me",
+    # The landing page (each panel needs its own capability) and the user's preferences.
+    "GET /desk",
+    "GET /preferences",
+    "POST /preferences",
     "DELETE /api/v1/auth/token",
     "POST /logout",
 }

@@ -70,7 +70,8 @@ def test_file_screening_with_csv_download(
     download = client.get(link.group(1))
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(download.text)))
+    assert download.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["id", "input", "US_status"]
     assert [row[0] for row in rows[1:]] == ["fentanyl", "ethanol", "broken"]
     assert rows[1][2] == "controlled"
@@ -89,9 +90,16 @@ def test_file_screening_with_csv_download(
     wrong_type = client.post(
         "/substances/screen",
         data={"csrf_token": csrf},
-        files={"upload": ("list.xlsx", b"PK..", "application/octet-stream")},
+        files={"upload": ("list.docx", b"PK..", "application/octet-stream")},
     )
     assert wrong_type.status_code == 422 and "unsupported file type" in wrong_type.text
+    not_a_workbook = client.post(
+        "/substances/screen",
+        data={"csrf_token": csrf},
+        files={"upload": ("list.xlsx", b"PK..", "application/octet-stream")},
+    )
+    assert not_a_workbook.status_code == 422
+    assert "not an Excel .xlsx workbook" in not_a_workbook.text
 
 
 def test_csv_download_neutralises_spreadsheet_formulas(
@@ -109,7 +117,7 @@ def test_csv_download_neutralises_spreadsheet_formulas(
     assert page.status_code == 200, page.text
     link = re.search(r'href="(/substances/screen/[0-9a-f-]+\.csv)"', page.text)
     assert link is not None
-    rows = list(csv.reader(io.StringIO(client.get(link.group(1)).text)))
+    rows = list(csv.reader(io.StringIO(client.get(link.group(1)).content.decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == [
         '\'=HYPERLINK("http://x.example")',
         "'+SUM(1)",

@@ -11,7 +11,7 @@ from liaison.store import Database, utcnow
 
 def test_the_roles_migration_keeps_what_refers_to_users(database_url: str) -> None:
     database = Database(database_url)
-    database.upgrade("0006")
+    database.upgrade("0008")
     now = utcnow()
     with database.engine.begin() as connection:
         connection.execute(

@@ -65,13 +65,13 @@ def test_naive_datetimes_are_taken_as_utc() -> None:
 
 def test_dates_known_to_the_year_or_month_are_shown_as_such() -> None:
     with i18n.preferences("en"):
-        assert i18n.local_date("1980") == "1980"
-        assert i18n.local_date("2019-05") == "May 2019"
-        assert i18n.local_date(date(1980, 1, 1), "year") == "1980"
-        assert i18n.local_date(date(2019, 5, 1)) == "May 1, 2019"
+        assert i18n.local_date("1980") == '<time datetime="1980">1980</time>'
+        assert i18n.local_date("2019-05") == '<time datetime="2019-05">May 2019</time>'
+        assert i18n.date_text(date(1980, 1, 1), "year") == "1980"
+        assert i18n.local_date(date(2019, 5, 1)) == '<time datetime="2019-05-01">May 1, 2019</time>'
     with i18n.preferences("zh-CN"):
-        assert i18n.local_date("1980") == "1980年"
-        assert i18n.local_date("2019-05") == "2019年5月"
+        assert i18n.date_text(date(1980, 1, 1), "year") == "1980年"
+        assert i18n.local_date("2019-05") == '<time datetime="2019-05">2019年5月</time>'
 
 
 def test_deadline_says_local_time_and_time_left() -> None:

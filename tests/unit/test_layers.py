@@ -13,6 +13,7 @@ FORBIDDEN = {
     "audit": ("web", "federation", "services", "cli", "runtime"),
     "chem": ("store", "web", "federation", "services", "cli", "runtime"),
     "tariffs": ("store", "web", "federation", "services", "cli", "runtime"),
+    "identity": ("store", "web", "federation", "services", "cli", "runtime"),
     "store": ("web", "federation", "services", "cli", "runtime"),
     "federation": ("web", "services", "cli", "runtime"),
     "services": ("web", "cli", "runtime"),

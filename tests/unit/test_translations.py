@@ -13,13 +13,12 @@ METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extra
 
 
 def interface_msgids() -> dict[str, str]:
-    """msgid (singular) -> where it is first used."""
+    """msgid (a plural's singular: the catalog keys it so) -> where it is first used."""
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(WEB, METHODS):
-        msgids = message if isinstance(message, tuple) else (message,)
-        for msgid in msgids:
-            if msgid:
-                found.setdefault(msgid, f"{filename}:{lineno}")
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, f"{filename}:{lineno}")
     return found
 
 

@@ -26,12 +26,13 @@ from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
+from liaison.chem.report import COMBINED
 from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
-SUPPORTED = ".smi, .smiles, .csv, .sdf, .txt or - (standard input)"
+SUPPORTED = ".smi, .smiles, .csv, .xlsx, .sdf, .txt or - (standard input)"
 CHUNK = 256  # records per task: large enough to amortize pickling, small enough to stream
 
 
@@ -41,6 +42,8 @@ class Record:
     input: str  # what the user gave, as shown in the output
     query: str  # the text identify() parses (the MOL block for SDF records)
     problem: str | None = None  # why the record cannot be read at all, found by the reader
+    # The input's other columns (CSV, .xlsx), carried through to the results; never judged.
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 class Screened(NamedTuple):
@@ -80,24 +83,6 @@ def _text_records(handle: TextIO, label: str) -> Iterator[Record]:
         yield Record(f"{label}:{number}", text, text)
 
 
-def _csv_records(handle: TextIO, label: str) -> Iterator[Record]:
-    reader = csv.DictReader(handle)
-    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
-    structure = next((fields[c] for c in STRUCTURE_COLUMNS if c in fields), None)
-    if structure is None:
-        raise InvalidInput(
-            f"{label}: no column named {', '.join(STRUCTURE_COLUMNS)} "
-            f"(columns: {', '.join(reader.fieldnames or []) or 'none'})"
-        )
-    ident_column = next((fields[c] for c in ID_COLUMNS if c in fields), None)
-    for number, row in enumerate(reader, start=2):
-        text = (row.get(structure) or "").strip()
-        if not text:
-            continue
-        ident = (row.get(ident_column) or "").strip() if ident_column else ""
-        yield Record(ident or f"{label}:{number}", text, text)
-
-
 def _sdf_records(handle: TextIO, label: str) -> Iterator[Record]:
     """One record per $$$$-terminated block; a block that does not parse is one invalid record."""
     block: list[str] = []
@@ -132,36 +117,55 @@ def _sdf_record(block: list[str], label: str, number: int) -> Record:
     return Record(ident or f"{label}:{number}", shown, molblock)
 
 
-def open_input(source: str) -> tuple[TextIO, Callable[[TextIO, str], Iterator[Record]], str]:
-    """(stream, reader, label) for one INPUT argument; usage errors raise InvalidInput."""
+def open_input(
+    source: str,
+) -> tuple[TextIO, Callable[[TextIO, str], Iterator[Record]], str, str]:
+    """(stream, reader, label, encoding) for one INPUT argument (not .xlsx); usage errors
+    raise InvalidInput."""
+    from liaison.chem.inputs import csv_records, open_text
+
     if source == "-":
-        return sys.stdin, _text_records, "stdin"
+        return sys.stdin, _text_records, "stdin", sys.stdin.encoding
     path = Path(source)
     suffix = path.suffix.lower()
     readers: dict[str, Callable[[TextIO, str], Iterator[Record]]] = {
         ".smi": _smiles_records,
         ".smiles": _smiles_records,
-        ".csv": _csv_records,
+        ".csv": csv_records,
         ".sdf": _sdf_records,
         ".txt": _text_records,
     }
-    if suffix not in readers:
+    if suffix not in readers and suffix != ".xlsx":
         raise InvalidInput(
             f"{source}: unsupported input type {suffix or '(none)'}; use {SUPPORTED}"
         )
     if not path.is_file():
         raise InvalidInput(f"{source}: no such file")
+    if suffix == ".xlsx":
+        raise InvalidInput(f"{source}: an .xlsx workbook is read by read_records, not as text")
     try:
-        handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
+        handle, encoding = open_text(path)
     except OSError as error:
         raise InvalidInput(f"{source}: cannot be read ({error.strerror})") from error
-    return handle, readers[suffix], path.name
+    return handle, readers[suffix], path.name, encoding
 
 
-def read_records(sources: list[str]) -> Iterator[Record]:
-    """Records of every source in order; files are opened one at a time."""
+def read_records(
+    sources: list[str], on_open: Callable[[str, str], None] | None = None
+) -> Iterator[Record]:
+    """Records of every source in order; files are opened one at a time. `on_open(label,
+    encoding)` is told the encoding each text file was detected in."""
     for source in sources or ["-"]:
-        handle, reader, label = open_input(source)
+        if source != "-" and Path(source).suffix.lower() == ".xlsx":
+            from liaison.chem.inputs import xlsx_records
+
+            if not Path(source).is_file():
+                raise InvalidInput(f"{source}: no such file")
+            yield from xlsx_records(Path(source), Path(source).name)
+            continue
+        handle, reader, label, encoding = open_input(source)
+        if on_open is not None:
+            on_open(label, encoding)
         try:
             yield from reader(handle, label)
         finally:
@@ -177,6 +181,8 @@ def count_records(sources: list[str]) -> int | None:
             return None
         path = Path(source)
         with path.open("rb") as handle:
+            if path.suffix.lower() == ".xlsx":
+                return None  # rows of a zipped workbook cannot be counted cheaply
             if path.suffix.lower() == ".sdf":
                 total += sum(1 for line in handle if line.strip() == b"$$$$")
             else:
@@ -216,9 +222,10 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
         return Screened(statuses, False, line, {}, {})
     svgs: dict[str, str] = {}
     if flagged and settings.depict:
-        from liaison.chem.depict import depict_svg  # RDKit's drawing code: only for reports
+        from liaison.chem.depict import depict_combined  # RDKit's drawing code: only for reports
 
-        svgs = {code: depict_svg(identification, code) for code in codes}
+        # One picture per record, every jurisdiction's regions in it (reports and the page).
+        svgs = {COMBINED: depict_combined(identification, codes)}
     data = identification.to_dict() if keep or settings.render else {}
     line = ""
     if settings.render == "jsonl":
@@ -363,25 +370,56 @@ def screen_records(
     function = partial(_screen_wire, settings)
     try:
         with ThreadPoolExecutor(workers) as feeders:
-            pending: deque[Future[list[Wire | str]]] = deque()
+            pending: deque[tuple[Future[list[Wire | str]], list[Record]]] = deque()
             no_match = ("no_match",) * len(codes)
             for chunk in _chunks(records, chunk_size):
                 items = [(r.id, r.input, r.query, r.problem) for r in chunk]
-                pending.append(feeders.submit(pool.run, function, items, batch=chunk_size))
+                future = feeders.submit(pool.run, function, items, batch=chunk_size)
+                pending.append((future, chunk))
                 while len(pending) >= workers * 3:
-                    yield from _answers(pending.popleft().result(), no_match)
+                    yield from _answers(*_done(pending.popleft()), no_match, render)
             while pending:
-                yield from _answers(pending.popleft().result(), no_match)
+                yield from _answers(*_done(pending.popleft()), no_match, render)
     finally:
         pool.close()
 
 
-def _answers(replies: list[Wire | str], no_match: tuple[str, ...]) -> Iterator[Screened]:
-    for reply in replies:
+def _done(
+    pending: tuple[Future[list[Wire | str]], list[Record]],
+) -> tuple[list[Wire | str], list[Record]]:
+    return pending[0].result(), pending[1]
+
+
+def _answers(
+    replies: list[Wire | str],
+    chunk: list[Record],
+    no_match: tuple[str, ...],
+    render: str | None,
+) -> Iterator[Screened]:
+    for reply, record in zip(replies, chunk, strict=True):
         if type(reply) is str:
-            yield Screened(no_match, False, reply, {}, {})
+            screened = Screened(no_match, False, reply, {}, {})
         else:
-            yield Screened._make(reply)
+            screened = Screened._make(reply)
+        yield _with_columns(screened, record.columns, render) if record.columns else screened
+
+
+def _with_columns(
+    screened: Screened, columns: tuple[tuple[str, str], ...], render: str | None
+) -> Screened:
+    """The input's other columns added to the answer (they never reach the workers): a
+    "columns" object at the end of the jsonl line and of the dict, cells after the csv row."""
+    values = dict(columns)
+    line = screened.line
+    if render == "jsonl" and line:
+        carried = json.dumps(values, ensure_ascii=False)
+        line = f'{line.rstrip().removesuffix("}")}, "columns": {carried}}}\n'
+    elif render == "csv" and line:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([spreadsheet_safe(value) for _, value in columns])
+        line = line.rstrip("\r\n") + "," + buffer.getvalue()
+    record = {**screened.record, "columns": values} if screened.record else screened.record
+    return screened._replace(line=line, record=record)
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
@@ -394,9 +432,11 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def csv_header(codes: tuple[str, ...]) -> list[str]:
+def csv_header(codes: tuple[str, ...], columns: Iterable[str] = ()) -> list[str]:
+    """The csv columns; the input's other columns (`columns`) come last."""
     parts = ("status", "basis")
-    return ["id", "input", *[f"{c}_{part}" for c in codes for part in parts], "error", "as_of"]
+    fixed = ["id", "input", *[f"{c}_{part}" for c in codes for part in parts], "error", "as_of"]
+    return [*fixed, *columns]
 
 
 def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
@@ -405,7 +445,7 @@ def csv_row(record: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
         verdict = record["verdicts"][code]
         row += [verdict["status"], short_basis(verdict)]
     row += [record.get("error") or "", record.get("as_of") or ""]
-    return row
+    return row + list(record.get("columns", {}).values())
 
 
 def short_basis(verdict: dict[str, Any]) -> str:

@@ -9,8 +9,9 @@ from html import escape
 
 from rdkit import Chem
 from rdkit.Chem.Draw import rdMolDraw2D
+from wcwidth import wcswidth
 
-from liaison.chem.fentanyl_class import REGION_LABELS
+from liaison.chem.fentanyl_class import REGION_LABELS, UNCHANGED
 from liaison.chem.identify import identify
 from liaison.chem.limits import Limits
 from liaison.chem.models import Basis, Identification
@@ -64,14 +65,52 @@ def _chosen_bases(
     return verdict.basis[0], classes[0] if classes else None
 
 
-def _wrap(text: str, width: int = 70) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + len(word) + 1 > width:
+# Chinese line breaking: never start a line with closing punctuation, nor end one with
+# opening punctuation (the legends quote regulations as 《…》).
+_NO_LINE_START = frozenset("》」』）〕】，。、；：！？)]},.;:!?%")
+_NO_LINE_END = frozenset("《「『（〔【([{")
+# Installed fonts only (the picture fetches nothing); the CJK faces for Chinese legends.
+FONT_FAMILY = "'Noto Sans', 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes: a Chinese character takes two."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """(token, preceded by a space): Latin words whole, each wide (CJK) character alone, so
+    a line may break between two Chinese characters but never inside a word."""
+    tokens: list[tuple[str, bool]] = []
+    space = False
+    for char in text:
+        if char.isspace():
+            space = True
+            continue
+        if tokens and not space:
+            previous = tokens[-1][0]
+            narrow_run = display_width(char) == 1 and display_width(previous[-1]) == 1
+            if char in _NO_LINE_START or previous[-1] in _NO_LINE_END or narrow_run:
+                tokens[-1] = (previous + char, tokens[-1][1])
+                continue
+        tokens.append((char, space))
+        space = False
+    return tokens
+
+
+def wrap_text(text: str, width: int = 70) -> list[str]:
+    """`text` in lines of at most `width` display columns (a word longer than that stays
+    whole on its own line)."""
+    lines: list[str] = []
+    line = ""
+    for token, space in _tokens(text):
+        joined = f"{line} {token}" if line and space else line + token
+        if line and display_width(joined) > width:
             lines.append(line)
-            line = word
+            line = token
         else:
-            line = f"{line} {word}".strip()
+            line = joined
     return [*lines, line] if line else lines
 
 
@@ -82,7 +121,7 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     lead, regions = _chosen_bases(identification, jurisdiction)
     legend: list[tuple[str, str]] = []
     for colour, text in _legend_rows(lead, regions, verdict.explanation if verdict else ""):
-        for index, line in enumerate(_wrap(text)):
+        for index, line in enumerate(wrap_text(text)):
             legend.append((colour if index == 0 else "", line))
     height = HEIGHT + LINE * (len(legend) + 1) + 10
     parts = [
@@ -94,14 +133,14 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     if parent is None:
         message = identification.error or "structure not standardized"
         parts.append(
-            f'<text x="10" y="{HEIGHT // 2}" font-family="sans-serif" font-size="13">'
+            f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"
         )
     else:
         parts.append(_structure_svg(parent, regions or lead))
     y = HEIGHT + LINE
     parts.append(
-        f'<text x="10" y="{y}" font-family="sans-serif" font-size="13" font-weight="bold">'
+        f'<text x="10" y="{y}" font-family="{FONT_FAMILY}" font-size="13" font-weight="bold">'
         f"{escape(title)}</text>"
     )
     for colour, line in legend:
@@ -109,7 +148,59 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
         if colour and colour != "#ffffff":
             parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
         parts.append(
-            f'<text x="28" y="{y}" font-family="sans-serif" font-size="12">{escape(line)}</text>'
+            f'<text x="28" y="{y}" font-family="{FONT_FAMILY}" font-size="12">{escape(line)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def depict_combined(identification: Identification, codes: tuple[str, ...]) -> str:
+    """One picture for a record: the structure with the regions (or matched atoms) coloured
+    once, and under it each jurisdiction's verdict and what it says of each changed region."""
+    picked: Basis | None = None
+    legend: list[tuple[str, str, bool]] = []  # (colour, text, bold)
+    for code in codes:
+        verdict = identification.verdicts.get(code)
+        if verdict is None:
+            continue
+        lead, regions = _chosen_bases(identification, code)
+        picked = picked or regions or lead
+        what = f" ({lead.name}, {lead.list})" if lead is not None else ""
+        legend.append(("", f"{code}: {verdict.status}{what}", True))
+        for region in regions.regions if regions is not None else ():
+            if region.explanation == UNCHANGED and region.covered:
+                continue
+            state = "" if region.covered else " [NOT COVERED]"
+            label = REGION_LABELS.get(region.region, region.region)
+            colour = _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR))
+            legend.append((colour, f"{label}: {region.explanation}{state}", False))
+    lines: list[tuple[str, str, bool]] = []
+    for colour, text, bold in legend:
+        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(_wrap(text))]
+    height = HEIGHT + LINE * (len(lines) + 1)
+    title = "; ".join(f"{c}: {v.status}" for c, v in identification.verdicts.items())
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">',
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+    ]
+    if identification.parent is None:
+        message = identification.error or "structure not standardized"
+        parts.append(
+            f'<text x="10" y="{HEIGHT // 2}" font-family="sans-serif" font-size="13">'
+            f"{escape(message[:90])}</text>"
+        )
+    else:
+        parts.append(_structure_svg(identification.parent, picked))
+    y = HEIGHT
+    for colour, line, bold in lines:
+        y += LINE
+        if colour:
+            parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
+        weight = ' font-weight="bold"' if bold else ""
+        parts.append(
+            f'<text x="28" y="{y}" font-family="sans-serif" font-size="12"{weight}>'
+            f"{escape(line)}</text>"
         )
     parts.append("</svg>")
     return "\n".join(parts)

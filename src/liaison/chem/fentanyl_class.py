@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from rdkit import Chem
 
+from liaison.chem.groups import describe_group
 from liaison.chem.models import RegionFinding, Status
 from liaison.chem.rulebook import ClassSemantics, ClauseSemantics, DefinitionSemantics
 
@@ -119,6 +120,7 @@ _SUBSTITUENT_NAMES = {
 _CHAINS = {1: "{}methyl", 2: "2-({})ethyl", 3: "3-({})propyl", 4: "4-({})butyl"}
 
 
+@lru_cache(maxsize=4096)  # the same groups recur from one analogue to the next
 def _canonical(smiles: str) -> str:
     molecule = Chem.MolFromSmiles(smiles, sanitize=False)
     return str(Chem.MolToSmiles(molecule, isomericSmiles=False)) if molecule else smiles
@@ -146,13 +148,13 @@ def _substituent_names() -> dict[str, str]:
 def group_name(fragment_smiles: str) -> str:
     """A ring, an acyl group or what replaces phenethyl, in words; a group without a common
     name is given as its SMILES, said to be one."""
-    return _group_names().get(_canonical(fragment_smiles), f"the group {fragment_smiles} (SMILES)")
+    return _group_names().get(_canonical(fragment_smiles)) or describe_group(fragment_smiles)
 
 
 def substituent_name(fragment_smiles: str) -> str:
     key = _canonical(fragment_smiles)
     name = _substituent_names().get(key) or _group_names().get(key)
-    return name.split(" (")[0] if name else f"the group {fragment_smiles} (SMILES)"
+    return name.split(" (")[0] if name else describe_group(fragment_smiles)
 
 
 QUATERNARY = "the piperidine nitrogen carries two groups (quaternary ammonium)"

@@ -114,6 +114,14 @@ def judge(
         parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
     )
     identification.notes = [*parsed.notes, *identification.notes]
+    for code in codes:
+        start, note = rulebook.history.get(code, (date.min, ""))
+        verdict = identification.verdicts.get(code)
+        if as_of < start and verdict is not None and verdict.status != "invalid":
+            # Every verdict for a day the loaded lists do not reach says so, match or not.
+            identification.verdicts[code] = replace(
+                verdict, explanation=f"{verdict.explanation}; {note}"
+            )
     return identification
 
 
@@ -237,7 +245,8 @@ def _verdicts(
 ) -> dict[str, Verdict]:
     tautomers = _Tautomer(parent)
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
-    if molecular_formula(parent) in rulebook.named_formulas:
+    formula = molecular_formula(parent)
+    if formula in rulebook.named_formulas:
         inchikey, connectivity = structure_keys(parent)
     else:
         inchikey, connectivity = "", ""
@@ -251,7 +260,8 @@ def _verdicts(
         remarks: list[str] = []  # said whatever matched
         entries = rulebook.named_matches(inchikey, connectivity, code, as_of)
         tautomer_note = ""
-        if not entries and inchikey:  # a listed substance drawn as another tautomer
+        listed_formula = formula in rulebook.formulas_by_jurisdiction.get(code, ())
+        if not entries and inchikey and listed_formula:  # a listed substance, another tautomer
             entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
             tautomer_note = "drawn as another tautomer of the listed substance"
         for entry in entries:
@@ -324,14 +334,15 @@ class _Tautomer:
     def __init__(self, parent: Chem.Mol) -> None:
         self._parent = parent
         self._molecule: Chem.Mol | None = None
+        self._unusual: bool | None = None  # asked once per parent, not once per rule
+        self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
 
     def could_hold(self, smarts: str) -> bool:
         """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
         an unusual tautomer (an enol, an enamine...) and holds the pattern's skeleton."""
-        return bool(
-            self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER)
-            and self._parent.HasSubstructMatch(_skeleton(smarts))
-        )
+        if self._unusual is None:
+            self._unusual = bool(self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER))
+        return self._unusual and bool(self._parent.HasSubstructMatch(_skeleton(smarts)))
 
     def molecule(self) -> Chem.Mol:
         if self._molecule is None:
@@ -342,7 +353,9 @@ class _Tautomer:
         return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
 
     def keys(self) -> tuple[str, str]:
-        return structure_keys(self.molecule())
+        if self._keys is None:
+            self._keys = structure_keys(self.molecule())
+        return self._keys
 
     def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:
         if not self.could_hold(smarts):
@@ -368,6 +381,7 @@ def _basis(
         citation=rule.citation,
         in_force_from=rule.in_force_from,
         in_force_to=rule.in_force_to,
+        in_force_precision=rule.in_force_precision,
         atoms=atoms,
         clauses=clauses,
         regions=regions,

@@ -21,6 +21,10 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+# How far a law's date is known: "year" and "month" dates are stored as their first day.
+DatePrecision = Literal["year", "month", "day"]
+
+
 @dataclass(frozen=True)
 class RegionFinding:
     """How one region of fentanyl changed in the query, and which clause (if any) covers it."""
@@ -61,6 +65,7 @@ class Basis:
     # The fragment (standardized SMILES) the rule matched, when the query held several organic
     # fragments (a salt with an unlisted counter-ion, a seized mixture); None for one.
     fragment: str | None = None
+    in_force_precision: DatePrecision = "day"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class Basis:
             "citation": self.citation,
             "in_force_from": self.in_force_from.isoformat(),
             "in_force_to": self.in_force_to.isoformat() if self.in_force_to else None,
+            "in_force_precision": self.in_force_precision,
             "atoms": list(self.atoms),
             "regions": [region.to_dict() for region in self.regions],
             "confirmed": self.confirmed,

@@ -1,13 +1,25 @@
-"""A self-contained HTML report of a screening run: inline CSS, inline SVG, no links out."""
+"""A self-contained HTML report of a screening run: inline CSS, inline SVG, no links out.
+
+It stands as evidence: what was screened, the day whose law applied, the rule data (version)
+and when it was produced; a summary by verdict; a table whose rows link to each flagged
+record's picture, one per record with every jurisdiction's regions; the input's own columns
+(a description, a seizure number) beside each record.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from liaison.chem.evidence import RulesVersion
+
+COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
+
+STATUSES = ("controlled", "precursor", "review", "no_match", "invalid")
 STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
@@ -16,6 +28,7 @@ td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-al
 .controlled { background: #fbd5d5; } .precursor { background: #fde9c8; }
 .review { background: #fff6bf; } .no_match { background: #eef5ee; }
 .invalid { background: #e5e5e5; }
+.count { text-align: right; }
 .depictions { display: flex; flex-wrap: wrap; gap: 12px; }
 .note { color: #555; font-size: 0.9em; }
 """
@@ -27,6 +40,29 @@ def _cell(verdict: dict[str, Any]) -> str:
     return f'<td class="{escape(status)}"><b>{escape(status)}</b><br>{explanation}</td>'
 
 
+def _summary(codes: tuple[str, ...], counts: Mapping[str, Mapping[str, int]]) -> str:
+    rows = [
+        "<table><caption>Records per verdict</caption><tr><th>jurisdiction</th>"
+        + "".join(f"<th>{status}</th>" for status in STATUSES)
+        + "</tr>"
+    ]
+    for code in codes:
+        cells = "".join(
+            f'<td class="count {status}">{counts.get(code, {}).get(status, 0)}</td>'
+            for status in STATUSES
+        )
+        rows.append(f"<tr><th>{escape(code)}</th>{cells}</tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def _columns(record: dict[str, Any]) -> str:
+    columns = record.get("columns") or {}
+    return "<br>".join(
+        f"{escape(str(name))}: {escape(str(value))}" for name, value in columns.items() if value
+    )
+
+
 def write_report(
     path: Path,
     flagged: Iterable[tuple[dict[str, Any], dict[str, str]]],
@@ -35,9 +71,13 @@ def write_report(
     as_of: date,
     codes: tuple[str, ...],
     screened: int,
+    counts: Mapping[str, Mapping[str, int]],
+    rules: RulesVersion,
+    produced_at: datetime,
 ) -> Path:
-    """Write the report of every flagged record (anything but no_match) with its depictions."""
+    """Write the report of every flagged record (anything but no_match) with its picture."""
     rows = list(flagged)
+    has_columns = any(record.get("columns") for record, _ in rows)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -46,25 +86,36 @@ def write_report(
         f'<p class="note">Screened {screened} record(s) as of {as_of.isoformat()} against '
         f"{', '.join(codes)}; {len(rows)} flagged (anything other than no_match). "
         "no_match means no loaded rule matched: it is never a clearance.</p>",
-        "<table><tr><th>id</th><th>input</th>"
+        f'<p class="note">Rules version {escape(rules.hash)} (newest entry '
+        f"{rules.newest_entry.isoformat()}); produced {produced_at.isoformat(timespec='seconds')}"
+        f" (UTC). The same input, as-of day and rules version give the same verdicts.</p>",
+        _summary(codes, counts),
+        "<table><caption>Flagged records</caption><tr><th>id</th><th>input</th>"
+        + ("<th>input columns</th>" if has_columns else "")
         + "".join(f"<th>{escape(code)}</th>" for code in codes)
         + "</tr>",
     ]
-    for record, _ in rows:
+    for number, (record, _) in enumerate(rows, start=1):
         parts.append(
-            f"<tr><td>{escape(str(record['id']))}</td><td>{escape(str(record['input']))}</td>"
+            f'<tr><td><a href="#record-{number}">{escape(str(record["id"]))}</a></td>'
+            f"<td>{escape(str(record['input']))}</td>"
+            + (f"<td>{_columns(record)}</td>" if has_columns else "")
             + "".join(_cell(record["verdicts"][code]) for code in codes)
             + "</tr>"
         )
     parts.append("</table>")
-    for record, svgs in rows:
-        parts.append(f"<h2>{escape(str(record['id']))}: {escape(str(record['input']))}</h2>")
+    for number, (record, svgs) in enumerate(rows, start=1):
+        parts.append(
+            f'<h2 id="record-{number}">{escape(str(record["id"]))}: '
+            f"{escape(str(record['input']))}</h2>"
+        )
+        if record.get("columns"):
+            parts.append(f'<p class="note">{_columns(record)}</p>')
         if record.get("error"):
             parts.append(f'<p class="note">{escape(record["error"])}</p>')
         parts.append('<div class="depictions">')
-        parts += [
-            f'<figure class="depiction">{svgs[code]}</figure>' for code in codes if code in svgs
-        ]
+        if COMBINED in svgs:
+            parts.append(f'<figure class="depiction">{svgs[COMBINED]}</figure>')
         parts.append("</div>")
     parts.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ id and the field, so a typo in a listing can never silently drop a substance.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Any
 
 from rdkit import Chem
 
+from liaison.chem.models import DatePrecision
 from liaison.chem.standardize import (
     canonical_tautomer,
     molecular_formula,
@@ -72,6 +74,8 @@ class NamedEntry:
     citation: str
     in_force_from: date
     in_force_to: date | None
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
     synonyms: tuple[str, ...] = ()
     names_zh: tuple[str, ...] = ()
     cas: tuple[str, ...] = ()
@@ -82,6 +86,11 @@ class NamedEntry:
     inchikey: str = ""
     connectivity: str = ""
     formula: str = ""  # of the standardized parent: a cheap gate before computing InChIKeys
+    # The free base's formula as an independent source states it (`liaison rules check`).
+    stated_formula: str = ""
+    # Ids of entries of the same jurisdiction deliberately listing the same substance at the
+    # same time (e.g. a drug schedule and a precursor list): `liaison rules check` accepts them.
+    also_listed_as: tuple[str, ...] = ()
     # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
     tautomer_inchikey: str = ""
     tautomer_connectivity: str = ""
@@ -102,6 +111,8 @@ class Family:
     citation: str
     in_force_from: date
     in_force_to: date | None
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
     examples: tuple[str, ...] = ()
     confirmed: bool = True
     source: str = ""
@@ -126,6 +137,8 @@ class ClassDefinition:
     confirmed: bool = True
     source: str = ""
     note: str = ""
+    # "year" / "month": the law's date is known only that far (in_force_from is its first day).
+    in_force_precision: DatePrecision = "day"
 
 
 @dataclass(frozen=True)
@@ -181,15 +194,21 @@ class RuleBook:
     classes: list[ClassDefinition]
     semantics: ClassSemantics
     names: dict[str, NameRecord]
+    # Jurisdiction -> (first day the loaded lists reach, what that means for earlier days).
+    history: dict[str, tuple[date, str]] = field(default_factory=dict)
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
     named_formulas: set[str] = field(default_factory=set)
+    # Per jurisdiction: a tautomer has its substance's formula, so a parent whose formula no
+    # entry of the jurisdiction has needs no canonical tautomer to be looked up there.
+    formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
     by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             self.named_formulas.add(entry.formula)
+            self.formulas_by_jurisdiction.setdefault(entry.jurisdiction, set()).add(entry.formula)
             self.by_inchikey.setdefault(entry.inchikey, []).append(entry)
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
             self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
@@ -257,7 +276,7 @@ class _Reader(TableReader):
 
     def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
         """The fields every entry, family and class has: who, what list, which law, when."""
-        start, end = _dates(self)
+        start, precision, end = _dates(self)
         return {
             "id": self.text("id"),
             "jurisdiction": jurisdiction,
@@ -267,6 +286,7 @@ class _Reader(TableReader):
             "citation": self.text("citation"),
             "in_force_from": start,
             "in_force_to": end,
+            "in_force_precision": precision,
             "confirmed": self.flag("confirmed", True),
             "source": self.text("source", required=False),
             "note": self.text("note", required=False),
@@ -286,13 +306,27 @@ def _what(kind: str, table: Mapping[str, Any], index: int) -> str:
     return f"{kind} '{ident}'" if isinstance(ident, str) else f"{kind} #{index + 1} (no id)"
 
 
-def _dates(reader: _Reader) -> tuple[date, date | None]:
-    start = reader.day("in_force_from")
+def _dates(reader: _Reader) -> tuple[date, DatePrecision, date | None]:
+    """in_force_from (a TOML date, or "1980" / "1980-05" when the source gives only the year
+    or month: the first day then counts, and the precision is kept for display)."""
+    value = reader.table.get("in_force_from")
+    precision: DatePrecision = "day"
+    if isinstance(value, str):
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value)
+        if match is None or not 1 <= int(match[2] or 1) <= 12:
+            raise reader.fail(
+                "in_force_from", f"expected a date, a year or a year-month, got {value!r}"
+            )
+        start = date(int(match[1]), int(match[2] or 1), 1)
+        precision = "month" if match[2] else "year"
+    else:
+        day = reader.day("in_force_from")
+        assert day is not None
+        start = day
     end = reader.day("in_force_to", required=False)
-    assert start is not None
     if end is not None and end < start:
         raise reader.fail("in_force_to", f"{end} is before in_force_from {start}")
-    return start, end
+    return start, precision, end
 
 
 def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: int) -> NamedEntry:
@@ -320,6 +354,8 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         inchikey=inchikey,
         connectivity=connectivity,
         formula=molecular_formula(parent),
+        stated_formula=reader.text("stated_formula", required=False),
+        also_listed_as=reader.texts("also_listed_as"),
         tautomer_inchikey=tautomer_inchikey,
         tautomer_connectivity=tautomer_connectivity,
     )
@@ -482,6 +518,7 @@ def load_rulebook_from(directory: Path) -> RuleBook:
     semantics = _load_semantics(directory / CLAUSE_FILE)
     jurisdictions: list[str] = []
     titles: dict[str, str] = {}
+    history: dict[str, tuple[date, str]] = {}
     entries: list[NamedEntry] = []
     families: list[Family] = []
     classes: list[ClassDefinition] = []
@@ -494,6 +531,9 @@ def load_rulebook_from(directory: Path) -> RuleBook:
             raise top.fail("jurisdiction", f"{jurisdiction!r} is also defined in another file")
         jurisdictions.append(jurisdiction)
         titles[jurisdiction] = top.text("title")
+        history_from = top.day("history_from", required=False)
+        if history_from is not None:
+            history[jurisdiction] = (history_from, top.text("history_note"))
         for index, table in enumerate(_tables(path, document, "entry")):
             entries.append(_parse_entry(path, jurisdiction, table, index))
         for index, table in enumerate(_tables(path, document, "family")):
@@ -522,4 +562,5 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         classes=classes,
         semantics=semantics,
         names=names,
+        history=history,
     )

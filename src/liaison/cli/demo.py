@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from liaison.cli.output import console, fail
+from liaison.cli.rules import write_reports
 from liaison.errors import LiaisonError
 
 
@@ -30,6 +31,8 @@ def demo(
     from liaison.demo.manifest import screen_example_manifest
 
     screen_example_manifest(console())
+    reports = Path.cwd() / "reports"
+    write_reports(reports / "rules.html", reports / "rules.csv")
     if screen_only:
         return
     from liaison.demo.nodes import run_node_demo

@@ -42,6 +42,12 @@ def init_command(
     base_url: str | None = typer.Option(
         None, "--base-url", help="URL peers reach (default: http://127.0.0.1:8000)."
     ),
+    time_zone: str = typer.Option(
+        "UTC",
+        "--time-zone",
+        help="IANA time zone the pages show times in for users who chose none "
+        "(e.g. Asia/Shanghai); LIAISON_TIME_ZONE overrides it.",
+    ),
 ) -> None:
     """Create a node: configuration, Ed25519 key pair, migrated database, admin account."""
     from sqlalchemy.engine import make_url
@@ -60,6 +66,7 @@ def init_command(
             database_url,
             agency=agency,
             base_url=base_url or DEFAULT_BASE_URL,
+            time_zone=time_zone,
         )
     except LiaisonError as error:
         raise fail(error.detail) from error

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
-from datetime import date
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -94,11 +95,23 @@ def _progress(enabled: bool, total: int | None) -> Iterator[Progress | None]:
         yield progress
 
 
+def _say_encoding(label: Callable[[str], str]) -> Callable[[str, str], None]:
+    """Tells the user, on standard error, the encoding a file that is not plain UTF-8 was
+    detected in (a GBK file read as UTF-8 would garble every Chinese cell)."""
+
+    def say(name: str, codec: str) -> None:
+        if name != "stdin" and codec not in ("utf-8", "ascii"):
+            print(f"liaison screen: {name}: read as {label(codec)}", file=sys.stderr)
+
+    return say
+
+
 def screen(
     inputs: list[str] | None = typer.Argument(
         None,
         metavar="[INPUT]...",
-        help="Files (.smi/.smiles, .csv, .sdf, .txt) or - for standard input (the default).",
+        help="Files (.smi/.smiles, .csv, .xlsx, .sdf, .txt) or - for standard input (the "
+        "default). CSV and text in UTF-8, UTF-16 or GBK/GB18030: the encoding is detected.",
         show_default=False,
     ),
     output_format: str = typer.Option("table", "--format", help="table | jsonl | csv"),
@@ -130,7 +143,9 @@ def screen(
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
     from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
     from liaison.chem.compiled import load_rulebook
+    from liaison.chem.evidence import rules_version
     from liaison.chem.identify import check_jurisdictions
+    from liaison.chem.inputs import encoding_label
     from liaison.chem.report import write_report
 
     sources = list(inputs or [])
@@ -150,7 +165,7 @@ def screen(
         codes = check_jurisdictions(book, jurisdiction)
         for source in sources:
             check_input(source, output)
-        records = read_records(sources)
+        records = read_records(sources, on_open=_say_encoding(encoding_label))
         first = next(records, None)  # opens the first file now: unreadable -> usage error
     except LiaisonError as error:
         raise usage_error(error.detail) from None
@@ -167,14 +182,16 @@ def screen(
     show_progress = bool(sources) and "-" not in sources and sys.stderr.isatty()
     total = count_records(sources) if show_progress else None
     flagged: list[tuple[dict[str, Any], dict[str, str]]] = []
+    counts = {code: Counter[str]() for code in codes}
     screened = 0
     table = None
     if output_format == "table":  # Rich only for the table: jsonl and csv start without it
         from liaison.cli.verdicts import add_row, verdict_table
 
-        table = verdict_table(f"Screening as of {day.isoformat()}", codes)
+        version = rules_version()
+        table = verdict_table(f"Screening as of {day.isoformat()}, rules {version}", codes)
     if output_format == "csv":
-        write_csv(out, csv_header(codes))
+        write_csv(out, csv_header(codes, [name for name, _ in first.columns] if first else []))
     render = None if output_format == "table" else output_format
     keep = "all" if output_format == "table" else "flagged" if report is not None else "none"
     try:
@@ -191,6 +208,8 @@ def screen(
                 limits=limits,
             ):
                 screened += 1
+                for code, status in zip(codes, result.statuses, strict=True):
+                    counts[code][status] += 1
                 if result.line:
                     out.write(result.line)
                 elif result.record and table is not None:
@@ -216,6 +235,9 @@ def screen(
             as_of=day,
             codes=codes,
             screened=screened,
+            counts=counts,
+            rules=rules_version(),
+            produced_at=datetime.now(UTC),
         )
         print(f"report written to {path}", file=sys.stderr)
     if os.environ.get("LIAISON_SCREEN_SUMMARY"):

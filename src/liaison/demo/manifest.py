@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from liaison.chem.bulk import read_records, screen_records
 from liaison.chem.compiled import load_rulebook
+from liaison.chem.evidence import rules_version
 from liaison.chem.report import write_report
 from liaison.cli.verdicts import add_row, verdict_table
 from liaison.services.as_of import settle_as_of
@@ -22,15 +24,20 @@ def screen_example_manifest(
     """Screen `manifest`, print the verdicts as a table, write the HTML report; return its path."""
     codes = load_rulebook().jurisdictions
     today = settle_as_of(None)
-    with manifest.open(encoding="utf-8", newline="") as handle:
-        descriptions = {row["id"]: row.get("description", "") for row in csv.DictReader(handle)}
-    table = verdict_table(f"Import manifest {manifest.name}: verdicts as of {today}", codes)
+    version = rules_version()
+    table = verdict_table(
+        f"Import manifest {manifest.name}: verdicts as of {today}, rules {version}", codes
+    )
     flagged = []
+    counts = {code: Counter[str]() for code in codes}
     screened = 0
     for result in screen_records(read_records([str(manifest)]), today, codes, jobs=1, depict=True):
         screened += 1
+        for code, status in zip(codes, result.statuses, strict=True):
+            counts[code][status] += 1
         record = dict(result.record)
-        description = descriptions.get(str(record["id"]), "")
+        # The manifest's other columns come through; its description is shown with the input.
+        description = record.get("columns", {}).get("description", "")
         record["input"] = (
             f"{record['input']}\n[dim]{description}[/]" if description else record["input"]
         )
@@ -46,9 +53,12 @@ def screen_example_manifest(
         as_of=today,
         codes=codes,
         screened=screened,
+        counts=counts,
+        rules=version,
+        produced_at=datetime.now(UTC),
     )
     console.print(
-        f"{screened} lines screened, {len(flagged)} flagged; report with a depiction of each "
-        f"flagged structure: [bold]{path}[/]"
+        f"{screened} lines screened, {len(flagged)} flagged; report with a summary by verdict "
+        f"and one picture of each flagged structure: [bold]{path}[/]"
     )
     return path

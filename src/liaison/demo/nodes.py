@@ -5,6 +5,7 @@ hotline exchange, and run in the foreground until Ctrl-C stops both.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import signal
 import subprocess
@@ -18,15 +19,21 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
 from liaison.demo.verifications import seed_demo_verifications
+from liaison.demo.notifications import seed_demo_notifications
+from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
 from liaison.runtime import node_record_types
+from liaison.services.accounts import set_preferences, user_named
+from liaison.store import Database
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.notification_tables import PenNotification
 
 
 @dataclass(frozen=True)
@@ -34,21 +41,29 @@ class DemoNode:
     name: str
     port: int
     agency: str
+    time_zone: str  # the node's, for users who chose none
+    language: str  # the demo users' interface language
 
 
 DEMO_NODES = (
-    DemoNode("US", 8001, "DEA Special Operations"),
-    DemoNode("CN", 8002, "NNCC Liaison Office"),
+    DemoNode("US", 8001, "DEA Special Operations", "America/New_York", "en"),
+    DemoNode("CN", 8002, "NNCC Liaison Office", "Asia/Shanghai", "zh-CN"),
 )
 DEMO_ROLES = (
     "admin",
     "officer",
     "analyst",
     "auditor",
+    "regulator",
     "immigration_officer",
     "verifier",
     "supervisor",
 )
+# The precursor authorities that lodge and answer pre-export notifications (demo names).
+REGULATOR_AGENCIES = {
+    "US": "DEA Diversion Control (demo)",
+    "CN": "CN Precursor Control Office (demo)",
+}
 CREDENTIALS_FILE = "credentials.txt"
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -77,50 +92,58 @@ def ensure_demo_nodes(
     credentials = _read_credentials(directory)
     for node in nodes:
         node_dir = directory / node.name
-        if (node_dir / NODE_FILE).exists():
+        fresh = not (node_dir / NODE_FILE).exists()
+        if not fresh:
             console.print(f"Reusing node {node.name} in {node_dir}")
             # Nodes made by an earlier version of Liaison are brought to its migrations.
             before, after = upgrade_node_database(node_dir)
             if before != after:
                 console.print(f"Upgraded its database from {before} to {after}")
-            # ... and get the accounts of roles added since.
-            added = {
-                demo_username(node, role): secrets.token_urlsafe(12)
-                for role in DEMO_ROLES
-                if demo_username(node, role) not in credentials
-            }
-            for username, password in added.items():
-                add_node_user(node_dir, username, password, username.split("-", 1)[1])
-            if added:
-                credentials.update(added)
-                _write_credentials(directory, credentials)
-            continue
-        accounts = {demo_username(node, role): secrets.token_urlsafe(12) for role in DEMO_ROLES}
-        create_node(
-            node_dir,
-            node.name,
-            demo_username(node, "admin"),
-            accounts[demo_username(node, "admin")],
-            agency=node.agency,
-            base_url=f"http://127.0.0.1:{node.port}",
-        )
-        for role in DEMO_ROLES[1:]:
-            add_node_user(
-                node_dir, demo_username(node, role), accounts[demo_username(node, role)], role
+        else:
+            admin = demo_username(node, "admin")
+            credentials[admin] = secrets.token_urlsafe(12)
+            create_node(
+                node_dir,
+                node.name,
+                admin,
+                credentials[admin],
+                agency=node.agency,
+                base_url=f"http://127.0.0.1:{node.port}",
+                time_zone=node.time_zone,
             )
-        credentials.update(accounts)
-        _write_credentials(directory, credentials)
-        console.print(f"Created node {node.name} in {node_dir}")
+            console.print(f"Created node {node.name} in {node_dir}")
+        added = [demo_username(node, "admin")] if fresh else []
+        # Roles added by a later version of the demo get their user on a reused node too.
+        for role in DEMO_ROLES[1:]:
+            username = demo_username(node, role)
+            if username in credentials and not fresh:
+                continue
+            credentials[username] = secrets.token_urlsafe(12)
+            agency = REGULATOR_AGENCIES.get(node.name) if role == "regulator" else None
+            add_node_user(node_dir, username, credentials[username], role, agency)
+            added.append(username)
+        if added:
+            _set_demo_language(node_dir, node, added)
+        path = directory / CREDENTIALS_FILE
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(
+            "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
+            encoding="utf-8",
+        )
     return credentials
 
 
-def _write_credentials(directory: Path, credentials: dict[str, str]) -> None:
-    path = directory / CREDENTIALS_FILE
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_text(
-        "".join(f"{user} {password}\n" for user, password in sorted(credentials.items())),
-        encoding="utf-8",
-    )
+def _set_demo_language(node_dir: Path, node: DemoNode, usernames: list[str]) -> None:
+    """The CN node's officers read Chinese: the demo users get the node's language."""
+    database = Database(load_node(node_dir).database_url)
+    try:
+        with database.session() as session:
+            for username in usernames:
+                user = user_named(session, username)
+                set_preferences(session, user, Actor.system(), language=node.language)
+            session.commit()
+    finally:
+        database.dispose()
 
 
 def _port_of(node_dir: Path) -> int:
@@ -203,6 +226,11 @@ def _has_threads(node_dir: Path) -> bool:
         return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
 
 
+def _has_notifications(node_dir: Path) -> bool:
+    with open_node(node_dir) as (_node, database), database.session() as session:
+        return session.execute(sa.select(sa.func.count(PenNotification.id))).scalar_one() > 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -216,7 +244,7 @@ def run_node_demo(
     With `stay`, run until Ctrl-C (or until a node stops), then stop both cleanly.
     """
     us, cn = (
-        DemoNode(node.name, port, node.agency) for node, port in zip(DEMO_NODES, ports, strict=True)
+        dataclasses.replace(node, port=port) for node, port in zip(DEMO_NODES, ports, strict=True)
     )
     credentials = ensure_demo_nodes(directory, (us, cn), console)
     us_dir, cn_dir = directory / us.name, directory / cn.name
@@ -239,6 +267,20 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
+        if seed_demo_screening(cn_dir, demo_username(cn, "officer")):
+            console.print(
+                f"Screened {SEIZURE_LIST.name} (a GBK CSV, as Excel on Chinese Windows saves "
+                f"it) for the {cn.name} officer: see My desk, or screen it yourself"
+            )
+        if not (_has_notifications(us_dir) or _has_notifications(cn_dir)):
+            lodged = seed_demo_notifications(
+                us_dir,
+                cn_dir,
+                us_username=demo_username(us, "regulator"),
+                cn_username=demo_username(cn, "regulator"),
+                record_types=node_record_types(),
+            )
+            console.print(f"Seeded {lodged} pre-export notifications over a year, both ways")
         with console.status("Seeding verification cases (synthetic registry on CN) ..."):
             seed_demo_verifications(
                 us_dir,
@@ -281,6 +323,9 @@ def _print_logins(
         f"Credentials are kept in {directory / CREDENTIALS_FILE}; "
         f"server logs in {directory}/*.log. "
         "Open the Hotline page as the officers and post a message: it appears on the other "
-        "node without a reload. Verifications: us-immigration_officer opens cases, "
-        "cn-verifier decides them (one is held: asylum), the supervisors lift holds."
+        "node without a reload. Screen a file with the seizure list in GBK, "
+        f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
+        "POST /api/v1/substances/screen. "
+        "Verifications: us-immigration_officer opens cases, cn-verifier decides them (one "
+        "is held: asylum), the supervisors lift holds."
     )

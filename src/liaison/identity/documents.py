@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
@@ -140,9 +141,7 @@ def _birth_date(digits: str, problems: list[Problem]) -> date | None:
 
 
 def _region_notes(number18: str) -> list[Problem]:
-    try:
-        ric.get_birth_place(number18)
-    except ValidationError:
+    if not _region_known(number18[:6], number18[6:10]):
         return [
             (
                 "region_code",
@@ -151,6 +150,15 @@ def _region_notes(number18: str) -> list[Problem]:
             )
         ]
     return []
+
+
+@lru_cache(maxsize=50_000)
+def _region_known(region: str, year: str) -> bool:
+    try:
+        ric.get_birth_place(f"{region}{year}0101")
+    except ValidationError:
+        return False
+    return True
 
 
 # ICAO 9303 character values: digits, A=10 ... Z=35, the filler < = 0.

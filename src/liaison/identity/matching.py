@@ -1,23 +1,60 @@
 """Probabilistic matching of requests against a registry extract (Splink, DuckDB backend).
 
-INTERFACE (implementation follows in the next commits).
+The model is Fellegi-Sunter as Splink builds it: for each field a comparison with ordered
+levels (e.g. the date of birth is equal, has day and month swapped, agrees as far as a partial
+date goes, differs by one digit, ...), each level with m and u probabilities. u is estimated by
+random sampling of the registry; m starts from the priors below and, when requests are given,
+is re-estimated by expectation maximisation without labels. Candidates come from blocking
+rules (equal identity number; a name reading in common; a given-name reading and year of birth;
+the same full date of birth; the same address), so a request is compared with a few hundred
+registry records, not a million.
+
+The same settings run on Splink's Spark backend (docs/identity-spark.md): every level is a
+Splink library level or plain SQL that sqlglot translates.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    from splink.internals.database_api import DatabaseAPI
+
+# The comparison columns a prepared table (people.prepare_people) carries into Splink.
+SPLINK_COLUMNS = (
+    "unique_id",
+    "name_key",
+    "family_keys",
+    "given_keys",
+    "name_keys",
+    "sex",
+    "date_of_birth",
+    "dob_year",
+    "dob_month",
+    "dob_day",
+    "id_number",
+    "place_keys",
+    "address_key",
+)
+FIELDS = ("name", "date_of_birth", "sex", "id_number", "place_of_birth", "address")
+EM_ITERATIONS = 25
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One registry person proposed for a request. `evidence` maps each compared field
-    (name, date_of_birth, sex, place_of_birth, id_number, address) to the comparison level it
-    fell into ("level": its label) and that level's match weight ("weight", log2 Bayes factor)."""
+    (name, date_of_birth, sex, id_number, place_of_birth, address) to the comparison level it
+    fell into ("level": its label) and that level's match weight ("weight", log2 Bayes factor:
+    positive for evidence of the same person, negative against, 0 when a side is empty; for
+    the same name, adjusted by how common the name is in the registry)."""
 
     request_id: str
     person_id: str
@@ -26,29 +63,361 @@ class Candidate:
     evidence: dict[str, dict[str, str | float]]
 
 
+def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
+    """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
+    blocking rules."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_keys"),
+            # Term frequency: "Wang Wei" shared by hundreds is weaker evidence than a rare name.
+            cll.ExactMatchLevel("name_key").configure(
+                label_for_charts="same name", tf_adjustment_column="name_key"
+            ),
+            cll.ArrayIntersectLevel("name_keys").configure(
+                label_for_charts="same name in another romanisation or order"
+            ),
+            cll.JaroWinklerLevel("name_key", 0.92).configure(
+                label_for_charts="name spelt slightly differently"
+            ),
+            cll.ArrayIntersectLevel("family_keys").configure(
+                label_for_charts="same family name, different given name"
+            ),
+            cll.ArrayIntersectLevel("given_keys").configure(
+                label_for_charts="same given name, different family name"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different names"),
+        ],
+    ).configure(m_probabilities=[0.62, 0.25, 0.06, 0.03, 0.03, 0.01])
+    date_of_birth = cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_levels=[
+            cll.NullLevel("date_of_birth"),
+            cll.ExactMatchLevel("date_of_birth").configure(label_for_charts="same date"),
+            cll.CustomLevel(
+                "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r",
+                label_for_charts="day and month swapped",
+                base_dialect_str="duckdb",
+            ),
+            cll.CustomLevel(
+                "dob_year_l = dob_year_r AND (dob_day_l IS NULL OR dob_day_r IS NULL) AND "
+                "(dob_month_l IS NULL OR dob_month_r IS NULL OR dob_month_l = dob_month_r)",
+                label_for_charts="partial date that agrees",
+                base_dialect_str="duckdb",
+            ),
+            cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
+                label_for_charts="one digit differs"
+            ),
+            cll.CustomLevel(
+                "abs(dob_year_l - dob_year_r) <= 1",
+                label_for_charts="year of birth within one",
+                base_dialect_str="duckdb",
+            ),
+            cll.ElseLevel().configure(label_for_charts="different dates"),
+        ],
+    ).configure(m_probabilities=[0.85, 0.03, 0.06, 0.03, 0.02, 0.01])
+    sex = cl.CustomComparison(
+        output_column_name="sex",
+        comparison_levels=[
+            cll.NullLevel("sex"),
+            cll.ExactMatchLevel("sex").configure(label_for_charts="same sex"),
+            cll.ElseLevel().configure(label_for_charts="different sex"),
+        ],
+    ).configure(m_probabilities=[0.98, 0.02])
+    id_number = cl.CustomComparison(
+        output_column_name="id_number",
+        comparison_levels=[
+            cll.NullLevel("id_number"),
+            cll.ExactMatchLevel("id_number").configure(label_for_charts="same number"),
+            cll.DamerauLevenshteinLevel("id_number", 2).configure(
+                label_for_charts="one or two characters differ"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different numbers"),
+        ],
+    ).configure(m_probabilities=[0.93, 0.04, 0.03])
+    place = cl.CustomComparison(
+        output_column_name="place_of_birth",
+        comparison_levels=[
+            cll.NullLevel("place_keys"),
+            cll.ArrayIntersectLevel("place_keys", 2).configure(
+                label_for_charts="same place (two names in common)"
+            ),
+            cll.ArrayIntersectLevel("place_keys", 1).configure(
+                label_for_charts="a place name in common"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different places"),
+        ],
+    ).configure(m_probabilities=[0.6, 0.3, 0.1])
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address_key"),
+            cll.ExactMatchLevel("address_key").configure(label_for_charts="same address"),
+            cll.JaroWinklerLevel("address_key", 0.9).configure(
+                label_for_charts="address spelt slightly differently"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different addresses"),
+        ],
+    ).configure(m_probabilities=[0.4, 0.3, 0.3])
+    creator = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=[name, date_of_birth, sex, id_number, place, address],
+        blocking_rules_to_generate_predictions=[
+            block_on("id_number"),
+            block_on("name_keys", arrays_to_explode=["name_keys"]),
+            block_on("given_keys", "dob_year", arrays_to_explode=["given_keys"]),
+            # Typos in both names: the full date of birth, or the address, alone.
+            block_on("date_of_birth"),
+            block_on("address_key"),
+        ],
+        # A request has at most one true match among the registry's records.
+        probability_two_random_records_match=1 / max(registry_size, 2),
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+    )
+    model: dict[str, Any] = creator.get_settings(dialect).as_dict()  # type: ignore[no-untyped-call]
+    return model
+
+
 class Matcher:
-    """A trained Splink model bound to a registry table (from people.read_people/prepare_people).
+    """A Splink model bound to a registry table (from people.read_people/prepare_people).
 
-    Matcher.train(registry) estimates u by random sampling of the registry and m by EM without
-    labels (on registry x requests pairs when requests are given); save/load keep the model JSON.
-    """
+    `spark`: a SparkSession to run on Splink's Spark backend instead of DuckDB (the model must
+    then be trained with it too: its SQL is written in the backend's dialect)."""
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        registry: pd.DataFrame,
+        id_column: str,
+        spark: Any = None,
+    ) -> None:
+        self.model = model
+        self.registry = registry
+        self.id_column = id_column
+        self.spark = spark
 
     @classmethod
-    def train(cls, registry: pd.DataFrame, requests: pd.DataFrame | None = None) -> Matcher:
-        raise NotImplementedError
+    def train(
+        cls,
+        registry: pd.DataFrame,
+        requests: pd.DataFrame | None = None,
+        id_column: str = "person_id",
+        seed: int = 1,
+        u_pairs: int = 1_000_000,
+        threads: int | None = None,
+        spark: Any = None,
+    ) -> Matcher:
+        """u by random sampling of the registry; m from the priors, then (with requests) by EM
+        without labels on registry x requests pairs, one blocking rule per session so each
+        field is estimated from pairs not blocked on it. `u_pairs` random registry pairs are
+        compared for u (more: steadier u for rare levels, and slower)."""
+        from splink import Linker, block_on
+        from splink.internals.exceptions import EMTrainingException
+
+        model = settings(len(registry), "duckdb" if spark is None else "spark")
+        db_api = _database(threads, spark)
+        tables = [db_api.register(_splink_table(registry))]
+        if requests is not None and len(requests):
+            tables.append(db_api.register(_splink_table(requests)))
+        else:
+            # Without requests the registry is linked to itself only to sample u.
+            tables.append(db_api.register(_splink_table(registry)))
+        linker = Linker(tables, model, log_level=logging.ERROR)
+        # u: pairs of registry records are (almost all) different people.
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
+        if requests is not None and len(requests) >= 50:
+            for rule in (
+                block_on("id_number"),
+                block_on("name_key"),  # EM cannot explode arrays: the primary reading
+                block_on("date_of_birth"),
+            ):
+                # A rule that blocks no pair (a field empty throughout) leaves the priors.
+                with contextlib.suppress(EMTrainingException):
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        rule, fix_probability_two_random_records_match=True
+                    )
+        trained = _floor_m(linker.misc.save_model_to_json())
+        trained["probability_two_random_records_match"] = 1 / max(len(registry), 2)
+        return cls(trained, registry, id_column, spark)
 
     @classmethod
-    def load(cls, path: Path, registry: pd.DataFrame) -> Matcher:
-        raise NotImplementedError
+    def load(
+        cls, path: Path, registry: pd.DataFrame, id_column: str = "person_id", spark: Any = None
+    ) -> Matcher:
+        model = json.loads(path.read_text(encoding="utf-8"))
+        model["probability_two_random_records_match"] = 1 / max(len(registry), 2)
+        return cls(model, registry, id_column, spark)
 
     def save(self, path: Path) -> None:
-        raise NotImplementedError
+        path.write_text(json.dumps(self.model, indent=2), encoding="utf-8")
 
-    def match(self, requests: pd.DataFrame, k: int = 1) -> list[Candidate]:
-        """The k best candidates of each request, best first (fewer when blocking finds fewer)."""
-        raise NotImplementedError
+    def match(
+        self,
+        requests: pd.DataFrame,
+        k: int = 1,
+        request_id_column: str = "request_id",
+        progress: Callable[[int], None] | None = None,
+        chunk: int = 2000,
+        threads: int | None = None,
+    ) -> list[Candidate]:
+        """The k best candidates of each request, best first (fewer when blocking finds fewer).
+        Requests are scored in chunks; `progress(n)` is told after each chunk of n requests.
+        `threads` caps DuckDB's threads (default: one per core)."""
+        from splink import Linker
+
+        db_api = _database(threads, self.spark)
+        registry = db_api.register(_splink_table(self.registry))
+        frequencies = db_api.register(_name_frequencies(self.registry))
+        levels = _level_labels(self.model)
+        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
+        found: list[Candidate] = []
+        for start in range(0, len(requests), chunk):
+            part = requests.iloc[start : start + chunk]
+            table = db_api.register(_splink_table(part))
+            linker = Linker([registry, table], self.model, log_level=logging.ERROR)
+            linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
+            pairs = linker.inference.predict_between(registry, table, warning_mode="never")
+            # Plain SQL that DuckDB and Spark both run.
+            ranked = db_api.query_sql(
+                f"""
+                SELECT * FROM (
+                    SELECT unique_id_l, unique_id_r, match_weight, match_probability,
+                        {evidence}, mw_tf_adj_name,
+                        row_number() OVER (
+                            PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
+                        ) AS candidate_rank
+                    FROM {pairs.physical_name}
+                ) AS ranked
+                WHERE candidate_rank <= {int(k)}
+                ORDER BY unique_id_r, candidate_rank
+                """,
+                output_type="pandas",
+            )
+            found.extend(
+                _candidates(ranked, self.registry, self.id_column, part, request_id_column, levels)
+            )
+            pairs.drop_table_from_database_and_remove_from_cache()
+            if progress is not None:
+                progress(len(part))
+        return found
 
 
-def exact_match(registry: pd.DataFrame, requests: pd.DataFrame) -> list[Candidate]:
-    """The baseline: same identity number, or same normalised name and full date of birth."""
-    raise NotImplementedError
+def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
+    if spark is not None:
+        from splink.backends.spark import SparkAPI
+
+        return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"threads": threads} if threads else {}
+    )
+    return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
+
+
+# EM gives m = 0 to a level it never saw among matches (e.g. a different sex, when no request
+# got the sex wrong); a clerical error must lower the probability, never veto the match.
+M_FLOOR = 0.001
+
+
+def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("m_probability") is not None:
+                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+    return model
+
+
+def _name_frequencies(registry: pd.DataFrame) -> pd.DataFrame:
+    """Each name's share of the registry: the term frequencies of the "same name" level."""
+    counts = registry["name_key"].value_counts()
+    return (
+        counts.rename("tf_name_key")
+        .div(max(int(counts.sum()), 1))
+        .rename_axis("name_key")
+        .reset_index()
+    )
+
+
+def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
+    return people.loc[:, list(SPLINK_COLUMNS)]
+
+
+def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """For each comparison, gamma value (Splink numbers levels from the last, -1 = null) ->
+    the level's label."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        by_gamma: dict[int, str] = {}
+        for position, level in enumerate(levels):
+            if level.get("is_null_level"):
+                by_gamma[-1] = "empty on one side"
+            else:
+                by_gamma[len(levels) - 1 - position] = level["label_for_charts"]
+        labels[comparison["output_column_name"]] = by_gamma
+    return labels
+
+
+def _candidates(
+    ranked: pd.DataFrame,
+    registry: pd.DataFrame,
+    id_column: str,
+    requests: pd.DataFrame,
+    request_id_column: str,
+    levels: dict[str, dict[int, str]],
+) -> list[Candidate]:
+    person_ids = registry[id_column].to_numpy()
+    request_ids = dict(zip(requests["unique_id"], requests[request_id_column], strict=True))
+    out: list[Candidate] = []
+    for row in ranked.to_dict("records"):
+        evidence: dict[str, dict[str, str | float]] = {}
+        for field in FIELDS:
+            label = levels[field][int(row[f"gamma_{field}"])]
+            weight = float(row[f"mw_{field}"]) + float(row.get(f"mw_tf_adj_{field}") or 0.0)
+            evidence[field] = {"level": label, "weight": round(weight, 3)}
+        out.append(
+            Candidate(
+                request_id=str(request_ids[row["unique_id_r"]] or ""),
+                person_id=str(person_ids[int(row["unique_id_l"])] or ""),
+                match_probability=float(row["match_probability"]),
+                match_weight=float(row["match_weight"]),
+                evidence=evidence,
+            )
+        )
+    return out
+
+
+def exact_match(
+    registry: pd.DataFrame,
+    requests: pd.DataFrame,
+    id_column: str = "person_id",
+    request_id_column: str = "request_id",
+) -> list[Candidate]:
+    """The baseline: the same identity number, or the same name (as written, normalised) and
+    the same full date of birth. Probability 1 for a match; the first match wins."""
+    import pandas as pd
+
+    left = registry.loc[:, ["unique_id", id_column, "id_number", "name_key", "date_of_birth"]]
+    right = requests.loc[
+        :, ["unique_id", request_id_column, "id_number", "name_key", "date_of_birth"]
+    ]
+    by_number = right.dropna(subset=["id_number"]).merge(
+        left.dropna(subset=["id_number"]), on="id_number", suffixes=("_r", "_l")
+    )
+    full = right[right["date_of_birth"].str.len() == 10].dropna(subset=["name_key"])
+    by_name = full.merge(left.dropna(subset=["name_key"]), on=["name_key", "date_of_birth"])
+    by_name = by_name.rename(columns={"unique_id_x": "unique_id_r", "unique_id_y": "unique_id_l"})
+    pairs = pd.concat([by_number, by_name], ignore_index=True)
+    pairs = pairs.drop_duplicates(subset=["unique_id_r"], keep="first")
+    return [
+        Candidate(str(row[request_id_column] or ""), str(row[id_column] or ""), 1.0, math.inf, {})
+        for row in pairs.to_dict("records")
+    ]

@@ -12,17 +12,19 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, defer
 
 from liaison import audit
 from liaison.audit import Actor
 from liaison.chem.bulk import (
-    SUPPORTED,
+    FORMULA_PREFIXES,
     csv_header,
     csv_row,
     read_records,
@@ -38,9 +40,13 @@ from liaison.chem.depict import (
     headline_jurisdiction,
     identify_and_depict,
 )
+from liaison.chem.evidence import RulesVersion, rules_version
+from liaison.chem.facts import Facts, facts_of
+from liaison.chem.inputs import encoding_label
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
 from liaison.chem.models import Identification, Verdict
+from liaison.chem.report import COMBINED
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.services.as_of import settle_as_of
@@ -51,7 +57,10 @@ MAX_QUERIES_PER_REQUEST = 100
 # The web form screens files in the request; larger inputs belong to `liaison screen`.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_RECORDS = 5000
-UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".sdf", ".txt")
+# Files up to this size get a picture per flagged record on the page (about 6 ms and 27 kB
+# each); a larger file's records link to their identification, which draws it.
+MAX_PICTURED_RECORDS = 500
+UPLOAD_SUFFIXES = (".smi", ".smiles", ".csv", ".xlsx", ".sdf", ".txt")
 # The node's identification workers, started on first use (forkserver: the server runs
 # threads, and a fork of a threaded process may inherit a held lock).
 _pools: dict[tuple[int, float], WorkerPool[tuple[IdentificationRequest, str], Depicted]] = {}
@@ -93,6 +102,12 @@ def checked_jurisdictions(requested: Sequence[str] | None) -> tuple[str, ...]:
 class IdentifiedQuery:
     identification: Identification
     depictions: dict[str, str]  # jurisdiction code -> SVG highlighting what matched there
+    facts: Facts | None = None  # asked for by the substance page only
+
+    def with_facts(self) -> IdentifiedQuery:
+        """This answer with formula, weight, names and the closest listed substances."""
+        smiles = self.identification.standardized_smiles
+        return replace(self, facts=facts_of(smiles) if smiles else None)
 
     @property
     def headline_jurisdiction(self) -> str:
@@ -175,12 +190,21 @@ def identify_queries(
     return [IdentifiedQuery(identification, svgs) for identification, svgs in answers]
 
 
+STATUSES = ("controlled", "precursor", "review", "no_match", "invalid")
+
+
 @dataclass(frozen=True)
 class ScreenedFile:
     run: ScreeningRun
     jurisdictions: tuple[str, ...]
     as_of: date  # the day whose rules were applied
     records: list[dict[str, Any]]  # Identification.to_dict() per record, in file order
+    rules: RulesVersion  # the rule data the records were judged by
+    produced_at: datetime  # when (UTC)
+    encoding: str | None  # how a text file was read ("GB18030 (GBK)"); None for .xlsx
+    columns: tuple[str, ...]  # the input's other columns, carried through
+    svgs: list[str]  # per record: one picture with every jurisdiction's regions ("" if none)
+    pictured: bool  # False for a file of more than MAX_PICTURED_RECORDS records: no pictures
 
     @property
     def flagged(self) -> int:
@@ -189,10 +213,44 @@ class ScreenedFile:
             for record in self.records
         )
 
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Records per verdict, per jurisdiction (every status, zeros too)."""
+        counts = {code: dict.fromkeys(STATUSES, 0) for code in self.jurisdictions}
+        for record in self.records:
+            for code in self.jurisdictions:
+                counts[code][record["verdicts"][code]["status"]] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's answer: the jsonl shape per record, and what it was judged by."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "rules_version": self.rules.to_dict(),
+            "produced_at": self.produced_at.isoformat(),
+            "filename": self.run.filename,
+            "encoding": self.encoding,
+            "jurisdictions": list(self.jurisdictions),
+            "records": self.records,
+        }
+
 
 def _upload_name(filename: str) -> str:
     name = Path(filename or "upload").name
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120] or "upload"
+
+
+def results_header(codes: tuple[str, ...], columns: Sequence[str]) -> list[str]:
+    """The columns of a run's results: the `liaison screen` csv, what they were judged by and
+    the link that reproduces each record's identification, then the input's other columns."""
+    return [*csv_header(codes), "rules_version", "produced_at", "permalink", *columns]
+
+
+def identification_link(query: str, as_of: date, codes: Sequence[str], rules: str) -> str:
+    """The node address (path and query) that reproduces an identification: the query, the
+    day, the jurisdictions and the rules version it was judged by."""
+    pairs = [("q", query), ("as_of", as_of.isoformat()), *[("j", c) for c in codes]]
+    return "/substances?" + urlencode([*pairs, ("rules", rules)])
 
 
 def screen_upload(
@@ -205,13 +263,14 @@ def screen_upload(
     jurisdictions: Sequence[str] | None,
     settings: Settings | None = None,
 ) -> ScreenedFile:
-    """Screen an uploaded file in the formats of `liaison screen`; keep the CSV of results.
+    """Screen an uploaded file in the formats of `liaison screen` (and .xlsx, and text in any
+    detected encoding); keep the CSV of results.
 
     A record that does not parse is one `invalid` row; it never stops the others.
     """
     name = _upload_name(filename)
     if not name.lower().endswith(UPLOAD_SUFFIXES):
-        raise InvalidInput(f"{name}: unsupported file type; use {SUPPORTED.split(' or -')[0]}")
+        raise InvalidInput(f"{name}: unsupported file type; use {', '.join(UPLOAD_SUFFIXES)}")
     if not content.strip():
         raise InvalidInput(f"{name}: the file is empty")
     if len(content) > MAX_UPLOAD_BYTES:
@@ -221,11 +280,13 @@ def screen_upload(
         )
     codes = checked_jurisdictions(jurisdictions)
     day = settle_as_of(as_of)
+    encodings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="liaison-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
         records = []
-        for index, record in enumerate(read_records([str(path)])):
+        opened = read_records([str(path)], on_open=lambda _, codec: encodings.append(codec))
+        for index, record in enumerate(opened):
             if index >= MAX_UPLOAD_RECORDS:
                 raise InvalidInput(
                     f"{name}: more than {MAX_UPLOAD_RECORDS} records; "
@@ -236,24 +297,46 @@ def screen_upload(
         raise InvalidInput(f"{name}: no records found")
     # Screened outside the server process, so a record that crashes RDKit costs only itself.
     limits = limits_from(settings or Settings())
-    screened_records = screen_records(
-        records, day, codes, jobs=1, limits=limits, start_method="forkserver"
+    pictured = len(records) <= MAX_PICTURED_RECORDS
+    screened_records = list(
+        screen_records(
+            records, day, codes, jobs=1, depict=pictured, limits=limits, start_method="forkserver"
+        )
     )
     results = [screened.record for screened in screened_records]
+    columns = tuple(name for name, _ in records[0].columns)
+    rules = rules_version()
+    produced_at = datetime.now(UTC)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(csv_header(codes))
+    writer.writerow(results_header(codes, columns))
     for result in results:
-        writer.writerow([spreadsheet_safe(cell) for cell in csv_row(result, codes)])
+        fixed = csv_row({**result, "columns": {}}, codes)
+        link = identification_link(result["input"], day, codes, rules.hash)
+        row = [*fixed, rules.hash, produced_at.isoformat(), link]
+        row += result.get("columns", {}).values()
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     run = ScreeningRun(
         id=str(uuid.uuid4()),
         user_id=user.id,
         filename=name,
         record_count=len(results),
         results_csv=out.getvalue(),
+        created_at=produced_at,
     )
     session.add(run)
-    screened = ScreenedFile(run, codes, day, results)
+    screened = ScreenedFile(
+        run,
+        codes,
+        day,
+        results,
+        rules,
+        produced_at,
+        encoding_label(encodings[0]) if encodings else None,
+        columns,
+        [s.svgs.get(COMBINED, "") for s in screened_records],
+        pictured,
+    )
     audit.record(
         session,
         actor,
@@ -269,9 +352,68 @@ def screen_upload(
     return screened
 
 
+def recent_screenings(session: Session, user: User, limit: int = 5) -> list[ScreeningRun]:
+    """The user's latest screening runs (their results are not loaded), newest first."""
+    return list(
+        session.execute(
+            sa.select(ScreeningRun)
+            .where(ScreeningRun.user_id == user.id)
+            .order_by(ScreeningRun.created_at.desc())
+            .limit(limit)
+            .options(defer(ScreeningRun.results_csv))
+        ).scalars()
+    )
+
+
 def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:
     """A run's results, for the user who ran it only."""
     run = session.get(ScreeningRun, run_id)
     if run is None or run.user_id != user.id:
         raise NotFound(f"no screening run {run_id!r} of yours")
     return run
+
+
+def screening_csv_download(run: ScreeningRun) -> bytes:
+    """The run's CSV as Excel opens it: UTF-8 with a BOM (without one, Excel on a Chinese or
+    American Windows reads it in the local code page and garbles every non-ASCII cell)."""
+    return run.results_csv.encode("utf-8-sig")
+
+
+def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
+    """The run's results as an Excel workbook: the results sheet, and an "About" sheet saying
+    what they were judged by and where they are kept."""
+    from openpyxl import Workbook
+
+    rows = list(csv.reader(io.StringIO(run.results_csv)))
+    header = rows[0] if rows else []
+    first = dict(zip(header, rows[1], strict=False)) if len(rows) > 1 else {}
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Results"
+    for row in rows:
+        # A cell is written as text, never as a formula, so the CSV's quote is not needed.
+        sheet.append([_unquoted(cell) for cell in row])
+    for row_cells in sheet.iter_rows():
+        for cell in row_cells:
+            cell.data_type = "s"
+    about = workbook.create_sheet("About")
+    for item in (
+        ("file", run.filename),
+        ("records", str(run.record_count)),
+        ("as_of", first.get("as_of", "")),
+        ("rules_version", first.get("rules_version", "")),
+        ("produced_at", first.get("produced_at", run.created_at.isoformat())),
+        ("results", results_link),
+        ("permalink", "each record's row links to the identification that reproduces it"),
+        ("note", "no_match means no loaded rule matched: it is never a clearance."),
+    ):
+        about.append(list(item))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _unquoted(cell: str) -> str:
+    """A cell without the quote spreadsheet_safe put before a formula character."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES) else cell

@@ -18,6 +18,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     ANALYST = "analyst"
     AUDITOR = "auditor"
+    REGULATOR = "regulator"  # precursor authority: pre-export notifications
     IMMIGRATION_OFFICER = "immigration_officer"  # requests nationality verifications
     VERIFIER = "verifier"  # answers them from the registry extract
     SUPERVISOR = "supervisor"  # both sides' casework, and lifts protection holds
@@ -38,7 +39,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(
-            "role in ('admin', 'officer', 'analyst', 'auditor', "
+            "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator', "
             "'immigration_officer', 'verifier', 'supervisor')",
             name="role",
         ),

@@ -26,6 +26,7 @@ from liaison.tariffs.measures import (
     load_measures,
     measures_in_force,
 )
+from liaison.tariffs.timeline import RateStep, rate_timeline
 
 __all__ = [
     "CATEGORIES",
@@ -41,6 +42,7 @@ __all__ = [
     "Measure",
     "MeasureBook",
     "MeasureFileError",
+    "RateStep",
     "calculate",
     "calculate_rows",
     "check_measures",
@@ -48,6 +50,7 @@ __all__ = [
     "load_measure_files",
     "load_measures",
     "measures_in_force",
+    "rate_timeline",
     "read_rows",
     "write_batch",
 ]

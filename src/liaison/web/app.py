@@ -22,17 +22,22 @@ from liaison.web.api import auth as auth_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import verifications as verifications_api
+from liaison.web.api import tariffs as tariffs_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
+from liaison.web.ui import notifications as notifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
+from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 from liaison.web.ui import verifications as verifications_ui
 
@@ -89,13 +94,18 @@ def include_routers(app: FastAPI) -> None:
         peers_api.router,
         hotline_api.router,
         verifications_api.router,
+        notifications_api.router,
+        tariffs_api.router,
         auth_ui.router,
+        desk_ui.router,
         substances_ui.router,
         users_ui.router,
         audit_ui.router,
         hotline_ui.router,
         verifications_ui.router,
+        notifications_ui.router,
         peers_ui.router,
+        tariffs_ui.router,
     ):
         app.include_router(router)
 

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
@@ -36,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from liaison.chem.models import DatePrecision
 from liaison.services.accounts import LANGUAGES as USER_LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -248,23 +249,30 @@ def local_datetime(moment: datetime | None, format: str = "medium") -> Markup:
     return _time_element(moment, format_local(moment, format))
 
 
-DatePrecision = Literal["year", "month", "day"]
 PRECISIONS: tuple[DatePrecision, ...] = ("year", "month", "day")
 
 
-def local_date(value: date | str | None, precision: DatePrecision | None = None) -> str:
-    """Jinja filter: a date as precise as its source (`2019`, `2019-05` or a full date).
+def local_date(value: date | str | None, precision: DatePrecision | None = None) -> Markup:
+    """Jinja filter: `<time>` for a date as precise as its source (a year, a month, a day).
 
     A date known only to the year or month is shown as such, never as its first day: pass
-    an ISO string of that length, or a date with `precision`.
+    an ISO string of that length (`"1980"`, `"2019-05"`), or a date with `precision`.
     """
     if value is None:
-        return ""
-    locale = babel_locale()
+        return Markup("")
     if isinstance(value, str):
         parts = [int(part) for part in value.split("-")]
         precision = PRECISIONS[len(parts) - 1]
         value = date(*parts, *[1] * (3 - len(parts)))
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat()[: {"year": 4, "month": 7}.get(precision or "day", 10)],
+        date_text(value, precision),
+    )
+
+
+def date_text(value: date, precision: DatePrecision | None = None) -> str:
+    """The date in the current language, to the year, the month or the day."""
+    locale = babel_locale()
     if precision == "year":
         return format_skeleton("y", value, locale=locale)
     if precision == "month":

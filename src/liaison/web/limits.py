@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from html import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liaison.config import Settings
 from liaison.federation.delivery import MAX_BATCH_BYTES
 from liaison.services.hotline import MAX_ATTACHMENTS
+from liaison.web.i18n import _, current_language
 from liaison.web.problems import PROBLEM_MEDIA_TYPE
 
 MIB = 1024 * 1024
@@ -26,7 +28,7 @@ DEFAULT_BODY_MAX_BYTES = 1 * MIB
 # The screening upload: the file's own limit (5 MiB, which its form reports) plus room
 # for the multipart envelope and the other fields.
 SCREENING_UPLOAD_MAX_BYTES = 6 * MIB
-SCREENING_UPLOAD_PATH = "/substances/screen"
+SCREENING_UPLOAD_PATHS = ("/substances/screen", "/api/v1/substances/screen")
 # Routes that carry hotline attachments, in the API (base64 in JSON) and the UI (multipart).
 HOTLINE_ATTACHMENT_PATHS = re.compile(
     r"^(/api/v1/threads(/\d+/messages)?|/hotline/new|/hotline/threads/\d+/messages)$"
@@ -57,7 +59,7 @@ def body_limit_policy(settings: Settings) -> Callable[[str], int | None]:
     def limit_for(path: str) -> int | None:
         if path.startswith(FEDERATION_PREFIX):
             return None
-        if path == SCREENING_UPLOAD_PATH:
+        if path in SCREENING_UPLOAD_PATHS:
             return SCREENING_UPLOAD_MAX_BYTES
         if HOTLINE_ATTACHMENT_PATHS.match(path):
             return hotline_max
@@ -134,6 +136,9 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    if not scope["path"].startswith(("/api/", FEDERATION_PREFIX)):
+        await _refuse_page(scope, send, limit)
+        return
     detail = (
         f"the request body is larger than {limit} bytes ({limit / MIB:g} MiB), "
         f"the most {scope['path']} accepts"
@@ -147,12 +152,39 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
             "instance": scope["path"],
         }
     ).encode("utf-8")
+    await _send_refusal(send, PROBLEM_MEDIA_TYPE, body)
+
+
+async def _refuse_page(scope: Scope, send: Send, limit: int) -> None:
+    """A page, in the user's language, for a form sent with too much: never problem+json.
+    The body was not read, so nothing typed can be shown again; the browser's Back button
+    returns to the form as it was (each form also states its limits before sending)."""
+    title = _("Too much to send")
+    detail = _(
+        "The form sent more than %(size)s MB, the most this page accepts. Go back with your "
+        "browser's Back button: the form still holds what you entered. Send a smaller file, "
+        "or screen a large one with liaison screen.",
+        size=f"{limit / MIB:g}",
+    )
+    back = _("Back to the form")
+    page = (
+        f'<!doctype html><html lang="{escape(current_language())}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/liaison.css">'
+        f'</head><body><main id="main"><section class="card narrow"><h1>{escape(title)}</h1>'
+        f'<p>{escape(detail)}</p><p><a href="{escape(scope["path"])}">{escape(back)}</a></p>'
+        "</section></main></body></html>"
+    )
+    await _send_refusal(send, "text/html; charset=utf-8", page.encode("utf-8"))
+
+
+async def _send_refusal(send: Send, media_type: str, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode("ascii")),
+                (b"content-type", media_type.encode("ascii")),
                 (b"content-length", str(len(body)).encode("ascii")),
                 # The rest of the body is never read; the client should not reuse the connection.
                 (b"connection", b"close"),

@@ -13,7 +13,7 @@ CODES = ("US", "CN", "UN")
 
 def test_the_fast_jsonl_line_is_the_general_line_character_for_character() -> None:
     odd = 'say "hi" \\ back, 丙酮, tab\there, \u2028 and \x01'
-    records = [Record(odd, "CCO " + odd, "CCO"), Record("plain", "丙酮", "丙酮")]
+    records = [Record(odd, "CCO " + odd, "CCO"), Record("plain", "乙醇", "乙醇")]
     day = date(2019, 5, 1)
     fast = list(screen_records(records, day, CODES, jobs=1, render="jsonl", keep="none"))
     general = list(screen_records(records, day, CODES, jobs=1, render="jsonl", keep="all"))

@@ -59,7 +59,11 @@ def test_substituents_and_groups_are_named_in_words() -> None:
     assert group_name("*CCc1cccs1") == "2-(thiophen-2-yl)ethyl"
     assert substituent_name("*OC") == "methoxy"
     assert substituent_name("*C(=O)OC") == "methoxycarbonyl"
-    assert substituent_name("*C1CC2CCC1C2") == "the group *C1CC2CCC1C2 (SMILES)"
+    # A group without a name is described in words, its SMILES only after them.
+    assert substituent_name("*C1CC2CCC1C2") == (
+        "a group of formula C7H11 with two rings (5-, 5-membered; bridged), bonded through "
+        "carbon (SMILES *C1CC2CCC1C2)"
+    )
 
 
 def test_an_open_reading_is_review_even_where_unclear_changes_are_no_match() -> None:

@@ -14,6 +14,7 @@ import pytest
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
+from liaison.chem.report import COMBINED
 
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 AS_OF = date(2026, 1, 1)
@@ -103,7 +104,7 @@ def test_bulk_a_record_past_the_time_limit_is_invalid_in_its_place(jobs: int) ->
     assert lines[2]["error"] == (
         "identification timed out after 1 s (limit seconds=1); nothing was judged"
     )
-    assert results[4].svgs["US"].startswith("<svg")  # the worker after the stall draws too
+    assert results[4].svgs[COMBINED].startswith("<svg")  # the worker after the stall draws too
 
 
 def test_answers_in_batches_pin_a_crash_on_its_own_item(pool: WorkerPool[str, str]) -> None:

@@ -19,10 +19,12 @@ Split by concern: `rules` (limits, deadlines, pure), `commands` (writes), `queri
 surface the web layer and the CLI use.
 """
 
-from liaison.services.hotline.commands import acknowledge, open_thread, post_message
+from liaison.services.hotline.commands import acknowledge, mark_shown, open_thread, post_message
 from liaison.services.hotline.queries import (
     InboxCounts,
     ThreadSummary,
+    addressees,
+    awaiting_acknowledgement,
     count_inbox,
     inbox_counts,
     list_threads,
@@ -58,6 +60,8 @@ __all__ = [
     "ThreadSummary",
     "ack_deadline",
     "acknowledge",
+    "addressees",
+    "awaiting_acknowledgement",
     "check_attachment",
     "count_inbox",
     "display_filename",
@@ -66,6 +70,7 @@ __all__ = [
     "is_overdue",
     "list_threads",
     "local_agency",
+    "mark_shown",
     "needs_ack",
     "next_deadline",
     "open_thread",

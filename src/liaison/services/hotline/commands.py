@@ -9,9 +9,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, MessageAcknowledged, MessagePosted, ThreadOpened, record
+from liaison.audit import (
+    Actor,
+    MessageAcknowledged,
+    MessagePosted,
+    MessagesShown,
+    ThreadOpened,
+    record,
+)
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
@@ -19,6 +27,7 @@ from liaison.services.hotline.queries import (
     peer_agencies,
     peer_of,
     publish_thread_event,
+    send_read_receipt,
     visible_thread,
 )
 from liaison.services.hotline.records import (
@@ -50,6 +59,7 @@ from liaison.store.hotline_tables import (
     HotlineAttachment,
     HotlineMessage,
     HotlineThread,
+    Priority,
 )
 
 
@@ -180,23 +190,53 @@ def post_message(
     *,
     priority: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
+    acknowledge_received: bool = False,
 ) -> HotlineMessage:
-    """Add a message (a reply, on the receiving side) to a thread; the caller commits."""
+    """Add a message (a reply, on the receiving side) to a thread; the caller commits.
+
+    Its priority is `routine` unless given: never inherited from the thread (a flash
+    thread's replies would otherwise all demand acknowledgements). With
+    `acknowledge_received`, the messages this side received that wait for an
+    acknowledgement are acknowledged first: the reply answers them.
+    """
     thread = visible_thread(session, node, actor, thread_id)
     if priority is not None:
         check_choice(priority, PRIORITIES, "priority")
     peer = peer_of(session, thread)
     if peer.status != PeerStatus.ACTIVE:
         raise Conflict(f"the peer {peer.name!r} is {peer.status}; the thread is read-only")
+    text = check_text(body, "body", MAX_BODY)
+    if acknowledge_received:
+        waiting = session.execute(
+            sa.select(HotlineMessage.id).where(
+                HotlineMessage.thread_id == thread.id,
+                HotlineMessage.owner_node != node.name,
+                HotlineMessage.ack_due_at.is_not(None),
+                HotlineMessage.acked_at.is_(None),
+            )
+        ).scalars()
+        for message_id in list(waiting):
+            acknowledge(session, node, actor, message_id)
     return _write_message(
-        session,
-        node,
-        actor,
-        thread,
-        check_text(body, "body", MAX_BODY),
-        priority or thread.priority,
-        attachments,
+        session, node, actor, thread, text, priority or Priority.ROUTINE, attachments
     )
+
+
+def mark_shown(
+    session: Session, node: HotlineNode, actor: Actor, thread_id: int, message_ids: list[int]
+) -> int:
+    """Read receipts for the messages the page actually showed the user (a visible tab, on
+    screen); returns how many were newly read. The caller commits."""
+    thread = visible_thread(session, node, actor, thread_id)
+    messages = session.execute(
+        sa.select(HotlineMessage).where(
+            HotlineMessage.thread_id == thread.id, HotlineMessage.id.in_(message_ids)
+        )
+    ).scalars()
+    newly_read = send_read_receipt(session, node, actor, thread, messages)
+    if newly_read:
+        record(session, actor, MessagesShown(record_id=thread.global_id, newly_read=newly_read))
+    return newly_read
 
 
 def acknowledge(

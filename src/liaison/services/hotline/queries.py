@@ -21,7 +21,7 @@ from liaison.federation.notify import LiveEvent, publish_after_commit
 from liaison.services.hotline.records import READ, ReadPayload
 from liaison.services.hotline.rules import HotlineNode, is_incoming, local_agency
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer
+from liaison.store.federation_tables import Peer, PeerStatus
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 
 
@@ -85,11 +85,22 @@ def peer_agencies(session: Session, peer: Peer) -> set[str]:
     return {peer.default_agency} | {agency for agency in seen if agency}
 
 
+def addressees(session: Session) -> dict[str, list[str]]:
+    """Each active peer's name with the agencies this node knows for it, to address a
+    new thread from a list rather than typed."""
+    peers = session.execute(
+        sa.select(Peer).where(Peer.status == PeerStatus.ACTIVE).order_by(Peer.name)
+    ).scalars()
+    return {peer.name: sorted(peer_agencies(session, peer)) for peer in peers}
+
+
 def read_thread(
-    session: Session, node: HotlineNode, actor: Actor, thread_id: int
+    session: Session, node: HotlineNode, actor: Actor, thread_id: int, *, mark_read: bool = True
 ) -> tuple[HotlineThread, list[HotlineMessage]]:
-    """The thread and its messages; marks what this side received as read and sends the
-    read receipt back. Audited as a read of the thread. The caller commits."""
+    """The thread and its messages, audited as a read of the thread. With `mark_read` (the
+    API: the client asked for the messages), marks what this side received as read and
+    sends the read receipt back; the web page instead reports what was actually shown
+    (`commands.mark_shown`). The caller commits."""
     thread = visible_thread(session, node, actor, thread_id)
     messages = list(
         session.execute(
@@ -99,6 +110,24 @@ def read_thread(
             .order_by(HotlineMessage.id)
         ).scalars()
     )
+    newly_read = send_read_receipt(session, node, actor, thread, messages) if mark_read else 0
+    record(
+        session,
+        actor,
+        ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=newly_read),
+    )
+    return thread, messages
+
+
+def send_read_receipt(
+    session: Session,
+    node: HotlineNode,
+    actor: Actor,
+    thread: HotlineThread,
+    messages: Iterable[HotlineMessage],
+) -> int:
+    """Mark those of `messages` this side received and had not read as read by the actor,
+    and tell the peer; returns how many."""
     unread = [m for m in messages if is_incoming(m, node.name) and m.read_at is None]
     if unread:
         now = utcnow()
@@ -108,12 +137,7 @@ def read_thread(
         receipt = ReadPayload(tuple(m.global_id for m in unread), now, reader)
         outbox.share(session, peer_of(session, thread), READ.name, receipt.to_payload())
         publish_thread_event(session, "read", thread, node.name)
-    record(
-        session,
-        actor,
-        ThreadRead(record_id=thread.global_id, messages=len(messages), newly_read=len(unread)),
-    )
-    return thread, messages
+    return len(unread)
 
 
 def refused_by_peer(
@@ -232,6 +256,25 @@ def next_deadline(session: Session, node: HotlineNode, actor: Actor) -> datetime
             HotlineMessage.ack_due_at > utcnow(),
         )
     ).scalar_one_or_none()
+
+
+def awaiting_acknowledgement(
+    session: Session, node: HotlineNode, actor: Actor
+) -> list[tuple[HotlineThread, HotlineMessage]]:
+    """Received messages the actor's agency must still acknowledge, not yet overdue, the
+    soonest deadline first (the inbox warns before anything is late)."""
+    rows = session.execute(
+        sa.select(HotlineThread, HotlineMessage)
+        .join(HotlineMessage, HotlineMessage.thread_id == HotlineThread.id)
+        .where(
+            _local_agency_column(node.name) == (actor.agency or ""),
+            HotlineMessage.owner_node != node.name,
+            HotlineMessage.acked_at.is_(None),
+            HotlineMessage.ack_due_at >= utcnow(),
+        )
+        .order_by(HotlineMessage.ack_due_at)
+    ).all()
+    return [(thread, message) for thread, message in rows]
 
 
 def overdue_messages(

@@ -352,7 +352,13 @@ def receive_thread(
         ),
     )
     publish_after_commit(
-        session, LiveEvent("thread", {"thread": thread.id}, frozenset({thread.to_agency}))
+        session,
+        # The priority lets the page notify the user of urgent and flash messages.
+        LiveEvent(
+            "thread",
+            {"thread": thread.id, "priority": thread.priority, "incoming": True},
+            frozenset({thread.to_agency}),
+        ),
     )
 
 
@@ -414,7 +420,13 @@ def receive_message(
         session,
         LiveEvent(
             "message",
-            {"thread": thread.id, "message": message.id, "global_id": message.global_id},
+            {
+                "thread": thread.id,
+                "message": message.id,
+                "global_id": message.global_id,
+                "priority": message.priority,
+                "incoming": True,
+            },
             frozenset({_local_agency_for_peer(thread, peer)}),
         ),
     )

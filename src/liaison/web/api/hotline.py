@@ -67,8 +67,14 @@ class ThreadCreate(BaseModel):
 
 class MessageCreate(BaseModel):
     body: str = Field(min_length=1, max_length=hotline.MAX_BODY)
-    priority: Priority | None = Field(default=None, description="Default: the thread's.")
+    priority: Priority | None = Field(
+        default=None, description="Default: routine (never inherited from the thread)."
+    )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+    acknowledge: bool = Field(
+        default=False,
+        description="Also acknowledge the received messages of the thread awaiting it.",
+    )
 
 
 class AttachmentOut(BaseModel):
@@ -259,6 +265,7 @@ def create_message(
             body.body,
             priority=body.priority,
             attachments=[a.upload() for a in body.attachments],
+            acknowledge_received=body.acknowledge,
         )
         return MessageOut.of(message)
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from liaison.capabilities import Capability
-from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
+from liaison.chem.evidence import rules_version
+from liaison.services.substances import (
+    MAX_QUERIES_PER_REQUEST,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_RECORDS,
+    UPLOAD_SUFFIXES,
+    identify_queries,
+    screen_upload,
+)
 from liaison.web.auth import Principal, node_of, require
+from liaison.web.context import runtime_of
 
 router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
 identifiers = require(Capability.SCREEN_SUBSTANCES)
@@ -70,6 +80,11 @@ class BasisOut(BaseModel):
     citation: str
     in_force_from: str
     in_force_to: str | None
+    in_force_precision: str = Field(
+        default="day",
+        description="year or month when the source dates the rule only that far "
+        "(in_force_from is then that period's first day)",
+    )
     atoms: list[int]
     regions: list[RegionFindingOut]
     confirmed: bool
@@ -104,11 +119,33 @@ class IdentificationOut(BaseModel):
     svg_jurisdiction: str = Field(description="The jurisdiction whose match the SVG shows.")
 
 
+class RulesVersionOut(BaseModel):
+    hash: str = Field(description="Content hash of the rule data files (sha256, 16 hex digits).")
+    newest_entry: date = Field(description="The latest in_force_from of any rule loaded.")
+
+
 class IdentifyResponse(BaseModel):
     as_of: date = Field(
         description="The day whose rules were applied (the one asked for, else today, UTC)."
     )
+    rules_version: RulesVersionOut
+    produced_at: datetime = Field(description="When the answer was produced (UTC).")
     results: list[IdentificationOut]
+
+
+class ScreenResponse(BaseModel):
+    as_of: date = Field(description="The day whose rules were applied.")
+    rules_version: RulesVersionOut
+    produced_at: datetime = Field(description="When the file was screened (UTC).")
+    filename: str
+    encoding: str | None = Field(
+        description="How a text file was read (e.g. 'GB18030 (GBK)'); null for .xlsx."
+    )
+    jurisdictions: list[str]
+    records: list[dict[str, Any]] = Field(
+        description="One per record, in file order, in the shape of `liaison screen --format "
+        "jsonl`; `columns` holds the input's other columns (CSV, .xlsx)."
+    )
 
 
 @router.post("/identify", response_model=IdentifyResponse)
@@ -125,4 +162,47 @@ def identify_substances(
     )
     # Every answer carries the day its rules were taken from; they share the request's one.
     as_of = answers[0].identification.as_of
-    return {"as_of": as_of, "results": [answer.to_dict() for answer in answers]}
+    return {
+        "as_of": as_of,
+        "rules_version": rules_version().to_dict(),
+        "produced_at": datetime.now(UTC),
+        "results": [answer.to_dict() for answer in answers],
+    }
+
+
+@router.post("/screen", response_model=ScreenResponse)
+async def screen_file(
+    request: Request,
+    file: UploadFile = File(
+        description=f"{', '.join(UPLOAD_SUFFIXES)}; CSV in UTF-8 (with or without BOM), UTF-16 "
+        f"or GBK/GB18030; up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB and "
+        f"{MAX_UPLOAD_RECORDS} records."
+    ),
+    as_of: date | None = Form(None, description="Rules in force on this day (default today)."),
+    jurisdictions: list[str] | None = Form(None, description="Default: every loaded one."),
+    principal: Principal = Depends(identifiers),
+) -> Any:
+    """Screen a file as the web page does; the results are kept for their CSV download.
+
+    `no_match` means that no loaded rule matched; it is not a clearance.
+    """
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
+    runtime = runtime_of(request)
+
+    def screen() -> dict[str, Any]:
+        with runtime.database.session() as session:
+            screened = screen_upload(
+                session,
+                principal.user,
+                principal.actor,
+                file.filename or "upload",
+                content,
+                as_of,
+                jurisdictions or None,
+                runtime.settings,
+            )
+            session.commit()
+            return screened.to_dict()
+
+    # Chemistry is CPU-bound: run it off the event loop.
+    return await run_in_threadpool(screen)

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from liaison.capabilities import Capability, may
+from liaison.services.hotline import count_inbox
 from liaison.web import i18n
 from liaison.web.context import runtime_of
 from liaison.web.i18n import N_
@@ -33,6 +34,31 @@ STATUS_LABELS = {
     "invalid": N_("Invalid input"),
 }
 templates.env.globals["status_labels"] = STATUS_LABELS
+# Stored values (hotline priorities and kinds, roles) shown in the user's language.
+VALUE_LABELS = {
+    "routine": N_("routine"),
+    "urgent": N_("urgent"),
+    "flash": N_("flash"),
+    "lead": N_("lead"),
+    "alert": N_("alert"),
+    "request": N_("request"),
+    "response": N_("response"),
+    "note": N_("note"),
+    "admin": N_("admin"),
+    "officer": N_("officer"),
+    "analyst": N_("analyst"),
+    "auditor": N_("auditor"),
+    "active": N_("active"),
+    "revoked": N_("revoked"),
+}
+
+
+def label(value: str) -> str:
+    """A stored value in the user's language; unknown values are shown as they are."""
+    return i18n._(VALUE_LABELS[value]) if value in VALUE_LABELS else value
+
+
+templates.env.filters["label"] = label
 # The navigation shows what the signed-in user's role may use (liaison.capabilities).
 templates.env.globals["may"] = may
 templates.env.globals["Capability"] = Capability
@@ -44,6 +70,17 @@ def svg_data_uri(svg: str) -> str:
 
 
 templates.env.filters["svg_data_uri"] = svg_data_uri
+
+
+def mol_data_uri(molblock: str) -> str:
+    """A MOL file as a download link's target (no round trip to the server)."""
+    encoded = base64.b64encode(molblock.encode("utf-8")).decode("ascii")
+    return "data:chemical/x-mdl-molfile;base64," + encoded
+
+
+templates.env.filters["mol_data_uri"] = mol_data_uri
+# A region code as its label in the user's language: `{{ code | region_label(labels) }}`.
+templates.env.filters["region_label"] = lambda code, labels: i18n._(labels.get(code, code))
 
 
 def jurisdiction_name(title: str) -> str:
@@ -64,11 +101,18 @@ def render(
 ) -> Response:
     """Render a page; the layout gets the node, the signed-in user and their CSRF token."""
     principal = getattr(request.state, "principal", None)
+    runtime = runtime_of(request)
+    unread = None
+    if principal and may(principal.user.role, Capability.USE_HOTLINE):
+        # The unread badge in the navigation and the tab title; hotline.js keeps it live.
+        with runtime.database.session() as session:
+            unread = count_inbox(session, runtime.config, principal.actor).unread
     page = {
-        "node": runtime_of(request).config,
+        "node": runtime.config,
         "principal": principal,
         "user": principal.user if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
+        "unread": unread,
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)

@@ -1,4 +1,4 @@
-"""Signing in and out, and the home page."""
+"""Signing in and out, the language switch, the user's preferences, and the home page."""
 
 from __future__ import annotations
 
@@ -30,7 +30,13 @@ from liaison.web.auth import (
     session_cookie_name,
 )
 from liaison.web.context import runtime_of
-from liaison.web.i18n import LANGUAGE_COOKIE
+from liaison.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    _,
+    time_zone_names,
+    use_user_preferences,
+)
 from liaison.web.ui import render, see_other
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +98,7 @@ def login(
     expected = login_form_token(runtime_of(request).secret, nonce)
     if not nonce or not secrets.compare_digest(csrf_token, expected):
         return _login_page(
-            request, next, "The form expired or was not sent from this page; try again.", 403
+            request, next, _("The form expired or was not sent from this page; try again."), 403
         )
     node = node_of(request)
     address = client_address(request)
@@ -173,4 +179,62 @@ def home(principal: Principal = Depends(current_user)) -> Response:
     role = principal.user.role
     if not may(role, Capability.SCREEN_SUBSTANCES) and may(role, Capability.READ_AUDIT):
         return see_other("/audit")
-    return see_other("/substances")
+    return see_other("/desk")
+
+
+def _preferences_page(
+    request: Request, principal: Principal, *, notice: str | None = None, error: str | None = None
+) -> Response:
+    return render(
+        request,
+        "preferences.html",
+        {
+            "languages": LANGUAGE_NAMES,
+            "zones": time_zone_names(),
+            "notice": notice,
+            "error": error,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/preferences")
+def preferences_page(request: Request, principal: Principal = Depends(current_user)) -> Response:
+    return _preferences_page(request, principal)
+
+
+@router.post("/preferences")
+def save_preferences(
+    request: Request,
+    language: str = Form("", max_length=8),
+    time_zone: str = Form("", max_length=64),
+    principal: Principal = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Response:
+    user = session.merge(principal.user)
+    try:
+        set_preferences(
+            session,
+            user,
+            principal.actor,
+            language=language or None,
+            time_zone=time_zone or None,
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _preferences_page(request, principal, error=error.detail)
+    session.commit()
+    # This page already shows in the new language and zone.
+    use_user_preferences(user)
+    response = _preferences_page(request, principal, notice=_("Preferences saved."))
+    if user.language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            user.language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=node_of(request).secure_cookies,
+            path="/",
+        )
+    return response

@@ -7,15 +7,17 @@ page marked `#live-region`, so new messages appear without reloading.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.errors import LiaisonError
 from liaison.services import hotline
-from liaison.services.peering import peer_states
-from liaison.store.federation_tables import PeerStatus
+from liaison.services.hotline import is_incoming
 from liaison.store.hotline_tables import KINDS, PRIORITIES
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.problems import RowId
@@ -39,10 +41,6 @@ async def _uploads(files: list[UploadFile]) -> list[hotline.AttachmentUpload]:
     return uploads
 
 
-def _active_peers(session: Session) -> list[str]:
-    return [state.name for state in peer_states(session) if state.status == PeerStatus.ACTIVE]
-
-
 # ---------------------------------------------------------------- inbox
 
 
@@ -62,6 +60,7 @@ def inbox_page(
         else hotline.inbox_counts(summaries)
     )
     overdue = hotline.overdue_messages(session, node, principal.actor)
+    awaiting = hotline.awaiting_acknowledgement(session, node, principal.actor)
     next_due = hotline.next_deadline(session, node, principal.actor)
     session.commit()
     return render(
@@ -71,6 +70,7 @@ def inbox_page(
             "summaries": summaries,
             "counts": counts,
             "overdue": overdue,
+            "awaiting": awaiting,
             "q": q,
             "next_due": next_due,
         },
@@ -89,7 +89,7 @@ def _compose_page(
     status_code: int = 200,
 ) -> Response:
     session.rollback()
-    peers = _active_peers(session)
+    peers = hotline.addressees(session)
     session.commit()
     return render(
         request,
@@ -174,7 +174,10 @@ def _thread_page(
 ) -> Response:
     session.rollback()
     node = node_of(request)
-    thread, messages = hotline.read_thread(session, node, principal.actor, thread_id)
+    # No read receipt for rendering the page: hotline.js reports what a visible tab showed.
+    thread, messages = hotline.read_thread(
+        session, node, principal.actor, thread_id, mark_read=False
+    )
     waiting = [
         m.ack_due_at
         for m in messages
@@ -190,12 +193,15 @@ def _thread_page(
             "messages": messages,
             "node_name": node.name,
             "priorities": PRIORITIES,
-            "is_incoming": hotline.is_incoming,
+            "is_incoming": is_incoming,
             "display_filename": hotline.display_filename,
             "is_overdue": hotline.is_overdue,
             "error": error,
             "draft": draft,
             "next_due": min(waiting, default=None),
+            "awaiting_ack": sum(
+                1 for m in messages if is_incoming(m, node.name) and hotline.needs_ack(m)
+            ),
             "refused": refused,
         },
         status_code=status_code,
@@ -218,6 +224,7 @@ async def reply(
     request: Request,
     body: str = Form("", max_length=hotline.MAX_BODY),
     priority: str = Form("", max_length=16),
+    acknowledge: bool = Form(False),
     attachments: list[UploadFile] = Form([]),
     principal: Principal = Depends(hotline_users),
     session: Session = Depends(db_session),
@@ -232,6 +239,7 @@ async def reply(
             body,
             priority=priority or None,
             attachments=uploads,
+            acknowledge_received=acknowledge,
         )
         session.commit()
     except LiaisonError as error:
@@ -245,6 +253,24 @@ async def reply(
             status_code=error.status,
         )
     return see_other(f"/hotline/threads/{thread_id}")
+
+
+class Shown(BaseModel):
+    messages: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(max_length=1000)
+
+
+@router.post("/hotline/threads/{thread_id}/shown", status_code=204)
+def shown(
+    thread_id: RowId,
+    body: Shown,
+    request: Request,
+    principal: Principal = Depends(hotline_users),
+    session: Session = Depends(db_session),
+) -> Response:
+    """hotline.js: these messages were on screen in a visible tab (the read receipt)."""
+    hotline.mark_shown(session, node_of(request), principal.actor, thread_id, body.messages)
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.post("/hotline/messages/{message_id}/ack")

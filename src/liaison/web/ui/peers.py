@@ -12,6 +12,7 @@ from liaison.federation.refusals import open_windows
 from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
 from liaison.web.context import local_node
+from liaison.web.i18n import _
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +80,7 @@ def peers_accept(
         peer = accept_invite(session, local_node(request), code, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
-    return _peers_page(request, session, notice=f"Peered with {peer.name}.")
+    return _peers_page(request, session, notice=_("Peered with %(peer)s.", peer=peer.name))
 
 
 @router.post("/admin/peers/{name}/revoke")
@@ -93,4 +94,4 @@ def peers_revoke(
         revoke_peer(session, name, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
-    return _peers_page(request, session, notice=f"Revoked {name}.")
+    return _peers_page(request, session, notice=_("Revoked %(peer)s.", peer=name))

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
+from liaison.chem.evidence import rules_version
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.services.substances import (
+    MAX_PICTURED_RECORDS,
     MAX_QUERIES_PER_REQUEST,
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_RECORDS,
     UPLOAD_SUFFIXES,
+    identification_link,
     identify_queries,
     jurisdiction_titles,
     screen_upload,
     screening_csv,
+    screening_csv_download,
+    screening_xlsx,
 )
 from liaison.web.auth import (
     Principal,
@@ -28,10 +33,22 @@ from liaison.web.auth import (
     require,
 )
 from liaison.web.context import runtime_of
+from liaison.web.i18n import N_, _
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
 identifiers = require(Capability.SCREEN_SUBSTANCES)
+
+
+# fentanyl_class.REGION_LABELS, marked for translation (a test keeps the two in step).
+REGION_NAMES = {
+    "acyl": N_("acyl group"),
+    "aniline": N_("N-aryl (aniline) ring"),
+    "piperidine": N_("piperidine ring"),
+    "linker": N_("linker (ethylene of the phenethyl group)"),
+    "terminal_ring": N_("phenyl of the phenethyl group"),
+}
+QUERY_MAX_CHARS = 100_000  # what the page accepts in its text area, said on the page
 
 
 def _substance_page(
@@ -42,9 +59,22 @@ def _substance_page(
     selected: list[str] | None = None,
     answers: list[Any] | None = None,
     error: str | None = None,
+    linked_rules: str = "",
     status_code: int = 200,
 ) -> Response:
     titles = jurisdiction_titles()
+    evidence = None
+    if answers:
+        day = answers[0].identification.as_of
+        codes = list(answers[0].identification.verdicts)
+        version = rules_version()
+        evidence = {
+            "as_of": day,
+            "rules": version,
+            "produced_at": datetime.now(UTC),
+            "permalink": identification_link(query.strip(), day, codes, version.hash),
+            "linked_rules": linked_rules if linked_rules and linked_rules != version.hash else "",
+        }
     return render(
         request,
         "substances.html",
@@ -54,16 +84,15 @@ def _substance_page(
             "titles": titles,
             "selected": selected or list(titles),
             "answers": answers,
+            "evidence": evidence,
             "error": error,
             "max_queries": MAX_QUERIES_PER_REQUEST,
+            "max_chars": QUERY_MAX_CHARS,
+            "permalink": identification_link,
+            "region_labels": REGION_NAMES,
         },
         status_code=status_code,
     )
-
-
-@router.get("/substances")
-def substance_form(request: Request, principal: Principal = Depends(identifiers)) -> Response:
-    return _substance_page(request)
 
 
 def _parse_as_of(text: str) -> date | None:
@@ -76,20 +105,24 @@ def _parse_as_of(text: str) -> date | None:
         raise InvalidInput(f"“as of” date {text!r} is not a date in the form YYYY-MM-DD") from error
 
 
-@router.post("/substances")
-def substance_identify(
-    request: Request,
-    query: str = Form("", max_length=100_000),
-    as_of: str = Form("", max_length=40),
-    jurisdictions: list[str] = Form([]),
-    principal: Principal = Depends(identifiers),
+def _identify_page(
+    request: Request, query: str, as_of: str, jurisdictions: list[str], linked_rules: str = ""
 ) -> Response:
-    """Identify what was typed: one query per line (a MOL block is taken whole)."""
+    """Identify what was typed: one query per line (a MOL block is taken whole). Whatever is
+    wrong, the page comes back with the text as typed."""
     text = query.strip()
     queries = [text] if "M  END" in text else [q.strip() for q in text.splitlines() if q.strip()]
     try:
+        if len(query) > QUERY_MAX_CHARS:
+            raise InvalidInput(
+                _(
+                    "The text has %(count)s characters; at most %(max)s are accepted.",
+                    count=len(query),
+                    max=QUERY_MAX_CHARS,
+                )
+            )
         if not queries:
-            raise InvalidInput("type a SMILES, InChI, CAS number or name")
+            raise InvalidInput(_("Type a SMILES, InChI, CAS number or name."))
         answers = identify_queries(
             queries,
             _parse_as_of(as_of),
@@ -107,8 +140,39 @@ def substance_identify(
             status_code=error.status,
         )
     return _substance_page(
-        request, query=query, as_of=as_of, selected=jurisdictions, answers=answers
+        request,
+        query=query,
+        as_of=as_of,
+        selected=jurisdictions,
+        answers=[answer.with_facts() for answer in answers],
+        linked_rules=linked_rules,
     )
+
+
+@router.get("/substances")
+def substance_form(
+    request: Request,
+    q: str = "",
+    as_of: str = Query("", max_length=40),
+    j: list[str] = Query([]),
+    rules: str = Query("", max_length=64),
+    principal: Principal = Depends(identifiers),
+) -> Response:
+    """The form; with `q`, the identification a permanent link reproduces."""
+    if not q:
+        return _substance_page(request)
+    return _identify_page(request, q, as_of, j, linked_rules=rules)
+
+
+@router.post("/substances")
+def substance_identify(
+    request: Request,
+    query: str = Form(""),
+    as_of: str = Form("", max_length=40),
+    jurisdictions: list[str] = Form([]),
+    principal: Principal = Depends(identifiers),
+) -> Response:
+    return _identify_page(request, query, as_of, jurisdictions)
 
 
 def _screen_page(
@@ -131,8 +195,12 @@ def _screen_page(
             "screened": screened,
             "error": error,
             "suffixes": ", ".join(UPLOAD_SUFFIXES),
+            "permalink": identification_link,
+            "region_labels": REGION_NAMES,
+            "max_bytes": MAX_UPLOAD_BYTES,
             "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
             "max_records": MAX_UPLOAD_RECORDS,
+            "max_pictured": MAX_PICTURED_RECORDS,
         },
         status_code=status_code,
     )
@@ -195,7 +263,24 @@ def screen_download(
     run = screening_csv(session, run_id, principal.user)
     stem = run.filename.rsplit(".", 1)[0]
     return Response(
-        run.results_csv,
+        screening_csv_download(run),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{stem}-screened.csv"'},
+    )
+
+
+@router.get("/substances/screen/{run_id}.xlsx")
+def screen_download_xlsx(
+    run_id: str,
+    request: Request,
+    principal: Principal = Depends(identifiers),
+    session: Session = Depends(db_session),
+) -> Response:
+    run = screening_csv(session, run_id, principal.user)
+    stem = run.filename.rsplit(".", 1)[0]
+    link = str(request.url_for("screen_download_xlsx", run_id=run.id))
+    return Response(
+        screening_xlsx(run, link),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{stem}-screened.xlsx"'},
     )

@@ -21,6 +21,7 @@ from liaison.web.auth import (
     node_of,
     require,
 )
+from liaison.web.i18n import _
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +89,9 @@ def users_add(
         return _users_page(
             request, principal, session, error=error.detail, status_code=error.status
         )
-    return _users_page(request, principal, session, notice=f"Added {username.strip()}.")
+    return _users_page(
+        request, principal, session, notice=_("Added %(user)s.", user=username.strip())
+    )
 
 
 @router.post("/admin/users/{username}/disable")
@@ -105,4 +108,4 @@ def users_disable(
         return _users_page(
             request, principal, session, error=error.detail, status_code=error.status
         )
-    return _users_page(request, principal, session, notice=f"Disabled {username}.")
+    return _users_page(request, principal, session, notice=_("Disabled %(user)s.", user=username))

@@ -3,7 +3,7 @@ imports; the roles `immigration_officer`, `verifier` and `supervisor` (role name
 32 characters, in accounts and in the audit trail).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from alembic import op
 from liaison.store.base import UTCDateTime
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-ROLES_BEFORE = "role in ('admin', 'officer', 'analyst', 'auditor')"
+ROLES_BEFORE = "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator')"
 ROLES_AFTER = (
-    "role in ('admin', 'officer', 'analyst', 'auditor', "
+    "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator', "
     "'immigration_officer', 'verifier', 'supervisor')"
 )
 STATUSES = (
@@ -34,10 +34,11 @@ STATUSES = (
 
 def _roles(check: str, length: int) -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # The constraint's name as migration 0008 left it (op.f: no convention applied).
         with op.batch_alter_table("users") as batch:
-            batch.drop_constraint("ck_users_role", type_="check")
+            batch.drop_constraint(op.f("ck_users_role"), type_="check")
             batch.alter_column("role", type_=sa.String(length), existing_nullable=False)
-            batch.create_check_constraint("role", check)
+            batch.create_check_constraint(op.f("ck_users_role"), check)
         # A type change rewrites no row of the append-only trail.
         op.alter_column("audit_entries", "role", type_=sa.String(length), existing_nullable=True)
         return

@@ -1,0 +1,118 @@
+"""Names people type (salts, misspellings, dictionary names) and the closest listed
+substances a chemist asks for next."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from liaison.chem.compiled import load_rulebook
+from liaison.chem.evidence import rules_hash, rules_version, version_of
+from liaison.chem.facts import facts_of
+from liaison.chem.identify import identify
+from liaison.chem.rulebook import RULES_DIR
+
+DAY = date(2024, 1, 1)
+FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+
+
+@pytest.mark.parametrize(
+    "name", ["fentanyl hydrochloride", "fentanyl HCl", "Fentanyl-HCl", "芬太尼盐酸盐"]
+)
+def test_salts_written_as_names_resolve_to_the_base(name: str) -> None:
+    result = identify(name, as_of=DAY)
+    assert result.error is None
+    assert result.query_kind == "name"
+    assert result.verdicts["US"].status == "controlled"
+    assert any("judged as its base" in note for note in result.notes)
+
+
+def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
+    result = identify("fentanil", as_of=DAY)
+    assert result.verdicts["US"].status == "invalid"
+    assert "not a name Liaison knows" in (result.error or "")
+    assert "fentanyl" in (result.error or "").split("close names:")[1]
+
+
+def test_a_broken_smiles_is_not_called_a_name() -> None:
+    result = identify("CCCCCC1CC", as_of=DAY)
+    assert "not a name Liaison knows" not in (result.error or "")
+
+
+def test_a_known_name_without_a_rule_says_so() -> None:
+    result = identify("paracetamol", as_of=DAY)  # in the dictionary; no rule names it
+    assert result.verdicts["US"].status == "no_match"
+    assert any("not from a loaded rule" in note for note in result.notes)
+    listed = identify("acetone", as_of=DAY)  # named by the precursor listings
+    assert not any("not from a loaded rule" in note for note in listed.notes)
+
+
+def test_facts_give_formula_weight_key_cas_and_names() -> None:
+    facts = facts_of(FENTANYL)
+    assert facts is not None
+    assert facts.formula == "C22H28N2O"
+    assert facts.molecular_weight == pytest.approx(336.48, abs=0.01)
+    assert facts.inchikey == "PJMPHNIQZUBGLI-UHFFFAOYSA-N"
+    assert "437-38-7" in facts.cas
+    assert "芬太尼" in facts.synonyms
+    assert "M  END" in facts.molblock
+
+
+def test_closest_listed_substances_are_ranked_by_tanimoto() -> None:
+    para_chloro = "CCC(=O)N(c1ccc(Cl)cc1)C1CCN(CCc2ccccc2)CC1"
+    facts = facts_of(para_chloro)
+    assert facts is not None
+    scores = [near.similarity for near in facts.similar]
+    assert scores == sorted(scores, reverse=True)
+    assert facts.similar[0].name == "fentanyl"
+    assert 0.5 < facts.similar[0].similarity < 1
+    # The structure itself is not its own nearest neighbour.
+    itself = facts_of(FENTANYL)
+    assert itself is not None
+    assert all(near.name != "fentanyl" for near in itself.similar)
+
+
+def test_the_rules_version_follows_the_rule_data(tmp_path: Path) -> None:
+    for path in RULES_DIR.iterdir():
+        if path.is_file():
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert rules_hash(tmp_path) == rules_version().hash
+    (tmp_path / "us.toml").write_text((tmp_path / "us.toml").read_text() + "\n# edited\n")
+    assert rules_hash(tmp_path) != rules_version().hash
+    book = load_rulebook()
+    newest = max(entry.in_force_from for entry in book.entries)
+    assert version_of(book).newest_entry >= newest
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        (
+            "N#CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+            "propionyl replaced by a group of formula C3H2NO with a nitrile, bonded through carbon",
+        ),
+        (
+            "CCC(=O)N(c1ccc(S(N)(=O)=O)cc1)C1CCN(CCc2ccccc2)CC1",
+            "a group of formula H2NO2S with a sulfonamide, bonded through sulfur",
+        ),
+    ],
+)
+def test_unnamed_replacements_are_described_in_words(query: str, words: str) -> None:
+    result = identify(query, as_of=DAY)
+    explanations = [
+        region.explanation
+        for verdict in result.verdicts.values()
+        for basis in verdict.basis
+        for region in basis.regions
+    ]
+    assert any(words in text for text in explanations), explanations
+    assert not any("the group *" in text for text in explanations)
+
+
+def test_the_pages_name_every_region_the_engine_names() -> None:
+    from liaison.chem.fentanyl_class import REGION_LABELS
+    from liaison.web.ui.substances import REGION_NAMES
+
+    assert REGION_NAMES == REGION_LABELS

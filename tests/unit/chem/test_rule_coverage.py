@@ -1,0 +1,156 @@
+"""The complete rule files (issue 13): every schedule, list, table and category answers by
+structure, English or Chinese name and CAS number, on the right side of its dates, for salts
+and isomers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from liaison.chem import identify, load_rulebook
+
+TODAY = date(2026, 1, 1)
+SUPPLEMENTARY = (
+    "非药用类麻醉药品和精神药品管制品种增补目录 "
+    "(supplementary list of non-medical narcotic drugs and psychotropic substances)"
+)
+
+# (jurisdiction, list, query, rule id): one substance of every schedule, list, table and
+# category loaded, asked by a name, a Chinese name, a CAS number or a structure.
+EVERY_LIST = [
+    ("US", "Schedule I", "heroin", "US-heroin"),
+    ("US", "Schedule II", "cocaine", "US-cocaine"),
+    ("US", "Schedule II (immediate precursor)", "phenylacetone", "US-P2P"),
+    ("US", "Schedule III", "6740-88-1", "US-ketamine"),
+    ("US", "Schedule IV", "阿普唑仑", "US-alprazolam"),
+    ("US", "Schedule V", "pregabalin", "US-pregabalin"),
+    ("US", "List I", "ephedrine", "US-ephedrine"),
+    ("US", "List II", "acetone", "US-acetone"),
+    ("UN", "Single Convention 1961, Schedule I", "morphine", "UN-morphine"),
+    ("UN", "Single Convention 1961, Schedule II", "codeine", "UN-codeine"),
+    ("UN", "Single Convention 1961, Schedules I and IV", "diacetylmorphine", "UN-heroin"),
+    ("UN", "1971 Convention, Schedule I", "LSD", "UN-LSD"),
+    ("UN", "1971 Convention, Schedule II", "CNC(C)Cc1ccccc1", "UN-methamphetamine"),
+    ("UN", "1971 Convention, Schedule III", "flunitrazepam", "UN-flunitrazepam"),
+    ("UN", "1971 Convention, Schedule IV", "diazepam", "UN-diazepam"),
+    ("UN", "1988 Convention, Table I", "胡椒醛", "UN-piperonal"),
+    ("UN", "1988 Convention, Table II", "110-89-4", "UN-piperidine"),
+    ("CN", "麻醉药品品种目录 (catalogue of narcotic drugs)", "海洛因", "CN-heroin"),
+    ("CN", "精神药品品种目录 第一类 (catalogue of psychotropic substances, category I)", "冰毒",
+     "CN-methamphetamine"),
+    ("CN", "精神药品品种目录 第二类 (catalogue of psychotropic substances, category II)", "地西泮",
+     "CN-diazepam"),
+    ("CN", SUPPLEMENTARY, "CN(C)C1CCCCC1N(C)C(=O)c1ccc(Cl)c(Cl)c1", "CN-U-47700"),
+    ("CN", "易制毒化学品 第一类 (category 1 precursor chemicals)", "麻黄碱", "CN-ephedrine"),
+    ("CN", "易制毒化学品 第二类 (category 2 precursor chemicals)", "三氯甲烷", "CN-chloroform"),
+    ("CN", "易制毒化学品 第三类 (category 3 precursor chemicals)", "丁酮", "CN-MEK"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("code", "list_name", "query", "rule_id"), EVERY_LIST)
+def test_every_list_answers_with_its_entry_citation_and_date(
+    code: str, list_name: str, query: str, rule_id: str
+) -> None:
+    verdict = identify(query, as_of=TODAY, jurisdictions=[code]).verdicts[code]
+    assert verdict.status in ("controlled", "precursor"), verdict.explanation
+    basis = next(b for b in verdict.basis if b.rule_id == rule_id)
+    assert basis.list == list_name
+    assert basis.citation and basis.in_force_from <= TODAY
+
+
+def test_every_named_list_of_the_files_is_in_the_table_above() -> None:
+    """A list added to the files without a test here fails (families and classes have theirs)."""
+    named = {(e.jurisdiction, e.list) for e in load_rulebook().entries}
+    assert named == {(code, name) for code, name, _, _ in EVERY_LIST}
+
+
+# (query, jurisdiction, last day before, first day in force, rule id)
+DATED = [
+    ("CC(N)Cc1ccccc1", "US", date(1971, 7, 6), date(1971, 7, 7), "US-amphetamine"),
+    ("ketamine", "US", date(1999, 8, 11), date(1999, 8, 12), "US-ketamine"),
+    ("tramadol", "US", date(2014, 8, 17), date(2014, 8, 18), "US-tramadol"),
+    ("isotonitazene", "US", date(2020, 8, 19), date(2020, 8, 20), "US-isotonitazene"),
+    ("mephedrone", "UN", date(2015, 3, 16), date(2015, 3, 17), "UN-mephedrone"),
+    ("U-47700", "CN", date(2017, 6, 30), date(2017, 7, 1), "CN-U-47700"),
+    ("piperonal", "CN", date(2005, 10, 31), date(2005, 11, 1), "CN-piperonal"),
+    ("safrole", "UN", date(1991, 12, 31), date(1992, 1, 1), "UN-safrole"),
+    ("etizolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-etizolam-temporary"),
+    ("etizolam", "US", date(2026, 7, 26), date(2026, 7, 27), "US-etizolam"),
+]
+
+
+@pytest.mark.parametrize(("query", "code", "before", "first", "rule_id"), DATED)
+def test_a_dated_addition_applies_from_its_first_day(
+    query: str, code: str, before: date, first: date, rule_id: str
+) -> None:
+    earlier = identify(query, as_of=before, jurisdictions=[code]).verdicts[code]
+    assert rule_id not in {b.rule_id for b in earlier.basis}
+    later = identify(query, as_of=first, jurisdictions=[code]).verdicts[code]
+    assert rule_id in {b.rule_id for b in later.basis}
+
+
+def test_amphetamine_was_schedule_iii_before_its_1971_transfer() -> None:
+    verdict = identify("amphetamine", as_of=date(1971, 7, 6), jurisdictions=["US"]).verdicts["US"]
+    assert [(b.rule_id, b.list) for b in verdict.basis] == [("US-amphetamine-1971", "Schedule III")]
+
+
+@pytest.mark.parametrize("query", ["fentanyl", "海洛因", "CNC(C)Cc1ccccc1"])
+def test_a_chinese_verdict_before_2014_says_the_rules_do_not_reach_back(query: str) -> None:
+    early = identify(query, as_of=date(2010, 1, 1), jurisdictions=["CN"]).verdicts["CN"]
+    assert early.status == "no_match"
+    assert "do not reach back before 1 Jan 2014" in early.explanation
+    later = identify(query, as_of=date(2014, 1, 1), jurisdictions=["CN"]).verdicts["CN"]
+    assert later.status == "controlled" and "reach back" not in later.explanation
+
+
+def test_a_precursor_verdict_before_2014_also_carries_the_warning() -> None:
+    verdict = identify("piperidine", as_of=date(2010, 1, 1), jurisdictions=["CN"]).verdicts["CN"]
+    assert verdict.status == "precursor"
+    assert "do not reach back" in verdict.explanation
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id"),
+    [
+        ("53-21-4", "US-cocaine"),  # cocaine hydrochloride, by CAS
+        ("51-57-0", "US-methamphetamine"),  # methamphetamine hydrochloride
+        ("60561-17-3", "US-sufentanil"),  # sufentanil citrate
+        ("40064-34-4", "US-4-piperidone"),  # 4-piperidone monohydrate hydrochloride
+        ("COC(=O)[C@H]1[C@@H](OC(=O)c2ccccc2)C[C@@H]2CC[C@H]1[NH+]2C.[Cl-]", "US-cocaine"),
+        (
+            "CN1CC[C@]23[C@@H]4[C@H]1CC5=C2C(=C(C=C5)O)O[C@H]3[C@H](C=C4)O.OS(=O)(=O)O",
+            "US-morphine",
+        ),
+    ],
+)
+def test_salts_get_the_verdict_of_their_base(query: str, rule_id: str) -> None:
+    verdict = identify(query, as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    assert rule_id in {b.rule_id for b in verdict.basis}, verdict.explanation
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id"),
+    [
+        ("CN[C@@H](C)Cc1ccccc1", "US-methamphetamine"),  # (S): the drug
+        ("CN[C@H](C)Cc1ccccc1", "US-methamphetamine"),  # (R): levmetamfetamine, an isomer
+        ("C[C@@H]([C@H](c1ccccc1)O)NC", "US-pseudoephedrine"),
+        ("C[C@@H]([C@H](c1ccccc1)O)NC", "US-ephedrine"),  # optical isomers are covered
+    ],
+)
+def test_isomers_are_covered_where_the_listing_says_so(query: str, rule_id: str) -> None:
+    verdict = identify(query, as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    assert rule_id in {b.rule_id for b in verdict.basis}, verdict.explanation
+
+
+def test_an_isomer_of_a_listing_without_isomers_is_not_that_listing() -> None:
+    """Morphine is listed with its salts only: its enantiomer does not match US-morphine."""
+    ent_morphine = "CN1CC[C@@]23[C@H]4[C@@H]1CC5=C2C(=C(C=C5)O)O[C@@H]3[C@@H](C=C4)O"
+    verdict = identify(ent_morphine, as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    assert "US-morphine" not in {b.rule_id for b in verdict.basis}
+
+
+def test_positional_isomers_stay_apart() -> None:
+    """Isotonitazene (isopropoxy) and protonitazene (propoxy) share a formula, not a listing."""
+    iso = identify("isotonitazene", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    assert {b.rule_id for b in iso.basis} == {"US-isotonitazene"}

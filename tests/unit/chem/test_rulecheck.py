@@ -1,0 +1,203 @@
+"""`liaison rules check` and `liaison rules report`: the checks on the rule data itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from liaison.chem.rulebook import RULES_DIR
+from liaison.chem.rulecheck import check_rules, report_csv, report_html
+from liaison.cli import app
+
+runner = CliRunner()
+
+FENTANYL_SMILES = 'smiles = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"'
+
+
+def _copy(tmp_path: Path) -> Path:
+    directory = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, directory)
+    return directory
+
+
+def _edit(directory: Path, file_name: str, old: str, new: str) -> None:
+    path = directory / file_name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _append(directory: Path, file_name: str, text: str) -> None:
+    with (directory / file_name).open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _checks(directory: Path) -> set[tuple[str, str, str]]:
+    return {(f.severity, f.rule_id, f.check) for f in check_rules(directory).findings}
+
+
+def test_the_shipped_rules_pass_every_check() -> None:
+    result = check_rules(RULES_DIR)
+    assert result.book is not None
+    assert result.errors == [], "\n".join(f.line() for f in result.errors)
+
+
+def test_a_stated_formula_that_differs_from_the_structure_is_an_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit(directory, "us.toml", FENTANYL_SMILES, FENTANYL_SMILES + '\nstated_formula = "C22H29N2O"')
+    assert ("error", "US-fentanyl", "formula") in _checks(directory)
+    _edit(directory, "us.toml", '"C22H29N2O"', '"C22H28N2O"')
+    assert ("error", "US-fentanyl", "formula") not in _checks(directory)
+
+
+ENTRY = """
+[[entry]]
+id = "{id}"
+name = "{name}"
+smiles = "{smiles}"
+status = "controlled"
+list = "{list}"
+citation = "test citation"
+source = "https://example.org/test"
+in_force_from = {start}
+{extra}
+"""
+
+
+def test_the_same_substance_twice_on_one_list_at_once_is_an_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    smiles = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
+    _append(
+        directory,
+        "us.toml",
+        ENTRY.format(
+            id="US-fentanyl-again",
+            name="fentanyl again",
+            smiles=smiles,
+            list="Schedule II",
+            start="2000-01-01",
+            extra="",
+        ),
+    )
+    assert ("error", "US-fentanyl-again", "overlapping ranges") in _checks(directory)
+
+
+def test_a_double_listing_on_two_lists_needs_a_flag(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    entry = ENTRY.format(
+        id="US-fentanyl-listed-twice",
+        name="fentanyl listed twice",
+        smiles="CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+        list="List I",
+        start="2000-01-01",
+        extra="{flag}",
+    )
+    unflagged = _copy(tmp_path / "a")
+    _append(unflagged, "us.toml", entry.format(flag=""))
+    assert ("error", "US-fentanyl-listed-twice", "duplicate InChIKey") in _checks(unflagged)
+    _append(directory, "us.toml", entry.format(flag='also_listed_as = ["US-fentanyl"]'))
+    found = _checks(directory)
+    assert ("warning", "US-fentanyl-listed-twice", "duplicate InChIKey") in found
+    assert not any(severity == "error" for severity, _, _ in found)
+
+
+def test_a_later_listing_that_follows_an_earlier_one_is_history_not_a_duplicate() -> None:
+    book = check_rules(RULES_DIR).book
+    assert book is not None
+    pair = [e for e in book.entries if e.id in ("US-acetylfentanyl-temporary", "US-acetylfentanyl")]
+    assert len(pair) == 2 and pair[0].inchikey == pair[1].inchikey
+    assert not any(
+        f.rule_id in ("US-acetylfentanyl-temporary", "US-acetylfentanyl")
+        for f in check_rules(RULES_DIR).findings
+        if f.severity == "error"
+    )
+
+
+def test_a_name_that_resolves_to_another_substance_is_an_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _append(
+        directory,
+        "us.toml",
+        ENTRY.format(
+            id="US-test-clash",
+            name="carfentanil",  # already the name of US-carfentanil, another structure
+            smiles="CCCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1C",
+            list="Schedule I",
+            start="2000-01-01",
+            extra="",
+        ),
+    )
+    assert ("error", "US-test-clash", "name") in _checks(directory)
+
+
+def test_an_unconfirmed_entry_without_a_note_is_an_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _append(
+        directory,
+        "cn.toml",
+        ENTRY.format(
+            id="CN-test-unconfirmed",
+            name="test substance",
+            smiles="CCCCCCCCCCCCCCCCCCN",
+            list="test list",
+            start="2000-01-01",
+            extra="confirmed = false",
+        ),
+    )
+    assert ("error", "CN-test-unconfirmed", "unconfirmed") in _checks(directory)
+
+
+def test_overlapping_families_of_the_same_name_on_one_list_are_an_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    text = (directory / "us.toml").read_text(encoding="utf-8")
+    start = text.index('[[family]]\nid = "US-4-AP-amides-carbamates-salts"')
+    end = text.index("[[family]]", start + 1)
+    copy = text[start:end].replace('id = "US-4-AP-amides-carbamates-salts"', 'id = "US-4-AP-again"')
+    _append(directory, "us.toml", "\n" + copy)
+    assert ("error", "US-4-AP-again", "overlapping ranges") in _checks(directory)
+
+
+def test_a_file_that_does_not_load_is_one_error(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit(directory, "un.toml", "citation =", "citatio =")
+    result = check_rules(directory)
+    assert result.book is None
+    assert [f.check for f in result.errors] == ["load"]
+    assert "un.toml" in result.errors[0].message
+
+
+def test_the_report_lists_every_rule_its_lists_and_unconfirmed_entries() -> None:
+    result = check_rules(RULES_DIR)
+    assert result.book is not None
+    rows = list(csv.DictReader(io.StringIO(report_csv(result.book))))
+    book = result.book
+    assert len(rows) == len(book.entries) + len(book.families) + len(book.classes)
+    fentanyl = next(row for row in rows if row["id"] == "US-fentanyl")
+    assert fentanyl["list"] == "Schedule II" and fentanyl["in_force_from"] == "1971-05-01"
+    page = report_html(result)
+    assert "Unconfirmed rules" in page and "Sources" in page
+    unconfirmed = next(e for e in book.entries if not e.confirmed)
+    assert unconfirmed.id in page
+
+
+def test_cli_check_exits_1_on_an_error_and_0_on_the_shipped_rules(tmp_path: Path) -> None:
+    shipped = runner.invoke(app, ["rules", "check"])
+    assert shipped.exit_code == 0, shipped.output
+    assert "0 error(s)" in shipped.output
+    directory = _copy(tmp_path)
+    _edit(directory, "us.toml", FENTANYL_SMILES, FENTANYL_SMILES + '\nstated_formula = "C1"')
+    broken = runner.invoke(app, ["rules", "check", "--rules-dir", str(directory)])
+    assert broken.exit_code == 1
+    assert "error: US-fentanyl: formula:" in broken.output
+
+
+def test_cli_report_writes_html_and_csv(tmp_path: Path) -> None:
+    html, table = tmp_path / "out" / "rules.html", tmp_path / "out" / "rules.csv"
+    result = runner.invoke(app, ["rules", "report", "--html", str(html), "--csv", str(table)])
+    assert result.exit_code == 0, result.output
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert table.read_text(encoding="utf-8").startswith("jurisdiction,list,kind,id")
