@@ -17,8 +17,8 @@ from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
 from liaison.services.hotline import records as hotline_records
-from liaison.services.verification import records as verification_records
 from liaison.services.notifications import records as notification_records
+from liaison.services.verification import records as verification_records
 from liaison.store.database import Database
 
 

@@ -23,9 +23,9 @@ from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
-from liaison.demo.verifications import seed_demo_verifications
 from liaison.demo.notifications import seed_demo_notifications
 from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
+from liaison.demo.verifications import seed_demo_verifications
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database

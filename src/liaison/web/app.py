@@ -24,8 +24,8 @@ from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
 from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
-from liaison.web.api import verifications as verifications_api
 from liaison.web.api import tariffs as tariffs_api
+from liaison.web.api import verifications as verifications_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
