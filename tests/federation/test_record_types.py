@@ -49,12 +49,12 @@ NODE_TYPES = [
     "hotline.message",
     "hotline.read",
     "hotline.thread",
-    "verification.case",
-    "verification.event",
     "pen.notification",
     "pen.register",
     "pen.response",
     "pen.update",
+    "verification.case",
+    "verification.event",
 ]
 
 
