@@ -25,6 +25,11 @@ class Capability(StrEnum):
     READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
     ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
     USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
+    READ_VERIFICATIONS = "read_verifications"  # see cases and their personal data (audited)
+    REQUEST_VERIFICATION = "request_verification"  # open cases, requesting-side steps
+    VERIFY_NATIONALITY = "verify_nationality"  # decide, verifying-side steps, the registry
+    RECORD_HOLDS = "record_holds"  # record that a protection claim is pending
+    LIFT_HOLDS = "lift_holds"
 
 
 _CASEWORK = frozenset(
@@ -37,6 +42,9 @@ _CASEWORK = frozenset(
         Capability.READ_NOTIFICATIONS,
         Capability.USE_TARIFFS,
     }
+)
+_VERIFICATIONS = frozenset(
+    {Capability.SIGN_IN, Capability.READ_VERIFICATIONS, Capability.RECORD_HOLDS}
 )
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
@@ -52,6 +60,10 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
             Capability.ANSWER_NOTIFICATIONS,
         }
     ),
+    Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
+    Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
+    Role.SUPERVISOR: _VERIFICATIONS
+    | {Capability.REQUEST_VERIFICATION, Capability.VERIFY_NATIONALITY, Capability.LIFT_HOLDS},
 }
 
 

@@ -19,6 +19,7 @@ from liaison.federation.records import RecordTypes
 from liaison.services.hotline import records as hotline_records
 from liaison.services.incidents import records as incident_records
 from liaison.services.notifications import records as notification_records
+from liaison.services.verification import records as verification_records
 from liaison.store.database import Database
 
 
@@ -29,6 +30,7 @@ def node_record_types() -> RecordTypes:
             *hotline_records.RECORD_TYPES,
             *incident_records.RECORD_TYPES,
             *notification_records.RECORD_TYPES,
+            *verification_records.RECORD_TYPES,
             CHECKPOINT,
         )
     )
