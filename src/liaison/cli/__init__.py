@@ -14,7 +14,7 @@ import typer
 # Typer 0.29 ships its own copy of Click; its usage errors are raised from there.
 from typer._click import exceptions as click_errors
 
-from liaison.cli import demo, identity, node, peer, rules, screen, tariffs
+from liaison.cli import demo, identity, node, operations, peer, rules, screen, tariffs
 
 app = typer.Typer(
     name="liaison",
@@ -31,6 +31,7 @@ peer.register(app)
 tariffs.register(app)
 rules.register(app)
 identity.register(app)
+operations.register(app)
 
 
 def main(args: Sequence[str] | None = None) -> None:

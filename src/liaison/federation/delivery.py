@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,9 @@ from liaison.federation.checkpoints import share_checkpoint_if_due
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
+from liaison.federation.outbox import prune_delivered
 from liaison.federation.refusals import close_ended_windows
+from liaison.metrics import DELIVERY_FAILURES
 from liaison.store.base import utcnow
 from liaison.store.database import Database
 from liaison.store.federation_tables import (
@@ -47,6 +50,7 @@ from liaison.store.federation_tables import (
 )
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 3600.0
 
 INBOX_PATH = "/federation/v1/inbox"
 # The sender names itself before its body is read: the receiver takes a full batch only
@@ -106,6 +110,7 @@ class DeliveryWorker:
         self._wake = (wakeup or DeliveryWakeup()).event
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_prune = 0.0  # time.monotonic() of the next retention pass
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="liaison-delivery", daemon=True)
@@ -125,6 +130,7 @@ class DeliveryWorker:
         while not self._stop.is_set():
             try:
                 self.close_refusal_windows()
+                self.prune_if_due()
                 delay = self.deliver_due()
             except Exception:  # the worker must outlive any one bad round (e.g. DB restart)
                 log.exception("delivery round failed")
@@ -137,6 +143,17 @@ class DeliveryWorker:
         with self.database.session() as session:
             if close_ended_windows(session):
                 session.commit()
+
+    def prune_if_due(self) -> None:
+        """The retention pass (liaison.federation.outbox.prune_delivered), hourly."""
+        if time.monotonic() < self._next_prune:
+            return
+        with self.database.session() as session:
+            pruned = prune_delivered(session, self.node.settings)
+            session.commit()
+        if pruned.outbox_rows:
+            log.info("pruned %d delivered outbox rows", pruned.outbox_rows)
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
     def targets(self) -> list[PeerTarget]:
         with self.database.session() as session:
@@ -190,11 +207,13 @@ class DeliveryWorker:
             try:
                 acknowledged, refused = self._send(target, batch)
             except DeliveryFailed as failure:
+                DELIVERY_FAILURES.labels(peer=target.name).inc()
                 self._record_failure(target.id, str(failure))
                 return False
             if acknowledged == acked and acknowledged < batch[-1]["seq"]:
                 # The peer took nothing from a batch that continues its stream: it cannot
                 # apply the next record yet (e.g. a type it does not know). Back off.
+                DELIVERY_FAILURES.labels(peer=target.name).inc()
                 self._record_failure(
                     target.id, f"peer applied nothing beyond sequence {acknowledged}"
                 )
