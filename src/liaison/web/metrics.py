@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,7 +32,6 @@ from prometheus_client.registry import Collector
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from liaison.errors import NotAuthenticated, NotFound
 from liaison.metrics import DELIVERY_FAILURES, SCREENED_QUERIES
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
@@ -160,13 +159,20 @@ def metrics(request: Request) -> Response:
     Not a user login: a scraper holds no account, and this token opens nothing else."""
     runtime = runtime_of(request)
     expected = runtime.settings.metrics_token
+    # Plain-text answers, not the login redirect of pages: the client is a scraper.
     if not expected:
-        raise NotFound("metrics are off on this node; set LIAISON_METRICS_TOKEN to turn them on")
+        return PlainTextResponse(
+            "metrics are off on this node; set LIAISON_METRICS_TOKEN to turn them on\n", 404
+        )
     given = request.headers.get("authorization", "")
     scheme, _, presented = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         presented.strip().encode("utf-8"), expected.encode("utf-8")
     ):
-        raise NotAuthenticated("give the metrics token as `Authorization: Bearer <token>`")
+        return PlainTextResponse(
+            "give the metrics token as `Authorization: Bearer <token>`\n",
+            401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     app_metrics: AppMetrics = request.app.state.metrics
     return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)
