@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -45,6 +46,7 @@ from liaison.errors import ConfigurationError, InvalidInput
 from liaison.node import node_database
 from liaison.store import Database
 from liaison.store.base import utcnow
+from liaison.store.federation_tables import Peer, PeerStatus
 
 MAGIC = b"LIAISON-BACKUP-1\n"
 MANIFEST = "manifest.json"
@@ -266,6 +268,13 @@ def restore_node(
     try:
         database.upgrade()
         with database.session() as session:
+            # Until each peer says how far it applied our stream, nothing is sent to it
+            # (liaison.federation.delivery): the backup may lack records it already holds.
+            session.execute(
+                sa.update(Peer)
+                .where(Peer.status == PeerStatus.ACTIVE)
+                .values(resync_from=Peer.last_seq)
+            )
             record(
                 session,
                 operator,
