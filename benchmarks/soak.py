@@ -25,7 +25,7 @@ import random
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +116,7 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
         lock = threading.Lock()
         timings: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
+        reasons: dict[str, Counter[str]] = defaultdict(Counter)
         written = {"US": 0, "CN": 0}
         rng = random.Random(15)
         names, weights = zip(*MIX, strict=True)
@@ -176,9 +177,10 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                     status, _ = us_client.get(f"/api/v1/threads/{thread}/messages")
                     if status != 200:
                         raise RuntimeError(f"HTTP {status}")
-            except Exception:  # counted and reported; the load goes on
+            except Exception as error:  # counted and reported; the load goes on
                 with lock:
                     errors[name] += 1
+                    reasons[name][f"{type(error).__name__}: {error}"[:120]] += 1
                 return
             with lock:
                 timings[name].append((time.monotonic() - due) * 1000)
@@ -226,6 +228,7 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                     "p95_ms": round(percentile(timings[name], 0.95), 1) if timings[name] else None,
                     "p99_ms": round(percentile(timings[name], 0.99), 1) if timings[name] else None,
                     "max_ms": round(max(timings[name]), 1) if timings[name] else None,
+                    "error_reasons": dict(reasons[name].most_common(3)),
                 }
                 for name in names
             },
