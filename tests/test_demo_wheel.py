@@ -83,5 +83,5 @@ def test_demo_screen_only_runs_from_the_installed_wheel(installed: Path, tmp_pat
     assert (elsewhere / "reports" / "rules.html").is_file()
     report = elsewhere / "reports" / "import_manifest.html"
     html = report.read_text(encoding="utf-8")
-    flagged = re.findall(r"<h2>(IM-\d+):", html)
+    flagged = re.findall(r"<h2 id=\"record-\d+\">(IM-\d+):", html)
     assert "IM-021" in flagged and "IM-003" not in flagged

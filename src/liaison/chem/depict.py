@@ -176,7 +176,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
             legend.append((colour, f"{label}: {region.explanation}{state}", False))
     lines: list[tuple[str, str, bool]] = []
     for colour, text, bold in legend:
-        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(_wrap(text))]
+        lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(wrap_text(text))]
     height = HEIGHT + LINE * (len(lines) + 1)
     title = "; ".join(f"{c}: {v.status}" for c, v in identification.verdicts.items())
     parts = [
@@ -187,7 +187,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
     if identification.parent is None:
         message = identification.error or "structure not standardized"
         parts.append(
-            f'<text x="10" y="{HEIGHT // 2}" font-family="sans-serif" font-size="13">'
+            f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"
         )
     else:
@@ -199,7 +199,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
             parts.append(f'<rect x="10" y="{y - 11}" width="12" height="12" fill="{colour}"/>')
         weight = ' font-weight="bold"' if bold else ""
         parts.append(
-            f'<text x="28" y="{y}" font-family="sans-serif" font-size="12"{weight}>'
+            f'<text x="28" y="{y}" font-family="{FONT_FAMILY}" font-size="12"{weight}>'
             f"{escape(line)}</text>"
         )
     parts.append("</svg>")
