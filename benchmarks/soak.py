@@ -20,6 +20,7 @@ Writes benchmarks/results/soak.json.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import random
 import tempfile
@@ -65,13 +66,27 @@ def rss_kib(node: Node) -> int:
 
 
 class Client(Sender):
-    """Sender with GET, for the read operations."""
+    """Keep-alive connections per client thread that survive the server closing an idle one
+    (uvicorn does after 5 s): a request that could not be sent is sent again on a new
+    connection; a connection that failed later is dropped, and the failure counted."""
 
-    def get(self, path: str) -> tuple[int, Any]:
-        connection = self.connection()
-        connection.request("GET", path, headers=self.headers)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
+    def call(self, method: str, path: str, document: Any = None) -> tuple[int, Any]:
+        body = None if document is None else json.dumps(document)
+        try:
+            connection = self.connection()
+            connection.request(method, path, body, self.headers)
+        except (OSError, http.client.HTTPException):
+            # Not sent: the server had closed the idle connection. Once more, anew.
+            self.local.connection = None
+            connection = self.connection()
+            connection.request(method, path, body, self.headers)
+        try:
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        except Exception:
+            connection.close()
+            self.local.connection = None
+            raise
 
 
 def token(node: Node) -> str:
@@ -122,7 +137,8 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
         names, weights = zip(*MIX, strict=True)
 
         def open_thread() -> int:
-            status, answer = us_client.post(
+            status, answer = us_client.call(
+                "POST",
                 "/api/v1/threads",
                 {
                     "peer": "CN",
@@ -145,8 +161,8 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                     open_thread()
                 elif name == "us_post_message":
                     thread = threads[int(pick * len(threads))]
-                    status, _ = us_client.post(
-                        f"/api/v1/threads/{thread}/messages", {"body": "soak message"}
+                    status, _ = us_client.call(
+                        "POST", f"/api/v1/threads/{thread}/messages", {"body": "soak message"}
                     )
                     if status != 201:
                         raise RuntimeError(f"HTTP {status}")
@@ -154,19 +170,19 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                         written["US"] += 1
                 elif name == "cn_reply":
                     if not cn_threads:
-                        status, listed = cn_client.get("/api/v1/threads")
+                        status, listed = cn_client.call("GET", "/api/v1/threads")
                         cn_threads.extend(int(t["id"]) for t in listed)
                     if cn_threads:
                         thread = cn_threads[int(pick * len(cn_threads))]
-                        status, _ = cn_client.post(
-                            f"/api/v1/threads/{thread}/messages", {"body": "soak reply"}
+                        status, _ = cn_client.call(
+                            "POST", f"/api/v1/threads/{thread}/messages", {"body": "soak reply"}
                         )
                         if status != 201:
                             raise RuntimeError(f"HTTP {status}")
                         with lock:
                             written["CN"] += 1
                 elif name == "cn_list_threads":
-                    status, listed = cn_client.get("/api/v1/threads")
+                    status, listed = cn_client.call("GET", "/api/v1/threads")
                     if status != 200:
                         raise RuntimeError(f"HTTP {status}")
                     with lock:
@@ -174,7 +190,7 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                         cn_threads.extend(int(t["id"]) for t in listed if t["id"] not in known)
                 else:
                     thread = threads[int(pick * len(threads))]
-                    status, _ = us_client.get(f"/api/v1/threads/{thread}/messages")
+                    status, _ = us_client.call("GET", f"/api/v1/threads/{thread}/messages")
                     if status != 200:
                         raise RuntimeError(f"HTTP {status}")
             except Exception as error:  # counted and reported; the load goes on

@@ -130,6 +130,14 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
         "US's stream to CN to be acknowledged",
     )
     assert _bodies(pair.cn, "US") == on_cn and _bodies(pair.us, "CN") == on_us
+    # CN kept every row it delivered (retention), which is what let it send 4-6 again.
+    admin = pair.cn.client("admin")
+    try:
+        [state] = admin.get("/api/v1/peers").json()
+    finally:
+        admin.close()
+    assert state["retention"]["kept_from_seq"] == 1
+    assert state["retention"]["kept_delivered"] == state["outbox"]["acked_seq"] >= 8
     verify = runner.invoke(app, ["audit", "verify", str(restored)])
     assert verify.exit_code == 0, verify.output
     actions = pair.us.scalar("select count(*) from audit_entries where action = 'node.restore'")
