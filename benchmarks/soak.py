@@ -10,8 +10,9 @@ received (25 %), CN lists its threads (15 %), US reads a thread's messages (15 %
 write is a real federated record (hotline.thread, hotline.message both ways).
 
 Reported per operation: count, errors, latency p50/p95/p99/max (from the moment it was
-due). Per node: resident memory (VmRSS) at the start of the load, at its middle and at
-its end, and CPU seconds used. At the end the harness waits (bounded) until every message
+due), beside the round trip of GET /healthz measured one at a time before the load
+(the loopback and server floor). Per node: resident memory (VmRSS) at the start of the
+load, at its middle and at its end, and CPU seconds used. At the end the harness waits (bounded) until every message
 written on one node is on the other, and reports how many arrived.
 
 Writes benchmarks/results/soak.json.
@@ -202,6 +203,12 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
                 timings[name].append((time.monotonic() - due) * 1000)
 
         open_thread()
+        # Baseline in the same run: the HTTP round trip of GET /healthz, one at a time.
+        floor = []
+        for _ in range(200):
+            start = time.monotonic()
+            us_client.call("GET", "/healthz")
+            floor.append((time.monotonic() - start) * 1000)
         memory: dict[str, dict[str, int]] = {n.name: {"start_kib": rss_kib(n)} for n in (us, cn)}
         cpu_before = {n.name: n.cpu_seconds() for n in (us, cn)}
         total = int(rate * seconds)
@@ -236,6 +243,10 @@ def run(seconds: float, rate: float, backend: str) -> dict[str, Any]:
             "backend": backend,
             "seconds": round(span, 1),
             "offered_rate": rate,
+            "baseline_healthz_ms": {
+                "p50": round(percentile(floor, 0.5), 2),
+                "p99": round(percentile(floor, 0.99), 2),
+            },
             "operations": {
                 name: {
                     "count": len(timings[name]) + errors[name],
