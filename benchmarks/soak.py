@@ -12,8 +12,9 @@ write is a real federated record (hotline.thread, hotline.message both ways).
 Reported per operation: count, errors, latency p50/p95/p99/max (from the moment it was
 due), beside the round trip of GET /healthz measured one at a time before the load
 (the loopback and server floor). Per node: resident memory (VmRSS) at the start of the
-load, at its middle and at its end, and CPU seconds used. At the end the harness waits (bounded) until every message
-written on one node is on the other, and reports how many arrived.
+load, at its middle and at its end, and CPU seconds used. At the end the harness waits
+(bounded) until every message written on one node is on the other, and reports how many
+arrived.
 
 Writes benchmarks/results/soak.json.
 """
