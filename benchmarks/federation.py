@@ -195,11 +195,16 @@ class Sender:
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.local = threading.local()
 
-    def post(self, path: str, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def connection(self) -> http.client.HTTPConnection:
+        """This client thread's keep-alive connection."""
         connection = getattr(self.local, "connection", None)
         if connection is None:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             self.local.connection = connection
+        return connection
+
+    def post(self, path: str, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        connection = self.connection()
         connection.request("POST", path, json.dumps(document), self.headers)
         response = connection.getresponse()
         return response.status, json.loads(response.read())

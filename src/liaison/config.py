@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     chem_max_fragments: int = 32
     chem_max_ring_closures: int = 100
     chem_max_branch_depth: int = 40
+    # GET /metrics answers only with this bearer token (off when unset); a scraper's
+    # credential, separate from every user account.
+    metrics_token: str | None = None
+    # Retention: delivered outbox rows are pruned after this many days, but never the last
+    # `outbox_keep_delivered` per peer, so a peer restored from an older backup can still
+    # be sent what it lost (docs/deployment.md). Seen nonces are kept for the clock window.
+    outbox_retention_days: float = Field(default=30, ge=0)
+    outbox_keep_delivered: int = Field(default=10_000, ge=0)
     # The time zone pages show times in for users who chose none (an IANA name); over
     # node.toml's `time_zone`.
     time_zone: str | None = None

@@ -189,6 +189,7 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
     import uvicorn
 
     from liaison.web.app import create_app
+    from liaison.web.logs import LOG_CONFIG
 
     with open_node(directory) as (node, _database):
         pass
@@ -203,6 +204,7 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
         loop="uvloop",
         http="httptools",
         log_level="info",
+        log_config=LOG_CONFIG,  # one JSON object a line, with the request id
         # X-Forwarded-For only from the proxies named in LIAISON_FORWARDED_ALLOW_IPS.
         proxy_headers=bool(node.settings.forwarded_allow_ips),
         forwarded_allow_ips=node.settings.forwarded_allow_ips or None,

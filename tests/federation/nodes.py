@@ -136,6 +136,12 @@ class NodeProcess:
         self.stop()
         if self._database is not None:
             self._database.dispose()
+            self._database = None
+
+    def move_to(self, directory: Path) -> None:
+        """Run the node from another directory (e.g. one `liaison restore` wrote); stopped."""
+        self.close()
+        self.directory = directory
 
 
 def make_node(

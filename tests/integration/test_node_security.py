@@ -40,6 +40,8 @@ PUBLIC_ROUTES = {
     # The language switch: the login page has it too (it stores a preference only for a
     # session whose CSRF token it carries).
     ("POST", "/language"),
+    # Prometheus scrapes with its own bearer token, no user login (test_metrics.py).
+    ("GET", "/metrics"),
 }
 # Peer-to-peer federation endpoints authenticate the calling node by its signature, not a
 # user login; they are public to users by design and their refusal of unsigned requests

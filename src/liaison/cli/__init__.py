@@ -14,7 +14,17 @@ import typer
 # Typer 0.29 ships its own copy of Click; its usage errors are raised from there.
 from typer._click import exceptions as click_errors
 
-from liaison.cli import demo, identity, node, peer, rules, screen, tariffs, verification
+from liaison.cli import (
+    demo,
+    identity,
+    node,
+    operations,
+    peer,
+    rules,
+    screen,
+    tariffs,
+    verification,
+)
 
 app = typer.Typer(
     name="liaison",
@@ -32,6 +42,7 @@ tariffs.register(app)
 verification.register(app)
 rules.register(app)
 identity.register(app)
+operations.register(app)
 
 
 def main(args: Sequence[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from liaison.cli.output import console, fail
 from liaison.errors import InvalidInput, LiaisonError
 
 
-def _read_password(prompt_source: str) -> str:
+def read_stdin_secret(prompt_source: str) -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise InvalidInput(f"no password on standard input ({prompt_source})")
@@ -57,7 +57,7 @@ def init_command(
     if not admin_password_stdin:
         raise fail("give the admin password on standard input (--admin-password-stdin)", 2)
     try:
-        password = _read_password("--admin-password-stdin")
+        password = read_stdin_secret("--admin-password-stdin")
         node = create_node(
             directory,
             name,
@@ -120,7 +120,7 @@ def user_add_command(
     if not password_stdin:
         raise fail("give the password on standard input (--password-stdin)", 2)
     try:
-        add_node_user(directory, username, _read_password("--password-stdin"), role, agency)
+        add_node_user(directory, username, read_stdin_secret("--password-stdin"), role, agency)
     except LiaisonError as error:
         raise fail(error.detail) from error
     console().print(f"Added {username} ({role})")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,9 @@ from liaison.federation.checkpoints import share_checkpoint_if_due
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
+from liaison.federation.outbox import prune_delivered
 from liaison.federation.refusals import close_ended_windows
+from liaison.metrics import DELIVERY_FAILURES
 from liaison.store.base import utcnow
 from liaison.store.database import Database
 from liaison.store.federation_tables import (
@@ -47,6 +50,7 @@ from liaison.store.federation_tables import (
 )
 
 log = logging.getLogger(__name__)
+PRUNE_EVERY_SECONDS = 3600.0
 
 INBOX_PATH = "/federation/v1/inbox"
 # The sender names itself before its body is read: the receiver takes a full batch only
@@ -72,6 +76,7 @@ class PeerTarget:
     last_seq: int
     acked_seq: int
     next_attempt_at: datetime | None
+    resync_from: int | None = None
 
 
 def delivery_state(session: sa.orm.Session, peer_id: int) -> PeerDelivery:
@@ -106,6 +111,7 @@ class DeliveryWorker:
         self._wake = (wakeup or DeliveryWakeup()).event
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_prune = 0.0  # time.monotonic() of the next retention pass
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="liaison-delivery", daemon=True)
@@ -125,6 +131,7 @@ class DeliveryWorker:
         while not self._stop.is_set():
             try:
                 self.close_refusal_windows()
+                self.prune_if_due()
                 delay = self.deliver_due()
             except Exception:  # the worker must outlive any one bad round (e.g. DB restart)
                 log.exception("delivery round failed")
@@ -137,6 +144,17 @@ class DeliveryWorker:
         with self.database.session() as session:
             if close_ended_windows(session):
                 session.commit()
+
+    def prune_if_due(self) -> None:
+        """The retention pass (liaison.federation.outbox.prune_delivered), hourly."""
+        if time.monotonic() < self._next_prune:
+            return
+        with self.database.session() as session:
+            pruned = prune_delivered(session, self.node.settings)
+            session.commit()
+        if pruned.outbox_rows:
+            log.info("pruned %d delivered outbox rows", pruned.outbox_rows)
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
     def targets(self) -> list[PeerTarget]:
         with self.database.session() as session:
@@ -155,6 +173,7 @@ class DeliveryWorker:
                     last_seq=peer.last_seq,
                     acked_seq=state.acked_seq if state else 0,
                     next_attempt_at=state.next_attempt_at if state else None,
+                    resync_from=peer.resync_from,
                 )
                 for peer, state in rows
             ]
@@ -167,11 +186,18 @@ class DeliveryWorker:
         sleep = self.poll_seconds
         share_checkpoint_if_due(self.database, self.node)
         for target in self.targets():
-            if target.last_seq <= target.acked_seq or self._stop.is_set():
+            if self._stop.is_set():
+                break
+            if target.last_seq <= target.acked_seq and target.resync_from is None:
                 continue
             now = utcnow()
             if target.next_attempt_at is not None and target.next_attempt_at > now:
                 sleep = min(sleep, (target.next_attempt_at - now).total_seconds())
+                continue
+            if target.resync_from is not None:
+                # Restored from a backup: learn where the peer is before sending anything.
+                # Resynchronised: deliver what follows at once; else retry after a backoff.
+                sleep = 0.0 if self.resynchronise(target) else min(sleep, self.backoff.delay(1))
                 continue
             if not self.deliver_to(target):
                 with self.database.session() as session:
@@ -179,6 +205,58 @@ class DeliveryWorker:
                     if state is not None and state.next_attempt_at is not None:
                         sleep = min(sleep, (state.next_attempt_at - utcnow()).total_seconds())
         return max(sleep, 0.0)
+
+    def resynchronise(self, target: PeerTarget) -> bool:
+        """After a restore: ask the peer (an empty batch) how far it applied our stream.
+
+        Records numbered since the restore may carry numbers the peer already applied
+        (from before the backup was lost); they are moved past the peer's position, so a
+        new record is never taken for one the peer holds. The peer's acknowledgement
+        becomes ours, and delivery continues from it."""
+        try:
+            applied, _refused = self._send(target, [])
+        except DeliveryFailed as failure:
+            DELIVERY_FAILURES.labels(peer=target.name).inc()
+            self._record_failure(target.id, f"resynchronising after a restore: {failure}")
+            return False
+        with self.database.session() as session:
+            # Locks the peer's row: share() numbers after this commits (liaison.federation.outbox).
+            last_seq, resync_from = session.execute(
+                sa.update(Peer)
+                .where(Peer.id == target.id)
+                .values(last_seq=Peer.last_seq)
+                .returning(Peer.last_seq, Peer.resync_from)
+            ).one()
+            if resync_from is None:  # another process did it
+                return True
+            shift = max(applied - resync_from, 0)
+            if shift:
+                newer = (OutboxRecord.peer_id == target.id, OutboxRecord.seq > resync_from)
+                # Two steps, so no row takes a number another still holds (unique per peer).
+                session.execute(
+                    sa.update(OutboxRecord).where(*newer).values(seq=-(OutboxRecord.seq + shift))
+                )
+                session.execute(
+                    sa.update(OutboxRecord)
+                    .where(OutboxRecord.peer_id == target.id, OutboxRecord.seq < 0)
+                    .values(seq=-OutboxRecord.seq)
+                )
+            session.execute(
+                sa.update(Peer)
+                .where(Peer.id == target.id)
+                .values(last_seq=last_seq + shift, resync_from=None)
+            )
+            delivery_state(session, target.id).acked_seq = applied
+            session.commit()
+        log.info(
+            "resynchronised with %s after a restore: it had applied %d (backup held %d); "
+            "%d records written since moved past it",
+            target.name,
+            applied,
+            resync_from,
+            last_seq - resync_from if shift else 0,
+        )
+        return True
 
     def deliver_to(self, target: PeerTarget) -> bool:
         """Send batches to one peer until it has everything; False after a failed attempt."""
@@ -190,11 +268,13 @@ class DeliveryWorker:
             try:
                 acknowledged, refused = self._send(target, batch)
             except DeliveryFailed as failure:
+                DELIVERY_FAILURES.labels(peer=target.name).inc()
                 self._record_failure(target.id, str(failure))
                 return False
             if acknowledged == acked and acknowledged < batch[-1]["seq"]:
                 # The peer took nothing from a batch that continues its stream: it cannot
                 # apply the next record yet (e.g. a type it does not know). Back off.
+                DELIVERY_FAILURES.labels(peer=target.name).inc()
                 self._record_failure(
                     target.id, f"peer applied nothing beyond sequence {acknowledged}"
                 )
@@ -262,7 +342,12 @@ class DeliveryWorker:
         if not isinstance(body, dict) or body.get("batch_nonce") != sealed.nonce:
             raise DeliveryFailed("the acknowledgement is not for this batch (nonce differs)")
         acknowledged = body.get("acknowledged")
-        if not isinstance(acknowledged, int) or not 0 <= acknowledged <= batch[-1]["seq"]:
+        # An empty batch (resynchronise) asks where the peer is: any position is an answer.
+        if (
+            not isinstance(acknowledged, int)
+            or acknowledged < 0
+            or (batch and acknowledged > batch[-1]["seq"])
+        ):
             raise DeliveryFailed(f"acknowledgement out of range: {acknowledged!r}")
         return acknowledged, _refused_records(body, acknowledged)
 

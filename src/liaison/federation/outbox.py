@@ -10,16 +10,25 @@ transaction holds the database write lock, which gives the same guarantee.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.audit import canonical_json
+from liaison.config import Settings
 from liaison.errors import Conflict
 from liaison.federation.notify import after_commit, feeds_of
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import OutboxRecord, Peer, PeerStatus, RefusedRecord
+from liaison.store.federation_tables import (
+    OutboxRecord,
+    Peer,
+    PeerDelivery,
+    PeerStatus,
+    RefusedRecord,
+)
 
 # Built once rather than per shared record.
 _NEXT_SEQ = (
@@ -65,3 +74,26 @@ def refusals_of(session: Session, record_ids: Iterable[str]) -> dict[str, str]:
         .where(RefusedRecord.record_id.in_(list(record_ids)))
     ).all()
     return {str(record_id): f"{peer} refused it: {reason}" for record_id, peer, reason in rows}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    outbox_rows: int
+
+
+def prune_delivered(session: Session, settings: Settings) -> Pruned:
+    """Delete outbox rows the peer acknowledged, keeping those younger than
+    `outbox_retention_days` and the last `outbox_keep_delivered` per peer: a peer restored
+    from a backup acknowledges less than before, and is sent again from what is kept."""
+    cutoff = utcnow() - timedelta(days=settings.outbox_retention_days)
+    deleted = 0
+    for peer_id, acked in session.execute(sa.select(PeerDelivery.peer_id, PeerDelivery.acked_seq)):
+        result = session.execute(
+            sa.delete(OutboxRecord).where(
+                OutboxRecord.peer_id == peer_id,
+                OutboxRecord.seq <= acked - settings.outbox_keep_delivered,
+                OutboxRecord.created_at < cutoff,
+            )
+        )
+        deleted += result.rowcount  # type: ignore[attr-defined]
+    return Pruned(outbox_rows=deleted)

@@ -29,6 +29,7 @@ from liaison.store.federation_tables import (
     PeerInvite,
     PeerStatus,
     RefusedRecord,
+    SeenNonce,
 )
 
 
@@ -108,6 +109,12 @@ class PeerState:
     # Records the peer refused (acknowledged, never delivered), and the latest of them.
     refused: int = 0
     last_refused: RefusedRecord | None = None
+    # Retention: delivered rows still kept (a peer restored from a backup is sent again
+    # what follows its acknowledgement, down to the first kept sequence), and the nonces
+    # of the peer's envelopes still remembered against replay.
+    kept_delivered: int = 0
+    kept_from_seq: int | None = None
+    seen_nonces: int = 0
 
     def oldest_pending_age_seconds(self, now: datetime | None = None) -> int | None:
         if self.oldest_pending_at is None:
@@ -149,6 +156,11 @@ class PeerState:
             "inbound": {
                 "last_applied_seq": self.last_applied_seq,
                 "last_received_at": stamp(self.last_received_at),
+                "seen_nonces": self.seen_nonces,
+            },
+            "retention": {
+                "kept_delivered": self.kept_delivered,
+                "kept_from_seq": self.kept_from_seq,
             },
         }
 
@@ -175,6 +187,12 @@ def peer_states(session: Session) -> list[PeerState]:
             .order_by(RefusedRecord.seq.desc())
             .limit(1)
         ).one_or_none()
+        kept_delivered, kept_from_seq = session.execute(
+            sa.select(
+                sa.func.count().filter(OutboxRecord.seq <= acked), sa.func.min(OutboxRecord.seq)
+            ).where(OutboxRecord.peer_id == peer.id)
+        ).one()
+        seen_nonces = session.scalar(sa.select(sa.func.count()).where(SeenNonce.peer_id == peer.id))
         states.append(
             PeerState(
                 name=peer.name,
@@ -195,6 +213,9 @@ def peer_states(session: Session) -> list[PeerState]:
                 last_received_at=inbound.last_received_at if inbound else None,
                 refused=refused or 0,
                 last_refused=last_refused,
+                kept_delivered=kept_delivered,
+                kept_from_seq=kept_from_seq,
+                seen_nonces=seen_nonces or 0,
             )
         )
     return states

@@ -49,6 +49,7 @@ from liaison.chem.models import Identification, Verdict
 from liaison.chem.report import COMBINED
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
+from liaison.metrics import SCREENED_QUERIES
 from liaison.services.as_of import settle_as_of
 from liaison.store.accounts import User
 from liaison.store.screening import ScreeningRun
@@ -187,6 +188,7 @@ def identify_queries(
     )
     items = [(request, query) for query in queries]
     answers = _identification_pool(settings).run(identify_and_depict, items)
+    SCREENED_QUERIES.labels(source="identify").inc(len(items))
     return [IdentifiedQuery(identification, svgs) for identification, svgs in answers]
 
 
@@ -325,6 +327,7 @@ def screen_upload(
         created_at=produced_at,
     )
     session.add(run)
+    SCREENED_QUERIES.labels(source="file").inc(len(results))
     screened = ScreenedFile(
         run,
         codes,

@@ -34,6 +34,9 @@ class Peer(Base):
     default_agency: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[str] = mapped_column(sa.String(16), default=PeerStatus.ACTIVE)
     last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # After a restore: last_seq as the backup held it, until the peer says how far it
+    # applied this node's stream (liaison.federation.delivery resynchronises, then clears it).
+    resync_from: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

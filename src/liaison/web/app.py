@@ -29,6 +29,8 @@ from liaison.web.api import tariffs as tariffs_api
 from liaison.web.api import verifications as verifications_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
+from liaison.web.metrics import AppMetrics, RequestObserver
+from liaison.web.metrics import router as metrics_router
 from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
@@ -88,6 +90,7 @@ def include_routers(app: FastAPI) -> None:
     """Every router of the node; a new concern (e.g. federation) adds its router here."""
     for router in (
         health.router,
+        metrics_router,
         auth_api.router,
         users.router,
         substances.router,
@@ -146,6 +149,9 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
     app.add_middleware(Preferences, time_zone=node.time_zone)
+    # Outermost of all: every answer, even an error page, is counted, timed and logged.
+    app.state.metrics = AppMetrics(runtime.database)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)
     include_routers(app)
     # The stylesheet is public: the login page needs it and it holds no data.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -3,7 +3,7 @@ imports; the roles `immigration_officer`, `verifier` and `supervisor` (role name
 32 characters, in accounts and in the audit trail).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 """
 
 from __future__ import annotations

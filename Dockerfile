@@ -1,0 +1,31 @@
+# A Liaison node: `liaison serve` on port 8000, the node directory on a volume at /node.
+# Build from the repository root:   docker build -t liaison .
+# Create a node once (the admin password on standard input):
+#   docker run --rm -i -v liaison-us:/node liaison init /node --name US --admin-user root \
+#     --admin-password-stdin --base-url https://us.liaison.example
+# Run it (TLS is the reverse proxy's job, docs/deployment.md):
+#   docker run -d -v liaison-us:/node -p 127.0.0.1:8000:8000 liaison
+FROM python:3.11-slim-bookworm
+
+# pg_dump/pg_restore for `liaison backup` of a PostgreSQL node; RDKit's drawing needs
+# libXrender/libexpat from Debian.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       postgresql-client libxrender1 libexpat1 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --system --create-home --home-dir /home/liaison liaison
+WORKDIR /opt/liaison
+COPY pyproject.toml constraints.txt README.md ./
+COPY src ./src
+# The same pinned versions as the tests ran with.
+RUN python -m pip install --no-cache-dir -c constraints.txt . \
+    && mkdir /node && chown liaison:liaison /node
+
+USER liaison
+VOLUME ["/node"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c \
+    "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
+ENTRYPOINT ["liaison"]
+CMD ["serve", "/node", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,75 @@
+"""Operating a node: backup and restore (see liaison.backup and docs/deployment.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from liaison.cli.node import read_stdin_secret
+from liaison.cli.output import console, fail
+from liaison.errors import LiaisonError
+
+
+def backup_command(
+    directory: Path = typer.Argument(..., help="Directory of the node."),
+    out: Path = typer.Argument(..., help="The backup file to write (must not exist)."),
+    passphrase_stdin: bool = typer.Option(
+        False, "--passphrase-stdin", help="Read the encryption passphrase from standard input."
+    ),
+) -> None:
+    """Back up the node (database, keys, configuration) into one encrypted file; safe while
+    the node runs."""
+    from liaison.backup import backup_node
+
+    if not passphrase_stdin:
+        raise fail("give the passphrase on standard input (--passphrase-stdin)", 2)
+    try:
+        summary = backup_node(directory, out, read_stdin_secret("--passphrase-stdin"))
+    except LiaisonError as error:
+        raise fail(error.detail) from error
+    console().print(
+        f"Backed up node {summary.node} ({summary.database}) to {summary.path} "
+        f"({summary.size:,} bytes, encrypted)"
+    )
+
+
+def restore_command(
+    backup: Path = typer.Argument(..., help="The backup file."),
+    directory: Path = typer.Argument(..., help="New (or empty) directory for the node."),
+    passphrase_stdin: bool = typer.Option(
+        False, "--passphrase-stdin", help="Read the passphrase from standard input."
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        envvar="LIAISON_DATABASE_URL",
+        help="PostgreSQL backups: the database to restore into (default: the original).",
+    ),
+) -> None:
+    """Restore a node from a backup; start it and its peers send back what it lacks."""
+    from liaison.backup import restore_node
+    from liaison.node import terminal_operator
+
+    if not passphrase_stdin:
+        raise fail("give the passphrase on standard input (--passphrase-stdin)", 2)
+    try:
+        manifest = restore_node(
+            backup,
+            directory,
+            read_stdin_secret("--passphrase-stdin"),
+            database_url=database_url,
+            operator=terminal_operator(),
+        )
+    except LiaisonError as error:
+        raise fail(error.detail) from error
+    console().print(
+        f"Restored node {manifest['node']} from the backup of {manifest['created_at']} "
+        f"into {directory}"
+    )
+    console().print(f"Start it with: liaison serve {directory}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
