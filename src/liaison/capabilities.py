@@ -23,6 +23,7 @@ class Capability(StrEnum):
     READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
     ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
     USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
+    VIEW_COOPERATION = "view_cooperation"  # the cooperation overview (figures only)
 
 
 _CASEWORK = frozenset(
@@ -32,6 +33,7 @@ _CASEWORK = frozenset(
         Capability.USE_HOTLINE,
         Capability.READ_NOTIFICATIONS,
         Capability.USE_TARIFFS,
+        Capability.VIEW_COOPERATION,
     }
 )
 GRANTS: Mapping[Role, frozenset[Capability]] = {
@@ -45,6 +47,7 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
             Capability.SCREEN_SUBSTANCES,
             Capability.READ_NOTIFICATIONS,
             Capability.ANSWER_NOTIFICATIONS,
+            Capability.VIEW_COOPERATION,
         }
     ),
 }

@@ -16,7 +16,10 @@ from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
+from liaison.services.cooperation import Provider
+from liaison.services.hotline import queries as hotline_queries
 from liaison.services.hotline import records as hotline_records
+from liaison.services.notifications import queries as notification_queries
 from liaison.services.notifications import records as notification_records
 from liaison.store.database import Database
 
@@ -25,6 +28,28 @@ def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
     return RecordTypes(
         (*hotline_records.RECORD_TYPES, *notification_records.RECORD_TYPES, CHECKPOINT)
+    )
+
+
+
+def cooperation_providers() -> tuple[Provider, ...]:
+    """Every record type's figures for the cooperation overview, in the page's order. A
+    record type with figures adds its provider here, beside `node_record_types`."""
+    return (
+        Provider(
+            key="hotline",
+            label="Hotline messages",
+            steps=("acknowledge",),
+            record_types=("hotline.message", "hotline.ack"),
+            items=hotline_queries.cooperation_series,
+        ),
+        Provider(
+            key="notifications",
+            label="Pre-export notifications",
+            steps=("answer",),
+            record_types=("pen.notification", "pen.response"),
+            items=notification_queries.cooperation_series,
+        ),
     )
 
 
