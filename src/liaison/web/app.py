@@ -24,6 +24,7 @@ from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
 from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
+from liaison.web.api import cooperation as cooperation_api
 from liaison.web.api import tariffs as tariffs_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
@@ -36,6 +37,7 @@ from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import notifications as notifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
+from liaison.web.ui import cooperation as cooperation_ui
 from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 
@@ -93,6 +95,7 @@ def include_routers(app: FastAPI) -> None:
         hotline_api.router,
         notifications_api.router,
         tariffs_api.router,
+        cooperation_api.router,
         auth_ui.router,
         desk_ui.router,
         substances_ui.router,
@@ -102,6 +105,7 @@ def include_routers(app: FastAPI) -> None:
         notifications_ui.router,
         peers_ui.router,
         tariffs_ui.router,
+        cooperation_ui.router,
     ):
         app.include_router(router)
 
