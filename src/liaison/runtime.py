@@ -31,7 +31,6 @@ def node_record_types() -> RecordTypes:
     )
 
 
-
 def cooperation_providers() -> tuple[Provider, ...]:
     """Every record type's figures for the cooperation overview, in the page's order. A
     record type with figures adds its provider here, beside `node_record_types`."""

@@ -102,7 +102,9 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
     (pen_row,) = notifications["rows"]
     assert (pen_row["from"], pen_row["to"], pen_row["count"]) == ("US", "CN", 2)
     assert pen_row["steps"]["answer"]["done"] == 1
-    waiting = {(w["series"], w["waiting_on"], w["agency"]): w["overdue"] for w in figures["waiting"]}
+    waiting = {
+        (w["series"], w["waiting_on"], w["agency"]): w["overdue"] for w in figures["waiting"]
+    }
     assert waiting == {
         ("hotline", "CN", AGENCIES["CN"]): 1,
         ("notifications", "CN", answered["to_agency"]): 1,

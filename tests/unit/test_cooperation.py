@@ -57,7 +57,10 @@ def _overview(provider: Provider, known: Iterable[str] = ("x.item",)) -> coopera
 def test_figures_per_month_and_direction_with_median_times() -> None:
     result = _overview(_provider(ITEMS))
     assert result.months == ["2026-01", "2026-02", "2026-03"]
-    rows = [(r.month, r.sender, r.receiver, r.count, r.steps["acknowledge"]) for r in result.series[0].rows]
+    rows = [
+        (r.month, r.sender, r.receiver, r.count, r.steps["acknowledge"])
+        for r in result.series[0].rows
+    ]
     assert rows == [
         ("2026-01", "CN", "US", 1, cooperation.StepFigure(0, None)),
         ("2026-01", "US", "CN", 2, cooperation.StepFigure(2, 4.0)),  # median of 2 h and 6 h

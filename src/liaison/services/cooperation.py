@@ -282,7 +282,9 @@ def as_csv(result: Overview) -> str:
                         row.count,
                         step,
                         "" if figure is None else figure.done,
-                        "" if figure is None or figure.median_hours is None else figure.median_hours,
+                        ""
+                        if figure is None or figure.median_hours is None
+                        else figure.median_hours,
                         "",
                     ]
                 )

@@ -19,12 +19,12 @@ from liaison.services.substances import start_workers as start_substance_workers
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
 from liaison.web.api import auth as auth_api
+from liaison.web.api import cooperation as cooperation_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
 from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
-from liaison.web.api import cooperation as cooperation_api
 from liaison.web.api import tariffs as tariffs_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
@@ -32,12 +32,12 @@ from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import cooperation as cooperation_ui
 from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import notifications as notifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
-from liaison.web.ui import cooperation as cooperation_ui
 from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 

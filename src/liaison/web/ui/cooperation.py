@@ -89,8 +89,8 @@ def chart(result: cooperation.Overview) -> dict[str, Any]:
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
     for series in result.series:
         for row in series.rows:
-            key = (series.key, series.label, f"{row.sender} → {row.receiver}")
-            counts.setdefault(key, {})[row.month] = row.count
+            line_of = (series.key, series.label, f"{row.sender} → {row.receiver}")
+            counts.setdefault(line_of, {})[row.month] = row.count
     highest = max((n for per_month in counts.values() for n in per_month.values()), default=0)
     top = _ceiling(highest, 5)
     lines = []
@@ -119,13 +119,19 @@ def chart(result: cooperation.Overview) -> dict[str, Any]:
         start, end = day_x(step.start), day_x(step.end)
         if start is None or end is None:
             continue
-        rate_points += [f"{start},{rate_y(step.rate_percent)}", f"{end},{rate_y(step.rate_percent)}"]
+        rate_points += [
+            f"{start},{rate_y(step.rate_percent)}",
+            f"{end},{rate_y(step.rate_percent)}",
+        ]
     rate_ticks = [(rate, rate_y(Decimal(rate))) for rate in range(0, top_rate + 1, top_rate // 2)]
 
     dated = [
         (event.date, event.title, event.citation, event.confirmed, "legal")
         for event in cooperation.legal_events()
-    ] + [(event.date, event.title, event.citation, event.confirmed, "tariff") for event in book.events]
+    ] + [
+        (event.date, event.title, event.citation, event.confirmed, "tariff")
+        for event in book.events
+    ]
     marks = [
         EventMark(number, day_x(day), day, title, citation, confirmed, kind)
         for number, (day, title, citation, confirmed, kind) in enumerate(sorted(dated), start=1)
