@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
+from liaison.errors import InvalidInput
 from liaison.services import cooperation
 from liaison.tariffs import load_measures, rate_timeline
 from liaison.web.api.cooperation import compute
@@ -161,11 +162,20 @@ def chart(result: cooperation.Overview) -> dict[str, Any]:
 
 
 def _context(request: Request, session: Session) -> dict[str, Any]:
+    """The figures for the period asked; a bad period shows the default one and says why."""
     params = request.query_params
-    result = compute(request, session, params.get("from") or None, params.get("to") or None)
+    error = None
+    try:
+        result = compute(request, session, params.get("from") or None, params.get("to") or None)
+    except InvalidInput as problem:
+        error = problem.detail
+        result = compute(request, session, None, None)
+    # Read only: end the transaction before the layout opens its own session.
+    session.rollback()
     return {
         "result": result,
         "chart": chart(result),
+        "error": error,
         "query": {"from": result.since.isoformat(), "to": result.until.isoformat()},
     }
 
@@ -176,7 +186,10 @@ def cooperation_page(
     principal: Principal = Depends(viewers),
     session: Session = Depends(db_session),
 ) -> Response:
-    return render(request, "cooperation.html", _context(request, session))
+    context = _context(request, session)
+    return render(
+        request, "cooperation.html", context, status_code=422 if context["error"] else 200
+    )
 
 
 @router.get("/cooperation/report")
