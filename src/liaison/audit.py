@@ -346,6 +346,102 @@ class ReadReceiptReceived(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncidentReported(AuditEvent):
+    action = "incident.reported"
+    record_type = "incident"
+    kind: str
+    items: int
+    entities: int
+    shared_with: list[str]
+    handling_code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentReceived(AuditEvent):
+    action = "incident.received"
+    record_type = "incident"
+    kind: str
+    items: int
+    urgent: bool
+    alerted: list[str]  # the focal points alerted
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentRevised(AuditEvent):
+    action = "incident.revised"
+    record_type = "incident"
+    version: int
+    fields: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentRead(AuditEvent):
+    action = "incident.read"
+    record_type = "incident"
+    follow_ups: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentsListed(AuditEvent):
+    action = "incident.listed"
+    record_type = "incident"
+    filters: dict[str, Any]
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUpPosted(AuditEvent):
+    action = "incident.follow_up_posted"
+    record_type = "incident_follow_up"
+    incident: str
+    status: str | None
+    entities: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUpReceived(AuditEvent):
+    action = "incident.follow_up_received"
+    record_type = "incident_follow_up"
+    incident: str
+    status: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentsImported(AuditEvent):
+    action = "incident.imported"
+    record_type = "incident"
+    filename: str
+    part: int  # large imports are audited in parts of at most 1000 incidents
+    imported: int  # in the whole import
+    errors: int
+    incidents: list[str]  # the global ids written, in this part
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentsExported(AuditEvent):
+    action = "incident.exported"
+    record_type = "incident"
+    rows: int
+    withheld: int  # received with "do not pass on": not exported
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntitySearched(AuditEvent):
+    action = "incident.entity_searched"
+    record_type = "entity"
+    kind: str | None
+    value: str
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FocalPointsSet(AuditEvent):
+    action = "incident.focal_points_set"
+    record_type = "agency"
+    usernames: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvelopesRefused(AuditEvent):
     """The envelopes refused from one client address over one window (record_id: it)."""
 

@@ -17,6 +17,8 @@ class Capability(StrEnum):
     SIGN_IN = "sign_in"  # use the node at all: own pages, sign out
     SCREEN_SUBSTANCES = "screen_substances"
     USE_HOTLINE = "use_hotline"  # read and write the agency's hotline threads
+    READ_INCIDENTS = "read_incidents"  # incidents, entity search, dashboard, export
+    REPORT_INCIDENTS = "report_incidents"  # report, import, follow up
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_PEERS = "manage_peers"
@@ -31,6 +33,8 @@ _CASEWORK = frozenset(
         Capability.SIGN_IN,
         Capability.SCREEN_SUBSTANCES,
         Capability.USE_HOTLINE,
+        Capability.READ_INCIDENTS,
+        Capability.REPORT_INCIDENTS,
         Capability.READ_NOTIFICATIONS,
         Capability.USE_TARIFFS,
         Capability.VIEW_COOPERATION,
@@ -39,7 +43,8 @@ _CASEWORK = frozenset(
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.OFFICER: _CASEWORK,
-    Role.ANALYST: _CASEWORK,
+    # Analysts read and search incidents; officers report them.
+    Role.ANALYST: _CASEWORK - {Capability.REPORT_INCIDENTS},
     Role.AUDITOR: frozenset({Capability.SIGN_IN, Capability.READ_AUDIT}),
     Role.REGULATOR: frozenset(
         {

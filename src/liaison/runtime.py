@@ -19,6 +19,8 @@ from liaison.federation.records import RecordTypes
 from liaison.services.cooperation import Provider
 from liaison.services.hotline import queries as hotline_queries
 from liaison.services.hotline import records as hotline_records
+from liaison.services.incidents import queries as incident_queries
+from liaison.services.incidents import records as incident_records
 from liaison.services.notifications import queries as notification_queries
 from liaison.services.notifications import records as notification_records
 from liaison.store.database import Database
@@ -27,7 +29,12 @@ from liaison.store.database import Database
 def node_record_types() -> RecordTypes:
     """Every shared record type a node understands. A new record type is added here."""
     return RecordTypes(
-        (*hotline_records.RECORD_TYPES, *notification_records.RECORD_TYPES, CHECKPOINT)
+        (
+            *hotline_records.RECORD_TYPES,
+            *incident_records.RECORD_TYPES,
+            *notification_records.RECORD_TYPES,
+            CHECKPOINT,
+        )
     )
 
 
@@ -41,6 +48,13 @@ def cooperation_providers() -> tuple[Provider, ...]:
             steps=("acknowledge",),
             record_types=("hotline.message", "hotline.ack"),
             items=hotline_queries.cooperation_series,
+        ),
+        Provider(
+            key="incidents",
+            label="Incidents shared",
+            steps=("follow_up",),
+            record_types=("incident.report", "incident.follow_up"),
+            items=incident_queries.cooperation_series,
         ),
         Provider(
             key="notifications",

@@ -74,8 +74,8 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
 
     def converged() -> dict[str, Any] | None:
         on_us, on_cn = _figures(us), _figures(cn)
-        hotline = on_us["series"][0]["rows"]
-        pens = on_us["series"][1]["rows"]
+        series = {s["key"]: s["rows"] for s in on_us["series"]}
+        hotline, pens = series["hotline"], series["notifications"]
         done = (
             len(hotline) == 2
             and hotline[0]["count"] == 1  # CN's reply (sorted by month, then sender)
@@ -87,7 +87,8 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
 
     figures = wait_until(converged, "the same figures on both nodes")
     month = figures["months"][-1]
-    hotline, notifications = figures["series"]
+    hotline, incidents, notifications = figures["series"]
+    assert (incidents["key"], incidents["rows"]) == ("incidents", [])  # none shared here
     assert (hotline["key"], hotline["available"]) == ("hotline", True)
     (from_cn, from_us) = hotline["rows"]
     assert (from_cn["month"], from_cn["from"], from_cn["to"], from_cn["count"]) == (

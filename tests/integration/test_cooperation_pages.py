@@ -20,6 +20,7 @@ def test_an_empty_node_shows_no_figures_and_says_nobody_is_waiting(
     assert body["months"] == ["2026-01", "2026-02", "2026-03"]
     assert [(s["key"], s["available"], s["rows"]) for s in body["series"]] == [
         ("hotline", True, []),
+        ("incidents", True, []),
         ("notifications", True, []),
     ]
     assert body["waiting"] == []

@@ -10,16 +10,18 @@ that every match of a rule must contain is also in the raw molecule.
 Each rule gets the most specific *anchor* skeleton it provably contains (checked on the
 rule's own structure or SMARTS graph), or its own skeleton when it contains none. A molecule
 is a candidate when it contains any of the resulting screens; with the shipped rules that is
-two or three substructure tests per molecule.
+two or three substructure tests per molecule. A named entry without such an anchor (a small
+precursor) is tested only on fragments of its own size (see Prefilter).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdkit import Chem
 
 from liaison.chem.rulebook import RuleBook
+from liaison.chem.standardize import standardize
 
 # From most to least specific; the prefilter is correct whatever this list holds, the list
 # only decides how cheap it is. RDKit matches query atoms in the order written, so each
@@ -206,16 +208,70 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
     return molecule
 
 
+# What lets standardization change a fragment's heavy atoms: a bonded metal (disconnected:
+# the pieces without it count), a dummy atom (any size then), and a carbon bearing two lone
+# oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any size.
+_NON_METAL_NUMBERS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
+_NON_METALS = "&".join(f"!#{number}" for number in _NON_METAL_NUMBERS)
+_HYDRATE = "[#6](-[#8;D1])-[#8;D1]"
+_UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
+_BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
+_DUMMY = Chem.MolFromSmarts("[#0]")
+_HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
+
+
+def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
+    """The heavy-atom counts standardization may leave a fragment of `molecule` with, as
+    (sizes, up to how many fewer); None when any size is possible."""
+    if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
+        return None
+    if not molecule.HasSubstructMatch(_UNSIZED):  # nearly every molecule
+        return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, 0
+    if molecule.HasSubstructMatch(_DUMMY):
+        return None
+    lost = len(molecule.GetSubstructMatches(_HYDRATE_CARBON))  # an oxygen each, at most
+    metals = [match[0] for match in molecule.GetSubstructMatches(_BONDED_METAL)]
+    if metals:
+        editable = Chem.RWMol(molecule)
+        for index in sorted(metals, reverse=True):
+            editable.RemoveAtom(index)
+        molecule = editable.GetMol()
+    return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
+
+
 @dataclass(frozen=True)
 class Prefilter:
-    """A molecule no rule can match contains none of the `screens`."""
+    """A molecule no rule can match contains none of the `screens`, and no fragment of it has
+    the size and skeleton of a named entry in `named`.
+
+    A named entry matches only its own substance (InChIKey, or its connectivity): the
+    standardized parent has exactly the entry's heavy atoms. Standardization keeps a
+    fragment's heavy atoms but for what _UNSIZED finds, so an entry need only be tested on
+    fragments of its size: a small precursor (acetone, toluene) is not a
+    screen every larger molecule containing it passes."""
 
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
+    named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
+    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
+    named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
-        return any(map(molecule.HasSubstructMatch, self.screens))
+        if any(map(molecule.HasSubstructMatch, self.screens)):
+            return True
+        if not self.named:
+            return False
+        if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
+            return True
+        sizes = _sizes(molecule)
+        if sizes is None:
+            return any(map(molecule.HasSubstructMatch, self.named_any_size))
+        found, lost = sizes
+        for size in {n for largest in found for n in range(largest - lost, largest + 1)}:
+            if any(map(molecule.HasSubstructMatch, self.named.get(size, ()))):
+                return True
+        return False
 
 
 def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
@@ -230,11 +286,10 @@ def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
 
 
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
+    """Screens for the families and class definitions (anchored); then every named entry that
+    contains none of them is tested by size (Prefilter.named)."""
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
     skeletons: dict[str, Chem.Mol] = {}
-    for entry in rulebook.entries:
-        skeleton = skeleton_of_molecule(Chem.MolFromSmiles(entry.smiles))
-        skeletons.setdefault(Chem.MolToSmarts(skeleton), skeleton)
     patterns = [family.smarts for family in rulebook.families]
     if rulebook.classes:
         patterns.append(rulebook.semantics.core_smarts)
@@ -252,4 +307,24 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         else:
             chosen.setdefault(anchor_text, dict(anchors)[anchor_text])
     needed = _minimal(chosen)
-    return Prefilter(screens=tuple(needed.values()), descriptions=tuple(needed))
+    named: dict[str, Chem.Mol] = {}
+    for entry in rulebook.entries:
+        # The entry's standardized parent: what its keys, and so a match, are made of.
+        skeleton = skeleton_of_molecule(standardize(Chem.MolFromSmiles(entry.smiles)))
+        plain = _skeleton_molecule(skeleton)
+        if not any(map(plain.HasSubstructMatch, needed.values())):  # else a screen passes it
+            named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+    by_size: dict[int, list[Chem.Mol]] = {}
+    with_metals: list[Chem.Mol] = []
+    for skeleton in named.values():
+        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms()):
+            with_metals.append(skeleton)  # the metal may be what standardization takes away
+        else:
+            by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
+    return Prefilter(
+        screens=tuple(needed.values()),
+        descriptions=tuple(needed),
+        named={size: tuple(found) for size, found in sorted(by_size.items())},
+        named_any_size=tuple(_minimal(named).values()),
+        named_with_metals=tuple(with_metals),
+    )

@@ -23,6 +23,7 @@ from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
+from liaison.demo.incidents import has_incidents, seed_demo_incidents
 from liaison.demo.notifications import seed_demo_notifications
 from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
 from liaison.errors import LiaisonError
@@ -257,6 +258,17 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print("Seeded a hotline exchange between the two officers")
+        # Either node's incidents mean it was seeded (a downgrade may have emptied one).
+        if not (has_incidents(us_dir) or has_incidents(cn_dir)):
+            with console.status("Seeding incidents on both nodes ..."):
+                written = seed_demo_incidents(
+                    us_dir,
+                    cn_dir,
+                    us_username=demo_username(us, "officer"),
+                    cn_username=demo_username(cn, "officer"),
+                    record_types=node_record_types(),
+                )
+            console.print(f"Seeded {written} incidents over two years, some shared")
         if seed_demo_screening(cn_dir, demo_username(cn, "officer")):
             console.print(
                 f"Screened {SEIZURE_LIST.name} (a GBK CSV, as Excel on Chinese Windows saves "

@@ -94,7 +94,8 @@ class RecordType(Generic[P]):
     handle: Handler[P]
     peer_may: PeerMay = PeerMay.NOTHING  # what the other node may do to records of this type
     model: type[SharedRecord] | None = None  # the table of the records it writes
-    shared_with: Callable[[Any], int] | None = None  # the peers.id a record is shared with
+    # The peers.id a record is shared with, or the set of them (an incident shared widely).
+    shared_with: Callable[[Any], int | frozenset[int]] | None = None
     within: RecordType[Any] | None = None
     acts_on: RecordType[Any] | None = None
     action: PeerMay = PeerMay.NOTHING  # with `acts_on`: the right it exercises
@@ -112,10 +113,11 @@ class RecordType(Generic[P]):
             raise ValueError(f"record type {self.name!r} writes no records")
         return self.model
 
-    def peer_id(self, record: Any) -> int:
+    def is_shared_with(self, record: Any, peer_id: int) -> bool:
         if self.shared_with is None:
             raise ValueError(f"record type {self.name!r} writes no records")
-        return self.shared_with(record)
+        shared = self.shared_with(record)
+        return peer_id in shared if isinstance(shared, frozenset) else shared == peer_id
 
 
 def require(data: dict[str, Any], name: str, kind: type = str) -> Any:
@@ -174,7 +176,7 @@ def check_ownership(
     parent = find(session, parent_type.table(), parent_id)
     if parent is None:
         raise ProtocolViolation(f"unknown {_what(parent_type)} {parent_id}")
-    if parent_type.peer_id(parent) != peer.id:
+    if not parent_type.is_shared_with(parent, peer.id):
         raise ProtocolViolation(
             f"{_what(parent_type)} {parent_id} is not shared with {peer.name!r}"
         )
@@ -201,7 +203,7 @@ def _check_acting(
             raise ProtocolViolation(
                 f"a peer cannot {record_type.action.value} its own {_what(target_type)}"
             )
-        if target_type.peer_id(target) != peer.id:
+        if not target_type.is_shared_with(target, peer.id):
             raise ProtocolViolation(
                 f"{_what(target_type)} {target_id} was not sent to {peer.name!r}"
             )

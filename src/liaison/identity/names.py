@@ -193,14 +193,13 @@ def name_keys(
         given.extend(readings(given_name))
     families = tuple(dict.fromkeys(k for k in family if k))
     givens = tuple(dict.fromkeys(k for k in given if k))
-    full = tuple(
-        dict.fromkeys(
-            key
-            for f, g in itertools.product(families or ("",), givens or ("",))
-            for key in (f + g, g + f)
-            if f and g
-        )
-    )
+    pairs = list(itertools.product(families, givens))
+    if family_name and given_name and not HANZI.search(family_name + given_name):
+        # Written family name last: the given-name field holds the family name, perhaps in a
+        # Cantonese or Hokkien spelling ("Jun Teh" for Zheng Jun).
+        swapped = itertools.product(readings(given_name, surname=True), readings(family_name))
+        pairs.extend(swapped)
+    full = tuple(dict.fromkeys(key for f, g in pairs for key in (f + g, g + f)))
     return NameKeys(
         family=families[0] if families else "",
         given=givens[0] if givens else "",

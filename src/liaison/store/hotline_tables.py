@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liaison.store.base import Base, SharedRecord, UTCDateTime
+from liaison.store.incident_tables import IncidentEntity
 
 
 class Priority(StrEnum):
@@ -76,10 +77,20 @@ class HotlineMessage(SharedRecord, Base):
     acked_by: Mapped[str | None] = mapped_column(sa.String(200))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     read_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # Handling code and 4x4 grading (issue 10), as on incidents; "none" for older messages.
+    handling_code: Mapped[str] = mapped_column(sa.String(16), default="none", server_default="none")
+    source_reliability: Mapped[str | None] = mapped_column(sa.String(1))
+    information_accuracy: Mapped[str | None] = mapped_column(sa.String(1))
 
     thread: Mapped[HotlineThread] = relationship(back_populates="messages")
     attachments: Mapped[list[HotlineAttachment]] = relationship(
         back_populates="message", order_by="HotlineAttachment.id"
+    )
+    # The entities it mentions (issue 10), kept with the incidents' in entity_mentions.
+    entities: Mapped[list[IncidentEntity]] = relationship(
+        primaryjoin="IncidentEntity.hotline_message_id == HotlineMessage.id",
+        order_by="IncidentEntity.id",
+        viewonly=True,
     )
 
 

@@ -23,6 +23,7 @@ from liaison.web.api import cooperation as cooperation_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
+from liaison.web.api import incidents as incidents_api
 from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import tariffs as tariffs_api
@@ -35,6 +36,7 @@ from liaison.web.ui import auth as auth_ui
 from liaison.web.ui import cooperation as cooperation_ui
 from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
+from liaison.web.ui import incidents as incidents_ui
 from liaison.web.ui import notifications as notifications_ui
 from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
@@ -93,6 +95,7 @@ def include_routers(app: FastAPI) -> None:
         federation_api.peer_router,
         peers_api.router,
         hotline_api.router,
+        incidents_api.router,
         notifications_api.router,
         tariffs_api.router,
         cooperation_api.router,
@@ -102,6 +105,7 @@ def include_routers(app: FastAPI) -> None:
         users_ui.router,
         audit_ui.router,
         hotline_ui.router,
+        incidents_ui.router,
         notifications_ui.router,
         peers_ui.router,
         tariffs_ui.router,

@@ -69,6 +69,11 @@ def test_family_name_written_last_still_meets() -> None:
     assert set(registry.full) & set(swapped.full)
 
 
+def test_family_name_written_last_in_a_dialect_spelling_still_meets() -> None:
+    registry = name_keys("", "", "郑", "军")
+    assert set(registry.full) & set(name_keys("Jun", "Teh").full)  # Hokkien Teh = Zheng
+
+
 def test_different_people_do_not_meet() -> None:
     assert not set(name_keys("Wang", "Wei").full) & set(name_keys("Li", "Na").full)
 

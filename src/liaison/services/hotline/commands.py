@@ -7,7 +7,7 @@ Each command validates, writes, queues the record for the peer in the same trans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from liaison.audit import (
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline.queries import (
     peer_agencies,
     peer_of,
@@ -42,7 +43,9 @@ from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
     MAX_BODY,
     MAX_SUBJECT,
+    UNRESTRICTED,
     AttachmentUpload,
+    Handling,
     HotlineNode,
     ack_deadline,
     check_attachment,
@@ -71,8 +74,12 @@ def _write_message(
     body: str,
     priority: str,
     attachments: Iterable[AttachmentUpload],
+    entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
 ) -> HotlineMessage:
     uploads = list(attachments)
+    found = checked_entities(entities)
+    handling.checked()
     if len(uploads) > MAX_ATTACHMENTS:
         raise InvalidInput(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
     for upload in uploads:
@@ -88,6 +95,9 @@ def _write_message(
         body=body,
         priority=priority,
         ack_due_at=None if deadline is None else now + deadline,
+        handling_code=handling.code,
+        source_reliability=handling.source_reliability,
+        information_accuracy=handling.information_accuracy,
     )
     message.attachments = [
         HotlineAttachment(
@@ -103,7 +113,8 @@ def _write_message(
     session.add(message)
     thread.last_message_at = now
     session.flush()
-    payload = MessagePayload.of(message, thread).to_payload()
+    session.add_all(mention(e, hotline_message_id=message.id) for e in found)
+    payload = MessagePayload.of(message, thread, found).to_payload()
     outbox.share(session, peer_of(session, thread), MESSAGE.name, payload)
     record(
         session,
@@ -133,6 +144,8 @@ def open_thread(
     body: str,
     to_agency: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
+    entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
 ) -> HotlineThread:
     """Open a thread with the first message and queue both for the peer; the caller commits."""
     check_choice(priority, PRIORITIES, "priority")
@@ -177,7 +190,7 @@ def open_thread(
         ),
     )
     publish_thread_event(session, "thread", thread, node.name)
-    _write_message(session, node, actor, thread, body, priority, attachments)
+    _write_message(session, node, actor, thread, body, priority, attachments, entities, handling)
     return thread
 
 
@@ -190,6 +203,8 @@ def post_message(
     *,
     priority: str | None = None,
     attachments: Iterable[AttachmentUpload] = (),
+    entities: Sequence[EntityInput] = (),
+    handling: Handling = UNRESTRICTED,
     acknowledge_received: bool = False,
 ) -> HotlineMessage:
     """Add a message (a reply, on the receiving side) to a thread; the caller commits.
@@ -218,7 +233,15 @@ def post_message(
         for message_id in list(waiting):
             acknowledge(session, node, actor, message_id)
     return _write_message(
-        session, node, actor, thread, text, priority or Priority.ROUTINE, attachments
+        session,
+        node,
+        actor,
+        thread,
+        text,
+        priority or Priority.ROUTINE,
+        attachments,
+        entities,
+        handling,
     )
 
 

@@ -107,7 +107,9 @@ def read_thread(
         session.execute(
             sa.select(HotlineMessage)
             .where(HotlineMessage.thread_id == thread.id)
-            .options(selectinload(HotlineMessage.attachments))
+            .options(
+                selectinload(HotlineMessage.attachments), selectinload(HotlineMessage.entities)
+            )
             .order_by(HotlineMessage.id)
         ).scalars()
     )

@@ -38,6 +38,7 @@ from liaison.federation.records import (
     global_id,
     require,
 )
+from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
 from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
     MAX_BODY,
@@ -56,6 +57,7 @@ from liaison.store.hotline_tables import (
     HotlineThread,
     Priority,
 )
+from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILITIES
 
 MAX_NAME = 200
 
@@ -186,6 +188,15 @@ class AttachmentPayload:
         )
 
 
+def _choice_or(
+    data: dict[str, Any], name: str, choices: tuple[str, ...], default: str | None
+) -> str | None:
+    value = data.get(name, default)
+    if value is not None and value not in choices:
+        raise ProtocolViolation(f"unknown {name} {value!r}")
+    return None if value is None else str(value)
+
+
 def _received_deadline(value: Any, priority: str, created_at: datetime) -> datetime | None:
     """The writer fixes the deadline, but only as its priority allows: none for routine,
     and not before the message was written for urgent and flash (equal is a deadline of
@@ -214,19 +225,36 @@ class MessagePayload:
     priority: str
     ack_due_at: datetime | None
     attachments: tuple[AttachmentPayload, ...]
+    # Entities mentioned, handling code and grading (issue 10); absent from older peers'.
+    entities: tuple[Entity, ...] = ()
+    handling_code: str = "none"
+    source_reliability: str | None = None
+    information_accuracy: str | None = None
 
     @property
     def within_id(self) -> str:
         return self.thread
 
     @classmethod
-    def of(cls, message: HotlineMessage, thread: HotlineThread) -> Self:
+    def of(
+        cls, message: HotlineMessage, thread: HotlineThread, entities: Sequence[Entity] = ()
+    ) -> Self:
         attachments = tuple(AttachmentPayload.of(item) for item in message.attachments)
-        payload: Self = _of_row(cls, message, thread=thread.global_id, attachments=attachments)
+        payload: Self = _of_row(
+            cls,
+            message,
+            thread=thread.global_id,
+            attachments=attachments,
+            entities=tuple(entities),
+        )
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self, attachments=[item.to_payload() for item in self.attachments])
+        return _wire(
+            self,
+            attachments=[item.to_payload() for item in self.attachments],
+            entities=entity_wire(self.entities),
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -253,6 +281,10 @@ class MessagePayload:
                 AttachmentPayload.from_payload(item, index)
                 for index, item in enumerate(attachments)
             ),
+            entities=entities_of_payload(data),
+            handling_code=_choice_or(data, "handling_code", HANDLING_CODES, "none") or "none",
+            source_reliability=_choice_or(data, "source_reliability", RELIABILITIES, None),
+            information_accuracy=_choice_or(data, "information_accuracy", ACCURACIES, None),
         )
 
 
@@ -402,11 +434,15 @@ def receive_message(
         body=payload.body,
         priority=payload.priority,
         ack_due_at=payload.ack_due_at,
+        handling_code=payload.handling_code or "none",
+        source_reliability=payload.source_reliability,
+        information_accuracy=payload.information_accuracy,
     )
     message.attachments = [_received_attachment(item, node) for item in payload.attachments]
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()
+    session.add_all(mention(e, hotline_message_id=message.id) for e in payload.entities)
     record(
         session,
         Actor.peer(peer.name, message.author_agency),

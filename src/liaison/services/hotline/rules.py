@@ -15,6 +15,7 @@ from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.store.base import utcnow
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Priority
+from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILITIES
 from liaison.text import check_storable_text
 
 MAX_SUBJECT = 300
@@ -45,6 +46,27 @@ class AttachmentUpload:
     filename: str
     content_type: str
     content: bytes
+
+
+@dataclass(frozen=True)
+class Handling:
+    """A message's handling code and 4x4 grading (source reliability A-D, information
+    accuracy 1-4), as incidents carry them."""
+
+    code: str = "none"
+    source_reliability: str | None = None
+    information_accuracy: str | None = None
+
+    def checked(self) -> Handling:
+        check_choice(self.code, HANDLING_CODES, "handling_code")
+        if self.source_reliability is not None:
+            check_choice(self.source_reliability, RELIABILITIES, "source_reliability")
+        if self.information_accuracy is not None:
+            check_choice(self.information_accuracy, ACCURACIES, "information_accuracy")
+        return self
+
+
+UNRESTRICTED = Handling()
 
 
 def local_agency(thread: HotlineThread, node_name: str) -> str:

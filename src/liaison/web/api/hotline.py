@@ -27,6 +27,8 @@ from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Kind, Priority
+from liaison.store.incident_tables import HandlingCode, InformationAccuracy, SourceReliability
+from liaison.web.api.incidents import EntityIn, EntityOut
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import runtime_of
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
@@ -63,6 +65,17 @@ class ThreadCreate(BaseModel):
         default=None, max_length=200, description="Agency on the peer; default: its default."
     )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+    entities: list[EntityIn] = Field(
+        default_factory=list, max_length=50, description="Entities the first message mentions."
+    )
+    handling_code: HandlingCode = HandlingCode.NONE
+    source_reliability: SourceReliability | None = None
+    information_accuracy: InformationAccuracy | None = None
+
+    def handling(self) -> hotline.Handling:
+        return hotline.Handling(
+            self.handling_code, self.source_reliability, self.information_accuracy
+        )
 
 
 class MessageCreate(BaseModel):
@@ -71,6 +84,16 @@ class MessageCreate(BaseModel):
         default=None, description="Default: routine (never inherited from the thread)."
     )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+    entities: list[EntityIn] = Field(default_factory=list, max_length=50)
+    handling_code: HandlingCode = HandlingCode.NONE
+    source_reliability: SourceReliability | None = None
+    information_accuracy: InformationAccuracy | None = None
+
+    def handling(self) -> hotline.Handling:
+        return hotline.Handling(
+            self.handling_code, self.source_reliability, self.information_accuracy
+        )
+
     acknowledge: bool = Field(
         default=False,
         description="Also acknowledge the received messages of the thread awaiting it.",
@@ -105,6 +128,12 @@ class MessageOut(BaseModel):
     read_by: str | None
     overdue: bool
     attachments: list[AttachmentOut]
+    entities: list[EntityOut] = Field(default_factory=list)
+    handling_code: str = Field(
+        default="none", description="none | no_onward (do not pass on) | info_only"
+    )
+    source_reliability: str | None = None
+    information_accuracy: str | None = None
     refused_by_peer: str | None = Field(
         default=None, description="Why the peer refused this message (it was not delivered)."
     )
@@ -128,6 +157,10 @@ class MessageOut(BaseModel):
             read_by=message.read_by,
             overdue=hotline.is_overdue(message),
             attachments=[AttachmentOut.model_validate(a) for a in message.attachments],
+            entities=[EntityOut.of(e) for e in message.entities],
+            handling_code=message.handling_code,
+            source_reliability=message.source_reliability,
+            information_accuracy=message.information_accuracy,
             refused_by_peer=refused_by_peer,
         )
 
@@ -209,6 +242,8 @@ def create_thread(
             body=body.body,
             to_agency=body.to_agency,
             attachments=[a.upload() for a in body.attachments],
+            entities=[e.given() for e in body.entities],
+            handling=body.handling(),
         )
         return _new_thread_out(thread, body.peer)
 
@@ -265,6 +300,8 @@ def create_message(
             body.body,
             priority=body.priority,
             attachments=[a.upload() for a in body.attachments],
+            entities=[e.given() for e in body.entities],
+            handling=body.handling(),
             acknowledge_received=body.acknowledge,
         )
         return MessageOut.of(message)

@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from liaison.capabilities import Capability, may
-from liaison.services.hotline import count_inbox
 from liaison.web import i18n
 from liaison.web.context import runtime_of
 from liaison.web.i18n import N_
@@ -101,18 +100,13 @@ def render(
 ) -> Response:
     """Render a page; the layout gets the node, the signed-in user and their CSRF token."""
     principal = getattr(request.state, "principal", None)
-    runtime = runtime_of(request)
-    unread = None
-    if principal and may(principal.user.role, Capability.USE_HOTLINE):
-        # The unread badge in the navigation and the tab title; hotline.js keeps it live.
-        with runtime.database.session() as session:
-            unread = count_inbox(session, runtime.config, principal.actor).unread
     page = {
-        "node": runtime.config,
+        "node": runtime_of(request).config,
         "principal": principal,
         "user": principal.user if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
-        "unread": unread,
+        # Counted when the user was authenticated (web/auth.py); None: not counted.
+        "unread": getattr(request.state, "unread", None),
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)

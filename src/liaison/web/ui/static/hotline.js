@@ -142,6 +142,8 @@
 
   scheduleDeadline();
   reportShown();
+  // A page rendered after a form post carries no count: ask for it.
+  if (badge && badge.hasAttribute("data-unknown")) { refreshCounts(); }
   document.addEventListener("visibilitychange", reportShown);
   var scrollTimer = null;
   window.addEventListener("scroll", function () {

@@ -1,0 +1,292 @@
+"""Incidents at scale: writing incidents through the CSV import, and the seizure dashboard
+and the entity search on tables of N incidents, on SQLite and PostgreSQL, each beside a
+plain `SELECT count(*) FROM incidents` on the same table as the baseline.
+
+    .venv/bin/python benchmarks/incidents.py [--import-rows 100000] [--sizes 100000,1000000]
+                                             [--backends sqlite,postgresql]
+
+The import goes through `liaison.services.incidents.import_csv` (parse, check, identify
+each distinct substance once, write incident, item, outbox-free, audit entry per incident).
+The tables for the queries are filled with bulk inserts (the same rows the import writes,
+without their audit entries), so that a million rows take minutes, not hours.
+Writes benchmarks/results/incidents.json and the "Incidents" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from rich.progress import Progress
+
+from liaison.audit import Actor
+from liaison.services import incidents
+from liaison.store import Database
+from liaison.store.incident_tables import Incident, IncidentEntity, IncidentItem
+from screen import machine, replace_section  # the script beside this one
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "incidents.json"
+POSTGRES_SERVER = os.environ.get(
+    "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+ACTOR = Actor("bench", "US CBP", "127.0.0.1", "officer")
+WALLET = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+SUBSTANCES = ("fentanyl", "4-ANPP", "N-phenethyl-4-piperidone", "1-boc-4-AP", "caffeine")
+UNITS = ("g", "kg", "lb", "oz", "mg")
+CONVEYANCES = ("air_cargo", "postal", "express_courier", "sea_container", "vehicle")
+ROUTES = ("CN>MX>US", "CN>US", "IN>US", "CN>CA", "MX>US")
+REPEATS = 5
+
+
+def _database(backend: str, folder: Path) -> tuple[Database, Callable[[], None]]:
+    if backend == "sqlite":
+        database = Database(f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:6]}.db'}")
+        database.upgrade()
+        return database, database.dispose
+    name = f"liaison_bench_{uuid.uuid4().hex[:10]}"
+    server = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    database = Database(sa.make_url(POSTGRES_SERVER).set(database=name).render_as_string(False))
+    database.upgrade()
+
+    def drop() -> None:
+        database.dispose()
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+    return database, drop
+
+
+def _csv(rows: int, rng: random.Random) -> bytes:
+    lines = ["reference,kind,occurred_on,country,substance,quantity,unit,route,purity_percent"]
+    start = date(2024, 1, 1)
+    for index in range(rows):
+        day = start + timedelta(days=rng.randrange(730))
+        lines.append(
+            f"R{index},seizure,{day.isoformat()},US,{rng.choice(SUBSTANCES)},"
+            f"{rng.uniform(0.1, 50):.2f},{rng.choice(UNITS)},{rng.choice(ROUTES)},"
+            f"{rng.choice(('', '40', '80'))}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def bench_import(backend: str, rows: int, folder: Path) -> dict[str, Any]:
+    database, drop = _database(backend, folder)
+    try:
+        content = _csv(rows, random.Random(1))
+        with database.session() as session:
+            started = time.perf_counter()
+            result = incidents.import_csv(session, "US", ACTOR, "bench.csv", content)
+            session.commit()
+            seconds = time.perf_counter() - started
+        with database.session() as session:
+            baseline_started = time.perf_counter()
+            # Baseline: the same number of incident rows by a bulk insert, no checks, no audit.
+            session.execute(sa.insert(Incident), _incident_rows(rows, random.Random(2), 10**9))
+            session.commit()
+            baseline = time.perf_counter() - baseline_started
+        return {
+            "backend": backend,
+            "rows": rows,
+            "imported": result.imported,
+            "seconds": seconds,
+            "rows_per_second": rows / seconds,
+            "bulk_insert_baseline_seconds": baseline,
+        }
+    finally:
+        drop()
+
+
+def _incident_rows(count: int, rng: random.Random, first_id: int) -> list[dict[str, Any]]:
+    start = date(2024, 1, 1)
+    now = datetime.now(UTC)
+    return [
+        {
+            "id": first_id + i,
+            "global_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "owner_node": "US" if rng.random() < 0.6 else "CN",
+            "created_at": now,
+            "version": 1,
+            "kind": "seizure" if rng.random() < 0.7 else "suspicious_shipment",
+            "occurred_on": start + timedelta(days=rng.randrange(730)),
+            "reporting_agency": "US CBP",
+            "created_by": "bench",
+            "country": rng.choice(("US", "CN", "MX")),
+            "place": "bench",
+            "conveyance": rng.choice(CONVEYANCES),
+            "route": rng.choice(ROUTES),
+            "narrative": "",
+            "urgent": False,
+            "handling_code": "none",
+        }
+        for i in range(count)
+    ]
+
+
+def fill(database: Database, size: int) -> None:
+    """`size` incidents with one item each; one in 20,000 mentions the wallet, and each
+    mention comes with a company beside it."""
+    rng = random.Random(size)
+    batch = 20_000
+    with Progress() as progress, database.session() as session:
+        task = progress.add_task(f"filling {size:,} incidents", total=size)
+        for first in range(1, size + 1, batch):
+            count = min(batch, size - first + 1)
+            session.execute(sa.insert(Incident), _incident_rows(count, rng, first))
+            session.execute(
+                sa.insert(IncidentItem),
+                [
+                    {
+                        "incident_id": first + i,
+                        "position": 0,
+                        "substance": (label := rng.choice(SUBSTANCES)),
+                        "quantity": (grams := rng.uniform(1, 50_000)),
+                        "unit": "g",
+                        "grams": grams,
+                        "purity_percent": rng.choice((None, 40.0, 80.0)),
+                        "packaging": "",
+                        "verdicts": {},
+                        "as_of": date(2026, 1, 1),
+                        "statuses": ",controlled,",
+                        "substance_label": label.casefold(),
+                    }
+                    for i in range(count)
+                ],
+            )
+            mentions = []
+            for i in range(count):
+                if rng.random() < 1 / 20_000:
+                    mentions.append(_mention(first + i, "crypto_wallet", WALLET, "tron"))
+                    mentions.append(_mention(first + i, "company", f"co {rng.randrange(50)}"))
+                mentions.append(_mention(first + i, "phone", f"+1202555{rng.randrange(10**4):04d}"))
+            session.execute(sa.insert(IncidentEntity), mentions)
+            session.commit()
+            progress.advance(task, count)
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect() as connection:
+            connection.execute(sa.text("ANALYZE"))
+            connection.commit()
+
+
+def _mention(incident_id: int, kind: str, value: str, chain: str | None = None) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "kind": kind,
+        "chain": chain,
+        "value": value,
+        "normalized": value,
+        "role": "",
+    }
+
+
+def _median_ms(work: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench_queries(backend: str, size: int, folder: Path) -> dict[str, Any]:
+    database, drop = _database(backend, folder)
+    try:
+        fill(database, size)
+        with database.session() as session:
+
+            def count() -> None:
+                session.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()
+
+            def dashboard(group_by: str) -> Callable[[], None]:
+                return lambda: incidents.seizure_dashboard(
+                    session, "US", group_by, date(2025, 1, 1), date(2025, 12, 31)
+                )
+
+            def entity() -> None:
+                incidents.search_entity(session, ACTOR, "crypto_wallet", WALLET, "tron")
+                session.commit()
+
+            figures = {
+                "count_ms": _median_ms(count),
+                "dashboard_month_ms": _median_ms(dashboard("month")),
+                "dashboard_substance_ms": _median_ms(dashboard("substance")),
+                "entity_search_ms": _median_ms(entity),
+            }
+        return {"backend": backend, "size": size, **figures}
+    finally:
+        drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    backends = args.backends.split(",")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results: dict[str, Any] = {"machine": machine(), "imports": [], "queries": []}
+    with tempfile.TemporaryDirectory(prefix="liaison-bench-") as folder:
+        for backend in backends:
+            if args.import_rows:
+                results["imports"].append(bench_import(backend, args.import_rows, Path(folder)))
+                print(results["imports"][-1])
+            for size in sizes:
+                results["queries"].append(bench_queries(backend, size, Path(folder)))
+                print(results["queries"][-1])
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    m = results["machine"]
+    lines = [
+        "## Incidents",
+        "",
+        "(written by `benchmarks/incidents.py`; raw figures in "
+        "`benchmarks/results/incidents.json`)",
+        "",
+        f"Run of {datetime.now(UTC).isoformat(timespec='seconds')} on {m['cpu']}, "
+        f"{m['cores']} cores, {m['system']}, Python {m['python']}; load average "
+        f"{m['load_average_1min_at_start']} when it started (the machine is shared).",
+        "",
+        "| backend | rows imported (CSV, one item each) | seconds | rows per second "
+        "| bulk insert of as many incident rows (baseline), s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {r['backend']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} "
+            f"| {r['bulk_insert_baseline_seconds']:.1f} |"
+            for r in results["imports"]
+        ),
+        "",
+        f"Queries, median of {REPEATS} runs, milliseconds (dashboard over one year of a "
+        "two-year table; entity search for a wallet mentioned once in 20,000 incidents, "
+        "its audit entry included):",
+        "",
+        "| backend | incidents | SELECT count(*) (baseline) | dashboard by month "
+        "| dashboard by substance | entity search |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {q['backend']} | {q['size']:,} | {q['count_ms']:.1f} "
+            f"| {q['dashboard_month_ms']:.1f} "
+            f"| {q['dashboard_substance_ms']:.1f} | {q['entity_search_ms']:.1f} |"
+            for q in results["queries"]
+        ),
+        "",
+        "Goal: dashboard and entity search under 200 ms at 1,000,000 incidents on PostgreSQL.",
+    ]
+    replace_section(lines)
+
+
+if __name__ == "__main__":
+    main()

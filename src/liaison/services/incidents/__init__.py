@@ -1,0 +1,80 @@
+"""Seizure and incident reports shared between the nodes (issue 10).
+
+Ownership: an incident belongs to the node that wrote it and is shared with the peers
+named in `share_with`; they may add follow-ups within it, which travel back. Each item
+carries the verdicts the substance engine gave when it was written (a snapshot).
+Entities (companies, wallets, phones, ...) are normalised so one entity written two ways
+is one, and are searched across incidents, follow-ups and hotline messages.
+
+Split by concern: `rules` (units, entities, dose equivalents; pure), `commands`
+(writes), `queries` (reads, entity search, export, dashboard), `records` (payloads,
+owner rules and inbox handlers). This module is the public surface.
+"""
+
+from liaison.services.entities import Entity, EntityInput, normalize_entity
+from liaison.services.incidents.commands import (
+    ImportResult,
+    IncidentInput,
+    ItemInput,
+    import_csv,
+    mark_alert_seen,
+    post_follow_up,
+    report_incident,
+    report_incidents,
+    revise_incident,
+    set_focal_points,
+)
+from liaison.services.incidents.queries import (
+    GROUPINGS,
+    EntitySearch,
+    IncidentFilters,
+    IncidentView,
+    SeizureDashboard,
+    alerts_for,
+    export_csv,
+    focal_points,
+    list_incidents,
+    may_pass_on,
+    read_incident,
+    search_entity,
+    seizure_dashboard,
+)
+from liaison.services.incidents.rules import (
+    DOSE_DEFAULTS,
+    DoseEquivalent,
+    dose_equivalents,
+    to_grams,
+)
+
+__all__ = [
+    "DOSE_DEFAULTS",
+    "GROUPINGS",
+    "DoseEquivalent",
+    "Entity",
+    "EntityInput",
+    "EntitySearch",
+    "ImportResult",
+    "IncidentFilters",
+    "IncidentInput",
+    "IncidentView",
+    "ItemInput",
+    "SeizureDashboard",
+    "alerts_for",
+    "dose_equivalents",
+    "export_csv",
+    "focal_points",
+    "import_csv",
+    "list_incidents",
+    "mark_alert_seen",
+    "may_pass_on",
+    "normalize_entity",
+    "post_follow_up",
+    "read_incident",
+    "report_incident",
+    "report_incidents",
+    "revise_incident",
+    "search_entity",
+    "seizure_dashboard",
+    "set_focal_points",
+    "to_grams",
+]
