@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from federation.nodes import AGENCIES, Pair, start_pair, wait_until
+from federation.test_incidents_two_nodes import _report
 from federation.test_notifications_two_nodes import _lodge, _post, _regulators
 
 pytestmark = [pytest.mark.slow]
@@ -72,23 +73,42 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
     incoming = wait_until(lodged_on_cn, "the notification on CN")
     _post(cn_regulator, incoming["id"], "response", decision="no_objection")
 
+    # Incidents: one shared with CN, which follows it up; one kept at home (never counted).
+    _report(us, narrative="Kept at home", share_with=[])
+    shared = _report(us, share_with=["CN"])
+
+    def incident_on_cn() -> dict[str, Any] | None:
+        listed = cn.get("/api/v1/incidents", params={"origin": "US"}).json()["items"]
+        return next((i for i in listed if i["global_id"] == shared["global_id"]), None)
+
+    received = wait_until(incident_on_cn, "the shared incident on CN")
+    follow = cn.post(
+        f"/api/v1/incidents/{received['id']}/follow-ups",
+        json={"body": "Investigation opened", "status": "investigation_opened"},
+    )
+    assert follow.status_code == 201, follow.text
+
     def converged() -> dict[str, Any] | None:
         on_us, on_cn = _figures(us), _figures(cn)
         series = {s["key"]: s["rows"] for s in on_us["series"]}
-        hotline, pens = series["hotline"], series["notifications"]
+        hotline, pens, reports = series["hotline"], series["notifications"], series["incidents"]
         done = (
             len(hotline) == 2
             and hotline[0]["count"] == 1  # CN's reply (sorted by month, then sender)
             and hotline[1]["steps"]["acknowledge"]["done"] == 1
             and len(pens) == 1
             and pens[0]["steps"]["answer"]["done"] == 1
+            and len(reports) == 1
+            and reports[0]["steps"]["follow_up"]["done"] == 1
         )
         return on_us if done and on_us == on_cn else None
 
     figures = wait_until(converged, "the same figures on both nodes")
     month = figures["months"][-1]
     hotline, incidents, notifications = figures["series"]
-    assert (incidents["key"], incidents["rows"]) == ("incidents", [])  # none shared here
+    (incident_row,) = incidents["rows"]
+    assert (incident_row["from"], incident_row["to"], incident_row["count"]) == ("US", "CN", 1)
+    assert incident_row["steps"]["follow_up"]["done"] == 1
     assert (hotline["key"], hotline["available"]) == ("hotline", True)
     (from_cn, from_us) = hotline["rows"]
     assert (from_cn["month"], from_cn["from"], from_cn["to"], from_cn["count"]) == (
@@ -118,6 +138,7 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
         assert [(r["series"], r["from"], r["count"], r["done"]) for r in rows] == [
             ("hotline", "CN", "1", "0"),
             ("hotline", "US", "2", "1"),
+            ("incidents", "US", "1", "1"),
             ("notifications", "US", "2", "1"),
         ]
         page = client.get("/cooperation")
