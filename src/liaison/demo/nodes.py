@@ -319,5 +319,6 @@ def _print_logins(
         "Open the Hotline page as the officers and post a message: it appears on the other "
         "node without a reload. Screen a file with the seizure list in GBK, "
         f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
-        "POST /api/v1/substances/screen."
+        "POST /api/v1/substances/screen. The Cooperation page shows the same figures on "
+        "both nodes, charted beside the tariff measures and the legal events."
     )
