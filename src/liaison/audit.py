@@ -390,6 +390,66 @@ class IncidentsListed(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseOpened(AuditEvent):
+    action = "verification.case_opened"
+    record_type = "verification_case"
+    peer: str
+    reference: str
+    evidence: str
+    protection_claim: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReceived(AuditEvent):
+    action = "verification.case_received"
+    record_type = "verification_case"
+    reference: str
+    evidence: str
+    protection_claim: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEventWritten(AuditEvent):
+    """A decision, a step, a hold or a lift written on this node."""
+
+    action = "verification.event_written"
+    record_type = "verification_case"
+    event: str
+    kind: str
+    name: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventReceived(AuditEvent):
+    action = "verification.event_received"
+    record_type = "verification_event"
+    case: str
+    kind: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonalDataRead(AuditEvent):
+    """A read of a case's personal data: who (the actor) and why."""
+
+    action = "verification.personal_data_read"
+    record_type = "verification_case"
+    what: str
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CasesListed(AuditEvent):
+    action = "verification.cases_listed"
+    record_type = "verification_case"
+    filters: dict[str, str]
+    results: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class FollowUpPosted(AuditEvent):
     action = "incident.follow_up_posted"
     record_type = "incident_follow_up"
@@ -439,6 +499,39 @@ class FocalPointsSet(AuditEvent):
     action = "incident.focal_points_set"
     record_type = "agency"
     usernames: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryImported(AuditEvent):
+    action = "verification.registry_imported"
+    record_type = "registry"
+    source: str
+    people: int
+    problems: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreementChanged(AuditEvent):
+    action = "verification.agreement_changed"
+    record_type = "peer"
+    deadlines: dict[str, dict[str, int | bool | None]]
+    refused_fields: dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonalDataPurged(AuditEvent):
+    action = "verification.purged"
+    record_type = "verification_case"
+    cases: list[str]
+    closed_before: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonalDataKeyRotated(AuditEvent):
+    action = "verification.key_rotated"
+    record_type = "node"
+    key: str
+    resealed: int
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,11 @@ class Capability(StrEnum):
     ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
     USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
     VIEW_COOPERATION = "view_cooperation"  # the cooperation overview (figures only)
+    READ_VERIFICATIONS = "read_verifications"  # see cases and their personal data (audited)
+    REQUEST_VERIFICATION = "request_verification"  # open cases, requesting-side steps
+    VERIFY_NATIONALITY = "verify_nationality"  # decide, verifying-side steps, the registry
+    RECORD_HOLDS = "record_holds"  # record that a protection claim is pending
+    LIFT_HOLDS = "lift_holds"
 
 
 _CASEWORK = frozenset(
@@ -39,6 +44,9 @@ _CASEWORK = frozenset(
         Capability.USE_TARIFFS,
         Capability.VIEW_COOPERATION,
     }
+)
+_VERIFICATIONS = frozenset(
+    {Capability.SIGN_IN, Capability.READ_VERIFICATIONS, Capability.RECORD_HOLDS}
 )
 GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
@@ -55,6 +63,10 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
             Capability.VIEW_COOPERATION,
         }
     ),
+    Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
+    Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
+    Role.SUPERVISOR: _VERIFICATIONS
+    | {Capability.REQUEST_VERIFICATION, Capability.VERIFY_NATIONALITY, Capability.LIFT_HOLDS},
 }
 
 

@@ -23,6 +23,7 @@ from liaison.services.incidents import queries as incident_queries
 from liaison.services.incidents import records as incident_records
 from liaison.services.notifications import queries as notification_queries
 from liaison.services.notifications import records as notification_records
+from liaison.services.verification import records as verification_records
 from liaison.store.database import Database
 
 
@@ -33,6 +34,7 @@ def node_record_types() -> RecordTypes:
             *hotline_records.RECORD_TYPES,
             *incident_records.RECORD_TYPES,
             *notification_records.RECORD_TYPES,
+            *verification_records.RECORD_TYPES,
             CHECKPOINT,
         )
     )

@@ -56,6 +56,8 @@ NODE_TYPES = [
     "pen.register",
     "pen.response",
     "pen.update",
+    "verification.case",
+    "verification.event",
 ]
 
 

@@ -30,6 +30,16 @@ ROLE_USERS = {
     "analyst": "anna",
     "auditor": "audrey",
     "regulator": "rita",
+    "immigration_officer": "imogen",
+    "verifier": "vera",
+    "supervisor": "sully",
+}
+# A page each user may open (it carries the session's CSRF token).
+HOME_PAGES = {
+    "audrey": "/audit",
+    "imogen": "/verifications",
+    "vera": "/verifications",
+    "sully": "/verifications",
 }
 
 
@@ -79,7 +89,7 @@ class Accounts:
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text
-        return self.csrf_token_on(client, "/audit" if username == "audrey" else "/substances")
+        return self.csrf_token_on(client, HOME_PAGES.get(username, "/substances"))
 
     def csrf_token_on(self, client: TestClient, path: str) -> str:
         page = client.get(path)

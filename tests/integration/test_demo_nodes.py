@@ -17,12 +17,14 @@ from alembic import command
 from liaison.cli.peer import peer_list
 from liaison.config import load_node
 from liaison.demo.nodes import CREDENTIALS_FILE
+from liaison.node import open_node
 from liaison.services.accounts import user_named
 from liaison.store import Database
 from liaison.store.database import alembic_config, head_revision
 from liaison.store.hotline_tables import HotlineThread
 from liaison.store.notification_tables import PenNotification
 from liaison.store.screening import ScreeningRun
+from liaison.store.verification_tables import VerificationCase, VerificationEvent
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
@@ -107,12 +109,24 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert set(users) == {
         f"{node}-{role}"
         for node in ("us", "cn")
-        for role in ("admin", "officer", "analyst", "auditor", "regulator")
-    }
+        for role in (
+            "admin", "officer", "analyst", "auditor", "regulator",
+            "immigration_officer", "verifier", "supervisor",
+        )
+    }  # fmt: skip
     for password in users.values():
         assert password in first.stdout  # printed so a person can log in
 
     assert [(p.name, p.status) for p in peer_list(directory / "US")] == [("CN", "active")]
+    # Verification cases from US on both nodes, one confirmed by CN, one held.
+    for node_dir in (directory / "US", directory / "CN"):
+        with open_node(node_dir) as (_config, database), database.session() as session:
+            statuses = sorted(session.scalars(sa.select(VerificationCase.status)))
+            assert statuses == ["confirmed", "requested", "requested"], node_dir
+            held = session.scalar(
+                sa.select(sa.func.count()).where(VerificationEvent.kind == "hold")
+            )
+            assert held == 1
     assert [(p.name, p.status) for p in peer_list(directory / "CN")] == [("US", "active")]
     # Each node shows its own time; the CN officers read Chinese.
     cn = load_node(directory / "CN")

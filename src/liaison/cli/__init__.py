@@ -14,7 +14,7 @@ import typer
 # Typer 0.29 ships its own copy of Click; its usage errors are raised from there.
 from typer._click import exceptions as click_errors
 
-from liaison.cli import demo, identity, node, peer, rules, screen, tariffs
+from liaison.cli import demo, identity, node, peer, rules, screen, tariffs, verification
 
 app = typer.Typer(
     name="liaison",
@@ -29,6 +29,7 @@ demo.register(app)
 node.register(app)
 peer.register(app)
 tariffs.register(app)
+verification.register(app)
 rules.register(app)
 identity.register(app)
 

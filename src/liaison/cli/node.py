@@ -101,7 +101,14 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 def user_add_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
     username: str = typer.Argument(...),
-    role: str = typer.Option(..., "--role", help="admin, officer, analyst, auditor or regulator."),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help=(
+            "admin, officer, analyst, auditor, regulator, immigration_officer, verifier "
+            "or supervisor."
+        ),
+    ),
     agency: str | None = typer.Option(None, "--agency", help="Default: the node's agency."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input."

@@ -26,6 +26,7 @@ from liaison.demo.conversation import seed_demo_conversation
 from liaison.demo.incidents import has_incidents, seed_demo_incidents
 from liaison.demo.notifications import seed_demo_notifications
 from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
+from liaison.demo.verifications import seed_demo_verifications
 from liaison.errors import LiaisonError
 from liaison.lifetime import die_with_parent
 from liaison.node import add_node_user, create_node, open_node, upgrade_node_database
@@ -49,7 +50,16 @@ DEMO_NODES = (
     DemoNode("US", 8001, "DEA Special Operations", "America/New_York", "en"),
     DemoNode("CN", 8002, "NNCC Liaison Office", "Asia/Shanghai", "zh-CN"),
 )
-DEMO_ROLES = ("admin", "officer", "analyst", "auditor", "regulator")
+DEMO_ROLES = (
+    "admin",
+    "officer",
+    "analyst",
+    "auditor",
+    "regulator",
+    "immigration_officer",
+    "verifier",
+    "supervisor",
+)
 # The precursor authorities that lodge and answer pre-export notifications (demo names).
 REGULATOR_AGENCIES = {
     "US": "DEA Diversion Control (demo)",
@@ -283,6 +293,14 @@ def run_node_demo(
                 record_types=node_record_types(),
             )
             console.print(f"Seeded {lodged} pre-export notifications over a year, both ways")
+        with console.status("Seeding verification cases (synthetic registry on CN) ..."):
+            seed_demo_verifications(
+                us_dir,
+                cn_dir,
+                us_username=demo_username(us, "immigration_officer"),
+                cn_username=demo_username(cn, "verifier"),
+                record_types=node_record_types(),
+            )
         _print_logins(console, directory, (us, cn), credentials)
         if stay:
             # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
@@ -319,6 +337,8 @@ def _print_logins(
         "Open the Hotline page as the officers and post a message: it appears on the other "
         "node without a reload. Screen a file with the seizure list in GBK, "
         f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
-        "POST /api/v1/substances/screen. The Cooperation page shows the same figures on "
-        "both nodes, charted beside the tariff measures and the legal events."
+        "POST /api/v1/substances/screen. "
+        "Verifications: us-immigration_officer opens cases, cn-verifier decides them (one "
+        "is held: asylum), the supervisors lift holds. The Cooperation page shows the same "
+        "figures on both nodes, charted beside the tariff measures and the legal events."
     )

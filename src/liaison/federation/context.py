@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -18,6 +19,8 @@ class LocalNode:
     default_agency: str
     private_key: Ed25519PrivateKey
     settings: Settings
+    # The node directory: where its secrets are (None for a node made up in a test).
+    directory: Path | None = None
 
     @property
     def public_key(self) -> str:
@@ -31,4 +34,5 @@ class LocalNode:
             default_agency=config.default_agency,
             private_key=load_private_key(config.key_path),
             settings=config.settings,
+            directory=config.directory,
         )

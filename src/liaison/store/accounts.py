@@ -19,6 +19,9 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AUDITOR = "auditor"
     REGULATOR = "regulator"  # precursor authority: pre-export notifications
+    IMMIGRATION_OFFICER = "immigration_officer"  # requests nationality verifications
+    VERIFIER = "verifier"  # answers them from the registry extract
+    SUPERVISOR = "supervisor"  # both sides' casework, and lifts protection holds
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -36,14 +39,16 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(
-            "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator')", name="role"
+            "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator', "
+            "'immigration_officer', 'verifier', 'supervisor')",
+            name="role",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[str] = mapped_column(sa.String(16))
+    role: Mapped[str] = mapped_column(sa.String(32))
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

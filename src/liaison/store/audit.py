@@ -21,7 +21,7 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(sa.String(100))
     # "user", "system" or "peer"; NULL on entries written before migration 0005.
     actor_kind: Mapped[str | None] = mapped_column(sa.String(8))
-    role: Mapped[str | None] = mapped_column(sa.String(16))
+    role: Mapped[str | None] = mapped_column(sa.String(32))
     agency: Mapped[str | None] = mapped_column(sa.String(200))
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     record_type: Mapped[str | None] = mapped_column(sa.String(64))

@@ -27,6 +27,7 @@ from liaison.web.api import incidents as incidents_api
 from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import tariffs as tariffs_api
+from liaison.web.api import verifications as verifications_api
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.problems import document_problems, install_problem_handlers
@@ -42,6 +43,7 @@ from liaison.web.ui import peers as peers_ui
 from liaison.web.ui import substances as substances_ui
 from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
+from liaison.web.ui import verifications as verifications_ui
 
 # No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
 # script (hotline live updates) is a static file that talks only to this node (SSE).
@@ -96,6 +98,7 @@ def include_routers(app: FastAPI) -> None:
         peers_api.router,
         hotline_api.router,
         incidents_api.router,
+        verifications_api.router,
         notifications_api.router,
         tariffs_api.router,
         cooperation_api.router,
@@ -106,6 +109,7 @@ def include_routers(app: FastAPI) -> None:
         audit_ui.router,
         hotline_ui.router,
         incidents_ui.router,
+        verifications_ui.router,
         notifications_ui.router,
         peers_ui.router,
         tariffs_ui.router,

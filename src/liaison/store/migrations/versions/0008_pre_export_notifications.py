@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from liaison.store.base import UTCDateTime
+from liaison.store.sqlite_schema import set_role_check
 
 revision = "0008"
 down_revision = "0006"
@@ -21,15 +22,19 @@ ROLES = "role in ('admin', 'officer', 'analyst', 'auditor', 'regulator')"
 
 
 def upgrade() -> None:
-    # The role check as it is named in this database (0001 named it through the naming
-    # convention twice; an upgrade after a downgrade finds this revision's name).
-    checks = sa.inspect(op.get_bind()).get_check_constraints("users")
-    with op.batch_alter_table("users") as batch:
-        for check in checks:
-            if "role" in check["sqltext"] and check["name"]:
-                # op.f: the name as it is, not passed through the naming convention again.
-                batch.drop_constraint(op.f(check["name"]), type_="check")
-        batch.create_check_constraint(op.f("ck_users_role"), ROLES)
+    if op.get_bind().dialect.name == "sqlite":
+        # Copying users (batch mode) would delete, by cascade, what refers to it.
+        set_role_check(op.get_bind(), ROLES)
+    else:
+        # The role check as it is named in this database (0001 named it through the naming
+        # convention twice; an upgrade after a downgrade finds this revision's name).
+        checks = sa.inspect(op.get_bind()).get_check_constraints("users")
+        with op.batch_alter_table("users") as batch:
+            for check in checks:
+                if "role" in check["sqltext"] and check["name"]:
+                    # op.f: the name as it is, not passed through the naming convention again.
+                    batch.drop_constraint(op.f(check["name"]), type_="check")
+            batch.create_check_constraint(op.f("ck_users_role"), ROLES)
     op.create_table(
         "pen_notifications",
         sa.Column("id", sa.Integer(), nullable=False),

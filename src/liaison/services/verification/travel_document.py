@@ -1,0 +1,72 @@
+"""The travel document of a case, produced by the system as a PDF (fpdf2): its number,
+validity, the person as the verifying node confirmed them, and the issuing officer.
+
+The PDF uses the core Helvetica font, which covers Latin-1 only: names in Chinese
+characters are left out of the document (the Latin spelling is printed) rather than
+embedding a font the node may not have.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from liaison.audit import Actor, PersonalDataRead, record
+from liaison.errors import Conflict
+from liaison.services.verification import rules
+from liaison.services.verification.queries import check_why, get_case
+from liaison.services.verification.records import keyring_of
+from liaison.store.verification_tables import EventKind, Step
+
+
+def _latin(value: object) -> str:
+    return str(value).encode("latin-1", "replace").decode("latin-1")
+
+
+def travel_document_pdf(
+    session: Session, node: rules.VerificationNode, actor: Actor, case_id: int, why: str | None
+) -> bytes:
+    """The PDF of the case's (latest) travel document; audited as a read with why."""
+    from fpdf import FPDF
+
+    why = check_why(why)
+    case = get_case(session, case_id)
+    issued = [
+        e for e in case.events if e.kind == EventKind.STEP and e.name == Step.TRAVEL_DOCUMENT_ISSUED
+    ]
+    if not issued:
+        raise Conflict(f"case {case_id} has no travel document issued")
+    if case.subject_sealed is None:
+        raise Conflict(f"case {case_id} was purged; its travel document cannot be produced")
+    keyring = keyring_of(node)
+    event = issued[-1]
+    data = {} if event.data_sealed is None else keyring.open(event.data_sealed, event.global_id)
+    subject = keyring.open(case.subject_sealed, case.global_id)["subject"]
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Travel document {data.get('number', '')}")
+    pdf.set_creator("Liaison")
+    pdf.set_author(_latin(f"{event.author} ({event.author_agency})"))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.cell(0, 12, "Travel document (return)", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    name = " ".join(v for v in (subject.get("family_name"), subject.get("given_name")) if v)
+    rows = [
+        ("Document number", data.get("number", "")),
+        ("Valid until", data.get("valid_until", "")),
+        ("Name", name),
+        ("Date of birth", subject.get("date_of_birth", "")),
+        ("Place of birth", subject.get("place_of_birth", "")),
+        ("Sex", subject.get("sex", "")),
+        ("Issued by", f"{event.author} ({event.author_agency}), node {event.owner_node}"),
+        ("Issued on", f"{event.created_at:%Y-%m-%d %H:%M} UTC"),
+        ("Case", f"{case.reference} / {case.global_id}"),
+    ]
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(50, 8, label)
+        pdf.set_font("Helvetica", size=11)
+        pdf.cell(0, 8, _latin(value), new_x="LMARGIN", new_y="NEXT")
+    record(
+        session, actor, PersonalDataRead(record_id=case.global_id, what="travel_document", why=why)
+    )
+    return bytes(pdf.output())

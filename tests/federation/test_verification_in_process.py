@@ -1,0 +1,319 @@
+"""Verification cases in-process on one node (US, the verifying side here), with CN as a
+peer known only by its key: what the inbox refuses from CN (steps of the wrong side, a
+travel step while a hold stands, a field the law forbids receiving), what the API serves,
+the personal data sealed at rest, the audit of reads, purge and key rotation. On SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from federation.verification_node import (
+    NAME,
+    SUBJECT,
+    UsNode,
+    api_client,
+    case_id_of,
+    case_record,
+    event_record,
+    verifying_node,
+)
+from liaison.audit import Actor
+from liaison.services import verification
+from liaison.services.verification.records import CasePayload, EventPayload
+from liaison.services.verification.sealing import KEY_FILE
+from liaison.store import utcnow
+from liaison.store.audit import AuditEntry
+from liaison.store.verification_tables import VerificationCase, VerificationEvent
+from liaison.web.app import create_app
+from support import batch_from_cn
+
+
+@pytest.fixture
+def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
+    with verifying_node(tmp_path, database_url) as node:
+        yield node
+
+
+def _refused(answer: dict[str, Any]) -> list[str]:
+    return [str(item["reason"]) for item in answer["refused_records"]]
+
+
+def test_payloads_round_trip_with_the_person_sealed_for_the_peer(us: UsNode) -> None:
+    record = case_record(us)
+    payload = CasePayload.from_payload(record["payload"])
+    assert CasePayload.from_payload(payload.to_payload()) == payload
+    assert NAME not in json.dumps(record, ensure_ascii=False)
+    event = EventPayload(
+        str(uuid.uuid4()), "CN", utcnow(), str(uuid.uuid4()), "step", "travel_scheduled",
+        "li", "NIA", None, utcnow(), "sealed",
+    )  # fmt: skip
+    assert EventPayload.from_payload(event.to_payload()) == event
+    # Sealed for another pair, or tampered with: refused, naming the case.
+    forged = case_record(us)
+    forged["payload"]["sealed"] = record["payload"]["sealed"]
+    refused = _refused(batch_from_cn(us.database, us.node, us.cn_key, [forged]))
+    assert "does not open with the key of this pair" in refused[0]
+
+
+def test_a_case_from_the_peer_is_sealed_read_with_a_reason_and_audited(
+    us: UsNode, database_url: str
+) -> None:
+    record = case_record(us)
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [record])) == []
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
+
+    listed = api.get("/api/v1/verifications", params={"direction": "incoming"}).json()["items"]
+    assert [c["reference"] for c in listed] == ["CN-EXIT-2026-0042"]
+    assert listed[0]["protection_claim"] is True and listed[0]["evidence"] == "starting"
+    assert "subject" not in listed[0]
+
+    without_reason = api.get(f"/api/v1/verifications/{case_id}")
+    assert without_reason.status_code == 422
+    assert "reason" in without_reason.json()["detail"]
+    read = api.get(f"/api/v1/verifications/{case_id}", headers={"X-Reason": "deciding the case"})
+    assert read.status_code == 200, read.text
+    assert read.json()["subject"]["family_name_native"] == "张三丰"
+    assert read.json()["subject"]["documents"][1]["protection_claim"] is True
+    with us.database.session() as session:
+        reads = session.execute(
+            sa.select(AuditEntry.actor, AuditEntry.detail).where(
+                AuditEntry.action == "verification.personal_data_read"
+            )
+        ).all()
+    assert [(actor, json.loads(detail)["why"]) for actor, detail in reads] == [
+        ("vera", "deciding the case")
+    ]
+
+    # Nothing of the person is in the database in clear, on either backend.
+    with us.database.session() as session:
+        for table in ("verification_cases", "verification_events", "audit_entries"):
+            rows = session.execute(sa.text(f"SELECT * FROM {table}")).all()
+            text = repr(rows)
+            assert NAME not in text and "张三丰" not in text, table
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        wal = path.with_name(path.name + "-wal")
+        raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        assert NAME.encode() not in raw and "张三丰".encode() not in raw
+
+
+def test_the_inbox_refuses_steps_of_the_wrong_side_and_travel_while_held(us: UsNode) -> None:
+    record = case_record(us)
+    case = record["payload"]["global_id"]
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, case)
+
+    # CN requested: it may not decide, nor issue the travel document.
+    wrong_side = [
+        event_record(us, case, "decision", "confirmed", {"person_id": "P1", "reason": "x"}),
+    ]
+    assert (
+        "only the verifying side decides"
+        in _refused(batch_from_cn(us.database, us.node, us.cn_key, wrong_side))[0]
+    )
+
+    api = api_client(us, "vera")
+    decided = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "confirmed", "person_id": "P-000123", "reason": "ID number matches"},
+    )
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["case_status"] == "confirmed"
+    # The requesting side's step is refused here on the verifying node's API.
+    scheduled = api.post(
+        f"/api/v1/verifications/{case_id}/steps",
+        json={"step": "travel_scheduled", "date": "2026-12-24", "flight": "CA982"},
+    )
+    assert scheduled.status_code in (403, 409), scheduled.text
+
+    # A hold recorded by CN reaches here and blocks the travel document.
+    hold = event_record(us, case, "hold", "asylum", {"reason": "asylum claim lodged 2026-11-20"})
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [hold])) == []
+    issued = api.post(
+        f"/api/v1/verifications/{case_id}/steps",
+        json={"step": "travel_document_issued", "number": "TD-1", "valid_until": "2027-01-31"},
+    )
+    assert issued.status_code == 409
+    assert "protection hold" in issued.json()["detail"] and "asylum" in issued.json()["detail"]
+
+    # A travel step from CN while the hold stands is refused by this node too.
+    with us.database.session() as session:
+        target = session.get(VerificationCase, case_id)
+        assert target is not None
+        target.status = "travel_document_issued"  # as if issued before the hold
+        session.commit()
+    step = event_record(us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"})
+    assert "protection hold" in _refused(batch_from_cn(us.database, us.node, us.cn_key, [step]))[0]
+
+    # The verifier cannot lift; a supervisor can, with a reason; then the step is accepted.
+    held = api.get(f"/api/v1/verifications/{case_id}", params={"reason": "lift"}).json()
+    hold_id = next(e["id"] for e in held["events"] if e["kind"] == "hold")
+    lift = {"reason": "claim rejected on appeal"}
+    assert (
+        api.post(f"/api/v1/verifications/{case_id}/holds/{hold_id}/lift", json=lift).status_code
+        == 403
+    )
+    supervisor = api_client(us, "sam")
+    lifted = supervisor.post(f"/api/v1/verifications/{case_id}/holds/{hold_id}/lift", json=lift)
+    assert lifted.status_code == 201, lifted.text
+    step = event_record(us, case, "step", "travel_scheduled", {"date": "2027-01-02", "flight": "X"})
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [step])) == []
+    with us.database.session() as session:
+        assert session.get(VerificationCase, case_id).status == "travel_scheduled"  # type: ignore[union-attr]
+
+
+def test_a_field_the_law_forbids_is_refused_both_ways(us: UsNode) -> None:
+    with us.database.session() as session:
+        verification.set_agreement(
+            session,
+            Actor.system(),
+            "CN",
+            refused_fields={"criminal_record": "not shared under the bilateral agreement"},
+        )
+        session.commit()
+    record = case_record(us, {**SUBJECT, "criminal_record": "2019 theft conviction"})
+    refused = _refused(batch_from_cn(us.database, us.node, us.cn_key, [record]))
+    assert "criminal_record" in refused[0]
+    api = api_client(us, "ian")
+    opened = api.post(
+        "/api/v1/verifications",
+        json={
+            "peer": "CN",
+            "subject": {"family_name": "Doe", "criminal_record": "convicted"},
+            "grounds": "removal ordered",
+            "reference": "US-1",
+        },
+    )
+    assert opened.status_code == 422
+    assert "criminal_record may not be shared with CN" in opened.json()["detail"]
+
+
+def test_roles_decide_who_does_what(us: UsNode) -> None:
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    officer = api_client(us, "olivia")  # a drug-case officer: no verification rights
+    assert officer.get("/api/v1/verifications").status_code == 403
+    immigration = api_client(us, "ian")
+    decision = {"decision": "not_confirmed", "reason": "no match"}
+    assert (
+        immigration.post(f"/api/v1/verifications/{case_id}/decision", json=decision).status_code
+        == 403
+    )
+    anonymous = TestClient(create_app(us.config), base_url="http://testserver")
+    assert anonymous.get("/api/v1/verifications").status_code == 401
+
+
+def test_purge_keeps_statistics_and_rotation_keeps_data_readable(us: UsNode) -> None:
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
+    decided = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "not_confirmed", "reason": "no registry record"},
+    )
+    assert decided.status_code == 201
+    closed = event_record(us, record["payload"]["global_id"], "step", "closed", {})
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [closed])) == []
+
+    key_file = us.config.directory / KEY_FILE
+    before = json.loads(key_file.read_text())["current"]
+    with us.database.session() as session:
+        resealed = verification.rotate_key(session, us.config, Actor.system())
+    assert resealed >= 2
+    after = json.loads(key_file.read_text())
+    assert after["current"] != before and list(after["keys"]) == [after["current"]]
+    read = api.get(f"/api/v1/verifications/{case_id}", params={"reason": "check"})
+    assert read.json()["subject"]["family_name"] == NAME
+
+    with us.database.session() as session:
+        assert verification.purge(session, Actor.system(), retention_days=30) == []
+        purged = verification.purge(
+            session, Actor.system(), retention_days=30, now=utcnow() + timedelta(days=31)
+        )
+        session.commit()
+    assert purged == [record["payload"]["global_id"]]
+    with us.database.session() as session:
+        case = session.get(VerificationCase, case_id)
+        assert case is not None and case.subject_sealed is None and case.purged_at is not None
+        assert (
+            session.scalar(
+                sa.select(sa.func.count()).where(VerificationEvent.data_sealed.is_not(None))
+            )
+            == 0
+        )
+    stats = api.get("/api/v1/verifications/statistics").json()["items"]
+    assert {s["step"] for s in stats} == {"decision", "closed"}
+    export = api.get(f"/api/v1/verifications/{case_id}/export", params={"reason": "SAR 7"})
+    assert export.status_code == 200 and export.json()["subject"] == {}
+
+
+def test_the_commands_set_the_agreement_purge_and_rotate_the_key(us: UsNode) -> None:
+    from typer.testing import CliRunner
+
+    from liaison.cli import app
+
+    runner = CliRunner()
+    directory = str(us.config.directory)
+    agreed = runner.invoke(
+        app,
+        [
+            "verification", "agreement", directory, "CN",
+            "--deadline", "decision=20:40:silence",
+            "--refuse", "criminal_record=not shared under the agreement",
+        ],
+    )  # fmt: skip
+    assert agreed.exit_code == 0, agreed.output
+    assert "decision: 20 days, extendable to 40, silence counts as agreement" in agreed.output
+    assert "never shared: criminal_record" in agreed.output
+    wrong = runner.invoke(app, ["verification", "agreement", directory, "CN", "--deadline", "x=1"])
+    assert wrong.exit_code == 1 and "deadline step must be one of" in wrong.output
+
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    rotated = runner.invoke(app, ["verification", "rotate-key", directory])
+    assert rotated.exit_code == 0 and "1 sealed value(s) sealed again" in rotated.output
+    kept = runner.invoke(app, ["verification", "purge", directory, "--retention-days", "0"])
+    assert kept.exit_code == 0 and "Purged the personal data of 0 case(s)" in kept.output
+
+
+def test_an_interview_and_a_reasoned_extension_of_the_deadline_to_decide(us: UsNode) -> None:
+    with us.database.session() as session:
+        verification.set_agreement(
+            session,
+            Actor.system(),
+            "CN",
+            deadlines={"decision": verification.Deadline(30, 60, False)},
+        )
+        session.commit()
+    record = case_record(us, {"family_name": "Ng", "given_name": "Ah Sing"})  # no document
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    vera = api_client(us, "vera")
+    path = f"/api/v1/verifications/{case_id}/steps"
+    interview = vera.post(
+        path, json={"step": "consular_interview", "date": "2026-12-03", "outcome": "scheduled"}
+    )
+    assert interview.status_code == 201 and interview.json()["case_status"] == "requested"
+    assert vera.post(path, json={"step": "deadline_extended"}).status_code == 422  # no reason
+    extended = vera.post(
+        path, json={"step": "deadline_extended", "reason": "awaiting the interview"}
+    )
+    assert extended.status_code == 201, extended.text
+    with us.database.session() as session:
+        case = session.get(VerificationCase, case_id)
+        assert case is not None and case.due_at == case.created_at + timedelta(days=60)
+    again = vera.post(path, json={"step": "deadline_extended", "reason": "more time"})
+    assert again.status_code == 409 and "already extended" in again.json()["detail"]
