@@ -66,7 +66,12 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
     Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
     Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
     Role.SUPERVISOR: _VERIFICATIONS
-    | {Capability.REQUEST_VERIFICATION, Capability.VERIFY_NATIONALITY, Capability.LIFT_HOLDS},
+    | {
+        Capability.REQUEST_VERIFICATION,
+        Capability.VERIFY_NATIONALITY,
+        Capability.LIFT_HOLDS,
+        Capability.VIEW_COOPERATION,
+    },
 }
 
 

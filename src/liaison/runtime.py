@@ -23,6 +23,7 @@ from liaison.services.incidents import queries as incident_queries
 from liaison.services.incidents import records as incident_records
 from liaison.services.notifications import queries as notification_queries
 from liaison.services.notifications import records as notification_records
+from liaison.services.verification import queries as verification_queries
 from liaison.services.verification import records as verification_records
 from liaison.store.database import Database
 
@@ -64,6 +65,13 @@ def cooperation_providers() -> tuple[Provider, ...]:
             steps=("answer",),
             record_types=("pen.notification", "pen.response"),
             items=notification_queries.cooperation_series,
+        ),
+        Provider(
+            key="verification",
+            label="Verification cases",
+            steps=("decide", "return"),
+            record_types=("verification.case", "verification.event"),
+            items=verification_queries.cooperation_series,
         ),
     )
 

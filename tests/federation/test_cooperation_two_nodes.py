@@ -105,7 +105,8 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
 
     figures = wait_until(converged, "the same figures on both nodes")
     month = figures["months"][-1]
-    hotline, incidents, notifications = figures["series"]
+    hotline, incidents, notifications, verification = figures["series"]
+    assert (verification["key"], verification["rows"]) == ("verification", [])  # none opened
     (incident_row,) = incidents["rows"]
     assert (incident_row["from"], incident_row["to"], incident_row["count"]) == ("US", "CN", 1)
     assert incident_row["steps"]["follow_up"]["done"] == 1

@@ -22,6 +22,7 @@ def test_an_empty_node_shows_no_figures_and_says_nobody_is_waiting(
         ("hotline", True, []),
         ("incidents", True, []),
         ("notifications", True, []),
+        ("verification", True, []),
     ]
     assert body["waiting"] == []
     exported = client.get("/api/v1/cooperation.csv", headers=headers)

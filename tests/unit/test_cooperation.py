@@ -76,6 +76,20 @@ def test_waiting_counts_overdue_unfinished_items_by_node_and_agency() -> None:
     ]
 
 
+def test_an_item_owed_by_its_sender_waits_on_the_sender_even_with_its_steps_done() -> None:
+    travel_due = Item(
+        "US",
+        "CN",
+        "",
+        _at("2026-03-01"),
+        (_at("2026-03-02"),),
+        _at("2026-03-10"),
+        owed_by=("US", "ICE"),
+    )
+    result = _overview(_provider([travel_due]))
+    assert [(w.waiting_on, w.agency, w.overdue) for w in result.waiting] == [("US", "ICE", 1)]
+
+
 def test_a_series_whose_record_types_are_not_held_says_so_instead_of_zero() -> None:
     result = _overview(_provider(ITEMS, ("x.item", "x.newer")), known=("x.item",))
     (series,) = result.series

@@ -34,8 +34,9 @@ MAX_MONTHS = 120
 class Item:
     """One shared record as the overview counts it: sent by `sender` to `receiver`
     (`agency` of the receiver) at `created_at`; `finished` holds when each of the
-    provider's steps was done (None: not yet); `due_at` when the first unfinished step
-    falls overdue; `closed` when nobody owes anything any more (withdrawn)."""
+    provider's steps was done (None: not yet); `due_at` when the step now due falls
+    overdue, owed by `owed_by` (node, and `owed_agency`; by default the receiver);
+    `closed` when nobody owes anything any more (withdrawn)."""
 
     sender: str
     receiver: str
@@ -44,6 +45,7 @@ class Item:
     finished: tuple[datetime | None, ...]
     due_at: datetime | None = None
     closed: bool = False
+    owed_by: tuple[str, str] | None = None  # (node, agency) when not the receiver
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,9 @@ def _waiting(key: str, items: list[Item], now: datetime) -> list[Waiting]:
     for item in items:
         if item.closed or item.due_at is None or item.due_at >= now:
             continue
-        if all(done is not None for done in item.finished):
+        if item.owed_by is None and all(done is not None for done in item.finished):
             continue
-        overdue[(item.receiver, item.agency)].append(item.due_at)
+        overdue[item.owed_by or (item.receiver, item.agency)].append(item.due_at)
     return [
         Waiting(key, node, agency, len(dues), min(dues))
         for (node, agency), dues in sorted(overdue.items())
