@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from federation.nodes import AGENCIES, Pair, start_pair, wait_until
+from federation.nodes import AGENCIES, OFFICER_PASSWORD, Pair, start_pair, wait_until
 from federation.test_incidents_two_nodes import _report
 from federation.test_notifications_two_nodes import _lodge, _post, _regulators
+from federation.test_verification_two_nodes import SUBJECT
+from liaison.node import add_node_user
 
 pytestmark = [pytest.mark.slow]
 API = "/api/v1/cooperation"
@@ -26,6 +28,8 @@ def pair(tmp_path: Path, database_url: str, second_database_url: str) -> Iterato
     due_at_once = {"LIAISON_HOTLINE_FLASH_ACK_MINUTES": "0", "LIAISON_PEN_RESPONSE_DAYS": "0"}
     nodes = start_pair(tmp_path, database_url, second_database_url, due_at_once, due_at_once)
     _regulators(nodes)
+    add_node_user(nodes.us.directory, "ian", OFFICER_PASSWORD, "immigration_officer")
+    add_node_user(nodes.cn.directory, "vera", OFFICER_PASSWORD, "verifier")
     yield nodes
     nodes.close()
 
@@ -88,10 +92,27 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
     )
     assert follow.status_code == 201, follow.text
 
+    # Verification: a case opened by US, decided by CN, not yet returned.
+    ian, vera = pair.us.client("ian"), pair.cn.client("vera")
+    case = {"peer": "CN", "subject": SUBJECT, "grounds": "Removal order", "reference": "A-1"}
+    opened = ian.post("/api/v1/verifications", json=case)
+    assert opened.status_code == 201, opened.text
+
+    def case_on_cn() -> dict[str, Any] | None:
+        items = vera.get("/api/v1/verifications").json()["items"]
+        return next((c for c in items if c["global_id"] == opened.json()["global_id"]), None)
+
+    decided = vera.post(
+        f"/api/v1/verifications/{wait_until(case_on_cn, 'the case on CN')['id']}/decision",
+        json={"decision": "confirmed", "person_id": "P-1", "reason": "registry agrees"},
+    )
+    assert decided.status_code == 201, decided.text
+
     def converged() -> dict[str, Any] | None:
         on_us, on_cn = _figures(us), _figures(cn)
         series = {s["key"]: s["rows"] for s in on_us["series"]}
         hotline, pens, reports = series["hotline"], series["notifications"], series["incidents"]
+        cases = series["verification"]
         done = (
             len(hotline) == 2
             and hotline[0]["count"] == 1  # CN's reply (sorted by month, then sender)
@@ -100,13 +121,17 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
             and pens[0]["steps"]["answer"]["done"] == 1
             and len(reports) == 1
             and reports[0]["steps"]["follow_up"]["done"] == 1
+            and len(cases) == 1
+            and cases[0]["steps"]["decide"]["done"] == 1
         )
         return on_us if done and on_us == on_cn else None
 
     figures = wait_until(converged, "the same figures on both nodes")
     month = figures["months"][-1]
     hotline, incidents, notifications, verification = figures["series"]
-    assert (verification["key"], verification["rows"]) == ("verification", [])  # none opened
+    (case_row,) = verification["rows"]
+    assert (case_row["from"], case_row["to"], case_row["count"]) == ("US", "CN", 1)
+    assert (case_row["steps"]["decide"]["done"], case_row["steps"]["return"]["done"]) == (1, 0)
     (incident_row,) = incidents["rows"]
     assert (incident_row["from"], incident_row["to"], incident_row["count"]) == ("US", "CN", 1)
     assert incident_row["steps"]["follow_up"]["done"] == 1
@@ -141,6 +166,8 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
             ("hotline", "US", "2", "1"),
             ("incidents", "US", "1", "1"),
             ("notifications", "US", "2", "1"),
+            ("verification", "US", "1", "1"),  # decided
+            ("verification", "US", "1", "0"),  # not returned
         ]
         page = client.get("/cooperation")
         assert page.status_code == 200
@@ -148,5 +175,5 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
         report = client.get("/cooperation/report")
         assert report.status_code == 200
         assert "<svg" in report.text and "/static/" not in report.text
-    for client in (us, cn, us_regulator, cn_regulator):
+    for client in (us, cn, us_regulator, cn_regulator, ian, vera):
         client.close()
