@@ -25,6 +25,7 @@ class Capability(StrEnum):
     READ_NOTIFICATIONS = "read_notifications"  # pre-export notifications, their figures
     ANSWER_NOTIFICATIONS = "answer_notifications"  # lodge, answer, withdraw; the register
     USE_TARIFFS = "use_tariffs"  # the duty calculator and the measure timeline
+    VIEW_COOPERATION = "view_cooperation"  # the cooperation overview (figures only)
     READ_VERIFICATIONS = "read_verifications"  # see cases and their personal data (audited)
     REQUEST_VERIFICATION = "request_verification"  # open cases, requesting-side steps
     VERIFY_NATIONALITY = "verify_nationality"  # decide, verifying-side steps, the registry
@@ -41,6 +42,7 @@ _CASEWORK = frozenset(
         Capability.REPORT_INCIDENTS,
         Capability.READ_NOTIFICATIONS,
         Capability.USE_TARIFFS,
+        Capability.VIEW_COOPERATION,
     }
 )
 _VERIFICATIONS = frozenset(
@@ -58,12 +60,18 @@ GRANTS: Mapping[Role, frozenset[Capability]] = {
             Capability.SCREEN_SUBSTANCES,
             Capability.READ_NOTIFICATIONS,
             Capability.ANSWER_NOTIFICATIONS,
+            Capability.VIEW_COOPERATION,
         }
     ),
     Role.IMMIGRATION_OFFICER: _VERIFICATIONS | {Capability.REQUEST_VERIFICATION},
     Role.VERIFIER: _VERIFICATIONS | {Capability.VERIFY_NATIONALITY},
     Role.SUPERVISOR: _VERIFICATIONS
-    | {Capability.REQUEST_VERIFICATION, Capability.VERIFY_NATIONALITY, Capability.LIFT_HOLDS},
+    | {
+        Capability.REQUEST_VERIFICATION,
+        Capability.VERIFY_NATIONALITY,
+        Capability.LIFT_HOLDS,
+        Capability.VIEW_COOPERATION,
+    },
 }
 
 

@@ -16,9 +16,14 @@ from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
+from liaison.services.cooperation import Provider
+from liaison.services.hotline import queries as hotline_queries
 from liaison.services.hotline import records as hotline_records
+from liaison.services.incidents import queries as incident_queries
 from liaison.services.incidents import records as incident_records
+from liaison.services.notifications import queries as notification_queries
 from liaison.services.notifications import records as notification_records
+from liaison.services.verification import queries as verification_queries
 from liaison.services.verification import records as verification_records
 from liaison.store.database import Database
 
@@ -33,6 +38,41 @@ def node_record_types() -> RecordTypes:
             *verification_records.RECORD_TYPES,
             CHECKPOINT,
         )
+    )
+
+
+def cooperation_providers() -> tuple[Provider, ...]:
+    """Every record type's figures for the cooperation overview, in the page's order. A
+    record type with figures adds its provider here, beside `node_record_types`."""
+    return (
+        Provider(
+            key="hotline",
+            label="Hotline messages",
+            steps=("acknowledge",),
+            record_types=("hotline.message", "hotline.ack"),
+            items=hotline_queries.cooperation_series,
+        ),
+        Provider(
+            key="incidents",
+            label="Incidents shared",
+            steps=("follow_up",),
+            record_types=("incident.report", "incident.follow_up"),
+            items=incident_queries.cooperation_series,
+        ),
+        Provider(
+            key="notifications",
+            label="Pre-export notifications",
+            steps=("answer",),
+            record_types=("pen.notification", "pen.response"),
+            items=notification_queries.cooperation_series,
+        ),
+        Provider(
+            key="verification",
+            label="Verification cases",
+            steps=("decide", "return"),
+            record_types=("verification.case", "verification.event"),
+            items=verification_queries.cooperation_series,
+        ),
     )
 
 

@@ -339,5 +339,6 @@ def _print_logins(
         f"{SEIZURE_LIST}, or the import manifest; the API takes the same files at "
         "POST /api/v1/substances/screen. "
         "Verifications: us-immigration_officer opens cases, cn-verifier decides them (one "
-        "is held: asylum), the supervisors lift holds."
+        "is held: asylum), the supervisors lift holds. The Cooperation page shows the same "
+        "figures on both nodes, charted beside the tariff measures and the legal events."
     )

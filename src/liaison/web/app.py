@@ -19,6 +19,7 @@ from liaison.services.substances import start_workers as start_substance_workers
 from liaison.store import Database
 from liaison.web.api import audit as audit_api
 from liaison.web.api import auth as auth_api
+from liaison.web.api import cooperation as cooperation_api
 from liaison.web.api import federation as federation_api
 from liaison.web.api import health, substances, users
 from liaison.web.api import hotline as hotline_api
@@ -35,6 +36,7 @@ from liaison.web.problems import document_problems, install_problem_handlers
 from liaison.web.ui import STATIC_DIR
 from liaison.web.ui import audit as audit_ui
 from liaison.web.ui import auth as auth_ui
+from liaison.web.ui import cooperation as cooperation_ui
 from liaison.web.ui import desk as desk_ui
 from liaison.web.ui import hotline as hotline_ui
 from liaison.web.ui import incidents as incidents_ui
@@ -102,6 +104,7 @@ def include_routers(app: FastAPI) -> None:
         verifications_api.router,
         notifications_api.router,
         tariffs_api.router,
+        cooperation_api.router,
         auth_ui.router,
         desk_ui.router,
         substances_ui.router,
@@ -113,6 +116,7 @@ def include_routers(app: FastAPI) -> None:
         notifications_ui.router,
         peers_ui.router,
         tariffs_ui.router,
+        cooperation_ui.router,
     ):
         app.include_router(router)
 

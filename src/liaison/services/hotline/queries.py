@@ -18,6 +18,7 @@ from liaison.audit import Actor, AttachmentRead, ThreadRead, ThreadsListed, reco
 from liaison.errors import Conflict, NotFound
 from liaison.federation import outbox
 from liaison.federation.notify import LiveEvent, publish_after_commit
+from liaison.services.cooperation import Item
 from liaison.services.hotline.records import READ, ReadPayload
 from liaison.services.hotline.rules import HotlineNode, is_incoming, local_agency
 from liaison.store.base import utcnow
@@ -322,3 +323,30 @@ def read_attachment(
         ),
     )
     return attachment
+
+
+def cooperation_series(
+    session: Session, node_name: str, since: datetime, until: datetime
+) -> list[Item]:
+    """The overview's items: every message written from `since` until before `until`, sent
+    by its origin node to the other node of the thread (this node and the thread's peer);
+    its one step is the acknowledgement its priority asked for (`due_at`, the deadline)."""
+    rows = session.execute(
+        sa.select(HotlineMessage, HotlineThread, Peer.name)
+        .join(HotlineThread, HotlineMessage.thread_id == HotlineThread.id)
+        .join(Peer, Peer.id == HotlineThread.peer_id)
+        .where(HotlineMessage.created_at >= since, HotlineMessage.created_at < until)
+    ).all()
+    return [
+        Item(
+            sender=message.owner_node,
+            receiver=peer_name if message.owner_node == node_name else node_name,
+            agency=thread.to_agency
+            if message.owner_node == thread.owner_node
+            else thread.from_agency,
+            created_at=message.created_at,
+            finished=(message.acked_at,),
+            due_at=message.ack_due_at,
+        )
+        for message, thread, peer_name in rows
+    ]

@@ -13,7 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,8 +29,10 @@ from liaison.audit import (
 )
 from liaison.chem.bulk import spreadsheet_safe
 from liaison.errors import InvalidInput, NotFound
+from liaison.services.cooperation import Item
 from liaison.services.entities import normalize_entity
 from liaison.services.incidents.rules import DOSE_DEFAULTS
+from liaison.store.federation_tables import Peer
 from liaison.store.hotline_tables import HotlineMessage
 from liaison.store.incident_tables import (
     ENTITY_KINDS,
@@ -538,3 +540,34 @@ def seizure_dashboard(
     ]
     ordered = sorted(rows.values(), key=lambda r: r.key)
     return SeizureDashboard(group_by, date_from, date_to, ordered, assumptions)
+
+
+def cooperation_series(
+    session: Session, node_name: str, since: datetime, until: datetime
+) -> list[Item]:
+    """The overview's items: every incident reported from `since` until before `until` and
+    shared, once per direction (its owner to each node that holds it: the peers an own
+    incident is shared with, or this node for a received one); its one step is the first
+    follow-up written on the receiving side. Incidents have no reply deadline."""
+    incidents = session.execute(
+        sa.select(Incident)
+        .where(Incident.created_at >= since, Incident.created_at < until)
+        .options(selectinload(Incident.shares), selectinload(Incident.follow_ups))
+    ).scalars()
+    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).tuples().all())
+    items = []
+    for incident in incidents:
+        own = incident.owner_node == node_name
+        receivers = sorted(peers[s.peer_id] for s in incident.shares) if own else [node_name]
+        for receiver in receivers:
+            answers = [f.created_at for f in incident.follow_ups if f.owner_node == receiver]
+            items.append(
+                Item(
+                    sender=incident.owner_node,
+                    receiver=receiver,
+                    agency="",
+                    created_at=incident.created_at,
+                    finished=(min(answers, default=None),),
+                )
+            )
+    return items

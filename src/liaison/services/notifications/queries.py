@@ -25,6 +25,7 @@ from liaison.audit import (
     record,
 )
 from liaison.errors import Conflict, InvalidInput, NotFound
+from liaison.services.cooperation import Item
 from liaison.services.notifications import rules, screening
 from liaison.services.notifications.rules import Direction, PenNode, Status
 from liaison.store.base import utcnow
@@ -266,3 +267,34 @@ def read_attachment(
         ),
     )
     return attachment
+
+
+def cooperation_series(
+    session: Session, node_name: str, since: datetime, until: datetime
+) -> list[Item]:
+    """The overview's items: every notification lodged from `since` until before `until`,
+    sent by the exporting node to the importing authority; its one step is the first
+    answer (due by `respond_by`); a withdrawn notification is owed nothing."""
+    rows = session.execute(
+        sa.select(
+            PenNotification.exporting_node,
+            PenNotification.importing_node,
+            PenNotification.to_agency,
+            PenNotification.created_at,
+            PenNotification.answered_at,
+            PenNotification.respond_by,
+            PenNotification.withdrawn_at,
+        ).where(PenNotification.created_at >= since, PenNotification.created_at < until)
+    ).all()
+    return [
+        Item(
+            sender=row.exporting_node,
+            receiver=row.importing_node,
+            agency=row.to_agency,
+            created_at=row.created_at,
+            finished=(row.answered_at,),
+            due_at=row.respond_by,
+            closed=row.withdrawn_at is not None,
+        )
+        for row in rows
+    ]

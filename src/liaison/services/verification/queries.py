@@ -19,14 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from liaison.audit import Actor, CasesListed, PersonalDataRead, record
 from liaison.errors import InvalidInput, NotFound
 from liaison.federation import outbox
+from liaison.services.cooperation import Item
 from liaison.services.verification import rules
 from liaison.services.verification.records import keyring_of
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.store.verification_tables import (
     CaseStatus,
+    Decision,
     EventKind,
     RegistryImport,
+    Step,
     VerificationAgreement,
     VerificationCase,
     VerificationEvent,
@@ -253,3 +256,53 @@ def agreement_json(agreement: rules.Agreement) -> dict[str, Any]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# The steps the overview times, and the steps the requesting side owes when due.
+_DECISIONS = frozenset({Decision.CONFIRMED, Decision.NOT_CONFIRMED})
+_REQUESTING_DUE = frozenset({Step.TRAVEL_SCHEDULED, Step.RETURNED, Step.CLOSED})
+
+
+def cooperation_series(
+    session: Session, node_name: str, since: datetime, until: datetime
+) -> list[Item]:
+    """The overview's items: every case opened from `since` until before `until`, sent by
+    the requesting node to the verifying one; its steps are the first decision (confirmed
+    or not) and the return. What is overdue is owed by the side the due step belongs to
+    (the requesting agency for travel, return and closing; the verifying node otherwise,
+    whose agency the case does not name). Only non-personal columns are read."""
+    cases = session.execute(
+        sa.select(VerificationCase)
+        .where(VerificationCase.created_at >= since, VerificationCase.created_at < until)
+        .options(selectinload(VerificationCase.events))
+    ).scalars()
+    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).tuples().all())
+    items = []
+    for case in cases:
+        verifying = peers[case.peer_id] if case.owner_node == node_name else node_name
+        decided = [
+            e.created_at
+            for e in case.events
+            if e.kind == EventKind.DECISION and e.name in _DECISIONS
+        ]
+        returned = [
+            e.created_at
+            for e in case.events
+            if e.kind == EventKind.STEP and e.name == Step.RETURNED
+        ]
+        requesting_owes = case.due_step in _REQUESTING_DUE
+        items.append(
+            Item(
+                sender=case.owner_node,
+                receiver=verifying,
+                agency="",
+                created_at=case.created_at,
+                finished=(min(decided, default=None), min(returned, default=None)),
+                due_at=case.due_at,
+                closed=case.closed_at is not None or case.status == CaseStatus.WITHDRAWN,
+                owed_by=(case.owner_node, case.requester_agency)
+                if requesting_owes
+                else (verifying, ""),
+            )
+        )
+    return items
