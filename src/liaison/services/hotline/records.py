@@ -28,6 +28,7 @@ from liaison.audit import (
     ThreadReceived,
     record,
 )
+from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
 from liaison.federation.notify import LiveEvent, publish_after_commit
@@ -167,6 +168,29 @@ class AttachmentPayload:
 
     def to_payload(self) -> dict[str, Any]:
         return _wire(self, content=base64.b64encode(self.content).decode("ascii"))
+
+    def received(self, settings: Settings) -> dict[str, Any]:
+        """The columns of an attachment row for what a peer sent: kept as it came, marked
+        verified only if its bytes hash to what the writer recorded and pass the checks of
+        an upload here (size, type, and that the bytes are what the type says)."""
+        verified = (
+            hashlib.sha256(self.content).hexdigest() == self.sha256
+            and len(self.content) == self.size
+        )
+        try:
+            check_attachment(
+                AttachmentUpload(self.filename, self.content_type, self.content), settings
+            )
+        except InvalidInput:
+            verified = False
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type[:100],
+            "size": self.size,
+            "sha256": self.sha256[:64],
+            "content": self.content,
+            "verified": verified,
+        }
 
     @classmethod
     def from_payload(cls, item: Any, index: int) -> Self:
@@ -394,28 +418,6 @@ def receive_thread(
     )
 
 
-def _received_attachment(item: AttachmentPayload, node: LocalNode) -> HotlineAttachment:
-    verified = (
-        hashlib.sha256(item.content).hexdigest() == item.sha256 and len(item.content) == item.size
-    )
-    try:
-        # The same rules as for an upload here: size, type, and that the bytes are what
-        # the type says (file signature, UTF-8 for text).
-        check_attachment(
-            AttachmentUpload(item.filename, item.content_type, item.content), node.settings
-        )
-    except InvalidInput:
-        verified = False
-    return HotlineAttachment(
-        filename=item.filename,
-        content_type=item.content_type[:100],
-        size=item.size,
-        sha256=item.sha256[:64],
-        content=item.content,
-        verified=verified,
-    )
-
-
 def receive_message(
     session: Session,
     node: LocalNode,
@@ -438,7 +440,9 @@ def receive_message(
         source_reliability=payload.source_reliability,
         information_accuracy=payload.information_accuracy,
     )
-    message.attachments = [_received_attachment(item, node) for item in payload.attachments]
+    message.attachments = [
+        HotlineAttachment(**item.received(node.settings)) for item in payload.attachments
+    ]
     session.add(message)
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()

@@ -17,7 +17,6 @@ both nodes, so both show the same status. `RECORD_TYPES` is registered by the ru
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,7 +36,7 @@ from liaison.audit import (
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
 from liaison.federation.records import PeerMay, ProtocolViolation, RecordType, global_id, require
-from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
+from liaison.services.hotline import MAX_ATTACHMENTS
 from liaison.services.hotline.records import AttachmentPayload, parse_stamp, stamp
 from liaison.services.notifications import rules, screening
 from liaison.store.federation_tables import Peer
@@ -386,7 +385,9 @@ def receive_notification(
         declared=declared,
         screening={},
     )
-    notification.attachments = [received_attachment(item, node) for item in payload.attachments]
+    notification.attachments = [
+        PenAttachment(**item.received(node.settings)) for item in payload.attachments
+    ]
     session.add(notification)
     session.flush()
     notification.screening = screen_notification(session, notification, node.settings)
@@ -399,28 +400,6 @@ def receive_notification(
             respond_by=stamp(notification.respond_by) or "",
             alerts=[alert["code"] for alert in notification.screening["alerts"]],
         ),
-    )
-
-
-def received_attachment(item: AttachmentPayload, node: LocalNode) -> PenAttachment:
-    """Kept as it came, marked verified only if its bytes hash to what the exporter recorded
-    and pass the checks of an upload here."""
-    verified = (
-        hashlib.sha256(item.content).hexdigest() == item.sha256 and len(item.content) == item.size
-    )
-    try:
-        check_attachment(
-            AttachmentUpload(item.filename, item.content_type, item.content), node.settings
-        )
-    except InvalidInput:
-        verified = False
-    return PenAttachment(
-        filename=item.filename,
-        content_type=item.content_type[:100],
-        size=item.size,
-        sha256=item.sha256[:64],
-        content=item.content,
-        verified=verified,
     )
 
 
