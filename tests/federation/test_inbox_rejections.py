@@ -278,7 +278,7 @@ def test_an_unknown_record_type_stops_the_batch_before_it(sender: Sender, thread
     start = sender.applied()
     records = [
         message_record(start + 1, thread, "before the unknown"),
-        {"seq": start + 2, "type": "incident.report", "payload": {"id": "x"}},
+        {"seq": start + 2, "type": "customs.declaration", "payload": {"id": "x"}},
         message_record(start + 3, thread, "after the unknown"),
     ]
     body = env.parse(sender.post(sender.seal(records)).json()).body

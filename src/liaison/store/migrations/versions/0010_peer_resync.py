@@ -16,11 +16,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both backends: batch mode would copy `peers` on SQLite, and dropping
+# the old copy fails on (or deletes by cascade) the rows that refer to a peer.
 def upgrade() -> None:
-    with op.batch_alter_table("peers") as table:
-        table.add_column(sa.Column("resync_from", sa.BigInteger, nullable=True))
+    op.add_column("peers", sa.Column("resync_from", sa.BigInteger, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("peers") as table:
-        table.drop_column("resync_from")
+    op.drop_column("peers", "resync_from")
