@@ -29,7 +29,6 @@ from liaison.store.incident_tables import (
     Incident,
     IncidentEntity,
     IncidentFollowUp,
-    IncidentItem,
     IncidentKind,
     InformationAccuracy,
     SourceReliability,
@@ -151,21 +150,7 @@ class ItemOut(BaseModel):
     substance_label: str
     standardized_smiles: str | None
 
-    @classmethod
-    def of(cls, item: IncidentItem) -> ItemOut:
-        return cls(
-            substance=item.substance,
-            quantity=item.quantity,
-            unit=item.unit,
-            grams=item.grams,
-            purity_percent=item.purity_percent,
-            form=item.form,
-            packaging=item.packaging,
-            verdicts=item.verdicts,
-            as_of=item.as_of,
-            substance_label=item.substance_label,
-            standardized_smiles=item.standardized_smiles,
-        )
+    model_config = ConfigDict(from_attributes=True)
 
 
 class FollowUpOut(BaseModel):
@@ -265,7 +250,7 @@ def _incident_fields(incident: Incident, node_name: str) -> dict[str, Any]:
         "source_reliability": incident.source_reliability,
         "information_accuracy": incident.information_accuracy,
         "may_pass_on": incidents.may_pass_on(incident, node_name),
-        "items": [ItemOut.of(item) for item in incident.items],
+        "items": [ItemOut.model_validate(item) for item in incident.items],
     }
 
 

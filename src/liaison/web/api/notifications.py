@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.services import notifications
-from liaison.store.notification_tables import PenEvent, PenNotification, PenRequirement
+from liaison.store.notification_tables import PenEvent, PenNotification
 from liaison.web.api.hotline import AttachmentIn, attachment_disposition
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
@@ -230,16 +230,7 @@ class RequirementOut(BaseModel):
     annual_kg: str | None
     citation: str
 
-    @classmethod
-    def of(cls, entry: PenRequirement) -> RequirementOut:
-        return cls(
-            node=entry.node,
-            year=entry.year,
-            substance=entry.substance,
-            requires_notification=entry.requires_notification,
-            annual_kg=entry.annual_kg,
-            citation=entry.citation,
-        )
+    model_config = ConfigDict(from_attributes=True)
 
 
 class RemindersOut(BaseModel):
@@ -344,7 +335,7 @@ def register(
     session: Session = Depends(db_session),
 ) -> list[RequirementOut]:
     """Both nodes' registers: substances requiring notification, annual requirements."""
-    return [RequirementOut.of(entry) for entry in notifications.registers(session, year)]
+    return [RequirementOut.model_validate(e) for e in notifications.registers(session, year)]
 
 
 @router.put("/register", response_model=list[RequirementOut])
@@ -358,7 +349,7 @@ def set_register(
     node = node_of(request)
     entries = [entry.model_dump(mode="json") for entry in body.entries]
     notifications.set_register(session, node, principal.actor, body.year, entries)
-    result = [RequirementOut.of(e) for e in notifications.registers(session, body.year)]
+    result = [RequirementOut.model_validate(e) for e in notifications.registers(session, body.year)]
     session.commit()
     return result
 

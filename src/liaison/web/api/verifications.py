@@ -32,8 +32,16 @@ requesters = require(Capability.REQUEST_VERIFICATION)
 verifiers = require(Capability.VERIFY_NATIONALITY)
 hold_writers = require(Capability.RECORD_HOLDS)
 hold_lifters = require(Capability.LIFT_HOLDS)
-ReasonHeader = Header(None, alias="X-Reason", description="Why you read personal data.")
-ReasonQuery = Query(None, max_length=500, description="Why you read personal data.")
+REASON = "Why you read personal data."
+
+
+def read_reason(
+    reason: str | None = Query(None, max_length=500, description=REASON),
+    x_reason: str | None = Header(None, alias="X-Reason", description=REASON),
+) -> str | None:
+    """Why the caller reads a case's personal data: the `reason` query parameter, else the
+    X-Reason header."""
+    return reason or x_reason
 
 
 class DocumentIn(BaseModel):
@@ -335,15 +343,12 @@ def registry_state(
 def read_case(
     case_id: RowId,
     request: Request,
-    reason: str | None = ReasonQuery,
-    x_reason: str | None = ReasonHeader,
+    why: str | None = Depends(read_reason),
     principal: Principal = Depends(readers),
     session: Session = Depends(db_session),
 ) -> CaseDetailOut:
     """The case with its personal data and events; audited with who and why."""
-    view = verification.read_case(
-        session, node_of(request), principal.actor, case_id, reason or x_reason
-    )
+    view = verification.read_case(session, node_of(request), principal.actor, case_id, why)
     result = CaseDetailOut.of_view(view)
     session.commit()
     return result
@@ -354,8 +359,7 @@ def candidates(
     case_id: RowId,
     request: Request,
     k: int = Query(5, ge=1, le=50, description="How many candidates."),
-    reason: str | None = ReasonQuery,
-    x_reason: str | None = ReasonHeader,
+    why: str | None = Depends(read_reason),
     principal: Principal = Depends(verifiers),
     session: Session = Depends(db_session),
 ) -> dict[str, list[CandidateOut]]:
@@ -363,9 +367,7 @@ def candidates(
     best first, each with the evidence per field. Audited with who and why."""
     from liaison.services.verification import registry
 
-    found = registry.candidates(
-        session, node_of(request), principal.actor, case_id, reason or x_reason, k
-    )
+    found = registry.candidates(session, node_of(request), principal.actor, case_id, why, k)
     session.commit()
     return {"items": [CandidateOut(**vars(c)) for c in found]}
 
@@ -374,14 +376,13 @@ def candidates(
 def subject_access_export(
     case_id: RowId,
     request: Request,
-    reason: str | None = ReasonQuery,
-    x_reason: str | None = ReasonHeader,
+    why: str | None = Depends(read_reason),
     principal: Principal = Depends(readers),
     session: Session = Depends(db_session),
 ) -> Response:
     """Everything this node holds on the person of a case (a subject-access request)."""
     export = verification.subject_access_export(
-        session, node_of(request), principal.actor, case_id, reason or x_reason
+        session, node_of(request), principal.actor, case_id, why
     )
     session.commit()
     return JSONResponse(
@@ -394,17 +395,14 @@ def subject_access_export(
 def travel_document(
     case_id: RowId,
     request: Request,
-    reason: str | None = ReasonQuery,
-    x_reason: str | None = ReasonHeader,
+    why: str | None = Depends(read_reason),
     principal: Principal = Depends(readers),
     session: Session = Depends(db_session),
 ) -> Response:
     """The case's travel document as a PDF (number, validity, issuing officer)."""
     from liaison.services.verification.travel_document import travel_document_pdf
 
-    pdf = travel_document_pdf(
-        session, node_of(request), principal.actor, case_id, reason or x_reason
-    )
+    pdf = travel_document_pdf(session, node_of(request), principal.actor, case_id, why)
     session.commit()
     return Response(
         pdf,

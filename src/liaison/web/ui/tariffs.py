@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -52,9 +53,12 @@ def _y(rate: Decimal, top_rate: Decimal) -> float:
     return round(TOP + (HEIGHT - TOP - BOTTOM) * float(1 - rate / top_rate), 1)
 
 
+@lru_cache(maxsize=1)
 def timeline_chart() -> dict[str, Any]:
     """Everything the template needs to draw the chart: one step line per country, the
-    axes' ticks and the dated events (the court's decision) as vertical marks."""
+    axes' ticks and the dated events (the court's decision) as vertical marks. It depends
+    only on the measure book (itself loaded once) and fixed dates, so it is drawn once, not
+    on every page view; the template only reads it."""
     book = load_measures()
     timelines = {origin: steps_of(origin, CHART_START, CHART_END, book) for origin, _, _ in SERIES}
     highest = max(step.rate_percent for steps in timelines.values() for step in steps)
