@@ -98,3 +98,27 @@ def us_with_stopped_cn(
         yield UsNode(config, LocalNode.from_config(config), database, cn_key)
     finally:
         database.dispose()
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server of `server_url` (its URL), dropped
+    on exit."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"liaison_test_{uuid.uuid4().hex[:12]}"
+    url = sa.engine.make_url(server_url)
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server.dispose()  # no connection to the server stays open while the test runs
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        server.dispose()
