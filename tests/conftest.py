@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from support import postgres_database
 
 POSTGRES_SERVER_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -51,27 +52,6 @@ def postgres_available() -> bool:
     return bool(_postgres_state["available"])
 
 
-def _create_postgres_database() -> tuple[str, str]:
-    import sqlalchemy as sa
-
-    name = f"liaison_test_{uuid.uuid4().hex[:12]}"
-    server = sa.create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-    url = sa.engine.make_url(POSTGRES_SERVER_URL).set(database=name)
-    return url.render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(name: str) -> None:
-    import sqlalchemy as sa
-
-    server = sa.create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database on each backend; the test migrates it as a node would."""
@@ -82,11 +62,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required here but unreachable: {_postgres_state['reason']}")
         pytest.skip("PostgreSQL server not reachable")
-    url, name = _create_postgres_database()
-    try:
+    with postgres_database(POSTGRES_SERVER_URL) as url:
         yield url
-    finally:
-        _drop_postgres_database(name)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from liaison.config import NodeConfig
     from liaison.federation.context import LocalNode
     from liaison.store import Database
 
@@ -55,3 +60,65 @@ def batch_from_cn(
     with database.session() as session:
         answer = receive_batch(session, node, node_record_types(), document, address="127.0.0.1")
         return dict(answer["body"])
+
+
+@dataclass
+class UsNode:
+    """US in-process, with CN a peer known only by its key (nothing is delivered to it)."""
+
+    config: NodeConfig
+    node: LocalNode
+    database: Database
+    cn_key: Ed25519PrivateKey
+
+
+@contextmanager
+def us_with_stopped_cn(
+    directory: Path,
+    database_url: str,
+    agency: str | None = None,
+    users: Iterable[tuple[str, str, str, str]] = (),
+) -> Iterator[UsNode]:
+    """Create node US in `directory` with `users` (name, password, role, agency) and CN
+    as a stopped peer; its database is disposed of on exit."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from liaison.federation import envelope as env
+    from liaison.federation.context import LocalNode
+    from liaison.node import add_node_user, create_node
+    from liaison.store import Database
+
+    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency=agency)
+    for user in users:
+        add_node_user(directory, *user)
+    cn_key = Ed25519PrivateKey.generate()
+    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
+    database = Database(config.database_url)
+    try:
+        yield UsNode(config, LocalNode.from_config(config), database, cn_key)
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server of `server_url` (its URL), dropped
+    on exit."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"liaison_test_{uuid.uuid4().hex[:12]}"
+    url = sa.engine.make_url(server_url)
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server.dispose()  # no connection to the server stays open while the test runs
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        server.dispose()

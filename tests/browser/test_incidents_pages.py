@@ -4,44 +4,14 @@ structure, then the dashboard's table, chart and footnote; nothing loaded from e
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
-
-from liaison.node import add_node_user, create_node, node_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
-
-
-@pytest.fixture
-def node_url(tmp_path: Path) -> Iterator[str]:
-    directory = tmp_path / "node"
-    create_node(directory, "US", "admin", "admin password 1")
-    add_node_user(directory, "olivia", "officer password", "officer", "US CBP")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = node_server(directory, "127.0.0.1", port)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the node server did not start"
-        time.sleep(0.05)
-    assert httpx.get(f"{url}/healthz").status_code == 200
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_report_through_the_form_and_read_the_dashboard(node_url: str) -> None:

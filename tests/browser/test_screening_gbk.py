@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from browser.test_substance_page import CHROMIUM, FENTANYL, node_url
+from browser.test_substance_page import CHROMIUM, FENTANYL
 from liaison.chem.evidence import rules_version
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-__all__ = ["node_url"]  # the fixture, shared with the substance page's test
 
 
 def _log_in(page: Page, node_url: str, next_path: str) -> None:

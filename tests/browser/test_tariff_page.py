@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from browser.test_substance_page import CHROMIUM, node_url
+from browser.test_substance_page import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-__all__ = ["node_url"]  # the fixture, shared with the substance page's test
 
 
 def test_calculate_the_duty_on_an_entry_from_china(node_url: str, tmp_path: Path) -> None:

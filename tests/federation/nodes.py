@@ -197,12 +197,17 @@ def start_pair(
     us_env: dict[str, str] | None = None,
     cn_env: dict[str, str] | None = None,
 ) -> Pair:
+    """Two running, peered nodes; if any step fails, the nodes it started are stopped."""
     pair = Pair(
         make_node(root, "US", us_database, us_env), make_node(root, "CN", cn_database, cn_env)
     )
-    for node in (pair.us, pair.cn):
-        node.spawn()  # both start up at the same time
-    for node in (pair.us, pair.cn):
-        node.wait_healthy()
-    peer(pair.us, pair.cn)
+    try:
+        for node in (pair.us, pair.cn):
+            node.spawn()  # both start up at the same time
+        for node in (pair.us, pair.cn):
+            node.wait_healthy()
+        peer(pair.us, pair.cn)
+    except BaseException:  # pytest.fail raises Failed, a BaseException; so does Ctrl-C
+        pair.close()
+        raise
     return pair

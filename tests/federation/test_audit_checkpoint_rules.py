@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,32 +23,18 @@ from liaison.federation.checkpoints import (
     answer_checkpoint_request,
     share_checkpoint_if_due,
 )
-from liaison.federation.context import LocalNode
-from liaison.node import create_node
-from liaison.store import Database, utcnow
+from liaison.store import utcnow
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent, AuditEntry
 from liaison.store.federation_tables import OutboxRecord, Peer, RefusalWindow
-from support import add_stopped_peer, batch_from_cn
+from support import UsNode, batch_from_cn, us_with_stopped_cn
 
 EVERY_FIVE = Settings(audit_checkpoint_entries=5, audit_checkpoint_interval_seconds=3600)
 
 
-@dataclass
-class UsNode:
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
-
-
 @pytest.fixture
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
-    config = create_node(tmp_path / "us", "US", "admin", "admin password 1", database_url)
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    node = dataclasses.replace(LocalNode.from_config(config), settings=EVERY_FIVE)
-    yield UsNode(node, database, cn_key)
-    database.dispose()
+    with us_with_stopped_cn(tmp_path / "us", database_url) as us:
+        yield dataclasses.replace(us, node=dataclasses.replace(us.node, settings=EVERY_FIVE))
 
 
 def _write_entries(us: UsNode, count: int) -> None:

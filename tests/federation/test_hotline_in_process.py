@@ -8,7 +8,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -19,41 +18,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from liaison.audit import Actor
-from liaison.config import NodeConfig
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
-from liaison.federation.context import LocalNode
-from liaison.node import add_node_user, create_node
 from liaison.services import hotline
-from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import PeerInbound, RefusalWindow
 from liaison.store.hotline_tables import HotlineAttachment, HotlineMessage, HotlineThread
 from liaison.web.app import create_app
-from support import add_stopped_peer, batch_from_cn
+from support import UsNode, batch_from_cn, us_with_stopped_cn
 
 OFFICER_PASSWORD = "officer password"
 
 
-@dataclass
-class UsNode:
-    config: NodeConfig
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
-    officer: Actor
+OFFICER = Actor("olivia", "DEA")
 
 
 @pytest.fixture
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
-    directory = tmp_path / "us"
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DEA")
-    add_node_user(directory, "olivia", OFFICER_PASSWORD, "officer", "DEA")
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    yield UsNode(config, LocalNode.from_config(config), database, cn_key, Actor("olivia", "DEA"))
-    database.dispose()
+    officer = ("olivia", OFFICER_PASSWORD, "officer", "DEA")
+    with us_with_stopped_cn(tmp_path / "us", database_url, "DEA", [officer]) as node:
+        yield node
 
 
 def _from_cn(us: UsNode, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +116,7 @@ def test_attachment_downloads_name_the_file_safely(
         hotline.open_thread(
             session,
             us.node,
-            us.officer,
+            OFFICER,
             peer="CN",
             subject="Lab report",
             priority="routine",
@@ -157,7 +141,7 @@ def _open(us: UsNode, to_agency: str | None) -> HotlineThread:
         thread = hotline.open_thread(
             session,
             us.node,
-            us.officer,
+            OFFICER,
             peer="CN",
             subject="Lead",
             priority="routine",
@@ -203,7 +187,7 @@ def test_a_thread_from_the_peer_for_an_unknown_agency_goes_to_the_default_agency
     record = _thread_record(us, to_agency="Bureau of Nowhere")
     assert _from_cn(us, [record])["applied"] == 1
     with us.database.session() as session:
-        [summary] = hotline.list_threads(session, us.node, us.officer)
+        [summary] = hotline.list_threads(session, us.node, OFFICER)
     assert summary.thread.global_id == record["payload"]["global_id"]
     assert summary.thread.to_agency == "DEA"
     assert _audit(us, "hotline.thread_misaddressed") == [

@@ -6,48 +6,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from liaison.audit import Actor
-from liaison.federation import envelope as env
-from liaison.federation.context import LocalNode
 from liaison.federation.records import ProtocolViolation
-from liaison.node import add_node_user, create_node
 from liaison.services import incidents
 from liaison.services.incidents.records import IncidentPayload
-from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import PeerInbound
 from liaison.store.incident_tables import Incident, IncidentFollowUp
-from support import add_stopped_peer, batch_from_cn
+from support import UsNode, batch_from_cn, us_with_stopped_cn
 
 VERDICTS = {"US": {"status": "controlled", "basis": [], "explanation": "listed"}}
 
 
-@dataclass
-class UsNode:
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
-
-
 @pytest.fixture
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
-    directory = tmp_path / "us"
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DEA")
-    add_node_user(directory, "olivia", "officer password", "officer", "DEA")
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    yield UsNode(LocalNode.from_config(config), database, cn_key)
-    database.dispose()
+    officer = ("olivia", "officer password", "officer", "DEA")
+    with us_with_stopped_cn(tmp_path / "us", database_url, "DEA", [officer]) as node:
+        yield node
 
 
 def _incident(**changes: Any) -> dict[str, Any]:

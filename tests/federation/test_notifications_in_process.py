@@ -7,49 +7,31 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from liaison.config import NodeConfig
-from liaison.federation import envelope as env
-from liaison.federation.context import LocalNode
-from liaison.node import add_node_user, create_node
-from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import PeerInbound
 from liaison.store.notification_tables import PenEvent, PenNotification
 from liaison.web.app import create_app
-from support import add_stopped_peer, batch_from_cn
+from support import UsNode, batch_from_cn, us_with_stopped_cn
 
 PASSWORD = "regulator password"
 
 
-@dataclass
-class UsNode:
-    config: NodeConfig
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
-
-
 @pytest.fixture
 def us(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
-    directory = tmp_path / "us"
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DEA")
-    add_node_user(directory, "rita", PASSWORD, "regulator", "DEA Diversion Control")
-    add_node_user(directory, "olivia", PASSWORD, "officer", "DEA")
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    yield UsNode(config, LocalNode.from_config(config), database, cn_key)
-    database.dispose()
+    users = [
+        ("rita", PASSWORD, "regulator", "DEA Diversion Control"),
+        ("olivia", PASSWORD, "officer", "DEA"),
+    ]
+    with us_with_stopped_cn(tmp_path / "us", database_url, "DEA", users) as node:
+        yield node
 
 
 def _api(us: UsNode, username: str = "rita") -> TestClient:

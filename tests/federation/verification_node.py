@@ -6,27 +6,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from liaison.config import NodeConfig
-from liaison.federation import envelope as env
-from liaison.federation.context import LocalNode
-from liaison.node import add_node_user, create_node
 from liaison.services.verification import rules
 from liaison.services.verification.records import CasePayload, EventPayload
 from liaison.services.verification.sealing import PairSeal, pair_key
-from liaison.store import Database, utcnow
+from liaison.store import utcnow
 from liaison.store.federation_tables import PeerInbound
 from liaison.store.verification_tables import VerificationCase
 from liaison.web.app import create_app
-from support import add_stopped_peer
+from support import UsNode, us_with_stopped_cn
 
 PASSWORD = "officer password"
 NAME = "Zhangsanfeng"  # a name that must never be found in clear in the database
@@ -48,28 +42,19 @@ SUBJECT = {
 }
 
 
-@dataclass
-class UsNode:
-    config: NodeConfig
-    node: LocalNode
-    database: Database
-    cn_key: Ed25519PrivateKey
-
-
 @contextmanager
 def verifying_node(tmp_path: Path, database_url: str) -> Iterator[UsNode]:
     """US, the verifying side, with a verifier, a supervisor, an immigration officer and a
     drug-case officer; CN a peer known by its key only (nothing is delivered to it)."""
-    directory = tmp_path / "us"
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency="DHS")
-    for user, role in (("vera", "verifier"), ("sam", "supervisor"), ("ian", "immigration_officer")):
-        add_node_user(directory, user, PASSWORD, role, "DHS")
-    add_node_user(directory, "olivia", PASSWORD, "officer", "DHS")
-    cn_key = Ed25519PrivateKey.generate()
-    add_stopped_peer(config.database_url, env.public_key_text(cn_key.public_key()))
-    database = Database(config.database_url)
-    yield UsNode(config, LocalNode.from_config(config), database, cn_key)
-    database.dispose()
+    roles = (
+        ("vera", "verifier"),
+        ("sam", "supervisor"),
+        ("ian", "immigration_officer"),
+        ("olivia", "officer"),
+    )
+    users = [(user, PASSWORD, role, "DHS") for user, role in roles]
+    with us_with_stopped_cn(tmp_path / "us", database_url, "DHS", users) as node:
+        yield node
 
 
 def _seq(us: UsNode) -> int:

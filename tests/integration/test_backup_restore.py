@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from liaison.node import add_node_user
 from liaison.store import Database
 from liaison.store.accounts import User
 from liaison.store.audit import AuditEntry
+from support import postgres_database
 
 runner = CliRunner()
 PASSPHRASE = "correct horse battery staple"
@@ -29,16 +29,8 @@ def spare_url(database_url: str) -> Iterator[str]:
     if url.get_backend_name() == "sqlite":
         yield ""  # a SQLite node's database goes into the restored directory
         return
-    name = f"liaison_restore_{uuid.uuid4().hex[:12]}"
-    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with postgres_database(database_url) as spare:
+        yield spare
 
 
 def _usernames(url: str) -> set[str]:
