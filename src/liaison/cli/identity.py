@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from liaison.cli.output import console, fail
+from liaison.cli.output import console, fail, progress_bar
 
 if TYPE_CHECKING:
     from liaison.identity.documents import DocumentCheck, MrzCheck
@@ -95,7 +95,7 @@ def match(
         matcher = Matcher.train(people, asked) if model is None else Matcher.load(model, people)
     if save_model is not None:
         matcher.save(save_model)
-    with _progress(len(asked)) as advance:
+    with progress_bar("matching", len(asked)) as advance:
         found = matcher.match(asked, k=candidates or 1, progress=advance)
     _write_matches(output, asked["request_id"].fillna("").tolist(), found, threshold, candidates)
     matched = len({c.request_id for c in found if c.match_probability >= threshold})
@@ -196,27 +196,3 @@ def _status(what: str) -> Iterator[None]:
 
     with Console(stderr=True).status(what):
         yield
-
-
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("matching"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("matching", total=total)
-        yield lambda n: progress.advance(task, n)

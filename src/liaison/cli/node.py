@@ -13,14 +13,19 @@ from pathlib import Path
 import typer
 
 from liaison.cli.output import console, fail
-from liaison.errors import InvalidInput, LiaisonError
+from liaison.errors import LiaisonError
 
 
-def read_stdin_secret(prompt_source: str) -> str:
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise InvalidInput(f"no password on standard input ({prompt_source})")
-    return password
+def read_stdin_secret(option: str, given: bool) -> str:
+    """The secret on the first line of standard input. Usage error (exit 2) when `option`
+    was not given; exit 1 when the line is empty."""
+    if not given:
+        what = option.removeprefix("--").removesuffix("-stdin").replace("-", " ")
+        raise fail(f"give the {what} on standard input ({option})", 2)
+    secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise fail(f"no password on standard input ({option})")
+    return secret
 
 
 def init_command(
@@ -54,10 +59,8 @@ def init_command(
 
     from liaison.node import DEFAULT_BASE_URL, create_node
 
-    if not admin_password_stdin:
-        raise fail("give the admin password on standard input (--admin-password-stdin)", 2)
+    password = read_stdin_secret("--admin-password-stdin", admin_password_stdin)
     try:
-        password = read_stdin_secret("--admin-password-stdin")
         node = create_node(
             directory,
             name,
@@ -117,10 +120,9 @@ def user_add_command(
     """Add a user account."""
     from liaison.node import add_node_user
 
-    if not password_stdin:
-        raise fail("give the password on standard input (--password-stdin)", 2)
+    password = read_stdin_secret("--password-stdin", password_stdin)
     try:
-        add_node_user(directory, username, read_stdin_secret("--password-stdin"), role, agency)
+        add_node_user(directory, username, password, role, agency)
     except LiaisonError as error:
         raise fail(error.detail) from error
     console().print(f"Added {username} ({role})")

@@ -22,10 +22,9 @@ def backup_command(
     the node runs."""
     from liaison.backup import backup_node
 
-    if not passphrase_stdin:
-        raise fail("give the passphrase on standard input (--passphrase-stdin)", 2)
+    passphrase = read_stdin_secret("--passphrase-stdin", passphrase_stdin)
     try:
-        summary = backup_node(directory, out, read_stdin_secret("--passphrase-stdin"))
+        summary = backup_node(directory, out, passphrase)
     except LiaisonError as error:
         raise fail(error.detail) from error
     console().print(
@@ -51,13 +50,12 @@ def restore_command(
     from liaison.backup import restore_node
     from liaison.node import terminal_operator
 
-    if not passphrase_stdin:
-        raise fail("give the passphrase on standard input (--passphrase-stdin)", 2)
+    passphrase = read_stdin_secret("--passphrase-stdin", passphrase_stdin)
     try:
         manifest = restore_node(
             backup,
             directory,
-            read_stdin_secret("--passphrase-stdin"),
+            passphrase,
             database_url=database_url,
             operator=terminal_operator(),
         )

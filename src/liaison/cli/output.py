@@ -8,6 +8,8 @@ are never wrapped either, so a message stays on one line whatever the terminal w
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -38,3 +40,29 @@ def fail(message: str, code: int = 1, *, prefix: str = "error:") -> typer.Exit:
     """Print the error and return the Exit to raise (`raise fail(...) from error`)."""
     print_error(message, prefix=prefix)
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on standard error (label, bar, done of total, time left);
+    yields the function that advances it by n. Rich is imported only here."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)

@@ -13,17 +13,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 import typer
 
 from liaison.chem.limits import Limits
-from liaison.cli.output import fail
+from liaison.cli.output import fail, progress_bar
 from liaison.errors import LiaisonError
 from liaison.services.as_of import settle_as_of
-
-if TYPE_CHECKING:
-    from rich.progress import Progress
 
 FORMATS = ("table", "jsonl", "csv")
 DEFAULTS = Limits()
@@ -67,32 +64,6 @@ def parse_jobs(text: str | None) -> int | None:
     if not text.strip().isdigit() or int(text) < 1:
         raise usage_error(f"--jobs {text!r} is not a whole number of at least 1")
     return int(text)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int | None) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("screening"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    with progress:
-        yield progress
 
 
 def _say_encoding(label: Callable[[str], str]) -> Callable[[str, str], None]:
@@ -195,8 +166,10 @@ def screen(
     render = None if output_format == "table" else output_format
     keep = "all" if output_format == "table" else "flagged" if report is not None else "none"
     try:
-        with _progress(show_progress, total) as progress:
-            task = progress.add_task("screen", total=total) if progress else None
+        with contextlib.ExitStack() as stack:
+            advance = (
+                stack.enter_context(progress_bar("screening", total)) if show_progress else None
+            )
             for result in screen_records(
                 all_records(),
                 day,
@@ -216,8 +189,8 @@ def screen(
                     add_row(table, result.record, codes)
                 if report is not None and result.flagged and result.record:
                     flagged.append((result.record, result.svgs))
-                if progress is not None and task is not None:
-                    progress.advance(task)
+                if advance is not None:
+                    advance(1)
     except LiaisonError as error:  # e.g. a CSV file without a structure column
         raise usage_error(error.detail) from None
     finally:

@@ -201,7 +201,7 @@ def measures(
     output_format: str = typer.Option("table", "--format", help="table | json"),
 ) -> None:
     """The measures in force on a day, for one origin or all."""
-    from liaison.tariffs import load_measures
+    from liaison.tariffs import measures_in_force
 
     check_format("measures", output_format)
     try:
@@ -211,7 +211,7 @@ def measures(
     code = origin.strip().upper() if origin is not None else None
     if code is not None and not (len(code) == 2 and code.isalpha()):
         raise usage_error("measures", f"--origin {origin!r} is not a two-letter country code")
-    found = load_measures().measures_in_force(code, day)
+    found = measures_in_force(code, day)
     if output_format == "json":
         payload = {
             "as_of": day.isoformat(),

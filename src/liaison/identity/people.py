@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from liaison.identity import PERSON_FIELDS
 from liaison.identity.documents import check_resident_id, is_resident_id_form, normalise_id_number
 from liaison.identity.names import HANZI, name_keys, normalise, quick_pinyin
 
@@ -22,17 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The columns of a REGISTRY (id column person_id) or REQUESTS (request_id) file, after the id.
-COLUMNS = (
-    "family_name",
-    "given_name",
-    "family_name_native",
-    "given_name_native",
-    "sex",
-    "date_of_birth",
-    "place_of_birth",
-    "id_number",
-    "address",
-)
+COLUMNS = PERSON_FIELDS
 SEXES = {"m": "M", "male": "M", "男": "M", "f": "F", "female": "F", "女": "F"}
 DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 EARLIEST_YEAR = 1880

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pypinyin.style.wadegiles import to_wade_glides
 from stdnum.cn import ric
 
+from liaison.identity import PERSON_FIELDS
 from liaison.identity.names import DIALECT_SURNAMES, to_pinyin
 
 if TYPE_CHECKING:
@@ -120,17 +121,6 @@ def write(out: Path, people: int, requests: int, seed: int) -> list[Path]:
     return paths
 
 
-PERSON_FIELDS = (
-    "family_name",
-    "given_name",
-    "family_name_native",
-    "given_name_native",
-    "sex",
-    "date_of_birth",
-    "place_of_birth",
-    "id_number",
-    "address",
-)
 _SURNAME_CHOICES = list(SURNAMES)
 _SURNAME_WEIGHTS = list(SURNAMES.values())
 

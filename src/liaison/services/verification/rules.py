@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
+from liaison.identity import PERSON_FIELDS
 from liaison.store.verification_tables import (
     CaseStatus,
     Decision,
@@ -55,17 +56,6 @@ class VerificationNode(Protocol):
 
 
 # The REQUESTS columns of liaison.identity, then what a readmission request adds.
-PERSON_FIELDS = (
-    "family_name",
-    "given_name",
-    "family_name_native",
-    "given_name_native",
-    "sex",
-    "date_of_birth",
-    "place_of_birth",
-    "id_number",
-    "address",
-)
 TEXT_FIELDS = (*PERSON_FIELDS, "passport_mrz", "school", "work", "criminal_record")
 LIST_FIELDS = ("aliases", "parents", "family_members", "past_addresses")
 SUBJECT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "documents")

@@ -19,6 +19,7 @@ from liaison.capabilities import Capability, may
 from liaison.errors import LiaisonError, NotFound
 from liaison.services import verification
 from liaison.services.peering import peer_states
+from liaison.services.verification.rules import TEXT_FIELDS
 from liaison.store.federation_tables import PeerStatus
 from liaison.store.verification_tables import CASE_STATUSES, DECISIONS, HOLD_KINDS, STEPS
 from liaison.web.auth import Principal, db_session, node_of, require
@@ -30,21 +31,7 @@ router = APIRouter(include_in_schema=False)
 readers = require(Capability.READ_VERIFICATIONS)
 requesters = require(Capability.REQUEST_VERIFICATION)
 # Text fields of the open form, in the order shown; lists are one item per line.
-FORM_TEXT = (
-    "family_name",
-    "given_name",
-    "family_name_native",
-    "given_name_native",
-    "sex",
-    "date_of_birth",
-    "place_of_birth",
-    "id_number",
-    "address",
-    "passport_mrz",
-    "school",
-    "work",
-    "criminal_record",
-)
+FORM_TEXT = TEXT_FIELDS
 FORM_LISTS = ("aliases", "parents", "family_members", "past_addresses")
 DOCUMENT_ROWS = 3
 COMPARED = (
