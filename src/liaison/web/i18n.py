@@ -73,11 +73,14 @@ def _chinese() -> Translations:
     return Translations(buffer, domain="liaison")
 
 
+_ENGLISH = stdlib_gettext.NullTranslations()  # the source language: no catalog
+
+
 def translations() -> stdlib_gettext.NullTranslations:
     """The current request's catalog; English is the source language (no catalog)."""
     if _language.get() == "zh-CN":
         return _chinese()
-    return stdlib_gettext.NullTranslations()
+    return _ENGLISH
 
 
 def current_language() -> str:
@@ -89,8 +92,14 @@ def current_zone() -> ZoneInfo:
     return _zone.get()
 
 
+@cache
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def babel_locale() -> Locale:
-    return Locale.parse(LANGUAGES[_language.get()])
+    """The current language's Babel locale (parsed once per language, not per date shown)."""
+    return _babel_locale(LANGUAGES[_language.get()])
 
 
 # --------------------------------------------------------------- Python-side strings
