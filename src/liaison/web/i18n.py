@@ -1,8 +1,9 @@
 """The interface's two languages and the user's time zone, for the current request.
 
 Catalogs: every `locale/zh_CN/LC_MESSAGES/*.po` (one per area of the interface, so that
-engineers never edit one file together) is read with Babel when the module is imported and
-merged into one in-memory catalog: no compiled .mo is committed, no build step runs.
+engineers never edit one file together) is read with Babel the first time Chinese is asked
+for (once per process) and merged into one in-memory catalog: no compiled .mo is committed,
+no build step runs.
 
 The current request's language and time zone live in context variables. `Preferences`
 (ASGI middleware) sets them from the language cookie and `Accept-Language`, and the node's
