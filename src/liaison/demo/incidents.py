@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from liaison.config import NodeConfig, load_node
 from liaison.demo.conversation import demo_actor
 from liaison.federation.loopback import deliver_between
@@ -23,7 +21,6 @@ from liaison.federation.records import RecordTypes
 from liaison.node import node_database
 from liaison.services import hotline, incidents
 from liaison.services.entities import EntityInput
-from liaison.store.incident_tables import Incident
 
 PER_NODE = 200
 START = date(2024, 12, 1)
@@ -130,11 +127,6 @@ def _incidents(
             )
         )
     return made
-
-
-def has_incidents(node_dir: Path | str) -> bool:
-    with node_database(load_node(node_dir)) as database, database.session() as session:
-        return session.execute(sa.select(sa.func.count(Incident.id))).scalar_one() > 0
 
 
 def seed_demo_incidents(

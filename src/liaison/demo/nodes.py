@@ -18,12 +18,13 @@ import httpx
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import InstrumentedAttribute
 
 from liaison.audit import Actor
 from liaison.cli.peer import accept, invite, peer_list
 from liaison.config import NODE_FILE, load_node
 from liaison.demo.conversation import seed_demo_conversation
-from liaison.demo.incidents import has_incidents, seed_demo_incidents
+from liaison.demo.incidents import seed_demo_incidents
 from liaison.demo.notifications import seed_demo_notifications
 from liaison.demo.screening import SEIZURE_LIST, seed_demo_screening
 from liaison.demo.verifications import seed_demo_verifications
@@ -34,6 +35,7 @@ from liaison.runtime import node_record_types
 from liaison.services.accounts import set_preferences, user_named
 from liaison.store import Database
 from liaison.store.hotline_tables import HotlineThread
+from liaison.store.incident_tables import Incident
 from liaison.store.notification_tables import PenNotification
 
 
@@ -222,14 +224,10 @@ def _peered(node_dir: Path, peer_name: str) -> bool:
     )
 
 
-def _has_threads(node_dir: Path) -> bool:
+def _has_rows(node_dir: Path, column: InstrumentedAttribute[int]) -> bool:
+    """Whether the node already holds what a seeding step writes (its table has a row)."""
     with open_node(node_dir) as (_node, database), database.session() as session:
-        return session.execute(sa.select(sa.func.count(HotlineThread.id))).scalar_one() > 0
-
-
-def _has_notifications(node_dir: Path) -> bool:
-    with open_node(node_dir) as (_node, database), database.session() as session:
-        return session.execute(sa.select(sa.func.count(PenNotification.id))).scalar_one() > 0
+        return session.execute(sa.select(sa.func.count(column))).scalar_one() > 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -249,6 +247,7 @@ def run_node_demo(
     )
     credentials = ensure_demo_nodes(directory, (us, cn), console)
     us_dir, cn_dir = directory / us.name, directory / cn.name
+    record_types = node_record_types()  # what both nodes share, for every seeding below
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for node_dir in (us_dir, cn_dir):
@@ -259,24 +258,24 @@ def run_node_demo(
         if not _peered(cn_dir, us.name):
             accept(cn_dir, invite(us_dir))
             console.print(f"Peered {us.name} and {cn.name} (signed handshake over HTTP)")
-        if not _has_threads(us_dir):
+        if not _has_rows(us_dir, HotlineThread.id):
             seed_demo_conversation(
                 us_dir,
                 cn_dir,
                 us_username=demo_username(us, "officer"),
                 cn_username=demo_username(cn, "officer"),
-                record_types=node_record_types(),
+                record_types=record_types,
             )
             console.print("Seeded a hotline exchange between the two officers")
         # Either node's incidents mean it was seeded (a downgrade may have emptied one).
-        if not (has_incidents(us_dir) or has_incidents(cn_dir)):
+        if not (_has_rows(us_dir, Incident.id) or _has_rows(cn_dir, Incident.id)):
             with console.status("Seeding incidents on both nodes ..."):
                 written = seed_demo_incidents(
                     us_dir,
                     cn_dir,
                     us_username=demo_username(us, "officer"),
                     cn_username=demo_username(cn, "officer"),
-                    record_types=node_record_types(),
+                    record_types=record_types,
                 )
             console.print(f"Seeded {written} incidents over two years, some shared")
         if seed_demo_screening(cn_dir, demo_username(cn, "officer")):
@@ -284,13 +283,13 @@ def run_node_demo(
                 f"Screened {SEIZURE_LIST.name} (a GBK CSV, as Excel on Chinese Windows saves "
                 f"it) for the {cn.name} officer: see My desk, or screen it yourself"
             )
-        if not (_has_notifications(us_dir) or _has_notifications(cn_dir)):
+        if not (_has_rows(us_dir, PenNotification.id) or _has_rows(cn_dir, PenNotification.id)):
             lodged = seed_demo_notifications(
                 us_dir,
                 cn_dir,
                 us_username=demo_username(us, "regulator"),
                 cn_username=demo_username(cn, "regulator"),
-                record_types=node_record_types(),
+                record_types=record_types,
             )
             console.print(f"Seeded {lodged} pre-export notifications over a year, both ways")
         with console.status("Seeding verification cases (synthetic registry on CN) ..."):
@@ -299,7 +298,7 @@ def run_node_demo(
                 cn_dir,
                 us_username=demo_username(us, "immigration_officer"),
                 cn_username=demo_username(cn, "verifier"),
-                record_types=node_record_types(),
+                record_types=record_types,
             )
         _print_logins(console, directory, (us, cn), credentials)
         if stay:

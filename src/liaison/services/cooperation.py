@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -197,8 +198,10 @@ def _waiting(key: str, items: list[Item], now: datetime) -> list[Waiting]:
     ]
 
 
-def legal_events() -> list[LegalEvent]:
-    """The dated legal events on drug control (legal_events.toml), oldest first."""
+@cache
+def legal_events() -> tuple[LegalEvent, ...]:
+    """The dated legal events on drug control (legal_events.toml), oldest first; read once
+    per process, like the rule and measure files."""
     text = resources.files("liaison.services").joinpath("legal_events.toml").read_text("utf-8")
     data = tomllib.loads(text)
     events = [
@@ -214,7 +217,7 @@ def legal_events() -> list[LegalEvent]:
         )
         for entry in data["event"]
     ]
-    return sorted(events, key=lambda event: (event.date, event.id))
+    return tuple(sorted(events, key=lambda event: (event.date, event.id)))
 
 
 def as_document(result: Overview) -> dict[str, Any]:

@@ -94,17 +94,22 @@ class HotlineMessage(SharedRecord, Base):
     )
 
 
-class HotlineAttachment(Base):
-    __tablename__ = "hotline_attachments"
+class AttachmentColumns:
+    """The columns of a stored document: a hotline attachment, a notification's document."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(sa.ForeignKey("hotline_messages.id"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.BigInteger)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    # False when the bytes that arrived do not hash to the SHA-256 the origin recorded.
+    # False when the bytes that arrived do not hash to the SHA-256 their sender recorded.
     verified: Mapped[bool] = mapped_column(default=True)
+
+
+class HotlineAttachment(AttachmentColumns, Base):
+    __tablename__ = "hotline_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("hotline_messages.id"), index=True)
 
     message: Mapped[HotlineMessage] = relationship(back_populates="attachments")

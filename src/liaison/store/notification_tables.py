@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liaison.store.base import Base, SharedRecord, UTCDateTime, utcnow
+from liaison.store.hotline_tables import AttachmentColumns
 
 
 class PenNotification(SharedRecord, Base):
@@ -57,20 +58,13 @@ class PenNotification(SharedRecord, Base):
     attachments: Mapped[list[PenAttachment]] = relationship(order_by="PenAttachment.id")
 
 
-class PenAttachment(Base):
+class PenAttachment(AttachmentColumns, Base):
     """A document lodged with a notification (the same rules as a hotline attachment)."""
 
     __tablename__ = "pen_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(sa.ForeignKey("pen_notifications.id"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    # False when the bytes that arrived do not hash to the SHA-256 the exporter recorded.
-    verified: Mapped[bool] = mapped_column(default=True)
 
 
 class PenEvent(SharedRecord, Base):

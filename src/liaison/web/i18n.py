@@ -1,8 +1,9 @@
 """The interface's two languages and the user's time zone, for the current request.
 
 Catalogs: every `locale/zh_CN/LC_MESSAGES/*.po` (one per area of the interface, so that
-engineers never edit one file together) is read with Babel when the module is imported and
-merged into one in-memory catalog: no compiled .mo is committed, no build step runs.
+engineers never edit one file together) is read with Babel the first time Chinese is asked
+for (once per process) and merged into one in-memory catalog: no compiled .mo is committed,
+no build step runs.
 
 The current request's language and time zone live in context variables. `Preferences`
 (ASGI middleware) sets them from the language cookie and `Accept-Language`, and the node's
@@ -73,11 +74,14 @@ def _chinese() -> Translations:
     return Translations(buffer, domain="liaison")
 
 
+_ENGLISH = stdlib_gettext.NullTranslations()  # the source language: no catalog
+
+
 def translations() -> stdlib_gettext.NullTranslations:
     """The current request's catalog; English is the source language (no catalog)."""
     if _language.get() == "zh-CN":
         return _chinese()
-    return stdlib_gettext.NullTranslations()
+    return _ENGLISH
 
 
 def current_language() -> str:
@@ -89,8 +93,14 @@ def current_zone() -> ZoneInfo:
     return _zone.get()
 
 
+@cache
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def babel_locale() -> Locale:
-    return Locale.parse(LANGUAGES[_language.get()])
+    """The current language's Babel locale (parsed once per language, not per date shown)."""
+    return _babel_locale(LANGUAGES[_language.get()])
 
 
 # --------------------------------------------------------------- Python-side strings

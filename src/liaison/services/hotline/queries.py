@@ -161,8 +161,17 @@ def list_threads(
 
 
 def count_inbox(session: Session, node: HotlineNode, actor: Actor) -> InboxCounts:
-    """Unread and overdue counts of the actor's agency; only counts, so not audited."""
-    return inbox_counts(_thread_summaries(session, node, actor, None))
+    """Unread and overdue counts of the actor's agency; only counts, so not audited.
+
+    One aggregate query (every page's unread badge asks for it): no thread is loaded."""
+    unread, overdue = _unread_and_overdue(node, utcnow())
+    row = session.execute(
+        sa.select(sa.func.sum(unread), sa.func.sum(overdue))
+        .select_from(HotlineMessage)
+        .join(HotlineThread, HotlineThread.id == HotlineMessage.thread_id)
+        .where(_local_agency_column(node.name) == (actor.agency or ""))
+    ).one()
+    return InboxCounts(unread=int(row[0] or 0), overdue=int(row[1] or 0))
 
 
 def _thread_summaries(
@@ -204,31 +213,39 @@ def _message_counts(
     """Per thread: messages, unread received messages, overdue messages (either side)."""
     if not thread_ids:
         return {}
-    now = utcnow()
-    incoming = HotlineMessage.owner_node != node.name
+    unread, overdue = _unread_and_overdue(node, utcnow())
     rows = session.execute(
         sa.select(
             HotlineMessage.thread_id,
             sa.func.count(),
-            sa.func.sum(sa.case((sa.and_(incoming, HotlineMessage.read_at.is_(None)), 1), else_=0)),
-            sa.func.sum(
-                sa.case(
-                    (
-                        sa.and_(
-                            HotlineMessage.ack_due_at.is_not(None),
-                            HotlineMessage.acked_at.is_(None),
-                            HotlineMessage.ack_due_at < now,
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
+            sa.func.sum(unread),
+            sa.func.sum(overdue),
         )
         .where(HotlineMessage.thread_id.in_(thread_ids))
         .group_by(HotlineMessage.thread_id)
     ).all()
     return {thread_id: (int(n), int(u or 0), int(o or 0)) for thread_id, n, u, o in rows}
+
+
+def _unread_and_overdue(
+    node: HotlineNode, now: datetime
+) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """1 or 0 per message: an unread received message; a message whose acknowledgement is
+    overdue (either side)."""
+    incoming = HotlineMessage.owner_node != node.name
+    unread = sa.case((sa.and_(incoming, HotlineMessage.read_at.is_(None)), 1), else_=0)
+    overdue = sa.case(
+        (
+            sa.and_(
+                HotlineMessage.ack_due_at.is_not(None),
+                HotlineMessage.acked_at.is_(None),
+                HotlineMessage.ack_due_at < now,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    return unread, overdue
 
 
 def inbox_counts(summaries: Iterable[ThreadSummary]) -> InboxCounts:
