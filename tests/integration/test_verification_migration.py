@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from liaison.store import Database, utcnow
+from liaison.store.database import alembic_config
+
+REFERRING = ("api_tokens", "web_sessions", "idempotency_keys")
 
 
-def test_the_roles_migration_keeps_what_refers_to_users(database_url: str) -> None:
-    database = Database(database_url)
-    database.upgrade("0005")  # before this wave's migrations of users
+def _user_with_sessions_tokens_and_keys(database: Database) -> None:
     now = utcnow()
     with database.engine.begin() as connection:
         connection.execute(
@@ -39,12 +41,37 @@ def test_the_roles_migration_keeps_what_refers_to_users(database_url: str) -> No
             ),
             {"now": now},
         )
-    database.upgrade()
+
+
+def _referring_rows(database: Database) -> list[int]:
     with database.engine.begin() as connection:
-        for table in ("api_tokens", "web_sessions", "idempotency_keys"):
-            assert connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 1
+        return [
+            connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in REFERRING
+        ]
+
+
+def test_the_roles_migration_keeps_what_refers_to_users(database_url: str) -> None:
+    database = Database(database_url)
+    database.upgrade("0005")  # before this wave's migrations of users
+    _user_with_sessions_tokens_and_keys(database)
+    database.upgrade()
+    assert _referring_rows(database) == [1, 1, 1]
+    with database.engine.begin() as connection:
         connection.execute(sa.text("UPDATE users SET role = 'regulator'"))
         connection.execute(sa.text("UPDATE users SET role = 'immigration_officer'"))
     with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
         connection.execute(sa.text("UPDATE users SET role = 'nobody'"))
+    database.dispose()
+
+
+def test_downgrading_this_wave_keeps_what_refers_to_users(database_url: str) -> None:
+    database = Database(database_url)
+    database.upgrade()
+    _user_with_sessions_tokens_and_keys(database)
+    with database.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert _referring_rows(database) == [1, 1, 1]
     database.dispose()

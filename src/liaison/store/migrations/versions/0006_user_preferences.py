@@ -15,13 +15,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both backends: batch mode may copy `users` on SQLite, and dropping
+# the old copy deletes by cascade (or fails on) the sessions and tokens that refer to it.
 def upgrade() -> None:
-    with op.batch_alter_table("users") as table:
-        table.add_column(sa.Column("language", sa.String(8), nullable=True))
-        table.add_column(sa.Column("time_zone", sa.String(64), nullable=True))
+    op.add_column("users", sa.Column("language", sa.String(8), nullable=True))
+    op.add_column("users", sa.Column("time_zone", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as table:
-        table.drop_column("time_zone")
-        table.drop_column("language")
+    op.drop_column("users", "time_zone")
+    op.drop_column("users", "language")
