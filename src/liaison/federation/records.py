@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
@@ -136,6 +137,24 @@ def global_id(data: dict[str, Any], name: str) -> str:
             f"{name!r} is longer than a global id ({GLOBAL_ID_LENGTH} characters)"
         )
     return value
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """A timestamp as the wire carries it (ISO 8601), or None."""
+    return None if moment is None else moment.isoformat()
+
+
+def parse_stamp(value: Any, where: str) -> datetime:
+    """A timestamp from the peer: ISO 8601 with a time zone."""
+    if not isinstance(value, str):
+        raise ProtocolViolation(f"{where} must be an ISO 8601 timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ProtocolViolation(f"{where} is not an ISO 8601 timestamp: {value!r}") from error
+    if moment.tzinfo is None:
+        raise ProtocolViolation(f"{where} has no time zone")
+    return moment
 
 
 def find(session: Session, model: type[SharedRecord], record_id: str) -> Any:

@@ -37,7 +37,9 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    parse_stamp,
     require,
+    stamp,
 )
 from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
 from liaison.services.hotline.rules import (
@@ -61,22 +63,6 @@ from liaison.store.hotline_tables import (
 from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILITIES
 
 MAX_NAME = 200
-
-
-def stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def parse_stamp(value: Any, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise ProtocolViolation(f"{where} must be an ISO 8601 timestamp")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise ProtocolViolation(f"{where} is not an ISO 8601 timestamp: {value!r}") from error
-    if moment.tzinfo is None:
-        raise ProtocolViolation(f"{where} has no time zone")
-    return moment
 
 
 def _name(data: dict[str, Any], name: str) -> str:

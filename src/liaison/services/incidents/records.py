@@ -25,10 +25,11 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    parse_stamp,
     require,
+    stamp,
 )
 from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
-from liaison.services.hotline.records import parse_stamp, stamp
 from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
 from liaison.store.federation_tables import Peer
 from liaison.store.incident_tables import (

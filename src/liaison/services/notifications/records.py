@@ -35,9 +35,17 @@ from liaison.audit import (
 )
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
-from liaison.federation.records import PeerMay, ProtocolViolation, RecordType, global_id, require
+from liaison.federation.records import (
+    PeerMay,
+    ProtocolViolation,
+    RecordType,
+    global_id,
+    parse_stamp,
+    require,
+    stamp,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS
-from liaison.services.hotline.records import AttachmentPayload, parse_stamp, stamp
+from liaison.services.hotline.records import AttachmentPayload
 from liaison.services.notifications import rules, screening
 from liaison.store.federation_tables import Peer
 from liaison.store.notification_tables import (

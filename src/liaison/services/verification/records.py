@@ -31,9 +31,10 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    parse_stamp,
     require,
+    stamp,
 )
-from liaison.services.hotline.records import parse_stamp, stamp
 from liaison.services.verification import rules
 from liaison.services.verification.sealing import Keyring, PairSeal, pair_key
 from liaison.store.federation_tables import Peer
