@@ -198,6 +198,18 @@ class AttachmentPayload:
         )
 
 
+def uploaded(upload: AttachmentUpload) -> dict[str, Any]:
+    """The columns of an attachment row for an upload here (`check_attachment` passed)."""
+    return {
+        "filename": upload.filename[:255] or "attachment",
+        "content_type": normalized_content_type(upload.content_type),
+        "size": len(upload.content),
+        "sha256": hashlib.sha256(upload.content).hexdigest(),
+        "content": upload.content,
+        "verified": True,
+    }
+
+
 def _choice_or(
     data: dict[str, Any], name: str, choices: tuple[str, ...], default: str | None
 ) -> str | None:
