@@ -20,7 +20,7 @@ Anything else is a `ProtocolViolation`, which the inbox skips and audits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
@@ -155,6 +155,25 @@ def parse_stamp(value: Any, where: str) -> datetime:
     if moment.tzinfo is None:
         raise ProtocolViolation(f"{where} has no time zone")
     return moment
+
+
+def of_row(cls: type[Any], row: Any, **given: Any) -> Any:
+    """A payload with the row's attributes of the same names, except those `given`."""
+    names = [f.name for f in fields(cls)]
+    return cls(**{name: given[name] if name in given else getattr(row, name) for name in names})
+
+
+def wire(payload: Any, **given: Any) -> dict[str, Any]:
+    """The payload's fields as JSON values (timestamps as ISO 8601), except those `given`."""
+    values = {f.name: getattr(payload, f.name) for f in fields(payload)}
+    return {
+        name: given[name]
+        if name in given
+        else stamp(value)
+        if isinstance(value, datetime)
+        else value
+        for name, value in values.items()
+    }
 
 
 def find(session: Session, model: type[SharedRecord], record_id: str) -> Any:
