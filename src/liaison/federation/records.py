@@ -20,7 +20,8 @@ Anything else is a `ProtocolViolation`, which the inbox skips and audits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
@@ -136,6 +137,43 @@ def global_id(data: dict[str, Any], name: str) -> str:
             f"{name!r} is longer than a global id ({GLOBAL_ID_LENGTH} characters)"
         )
     return value
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """A timestamp as the wire carries it (ISO 8601), or None."""
+    return None if moment is None else moment.isoformat()
+
+
+def parse_stamp(value: Any, where: str) -> datetime:
+    """A timestamp from the peer: ISO 8601 with a time zone."""
+    if not isinstance(value, str):
+        raise ProtocolViolation(f"{where} must be an ISO 8601 timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ProtocolViolation(f"{where} is not an ISO 8601 timestamp: {value!r}") from error
+    if moment.tzinfo is None:
+        raise ProtocolViolation(f"{where} has no time zone")
+    return moment
+
+
+def of_row(cls: type[Any], row: Any, **given: Any) -> Any:
+    """A payload with the row's attributes of the same names, except those `given`."""
+    names = [f.name for f in fields(cls)]
+    return cls(**{name: given[name] if name in given else getattr(row, name) for name in names})
+
+
+def wire(payload: Any, **given: Any) -> dict[str, Any]:
+    """The payload's fields as JSON values (timestamps as ISO 8601), except those `given`."""
+    values = {f.name: getattr(payload, f.name) for f in fields(payload)}
+    return {
+        name: given[name]
+        if name in given
+        else stamp(value)
+        if isinstance(value, datetime)
+        else value
+        for name, value in values.items()
+    }
 
 
 def find(session: Session, model: type[SharedRecord], record_id: str) -> Any:

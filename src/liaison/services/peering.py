@@ -20,6 +20,7 @@ from liaison.errors import NotFound
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite, new_invite, secret_hash
 from liaison.federation.peers import check_peer_url, request_peering, store_peer
+from liaison.federation.records import stamp
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -122,9 +123,6 @@ class PeerState:
         return int(((now or utcnow()) - self.oldest_pending_at).total_seconds())
 
     def to_json(self) -> dict[str, Any]:
-        def stamp(moment: datetime | None) -> str | None:
-            return None if moment is None else moment.isoformat()
-
         return {
             "name": self.name,
             "base_url": self.base_url,

@@ -6,7 +6,6 @@ Each command validates, writes, queues the record for the peer in the same trans
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -38,6 +37,7 @@ from liaison.services.hotline.records import (
     AckPayload,
     MessagePayload,
     ThreadPayload,
+    uploaded,
 )
 from liaison.services.hotline.rules import (
     MAX_ATTACHMENTS,
@@ -52,7 +52,6 @@ from liaison.services.hotline.rules import (
     check_choice,
     check_text,
     is_incoming,
-    normalized_content_type,
 )
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import PeerStatus
@@ -99,17 +98,7 @@ def _write_message(
         source_reliability=handling.source_reliability,
         information_accuracy=handling.information_accuracy,
     )
-    message.attachments = [
-        HotlineAttachment(
-            filename=upload.filename[:255] or "attachment",
-            content_type=normalized_content_type(upload.content_type),
-            size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
-            content=upload.content,
-            verified=True,
-        )
-        for upload in uploads
-    ]
+    message.attachments = [HotlineAttachment(**uploaded(upload)) for upload in uploads]
     session.add(message)
     thread.last_message_at = now
     session.flush()

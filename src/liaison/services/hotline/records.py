@@ -12,7 +12,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
@@ -37,7 +37,10 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    of_row,
+    parse_stamp,
     require,
+    wire,
 )
 from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
 from liaison.services.hotline.rules import (
@@ -63,44 +66,9 @@ from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILIT
 MAX_NAME = 200
 
 
-def stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def parse_stamp(value: Any, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise ProtocolViolation(f"{where} must be an ISO 8601 timestamp")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise ProtocolViolation(f"{where} is not an ISO 8601 timestamp: {value!r}") from error
-    if moment.tzinfo is None:
-        raise ProtocolViolation(f"{where} has no time zone")
-    return moment
-
-
 def _name(data: dict[str, Any], name: str) -> str:
     """A person or agency name from the peer, cut to what the columns hold."""
     return str(require(data, name))[:MAX_NAME]
-
-
-def _of_row(cls: type[Any], row: Any, **given: Any) -> Any:
-    """A payload with the row's attributes of the same names, except those `given`."""
-    names = [f.name for f in fields(cls)]
-    return cls(**{name: given[name] if name in given else getattr(row, name) for name in names})
-
-
-def _wire(payload: Any, **given: Any) -> dict[str, Any]:
-    """The payload's fields as JSON values (timestamps as ISO 8601), except those `given`."""
-    values = {f.name: getattr(payload, f.name) for f in fields(payload)}
-    return {
-        name: given[name]
-        if name in given
-        else stamp(value)
-        if isinstance(value, datetime)
-        else value
-        for name, value in values.items()
-    }
 
 
 def _optional_name(data: dict[str, Any], name: str) -> str | None:
@@ -129,11 +97,11 @@ class ThreadPayload:
 
     @classmethod
     def of(cls, thread: HotlineThread) -> Self:
-        payload: Self = _of_row(cls, thread)
+        payload: Self = of_row(cls, thread)
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self)
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -163,11 +131,11 @@ class AttachmentPayload:
 
     @classmethod
     def of(cls, attachment: HotlineAttachment) -> Self:
-        payload: Self = _of_row(cls, attachment)
+        payload: Self = of_row(cls, attachment)
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self, content=base64.b64encode(self.content).decode("ascii"))
+        return wire(self, content=base64.b64encode(self.content).decode("ascii"))
 
     def received(self, settings: Settings) -> dict[str, Any]:
         """The columns of an attachment row for what a peer sent: kept as it came, marked
@@ -210,6 +178,18 @@ class AttachmentPayload:
             sha256=sha256,
             content=content,
         )
+
+
+def uploaded(upload: AttachmentUpload) -> dict[str, Any]:
+    """The columns of an attachment row for an upload here (`check_attachment` passed)."""
+    return {
+        "filename": upload.filename[:255] or "attachment",
+        "content_type": normalized_content_type(upload.content_type),
+        "size": len(upload.content),
+        "sha256": hashlib.sha256(upload.content).hexdigest(),
+        "content": upload.content,
+        "verified": True,
+    }
 
 
 def _choice_or(
@@ -264,7 +244,7 @@ class MessagePayload:
         cls, message: HotlineMessage, thread: HotlineThread, entities: Sequence[Entity] = ()
     ) -> Self:
         attachments = tuple(AttachmentPayload.of(item) for item in message.attachments)
-        payload: Self = _of_row(
+        payload: Self = of_row(
             cls,
             message,
             thread=thread.global_id,
@@ -274,7 +254,7 @@ class MessagePayload:
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(
+        return wire(
             self,
             attachments=[item.to_payload() for item in self.attachments],
             entities=entity_wire(self.entities),
@@ -323,7 +303,7 @@ class AckPayload:
         return (self.message,)
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self)
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -345,7 +325,7 @@ class ReadPayload:
         return self.messages
 
     def to_payload(self) -> dict[str, Any]:
-        return _wire(self, messages=list(self.messages))
+        return wire(self, messages=list(self.messages))
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:

@@ -25,10 +25,12 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    of_row,
+    parse_stamp,
     require,
+    wire,
 )
 from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
-from liaison.services.hotline.records import parse_stamp, stamp
 from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
 from liaison.store.federation_tables import Peer
 from liaison.store.incident_tables import (
@@ -202,56 +204,23 @@ class IncidentPayload:
 
     @classmethod
     def of(cls, incident: Incident, entities: Sequence[Entity]) -> Self:
-        return cls(
-            incident.global_id,
-            incident.owner_node,
-            incident.created_at,
-            incident.version,
-            incident.kind,
-            incident.occurred_on,
-            incident.reporting_agency,
-            incident.created_by,
-            incident.country,
-            incident.place,
-            incident.port_code,
-            incident.latitude,
-            incident.longitude,
-            incident.conveyance,
-            incident.route,
-            incident.narrative,
-            incident.urgent,
-            incident.handling_code,
-            incident.source_reliability,
-            incident.information_accuracy,
-            tuple(ItemPayload.of(item) for item in incident.items),
-            tuple(entities),
+        payload: Self = of_row(
+            cls,
+            incident,
+            items=tuple(ItemPayload.of(item) for item in incident.items),
+            entities=tuple(entities),
         )
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "version": self.version,
-            "kind": self.kind,
-            "occurred_on": self.occurred_on.isoformat(),
-            "reporting_agency": self.reporting_agency,
-            "created_by": self.created_by,
-            "country": self.country,
-            "place": self.place,
-            "port_code": self.port_code,
-            "latitude": _number(self.latitude),
-            "longitude": _number(self.longitude),
-            "conveyance": self.conveyance,
-            "route": self.route,
-            "narrative": self.narrative,
-            "urgent": self.urgent,
-            "handling_code": self.handling_code,
-            "source_reliability": self.source_reliability,
-            "information_accuracy": self.information_accuracy,
-            "items": [item.to_payload() for item in self.items],
-            "entities": entity_wire(self.entities),
-        }
+        return wire(
+            self,
+            occurred_on=self.occurred_on.isoformat(),
+            latitude=_number(self.latitude),
+            longitude=_number(self.longitude),
+            items=[item.to_payload() for item in self.items],
+            entities=entity_wire(self.entities),
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -315,30 +284,13 @@ class FollowUpPayload:
 
     @classmethod
     def of(cls, follow_up: IncidentFollowUp, entities: Sequence[Entity]) -> Self:
-        return cls(
-            follow_up.global_id,
-            follow_up.owner_node,
-            follow_up.created_at,
-            follow_up.incident.global_id,
-            follow_up.author,
-            follow_up.author_agency,
-            follow_up.body,
-            follow_up.status,
-            tuple(entities),
+        payload: Self = of_row(
+            cls, follow_up, incident=follow_up.incident.global_id, entities=tuple(entities)
         )
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "incident": self.incident,
-            "author": self.author,
-            "author_agency": self.author_agency,
-            "body": self.body,
-            "status": self.status,
-            "entities": entity_wire(self.entities),
-        }
+        return wire(self, entities=entity_wire(self.entities))
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -399,15 +351,7 @@ class RevisionPayload:
         return self.incident
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "incident": self.incident,
-            "version": self.version,
-            "changed_by": self.changed_by,
-            "changes": self.changes,
-        }
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:

@@ -8,7 +8,6 @@ Each command validates, writes, queues the record for the peer in the same trans
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from liaison.errors import Conflict, Forbidden, InvalidInput, LiaisonError, NotF
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
-from liaison.services.hotline.rules import normalized_content_type
+from liaison.services.hotline.records import uploaded
 from liaison.services.notifications import rules
 from liaison.services.notifications.records import (
     NOTIFICATION,
@@ -99,16 +98,7 @@ def lodge(
         declared=declared,
         screening={},
     )
-    notification.attachments = [
-        PenAttachment(
-            filename=upload.filename[:255] or "attachment",
-            content_type=normalized_content_type(upload.content_type),
-            size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
-            content=upload.content,
-        )
-        for upload in uploads
-    ]
+    notification.attachments = [PenAttachment(**uploaded(upload)) for upload in uploads]
     session.add(notification)
     session.flush()
     notification.screening = screen_notification(session, notification, node.settings)

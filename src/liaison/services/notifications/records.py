@@ -35,9 +35,19 @@ from liaison.audit import (
 )
 from liaison.errors import InvalidInput
 from liaison.federation.context import LocalNode
-from liaison.federation.records import PeerMay, ProtocolViolation, RecordType, global_id, require
+from liaison.federation.records import (
+    PeerMay,
+    ProtocolViolation,
+    RecordType,
+    global_id,
+    of_row,
+    parse_stamp,
+    require,
+    stamp,
+    wire,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS
-from liaison.services.hotline.records import AttachmentPayload, parse_stamp, stamp
+from liaison.services.hotline.records import AttachmentPayload
 from liaison.services.notifications import rules, screening
 from liaison.store.federation_tables import Peer
 from liaison.store.notification_tables import (
@@ -87,35 +97,18 @@ class NotificationPayload:
 
     @classmethod
     def of(cls, notification: PenNotification) -> Self:
-        return cls(
-            global_id=notification.global_id,
-            owner_node=notification.owner_node,
-            created_at=notification.created_at,
-            importing_node=notification.importing_node,
-            from_agency=notification.from_agency,
-            to_agency=notification.to_agency,
-            lodged_by=notification.lodged_by,
-            respond_by=notification.respond_by,
-            declared=notification.declared,
+        payload: Self = of_row(
+            cls,
+            notification,
             attachments=tuple(
                 AttachmentPayload(a.filename, a.content_type, a.size, a.sha256, a.content)
                 for a in notification.attachments
             ),
         )
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "importing_node": self.importing_node,
-            "from_agency": self.from_agency,
-            "to_agency": self.to_agency,
-            "lodged_by": self.lodged_by,
-            "respond_by": stamp(self.respond_by),
-            "declared": self.declared,
-            "attachments": [item.to_payload() for item in self.attachments],
-        }
+        return wire(self, attachments=[item.to_payload() for item in self.attachments])
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -172,34 +165,13 @@ class StepPayload:
 
     @classmethod
     def of(cls, event: PenEvent) -> Self:
-        return cls(
-            global_id=event.global_id,
-            owner_node=event.owner_node,
-            notification=event.notification.global_id,
-            created_at=event.created_at,
-            step=event.kind,
-            text=event.text,
-            outcome=event.outcome,
-            incident=event.incident,
-            quantity=event.quantity,
-            author=event.author,
-            author_agency=event.author_agency,
+        payload: Self = of_row(
+            cls, event, notification=event.notification.global_id, step=event.kind
         )
+        return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "notification": self.notification,
-            "created_at": stamp(self.created_at),
-            "step": self.step,
-            "text": self.text,
-            "outcome": self.outcome,
-            "incident": self.incident,
-            "quantity": self.quantity,
-            "author": self.author,
-            "author_agency": self.author_agency,
-        }
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:

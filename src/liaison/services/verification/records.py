@@ -31,9 +31,10 @@ from liaison.federation.records import (
     ProtocolViolation,
     RecordType,
     global_id,
+    parse_stamp,
     require,
+    wire,
 )
-from liaison.services.hotline.records import parse_stamp, stamp
 from liaison.services.verification import rules
 from liaison.services.verification.sealing import Keyring, PairSeal, pair_key
 from liaison.store.federation_tables import Peer
@@ -95,20 +96,7 @@ class CasePayload:
         return None
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "reference": self.reference,
-            "requester_agency": self.requester_agency,
-            "created_by": self.created_by,
-            "evidence": self.evidence,
-            "protection_claim": self.protection_claim,
-            "due_at": stamp(self.due_at),
-            "due_step": self.due_step,
-            "silence_agrees": self.silence_agrees,
-            "sealed": self.sealed,
-        }
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -174,19 +162,7 @@ class EventPayload:
         return self.case
 
     def to_payload(self) -> dict[str, Any]:
-        return {
-            "global_id": self.global_id,
-            "owner_node": self.owner_node,
-            "created_at": stamp(self.created_at),
-            "case": self.case,
-            "kind": self.kind,
-            "name": self.name,
-            "author": self.author,
-            "author_agency": self.author_agency,
-            "target": self.target,
-            "due_at": stamp(self.due_at),
-            "sealed": self.sealed,
-        }
+        return wire(self)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
