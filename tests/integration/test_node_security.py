@@ -190,6 +190,32 @@ def test_every_route_refuses_anonymous_and_wrong_roles(
     assert set(open_to_all) == OPEN_TO_ALL_ROLES
 
 
+def test_a_flood_of_anonymous_requests_to_every_route_writes_nothing(node: NodeConfig) -> None:
+    """Refusing a caller who is nobody costs no audit entry and no row: every non-public
+    route, the new record types' included, asked three times without credentials."""
+    database = Database(node.database_url)
+
+    def rows() -> tuple[int, int]:
+        with database.engine.connect() as connection:
+            return (
+                connection.execute(sa.text("select count(*) from audit_entries")).scalar_one(),
+                connection.execute(sa.text("select count(*) from web_sessions")).scalar_one(),
+            )
+
+    anonymous = TestClient(create_app(node), base_url="http://testserver")
+    before = rows()
+    asked = 0
+    for _ in range(3):
+        for method, path, _roles, is_public in _routes(node):
+            if not is_public:
+                response = anonymous.request(method, _concrete(path), follow_redirects=False)
+                assert response.status_code in (303, 401), f"{method} {path}"
+                asked += 1
+    assert asked > 300
+    assert rows() == before
+    database.dispose()
+
+
 def test_csrf_token_missing_or_wrong_is_refused(client: TestClient, accounts: Accounts) -> None:
     csrf = accounts.browser_login(client, "admin")
     new_user = {"username": "carl", "password": "password 123", "role": "analyst", "agency": ""}
