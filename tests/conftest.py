@@ -22,7 +22,6 @@ POSTGRES_SERVER_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("LIAISON_REQUIRE_POSTGRES") == "1"
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 # Cheap argon2 for the suite, set before any test module imports liaison (`liaison serve`
 # subprocesses inherit it). Production keeps the default cost; hashes carry their parameters.
 os.environ.setdefault("LIAISON_PASSWORD_HASH_TIME_COST", "1")

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The shared reference folder beside the checkout (absent on a bare clone).
+REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE_DIR
 from liaison.chem import identify
+from support import REFERENCE_DIR
 
 SHARED = REFERENCE_DIR / "substances.csv"
 SHIPPED_COPY = Path(__file__).with_name("reference_substances.csv")
