@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium lock clean
+.PHONY: demo test lint typecheck pytest chromium fonts lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-demo: $(STAMP)
+# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts).
+fonts:
+	@test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || { \
+	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback >/dev/null; }
+
+demo: $(STAMP) fonts
 	$(BIN)/liaison demo
 
 lint: $(STAMP)
@@ -30,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium
+pytest: $(STAMP) chromium fonts
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
