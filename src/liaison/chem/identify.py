@@ -24,7 +24,7 @@ from liaison.chem.models import (
 )
 from liaison.chem.prefilter import skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
     canonical_smiles,
     canonical_tautomer,
@@ -110,9 +110,12 @@ def judge(
 ) -> Identification:
     """Verdicts for a parsed query. `thorough=False` (bulk) skips standardizing molecules the
     prefilter rules out: their verdicts are the same, only standardized_smiles stays None."""
-    identification = _judge(
-        parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
-    )
+    if parsed.name_only:
+        identification = _judge_name_only(parsed, query, as_of, codes, rulebook, record_id)
+    else:
+        identification = _judge(
+            parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
+        )
     identification.notes = [*parsed.notes, *identification.notes]
     for code in codes:
         start, note = rulebook.history.get(code, (date.min, ""))
@@ -196,6 +199,39 @@ def _judge(
         return _invalid(
             parsed, query, as_of, codes, record_id, f"could not evaluate the structure: {error}"
         )
+
+
+def _judge_name_only(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    record_id: str | None,
+) -> Identification:
+    """Verdicts for a plant, extract or preparation listed by name: the listings of that name
+    in force decide, and every verdict says that no structure applies."""
+    ids = parsed.name_only
+    listings = [item for item in rulebook.name_only if item.id in ids]
+    material = listings[0].material if listings else "material"
+    plain = (
+        f"{parsed.resolved_name} is listed by name ({material}): no structure applies, "
+        "the verdict rests on the name alone"
+    )
+    verdicts: dict[str, Verdict] = {}
+    for code in codes:
+        found = rulebook.name_only_in_force(ids, code, as_of)
+        if found:
+            bases = [_basis("named", item, item.status, (), item.note) for item in found]
+            verdicts[code] = _combine(bases, [], [plain])
+        else:
+            verdicts[code] = Verdict(
+                "no_match",
+                [],
+                f"{NO_MATCH_NOTE}; {parsed.resolved_name} ({material}) has no structure to "
+                f"compare, and no loaded {code} rule lists it by name on this day",
+            )
+    return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
 
 
 def _strongest(
@@ -365,7 +401,7 @@ class _Tautomer:
 
 def _basis(
     kind: BasisKind,
-    rule: NamedEntry | Family | ClassDefinition,
+    rule: NamedEntry | NameOnlyEntry | Family | ClassDefinition,
     status: str,
     atoms: tuple[int, ...],
     note: str,
@@ -387,6 +423,7 @@ def _basis(
         regions=regions,
         confirmed=rule.confirmed,
         note=note,
+        threshold=rule.threshold if isinstance(rule, (NamedEntry, Family)) else "",
     )
 
 
@@ -411,5 +448,6 @@ def _explain(status: Status, bases: list[Basis]) -> str:
             else:
                 parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
         else:
-            parts.append(f"{basis.name}: {basis.list} ({basis.citation})")
+            threshold = f"; threshold: {basis.threshold}" if basis.threshold else ""
+            parts.append(f"{basis.name}: {basis.list} ({basis.citation}){threshold}")
     return "; ".join(parts)

@@ -66,6 +66,9 @@ class Basis:
     # fragments (a salt with an unlisted counter-ion, a seized mixture); None for one.
     fragment: str | None = None
     in_force_precision: DatePrecision = "day"
+    # A precursor list's reporting threshold with its citation (US List I/II); "" when none
+    # is recorded.
+    threshold: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Basis:
             "confirmed": self.confirmed,
             "note": self.note,
             "fragment": self.fragment,
+            "threshold": self.threshold or None,
         }
 
 
