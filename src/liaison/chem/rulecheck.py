@@ -191,7 +191,8 @@ def _threshold_findings(book: RuleBook) -> list[Finding]:
     return [
         Finding("warning", entry.id, "threshold", "List I/II chemical without a threshold")
         for entry in book.entries
-        if entry.jurisdiction == "US" and entry.list in ("List I", "List II")
+        if entry.jurisdiction == "US"
+        and entry.list in ("List I", "List II")
         and not entry.threshold
     ]
 

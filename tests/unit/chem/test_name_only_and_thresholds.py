@@ -120,7 +120,7 @@ def test_a_name_only_listing_with_a_structure_is_refused(tmp_path: Path) -> None
     path.write_text(
         text.replace('id = "US-peyote"\n', 'id = "US-peyote"\nsmiles = "C"\n'), encoding="utf-8"
     )
-    with pytest.raises(RuleFileError, match="US-peyote.*smiles"):
+    with pytest.raises(RuleFileError, match=r"US-peyote.*smiles"):
         load_rulebook_from(directory)
 
 
