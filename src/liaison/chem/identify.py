@@ -305,6 +305,8 @@ def _verdicts(
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
+            if family.status == "review" and named:
+                continue  # the named listing settles it, as for a class near-miss
             match = parent.GetSubstructMatch(family.pattern) or tautomers.match(
                 family.smarts, family.pattern
             )
@@ -441,12 +443,11 @@ def _combine(bases: list[Basis], notes: list[str], remarks: list[str]) -> Verdic
 def _explain(status: Status, bases: list[Basis]) -> str:
     parts: list[str] = []
     for basis in bases:
-        if basis.kind == "class":
+        if basis.status == "review":
+            parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
+        elif basis.kind == "class":
             regions = "; ".join(r.explanation for r in basis.regions if r.clause or not r.covered)
-            if basis.status == "review":
-                parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
-            else:
-                parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
+            parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
         else:
             threshold = f"; threshold: {basis.threshold}" if basis.threshold else ""
             parts.append(f"{basis.name}: {basis.list} ({basis.citation}){threshold}")

@@ -32,6 +32,9 @@ CLAUSE_FILE = "fentanyl_class_clauses.toml"
 DICTIONARY_FILE = "dictionary.csv"
 
 RULE_STATUSES = ("controlled", "precursor")
+# A family may also send its matches to review: a class whose clauses are not all modelled
+# (its general formula read only in part) screens its core and leaves the decision to an expert.
+FAMILY_STATUSES = (*RULE_STATUSES, "review")
 REGIONS = ("acyl", "aniline", "piperidine", "linker", "terminal_ring")
 CHANGES = ("replace_acyl", "replace_ring", "substituents", "replace_group")
 RING_KINDS = ("monocycle", "aromatic_monocycle")
@@ -325,14 +328,16 @@ class _Reader(TableReader):
 
     error = RuleFileError
 
-    def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
+    def legal_fields(
+        self, jurisdiction: str, statuses: tuple[str, ...] = RULE_STATUSES
+    ) -> dict[str, Any]:
         """The fields every entry, family and class has: who, what list, which law, when."""
         start, precision, end = _dates(self)
         return {
             "id": self.text("id"),
             "jurisdiction": jurisdiction,
             "name": self.text("name"),
-            "status": self.choice("status", RULE_STATUSES),
+            "status": self.choice("status", statuses),
             "list": self.text("list"),
             "citation": self.text("citation"),
             "in_force_from": start,
@@ -446,7 +451,7 @@ def _parse_family(path: Path, jurisdiction: str, table: dict[str, Any], index: i
         if not standardize(molecule).HasSubstructMatch(pattern):
             raise reader.fail("examples", f"{example!r} does not match the family's SMARTS")
     return Family(
-        **reader.legal_fields(jurisdiction),
+        **reader.legal_fields(jurisdiction, FAMILY_STATUSES),
         smarts=smarts,
         examples=examples,
         pattern=pattern,
