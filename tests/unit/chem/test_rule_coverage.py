@@ -76,7 +76,9 @@ DATED = [
     ("piperonal", "CN", date(2005, 10, 31), date(2005, 11, 1), "CN-piperonal"),
     ("safrole", "UN", date(1991, 12, 31), date(1992, 1, 1), "UN-safrole"),
     ("etizolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-etizolam-temporary"),
-    ("etizolam", "US", date(2026, 7, 26), date(2026, 7, 27), "US-etizolam"),
+    ("etizolam", "US", date(2026, 3, 31), date(2026, 4, 1), "US-etizolam"),
+    ("flualprazolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-flualprazolam-temporary"),
+    ("clonazolam", "US", date(2026, 3, 31), date(2026, 4, 1), "US-clonazolam"),
 ]
 
 
@@ -154,3 +156,15 @@ def test_positional_isomers_stay_apart() -> None:
     """Isotonitazene (isopropoxy) and protonitazene (propoxy) share a formula, not a listing."""
     iso = identify("isotonitazene", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
     assert {b.rule_id for b in iso.basis} == {"US-isotonitazene"}
+
+
+@pytest.mark.parametrize(
+    "name", ["etizolam", "flualprazolam", "clonazolam", "flubromazolam", "diclazepam"]
+)
+def test_the_permanent_rule_of_april_2026_ends_the_temporary_order(name: str) -> None:
+    def ids(day: date) -> set[str]:
+        verdict = identify(name, as_of=day, jurisdictions=["US"]).verdicts["US"]
+        return {basis.rule_id for basis in verdict.basis}
+
+    assert ids(date(2026, 3, 31)) == {f"US-{name}-temporary"}
+    assert ids(date(2026, 4, 1)) == {f"US-{name}"}
