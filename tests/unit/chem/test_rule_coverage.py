@@ -168,3 +168,25 @@ def test_the_permanent_rule_of_april_2026_ends_the_temporary_order(name: str) ->
 
     assert ids(date(2026, 3, 31)) == {f"US-{name}-temporary"}
     assert ids(date(2026, 4, 1)) == {f"US-{name}"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "etodesnitazene",
+        "N-pyrrolidino etonitazene",
+        "butonitazene",
+        "flunitazene",
+        "metodesnitazene",
+        "metonitazene",
+        "protonitazene",
+    ],
+)
+def test_the_seven_nitazenes_of_april_2022_are_controlled_without_a_gap(name: str) -> None:
+    """Temporary order of 12 Apr 2022, then the extension or the permanent rules of 2023-2024:
+    one entry each, from 12 Apr 2022 on."""
+    for day in (date(2022, 4, 12), date(2024, 4, 12), date(2024, 10, 24), TODAY):
+        verdict = identify(name, as_of=day, jurisdictions=["US"]).verdicts["US"]
+        assert verdict.status == "controlled", (day, verdict.explanation)
+    before = identify(name, as_of=date(2022, 4, 11), jurisdictions=["US"]).verdicts["US"]
+    assert f"US-{name.replace(' ', '-')}" not in {basis.rule_id for basis in before.basis}
