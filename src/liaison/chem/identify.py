@@ -14,6 +14,7 @@ from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
 from liaison.chem.limits import Limits
 from liaison.chem.models import (
+    NO_STRUCTURE,
     STATUS_RANK,
     Basis,
     BasisKind,
@@ -215,7 +216,7 @@ def _judge_name_only(
     listings = [item for item in rulebook.name_only if item.id in ids]
     material = listings[0].material if listings else "material"
     plain = (
-        f"{parsed.resolved_name} is listed by name ({material}): no structure applies, "
+        f"{parsed.resolved_name} is listed by name ({material}): {NO_STRUCTURE}, "
         "the verdict rests on the name alone"
     )
     verdicts: dict[str, Verdict] = {}
@@ -231,7 +232,9 @@ def _judge_name_only(
                 f"{NO_MATCH_NOTE}; {parsed.resolved_name} ({material}) has no structure to "
                 f"compare, and no loaded {code} rule lists it by name on this day",
             )
-    return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
+    identification = Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
+    identification.notes = [plain]
+    return identification
 
 
 def _strongest(

@@ -21,6 +21,9 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+# Said of a plant, extract or preparation listed by name only (no structure to compare).
+NO_STRUCTURE = "no structure applies"
+
 # How far a law's date is known: "year" and "month" dates are stored as their first day.
 DatePrecision = Literal["year", "month", "day"]
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from liaison.chem import identify, load_rulebook
+from liaison.chem.depict import depict_combined
+from liaison.chem.models import NO_STRUCTURE
 from liaison.chem.rulebook import RULES_DIR, RuleFileError, load_rulebook_from
 from liaison.chem.rulecheck import check_rules, report_csv
 
 TODAY = date(2026, 1, 1)
-NO_STRUCTURE = "no structure applies"
 
 # (query, jurisdiction, rule id, list): a name, synonym or Chinese name of every name-only
 # listing loaded.
@@ -176,3 +177,11 @@ def test_a_list_ii_chemical_without_a_recorded_threshold_is_a_check_warning() ->
     verdict = identify("acetone", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
     assert all(basis.threshold == "" for basis in verdict.basis)
     assert "threshold" not in verdict.explanation
+
+
+def test_the_picture_of_a_name_only_listing_says_no_structure_applies() -> None:
+    result = identify("opium", as_of=TODAY)
+    assert any(NO_STRUCTURE in note for note in result.notes)
+    assert f"{NO_STRUCTURE}: listed by name" in depict_combined(result, ("US", "CN", "UN"))
+    unmatched = identify("CCO", as_of=TODAY)
+    assert NO_STRUCTURE not in depict_combined(unmatched, ("US",))
