@@ -203,3 +203,12 @@ def test_chinese_nitazene_listings_of_2024_are_known_only_to_the_year(
     assert basis.in_force_precision == "year" and not basis.confirmed
     earlier = identify(query, as_of=date(2023, 12, 31), jurisdictions=["CN"]).verdicts["CN"]
     assert rule_id not in {b.rule_id for b in earlier.basis}
+
+
+@pytest.mark.parametrize("name", ["etizolam", "flualprazolam"])
+def test_the_2020_benzodiazepines_are_in_schedule_iv_of_the_1971_convention(name: str) -> None:
+    verdict = identify(name, as_of=TODAY, jurisdictions=["UN"]).verdicts["UN"]
+    basis = next(b for b in verdict.basis if b.rule_id == f"UN-{name}")
+    assert basis.list == "1971 Convention, Schedule IV" and not basis.confirmed
+    earlier = identify(name, as_of=date(2020, 3, 3), jurisdictions=["UN"]).verdicts["UN"]
+    assert earlier.status == "no_match"
