@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from liaison.chem.models import DatePrecision
+from liaison.messages import Text
 from liaison.services.accounts import LANGUAGES as USER_LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -121,6 +123,70 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 def N_(message: str) -> str:
     """Marks a module-level string for extraction; translate it where it is shown."""
     return message
+
+
+# How a language joins the parts of a `Text` (liaison.messages.joined).
+_SEPARATORS = {"zh-CN": {"; ": "；", ", ": "、", " and ": "和"}}
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def translate(value: Any) -> Any:
+    """A text made below the web layer (liaison.messages.Text), in the current language.
+
+    Its msgid is looked up in the catalogs and filled with its parameters, each translated
+    the same way; a plain string parameter is translated when the catalogs know it (a group
+    or region name) and kept as written otherwise (a SMILES, a citation, a rule's name).
+    English, and any value that is not a string, come back as they are.
+    """
+    if not isinstance(value, str) or _language.get() == DEFAULT_LANGUAGE:
+        return value
+    return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), str)
+
+
+def translate_html(value: Any) -> Any:
+    """Jinja filter `tr`: `translate`, escaped, with what stays English (a rule's name, its
+    citation, a note from the rule data) in `<span lang="en">`, as screen readers need it."""
+    if not isinstance(value, str):
+        return value
+    if _language.get() == DEFAULT_LANGUAGE:
+        return escape(value)
+    return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), _marked)
+
+
+def _marked(text: str) -> Markup:
+    return Markup('<span lang="en">{}</span>').format(text)
+
+
+def _translated(
+    value: str,
+    catalog: stdlib_gettext.NullTranslations,
+    separators: dict[str, str],
+    untranslated: Callable[[str], str],
+) -> str:
+    markup = untranslated is not str
+    if not isinstance(value, Text):
+        found = catalog.gettext(value) if value.strip() else value
+        if found == value and _LATIN_WORD.search(value):
+            return untranslated(value)
+        return escape(found) if markup else found
+    if value.parts is not None:
+        separator = separators.get(value.separator, value.separator)
+        parts = [_translated(part, catalog, separators, untranslated) for part in value.parts]
+        return Markup(escape(separator)).join(parts) if markup else separator.join(parts)
+    template = catalog.gettext(value.msgid)
+    if template == value.msgid and _LATIN_WORD.search(_PLACEHOLDER.sub("", value.msgid)):
+        # No translation of this sentence: all of it stays English, marked as such.
+        return untranslated(str(value))
+    params = {
+        name: _translated(param, catalog, separators, untranslated)
+        if isinstance(param, str)
+        else param
+        for name, param in value.params.items()
+    }
+    if markup:
+        return Markup(escape(template)) % params if params else Markup(escape(template))
+    return template % params if params else template
 
 
 # --------------------------------------------------------------- preferences
@@ -332,5 +398,6 @@ def install(env: Environment) -> None:
     env.filters["local_datetime"] = local_datetime
     env.filters["local_date"] = local_date
     env.filters["deadline"] = deadline
+    env.filters["tr"] = translate_html
     env.globals["current_language"] = current_language
     env.globals["language_names"] = LANGUAGE_NAMES
