@@ -49,6 +49,7 @@ from liaison.chem.models import Identification, Verdict
 from liaison.chem.report import COMBINED
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
+from liaison.messages import T
 from liaison.metrics import SCREENED_QUERIES
 from liaison.services.as_of import settle_as_of
 from liaison.store.accounts import User
@@ -92,9 +93,19 @@ def checked_jurisdictions(requested: Sequence[str] | None) -> tuple[str, ...]:
         return known
     unknown = [code for code in requested if code not in known]
     if unknown:
+        codes = ", ".join(repr(code) for code in unknown)
         raise InvalidInput(
-            f"jurisdictions: {', '.join(repr(code) for code in unknown)} "
-            f"{'is' if len(unknown) == 1 else 'are'} not known; known: {', '.join(known)}"
+            T(
+                "jurisdictions: %(codes)s is not known; known: %(known)s",
+                codes=codes,
+                known=", ".join(known),
+            )
+            if len(unknown) == 1
+            else T(
+                "jurisdictions: %(codes)s are not known; known: %(known)s",
+                codes=codes,
+                known=", ".join(known),
+            )
         )
     return tuple(dict.fromkeys(requested))
 
@@ -179,7 +190,11 @@ def identify_queries(
     runs past the time limit, too) yields an `invalid` verdict, never an error."""
     if not 1 <= len(queries) <= MAX_QUERIES_PER_REQUEST:
         raise InvalidInput(
-            f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
+            T(
+                "queries: give 1 to %(most)s queries (got %(count)s)",
+                most=MAX_QUERIES_PER_REQUEST,
+                count=len(queries),
+            )
         )
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
@@ -272,13 +287,22 @@ def screen_upload(
     """
     name = _upload_name(filename)
     if not name.lower().endswith(UPLOAD_SUFFIXES):
-        raise InvalidInput(f"{name}: unsupported file type; use {', '.join(UPLOAD_SUFFIXES)}")
+        raise InvalidInput(
+            T(
+                "%(file)s: unsupported file type; use %(suffixes)s",
+                file=name,
+                suffixes=", ".join(UPLOAD_SUFFIXES),
+            )
+        )
     if not content.strip():
-        raise InvalidInput(f"{name}: the file is empty")
+        raise InvalidInput(T("%(file)s: the file is empty", file=name))
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-            "screen it with `liaison screen` instead"
+            T(
+                "%(file)s: larger than %(megabytes)s MB; screen it with `liaison screen` instead",
+                file=name,
+                megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
+            )
         )
     codes = checked_jurisdictions(jurisdictions)
     day = settle_as_of(as_of)
@@ -291,12 +315,16 @@ def screen_upload(
         for index, record in enumerate(opened):
             if index >= MAX_UPLOAD_RECORDS:
                 raise InvalidInput(
-                    f"{name}: more than {MAX_UPLOAD_RECORDS} records; "
-                    "screen it with `liaison screen` instead"
+                    T(
+                        "%(file)s: more than %(most)s records; screen it with `liaison screen` "
+                        "instead",
+                        file=name,
+                        most=MAX_UPLOAD_RECORDS,
+                    )
                 )
             records.append(record)
     if not records:
-        raise InvalidInput(f"{name}: no records found")
+        raise InvalidInput(T("%(file)s: no records found", file=name))
     # Screened outside the server process, so a record that crashes RDKit costs only itself.
     limits = limits_from(settings or Settings())
     pictured = len(records) <= MAX_PICTURED_RECORDS
@@ -372,7 +400,7 @@ def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:
     """A run's results, for the user who ran it only."""
     run = session.get(ScreeningRun, run_id)
     if run is None or run.user_id != user.id:
-        raise NotFound(f"no screening run {run_id!r} of yours")
+        raise NotFound(T("no screening run %(run)s of yours", run=repr(run_id)))
     return run
 
 

@@ -23,6 +23,7 @@ from liaison.audit import Actor
 from liaison.capabilities import Capability, may, roles_with
 from liaison.config import NodeConfig
 from liaison.errors import Forbidden, NotAuthenticated
+from liaison.messages import T
 from liaison.services.accounts import api_token_for, user_actor, web_session_for
 from liaison.services.hotline import InboxCounts, count_inbox
 from liaison.store.accounts import ApiToken, User, WebSession
@@ -124,8 +125,11 @@ def authenticated_principal(
             csrf_token and secrets.compare_digest(csrf_token, web_session.csrf_token)
         ):
             raise Forbidden(
-                "the CSRF token is missing or wrong; reload the page and try again "
-                f"(API clients using the session cookie send it in {CSRF_HEADER})"
+                T(
+                    "the CSRF token is missing or wrong; reload the page and try again (API "
+                    "clients using the session cookie send it in %(header)s)",
+                    header=CSRF_HEADER,
+                )
             )
         principal = Principal(user=user, address=address, web_session=web_session)
         if (
@@ -171,7 +175,11 @@ def require(capability: Capability) -> CapabilityDependency:
         if not may(principal.user.role, capability):
             roles = ", ".join(sorted(roles_with(capability)))
             raise Forbidden(
-                f"this needs one of the roles {roles}; your role is {principal.user.role}"
+                T(
+                    "this needs one of the roles %(roles)s; your role is %(role)s",
+                    roles=roles,
+                    role=principal.user.role,
+                )
             )
         return principal
 

@@ -144,6 +144,41 @@ def translate(value: Any) -> Any:
     return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), str)
 
 
+def translate_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """An identification's `to_dict()` with its texts (explanations, notes, the error) in the
+    current language; for an API request that asks for one with `Accept-Language`."""
+    verdicts = {
+        code: {
+            **verdict,
+            "explanation": translate(verdict["explanation"]),
+            "basis": [
+                {
+                    **basis,
+                    "note": translate(basis["note"]),
+                    "regions": [
+                        {**region, "explanation": translate(region["explanation"])}
+                        for region in basis["regions"]
+                    ],
+                }
+                for basis in verdict["basis"]
+            ],
+        }
+        for code, verdict in answer["verdicts"].items()
+    }
+    return {
+        **answer,
+        "verdicts": verdicts,
+        "error": translate(answer["error"]),
+        "notes": [translate(note) for note in answer["notes"]],
+    }
+
+
+def asked_language(headers: Headers | Any) -> str:
+    """The language a request asks for itself (`Accept-Language`), whatever the user's
+    preference: the API answers in English unless the request asks for another."""
+    return accepted_language(headers.get("accept-language")) or DEFAULT_LANGUAGE
+
+
 def translate_html(value: Any) -> Any:
     """Jinja filter `tr`: `translate`, escaped, with what stays English (a rule's name, its
     citation, a note from the rule data) in `<span lang="en">`, as screen readers need it."""
