@@ -11,7 +11,7 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -410,9 +410,13 @@ def screening_csv_download(run: ScreeningRun) -> bytes:
     return run.results_csv.encode("utf-8-sig")
 
 
-def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
+def screening_xlsx(
+    run: ScreeningRun, results_link: str, translate: Callable[[str], str] = str
+) -> bytes:
     """The run's results as an Excel workbook: the results sheet, and an "About" sheet saying
-    what they were judged by and where they are kept."""
+    what they were judged by and where they are kept. `translate` (the web layer's) puts the
+    sheets' names and the About sheet's labels and notes in the reader's language; each About
+    row keeps its field's name in a third column, the same in every language."""
     from openpyxl import Workbook
 
     rows = list(csv.reader(io.StringIO(run.results_csv)))
@@ -421,25 +425,37 @@ def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Results"
+    sheet.title = translate(T("Results"))
     for row in rows:
         # A cell is written as text, never as a formula, so the CSV's quote is not needed.
         sheet.append([_unquoted(cell) for cell in row])
     for row_cells in sheet.iter_rows():
         for cell in row_cells:
             cell.data_type = "s"
-    about = workbook.create_sheet("About")
-    for item in (
-        ("file", run.filename),
-        ("records", str(run.record_count)),
-        ("as_of", first.get("as_of", "")),
-        ("rules_version", first.get("rules_version", "")),
-        ("produced_at", first.get("produced_at", run.created_at.isoformat())),
-        ("results", results_link),
-        ("permalink", "each record's row links to the identification that reproduces it"),
-        ("note", "no_match means no loaded rule matched: it is never a clearance."),
+    about = workbook.create_sheet(translate(T("About")))
+    for label, value, key in (
+        (T("File"), run.filename, "file"),
+        (T("Records"), str(run.record_count), "records"),
+        (T("Rules as of"), first.get("as_of", ""), "as_of"),
+        (T("Rules version"), first.get("rules_version", ""), "rules_version"),
+        (
+            T("Produced at (UTC)"),
+            first.get("produced_at", run.created_at.isoformat()),
+            "produced_at",
+        ),
+        (T("Results"), results_link, "results"),
+        (
+            T("Permanent links"),
+            translate(T("each record's row links to the identification that reproduces it")),
+            "permalink",
+        ),
+        (
+            T("Note"),
+            translate(T("no_match means no loaded rule matched: it is never a clearance.")),
+            "note",
+        ),
     ):
-        about.append(list(item))
+        about.append([translate(label), value, key])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
