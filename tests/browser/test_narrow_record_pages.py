@@ -90,7 +90,9 @@ def _pages(page: Page, base_url: str) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_record_pages_fit_a_phone(pair: Pair, browser: Browser, locale: str, tmp_path: Path) -> None:
+def test_record_pages_fit_a_phone(
+    pair: Pair, browser: Browser, locale: str, tmp_path: Path
+) -> None:
     context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
     problems: list[str] = []
     seen: list[str] = []
@@ -105,9 +107,7 @@ def test_record_pages_fit_a_phone(pair: Pair, browser: Browser, locale: str, tmp
         for where in _pages(page, pair.us.base_url):
             seen.append(where)
             expect(page.locator("html")).to_have_attribute("lang", locale.removesuffix("-US"))
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - window.innerWidth"
-            )
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 0:
                 page.screenshot(path=tmp_path / f"{len(seen)}.png", full_page=True)
                 problems.append(f"{where}: {overflow} px wider than the 390 px screen")

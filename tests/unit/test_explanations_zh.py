@@ -6,6 +6,7 @@ citation), which the page marks `lang="en"`."""
 from __future__ import annotations
 
 import csv
+import pickle
 import re
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,13 @@ import pytest
 from liaison.chem import fentanyl_class
 from liaison.chem.identify import identify
 from liaison.chem.rulebook import SUBSTITUENT_KINDS
-from liaison.web.i18n import preferences, read_catalogs, translate, translate_html
+from liaison.web.i18n import (
+    language_translator,
+    preferences,
+    read_catalogs,
+    translate,
+    translate_html,
+)
 
 CORPUS = Path(__file__).resolve().parent / "chem" / "corpus.csv"
 SENTENCE = re.compile(r"[A-Za-z][A-Za-z'-]+(?:[ ,;:]+[A-Za-z][A-Za-z'-]*){3,}")
@@ -63,3 +70,20 @@ def test_english_is_the_engine_text_itself() -> None:
         assert str(translate_html(explanation)) == str(explanation)
     with preferences("zh-CN"):
         assert "D：N-芳基（苯胺）环被嘧啶-2-基替换" in translate(explanation)
+
+
+def test_depiction_legends_in_the_page_language() -> None:
+    from liaison.chem.depict import IdentificationRequest, identify_and_depict
+    from liaison.chem.limits import Limits
+
+    with preferences("zh-CN"):
+        translator = language_translator()
+    # The legend is drawn in an engine worker: the translation crosses to it pickled.
+    translator = pickle.loads(pickle.dumps(translator))
+    request = IdentificationRequest(date(2026, 1, 1), ("US", "CN"), True, Limits(), translator)
+    _, svgs = identify_and_depict((request, "O=C(CC)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1"))
+    assert "N-芳基（苯胺）环：D：N-芳基（苯胺）环被嘧啶-2-基替换" in svgs["US"]
+    english = IdentificationRequest(date(2026, 1, 1), ("US",), True, Limits())
+    _, svgs = identify_and_depict((english, "O=C(CC)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1"))
+    assert "N-aryl (aniline) ring: D: N-aryl (aniline) ring" in svgs["US"]
+    assert "pyrimidin-2-yl" in svgs["US"]

@@ -185,6 +185,7 @@ def identify_queries(
     *,
     depict_each_jurisdiction: bool = False,
     settings: Settings | None = None,
+    translate: Callable[[str], str] = str,
 ) -> list[IdentifiedQuery]:
     """Identify each query in a worker process; one bad query (one that crashes its worker or
     runs past the time limit, too) yields an `invalid` verdict, never an error."""
@@ -199,7 +200,7 @@ def identify_queries(
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
     request = IdentificationRequest(
-        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings)
+        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings), translate
     )
     items = [(request, query) for query in queries]
     answers = _identification_pool(settings).run(identify_and_depict, items)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -142,6 +142,18 @@ def translate(value: Any) -> Any:
     if not isinstance(value, str) or _language.get() == DEFAULT_LANGUAGE:
         return value
     return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), str)
+
+
+def translate_to(language: str, value: Any) -> Any:
+    """`translate` into `language`, wherever it runs (an engine worker has no request): the
+    depictions' legends, made in the worker, get it as `partial(translate_to, language)`."""
+    with preferences(language):
+        return translate(value)
+
+
+def language_translator() -> Callable[[str], str]:
+    """The current language's `translate`, picklable (a worker process may call it)."""
+    return partial(translate_to, current_language())
 
 
 def translate_answer(answer: dict[str, Any]) -> dict[str, Any]:
