@@ -23,7 +23,8 @@ ANALOGUE = "O=C(CC)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1"
 
 
 class _Text(HTMLParser):
-    """The visible text of <main>, without code and without what is marked as English."""
+    """The visible text of <main>, without code, what is marked as English and recorded
+    data (an audit entry's detail)."""
 
     SKIPPED = frozenset({"script", "style", "code", "pre", "textarea", "select"})
     VOID = frozenset({"img", "input", "br", "hr", "meta", "link", "source", "area", "wbr", "col"})
@@ -39,8 +40,11 @@ class _Text(HTMLParser):
             self.inside_main = True
         if tag in self.VOID:
             return
-        lang = dict(attrs).get("lang") or ""
-        skipped = tag in self.SKIPPED or lang.startswith("en")
+        attributes = dict(attrs)
+        lang = attributes.get("lang") or ""
+        # An audit entry's detail is shown as recorded (field names, the values written).
+        recorded = tag == "dl" and "detail" in (attributes.get("class") or "").split()
+        skipped = tag in self.SKIPPED or lang.startswith("en") or recorded
         self.stack.append(skipped or (bool(self.stack) and self.stack[-1]))
 
     def handle_endtag(self, tag: str) -> None:
