@@ -129,6 +129,23 @@ def test_errors_from_services_are_in_chinese(client: TestClient, accounts: Accou
     assert empty.status_code == 422
     assert "seized.csv</span>：文件为空" in empty.text
     assert english_sentences(empty.text) == [], "\n".join(english_sentences(empty.text))
+    # An account the administrator adds with a short password, one already taken.
+    accounts.browser_login(client, "admin")
+    token = accounts.csrf_token_on(client, "/admin/users")
+    for username, password, said in (
+        ("newcomer", "short", "密码至少需要"),
+        (
+            "olivia",
+            "a long enough password",
+            '名为 <span lang="en">&#39;olivia&#39;</span> 的用户已存在',
+        ),
+    ):
+        form = {"csrf_token": token, "username": username, "password": password}
+        refused = client.post(
+            "/admin/users", data={**form, "role": "officer", "agency": "US CBP"}, headers=CHINESE
+        )
+        assert said in refused.text
+        assert english_sentences(refused.text) == [], "\n".join(english_sentences(refused.text))
     # A page the role may not open: the error page says why in Chinese.
     accounts.browser_login(client, "audrey")
     refused = client.get("/substances", headers=CHINESE)
