@@ -47,6 +47,10 @@ VALUE_LABELS = {
     "officer": N_("officer"),
     "analyst": N_("analyst"),
     "auditor": N_("auditor"),
+    "regulator": N_("regulator"),
+    "immigration_officer": N_("immigration officer"),
+    "verifier": N_("verifier"),
+    "supervisor": N_("supervisor"),
     "active": N_("active"),
     "revoked": N_("revoked"),
 }

@@ -33,7 +33,7 @@ from liaison.web.auth import (
     require,
 )
 from liaison.web.context import runtime_of
-from liaison.web.i18n import N_, _
+from liaison.web.i18n import N_, _, language_translator, translate
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -129,6 +129,7 @@ def _identify_page(
             jurisdictions or None,
             depict_each_jurisdiction=True,
             settings=runtime_of(request).settings,
+            translate=language_translator(),
         )
     except LiaisonError as error:
         return _substance_page(
@@ -280,7 +281,7 @@ def screen_download_xlsx(
     stem = run.filename.rsplit(".", 1)[0]
     link = str(request.url_for("screen_download_xlsx", run_id=run.id))
     return Response(
-        screening_xlsx(run, link),
+        screening_xlsx(run, link, translate),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{stem}-screened.xlsx"'},
     )
