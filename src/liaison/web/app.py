@@ -28,6 +28,7 @@ from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import tariffs as tariffs_api
 from liaison.web.api import verifications as verifications_api
+from liaison.web.csp import CONTENT_SECURITY_POLICY
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.metrics import AppMetrics, RequestObserver
@@ -47,12 +48,6 @@ from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 from liaison.web.ui import verifications as verifications_ui
 
-# No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
-# script (hotline live updates) is a static file that talks only to this node (SSE).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -63,7 +58,8 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself.
+    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself (the
+    substance page sets its own Content-Security-Policy for the structure editor).
 
     Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs
     each request through an extra task and memory streams, a measurable share of the CPU
