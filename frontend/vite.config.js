@@ -4,8 +4,13 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   base: '/static/editor/',
-  // Some of Ketcher's dependencies read process.env at run time; a browser has none.
-  define: { 'process.env': '{}' },
+  // Some of Ketcher's dependencies read Node's process.env and global; a browser has neither.
+  define: { 'process.env': '{}', global: 'globalThis' },
+  resolve: {
+    // paper-full bundles PaperScript, whose parser compiles code with Function() and so needs
+    // CSP 'unsafe-eval'; Ketcher draws with paper's core alone.
+    alias: { paper: 'paper/dist/paper-core.js' },
+  },
   build: {
     outDir: '../src/liaison/web/ui/static/editor',
     emptyOutDir: true,

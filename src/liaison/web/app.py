@@ -28,7 +28,7 @@ from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import tariffs as tariffs_api
 from liaison.web.api import verifications as verifications_api
-from liaison.web.csp import CONTENT_SECURITY_POLICY
+from liaison.web.csp import CONTENT_SECURITY_POLICY, EDITOR_CONTENT_SECURITY_POLICY, EDITOR_PATH
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.metrics import AppMetrics, RequestObserver
@@ -74,9 +74,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # The editor's worker compiles Indigo's wasm under the worker script's own policy.
+        editor = scope["path"].startswith(EDITOR_PATH)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if editor:
+                    headers.setdefault("Content-Security-Policy", EDITOR_CONTENT_SECURITY_POLICY)
                 for header, value in SECURITY_HEADERS.items():
                     headers.setdefault(header, value)
             await send(message)

@@ -8,6 +8,7 @@ JavaScript eval), and React/MUI set style attributes and inject <style> elements
 
 from __future__ import annotations
 
+EDITOR_PATH = "/static/editor/"  # the build's scripts (its worker's policy is its own header's)
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
