@@ -17,6 +17,17 @@ async function drawingAsText(ketcher) {
   }
 }
 
+// Ketcher leaves its clipboard helper and its dropdown triangles unnamed (axe: label,
+// button-name); name them in the page's language, also when Ketcher re-renders them.
+function nameUnnamedControls() {
+  host.querySelectorAll('textarea.cliparea:not([aria-label])').forEach((area) => {
+    area.setAttribute('aria-label', host.dataset.clipboardLabel);
+  });
+  host.querySelectorAll('button:not([aria-label]):not([title])').forEach((button) => {
+    if (!button.textContent.trim()) button.setAttribute('aria-label', host.dataset.moreLabel);
+  });
+}
+
 function wire(ketcher) {
   window.ketcher = ketcher;
   const form = document.getElementById(host.dataset.form);
@@ -35,6 +46,8 @@ function wire(ketcher) {
     form.requestSubmit();
   });
   status.textContent = '';
+  nameUnnamedControls();
+  new MutationObserver(nameUnnamedControls).observe(host, { childList: true, subtree: true });
   host.dataset.ready = 'true';
 }
 
