@@ -1,6 +1,7 @@
 // The substance page's structure editor: Ketcher with Indigo compiled to WebAssembly, all
 // served by the node. The drawing is put into the page's text box as SMILES (a molfile when
-// SMILES cannot express it) and the form is submitted as if it had been pasted.
+// SMILES cannot express it) and the form is submitted as if it had been pasted; the page that
+// answers puts the identified structure back into the editor.
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Editor } from 'ketcher-react';
@@ -46,6 +47,8 @@ function wire(ketcher) {
     form.requestSubmit();
   });
   status.textContent = '';
+  // The structure just identified (typed, pasted, named or drawn), ready to be modified.
+  if (host.dataset.structure) ketcher.setMolecule(host.dataset.structure).catch(() => {});
   nameUnnamedControls();
   new MutationObserver(nameUnnamedControls).observe(host, { childList: true, subtree: true });
   host.dataset.ready = 'true';

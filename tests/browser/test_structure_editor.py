@@ -52,6 +52,20 @@ def test_draw_fentanyl_and_identify_the_drawing(node_url: str) -> None:
         # The drawing went through the text box, as if pasted.
         drawn = page.get_by_label("SMILES, InChI, CAS number, name or MOL block").input_value()
         assert Chem.CanonSmiles(drawn) == Chem.CanonSmiles(FENTANYL)
+        # The answer's page puts the structure back in the editor, to be modified next.
+        expect(page.locator("#structure-editor[data-ready=true]")).to_have_count(1, timeout=60_000)
+        page.wait_for_function("async () => (await window.ketcher.getSmiles()).length > 0")
+        shown = page.evaluate("() => window.ketcher.getSmiles()")
+        assert Chem.CanonSmiles(shown) == Chem.CanonSmiles(FENTANYL)
+
+        # A name typed in the box: its structure is drawn for the chemist too.
+        page.get_by_label("SMILES, InChI, CAS number, name or MOL block").fill("fentanyl")
+        page.get_by_role("button", name="Identify", exact=True).click()
+        expect(page.locator("article.result")).to_have_count(1, timeout=30_000)
+        expect(page.locator("#structure-editor[data-ready=true]")).to_have_count(1, timeout=60_000)
+        page.wait_for_function("async () => (await window.ketcher.getSmiles()).length > 0")
+        named = page.evaluate("() => window.ketcher.getSmiles()")
+        assert Chem.CanonSmiles(named) == Chem.CanonSmiles(FENTANYL)
         browser.close()
     origin = urlsplit(node_url)
     assert [url for url in requested if urlsplit(url).netloc not in ("", origin.netloc)] == []
