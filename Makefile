@@ -34,6 +34,8 @@ NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
 EDITOR := src/liaison/web/ui/static/editor/editor.js
 
 $(NODE_MODULES): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "The structure editor is built with Node.js (>= 20.19) and npm: install them first"; exit 1; }
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
