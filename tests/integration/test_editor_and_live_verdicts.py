@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from liaison.web import csp
+from liaison.web.app import SecurityHeaders
 from liaison.web.ui import substances as substance_pages
 
 if TYPE_CHECKING:
@@ -72,6 +76,7 @@ def test_with_the_build_only_the_editor_gets_the_relaxed_policy(
     # The build's own files (its worker's policy is its response's) and nothing else.
     editor_file = client.get("/static/editor/editor.js")
     assert editor_file.headers["content-security-policy"] == csp.EDITOR_CONTENT_SECURITY_POLICY
+    assert page.headers["cache-control"] == "no-store"
     for path in ("/static/liaison.css", "/static/live-verdicts.js", "/incidents/new", "/audit"):
         response = client.get(path)
         assert response.headers["content-security-policy"] == csp.CONTENT_SECURITY_POLICY, path
@@ -104,3 +109,23 @@ def test_the_incident_form_asks_for_verdicts_as_the_officer_types(
     client.cookies.set("liaison_language", "zh-CN")
     client.patch("/api/v1/auth/me", json={"language": "zh-CN"}, headers={"X-CSRF-Token": token})
     assert status_labels(client.get("/incidents/new").text)["controlled"] == "管制"
+
+
+def test_the_editor_build_is_cached_where_that_is_safe(tmp_path: Path) -> None:
+    """Its content-hashed assets (21 MB, the wasm among them) are kept by the browser, its entry
+    revalidated; a miss, a page and every other file are never stored."""
+    (tmp_path / "editor" / "assets").mkdir(parents=True)
+    (tmp_path / "editor" / "editor.js").write_text("// entry")
+    (tmp_path / "editor" / "assets" / "indigo-Ab12.wasm").write_bytes(b"\0asm")
+    (tmp_path / "liaison.css").write_text("body {}")
+    site = Starlette(routes=[Mount("/static", StaticFiles(directory=tmp_path))])
+    with TestClient(SecurityHeaders(site)) as files:
+        asset = files.get("/static/editor/assets/indigo-Ab12.wasm")
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        entry = files.get("/static/editor/editor.js")
+        assert entry.headers["cache-control"] == "no-cache" and entry.headers["etag"]
+        revalidated = {"If-None-Match": entry.headers["etag"]}
+        assert files.get("/static/editor/editor.js", headers=revalidated).status_code == 304
+        for path in ("/static/editor/assets/missing.js", "/static/liaison.css"):
+            assert files.get(path).headers["cache-control"] == "no-store", path
+        assert entry.headers["content-security-policy"] == csp.EDITOR_CONTENT_SECURITY_POLICY
