@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium fonts lock clean
+.PHONY: demo test lint typecheck pytest chromium fonts editor lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,25 @@ fonts:
 	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback >/dev/null; }
 
-demo: $(STAMP) fonts
+# The substance page's structure editor (Ketcher, frontend/) built into the static files.
+# npm ci runs only when the lock changes, the build only when its inputs do; the output is
+# not committed. Without it the page offers the text box alone and says so.
+FRONTEND := frontend
+NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
+EDITOR := src/liaison/web/ui/static/editor/editor.js
+
+$(NODE_MODULES): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "The structure editor is built with Node.js (>= 20.19) and npm: install them first"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(EDITOR): $(NODE_MODULES) $(FRONTEND)/vite.config.js $(FRONTEND)/src/editor.js
+	cd $(FRONTEND) && npm run --silent build -- --logLevel warn
+
+editor: $(EDITOR)
+
+demo: $(STAMP) fonts editor
 	$(BIN)/liaison demo
 
 lint: $(STAMP)
@@ -36,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium fonts
+pytest: $(STAMP) chromium fonts editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
@@ -46,4 +64,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^liaison' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules $(dir $(EDITOR))
