@@ -8,6 +8,7 @@ is an SVG drawn here, with a CSV of the same figures.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 from dataclasses import dataclass
@@ -20,12 +21,15 @@ from fastapi.responses import Response
 from markupsafe import escape
 from PIL import ImageFont
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from liaison.capabilities import Capability, may
 from liaison.chem.bulk import spreadsheet_safe
 from liaison.errors import Forbidden, InvalidInput, LiaisonError
 from liaison.pdf_fonts import cjk_font_path
 from liaison.services import incidents
+from liaison.services.hotline import AttachmentUpload, display_filename
 from liaison.services.peering import peer_states
 from liaison.services.substances import identify_queries
 from liaison.store.federation_tables import PeerStatus
@@ -162,6 +166,17 @@ def _number(text: str, where: str) -> float | None:
         ) from error
 
 
+async def _uploads(submitted: FormData) -> list[AttachmentUpload]:
+    """The files of the form's `attachments` field (an empty file input sends no name)."""
+    return [
+        AttachmentUpload(
+            item.filename, item.content_type or "application/octet-stream", await item.read()
+        )
+        for item in submitted.getlist("attachments")
+        if isinstance(item, StarletteUpload) and item.filename
+    ]
+
+
 def _given(form: dict[str, Any]) -> incidents.IncidentInput:
     items = []
     for index in range(FORM_ITEMS):
@@ -223,11 +238,14 @@ async def report(
     form: dict[str, Any] = {
         key: (submitted.getlist(key) if key == "share_with" else submitted.get(key))
         for key in submitted
+        if key != "attachments"
     }
+    uploads = await _uploads(submitted)
     node = node_of(request)
     try:
+        given = dataclasses.replace(_given(form), attachments=uploads)
         incident = incidents.report_incident(
-            session, node.name, principal.actor, _given(form), node.settings
+            session, node.name, principal.actor, given, node.settings
         )
         session.commit()
     except LiaisonError as error:
@@ -307,6 +325,7 @@ def _view_page(
             "incident": view.incident,
             "items_now": list(zip(items, today, strict=True)),
             "may_pass_on": incidents.may_pass_on(view.incident, node_name),
+            "display_filename": display_filename,
             "may_edit": view.incident.owner_node == node_name
             and view.incident.reporting_agency == principal.actor.agency
             and may(principal.user.role, Capability.REPORT_INCIDENTS),
@@ -417,7 +436,7 @@ async def edit(
 
 
 @router.post("/incidents/{incident_id}/follow-ups")
-def follow_up(
+async def follow_up(
     incident_id: RowId,
     request: Request,
     body: str = Form("", max_length=20_000),
@@ -434,15 +453,19 @@ def follow_up(
         if entity_value.strip()
         else []
     )
+    uploads = await _uploads(await request.form())
+    node = node_of(request)
     try:
         incidents.post_follow_up(
             session,
-            node_of(request).name,
+            node.name,
             principal.actor,
             incident_id,
             body,
             status=status or None,
             entities=entities,
+            attachments=uploads,
+            settings=node.settings,
         )
         session.commit()
     except LiaisonError as error:
