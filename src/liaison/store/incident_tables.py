@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from liaison.store.attachments import AttachmentColumns
 from liaison.store.base import Base, SharedRecord, UTCDateTime, utcnow
 
 
@@ -306,10 +307,6 @@ class SeizureSummary(Base):
     items: Mapped[int] = mapped_column()
     grams: Mapped[float] = mapped_column(sa.Float)
     pure_grams: Mapped[float] = mapped_column(sa.Float)
-
-
-# Here, not at the top: hotline_tables imports IncidentEntity from this module.
-from liaison.store.hotline_tables import AttachmentColumns  # noqa: E402
 
 
 class IncidentAttachment(AttachmentColumns, Base):

@@ -637,6 +637,13 @@ def _cjk_family() -> str:
     return str(family)
 
 
+def chart_png(board: incidents.SeizureDashboard, measure: str) -> bytes:
+    """The chart's SVG drawn as a PNG at twice its size, its text in the CJK font."""
+    svg = _chart(board, measure, _cjk_family())
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode(), background_color="white", scale=2)
+    return png
+
+
 @router.get("/dashboard/seizures.png")
 def dashboard_png(
     request: Request,
@@ -650,10 +657,8 @@ def dashboard_png(
     """The chart as a PNG, drawn from the same SVG (for documents that take no SVG)."""
     board = _board(request, principal, session, group_by, date_from, date_to)
     session.commit()
-    svg = _chart(board, measure, _cjk_family())
-    png = cairosvg.svg2png(bytestring=svg.encode(), background_color="white", scale=2)
     return Response(
-        png,
+        chart_png(board, measure),
         media_type="image/png",
         headers={
             "Content-Disposition": f'attachment; filename="seizures-{group_by}-{measure}.png"'
