@@ -399,6 +399,13 @@ class IncidentAttachmentRead(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SeizureSummaryRebuilt(AuditEvent):
+    action = "incident.summary_rebuilt"
+    record_type = "dashboard"
+    rows: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class DashboardViewed(AuditEvent):
     """A read of the seizure dashboard: which aggregates (no personal data in them)."""
 

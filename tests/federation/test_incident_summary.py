@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from liaison.audit import Actor
+from liaison.cli import app
 from liaison.services import incidents
 from liaison.services.incidents.summary import summary_differences
 from liaison.store import Database
@@ -259,3 +261,24 @@ def test_the_migration_builds_the_summary_from_the_incidents_already_stored(
         assert problem.startswith("route ('CN>US', datetime.date(2025, 2, 5), 'CN'")
     finally:
         database.dispose()
+
+
+def test_the_summary_command_checks_and_rebuilds(us: UsNode) -> None:
+    _send(us, 1, "incident.report", _peer_incident(str(uuid.uuid4())))
+    directory = str(us.config.directory)
+    agrees = CliRunner().invoke(app, ["incidents", "summary", directory])
+    assert agrees.exit_code == 0, agrees.output
+    assert "equals a full recomputation" in agrees.output
+    with us.database.session() as session:
+        session.execute(sa.delete(SeizureSummary).where(SeizureSummary.dimension == "country"))
+        session.commit()
+    differs = CliRunner().invoke(app, ["incidents", "summary", directory])
+    assert differs.exit_code == 1 and "country ('CN'" in differs.output
+    rebuilt = CliRunner().invoke(app, ["incidents", "summary", directory, "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    with us.database.session() as session:
+        assert summary_differences(session) == []
+        actions = session.execute(
+            sa.select(AuditEntry.action).where(AuditEntry.action == "incident.summary_rebuilt")
+        ).scalars()
+        assert list(actions) == ["incident.summary_rebuilt"]

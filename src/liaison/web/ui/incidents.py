@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import cairosvg
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from markupsafe import escape
@@ -639,6 +638,8 @@ def _cjk_family() -> str:
 
 def chart_png(board: incidents.SeizureDashboard, measure: str) -> bytes:
     """The chart's SVG drawn as a PNG at twice its size, its text in the CJK font."""
+    import cairosvg  # loads libcairo: only the PNG needs it, a node without it still serves
+
     svg = _chart(board, measure, _cjk_family())
     png: bytes = cairosvg.svg2png(bytestring=svg.encode(), background_color="white", scale=2)
     return png
