@@ -58,7 +58,9 @@ def _actions(node: NodeConfig, action: str) -> list[dict[str, Any]]:
 def test_the_edit_page_saves_a_new_version_and_keeps_the_old_values(
     client: TestClient, accounts: Accounts, node: NodeConfig
 ) -> None:
-    created = _report(client, accounts.bearer(client, "olivia"), narrative="First account")
+    created = _report(
+        client, accounts.bearer(client, "olivia"), narrative="First account\nby the courier"
+    )
     path = f"/incidents/{created['id']}/edit"
     token = accounts.browser_login(client, "olivia")
     page = client.get(path)
@@ -73,7 +75,7 @@ def test_the_edit_page_saves_a_new_version_and_keeps_the_old_values(
             "place": "Memphis hub",
             "conveyance": "express_courier",
             "route": "CN>US",
-            "narrative": "First account",
+            "narrative": "First account\r\nby the courier",  # as a browser sends it
             "handling_code": "none",
         },
         follow_redirects=False,
@@ -104,7 +106,7 @@ def test_the_edit_page_saves_a_new_version_and_keeps_the_old_values(
     assert detail["revisions"][0]["previous"] == {
         "occurred_on": "2026-03-14",
         "route": "CN>US",
-        "narrative": "First account",
+        "narrative": "First account\nby the courier",
         "urgent": False,
     }
     assert _actions(node, "incident.revised")[-1]["fields"] == [

@@ -400,7 +400,8 @@ def _changes(incident: Incident, form: dict[str, Any]) -> dict[str, Any]:
     }
     submitted["urgent"] = form.get("urgent") == "on"
     submitted["place"] = submitted["place"] or ""
-    submitted["narrative"] = submitted["narrative"] or ""
+    # Browsers send a textarea's line breaks as CRLF; the stored text has LF.
+    submitted["narrative"] = (submitted["narrative"] or "").replace("\r\n", "\n")
     submitted["route"] = ">".join(incidents.parse_route(submitted["route"] or ""))
     if submitted["port_code"]:
         submitted["port_code"] = submitted["port_code"].upper()
