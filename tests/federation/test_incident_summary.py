@@ -1,7 +1,8 @@
 """The seizure summary kept on write, on SQLite and PostgreSQL: own incidents, a peer's
 incident and its revisions, and own revisions keep it equal to a full recomputation of the
 items; the dashboard reads the same figures from either; the migration builds it from the
-incidents already stored."""
+incidents already stored; `liaison incidents summary` checks and rebuilds it. Also the
+desk's list of peer incidents awaiting a follow-up."""
 
 from __future__ import annotations
 
@@ -282,3 +283,19 @@ def test_the_summary_command_checks_and_rebuilds(us: UsNode) -> None:
             sa.select(AuditEntry.action).where(AuditEntry.action == "incident.summary_rebuilt")
         ).scalars()
         assert list(actions) == ["incident.summary_rebuilt"]
+
+
+def test_the_desk_lists_peer_incidents_until_this_node_follows_them_up(us: UsNode) -> None:
+    urgent, routine = str(uuid.uuid4()), str(uuid.uuid4())
+    _send(us, 1, "incident.report", {**_peer_incident(routine), "urgent": False})
+    _send(us, 2, "incident.report", {**_peer_incident(urgent), "urgent": True})
+    with us.database.session() as session:
+        desk = incidents.awaiting_follow_up(session, OFFICER, "US")
+        assert [i.global_id for i in desk.awaiting] == [urgent, routine]  # urgent first
+        assert (desk.awaiting_count, desk.urgent_count) == (2, 1)
+        incidents.post_follow_up(session, "US", OFFICER, desk.awaiting[0].id, "Opened a case")
+        session.commit()
+        after = incidents.awaiting_follow_up(session, OFFICER, "US")
+        session.commit()
+    assert [i.global_id for i in after.awaiting] == [routine]
+    assert (after.awaiting_count, after.urgent_count) == (1, 0)
