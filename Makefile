@@ -20,11 +20,15 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts).
+# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts); the
+# dashboard's PNG charts draw their text in the same font through cairo (cairosvg).
 fonts:
 	@test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || { \
-	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs"; \
+	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs and charts"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback >/dev/null; }
+	@ldconfig -p | grep -q 'libcairo.so.2 ' || { \
+	  echo "Installing Debian's libcairo2 for the PNG charts (cairosvg)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 >/dev/null; }
 
 # The substance page's structure editor (Ketcher, frontend/) built into the static files.
 # npm ci runs only when the lock changes, the build only when its inputs do; the output is

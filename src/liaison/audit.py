@@ -391,6 +391,34 @@ class IncidentsListed(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncidentAttachmentRead(AuditEvent):
+    action = "incident.attachment_read"
+    record_type = "incident"
+    follow_up: str | None
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeizureSummaryRebuilt(AuditEvent):
+    action = "incident.summary_rebuilt"
+    record_type = "dashboard"
+    rows: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardViewed(AuditEvent):
+    """A read of the seizure dashboard: which aggregates (no personal data in them)."""
+
+    action = "incident.dashboard_viewed"
+    record_type = "dashboard"
+    group_by: str
+    date_from: str | None
+    date_to: str | None
+    groups: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaseOpened(AuditEvent):
     action = "verification.case_opened"
     record_type = "verification_case"

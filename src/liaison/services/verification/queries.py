@@ -276,7 +276,7 @@ def cooperation_series(
         .where(VerificationCase.created_at >= since, VerificationCase.created_at < until)
         .options(selectinload(VerificationCase.events))
     ).scalars()
-    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).tuples().all())
+    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).all())
     items = []
     for case in cases:
         verifying = peers[case.peer_id] if case.owner_node == node_name else node_name

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.services import notifications
 from liaison.store.notification_tables import PenEvent, PenNotification
-from liaison.web.api.hotline import AttachmentIn, attachment_disposition
+from liaison.web.api.attachments import AttachmentIn, attachment_disposition
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
 from liaison.web.problems import RowId
