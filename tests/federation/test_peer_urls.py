@@ -18,6 +18,7 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite
 from liaison.federation.peers import REQUEST_KIND, check_peer_url, handle_peering_request
+from liaison.federation.records import RecordTypes
 from liaison.federation.refusals import close_ended_windows
 from liaison.node import create_node
 from liaison.services.peering import accept_invite, issue_invite
@@ -102,11 +103,15 @@ def test_the_handshake_refuses_a_plain_http_base_url_unless_allowed(
     allowed = _request(node, database, "http://mx.example")
     with database.session() as session:
         with pytest.raises(InvalidInput, match=r"requesting node's base URL .* must use https"):
-            handle_peering_request(session, node, refused, address="127.0.0.1")
+            handle_peering_request(session, node, RecordTypes(), refused, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
         session.rollback()
         handle_peering_request(
-            session, dataclasses.replace(node, settings=LAB), allowed, address="127.0.0.1"
+            session,
+            dataclasses.replace(node, settings=LAB),
+            RecordTypes(),
+            allowed,
+            address="127.0.0.1",
         )
         assert session.scalars(sa.select(Peer.base_url)).all() == ["http://mx.example"]
 
@@ -125,7 +130,7 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
         database.session() as session,
         pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
     ):
-        accept_invite(session, accepting, code, ADMIN)
+        accept_invite(session, accepting, RecordTypes(), code, ADMIN)
 
 
 def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
@@ -137,7 +142,7 @@ def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
     with database.session() as session:
         audited_before = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         with pytest.raises(env.EnvelopeRejected):
-            handle_peering_request(session, node, forged, address="127.0.0.1")
+            handle_peering_request(session, node, RecordTypes(), forged, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
         window = session.scalars(sa.select(RefusalWindow)).one()
         assert (window.address, window.refused, window.last_claimed_sender) == (
