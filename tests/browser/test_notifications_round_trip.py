@@ -85,7 +85,12 @@ def test_a_notification_is_lodged_in_one_browser_and_answered_in_the_other(pair:
             us_page.get_by_role("button", name="Lodge the notification").click()
             expect(us_page.locator("#pen-status")).to_have_attribute("data-status", "pending")
             own_copy = us_page.get_by_role("link", name="licence.txt")
-            assert us_context.request.get(own_copy.get_attribute("href") or "").body() == LICENCE
+            assert (
+                us_context.request.get(
+                    pair.us.base_url + (own_copy.get_attribute("href") or "")
+                ).body()
+                == LICENCE
+            )
             detail_url = us_page.url
 
             cn_page = _log_in(cn_context, pair.cn.base_url, "/notifications")
@@ -95,7 +100,12 @@ def test_a_notification_is_lodged_in_one_browser_and_answered_in_the_other(pair:
             link.first.click()
             # The attachment crossed with the notification and passed its integrity check.
             received = cn_page.get_by_role("link", name="licence.txt")
-            assert cn_context.request.get(received.get_attribute("href") or "").body() == LICENCE
+            assert (
+                cn_context.request.get(
+                    pair.cn.base_url + (received.get_attribute("href") or "")
+                ).body()
+                == LICENCE
+            )
             cn_page.get_by_role("button", name="Acknowledge receipt").click()
             cn_page.get_by_role("radio", name="Objection", exact=True).check()
             cn_page.get_by_label("Reason or question").fill("The importer's licence expired.")
