@@ -52,6 +52,7 @@ NODE_TYPES = [
     "incident.follow_up",
     "incident.report",
     "incident.revision",
+    "node.record_types",
     "pen.notification",
     "pen.register",
     "pen.response",
