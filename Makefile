@@ -20,11 +20,15 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts).
+# PDFs that print Chinese names embed a TrueType CJK font, and reports mixing Chinese with
+# Latin text a Latin one too (liaison.pdf_fonts).
 fonts:
 	@test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || { \
 	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "Installing Debian's fonts-dejavu-core for Latin text in PDFs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 demo: $(STAMP) fonts
 	$(BIN)/liaison demo

@@ -87,3 +87,5 @@ def test_the_report_prints_as_a_pdf_in_chinese_with_its_headings(
     for heading in ("合作概览", "当前谁在等待谁", "双方均无逾期事项。", "图表中的日期事件"):
         assert "".join(heading.split()) in compact, heading
     assert "Cooperation overview" not in text
+    # The Latin text beside it prints too (the CJK font has no digits: a fallback font).
+    assert "2026-01-01" in compact and "2026-03-31" in compact

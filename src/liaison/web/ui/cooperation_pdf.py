@@ -1,6 +1,7 @@
 """The cooperation report as a PDF (fpdf2): the same heading, chart, tables and events as the
-printable HTML report, in the reader's language. The CJK font is embedded (a subset) so
-that the Chinese interface prints; the chart is the page's own SVG.
+printable HTML report, in the reader's language. A Latin font and the CJK one as its
+fallback are embedded (subsets) so that the Chinese interface prints with its dates and
+names; the chart is the page's own SVG.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import io
 import re
 from typing import Any
 
-from liaison.pdf_fonts import cjk_font_path
+from liaison.pdf_fonts import cjk_font_path, latin_font_path
 from liaison.services import cooperation
 from liaison.web.i18n import N_, _, current_language, date_text, format_local
 from liaison.web.ui import templates
 
-FONT = "cjk"
+FONT = "text"
+CJK = "cjk"
 # The steps' names as the tables head them (the HTML tables' too, through `step_name`).
 STEP_NAMES = {
     "acknowledge": N_("time to acknowledge"),
@@ -24,6 +26,9 @@ STEP_NAMES = {
     "follow_up": N_("follow-ups"),
 }
 _SVG = re.compile(r"<svg class=\"cooperation-chart\".*?</svg>", re.DOTALL)
+# fpdf2 writes an SVG's text in one font, without fallback: the translated label of the
+# rate panel is printed under the chart instead (the rest of the chart's text is digits).
+_PANEL_LABEL = re.compile(r"<text class=\"panel-label\".*?</text>", re.DOTALL)
 
 
 def step_name(step: str) -> str:
@@ -37,8 +42,8 @@ def _chart_svg(chart: dict[str, Any]) -> bytes:
     if found is None:  # the template is ours: a chart without its SVG is a bug
         raise RuntimeError("the cooperation chart template drew no SVG")
     # fpdf2 sizes an SVG from width/height (the view box's, in user units) and writes its
-    # text in the font the SVG names: the embedded CJK one (the labels are translated).
-    svg = found.group(0).replace(
+    # text in the font the SVG names: the embedded Latin one.
+    svg = _PANEL_LABEL.sub("", found.group(0)).replace(
         'width="100%"', f'width="{chart["width"]}" font-family="{FONT}"', 1
     )
     return svg.encode("utf-8")
@@ -51,7 +56,9 @@ def report_pdf(context: dict[str, Any], node_name: str) -> bytes:
     result: cooperation.Overview = context["result"]
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_lang(current_language())
-    pdf.add_font(FONT, fname=str(cjk_font_path()))
+    pdf.add_font(FONT, fname=str(latin_font_path()))
+    pdf.add_font(CJK, fname=str(cjk_font_path()))
+    pdf.set_fallback_fonts([CJK])
     pdf.set_title(_("Cooperation overview"))
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
@@ -69,6 +76,8 @@ def report_pdf(context: dict[str, Any], node_name: str) -> bytes:
     pdf.image(io.BytesIO(_chart_svg(context["chart"])), w=pdf.epw)
     for line in context["chart"]["lines"]:
         pdf.multi_cell(0, 5, f"— {_(line.label)}, {line.direction}", new_x="LMARGIN", new_y="NEXT")
+    rate = _("Additional US duty on goods of %(origin)s", origin=context["chart"]["tariff_origin"])
+    pdf.multi_cell(0, 5, f"— {rate}", new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, _("Who is waiting on whom now"))
     if result.waiting:
