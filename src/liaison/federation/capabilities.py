@@ -2,7 +2,8 @@
 
 A node says which record types it handles in the peering handshake (both the request and
 the answer carry them) and, when that changes (a newer version started), in a statement
-sent through the outbox (`ADVERTISEMENT`, checked on each start). The peer keeps what it
+sent through the outbox (`ADVERTISEMENT`, checked on each start) to the peers that said
+they handle that statement. The peer keeps what it
 was told on the peer's row: the cooperation overview then says "the peer does not handle
 X" instead of showing zeros. A peer that never said (an older node) has None.
 """
@@ -77,14 +78,20 @@ def note_handshake(peer: Peer, said: list[str] | None, record_types: RecordTypes
 
 
 def tell_changes(database: Database, record_types: RecordTypes) -> int:
-    """On start: tell every active peer this node's record types if they changed since it
-    was last told; returns how many peers were told."""
+    """On start: tell every active peer that handles the statement this node's record types
+    if they changed since it was last told; returns how many peers were told.
+
+    A peer that never said it handles `node.record_types` (an older node) is not sent it:
+    its inbox stops at a record type it does not know until it is upgraded, which would
+    hold back everything queued after it. Such a peering learns at its next handshake.
+    """
     names = record_types.names()
     told = 0
     with database.session() as session:
         peers = session.scalars(sa.select(Peer).where(Peer.status == PeerStatus.ACTIVE))
         for peer in peers:
-            if peer.told_record_types != names:
+            handles = peer.record_types is not None and ADVERTISEMENT.name in peer.record_types
+            if handles and peer.told_record_types != names:
                 share(
                     session, peer, ADVERTISEMENT.name, RecordTypesPayload(tuple(names)).to_payload()
                 )
