@@ -3,9 +3,9 @@
 A node says which record types it handles in the peering handshake (both the request and
 the answer carry them) and, when that changes (a newer version started), in a statement
 sent through the outbox (`ADVERTISEMENT`, checked on each start) to the peers that said
-they handle that statement. The peer keeps what it
-was told on the peer's row: the cooperation overview then says "the peer does not handle
-X" instead of showing zeros. A peer that never said (an older node) has None.
+they handle that statement. The peer keeps what it was told on the peer's row: the
+cooperation overview then says "the peer does not handle X" instead of showing zeros. A
+peer that never said (an older node) has None.
 """
 
 from __future__ import annotations
