@@ -26,9 +26,14 @@ STEP_NAMES = {
     "follow_up": N_("follow-ups"),
 }
 _SVG = re.compile(r"<svg class=\"cooperation-chart\".*?</svg>", re.DOTALL)
-# fpdf2 writes an SVG's text in one font, without fallback: the translated label of the
-# rate panel is printed under the chart instead (the rest of the chart's text is digits).
-_PANEL_LABEL = re.compile(r"<text class=\"panel-label\".*?</text>", re.DOTALL)
+# Left out of the PDF's chart: the rate panel's translated label (fpdf2 writes an SVG's
+# text in one font, without fallback; it is printed under the chart instead, the rest of
+# the chart's text is digits), and the hover titles and description, which fpdf2 does not
+# draw (it logs a warning for each).
+_NOT_DRAWN = re.compile(
+    r"<text class=\"panel-label\".*?</text>|<title\b.*?</title>|<desc\b.*?</desc>",
+    re.DOTALL,
+)
 
 
 def step_name(step: str) -> str:
@@ -43,7 +48,7 @@ def _chart_svg(chart: dict[str, Any]) -> bytes:
         raise RuntimeError("the cooperation chart template drew no SVG")
     # fpdf2 sizes an SVG from width/height (the view box's, in user units) and writes its
     # text in the font the SVG names: the embedded Latin one.
-    svg = _PANEL_LABEL.sub("", found.group(0)).replace(
+    svg = _NOT_DRAWN.sub("", found.group(0)).replace(
         'width="100%"', f'width="{chart["width"]}" font-family="{FONT}"', 1
     )
     return svg.encode("utf-8")
