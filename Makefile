@@ -20,8 +20,9 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts); the
-# dashboard's PNG charts draw their text in the same font through cairo (cairosvg).
+# PDFs that print Chinese names embed a TrueType CJK font, and reports mixing Chinese with
+# Latin text a Latin one too (liaison.pdf_fonts); the dashboard's PNG charts draw their text
+# in the CJK font through cairo (cairosvg).
 fonts:
 	@test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || { \
 	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs and charts"; \
@@ -29,6 +30,9 @@ fonts:
 	@ldconfig -p | grep -q 'libcairo.so.2 ' || { \
 	  echo "Installing Debian's libcairo2 for the PNG charts (cairosvg)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "Installing Debian's fonts-dejavu-core for Latin text in PDFs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 # The substance page's structure editor (Ketcher, frontend/) built into the static files.
 # npm ci runs only when the lock changes, the build only when its inputs do; the output is

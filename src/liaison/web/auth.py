@@ -26,6 +26,7 @@ from liaison.errors import Forbidden, NotAuthenticated
 from liaison.messages import T
 from liaison.services.accounts import api_token_for, user_actor, web_session_for
 from liaison.services.hotline import InboxCounts, count_inbox
+from liaison.services.notifications import reminder_count
 from liaison.store.accounts import ApiToken, User, WebSession
 from liaison.web.context import runtime_of
 from liaison.web.i18n import use_user_preferences
@@ -132,15 +133,15 @@ def authenticated_principal(
                 )
             )
         principal = Principal(user=user, address=address, web_session=web_session)
-        if (
-            request.method == "GET"
-            and not request.url.path.startswith("/api/")
-            and may(user.role, Capability.USE_HOTLINE)
-        ):
-            # The unread badge and tab title of the page, counted in this read transaction
-            # (a page must not open a second one: on SQLite each holds the write lock).
-            request.state.inbox = count_inbox(session, node_of(request), principal.actor)
-            request.state.unread = request.state.inbox.unread
+        if request.method == "GET" and not request.url.path.startswith("/api/"):
+            # The navigation's badges (and the tab title's unread count), counted in this
+            # read transaction (a page must not open a second one: on SQLite each holds
+            # the write lock).
+            if may(user.role, Capability.USE_HOTLINE):
+                request.state.inbox = count_inbox(session, node_of(request), principal.actor)
+                request.state.unread = request.state.inbox.unread
+            if may(user.role, Capability.ANSWER_NOTIFICATIONS):
+                request.state.pen_reminders = reminder_count(session, node_of(request))
     # End the read transaction now: on SQLite it holds the write lock until it ends.
     session.commit()
     # Detach the principal's objects (fully loaded): a later rollback in the request would

@@ -13,7 +13,7 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
 from liaison.identity import PERSON_FIELDS
+from liaison.services.as_of import parse_date
 from liaison.store.verification_tables import (
     CaseStatus,
     Decision,
@@ -356,19 +357,12 @@ def check_step(
             raise InvalidInput(f"{step} needs {name}")
     for name in ("valid_until", "date"):
         if data.get(name):
-            check_date(data[name], name)
+            parse_date(data[name], name)
     if step == Step.DEADLINE_EXTENDED and any(
         e.kind == EventKind.STEP and e.name == Step.DEADLINE_EXTENDED for e in case.events
     ):
         raise Conflict("the deadline to decide was already extended once")
     return STEP_TO[step]
-
-
-def check_date(value: Any, what: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as error:
-        raise InvalidInput(f"{what} must be a date YYYY-MM-DD (got {value!r})") from error
 
 
 # ---------------------------------------------------------------- deadlines
