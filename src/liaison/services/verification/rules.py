@@ -87,6 +87,7 @@ STEP_SIDE: Mapping[str, Side] = {
     Step.CLOSED: Side.REQUESTING,
     Step.WITHDRAWN: Side.REQUESTING,
     Step.RETURNED_IN_ERROR: Side.VERIFYING,
+    Step.INFORMATION_SUPPLIED: Side.REQUESTING,
 }
 OPEN = (CaseStatus.REQUESTED, CaseStatus.INFORMATION_REQUESTED)
 FINAL = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
@@ -100,6 +101,7 @@ STEP_FROM: Mapping[str, tuple[CaseStatus, ...]] = {
     Step.WITHDRAWN: tuple(s for s in CaseStatus if s not in (*FINAL, CaseStatus.RETURNED)),
     # The person was not a national after all: taken back through the same case.
     Step.RETURNED_IN_ERROR: (CaseStatus.RETURNED, CaseStatus.CLOSED),
+    Step.INFORMATION_SUPPLIED: (CaseStatus.INFORMATION_REQUESTED,),
 }
 STEP_TO: Mapping[str, CaseStatus | None] = {
     Step.TRAVEL_DOCUMENT_ISSUED: CaseStatus.TRAVEL_DOCUMENT_ISSUED,
@@ -110,6 +112,8 @@ STEP_TO: Mapping[str, CaseStatus | None] = {
     Step.CLOSED: CaseStatus.CLOSED,
     Step.WITHDRAWN: CaseStatus.WITHDRAWN,
     Step.RETURNED_IN_ERROR: CaseStatus.NOT_CONFIRMED,
+    # Back to matching, with a new deadline to decide.
+    Step.INFORMATION_SUPPLIED: CaseStatus.REQUESTED,
 }
 # What each step must carry (besides an optional `reason`).
 STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -121,6 +125,7 @@ STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
     Step.CLOSED: (),
     Step.WITHDRAWN: ("reason",),
     Step.RETURNED_IN_ERROR: ("reason",),
+    Step.INFORMATION_SUPPLIED: ("information",),
 }
 # While a protection hold stands these are refused on both nodes.
 HELD_STEPS = frozenset({Step.TRAVEL_DOCUMENT_ISSUED, Step.TRAVEL_SCHEDULED, Step.RETURNED})
@@ -266,6 +271,43 @@ def _document(document: Any, index: int) -> dict[str, Any]:
     }
 
 
+def check_supplement(data: Mapping[str, str]) -> dict[str, str]:
+    """The subject's text fields an information_supplied step carries (besides its
+    `information`), checked as the subject's are; refuses any other field."""
+    allowed = {"information", "reason", *TEXT_FIELDS}
+    unknown = sorted(name for name, value in data.items() if value and name not in allowed)
+    if unknown:
+        raise InvalidInput(
+            f"information_supplied carries `information` and subject fields only, not {unknown}"
+        )
+    fields = {
+        name: _text(value, f"subject.{name}")
+        for name, value in data.items()
+        if name in TEXT_FIELDS and str(value or "").strip()
+    }
+    if fields.get("sex", "M") not in ("M", "F"):
+        raise InvalidInput("subject.sex must be M, F or empty")
+    if "date_of_birth" in fields and not DATE_PATTERN.match(fields["date_of_birth"]):
+        raise InvalidInput("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY")
+    return fields
+
+
+def supplemented(
+    subject: Mapping[str, Any], data: Mapping[str, str], agreement: Agreement, peer: str
+) -> dict[str, Any]:
+    """The subject with the supplied fields in place of what it had; refuses a field the law
+    forbids sharing with that peer, as at the opening."""
+    fields = check_supplement(data)
+    refused = refused_fields(fields, agreement)
+    if refused:
+        raise InvalidInput(
+            "; ".join(
+                f"subject.{f} may not be shared with {peer}: {why}" for f, why in refused.items()
+            )
+        )
+    return {**subject, **fields}
+
+
 def evidence_tier(subject: Mapping[str, Any]) -> EvidenceTier:
     tiers = {d["tier"] for d in subject.get("documents", [])}
     if EvidenceTier.PROVING in tiers:
@@ -357,6 +399,9 @@ def check_step(
     for name in ("valid_until", "date"):
         if data.get(name):
             check_date(data[name], name)
+    if step == Step.INFORMATION_SUPPLIED:
+        _text(data["information"], "information")
+        check_supplement(data)
     if step == Step.DEADLINE_EXTENDED and any(
         e.kind == EventKind.STEP and e.name == Step.DEADLINE_EXTENDED for e in case.events
     ):

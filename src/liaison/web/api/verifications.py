@@ -105,10 +105,18 @@ class StepIn(BaseModel):
     place: str | None = Field(default=None, max_length=200)
     outcome: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
+    information: str | None = Field(
+        default=None, max_length=2000, description="information_supplied: what was asked for."
+    )
+    subject: dict[str, str] | None = Field(
+        default=None,
+        description="information_supplied: subject fields (the REQUESTS columns, "
+        "passport_mrz, school, work) that complete or correct the request.",
+    )
 
     def data(self) -> dict[str, str]:
-        values = self.model_dump(exclude={"step"}, exclude_none=True)
-        return {k: str(v) for k, v in values.items()}
+        values = self.model_dump(exclude={"step", "subject"}, exclude_none=True)
+        return {**(self.subject or {}), **{k: str(v) for k, v in values.items()}}
 
 
 class HoldIn(BaseModel):
