@@ -317,3 +317,74 @@ def test_an_interview_and_a_reasoned_extension_of_the_deadline_to_decide(us: UsN
         assert case is not None and case.due_at == case.created_at + timedelta(days=60)
     again = vera.post(path, json={"step": "deadline_extended", "reason": "more time"})
     assert again.status_code == 409 and "already extended" in again.json()["detail"]
+
+
+def test_the_travel_document_prints_the_name_in_chinese_characters(us: UsNode) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
+    decided = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "confirmed", "person_id": "P-000123", "reason": "ID number matches"},
+    )
+    assert decided.status_code == 201, decided.text
+    issued = api.post(
+        f"/api/v1/verifications/{case_id}/steps",
+        json={"step": "travel_document_issued", "number": "TD-9", "valid_until": "2027-01-31"},
+    )
+    assert issued.status_code == 201, issued.text
+    pdf = api.get(
+        f"/api/v1/verifications/{case_id}/travel-document.pdf", params={"reason": "print"}
+    )
+    assert pdf.status_code == 200, pdf.text
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "张三丰伟" in text and f"{NAME} Wei" in text and "TD-9" in text
+
+
+def test_information_supplied_by_the_peer_returns_the_case_to_matching(us: UsNode) -> None:
+    record = case_record(us)
+    case = record["payload"]["global_id"]
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, case)
+    api = api_client(us, "vera")
+    asked = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "information_requested", "reason": "which Fuzhou district?"},
+    )
+    assert asked.status_code == 201, asked.text
+    # A field outside the subject is refused by this node's inbox, the case unchanged.
+    odd = event_record(
+        us, case, "step", "information_supplied", {"information": "x", "favourite": "blue"}
+    )
+    assert (
+        "subject fields only" in _refused(batch_from_cn(us.database, us.node, us.cn_key, [odd]))[0]
+    )
+    supplied = event_record(
+        us,
+        case,
+        "step",
+        "information_supplied",
+        {"information": "born in Gulou district", "place_of_birth": "Gulou, Fuzhou"},
+    )
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [supplied])) == []
+    detail = api.get(f"/api/v1/verifications/{case_id}", params={"reason": "re-match"}).json()
+    assert detail["status"] == "requested" and detail["due_step"] == "decision"
+    assert detail["subject"]["place_of_birth"] == "Gulou, Fuzhou"
+    assert detail["subject"]["family_name"] == NAME
+    with us.database.session() as session:
+        actions = session.scalars(
+            sa.select(AuditEntry.action).where(
+                AuditEntry.record_id == supplied["payload"]["global_id"]
+            )
+        ).all()
+    assert actions == ["verification.event_received"]
+    # The supplied place is sealed like the rest of the subject.
+    with us.database.engine.connect() as connection:
+        rows = repr(connection.execute(sa.select(VerificationEvent.__table__)).all())
+        rows += repr(connection.execute(sa.select(VerificationCase.__table__)).all())
+    assert "Gulou" not in rows

@@ -1,12 +1,16 @@
 """The travel document of a case, produced by the system as a PDF (fpdf2): its number,
 validity, the person as the verifying node confirmed them, and the issuing officer.
 
-Labels are in the core Helvetica font; the values (the name in Chinese characters beside
-its Latin spelling, a place written in characters) in the CJK TrueType font of
-liaison.pdf_fonts, embedded (subset) so that the document prints the same everywhere.
+Latin text is in the core Helvetica font; runs of other characters (the name in Chinese
+characters, a place written in characters) in the CJK TrueType font of liaison.pdf_fonts,
+embedded (subset) so that the document prints the same everywhere. That font has no Latin
+glyphs, hence the switch run by run.
 """
 
 from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +21,19 @@ from liaison.services.verification import rules
 from liaison.services.verification.queries import check_why, get_case
 from liaison.services.verification.records import keyring_of
 from liaison.store.verification_tables import EventKind, Step
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+LINE = 8
+
+
+def _write_mixed(pdf: FPDF, text: str) -> None:
+    """One line of text, each run in the font that has its glyphs."""
+    for latin, run in itertools.groupby(text, key=lambda char: ord(char) < 256):
+        pdf.set_font("Helvetica" if latin else "cjk", size=11)
+        pdf.write(LINE, "".join(run))
+    pdf.ln(LINE)
 
 
 def travel_document_pdf(
@@ -65,9 +82,8 @@ def travel_document_pdf(
     ]
     for label, value in rows:
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(50, 8, label)
-        pdf.set_font("cjk", size=11)
-        pdf.cell(0, 8, str(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(50, LINE, label)
+        _write_mixed(pdf, str(value))
     record(
         session, actor, PersonalDataRead(record_id=case.global_id, what="travel_document", why=why)
     )
