@@ -8,6 +8,8 @@ and the receiving node refuses it again when it arrives (the same functions run 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import statistics
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
 from liaison.identity import PERSON_FIELDS
+from liaison.services.hotline.rules import ALLOWED_CONTENT_TYPES, normalized_content_type
 from liaison.store.verification_tables import (
     CaseStatus,
     Decision,
@@ -58,7 +61,13 @@ class VerificationNode(Protocol):
 # The REQUESTS columns of liaison.identity, then what a readmission request adds.
 TEXT_FIELDS = (*PERSON_FIELDS, "passport_mrz", "school", "work", "criminal_record")
 LIST_FIELDS = ("aliases", "parents", "family_members", "past_addresses")
-SUBJECT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "documents")
+SUBJECT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "documents", "photographs")
+# Photographs of the person travel in the subject (base64 in JSON), sealed like the rest of
+# it; together small enough for the API's 1 MiB request body (identity photographs are
+# tens of kilobytes).
+PHOTOGRAPH_TYPES = ("image/jpeg", "image/png")
+MAX_PHOTOGRAPHS = 3
+MAX_PHOTOGRAPH_BYTES = 600 * 1024  # all of a case's photographs together, decoded
 
 # Readmission agreements tier documents: these prove nationality, the others only start
 # a check (a photocopy, a driving licence, a statement).
@@ -247,6 +256,17 @@ def check_subject(subject: Any) -> dict[str, Any]:
         raise InvalidInput(f"subject.documents must be a list of at most {MAX_ITEMS} items")
     if documents:
         clean["documents"] = [_document(d, i) for i, d in enumerate(documents)]
+    photographs = subject.get("photographs") or []
+    if not isinstance(photographs, list) or len(photographs) > MAX_PHOTOGRAPHS:
+        raise InvalidInput(f"subject.photographs must be a list of at most {MAX_PHOTOGRAPHS}")
+    if photographs:
+        clean["photographs"] = [_photograph(p, i) for i, p in enumerate(photographs)]
+        total = sum(len(photograph_bytes(p)) for p in clean["photographs"])
+        if total > MAX_PHOTOGRAPH_BYTES:
+            raise InvalidInput(
+                f"subject.photographs have {total} bytes together; the limit is "
+                f"{MAX_PHOTOGRAPH_BYTES}"
+            )
     if not any(clean.get(name) for name in (*PERSON_FIELDS, "passport_mrz", "aliases")):
         raise InvalidInput("subject must name the person (a name, an identity number or an MRZ)")
     return clean
@@ -306,6 +326,39 @@ def supplemented(
             )
         )
     return {**subject, **fields}
+
+
+def _photograph(photograph: Any, index: int) -> dict[str, str]:
+    where = f"subject.photographs[{index}]"
+    if not isinstance(photograph, dict) or set(photograph) - {"content_type", "data"}:
+        raise InvalidInput(f"{where} must be an object with content_type and data (base64)")
+    content_type = normalized_content_type(str(photograph.get("content_type") or ""))
+    if content_type not in PHOTOGRAPH_TYPES:
+        raise InvalidInput(f"{where}.content_type must be one of {', '.join(PHOTOGRAPH_TYPES)}")
+    data = photograph.get("data")
+    try:
+        content = base64.b64decode(data if isinstance(data, str) else "", validate=True)
+    except binascii.Error as error:
+        raise InvalidInput(f"{where}.data is not base64") from error
+    if not content.startswith(ALLOWED_CONTENT_TYPES[content_type]):
+        raise InvalidInput(f"{where} does not look like {content_type}")
+    return {"content_type": content_type, "data": base64.b64encode(content).decode("ascii")}
+
+
+def photograph_bytes(photograph: Mapping[str, str]) -> bytes:
+    return base64.b64decode(photograph["data"])
+
+
+def without_photographs(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The subject as lists and pages show it: each photograph by its type and size only
+    (the image itself is read on its own, audited)."""
+    shown = dict(subject)
+    if "photographs" in shown:
+        shown["photographs"] = [
+            {"content_type": p["content_type"], "bytes": len(photograph_bytes(p))}
+            for p in shown["photographs"]
+        ]
+    return shown
 
 
 def evidence_tier(subject: Mapping[str, Any]) -> EvidenceTier:

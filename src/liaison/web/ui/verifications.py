@@ -102,6 +102,7 @@ LABELS = (
     N_("parents"),
     N_("family_members"),
     N_("past_addresses"),
+    N_("photographs"),
     N_("number"),
     N_("valid_until"),
     N_("date"),
