@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from liaison.identity.documents import Problem, normalise_id_number, parse_mrz
+from liaison.identity.documents import Problem, mrz_check_digit, normalise_id_number, parse_mrz
 from liaison.identity.names import name_keys
 
 # The evidence keys an MRZ adds to a candidate, in the order shown.
@@ -48,18 +49,22 @@ class PassportMrz:
             part in (name, "layout") for part, _message in self.failing
         )
 
-    def fill(self, subject: Mapping[str, str]) -> dict[str, str]:
-        """The subject with its empty name, sex and date of birth taken from the MRZ."""
+    def fill(self, subject: Mapping[str, Any]) -> dict[str, Any]:
+        """The subject with its empty name and sex taken from the MRZ, and its date of birth
+        when empty or partial and the MRZ's (its check digit holding) agrees with it."""
         filled = dict(subject)
         taken = {
             "family_name": self.fields.get("surname", ""),
             "given_name": self.fields.get("given_names", ""),
             "sex": self.fields.get("sex", ""),
-            "date_of_birth": self.fields["date_of_birth"] if self.trusted("date_of_birth") else "",
         }
         for name, value in taken.items():
             if value and not str(filled.get(name) or "").strip():
                 filled[name] = value
+        written = str(filled.get("date_of_birth") or "").strip()
+        born = self.fields.get("date_of_birth", "")
+        if self.trusted("date_of_birth") and born.startswith(written) and len(written) < 10:
+            filled["date_of_birth"] = born
         return filled
 
     def compare(
@@ -147,6 +152,34 @@ def _same(what: str, ours: str, theirs: str) -> str:
     if not ours or not theirs:
         return f"{what} empty on one side"
     return f"same {what}" if ours == theirs else f"different {what}"
+
+
+def write_td3(
+    surname: str,
+    given_names: str,
+    number: str,
+    nationality: str,
+    born: date,
+    sex: str,
+    expiry: date,
+) -> str:
+    """A passport's two MRZ lines (ICAO 9303 part 4) with every check digit computed: for
+    synthetic requests and demos."""
+
+    def chevrons(text: str) -> str:
+        return "<".join(text.upper().split())
+
+    name = f"{chevrons(surname)}<<{chevrons(given_names)}"
+    line1 = f"P<{nationality}{name.ljust(39, '<')[:39]}"
+    document = chevrons(number).ljust(9, "<")[:9]
+    birth, valid = f"{born:%y%m%d}", f"{expiry:%y%m%d}"
+    optional = "<" * 14
+    line2 = (
+        f"{document}{mrz_check_digit(document)}{nationality}{birth}{mrz_check_digit(birth)}"
+        f"{sex or '<'}{valid}{mrz_check_digit(valid)}{optional}{mrz_check_digit(optional)}"
+    )
+    composite = mrz_check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+    return f"{line1}\n{line2}{composite}"
 
 
 def read_passport_mrz(text: str, today: date) -> PassportMrz:

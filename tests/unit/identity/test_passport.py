@@ -106,3 +106,38 @@ def test_an_expired_passport_and_a_different_declared_number_are_said() -> None:
     assert evidence["mrz_document_number"]["level"] == (
         "document G1234567 differs from the passport declared"
     )
+
+
+def test_a_partial_date_is_completed_only_by_an_mrz_date_that_agrees_and_checks() -> None:
+    mrz = read_passport_mrz(LIN, TODAY)
+    assert mrz.fill({"date_of_birth": "1985-07"})["date_of_birth"] == "1985-07-14"
+    assert mrz.fill({"date_of_birth": "1985"})["date_of_birth"] == "1985-07-14"
+    assert mrz.fill({"date_of_birth": "1986"})["date_of_birth"] == "1986"  # disagrees: kept
+    assert mrz.fill({"date_of_birth": "1985-07-15"})["date_of_birth"] == "1985-07-15"
+
+
+def test_requests_with_a_passport_mrz_column_are_matched_on_its_fields() -> None:
+    import pandas as pd
+
+    from liaison.identity.passport import write_td3
+    from liaison.identity.people import prepare_people
+
+    good = write_td3("Lin", "Agou", "E1", "CHN", date(1985, 7, 14), "M", date(2030, 1, 1))
+    first, second = good.split("\n")
+    misread = f"{first} {second[:13]}9{second[14:]}"  # a digit of the birth year misread
+    frame = pd.DataFrame(
+        {
+            "request_id": ["R1", "R2", "R3"],
+            "family_name": ["", "Lin", "Lin"],
+            "date_of_birth": ["", "1985", "1985"],
+            "passport_mrz": [good, misread, ""],
+        }
+    )
+    table, problems = prepare_people(frame, "request_id")
+    assert table["date_of_birth"].tolist() == ["1985-07-14", "1985", "1985"]
+    assert table["given_name"].tolist()[:2] == ["AGOU", "AGOU"]
+    assert table["sex"].tolist()[:2] == ["M", "M"]
+    assert [(p.row, p.field) for p in problems if p.field == "passport_mrz"] == [
+        (2, "passport_mrz")
+    ]
+    assert "date_of_birth" in next(p.message for p in problems if p.field == "passport_mrz")
