@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, PersonalDataRead, RegistryImported, record
 from liaison.errors import ConfigurationError, InvalidInput, NotFound
-from liaison.identity.passport import read_passport_mrz
 from liaison.services.verification import rules
 from liaison.services.verification.queries import check_why, current_registry, get_case
 from liaison.services.verification.records import keyring_of
@@ -175,6 +174,8 @@ def candidates(
         raise NotFound("no registry extract is imported here (liaison registry import)")
     keyring = keyring_of(node)
     subject = keyring.open(case.subject_sealed, case.global_id)["subject"]
+    from liaison.identity.passport import read_passport_mrz
+
     # A passport MRZ fills what the request left empty, and is compared with each candidate.
     mrz = (
         read_passport_mrz(subject["passport_mrz"], utcnow().date())

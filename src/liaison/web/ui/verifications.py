@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability, may
 from liaison.errors import LiaisonError, NotFound
 from liaison.identity import PERSON_FIELDS
-from liaison.identity.passport import read_passport_mrz
 from liaison.services import verification
 from liaison.services.peering import peer_states
 from liaison.services.verification.rules import LIST_FIELDS, TEXT_FIELDS
@@ -128,6 +127,15 @@ LABELS = (
     N_("mrz_nationality"),
     N_("mrz_expiry"),
 )
+
+
+def _mrz(subject: dict[str, Any]) -> Any:
+    if not subject.get("passport_mrz"):
+        return None
+    # Imported here: names and pypinyin's tables are not needed to start the server.
+    from liaison.identity.passport import read_passport_mrz
+
+    return read_passport_mrz(subject["passport_mrz"], utcnow().date())
 
 
 def _case_url(case_id: int, why: str) -> str:
@@ -289,9 +297,7 @@ def _case_page(
             "candidates": candidates,
             "candidates_error": candidates_error,
             "compared": PERSON_FIELDS,
-            "mrz": read_passport_mrz(view.subject["passport_mrz"], utcnow().date())
-            if view.subject and view.subject.get("passport_mrz")
-            else None,
+            "mrz": _mrz(view.subject),
             "mrz_fields": MRZ_FIELDS,
             "decisions": DECISIONS,
             # information_supplied has a form of its own (supply-form).
