@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+WORKER_HEADER = "X-Liaison-Worker"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -70,8 +72,9 @@ class SecurityHeaders:
     a small API request costs (see BENCHMARKS.md, Federation).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, extra: dict[str, str] | None = None) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **(extra or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,7 +84,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for header, value in SECURITY_HEADERS.items():
+                for header, value in self.headers.items():
                     headers.setdefault(header, value)
             await send(message)
 
@@ -121,8 +124,10 @@ def include_routers(app: FastAPI) -> None:
         app.include_router(router)
 
 
-def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
-    runtime = build_runtime(node, database)
+def create_app(node: NodeConfig, database: Database | None = None, *, shared: bool = False) -> FastAPI:
+    """shared: this app is one of several processes serving the node (`serve --workers`);
+    its answers name the process (WORKER_HEADER), so a client can tell them apart."""
+    runtime = build_runtime(node, database, shared=shared)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +155,7 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
 
     # Inside SecurityHeaders, so its 413 answers carry them too.
     app.add_middleware(BodySizeLimit, limit_for=body_limit_policy(node.settings))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, extra={WORKER_HEADER: str(os.getpid())} if shared else None)
     # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
     app.add_middleware(Preferences, time_zone=node.time_zone)
     # Outermost of all: every answer, even an error page, is counted, timed and logged.
