@@ -214,14 +214,19 @@ def serve_node(directory: Path | str, host: str, port: int, workers: int = 1) ->
 
     Several processes need PostgreSQL: a SQLite database takes one writer at a time and
     its live events and delivery locks do not cross processes (InvalidInput otherwise)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
     if workers < 1:
         raise InvalidInput(f"--workers must be at least 1 (got {workers})")
     if workers == 1:
         node_server(directory, host, port).run()
-        return
+    else:
+        serve_workers(directory, host, port, workers)
+
+
+def serve_workers(directory: Path | str, host: str, port: int, workers: int) -> None:
+    """`workers` processes under a supervisor, sharing events and delivery through
+    PostgreSQL (also with one worker: the benchmark measures what sharing costs)."""
+    from uvicorn.supervisors import Multiprocess
+
     with open_node(directory) as (node, database):
         if database.engine.dialect.name != "postgresql":
             raise InvalidInput(

@@ -63,6 +63,7 @@ class NodeProcess:
     port: int
     env: dict[str, str]
     log: Path
+    workers: int = 1  # server processes (`serve --workers`)
     process: subprocess.Popen[bytes] | None = None
     _database: Database | None = field(default=None, repr=False)
 
@@ -78,6 +79,7 @@ class NodeProcess:
         assert self.process is None, f"{self.name} is already running"
         command = [sys.executable, "-c", "from liaison.cli import main; main()"]
         command += ["serve", str(self.directory), "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
@@ -149,6 +151,7 @@ def make_node(
     name: str,
     database_url: str | None = None,
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> NodeProcess:
     port = free_port()
     directory = root / name.lower()
@@ -172,6 +175,7 @@ def make_node(
         port,
         {**FAST_FEDERATION, **(env or {})},
         root / f"{name.lower()}.log",
+        workers,
     )
 
 
@@ -196,10 +200,12 @@ def start_pair(
     cn_database: str | None = None,
     us_env: dict[str, str] | None = None,
     cn_env: dict[str, str] | None = None,
+    us_workers: int = 1,
 ) -> Pair:
     """Two running, peered nodes; if any step fails, the nodes it started are stopped."""
     pair = Pair(
-        make_node(root, "US", us_database, us_env), make_node(root, "CN", cn_database, cn_env)
+        make_node(root, "US", us_database, us_env, us_workers),
+        make_node(root, "CN", cn_database, cn_env),
     )
     try:
         for node in (pair.us, pair.cn):
