@@ -199,9 +199,11 @@ def write_markdown(result: dict[str, Any]) -> None:
                 f"{run['machine_busy_percent']} | {run['load_average']} |"
             )
     lines.append("")
-    lines.append("Saturation (first rate not kept up with, as in Federation): " + "; ".join(
-        f"{mode['mode']}: **{saturation(mode['rates'])}**" for mode in result["modes"]
-    ) + ".")
+    lines.append(
+        "Saturation (first rate not kept up with, as in Federation): "
+        + "; ".join(f"{mode['mode']}: **{saturation(mode['rates'])}**" for mode in result["modes"])
+        + "."
+    )
     lines.append("")
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
     section = "\n".join(lines) + "\n"

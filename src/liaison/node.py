@@ -11,9 +11,9 @@ import getpass
 import re
 import secrets
 import signal
-from functools import partial
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+WORKER_HEALTHCHECK_SECONDS = 30
 NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
@@ -236,6 +237,10 @@ def serve_workers(directory: Path | str, host: str, port: int, workers: int) -> 
     config = _server_config(node, partial(worker_app, str(node.directory)), host, port)
     config.factory = True
     config.workers = workers
+    # How long a worker may leave the supervisor's ping unanswered before it is replaced.
+    # A new worker answers only once its interpreter is up: on a loaded machine that takes
+    # well over uvicorn's 5 s, and a worker killed for it would only start over.
+    config.timeout_worker_healthcheck = WORKER_HEALTHCHECK_SECONDS
     # uvicorn's supervisor: binds the port once, starts each worker in a process of its
     # own, and replaces one that dies (the others go on serving meanwhile).
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from federation.nodes import NodeProcess, Pair, make_node, start_pair, wait_until
 from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, LOCK_APPLICATION
 from liaison.web.app import WORKER_HEADER
-from nodes import NodeProcess, Pair, make_node, start_pair, wait_until
 
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -229,8 +229,10 @@ def _last_seq(node: NodeProcess) -> int:
 def test_a_sqlite_node_refuses_several_processes(tmp_path: Path) -> None:
     node = make_node(tmp_path, "US")
     refused = subprocess.run(
-        [sys.executable, "-c", "from liaison.cli import main; main()"]
-        + ["serve", str(node.directory), "--port", str(node.port), "--workers", "2"],
+        [
+            *(sys.executable, "-c", "from liaison.cli import main; main()"),
+            *("serve", str(node.directory), "--port", str(node.port), "--workers", "2"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

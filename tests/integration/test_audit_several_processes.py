@@ -46,8 +46,10 @@ def test_concurrent_writers_in_several_processes_keep_the_chain_verifiable(
     start = tmp_path / "start"
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(node.directory), f"writer-{n}"]
-            + [str(ENTRIES_EACH), str(start)],
+            [
+                *(sys.executable, "-c", WRITER, str(node.directory)),
+                *(f"writer-{n}", str(ENTRIES_EACH), str(start)),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )

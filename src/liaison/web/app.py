@@ -124,7 +124,9 @@ def include_routers(app: FastAPI) -> None:
         app.include_router(router)
 
 
-def create_app(node: NodeConfig, database: Database | None = None, *, shared: bool = False) -> FastAPI:
+def create_app(
+    node: NodeConfig, database: Database | None = None, *, shared: bool = False
+) -> FastAPI:
     """shared: this app is one of several processes serving the node (`serve --workers`);
     its answers name the process (WORKER_HEADER), so a client can tell them apart."""
     runtime = build_runtime(node, database, shared=shared)
