@@ -86,15 +86,26 @@ class NodeProcess:
             )
 
     def wait_healthy(self) -> None:
-        wait_until(self._healthy, f"node {self.name} to answer on {self.base_url}", timeout=60)
+        """Until the node answers; with several workers, until each of them has answered
+        (they start one by one, each in an interpreter of its own: slow on a busy machine)."""
+        answered: set[str] = set()
+        wait_until(
+            lambda: self._healthy(answered),
+            f"node {self.name} to answer on {self.base_url}",
+            timeout=60 * self.workers,
+        )
 
-    def _healthy(self) -> bool:
+    def _healthy(self, answered: set[str]) -> bool:
         if self.process is not None and self.process.poll() is not None:
             pytest.fail(f"node {self.name} exited:\n{self.log.read_text()[-3000:]}")
         try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+            response = httpx.get(f"{self.base_url}/healthz", timeout=1)
         except httpx.TransportError:
             return False
+        if response.status_code != 200:
+            return False
+        answered.add(response.headers.get("X-Liaison-Worker", ""))
+        return len(answered) >= self.workers
 
     def kill(self) -> None:
         """kill -9: no shutdown handler runs, in-flight transactions are simply lost."""
