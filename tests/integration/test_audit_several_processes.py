@@ -61,7 +61,11 @@ def test_concurrent_writers_in_several_processes_keep_the_chain_verifiable(
         assert writer.returncode == 0, errors
 
     with database.engine.connect() as connection:
-        seqs = connection.execute(sa.text("SELECT seq FROM audit_entries ORDER BY seq")).scalars()
+        seqs = (
+            connection.execute(sa.text("SELECT seq FROM audit_entries ORDER BY seq"))
+            .scalars()
+            .all()
+        )
         written = connection.execute(
             sa.text(
                 "SELECT actor, count(*) FROM audit_entries WHERE actor LIKE 'writer-%' "
