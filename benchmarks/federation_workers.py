@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from federation import (
     SENDER_THREADS,
     Arrivals,
@@ -42,6 +44,7 @@ from federation import (
     postgres_databases,
     run_rate,
     saturation,
+    wait_healthy,
 )
 from liaison.cli.peer import accept, invite
 
@@ -50,6 +53,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "federation_workers.json"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 SECTION = "## Federation on several processes"
 ONE_PROCESS = 0  # the mode "plain `liaison serve`"
+STARTUP_SECONDS = 300
 
 
 def descendants(pid: int) -> list[int]:
@@ -98,6 +102,18 @@ class ServedNode(Node):
             [sys.executable, "-c", launch], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
+    def wait_ready(self) -> None:
+        """Until every worker has answered (they start one by one; minutes on a loaded
+        machine, where the harness's one minute is not enough)."""
+        wait_healthy(self.base_url, f"node {self.name}", seconds=STARTUP_SECONDS)
+        answered: set[str] = set()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while len(answered) < max(self.mode, 1):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(answered)} workers of {self.name} started")
+            response = httpx.get(f"{self.base_url}/healthz", timeout=5)
+            answered.add(response.headers.get("X-Liaison-Worker", ""))
+
     def cpu_seconds(self) -> float:
         """The process time of the server and every process it started (workers, pools)."""
         assert self.process is not None
@@ -109,13 +125,12 @@ def label(mode: int) -> str:
 
 
 def run_mode(
-    us: ServedNode, cn: Node, mode: int, rates: list[float], seconds: float
+    us: ServedNode, cn: ServedNode, mode: int, rates: list[float], seconds: float
 ) -> dict[str, Any]:
     us.stop()
     us.mode = mode
     us.spawn()
     us.wait_ready()
-    time.sleep(2.0)  # every worker has started (the first to answer is not the last)
     us_client = us.client()
     sender = Sender(us, us_client.headers["Authorization"].removeprefix("Bearer "))
     thread = us_client.post(
@@ -153,7 +168,7 @@ def run(rates: list[float], seconds: float, modes: list[int]) -> list[dict[str, 
     root = Path(tempfile.mkdtemp(prefix="liaison-bench-workers-"))
     databases = postgres_databases(2)
     us = ServedNode(root, "US", "DEA Special Operations", databases[0])
-    cn = Node(root, "CN", "NNCC Liaison Office", databases[1])
+    cn = ServedNode(root, "CN", "NNCC Liaison Office", databases[1])
     try:
         us.spawn()
         cn.spawn()
