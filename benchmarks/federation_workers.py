@@ -183,6 +183,38 @@ def run(rates: list[float], seconds: float, modes: list[int]) -> list[dict[str, 
         shutil.rmtree(root, ignore_errors=True)
 
 
+def cores_paragraph(result: dict[str, Any]) -> list[str]:
+    """What more cores would give, from the CPU figures of this run."""
+    modes = result["modes"]
+    cost = {
+        mode["mode"]: min(run["cpu_ms_per_message_us"] for run in mode["rates"]) for mode in modes
+    }
+    busiest = max(run["machine_busy_percent"] for mode in modes for run in mode["rates"])
+    best = {mode["mode"]: max(run["throughput"] for run in mode["rates"]) for mode in modes}
+    costs = ", ".join(f"{name} {ms:g} ms" for name, ms in cost.items())
+    bests = ", ".join(f"{name} {rate:g} msg/s" for name, rate in best.items())
+    one = cost[modes[0]["mode"]]
+    return [
+        f"What more cores would give. US's CPU per delivered message (lowest over the "
+        f"rates): {costs}; highest throughput: {bests}. The machine's cores were up to "
+        f"{busiest} % busy, so on these {os.cpu_count()} cores the processes take turns "
+        "on the same CPUs and more workers cannot add throughput here; what they add is "
+        "CPU per message: each commit's NOTIFY wakes the delivery worker of every process, "
+        "and each runs a round (refusal windows, checkpoint check, the peers' positions, "
+        "a try for the lock) of which only the lock holder's sends anything, and N "
+        "processes compete for the same two cores (switches, caches). With a core per "
+        "worker, each "
+        f"worker would serve its share of the API at about 1000 / {one:g} ≈ "
+        f"{1000 / one:.0f} messages per second (one process's cost above), so N workers "
+        "on N cores scale the API side about N-fold until PostgreSQL (one commit per "
+        "message, fsync) or the delivery to one peer becomes the limit: a peer's stream "
+        "is sent by one process at a time (its advisory lock), in signed batches of up "
+        "to 100 records, which costs that process a fraction of a message's API cost "
+        "per record. Several peers are served by different processes in parallel.",
+        "",
+    ]
+
+
 def write_markdown(result: dict[str, Any]) -> None:
     lines = [
         SECTION,
@@ -220,6 +252,7 @@ def write_markdown(result: dict[str, Any]) -> None:
         + "."
     )
     lines.append("")
+    lines += cores_paragraph(result)
     text = BENCHMARKS_MD.read_text(encoding="utf-8")
     section = "\n".join(lines) + "\n"
     if SECTION in text:
