@@ -10,8 +10,10 @@ from __future__ import annotations
 import getpass
 import re
 import secrets
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,13 +31,16 @@ from liaison.config import (
 )
 from liaison.errors import Conflict, InvalidInput
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
+from liaison.lifetime import die_with_parent
 from liaison.services.accounts import add_user, check_new_account, check_time_zone
 from liaison.store import Database
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+WORKER_HEALTHCHECK_SECONDS = 30
 NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 
@@ -189,16 +194,69 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
     import uvicorn
 
     from liaison.web.app import create_app
-    from liaison.web.logs import LOG_CONFIG
 
     with open_node(directory) as (node, _database):
         pass
+    return uvicorn.Server(_server_config(node, create_app(node), host, port))
+
+
+def worker_app(directory: str) -> FastAPI:
+    """The app of one of several server processes, built in that process."""
+    from liaison.web.app import create_app
+
+    # A supervisor killed outright runs no clean-up: its workers (and, dying with them,
+    # their identification pools) must not outlive it and keep serving the port.
+    die_with_parent(signal.SIGTERM)
+    return create_app(load_node(directory), shared=True)
+
+
+def serve_node(directory: Path | str, host: str, port: int, workers: int = 1) -> None:
+    """Serve the node in DIR with `workers` processes on one port (until stopped).
+
+    Several processes need PostgreSQL: a SQLite database takes one writer at a time and
+    its live events and delivery locks do not cross processes (InvalidInput otherwise)."""
+    if workers < 1:
+        raise InvalidInput(f"--workers must be at least 1 (got {workers})")
+    if workers == 1:
+        node_server(directory, host, port).run()
+    else:
+        serve_workers(directory, host, port, workers)
+
+
+def serve_workers(directory: Path | str, host: str, port: int, workers: int) -> None:
+    """`workers` processes under a supervisor, sharing events and delivery through
+    PostgreSQL (also with one worker: the benchmark measures what sharing costs)."""
+    from uvicorn.supervisors import Multiprocess
+
+    with open_node(directory) as (node, database):
+        if database.engine.dialect.name != "postgresql":
+            raise InvalidInput(
+                f"--workers {workers}: a node on SQLite runs as one process; several server "
+                "processes need PostgreSQL (give the node a postgresql:// database URL)"
+            )
+    config = _server_config(node, partial(worker_app, str(node.directory)), host, port)
+    config.factory = True
+    config.workers = workers
+    # How long a worker may leave the supervisor's ping unanswered before it is replaced.
+    # A new worker answers only once its interpreter is up: on a loaded machine that takes
+    # well over uvicorn's 5 s, and a worker killed for it would only start over.
+    config.timeout_worker_healthcheck = WORKER_HEALTHCHECK_SECONDS
+    # uvicorn's supervisor: binds the port once, starts each worker in a process of its
+    # own, and replaces one that dies (the others go on serving meanwhile).
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def _server_config(node: NodeConfig, app: object, host: str, port: int) -> uvicorn.Config:
+    import uvicorn
+
+    from liaison.web.logs import LOG_CONFIG
+
     # Open event streams (hotline live updates) never finish by themselves; shutdown
     # cuts them after a few seconds instead of waiting for the browsers to leave.
     # uvloop and the httptools parser (C) instead of asyncio's loop and h11 (pure Python):
     # less CPU per request on the node's one process (BENCHMARKS.md, Federation).
-    config = uvicorn.Config(
-        create_app(node),
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
         host=host,
         port=port,
         loop="uvloop",
@@ -210,4 +268,3 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
         forwarded_allow_ips=node.settings.forwarded_allow_ips or None,
         timeout_graceful_shutdown=3,
     )
-    return uvicorn.Server(config)

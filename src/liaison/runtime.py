@@ -4,6 +4,10 @@ down, instead of module globals.
 It holds the settings (in the node config), the database, the node's identity with its
 signing key, the record types it exchanges with peers (registered here, explicitly, not
 when a module is imported), its live-event feed and its delivery worker's wake-up.
+
+A node served by several processes (`serve --workers N`, PostgreSQL only) shares its feed
+and wake-ups between them through LISTEN/NOTIFY (`liaison.federation.crossing`): each
+process runs a `Listener` beside its delivery worker.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from liaison.config import NodeConfig, Settings
 from liaison.federation.capabilities import ADVERTISEMENT, tell_changes
 from liaison.federation.checkpoints import CHECKPOINT
 from liaison.federation.context import LocalNode
+from liaison.federation.crossing import Listener, shared_feeds
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
@@ -86,6 +91,7 @@ class Runtime:
     record_types: RecordTypes
     feeds: Feeds
     secret: bytes  # the node's secret (HMAC of login-form tokens)
+    listener: Listener | None = None  # set when the node runs on several processes
     worker: DeliveryWorker | None = field(default=None, init=False)
 
     @property
@@ -95,6 +101,8 @@ class Runtime:
     def start(self) -> None:
         """Tell the peers this node's record types if they changed, and start the delivery
         worker; it first delivers what was queued while stopped."""
+        if self.listener is not None:
+            self.listener.start()
         tell_changes(self.database, self.record_types)
         self.worker = DeliveryWorker(self.database, self.node, wakeup=self.feeds.delivery)
         self.worker.start()
@@ -104,11 +112,17 @@ class Runtime:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.listener is not None:
+            self.listener.stop()
 
 
-def build_runtime(config: NodeConfig, database: Database | None = None) -> Runtime:
+def build_runtime(
+    config: NodeConfig, database: Database | None = None, *, shared: bool = False
+) -> Runtime:
+    """shared: this process is one of several serving the node (PostgreSQL only): live
+    events and delivery wake-ups go through the database to all of them."""
     database = database or Database(config.database_url)
-    feeds = Feeds(LiveFeed(), DeliveryWakeup())
+    feeds = shared_feeds() if shared else Feeds(LiveFeed(), DeliveryWakeup())
     attach_feeds(database.sessions, feeds)
     return Runtime(
         config,
@@ -117,4 +131,5 @@ def build_runtime(config: NodeConfig, database: Database | None = None) -> Runti
         node_record_types(),
         feeds,
         config.secret_path.read_bytes().strip(),
+        Listener(database.url, feeds) if shared else None,
     )

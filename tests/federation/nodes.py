@@ -63,6 +63,7 @@ class NodeProcess:
     port: int
     env: dict[str, str]
     log: Path
+    workers: int = 1  # server processes (`serve --workers`)
     process: subprocess.Popen[bytes] | None = None
     _database: Database | None = field(default=None, repr=False)
     # Python run before the CLI in the node's process (a test's stand-in for another version).
@@ -80,21 +81,33 @@ class NodeProcess:
         assert self.process is None, f"{self.name} is already running"
         command = [sys.executable, "-c", f"{self.prelude}\nfrom liaison.cli import main; main()"]
         command += ["serve", str(self.directory), "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
             )
 
     def wait_healthy(self) -> None:
-        wait_until(self._healthy, f"node {self.name} to answer on {self.base_url}", timeout=60)
+        """Until the node answers; with several workers, until each of them has answered
+        (they start one by one, each in an interpreter of its own: slow on a busy machine)."""
+        answered: set[str] = set()
+        wait_until(
+            lambda: self._healthy(answered),
+            f"node {self.name} to answer on {self.base_url}",
+            timeout=60 * self.workers,
+        )
 
-    def _healthy(self) -> bool:
+    def _healthy(self, answered: set[str]) -> bool:
         if self.process is not None and self.process.poll() is not None:
             pytest.fail(f"node {self.name} exited:\n{self.log.read_text()[-3000:]}")
         try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+            response = httpx.get(f"{self.base_url}/healthz", timeout=1)
         except httpx.TransportError:
             return False
+        if response.status_code != 200:
+            return False
+        answered.add(response.headers.get("X-Liaison-Worker", ""))
+        return len(answered) >= self.workers
 
     def kill(self) -> None:
         """kill -9: no shutdown handler runs, in-flight transactions are simply lost."""
@@ -151,6 +164,7 @@ def make_node(
     name: str,
     database_url: str | None = None,
     env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> NodeProcess:
     port = free_port()
     directory = root / name.lower()
@@ -174,6 +188,7 @@ def make_node(
         port,
         {**FAST_FEDERATION, **(env or {})},
         root / f"{name.lower()}.log",
+        workers,
     )
 
 
@@ -198,10 +213,12 @@ def start_pair(
     cn_database: str | None = None,
     us_env: dict[str, str] | None = None,
     cn_env: dict[str, str] | None = None,
+    us_workers: int = 1,
 ) -> Pair:
     """Two running, peered nodes; if any step fails, the nodes it started are stopped."""
     pair = Pair(
-        make_node(root, "US", us_database, us_env), make_node(root, "CN", cn_database, cn_env)
+        make_node(root, "US", us_database, us_env, us_workers),
+        make_node(root, "CN", cn_database, cn_env),
     )
     try:
         for node in (pair.us, pair.cn):

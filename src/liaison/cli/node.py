@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from liaison.cli.output import console, fail
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidInput, LiaisonError
 
 
 def read_stdin_secret(option: str, given: bool) -> str:
@@ -84,15 +84,21 @@ def serve_command(
     directory: Path = typer.Argument(..., help="Directory of the node."),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="Server processes on the port (more than 1 needs a PostgreSQL database).",
+    ),
 ) -> None:
     """Run the node (web UI and API)."""
-    from liaison.node import node_server
+    from liaison.node import serve_node
 
     try:
-        server = node_server(directory, host, port)
+        serve_node(directory, host, port, workers)
+    except InvalidInput as error:  # e.g. several processes asked of a SQLite node
+        raise fail(error.detail, 2) from error
     except LiaisonError as error:
         raise fail(error.detail) from error
-    server.run()
 
 
 user_app = typer.Typer(help="Manage the node's user accounts.", no_args_is_help=True)

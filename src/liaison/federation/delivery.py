@@ -14,6 +14,10 @@ the stream goes on, but never reported as delivered.
 
 HTTP happens outside any database transaction so local writers are never held up by a
 slow peer.
+
+A node on several processes (`serve --workers N`, PostgreSQL) runs a worker in each; a
+peer is served by one of them at a time, the one holding its advisory lock
+(`liaison.federation.peer_locks`), which reads the peer's position afresh once it holds it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
 from liaison.federation.outbox import prune_delivered
+from liaison.federation.peer_locks import LockLost, PeerLocks
 from liaison.federation.refusals import close_ended_windows
 from liaison.metrics import DELIVERY_FAILURES
 from liaison.store.base import utcnow
@@ -112,6 +117,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_prune = 0.0  # time.monotonic() of the next retention pass
+        self.locks = PeerLocks(database)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="liaison-delivery", daemon=True)
@@ -123,6 +129,7 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self.client.close()
+        self.locks.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -156,14 +163,18 @@ class DeliveryWorker:
             log.info("pruned %d delivered outbox rows", pruned.outbox_rows)
         self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
-    def targets(self) -> list[PeerTarget]:
+    def targets(self, peer_id: int | None = None) -> list[PeerTarget]:
+        """The active peers (or the one with `peer_id`) and where their delivery stands."""
+        query = (
+            sa.select(Peer, PeerDelivery)
+            .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
+            .where(Peer.status == PeerStatus.ACTIVE)
+            .order_by(Peer.id)
+        )
+        if peer_id is not None:
+            query = query.where(Peer.id == peer_id)
         with self.database.session() as session:
-            rows = session.execute(
-                sa.select(Peer, PeerDelivery)
-                .outerjoin(PeerDelivery, PeerDelivery.peer_id == Peer.id)
-                .where(Peer.status == PeerStatus.ACTIVE)
-                .order_by(Peer.id)
-            ).all()
+            rows = session.execute(query).all()
             return [
                 PeerTarget(
                     id=peer.id,
@@ -185,26 +196,39 @@ class DeliveryWorker:
         """
         sleep = self.poll_seconds
         share_checkpoint_if_due(self.database, self.node)
-        for target in self.targets():
+        for seen in self.targets():
             if self._stop.is_set():
                 break
-            if target.last_seq <= target.acked_seq and target.resync_from is None:
+            if not _due(seen):
                 continue
-            now = utcnow()
-            if target.next_attempt_at is not None and target.next_attempt_at > now:
-                sleep = min(sleep, (target.next_attempt_at - now).total_seconds())
-                continue
-            if target.resync_from is not None:
-                # Restored from a backup: learn where the peer is before sending anything.
-                # Resynchronised: deliver what follows at once; else retry after a backoff.
-                sleep = 0.0 if self.resynchronise(target) else min(sleep, self.backoff.delay(1))
-                continue
-            if not self.deliver_to(target):
-                with self.database.session() as session:
-                    state = session.get(PeerDelivery, target.id)
-                    if state is not None and state.next_attempt_at is not None:
-                        sleep = min(sleep, (state.next_attempt_at - utcnow()).total_seconds())
+            with self.locks.hold(seen.id) as held:
+                if not held:
+                    continue  # another process of this node is serving the peer
+                # Read again under the lock: the last holder may have moved it on.
+                current = self.targets(seen.id)
+                if not current or not _due(current[0]):
+                    continue
+                try:
+                    sleep = min(sleep, self._serve(current[0]))
+                except LockLost as lost:
+                    log.warning("lost the delivery lock of peer %s: %s", seen.name, lost)
         return max(sleep, 0.0)
+
+    def _serve(self, target: PeerTarget) -> float:
+        """One peer's turn (its lock held); how long until it is due again."""
+        now = utcnow()
+        if target.next_attempt_at is not None and target.next_attempt_at > now:
+            return (target.next_attempt_at - now).total_seconds()
+        if target.resync_from is not None:
+            # Restored from a backup: learn where the peer is before sending anything.
+            # Resynchronised: deliver what follows at once; else retry after a backoff.
+            return 0.0 if self.resynchronise(target) else self.backoff.delay(1)
+        if not self.deliver_to(target):
+            with self.database.session() as session:
+                state = session.get(PeerDelivery, target.id)
+                if state is not None and state.next_attempt_at is not None:
+                    return (state.next_attempt_at - utcnow()).total_seconds()
+        return self.poll_seconds
 
     def resynchronise(self, target: PeerTarget) -> bool:
         """After a restore: ask the peer (an empty batch) how far it applied our stream.
@@ -213,6 +237,7 @@ class DeliveryWorker:
         (from before the backup was lost); they are moved past the peer's position, so a
         new record is never taken for one the peer holds. The peer's acknowledgement
         becomes ours, and delivery continues from it."""
+        self.locks.confirm()
         try:
             applied, _refused = self._send(target, [])
         except DeliveryFailed as failure:
@@ -265,6 +290,7 @@ class DeliveryWorker:
             batch, drained = self._pending(target.id, acked)
             if not batch:
                 return True
+            self.locks.confirm()
             try:
                 acknowledged, refused = self._send(target, batch)
             except DeliveryFailed as failure:
@@ -373,6 +399,11 @@ class DeliveryWorker:
             state.last_error_at = now
             session.commit()
         log.warning("delivery to peer %s failed: %s", peer_id, error)
+
+
+def _due(target: PeerTarget) -> bool:
+    """Whether the peer has records pending, or a resynchronisation to do."""
+    return target.last_seq > target.acked_seq or target.resync_from is not None
 
 
 def _refused_records(body: dict[str, Any], acknowledged: int) -> dict[int, str]:

@@ -10,8 +10,9 @@ session it already has, so nothing is looked up in module globals. A session wit
 feeds (a CLI process, which has no event streams and no worker) publishes nothing.
 
 Live updates (`LiveFeed`) fan out in-process to the Server-Sent Event streams of this
-server. With several server processes on one PostgreSQL database, a process would miss
-the others' events; LISTEN/NOTIFY would carry them across and is not implemented here.
+server. With several server processes on one PostgreSQL database (`serve --workers N`)
+the runtime uses `liaison.federation.crossing` instead: events and wake-ups go through
+LISTEN/NOTIFY to every process.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class DeliveryWakeup:
 
     def wake(self) -> None:
         self.event.set()
+
+    def wake_after_commit(self, session: Session) -> None:
+        after_commit(session, self.wake)
 
 
 @dataclass(frozen=True)

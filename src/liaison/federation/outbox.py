@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from liaison.audit import canonical_json
 from liaison.config import Settings
 from liaison.errors import Conflict
-from liaison.federation.notify import after_commit, feeds_of
+from liaison.federation.notify import feeds_of
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -62,7 +62,7 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
     )
     feeds = feeds_of(session)
     if feeds is not None:
-        after_commit(session, feeds.delivery.wake)
+        feeds.delivery.wake_after_commit(session)
     return int(seq)
 
 

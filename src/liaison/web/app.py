@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -48,6 +49,7 @@ from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 from liaison.web.ui import verifications as verifications_ui
 
+WORKER_HEADER = "X-Liaison-Worker"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -66,8 +68,9 @@ class SecurityHeaders:
     a small API request costs (see BENCHMARKS.md, Federation).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, extra: dict[str, str] | None = None) -> None:
         self.app = app
+        self.headers = {**SECURITY_HEADERS, **(extra or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,7 +94,7 @@ class SecurityHeaders:
                     headers.setdefault("Content-Security-Policy", EDITOR_CONTENT_SECURITY_POLICY)
                     if message["status"] == 200:
                         headers.setdefault("Cache-Control", editor_cache)
-                for header, value in SECURITY_HEADERS.items():
+                for header, value in self.headers.items():
                     headers.setdefault(header, value)
             await send(message)
 
@@ -131,8 +134,12 @@ def include_routers(app: FastAPI) -> None:
         app.include_router(router)
 
 
-def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
-    runtime = build_runtime(node, database)
+def create_app(
+    node: NodeConfig, database: Database | None = None, *, shared: bool = False
+) -> FastAPI:
+    """shared: this app is one of several processes serving the node (`serve --workers`);
+    its answers name the process (WORKER_HEADER), so a client can tell them apart."""
+    runtime = build_runtime(node, database, shared=shared)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -160,7 +167,7 @@ def create_app(node: NodeConfig, database: Database | None = None) -> FastAPI:
 
     # Inside SecurityHeaders, so its 413 answers carry them too.
     app.add_middleware(BodySizeLimit, limit_for=body_limit_policy(node.settings))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, extra={WORKER_HEADER: str(os.getpid())} if shared else None)
     # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
     app.add_middleware(Preferences, time_zone=node.time_zone)
     # Outermost of all: every answer, even an error page, is counted, timed and logged.

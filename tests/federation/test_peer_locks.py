@@ -1,0 +1,170 @@
+"""The per-peer delivery locks (liaison.federation.peer_locks) between processes.
+
+Each `PeerLocks` here has its own `Database` (its own connections), as each server
+process of a node has."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from liaison.config import Settings
+from liaison.federation import envelope as env
+from liaison.federation.context import LocalNode
+from liaison.federation.delivery import DeliveryWorker
+from liaison.federation.outbox import share
+from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, LockLost, PeerLocks
+from liaison.store import Database
+from liaison.store.federation_tables import Peer
+
+
+def _terminate_holder(database: Database, peer_id: int) -> None:
+    """Cut the connection holding the peer's lock, as the death of its process does."""
+    with database.engine.connect() as connection:
+        terminated = connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = :class_id AND objid = :peer_id AND granted"
+            ),
+            {"class_id": DELIVERY_LOCK_CLASS, "peer_id": peer_id},
+        ).all()
+    assert terminated == [(True,)]
+
+
+def test_one_process_at_a_time_serves_a_peer_and_a_dead_holders_lock_passes_on(
+    database_url: str,
+) -> None:
+    first_db, second_db = Database(database_url), Database(database_url)
+    first, second = PeerLocks(first_db), PeerLocks(second_db)
+    try:
+        if database_url.startswith("sqlite"):
+            # One process on SQLite: every lock is granted, nothing is asked of the database.
+            with first.hold(1) as held, second.hold(1) as also:
+                assert (held, also) == (True, True)
+            assert not first.shared
+            return
+        with first.hold(1) as held:
+            assert held
+            with second.hold(1) as other:
+                assert not other
+            with second.hold(2) as another_peer:
+                assert another_peer
+            first.confirm()  # still held
+        with second.hold(1) as after_release:
+            assert after_release
+
+        with first.hold(1) as held:
+            assert held
+            _terminate_holder(second_db, 1)
+            with second.hold(1) as taken_over:
+                assert taken_over
+                with pytest.raises(LockLost):
+                    first.confirm()
+        # The holder that lost its connection gets a fresh one on its next round.
+        with first.hold(1) as again:
+            assert again
+    finally:
+        first.close()
+        second.close()
+        first_db.dispose()
+        second_db.dispose()
+
+
+class CountingPeer:
+    """An inbox that applies in order, acknowledges as the peer would, and counts how many
+    batches are in flight at once and how often each record was sent."""
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self.key = key
+        self.lock = threading.Lock()
+        self.applied = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.sent: Counter[int] = Counter()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        sealed = env.parse(json.loads(request.content))
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.005)  # a request takes time: room for a second sender to overlap
+        with self.lock:
+            for record in sealed.body["records"]:
+                self.sent[record["seq"]] += 1
+                if record["seq"] == self.applied + 1:
+                    self.applied = record["seq"]
+            applied = self.applied
+            self.in_flight -= 1
+        answer = env.seal(
+            self.key,
+            sender="CN",
+            recipient="US",
+            kind="ack",
+            body={"acknowledged": applied, "batch_nonce": sealed.nonce},
+        )
+        return httpx.Response(200, json=answer.to_json())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_processes_delivery_workers_never_send_a_peer_records_in_parallel(
+    database_url: str,
+) -> None:
+    setup = Database(database_url)
+    setup.upgrade()
+    peer_key = Ed25519PrivateKey.generate()
+    with setup.session() as session:
+        peer = Peer(
+            name="CN",
+            base_url="http://cn.invalid",
+            public_key=env.public_key_text(peer_key.public_key()),
+            default_agency="CN agency",
+            status="active",
+            last_seq=0,
+        )
+        session.add(peer)
+        session.commit()
+    fake = CountingPeer(peer_key)
+    settings = Settings(federation_batch_size=7)
+    key = Ed25519PrivateKey.generate()
+    databases = [Database(database_url) for _ in range(2)]
+    workers = [
+        DeliveryWorker(
+            database,
+            LocalNode("US", "http://us.invalid", "US agency", key, settings),
+            client=httpx.Client(transport=httpx.MockTransport(fake)),
+        )
+        for database in databases
+    ]
+    total = 0
+    try:
+        for _round in range(5):
+            with setup.session() as session:
+                cn = session.get(Peer, peer.id)
+                assert cn is not None
+                for _ in range(40):
+                    share(session, cn, "test.record", {"n": total})
+                    total += 1
+                session.commit()
+            rounds = [threading.Thread(target=worker.deliver_due) for worker in workers]
+            for thread in rounds:
+                thread.start()
+            for thread in rounds:
+                thread.join(60)
+        # Whichever worker did not get the lock in a round left the peer to the other;
+        # together they delivered everything, each record once, one batch at a time.
+        assert fake.applied == total
+        assert fake.most_in_flight == 1
+        assert set(fake.sent) == set(range(1, total + 1))
+        assert max(fake.sent.values()) == 1
+    finally:
+        for worker in workers:
+            worker.stop()
+        for database in (*databases, setup):
+            database.dispose()
