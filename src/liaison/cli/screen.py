@@ -121,9 +121,8 @@ def run_on_dask(
     first, rest = start
     records = itertools.chain([first] if first is not None else [], rest)
     columns = [name for name, _ in first.columns] if first is not None else []
-    job = Job(
-        tuple(sources), output, output_format, day, codes, limits, partition_size, rules_version().hash
-    )
+    rules = rules_version().hash
+    job = Job(tuple(sources), output, output_format, day, codes, limits, partition_size, rules)
     show_progress = sys.stderr.isatty()
     total = count_records(sources) if show_progress else None
     with contextlib.ExitStack() as stack:
