@@ -107,6 +107,8 @@ class PeerInboundRecord(Base):
     seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     record_type: Mapped[str] = mapped_column(sa.String(64))
     payload: Mapped[str] = mapped_column(sa.Text)
+    # Pruned like delivered outbox rows (liaison.federation.outbox.prune_delivered).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SeenNonce(Base):

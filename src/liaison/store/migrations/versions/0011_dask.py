@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from liaison.store.base import UTCDateTime
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -27,6 +29,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("record_type", sa.String(64), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["peer_id"], ["peers.id"], name=op.f("fk_peer_inbound_records_peer_id_peers")
         ),
