@@ -157,46 +157,46 @@ def test_a_node_behind_nginx_serves_https_streams_events_and_federates(
     assert httpx.get(f"{url}/healthz").status_code == 200  # TLS, verified against the cert
     headers = {"Authorization": f"Bearer {_token(url)}"}
     cn_client = cn.client()
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
-        with client.stream("GET", "/api/v1/events") as stream:
-            lines = stream.iter_lines()
-            assert next(lines).startswith("retry:")
-            opened = client.post(
-                "/api/v1/threads",
-                json={
-                    "peer": "CN",
-                    "subject": "Through the proxy",
-                    "priority": "routine",
-                    "kind": "note",
-                    "body": "from US",
-                },
-            )
-            assert opened.status_code == 201, opened.text
-            thread = opened.json()
-            # A reply from CN, delivered through nginx, shows on US's open stream at once:
-            # buffered, it would wait for kilobytes more.
-            global_id = thread["global_id"]
-            cn_thread = wait_until(
-                lambda: next(
-                    (
-                        t["id"]
-                        for t in cn_client.get("/api/v1/threads").json()
-                        if t["global_id"] == global_id
-                    ),
-                    None,
+    with (
+        httpx.Client(base_url=url, headers=headers, timeout=30) as client,
+        client.stream("GET", "/api/v1/events") as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        opened = client.post(
+            "/api/v1/threads",
+            json={
+                "peer": "CN",
+                "subject": "Through the proxy",
+                "priority": "routine",
+                "kind": "note",
+                "body": "from US",
+            },
+        )
+        assert opened.status_code == 201, opened.text
+        thread = opened.json()
+        # A reply from CN, delivered through nginx, shows on US's open stream at once:
+        # buffered, it would wait for kilobytes more.
+        global_id = thread["global_id"]
+        cn_thread = wait_until(
+            lambda: next(
+                (
+                    t["id"]
+                    for t in cn_client.get("/api/v1/threads").json()
+                    if t["global_id"] == global_id
                 ),
-                "the thread on CN",
-            )
-            reply = cn_client.post(
-                f"/api/v1/threads/{cn_thread}/messages", json={"body": "from CN"}
-            )
-            assert reply.status_code == 201, reply.text
-            deadline = time.monotonic() + 60  # heartbeats keep the loop turning
-            for line in lines:
-                assert time.monotonic() < deadline, "CN's reply never reached the stream"
-                if line.startswith("data:") and '"incoming": true' in line:
-                    assert json.loads(line.removeprefix("data:"))["thread"] == thread["id"]
-                    break
+                None,
+            ),
+            "the thread on CN",
+        )
+        reply = cn_client.post(f"/api/v1/threads/{cn_thread}/messages", json={"body": "from CN"})
+        assert reply.status_code == 201, reply.text
+        deadline = time.monotonic() + 60  # heartbeats keep the loop turning
+        for line in lines:
+            assert time.monotonic() < deadline, "CN's reply never reached the stream"
+            if line.startswith("data:") and '"incoming": true' in line:
+                assert json.loads(line.removeprefix("data:"))["thread"] == thread["id"]
+                break
     cn_client.close()
     with us.database().engine.connect() as connection:
         bodies = connection.execute(
