@@ -172,17 +172,9 @@ def _take_back(
             break
         after = page[-1]["seq"]
     with database.session() as session:
-        # Locks the peer's row: of several server processes, one takes the records back.
-        marked = session.execute(
-            sa.update(Peer)
-            .where(Peer.id == peer.id, Peer.recover_from.is_not(None))
-            .values(recover_from=None)
-            .returning(Peer.id)
-        ).scalar_one_or_none()
-        if marked is None:
-            return
         row = session.get(Peer, peer.id)
-        assert row is not None  # locked just above
+        if row is None or row.recover_from is None:
+            return
         recovered: list[str] = []
         held = skipped = 0
         for item in items:
@@ -195,6 +187,8 @@ def _take_back(
                     recovered.append(f"{name} {payload.get('global_id')}")
                 else:
                     held += 1
+        # The audit head, then the peer's row: the order every write that shares a record
+        # takes them in (another order deadlocks with it on PostgreSQL).
         record(
             session,
             Actor.peer(peer.name),
@@ -207,6 +201,14 @@ def _take_back(
                 not_taken_back=skipped,
             ),
         )
+        cleared = session.execute(
+            sa.update(Peer)
+            .where(Peer.id == peer.id, Peer.recover_from.is_not(None))
+            .values(recover_from=None)
+        )
+        if cleared.rowcount == 0:  # type: ignore[attr-defined]
+            session.rollback()  # another server process took them back meanwhile
+            return
         session.commit()
     log.info(
         "took back %d own records from %s after a restore (%d held already, %d not taken back)",
