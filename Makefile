@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium fonts editor lock clean
+.PHONY: demo test lint typecheck pytest chromium fonts nginx editor lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The TLS reverse-proxy test (tests/integration/test_nginx.py) runs Debian's nginx.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "Installing Debian's nginx for the reverse-proxy test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 # PDFs that print Chinese names embed a TrueType CJK font, and reports mixing Chinese with
 # Latin text a Latin one too (liaison.pdf_fonts); the dashboard's PNG charts draw their text
@@ -62,7 +68,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium fonts editor
+pytest: $(STAMP) chromium fonts nginx editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest

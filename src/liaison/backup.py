@@ -269,11 +269,12 @@ def restore_node(
         database.upgrade()
         with database.session() as session:
             # Until each peer says how far it applied our stream, nothing is sent to it
-            # (liaison.federation.delivery): the backup may lack records it already holds.
+            # (liaison.federation.delivery): the backup may lack records it already holds;
+            # those records themselves are asked back (liaison.federation.resync).
             session.execute(
                 sa.update(Peer)
                 .where(Peer.status == PeerStatus.ACTIVE)
-                .values(resync_from=Peer.last_seq)
+                .values(resync_from=Peer.last_seq, recover_from=Peer.last_seq)
             )
             record(
                 session,

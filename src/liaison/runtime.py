@@ -22,6 +22,7 @@ from liaison.federation.crossing import Listener, shared_feeds
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.notify import DeliveryWakeup, Feeds, LiveFeed, attach_feeds
 from liaison.federation.records import RecordTypes
+from liaison.federation.resync import Recovery
 from liaison.services.cooperation import Provider
 from liaison.services.hotline import queries as hotline_queries
 from liaison.services.hotline import records as hotline_records
@@ -93,6 +94,7 @@ class Runtime:
     secret: bytes  # the node's secret (HMAC of login-form tokens)
     listener: Listener | None = None  # set when the node runs on several processes
     worker: DeliveryWorker | None = field(default=None, init=False)
+    recovery: Recovery | None = field(default=None, init=False)
 
     @property
     def settings(self) -> Settings:
@@ -107,8 +109,14 @@ class Runtime:
         self.worker = DeliveryWorker(self.database, self.node, wakeup=self.feeds.delivery)
         self.worker.start()
         self.worker.wake()
+        # After a restore: this node's own records the backup lacked, from the peers.
+        self.recovery = Recovery(self.database, self.node, self.record_types)
+        self.recovery.start()
 
     def stop(self) -> None:
+        if self.recovery is not None:
+            self.recovery.stop()
+            self.recovery = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

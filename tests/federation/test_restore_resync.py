@@ -4,11 +4,14 @@ US is backed up while running, both sides write more, US is lost and restored fr
 backup, CN writes on while US is down and US writes at once when it is back. Then: CN
 holds every US message once (the numbers US gave after the restore were moved past what
 CN had applied, not taken for those), US holds every CN message once (CN sent again what
-US had acknowledged but lost), and US's audit chain verifies with the restore in it.
+US had acknowledged but lost), US holds every one of its own messages once (those the
+backup lacked came back from CN, through a signed request), and US's audit chain
+verifies with the restore and what came back in it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,8 +108,10 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
     assert len(_bodies(pair.cn, "US")) == 7
     _post(cn, cn_thread, "cn 7")  # CN writes on while US is down
     pair.us.move_to(restored)
-    pair.us.start()
+    # What the restore lost, read before US starts (CN resends at once once it answers).
     assert _bodies(pair.us, "CN") == Counter(f"cn {i}" for i in range(1, 4))
+    assert _bodies(pair.us, "US") == Counter(f"us {i}" for i in range(0, 4))
+    pair.us.start()
     us = pair.us.client()
     try:
         # At once, likely before US has heard from CN: these must not be taken for 4-6.
@@ -117,6 +122,8 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
         on_cn = {f"us {i}": 1 for i in range(0, 9)}
         wait_until(lambda: _bodies(pair.us, "CN") == on_us, "every CN message once on US", 90)
         wait_until(lambda: _bodies(pair.cn, "US") == on_cn, "every US message once on CN", 90)
+        # US's own messages 4-6, which the backup lacked, came back from CN, once each.
+        wait_until(lambda: _bodies(pair.us, "US") == on_cn, "every US message once on US", 90)
     finally:
         us.close()
         cn.close()
@@ -130,6 +137,20 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
         "US's stream to CN to be acknowledged",
     )
     assert _bodies(pair.cn, "US") == on_cn and _bodies(pair.us, "CN") == on_us
+    assert _bodies(pair.us, "US") == on_cn
+    assert pair.us.scalar("select recover_from from peers where name = 'CN'") is None
+    with pair.us.database().engine.connect() as connection:
+        [detail] = connection.execute(
+            sa.text(
+                "select detail from audit_entries where action = 'federation.own_records_recovered'"
+            )
+        ).scalars()
+        lost = connection.execute(
+            sa.text("select global_id from hotline_messages where body in ('us 4', 'us 5', 'us 6')")
+        ).scalars()
+        assert sorted(json.loads(detail)["recovered"]) == sorted(
+            f"hotline.message {global_id}" for global_id in lost
+        )
     # CN kept every row it delivered (retention), which is what let it send 4-6 again.
     admin = pair.cn.client("admin")
     try:

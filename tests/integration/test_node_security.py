@@ -67,6 +67,11 @@ OPEN_TO_ALL_ROLES = {
 PEER_BODIES: dict[str, Any] = {
     "/federation/v1/inbox": {"records": []},
     "/federation/v1/audit-checkpoints": {},
+    "/federation/v1/own-records": {"after": 0},
+    "/federation/v1/key-rotation": {
+        "new_public_key": public_key_text(Ed25519PrivateKey.generate().public_key()),
+        "proof": "AAAA",
+    },
     "/federation/v1/peering": {
         "node": "CN",
         "base_url": "https://cn.example",

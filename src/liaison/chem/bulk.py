@@ -32,7 +32,8 @@ from liaison.errors import InvalidInput
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
-SUPPORTED = ".smi, .smiles, .csv, .xlsx, .sdf, .txt or - (standard input)"
+SUPPORTED = ".smi, .smiles, .csv, .xlsx, .parquet, .sdf, .txt or - (standard input)"
+TABLE_FILES = (".xlsx", ".parquet")  # read by read_records, not as text
 CHUNK = 256  # records per task: large enough to amortize pickling, small enough to stream
 
 
@@ -135,14 +136,14 @@ def open_input(
         ".sdf": _sdf_records,
         ".txt": _text_records,
     }
-    if suffix not in readers and suffix != ".xlsx":
+    if suffix not in readers and suffix not in TABLE_FILES:
         raise InvalidInput(
             f"{source}: unsupported input type {suffix or '(none)'}; use {SUPPORTED}"
         )
     if not path.is_file():
         raise InvalidInput(f"{source}: no such file")
-    if suffix == ".xlsx":
-        raise InvalidInput(f"{source}: an .xlsx workbook is read by read_records, not as text")
+    if suffix in TABLE_FILES:
+        raise InvalidInput(f"{source}: a {suffix} file is read by read_records, not as text")
     try:
         handle, encoding = open_text(path)
     except OSError as error:
@@ -156,12 +157,14 @@ def read_records(
     """Records of every source in order; files are opened one at a time. `on_open(label,
     encoding)` is told the encoding each text file was detected in."""
     for source in sources or ["-"]:
-        if source != "-" and Path(source).suffix.lower() == ".xlsx":
-            from liaison.chem.inputs import xlsx_records
+        if source != "-" and Path(source).suffix.lower() in TABLE_FILES:
+            from liaison.chem.inputs import parquet_records, xlsx_records
 
-            if not Path(source).is_file():
+            path = Path(source)
+            if not path.is_file():
                 raise InvalidInput(f"{source}: no such file")
-            yield from xlsx_records(Path(source), Path(source).name)
+            table = xlsx_records if path.suffix.lower() == ".xlsx" else parquet_records
+            yield from table(path, path.name)
             continue
         handle, reader, label, encoding = open_input(source)
         if on_open is not None:
@@ -180,6 +183,11 @@ def count_records(sources: list[str]) -> int | None:
         if source == "-":
             return None
         path = Path(source)
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(path).metadata.num_rows
+            continue
         with path.open("rb") as handle:
             if path.suffix.lower() == ".xlsx":
                 return None  # rows of a zipped workbook cannot be counted cheaply

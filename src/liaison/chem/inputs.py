@@ -19,6 +19,7 @@ from liaison.errors import InvalidInput
 TABLE_STRUCTURE_COLUMNS = (*STRUCTURE_COLUMNS, "结构", "结构式")
 TABLE_ID_COLUMNS = (*ID_COLUMNS, "编号", "名称")
 SAMPLE_BYTES = 256 * 1024  # enough text to tell GB18030 from Latin-1 and the like
+PARQUET_BATCH = 8192  # rows read from a Parquet file at a time
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
@@ -142,3 +143,24 @@ def xlsx_rows(source: Path | bytes, label: str) -> Iterator[list[str]]:
 
 def xlsx_records(source: Path | bytes, label: str) -> Iterator[Record]:
     yield from table_records(xlsx_rows(source, label), label)
+
+
+def parquet_rows(path: Path, label: str) -> Iterator[list[str]]:
+    """Rows of a Parquet file as text, its column names first; read a row group's batch at a
+    time, so a file of millions of rows never sits in memory whole."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises ArrowInvalid, OSError and others
+        raise InvalidInput(f"{label}: not a Parquet file ({error})") from error
+    with table:
+        yield list(table.schema_arrow.names)
+        for batch in table.iter_batches(batch_size=PARQUET_BATCH):
+            columns = [column.to_pylist() for column in batch.columns]
+            for row in zip(*columns, strict=True):
+                yield [_cell(value) for value in row]
+
+
+def parquet_records(path: Path, label: str) -> Iterator[Record]:
+    yield from table_records(parquet_rows(path, label), label)

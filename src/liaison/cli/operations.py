@@ -1,4 +1,5 @@
-"""Operating a node: backup and restore (see liaison.backup and docs/deployment.md)."""
+"""Operating a node: backup and restore (see liaison.backup and docs/deployment.md), and
+the rotation of its signing key (liaison.rotation)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,33 @@ def restore_command(
     console().print(f"Start it with: liaison serve {directory}")
 
 
+key_app = typer.Typer(help="The node's signing key.", no_args_is_help=True)
+
+
+@key_app.command("rotate")
+def key_rotate_command(
+    directory: Path = typer.Argument(..., help="Directory of the node (stopped)."),
+) -> None:
+    """Replace the node's signing key; every active peer is told the new key, signed by the
+    old one. Run it while the node is stopped, with the peers running; then start the node."""
+    from liaison.rotation import rotate_key
+
+    try:
+        rotation = rotate_key(directory)
+    except LiaisonError as error:
+        raise fail(error.detail) from error
+    for name in rotation.peers_told:
+        console().print(f"peer {name}: told the new key")
+    console().print(f"New public key: {rotation.new_public_key}")
+    console().print(f"The old key is kept in {rotation.old_key_file}")
+    if rotation.peers_not_told:
+        raise fail(
+            "these peers were not told and will refuse this node's envelopes until peered "
+            "again: " + "; ".join(rotation.peers_not_told)
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
+    app.add_typer(key_app, name="key")

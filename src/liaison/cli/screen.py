@@ -7,6 +7,7 @@ verdicts, non-zero with a one-line message for usage errors only.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 from collections import Counter
@@ -22,8 +23,10 @@ from liaison.cli.output import fail, progress_bar
 from liaison.errors import LiaisonError
 from liaison.services.as_of import settle_as_of
 
-FORMATS = ("table", "jsonl", "csv")
+FORMATS = ("table", "jsonl", "csv", "parquet")
+ENGINES = ("local", "dask")
 DEFAULTS = Limits()
+PARTITION = 10_000  # bulk_dask.PARTITION, not imported: `liaison --help` skips Dask
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +69,87 @@ def parse_jobs(text: str | None) -> int | None:
     return int(text)
 
 
+def check_engine(
+    engine: str,
+    scheduler: str | None,
+    partition_size: int,
+    sources: list[str],
+    output_format: str,
+    output: Path | None,
+    report: Path | None,
+) -> None:
+    """Usage errors for an engine and what it cannot do: the Dask engine reads files and
+    writes --output (its manifest of finished partitions lives beside it)."""
+    if engine not in ENGINES:
+        raise usage_error(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "local":
+        if scheduler is not None:
+            raise usage_error("--scheduler needs --engine dask")
+        if output_format == "parquet":
+            raise usage_error("--format parquet needs --engine dask")
+        return
+    if partition_size < 1:
+        raise usage_error(f"--partition-size {partition_size} must be at least 1")
+    if not sources or "-" in sources:
+        raise usage_error("--engine dask reads files, not standard input")
+    if output is None:
+        raise usage_error("--engine dask needs --output (a rerun resumes it)")
+    if output_format == "table":
+        raise usage_error("--engine dask writes --format jsonl, csv or parquet")
+    if report is not None:
+        raise usage_error("--report is not available with --engine dask")
+
+
+def run_on_dask(
+    sources: list[str],
+    output: Path,
+    output_format: str,
+    start: tuple[Any, Iterator[Any]],
+    day: date,
+    codes: tuple[str, ...],
+    limits: Limits,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    partition_size: int,
+) -> None:
+    """The screening on Dask, written as the partitions finish, with a progress bar."""
+    from liaison.bulk_dask import Job, run
+    from liaison.chem.bulk import count_records
+    from liaison.chem.evidence import rules_version
+
+    first, rest = start
+    records = itertools.chain([first] if first is not None else [], rest)
+    columns = [name for name, _ in first.columns] if first is not None else []
+    rules = rules_version().hash
+    job = Job(tuple(sources), output, output_format, day, codes, limits, partition_size, rules)
+    show_progress = sys.stderr.isatty()
+    total = count_records(sources) if show_progress else None
+    with contextlib.ExitStack() as stack:
+        advance = stack.enter_context(progress_bar("screening", total)) if show_progress else None
+        try:
+            outcome = run(
+                job,
+                records,
+                columns,
+                scheduler=scheduler,
+                workers=workers,
+                on_start=advance,
+                on_partition=(lambda _index, count: advance(count)) if advance else None,
+            )
+        except LiaisonError as error:
+            raise usage_error(error.detail) from None
+        except OSError as error:  # the scheduler cannot be reached, the output not written
+            raise usage_error(f"{error}") from None
+    if outcome.skipped:
+        print(
+            f"liaison screen: resumed: {outcome.skipped} record(s) already written were skipped",
+            file=sys.stderr,
+        )
+    if os.environ.get("LIAISON_SCREEN_SUMMARY"):
+        print(f"{outcome.screened} record(s) screened", file=sys.stderr)
+
+
 def _say_encoding(label: Callable[[str], str]) -> Callable[[str, str], None]:
     """Tells the user, on standard error, the encoding a file that is not plain UTF-8 was
     detected in (a GBK file read as UTF-8 would garble every Chinese cell)."""
@@ -81,11 +165,13 @@ def screen(
     inputs: list[str] | None = typer.Argument(
         None,
         metavar="[INPUT]...",
-        help="Files (.smi/.smiles, .csv, .xlsx, .sdf, .txt) or - for standard input (the "
-        "default). CSV and text in UTF-8, UTF-16 or GBK/GB18030: the encoding is detected.",
+        help="Files (.smi/.smiles, .csv, .xlsx, .parquet, .sdf, .txt) or - for standard input "
+        "(the default). CSV and text in UTF-8, UTF-16 or GBK/GB18030: the encoding is detected.",
         show_default=False,
     ),
-    output_format: str = typer.Option("table", "--format", help="table | jsonl | csv"),
+    output_format: str = typer.Option(
+        "table", "--format", help="table | jsonl | csv | parquet (parquet: --engine dask)"
+    ),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Apply the law of this day (YYYY-MM-DD); default today (UTC)."
     ),
@@ -112,6 +198,21 @@ def screen(
     max_fragments: int = typer.Option(DEFAULTS.fragments, "--max-fragments"),
     max_ring_closures: int = typer.Option(DEFAULTS.ring_closures, "--max-ring-closures"),
     max_branch_depth: int = typer.Option(DEFAULTS.branch_depth, "--max-branch-depth"),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local (a process pool) | dask (a Dask cluster: files in, --output needed, "
+        "resumable).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="--engine dask: the Dask scheduler's address (tcp://host:8786); default a "
+        "LocalCluster of --jobs worker processes.",
+    ),
+    partition_size: int = typer.Option(
+        PARTITION, "--partition-size", help="--engine dask: records per partition."
+    ),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
@@ -129,6 +230,7 @@ def screen(
         raise usage_error(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
+    check_engine(engine, scheduler, partition_size, sources, output_format, output, report)
     workers = parse_jobs(jobs)
     day = parse_day(as_of)
     limits = Limits(
@@ -147,6 +249,21 @@ def screen(
         first = next(records, None)  # opens the first file now: unreadable -> usage error
     except LiaisonError as error:
         raise usage_error(error.detail) from None
+    if engine == "dask":
+        assert output is not None  # check_engine
+        run_on_dask(
+            sources,
+            output,
+            output_format,
+            (first, records),
+            day,
+            codes,
+            limits,
+            scheduler=scheduler,
+            workers=workers,
+            partition_size=partition_size,
+        )
+        return
     try:
         out: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     except OSError as error:

@@ -40,7 +40,13 @@ from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
 from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer, PeerInbound, PeerStatus, SeenNonce
+from liaison.store.federation_tables import (
+    Peer,
+    PeerInbound,
+    PeerInboundRecord,
+    PeerStatus,
+    SeenNonce,
+)
 from liaison.text import check_storable_document
 
 BATCH_KIND = "batch"
@@ -201,6 +207,15 @@ def _apply(
                 # The same text rules as for local writes, whatever this node's database.
                 check_storable_document(record.payload, "payload")
                 record_types.apply(session, node, peer, record.record_type, record.payload)
+                # Kept as it came: the peer, restored from an older backup, asks it back.
+                session.add(
+                    PeerInboundRecord(
+                        peer_id=peer.id,
+                        seq=record.seq,
+                        record_type=record.record_type,
+                        payload=json.dumps(record.payload, ensure_ascii=False),
+                    )
+                )
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
             # Deterministic refusals only: a record that breaks the rules or the schema

@@ -26,6 +26,8 @@ from liaison.store.federation_tables import (
     OutboxRecord,
     Peer,
     PeerDelivery,
+    PeerInbound,
+    PeerInboundRecord,
     PeerStatus,
     RefusedRecord,
 )
@@ -79,6 +81,7 @@ def refusals_of(session: Session, record_ids: Iterable[str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Pruned:
     outbox_rows: int
+    inbound_records: int = 0
 
 
 def prune_delivered(session: Session, settings: Settings) -> Pruned:
@@ -96,4 +99,18 @@ def prune_delivered(session: Session, settings: Settings) -> Pruned:
             )
         )
         deleted += result.rowcount  # type: ignore[attr-defined]
-    return Pruned(outbox_rows=deleted)
+    # The records applied from each peer, kept for it to ask back after a restore: the same
+    # policy, counted from the last one applied.
+    inbound = 0
+    for peer_id, applied in session.execute(
+        sa.select(PeerInbound.peer_id, PeerInbound.last_applied_seq)
+    ):
+        result = session.execute(
+            sa.delete(PeerInboundRecord).where(
+                PeerInboundRecord.peer_id == peer_id,
+                PeerInboundRecord.seq <= applied - settings.outbox_keep_delivered,
+                PeerInboundRecord.received_at < cutoff,
+            )
+        )
+        inbound += result.rowcount  # type: ignore[attr-defined]
+    return Pruned(outbox_rows=deleted, inbound_records=inbound)

@@ -104,6 +104,9 @@ class RecordType(Generic[P]):
     acts_on: RecordType[Any] | None = None
     action: PeerMay = PeerMay.NOTHING  # with `acts_on`: the right it exercises
     on_peer_activated: PeerActivated | None = None
+    # A record this node wrote, lost in a restore from an older backup and sent back by
+    # `peer`, which holds it (liaison.federation.resync); None: this type is not taken back.
+    recover: Handler[P] | None = None
 
     def __post_init__(self) -> None:
         writes = self.model is not None or self.shared_with is not None
@@ -279,6 +282,11 @@ class RecordTypes:
             if hook is not None:
                 hook(session, node, peer)
 
+    def can_recover(self, name: str) -> bool:
+        """Whether records of this type are taken back after a restore (see `recover`)."""
+        record_type = self._types.get(name)
+        return record_type is not None and record_type.recover is not None
+
     def apply(
         self, session: Session, node: LocalNode, peer: Peer, name: str, data: dict[str, Any]
     ) -> None:
@@ -287,3 +295,30 @@ class RecordTypes:
         payload = record_type.payload.from_payload(data)
         related = check_ownership(session, peer, record_type, payload)
         record_type.handle(session, node, peer, payload, related)
+
+    def recover(
+        self, session: Session, node: LocalNode, peer: Peer, name: str, data: dict[str, Any]
+    ) -> bool:
+        """Take back one of this node's own records that `peer` holds and this node lost (a
+        restore from an older backup). True when it was written; False when this node has
+        it already, or its type is not taken back (acts and statements: see `recover`)."""
+        record_type = self._types[name]
+        if record_type.recover is None or record_type.model is None:
+            return False
+        payload = record_type.payload.from_payload(data)
+        written = cast(WrittenPayload, payload)
+        if written.owner_node != node.name:
+            raise ProtocolViolation(f"{name} {written.global_id} is not a record of this node")
+        if find(session, record_type.table(), written.global_id) is not None:
+            return False
+        related: list[Any] = []
+        if record_type.within is not None and written.within_id is not None:
+            parent = find(session, record_type.within.table(), written.within_id)
+            if parent is None or not record_type.within.is_shared_with(parent, peer.id):
+                raise ProtocolViolation(
+                    f"{name} {written.global_id}: no such {_what(record_type.within)} "
+                    f"shared with {peer.name!r}"
+                )
+            related = [parent]
+        record_type.recover(session, node, peer, payload, related)
+        return True

@@ -42,6 +42,9 @@ class Peer(Base):
     # when they differ: liaison.federation.capabilities).
     record_types: Mapped[list[str] | None] = mapped_column(sa.JSON)
     told_record_types: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # After a restore: last_seq as the backup held it, until this node has taken back from
+    # the peer its own records past it (liaison.federation.resync, then cleared).
+    recover_from: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -97,6 +100,20 @@ class PeerInbound(Base):
     peer_id: Mapped[int] = mapped_column(sa.ForeignKey("peers.id"), primary_key=True)
     last_applied_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PeerInboundRecord(Base):
+    """A record applied from a peer's stream, as it came: what the peer, restored from an
+    older backup, asks back when its backup lacks it (liaison.federation.resync)."""
+
+    __tablename__ = "peer_inbound_records"
+
+    peer_id: Mapped[int] = mapped_column(sa.ForeignKey("peers.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    record_type: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[str] = mapped_column(sa.Text)
+    # Pruned like delivered outbox rows (liaison.federation.outbox.prune_delivered).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SeenNonce(Base):

@@ -361,19 +361,7 @@ def receive_thread(
                 record_id=payload.global_id, addressed_to=payload.to_agency, filed_under=to_agency
             ),
         )
-    thread = HotlineThread(
-        global_id=payload.global_id,
-        owner_node=peer.name,
-        created_at=payload.created_at,
-        peer_id=peer.id,
-        subject=payload.subject,
-        priority=payload.priority,
-        kind=payload.kind,
-        from_agency=payload.from_agency,
-        to_agency=to_agency,
-        created_by=payload.created_by,
-        last_message_at=payload.created_at,
-    )
+    thread = _thread_row(payload, peer.name, peer, to_agency)
     session.add(thread)
     session.flush()
     record(
@@ -398,17 +386,28 @@ def receive_thread(
     )
 
 
-def receive_message(
-    session: Session,
-    node: LocalNode,
-    peer: Peer,
-    payload: MessagePayload,
-    related: Sequence[HotlineThread],
-) -> None:
-    [thread] = related
+def _thread_row(payload: ThreadPayload, owner: str, peer: Peer, to_agency: str) -> HotlineThread:
+    return HotlineThread(
+        global_id=payload.global_id,
+        owner_node=owner,
+        created_at=payload.created_at,
+        peer_id=peer.id,
+        subject=payload.subject,
+        priority=payload.priority,
+        kind=payload.kind,
+        from_agency=payload.from_agency,
+        to_agency=to_agency,
+        created_by=payload.created_by,
+        last_message_at=payload.created_at,
+    )
+
+
+def _add_message(
+    session: Session, node: LocalNode, payload: MessagePayload, owner: str, thread: HotlineThread
+) -> HotlineMessage:
     message = HotlineMessage(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         thread_id=thread.id,
         author=payload.author,
@@ -427,6 +426,39 @@ def receive_message(
     thread.last_message_at = max(thread.last_message_at, message.created_at)
     session.flush()
     session.add_all(mention(e, hotline_message_id=message.id) for e in payload.entities)
+    return message
+
+
+def recover_thread(
+    session: Session, node: LocalNode, peer: Peer, payload: ThreadPayload, related: Sequence[Any]
+) -> None:
+    """A thread this node opened with `peer`, lost in a restore, as the peer sent it back
+    (audited by liaison.federation.resync with the rest it took back)."""
+    session.add(_thread_row(payload, node.name, peer, payload.to_agency))
+    session.flush()
+
+
+def recover_message(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: MessagePayload,
+    related: Sequence[HotlineThread],
+) -> None:
+    """A message this node wrote, lost in a restore, as the peer sent it back."""
+    [thread] = related
+    _add_message(session, node, payload, node.name, thread)
+
+
+def receive_message(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: MessagePayload,
+    related: Sequence[HotlineThread],
+) -> None:
+    [thread] = related
+    message = _add_message(session, node, payload, peer.name, thread)
     record(
         session,
         Actor.peer(peer.name, message.author_agency),
@@ -515,6 +547,7 @@ THREAD: RecordType[ThreadPayload] = RecordType(
     peer_may=PeerMay.REPLY,
     handle=receive_thread,
     shared_with=lambda thread: thread.peer_id,
+    recover=recover_thread,
 )
 MESSAGE: RecordType[MessagePayload] = RecordType(
     name="hotline.message",
@@ -524,6 +557,7 @@ MESSAGE: RecordType[MessagePayload] = RecordType(
     handle=receive_message,
     shared_with=lambda message: message.thread.peer_id,
     within=THREAD,
+    recover=recover_message,
 )
 ACK: RecordType[AckPayload] = RecordType(
     name="hotline.ack",

@@ -23,8 +23,10 @@ from liaison.federation.checkpoints import answer_checkpoint_request
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import SENDER_HEADER
 from liaison.federation.inbox import receive_batch, refusals_counted
+from liaison.federation.key_rotation import answer_key_rotation
 from liaison.federation.peers import handle_peering_request
 from liaison.federation.refusals import Throttle, record_turned_away
+from liaison.federation.resync import answer_own_records_request
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
 from liaison.web.auth import client_address, public_endpoint
@@ -198,3 +200,21 @@ async def peering(request: Request) -> dict[str, Any]:
 async def audit_checkpoints(request: Request) -> dict[str, Any]:
     """A peer asks, signed, for the checkpoints of its audit chain this node holds."""
     return await _handle_envelope(request, answer_checkpoint_request, MAX_UNKNOWN_SENDER_BYTES)
+
+
+@peer_router.post(
+    "/own-records", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY
+)
+async def own_records(request: Request) -> dict[str, Any]:
+    """A peer restored from an older backup asks, signed, for the records of its own stream
+    this node applied past a position (liaison.federation.resync)."""
+    return await _handle_envelope(request, answer_own_records_request, MAX_UNKNOWN_SENDER_BYTES)
+
+
+@peer_router.post(
+    "/key-rotation", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY
+)
+async def key_rotation(request: Request) -> dict[str, Any]:
+    """A peer announces its new signing key, signed by its old one
+    (liaison.federation.key_rotation)."""
+    return await _handle_envelope(request, answer_key_rotation, MAX_UNKNOWN_SENDER_BYTES)

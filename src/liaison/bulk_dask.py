@@ -1,0 +1,322 @@
+"""`liaison screen --engine dask`: the bulk screening of liaison.chem.bulk on a Dask
+distributed cluster (a LocalCluster when no scheduler address is given).
+
+The input is cut into partitions of a fixed number of records; each partition is screened on
+a Dask worker by bulk.screen_records (its own isolated engine process: a record that crashes
+RDKit or runs past the time limit is an invalid record there as it is locally), so the
+results are the local engine's, line for line. The client writes the partitions in input
+order as they finish and records each one in a manifest beside the output; a rerun of the
+same job after a crash skips the partitions the manifest lists. A worker that dies has its
+partitions recomputed by Dask on another worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from liaison.chem.bulk import Record, csv_header, screen_records
+from liaison.chem.limits import Limits
+
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
+PARTITION = 10_000  # records per partition: seconds of work, a small message, a small file
+MANIFEST_SUFFIX = ".partitions.json"
+PART_NAME = "part-{:06d}.parquet"  # zero-padded: a directory listing is the input order
+
+# A partition crosses the network as tuples: (id, input, query, problem, columns) per record.
+Wire = tuple[str, str, str, str | None, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One screening run; its fingerprint decides whether a manifest belongs to it."""
+
+    sources: tuple[str, ...]
+    output: Path
+    output_format: str  # jsonl | csv | parquet
+    as_of: date
+    codes: tuple[str, ...]
+    limits: Limits
+    partition_size: int = PARTITION
+    rules: str = ""  # the rules version: new rules, new results
+
+    def fingerprint(self) -> dict[str, Any]:
+        files = []
+        for source in self.sources:
+            stat = Path(source).stat()
+            files.append([str(Path(source).resolve()), stat.st_size, stat.st_mtime_ns])
+        return {
+            "sources": files,
+            "format": self.output_format,
+            "as_of": self.as_of.isoformat(),
+            "codes": list(self.codes),
+            "limits": asdict(self.limits),
+            "partition_size": self.partition_size,
+            "rules": self.rules,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    screened: int  # records screened by this run
+    skipped: int  # records of partitions a previous run had written
+    partitions: int  # partitions screened by this run
+
+
+def manifest_path(output: Path) -> Path:
+    return output.with_name(output.name + MANIFEST_SUFFIX)
+
+
+def _screen_partition(
+    settings: tuple[date, tuple[str, ...], str, Limits], wires: list[Wire]
+) -> list[str]:
+    """On a Dask worker: the rendered lines (jsonl or csv) of one partition, in order."""
+    if multiprocessing.current_process().daemon:
+        raise RuntimeError(
+            "a Dask worker running as a daemon process cannot start the isolated engine "
+            "process; start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False"
+        )
+    as_of, codes, render, limits = settings
+    records = [Record(w[0], w[1], w[2], w[3], w[4]) for w in wires]
+    # jobs=1: the worker's thread is the parallelism; the one engine process isolates crashes.
+    results = screen_records(
+        records, as_of, codes, jobs=1, render=render, keep="none", limits=limits
+    )
+    return [result.line for result in results]
+
+
+def _partitions(records: Iterable[Record], size: int) -> Iterator[list[Wire]]:
+    partition: list[Wire] = []
+    for r in records:
+        partition.append((r.id, r.input, r.query, r.problem, r.columns))
+        if len(partition) == size:
+            yield partition
+            partition = []
+    if partition:
+        yield partition
+
+
+class _Manifest:
+    """The finished partitions, rewritten atomically after each one is safely on disk."""
+
+    def __init__(self, path: Path, job: dict[str, Any]) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {"job": job, "start": 0, "partitions": [], "complete": False}
+
+    @classmethod
+    def resume(cls, path: Path, job: dict[str, Any]) -> _Manifest | None:
+        """The manifest of an earlier run of this same job, or None."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("job") != job:
+            return None
+        manifest = cls(path, job)
+        manifest.data = data
+        return manifest
+
+    @property
+    def done(self) -> list[dict[str, Any]]:
+        partitions: list[dict[str, Any]] = self.data["partitions"]
+        return partitions
+
+    def save(self) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.data, indent=1), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+class _TextWriter:
+    """jsonl or csv: one file, appended partition by partition; a resumed run first cuts off
+    whatever a crashed run wrote past its last recorded partition."""
+
+    def __init__(self, job: Job, manifest: _Manifest, header: list[str] | None) -> None:
+        self.manifest = manifest
+        self.handle: BinaryIO
+        if manifest.done or manifest.data["start"]:
+            end = manifest.done[-1]["end"] if manifest.done else manifest.data["start"]
+            self.handle = job.output.open("r+b")
+            self.handle.truncate(end)
+            self.handle.seek(end)
+        else:
+            self.handle = job.output.open("wb")
+            if header is not None:
+                buffer = io.StringIO()
+                csv.writer(buffer).writerow(header)
+                self.handle.write(buffer.getvalue().encode("utf-8"))
+            self._sync()
+            manifest.data["start"] = self.handle.tell()
+            manifest.save()
+
+    def _sync(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def write(self, index: int, lines: list[str]) -> None:
+        self.handle.write("".join(lines).encode("utf-8"))
+        self._sync()
+        self.manifest.done.append(
+            {"index": index, "records": len(lines), "end": self.handle.tell()}
+        )
+        self.manifest.save()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _ParquetWriter:
+    """parquet: a directory of one file per partition (part-000000.parquet, ...), each the
+    csv output's columns and cells as strings; files no manifest entry names are removed."""
+
+    def __init__(self, job: Job, manifest: _Manifest, header: list[str]) -> None:
+        self.manifest = manifest
+        self.directory = job.output
+        self.header = header
+        self.directory.mkdir(parents=True, exist_ok=True)
+        kept = {entry["file"] for entry in manifest.done}
+        for path in self.directory.glob("part-*.parquet*"):
+            if path.name not in kept:
+                path.unlink()
+        manifest.save()
+
+    def write(self, index: int, lines: list[str]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = list(csv.reader(io.StringIO("".join(lines))))
+        columns = {name: [row[i] for row in rows] for i, name in enumerate(self.header)}
+        table = pa.table(columns, schema=pa.schema([(name, pa.string()) for name in self.header]))
+        name = PART_NAME.format(index)
+        temporary = self.directory / (name + ".tmp")
+        pq.write_table(table, temporary)
+        os.replace(temporary, self.directory / name)
+        self.manifest.done.append({"index": index, "records": len(rows), "file": name})
+        self.manifest.save()
+
+    def close(self) -> None:
+        pass
+
+
+def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractContextManager[Any]:
+    """A client of the cluster at `scheduler`, or of a LocalCluster of `workers` processes."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        return Client(scheduler)  # type: ignore[no-untyped-call]
+
+    @contextlib.contextmanager
+    def local() -> Iterator[Any]:
+        # Non-daemon workers: each starts its own isolated engine process.
+        with (
+            dask.config.set({"distributed.worker.daemon": False}),
+            LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,  # type: ignore[no-untyped-call]
+            Client(cluster) as client,  # type: ignore[no-untyped-call]
+        ):
+            yield client
+
+    return local()
+
+
+def run(
+    job: Job,
+    records: Iterable[Record],
+    columns: list[str],
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    on_start: Callable[[int], None] | None = None,
+    on_partition: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Screen `records` (the job's input, from its first record) on Dask and write the job's
+    output. columns: the input's other columns (csv and parquet header). on_partition(index,
+    records) is called after each partition is safely written, on_start(records) first with
+    the records a previous run had written. A given `client` is used as
+    it is (tests); otherwise one is made for `scheduler`, or a LocalCluster of `workers`."""
+    fingerprint = job.fingerprint()
+    path = manifest_path(job.output)
+    manifest = _Manifest.resume(path, fingerprint)
+    if manifest is None or not _output_intact(job, manifest):
+        manifest = _Manifest(path, fingerprint)
+    if manifest.data["complete"]:
+        return Outcome(0, sum(p["records"] for p in manifest.done), 0)
+    header = csv_header(job.codes, columns)
+    writer: _TextWriter | _ParquetWriter
+    if job.output_format == "parquet":
+        writer = _ParquetWriter(job, manifest, header)
+    else:
+        writer = _TextWriter(job, manifest, header if job.output_format == "csv" else None)
+    skipped = sum(p["records"] for p in manifest.done)
+    first = len(manifest.done)
+    if on_start is not None:
+        on_start(skipped)
+    render = "jsonl" if job.output_format == "jsonl" else "csv"
+    settings = (job.as_of, job.codes, render, job.limits)
+    screened = partitions = 0
+    try:
+        with contextlib.ExitStack() as stack:
+            if client is None:
+                client = stack.enter_context(_client(scheduler, workers))
+            # A few partitions per worker thread in flight: workers never idle, memory bounded.
+            window = 2 * max(1, sum(client.nthreads().values()))
+            pending: deque[tuple[int, Any]] = deque()
+
+            def write_next() -> None:
+                nonlocal screened, partitions
+                index, future = pending.popleft()
+                lines = future.result()
+                writer.write(index, lines)
+                screened += len(lines)
+                partitions += 1
+                if on_partition is not None:
+                    on_partition(index, len(lines))
+
+            wires = _partitions(_skip(records, skipped), job.partition_size)
+            for index, partition in enumerate(wires, start=first):
+                future = client.submit(_screen_partition, settings, partition, pure=False)
+                pending.append((index, future))
+                while len(pending) >= window:
+                    write_next()
+            while pending:
+                write_next()
+        manifest.data["complete"] = True
+        manifest.save()
+    finally:
+        writer.close()
+    return Outcome(screened, skipped, partitions)
+
+
+def _output_intact(job: Job, manifest: _Manifest) -> bool:
+    """Whether what the manifest lists is still there (an output removed by hand is redone)."""
+    if job.output_format == "parquet":
+        return all((job.output / entry["file"]).is_file() for entry in manifest.done)
+    end = manifest.done[-1]["end"] if manifest.done else manifest.data["start"]
+    return job.output.is_file() and job.output.stat().st_size >= end
+
+
+def _skip(records: Iterable[Record], count: int) -> Iterator[Record]:
+    iterator = iter(records)
+    for _ in range(count):
+        if next(iterator, None) is None:
+            break
+    yield from iterator
