@@ -73,6 +73,19 @@ _SALT_SUFFIX = re.compile(
     + r")\s*$",
     re.IGNORECASE,
 )
+# A cheap test before the regular expression, which costs a sixth of a SMILES parse on every
+# query: what re.IGNORECASE matches to an ASCII letter, casefold() gives that letter, except
+# the dotted and dotless capital/small i, mapped here.
+_SALT_ENDINGS = tuple(word.casefold() for word in SALT_WORDS)
+_SALT_TAIL = max(map(len, SALT_WORDS))
+_FOLD_I = str.maketrans({"\u0131": "i", "\u0130": "i"})
+
+
+def ends_with_salt_word(text: str) -> bool:
+    """Whether `text` may end with a salt word (never False when _SALT_SUFFIX would strip)."""
+    return text.rstrip()[-_SALT_TAIL:].translate(_FOLD_I).casefold().endswith(_SALT_ENDINGS)
+
+
 # Three letters in a row, one of them no SMILES atom letter (or not Latin): meant as a name.
 _WORDLIKE = re.compile(r"(?=[^\W\d_]{3,})[^\W\d_]*(?:[adefghijkmqtuvwxyz]|[^\x00-\x7f])")
 
@@ -163,6 +176,8 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
         record = rulebook.names.get(normalize_name(base))
         if record is not None:
             break
+        if not ends_with_salt_word(base):
+            return None
         stripped = _SALT_SUFFIX.sub("", base)
         if stripped == base or not stripped.strip():
             return None
