@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rdkit import Chem
 from rdkit.Chem import rdqueries
@@ -24,6 +25,9 @@ from liaison.chem.limits import (
 )
 from liaison.chem.models import QueryKind
 from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
+
+if TYPE_CHECKING:
+    from liaison.chem.prefilter import Prefilter
 
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
 _WHITESPACE = re.compile(r"\s")
@@ -266,21 +270,39 @@ def _cxsmiles(smiles: str, extension: str, limits: Limits) -> ParsedQuery:
     return replace(parsed, notes=(note,))
 
 
-def radical_error(molecule: Chem.Mol) -> str | None:
+def radical_error(molecule: Chem.Mol, prefilter: Prefilter) -> str | None:
     """Why a structure with an unpaired electron is refused, naming the atom (counted from 1
     in the order written); None when it has none. A radical is almost always a drawing error
     (fentanyl written with [N+] and no H on the piperidine N parses as a radical cation), and
-    judged as drawn it would silently match nothing. Only asked of prefilter candidates: the
-    prefilter looks at elements and connectivity alone, so a missing H or charge cannot hide
-    a match from it, and a molecule it rules out matches no rule however it is corrected."""
-    for atom in molecule.GetAtomsMatchingQuery(_RADICAL):  # in C++: a Python loop costs 10x
-        charge = atom.GetFormalCharge()
-        sign = "" if not charge else ("+" if charge > 0 else "-") * abs(charge)
-        return (
-            f"atom {atom.GetIdx() + 1} ({atom.GetSymbol()}{sign}) has an unpaired electron: "
-            "charge or hydrogens missing?"
+    judged as drawn it would silently match nothing. Only asked of a fragment the prefilter
+    lets through: it looks at elements and connectivity alone, so a missing H or charge cannot
+    hide a match from it, and a fragment it rules out (beside a salt's acid, say) matches no
+    rule however it is corrected."""
+    radicals = [atom.GetIdx() for atom in molecule.GetAtomsMatchingQuery(_RADICAL)]  # in C++
+    if not radicals:
+        return None
+    if len(Chem.GetMolFrags(molecule)) > 1:
+        atoms_of: list[tuple[int, ...]] = []
+        fragments = Chem.GetMolFrags(
+            molecule, asMols=True, sanitizeFrags=False, fragsMolAtomMapping=atoms_of
         )
-    return None
+        candidates: set[int] = set()
+        for fragment, atoms in zip(fragments, atoms_of, strict=True):
+            if set(atoms).intersection(radicals):
+                fragment.UpdatePropertyCache(strict=False)
+                Chem.GetSymmSSSR(fragment)  # ring queries of the prefilter
+                if prefilter.could_match(fragment):
+                    candidates.update(atoms)
+        radicals = [index for index in radicals if index in candidates]
+        if not radicals:
+            return None
+    atom = molecule.GetAtomWithIdx(radicals[0])
+    charge = atom.GetFormalCharge()
+    sign = "" if not charge else ("+" if charge > 0 else "-") * abs(charge)
+    return (
+        f"atom {atom.GetIdx() + 1} ({atom.GetSymbol()}{sign}) has an unpaired electron: "
+        "charge or hydrogens missing?"
+    )
 
 
 def _sanitized(kind: QueryKind, molecule: Chem.Mol, label: str) -> ParsedQuery:
