@@ -14,7 +14,7 @@ from wcwidth import wcswidth
 from liaison.chem.fentanyl_class import REGION_LABELS, UNCHANGED
 from liaison.chem.identify import identify
 from liaison.chem.limits import Limits
-from liaison.chem.models import Basis, Identification
+from liaison.chem.models import NO_STRUCTURE, Basis, Identification
 
 REGION_COLOURS: dict[str, tuple[float, float, float]] = {
     "acyl": (0.98, 0.65, 0.25),
@@ -131,7 +131,7 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     ]
     parent = identification.parent
     if parent is None:
-        message = identification.error or "structure not standardized"
+        message = identification.error or _no_structure(identification)
         parts.append(
             f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"
@@ -152,6 +152,13 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _no_structure(identification: Identification) -> str:
+    """What stands where the structure would be drawn when there is none and no error."""
+    if any(NO_STRUCTURE in note for note in identification.notes):
+        return f"{NO_STRUCTURE}: listed by name"
+    return "structure not standardized"
 
 
 def depict_combined(identification: Identification, codes: tuple[str, ...]) -> str:
@@ -185,7 +192,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
     if identification.parent is None:
-        message = identification.error or "structure not standardized"
+        message = identification.error or _no_structure(identification)
         parts.append(
             f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"

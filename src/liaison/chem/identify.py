@@ -14,6 +14,7 @@ from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.fentanyl_class import Decomposition, decompose, evaluate
 from liaison.chem.limits import Limits
 from liaison.chem.models import (
+    NO_STRUCTURE,
     STATUS_RANK,
     Basis,
     BasisKind,
@@ -24,7 +25,7 @@ from liaison.chem.models import (
 )
 from liaison.chem.prefilter import skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, RuleBook
+from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
     canonical_smiles,
     canonical_tautomer,
@@ -110,9 +111,12 @@ def judge(
 ) -> Identification:
     """Verdicts for a parsed query. `thorough=False` (bulk) skips standardizing molecules the
     prefilter rules out: their verdicts are the same, only standardized_smiles stays None."""
-    identification = _judge(
-        parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
-    )
+    if parsed.name_only:
+        identification = _judge_name_only(parsed, query, as_of, codes, rulebook, record_id)
+    else:
+        identification = _judge(
+            parsed, query, as_of, codes, rulebook, record_id, thorough, limits or Limits()
+        )
     identification.notes = [*parsed.notes, *identification.notes]
     for code in codes:
         start, note = rulebook.history.get(code, (date.min, ""))
@@ -198,6 +202,41 @@ def _judge(
         )
 
 
+def _judge_name_only(
+    parsed: ParsedQuery,
+    query: str,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    record_id: str | None,
+) -> Identification:
+    """Verdicts for a plant, extract or preparation listed by name: the listings of that name
+    in force decide, and every verdict says that no structure applies."""
+    ids = parsed.name_only
+    listings = [item for item in rulebook.name_only if item.id in ids]
+    material = listings[0].material if listings else "material"
+    plain = (
+        f"{parsed.resolved_name} is listed by name ({material}): {NO_STRUCTURE}, "
+        "the verdict rests on the name alone"
+    )
+    verdicts: dict[str, Verdict] = {}
+    for code in codes:
+        found = rulebook.name_only_in_force(ids, code, as_of)
+        if found:
+            bases = [_basis("named", item, item.status, (), item.note) for item in found]
+            verdicts[code] = _combine(bases, [], [plain])
+        else:
+            verdicts[code] = Verdict(
+                "no_match",
+                [],
+                f"{NO_MATCH_NOTE}; {parsed.resolved_name} ({material}) has no structure to "
+                f"compare, and no loaded {code} rule lists it by name on this day",
+            )
+    identification = Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
+    identification.notes = [plain]
+    return identification
+
+
 def _strongest(
     parents: list[Chem.Mol], judged: list[dict[str, Verdict]], codes: tuple[str, ...]
 ) -> dict[str, Verdict]:
@@ -269,6 +308,8 @@ def _verdicts(
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
+            if family.status == "review" and named:
+                continue  # the named listing settles it, as for a class near-miss
             match = parent.GetSubstructMatch(family.pattern) or tautomers.match(
                 family.smarts, family.pattern
             )
@@ -365,7 +406,7 @@ class _Tautomer:
 
 def _basis(
     kind: BasisKind,
-    rule: NamedEntry | Family | ClassDefinition,
+    rule: NamedEntry | NameOnlyEntry | Family | ClassDefinition,
     status: str,
     atoms: tuple[int, ...],
     note: str,
@@ -387,6 +428,7 @@ def _basis(
         regions=regions,
         confirmed=rule.confirmed,
         note=note,
+        threshold=rule.threshold if isinstance(rule, (NamedEntry, Family)) else "",
     )
 
 
@@ -404,12 +446,12 @@ def _combine(bases: list[Basis], notes: list[str], remarks: list[str]) -> Verdic
 def _explain(status: Status, bases: list[Basis]) -> str:
     parts: list[str] = []
     for basis in bases:
-        if basis.kind == "class":
+        if basis.status == "review":
+            parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
+        elif basis.kind == "class":
             regions = "; ".join(r.explanation for r in basis.regions if r.clause or not r.covered)
-            if basis.status == "review":
-                parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
-            else:
-                parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
+            parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
         else:
-            parts.append(f"{basis.name}: {basis.list} ({basis.citation})")
+            threshold = f"; threshold: {basis.threshold}" if basis.threshold else ""
+            parts.append(f"{basis.name}: {basis.list} ({basis.citation}){threshold}")
     return "; ".join(parts)

@@ -21,6 +21,9 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+# Said of a plant, extract or preparation listed by name only (no structure to compare).
+NO_STRUCTURE = "no structure applies"
+
 # How far a law's date is known: "year" and "month" dates are stored as their first day.
 DatePrecision = Literal["year", "month", "day"]
 
@@ -66,6 +69,9 @@ class Basis:
     # fragments (a salt with an unlisted counter-ion, a seized mixture); None for one.
     fragment: str | None = None
     in_force_precision: DatePrecision = "day"
+    # A precursor list's reporting threshold with its citation (US List I/II); "" when none
+    # is recorded.
+    threshold: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,7 @@ class Basis:
             "confirmed": self.confirmed,
             "note": self.note,
             "fragment": self.fragment,
+            "threshold": self.threshold or None,
         }
 
 

@@ -33,6 +33,9 @@ ANCHORS = (
     # 4-amino- or 4-oxy-piperidine: one test where two would cover the same precursors
     "[#7;R]1~[#6;R]~[#6;R]~[#6;R](~[#7,#8])~[#6;R]~[#6;R]~1",
     "[#7;R]1~[#6;R]~[#6;R]~[#6;R]~[#6;R]~[#6;R]~1",  # piperidine ring
+    # N1-substituted indole / indazole / azaindole with a 3-carbonyl: the synthetic cannabinoid
+    # class (CN 2021); `*` where its SMARTS allows C or N (the skeleton has a dummy there).
+    "[#7;R]1(~[#6])~*~[#6;R](~[#6]~[#8])~[#6;R]2~[#6;R]~[#6;R]~[#6;R]~*~[#6;R]~2~1",
     "[#7]",
 )
 

@@ -101,6 +101,8 @@ class ParsedQuery:
     error: str | None = None
     resolved_name: str | None = None  # the dictionary name a name or CAS query resolved to
     notes: tuple[str, ...] = ()  # how the text was read (normalized, extension parsed...)
+    # Ids of the name-only listings (plants, preparations) the name stands for: no structure.
+    name_only: tuple[str, ...] = ()
 
 
 def _expected_check_digit(number: str) -> int:
@@ -151,6 +153,8 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
                 f"(the last digit should be {_expected_check_digit(query)})",
             )
         record = rulebook.names.get(normalize_name(query))
+        if record is None and (listed := _name_only(query, rulebook)) is not None:
+            return replace(listed, kind="cas")
         if record is None:
             return ParsedQuery(
                 "cas",
@@ -159,7 +163,7 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
                 "give the structure (SMILES, InChI or MOL block)",
             )
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
-    named = _named(query, rulebook)
+    named = _named(query, rulebook) or _name_only(query, rulebook)
     if named is not None:
         return named
     extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
@@ -200,11 +204,24 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
     )
 
 
+def _name_only(query: str, rulebook: RuleBook) -> ParsedQuery | None:
+    """A plant, extract or preparation listed by name: no structure to parse."""
+    ids = rulebook.name_only_names.get(normalize_name(query))
+    if not ids:
+        return None
+    listing = next(item for item in rulebook.name_only if item.id == ids[0])
+    return ParsedQuery("name", None, resolved_name=listing.name, name_only=tuple(ids))
+
+
 def close_names(text: str, rulebook: RuleBook, count: int = 5) -> list[str]:
     """Names the rule files or the dictionary know that are spelled like `text`."""
     key = normalize_name(_SALT_SUFFIX.sub("", text) or text)
-    keys = difflib.get_close_matches(key, list(rulebook.names), n=count * 3, cutoff=0.7)
-    names = dict.fromkeys(rulebook.names[found].name for found in keys)
+    known = {key: record.name for key, record in rulebook.names.items()}
+    for listing in rulebook.name_only:
+        for name in listing.names:
+            known.setdefault(normalize_name(name), name)
+    keys = difflib.get_close_matches(key, list(known), n=count * 3, cutoff=0.7)
+    names = dict.fromkeys(known[found] for found in keys)
     return list(names)[:count]
 
 

@@ -32,6 +32,9 @@ CLAUSE_FILE = "fentanyl_class_clauses.toml"
 DICTIONARY_FILE = "dictionary.csv"
 
 RULE_STATUSES = ("controlled", "precursor")
+# A family may also send its matches to review: a class whose clauses are not all modelled
+# (its general formula read only in part) screens its core and leaves the decision to an expert.
+FAMILY_STATUSES = (*RULE_STATUSES, "review")
 REGIONS = ("acyl", "aniline", "piperidine", "linker", "terminal_ring")
 CHANGES = ("replace_acyl", "replace_ring", "substituents", "replace_group")
 RING_KINDS = ("monocycle", "aromatic_monocycle")
@@ -94,10 +97,41 @@ class NamedEntry:
     # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
     tautomer_inchikey: str = ""
     tautomer_connectivity: str = ""
+    # A precursor list's reporting threshold as the regulation states it (US List I/II:
+    # 21 CFR 1310.04), with its citation; shown in the verdict. Empty: not recorded.
+    threshold: str = ""
 
     @property
     def covers_isomers(self) -> bool:
         return "isomers" in self.covers
+
+
+@dataclass(frozen=True)
+class NameOnlyEntry:
+    """A listing with no structure to compare: a plant, a plant part, an extract or a
+    preparation (coca leaf, opium poppy, cannabis, khat). Found by name, synonym or CAS number
+    only; every verdict on it says that no structure applies."""
+
+    id: str
+    jurisdiction: str
+    name: str
+    status: str
+    list: str
+    citation: str
+    in_force_from: date
+    in_force_to: date | None
+    material: str  # what it is, in a few words: "plant", "plant resin", "preparation"
+    in_force_precision: DatePrecision = "day"
+    synonyms: tuple[str, ...] = ()
+    names_zh: tuple[str, ...] = ()
+    cas: tuple[str, ...] = ()
+    confirmed: bool = True
+    source: str = ""
+    note: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.synonyms, *self.names_zh, *self.cas)
 
 
 @dataclass(frozen=True)
@@ -117,6 +151,7 @@ class Family:
     confirmed: bool = True
     source: str = ""
     note: str = ""
+    threshold: str = ""  # as NamedEntry.threshold
     pattern: Any = field(default=None, compare=False, repr=False)  # compiled SMARTS
 
 
@@ -194,6 +229,9 @@ class RuleBook:
     classes: list[ClassDefinition]
     semantics: ClassSemantics
     names: dict[str, NameRecord]
+    name_only: list[NameOnlyEntry] = field(default_factory=list)
+    # Normalized name -> ids of the name-only entries (of any jurisdiction) it names.
+    name_only_names: dict[str, list[str]] = field(default_factory=dict)
     # Jurisdiction -> (first day the loaded lists reach, what that means for earlier days).
     history: dict[str, tuple[date, str]] = field(default_factory=dict)
     by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
@@ -206,6 +244,11 @@ class RuleBook:
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for listing in self.name_only:
+            for name in listing.names:
+                ids = self.name_only_names.setdefault(normalize_name(name), [])
+                if listing.id not in ids:
+                    ids.append(listing.id)
         for entry in self.entries:
             self.named_formulas.add(entry.formula)
             self.formulas_by_jurisdiction.setdefault(entry.jurisdiction, set()).add(entry.formula)
@@ -213,6 +256,17 @@ class RuleBook:
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
             self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
             self.by_tautomer_connectivity.setdefault(entry.tautomer_connectivity, []).append(entry)
+
+    def name_only_in_force(
+        self, ids: tuple[str, ...], jurisdiction: str, as_of: date
+    ) -> list[NameOnlyEntry]:
+        return [
+            listing
+            for listing in self.name_only
+            if listing.id in ids
+            and listing.jurisdiction == jurisdiction
+            and _in_force(as_of, listing.in_force_from, listing.in_force_to)
+        ]
 
     def families_in_force(self, jurisdiction: str, as_of: date) -> list[Family]:
         return [
@@ -274,14 +328,16 @@ class _Reader(TableReader):
 
     error = RuleFileError
 
-    def legal_fields(self, jurisdiction: str) -> dict[str, Any]:
+    def legal_fields(
+        self, jurisdiction: str, statuses: tuple[str, ...] = RULE_STATUSES
+    ) -> dict[str, Any]:
         """The fields every entry, family and class has: who, what list, which law, when."""
         start, precision, end = _dates(self)
         return {
             "id": self.text("id"),
             "jurisdiction": jurisdiction,
             "name": self.text("name"),
-            "status": self.choice("status", RULE_STATUSES),
+            "status": self.choice("status", statuses),
             "list": self.text("list"),
             "citation": self.text("citation"),
             "in_force_from": start,
@@ -358,6 +414,26 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         also_listed_as=reader.texts("also_listed_as"),
         tautomer_inchikey=tautomer_inchikey,
         tautomer_connectivity=tautomer_connectivity,
+        threshold=reader.text("threshold", required=False),
+    )
+
+
+def _parse_name_only(
+    path: Path, jurisdiction: str, table: dict[str, Any], index: int
+) -> NameOnlyEntry:
+    reader = _Reader(path, table, _what("name_only", table, index))
+    if "smiles" in table:
+        raise reader.fail("smiles", "a name-only listing has no structure: use [[entry]]")
+    cas = reader.texts("cas")
+    for number in cas:
+        if not cas_check_digit_ok(number):
+            raise reader.fail("cas", f"{number!r} is not a CAS number with a valid check digit")
+    return NameOnlyEntry(
+        **reader.legal_fields(jurisdiction),
+        material=reader.text("material"),
+        synonyms=reader.texts("synonyms"),
+        names_zh=reader.texts("names_zh"),
+        cas=cas,
     )
 
 
@@ -375,10 +451,11 @@ def _parse_family(path: Path, jurisdiction: str, table: dict[str, Any], index: i
         if not standardize(molecule).HasSubstructMatch(pattern):
             raise reader.fail("examples", f"{example!r} does not match the family's SMARTS")
     return Family(
-        **reader.legal_fields(jurisdiction),
+        **reader.legal_fields(jurisdiction, FAMILY_STATUSES),
         smarts=smarts,
         examples=examples,
         pattern=pattern,
+        threshold=reader.text("threshold", required=False),
     )
 
 
@@ -520,6 +597,7 @@ def load_rulebook_from(directory: Path) -> RuleBook:
     titles: dict[str, str] = {}
     history: dict[str, tuple[date, str]] = {}
     entries: list[NamedEntry] = []
+    name_only: list[NameOnlyEntry] = []
     families: list[Family] = []
     classes: list[ClassDefinition] = []
     for file_name in JURISDICTION_FILES:
@@ -536,12 +614,19 @@ def load_rulebook_from(directory: Path) -> RuleBook:
             history[jurisdiction] = (history_from, top.text("history_note"))
         for index, table in enumerate(_tables(path, document, "entry")):
             entries.append(_parse_entry(path, jurisdiction, table, index))
+        for index, table in enumerate(_tables(path, document, "name_only")):
+            name_only.append(_parse_name_only(path, jurisdiction, table, index))
         for index, table in enumerate(_tables(path, document, "family")):
             families.append(_parse_family(path, jurisdiction, table, index))
         for index, table in enumerate(_tables(path, document, "class")):
             classes.append(_parse_class(path, jurisdiction, table, index, semantics))
     seen: set[str] = set()
-    rules: list[NamedEntry | Family | ClassDefinition] = [*entries, *families, *classes]
+    rules: list[NamedEntry | NameOnlyEntry | Family | ClassDefinition] = [
+        *entries,
+        *name_only,
+        *families,
+        *classes,
+    ]
     for rule in rules:
         if rule.id in seen:
             raise RuleFileError(f"rule id '{rule.id}' is used twice (ids are unique across files)")
@@ -562,5 +647,6 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         classes=classes,
         semantics=semantics,
         names=names,
+        name_only=name_only,
         history=history,
     )

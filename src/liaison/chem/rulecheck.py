@@ -24,6 +24,7 @@ from liaison.chem.rulebook import (
     ClassDefinition,
     Family,
     NamedEntry,
+    NameOnlyEntry,
     RuleBook,
     RuleFileError,
     load_rulebook_from,
@@ -31,7 +32,7 @@ from liaison.chem.rulebook import (
 )
 from liaison.chem.standardize import standardize, structure_keys
 
-Rule = NamedEntry | Family | ClassDefinition
+Rule = NamedEntry | NameOnlyEntry | Family | ClassDefinition
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,33 @@ def _name_findings(book: RuleBook) -> list[Finding]:
                         "another substance",
                     )
                 )
+    for listing in book.name_only:
+        for name in listing.names:
+            record = book.names.get(normalize_name(name))
+            if record is not None:
+                # Structures are looked up first: the name-only listing would never be found.
+                findings.append(
+                    Finding(
+                        "error",
+                        listing.id,
+                        "name",
+                        f"{name!r} also names a structure ({record.source}): "
+                        "the name-only listing cannot be reached by it",
+                    )
+                )
     return findings
+
+
+def _threshold_findings(book: RuleBook) -> list[Finding]:
+    """A US List I or II chemical whose threshold (21 CFR 1310.04) is not recorded: its
+    verdict cannot say above what quantity a transaction is regulated."""
+    return [
+        Finding("warning", entry.id, "threshold", "List I/II chemical without a threshold")
+        for entry in book.entries
+        if entry.jurisdiction == "US"
+        and entry.list in ("List I", "List II")
+        and not entry.threshold
+    ]
 
 
 def _note_findings(rules: Iterable[Rule]) -> list[Finding]:
@@ -191,7 +218,8 @@ def check_rules(directory: Path) -> CheckResult:
         *_duplicate_findings(book.entries),
         *_overlap_findings([*book.families, *book.classes]),
         *_name_findings(book),
-        *_note_findings([*book.entries, *book.families, *book.classes]),
+        *_threshold_findings(book),
+        *_note_findings(_rules(book)),
     ]
     return CheckResult(book, tuple(findings))
 
@@ -209,6 +237,7 @@ CSV_COLUMNS = (
     "smiles",
     "formula",
     "stated_formula",
+    "threshold",
     "in_force_from",
     "in_force_to",
     "confirmed",
@@ -219,11 +248,12 @@ CSV_COLUMNS = (
 
 
 def _kind(rule: Rule) -> str:
-    return {NamedEntry: "entry", Family: "family", ClassDefinition: "class"}[type(rule)]
+    kinds = {NamedEntry: "entry", NameOnlyEntry: "name-only", Family: "family"}
+    return kinds.get(type(rule), "class")
 
 
 def _rules(book: RuleBook) -> list[Rule]:
-    return [*book.entries, *book.families, *book.classes]
+    return [*book.entries, *book.name_only, *book.families, *book.classes]
 
 
 def report_csv(book: RuleBook) -> str:
@@ -233,6 +263,7 @@ def report_csv(book: RuleBook) -> str:
     writer.writeheader()
     for rule in _rules(book):
         entry = rule if isinstance(rule, NamedEntry) else None
+        listed = rule if isinstance(rule, (NamedEntry, NameOnlyEntry)) else None
         writer.writerow(
             {
                 "jurisdiction": rule.jurisdiction,
@@ -240,11 +271,12 @@ def report_csv(book: RuleBook) -> str:
                 "kind": _kind(rule),
                 "id": rule.id,
                 "name": rule.name,
-                "names_zh": "; ".join(entry.names_zh) if entry else "",
-                "cas": "; ".join(entry.cas) if entry else "",
+                "names_zh": "; ".join(listed.names_zh) if listed else "",
+                "cas": "; ".join(listed.cas) if listed else "",
                 "smiles": entry.smiles if entry else getattr(rule, "smarts", ""),
                 "formula": entry.formula if entry else "",
                 "stated_formula": entry.stated_formula if entry else "",
+                "threshold": entry.threshold if entry else "",
                 "in_force_from": rule.in_force_from.isoformat(),
                 "in_force_to": rule.in_force_to.isoformat() if rule.in_force_to else "",
                 "confirmed": "yes" if rule.confirmed else "no",
@@ -301,7 +333,8 @@ def report_html(result: CheckResult) -> str:
         rules = _rules(book)
         unconfirmed = [rule for rule in rules if not rule.confirmed]
         parts.append(
-            f"<p>{len(book.entries)} named entries, {len(book.families)} families, "
+            f"<p>{len(book.entries)} named entries, {len(book.name_only)} name-only listings "
+            f"(plants, preparations: no structure), {len(book.families)} families, "
             f"{len(book.classes)} class definitions; {len(unconfirmed)} unconfirmed.</p>"
         )
         parts.append("<h2>Lists</h2>")

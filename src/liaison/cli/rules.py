@@ -46,7 +46,11 @@ def check(
     for finding in result.findings:
         typer.echo(finding.line())
     book = result.book
-    rules = 0 if book is None else len(book.entries) + len(book.families) + len(book.classes)
+    rules = (
+        0
+        if book is None
+        else len(book.entries) + len(book.name_only) + len(book.families) + len(book.classes)
+    )
     typer.echo(
         f"{rules} rules checked: {len(result.errors)} error(s), {len(result.warnings)} warning(s)"
     )

@@ -76,7 +76,9 @@ DATED = [
     ("piperonal", "CN", date(2005, 10, 31), date(2005, 11, 1), "CN-piperonal"),
     ("safrole", "UN", date(1991, 12, 31), date(1992, 1, 1), "UN-safrole"),
     ("etizolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-etizolam-temporary"),
-    ("etizolam", "US", date(2026, 7, 26), date(2026, 7, 27), "US-etizolam"),
+    ("etizolam", "US", date(2026, 3, 31), date(2026, 4, 1), "US-etizolam"),
+    ("flualprazolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-flualprazolam-temporary"),
+    ("clonazolam", "US", date(2026, 3, 31), date(2026, 4, 1), "US-clonazolam"),
 ]
 
 
@@ -154,3 +156,59 @@ def test_positional_isomers_stay_apart() -> None:
     """Isotonitazene (isopropoxy) and protonitazene (propoxy) share a formula, not a listing."""
     iso = identify("isotonitazene", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
     assert {b.rule_id for b in iso.basis} == {"US-isotonitazene"}
+
+
+@pytest.mark.parametrize(
+    "name", ["etizolam", "flualprazolam", "clonazolam", "flubromazolam", "diclazepam"]
+)
+def test_the_permanent_rule_of_april_2026_ends_the_temporary_order(name: str) -> None:
+    def ids(day: date) -> set[str]:
+        verdict = identify(name, as_of=day, jurisdictions=["US"]).verdicts["US"]
+        return {basis.rule_id for basis in verdict.basis}
+
+    assert ids(date(2026, 3, 31)) == {f"US-{name}-temporary"}
+    assert ids(date(2026, 4, 1)) == {f"US-{name}"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "etodesnitazene",
+        "N-pyrrolidino etonitazene",
+        "butonitazene",
+        "flunitazene",
+        "metodesnitazene",
+        "metonitazene",
+        "protonitazene",
+    ],
+)
+def test_the_seven_nitazenes_of_april_2022_are_controlled_without_a_gap(name: str) -> None:
+    """Temporary order of 12 Apr 2022, then the extension or the permanent rules of 2023-2024:
+    one entry each, from 12 Apr 2022 on."""
+    for day in (date(2022, 4, 12), date(2024, 4, 12), date(2024, 10, 24), TODAY):
+        verdict = identify(name, as_of=day, jurisdictions=["US"]).verdicts["US"]
+        assert verdict.status == "controlled", (day, verdict.explanation)
+    before = identify(name, as_of=date(2022, 4, 11), jurisdictions=["US"]).verdicts["US"]
+    assert f"US-{name.replace(' ', '-')}" not in {basis.rule_id for basis in before.basis}
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id"), [("美托尼秦", "CN-metonitazene"), ("丙托尼秦", "CN-protonitazene")]
+)
+def test_chinese_nitazene_listings_of_2024_are_known_only_to_the_year(
+    query: str, rule_id: str
+) -> None:
+    later = identify(query, as_of=date(2025, 1, 1), jurisdictions=["CN"]).verdicts["CN"]
+    basis = next(b for b in later.basis if b.rule_id == rule_id)
+    assert basis.in_force_precision == "year" and not basis.confirmed
+    earlier = identify(query, as_of=date(2023, 12, 31), jurisdictions=["CN"]).verdicts["CN"]
+    assert rule_id not in {b.rule_id for b in earlier.basis}
+
+
+@pytest.mark.parametrize("name", ["etizolam", "flualprazolam"])
+def test_the_2020_benzodiazepines_are_in_schedule_iv_of_the_1971_convention(name: str) -> None:
+    verdict = identify(name, as_of=TODAY, jurisdictions=["UN"]).verdicts["UN"]
+    basis = next(b for b in verdict.basis if b.rule_id == f"UN-{name}")
+    assert basis.list == "1971 Convention, Schedule IV" and not basis.confirmed
+    earlier = identify(name, as_of=date(2020, 3, 3), jurisdictions=["UN"]).verdicts["UN"]
+    assert earlier.status == "no_match"

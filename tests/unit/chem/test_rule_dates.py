@@ -29,8 +29,9 @@ def example(rule: NamedEntry | Family | ClassDefinition) -> str:
 
 def applies(rule: NamedEntry | Family | ClassDefinition, day: date) -> bool:
     verdict = identify(example(rule), as_of=day, jurisdictions=[rule.jurisdiction])
+    # A class near-miss says "review" without applying; a review family says it when it does.
     return any(
-        basis.rule_id == rule.id and basis.status != "review"
+        basis.rule_id == rule.id and (basis.status != "review" or rule.status == "review")
         for basis in verdict.verdicts[rule.jurisdiction].basis
     )
 
