@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium fonts lock clean
+.PHONY: demo test lint typecheck pytest chromium fonts editor lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +20,39 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# PDFs that print Chinese names embed a TrueType CJK font (liaison.pdf_fonts).
+# PDFs that print Chinese names embed a TrueType CJK font, and reports mixing Chinese with
+# Latin text a Latin one too (liaison.pdf_fonts); the dashboard's PNG charts draw their text
+# in the CJK font through cairo (cairosvg).
 fonts:
 	@test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf || { \
-	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs"; \
+	  echo "Installing Debian's fonts-droid-fallback for Chinese text in PDFs and charts"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback >/dev/null; }
+	@ldconfig -p | grep -q 'libcairo.so.2 ' || { \
+	  echo "Installing Debian's libcairo2 for the PNG charts (cairosvg)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "Installing Debian's fonts-dejavu-core for Latin text in PDFs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
-demo: $(STAMP) fonts
+# The substance page's structure editor (Ketcher, frontend/) built into the static files.
+# npm ci runs only when the lock changes, the build only when its inputs do; the output is
+# not committed. Without it the page offers the text box alone and says so.
+FRONTEND := frontend
+NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
+EDITOR := src/liaison/web/ui/static/editor/editor.js
+
+$(NODE_MODULES): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "The structure editor is built with Node.js (>= 20.19) and npm: install them first"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(EDITOR): $(NODE_MODULES) $(FRONTEND)/vite.config.js $(FRONTEND)/src/editor.js
+	cd $(FRONTEND) && npm run --silent build -- --logLevel warn
+
+editor: $(EDITOR)
+
+demo: $(STAMP) fonts editor
 	$(BIN)/liaison demo
 
 lint: $(STAMP)
@@ -36,7 +62,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium fonts
+pytest: $(STAMP) chromium fonts editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
@@ -46,4 +72,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^liaison' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules $(dir $(EDITOR))

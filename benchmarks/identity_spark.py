@@ -1,7 +1,7 @@
 """The same matching on Splink's Spark backend: a small synthetic population matched with
 DuckDB and with Spark (local mode), the candidates compared.
 
-    .venv/bin/pip install pyspark   # not a project dependency: 456 MB, needs Java 17
+    (pyspark is a dev dependency: about 450 MB, needs Java 17)
     .venv/bin/python benchmarks/identity_spark.py [--people 2000] [--requests 100]
 
 Prints the agreement between the two backends (same best candidate, probabilities within
@@ -52,23 +52,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         # The DuckDB-trained parameters, the Spark dialect's SQL: the same model on Spark.
-        spark_matcher = Matcher.train(registry, None, u_pairs=1000, spark=spark)
-        spark_matcher.model = {
-            **spark_matcher.model,
-            "comparisons": [
-                {**spark_c, "comparison_levels": [
-                    {**spark_l, "m_probability": duck_l.get("m_probability"),
-                     "u_probability": duck_l.get("u_probability")}
-                    for spark_l, duck_l in zip(
-                        spark_c["comparison_levels"], duck_c["comparison_levels"], strict=True
-                    )
-                ]}
-                for spark_c, duck_c in zip(
-                    spark_matcher.model["comparisons"], duckdb_matcher.model["comparisons"],
-                    strict=True,
-                )
-            ],
-        }  # fmt: skip
+        spark_matcher = duckdb_matcher.on_spark(spark)
         spark_found = spark_matcher.match(requests, k=1)
         spark_seconds = time.perf_counter() - started
     finally:

@@ -68,6 +68,9 @@ def main() -> None:
     wall, before = time.perf_counter(), cpu()
     baseline_candidates = exact_match(registry, requests)
     phase("exact_match_baseline", wall, before)
+    # Side by side: the same requests without their passport MRZ column, the same model.
+    bare, _ = prepare_people(requests_raw.drop(columns=["passport_mrz"]), "request_id")
+    without_mrz = matcher.match(bare, k=1, threads=1, chunk=len(bare))
 
     truth = {
         (r, p)
@@ -75,6 +78,8 @@ def main() -> None:
         if p
     }
     ours = {str(t): scores(best_links(candidates, t), truth) for t in THRESHOLDS}
+    ours_without_mrz = {str(t): scores(best_links(without_mrz, t), truth) for t in THRESHOLDS}
+    with_mrz = int((requests_raw["passport_mrz"] != "").sum())
     baseline = scores({(c.request_id, c.person_id) for c in baseline_candidates}, truth)
     per_thousand = phases["match"]["seconds"] / len(requests) * 1000
     cpu_per_thousand = phases["match"]["cpu_seconds"] / len(requests) * 1000
@@ -90,7 +95,9 @@ def main() -> None:
         "match_seconds_per_1000_requests": round(per_thousand, 2),
         "match_cpu_seconds_per_1000_requests": round(cpu_per_thousand, 2),
         "peak_memory_mib": peak_memory_mib(),
+        "requests_with_passport_mrz": with_mrz,
         "liaison": ours,
+        "liaison_without_the_mrz_column": ours_without_mrz,
         "exact_match_baseline": baseline,
         "wrong_links_at_0.9": wrong,
         "missed_at_0.9": missed,
@@ -105,7 +112,8 @@ def main() -> None:
         f"Run of {started} on {about['cpu']}, {about['cores']} cores, load average "
         f"{about['load_average_1min_at_start']} at the start. Registry of {options.people:,} "
         f"synthetic people; {options.requests:,} requests ({len(truth):,} of people in the "
-        f"registry, the rest of people who are not), seed {SEED}.",
+        f"registry, the rest of people who are not), seed {SEED}; {with_mrz:,} requests "
+        f"carry the person's passport MRZ (some misread).",
         "",
         "| method | precision | recall | F1 | links |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -113,6 +121,11 @@ def main() -> None:
             f"| liaison.identity, probability >= {t} | {f['precision']} | {f['recall']} | "
             f"{f['f1']} | {f['links']:,} |"
             for t, f in ours.items()
+        ),
+        *(
+            f"| liaison.identity without the MRZ column, probability >= {t} | "
+            f"{f['precision']} | {f['recall']} | {f['f1']} | {f['links']:,} |"
+            for t, f in ours_without_mrz.items()
         ),
         f"| exact-match baseline | {baseline['precision']} | {baseline['recall']} | "
         f"{baseline['f1']} | {baseline['links']:,} |",
@@ -126,7 +139,8 @@ def main() -> None:
         f"< 100 ms: {'met' if per_thousand < 100 else 'NOT met'}). Peak memory of the whole "
         f"run (resident, registry and requests in pandas and DuckDB): "
         f"{peak_memory_mib():,.0f} MiB.",
-        f"- Goals F1 >= 0.99 and precision >= 0.995 at the default threshold 0.9: "
+        f"- Goals F1 >= 0.99 and precision >= 0.995 (0.999 asked since) at the default "
+        f"threshold 0.9: "
         f"F1 {ours['0.9']['f1']}, precision {ours['0.9']['precision']} "
         f"({'met' if goals_met(ours['0.9']) else 'NOT met'}).",
         f"- Wrong links at 0.9 by kind of request: {summary(wrong)}; missed requests at 0.9 by "
@@ -167,7 +181,7 @@ def explain(
 
 def kind(written: dict[str, str]) -> str:
     """A coarse label of what the request gives."""
-    parts = []
+    parts = ["passport MRZ"] if written.get("passport_mrz") else []
     if not written.get("id_number"):
         parts.append("no id number")
     born = written.get("date_of_birth", "")

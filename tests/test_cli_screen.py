@@ -124,6 +124,22 @@ def test_table_output_and_report(tmp_path: Path) -> None:
     assert "Records per verdict" in html and "Rules version " in html
     assert "<script" not in html and "<link" not in html and "ethanol" not in html
     assert str(report) in err.replace("\n", "")
+    assert '<html lang="en">' in html and "N-aryl (aniline) ring replaced by pyrimidin-2-yl" in html
+
+
+def test_report_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "in.smi"
+    path.write_text("CCC(=O)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1 pyr\n")
+    report = tmp_path / "report.html"
+    code, _, _ = run(str(path), "--report", str(report), "--language", "zh-CN")
+    assert code == 0
+    html = report.read_text()
+    assert '<html lang="zh-CN">' in html
+    assert "<h1>Liaison 筛查报告</h1>" in html
+    assert "按结论统计的记录数" in html and "规则版本 " in html
+    assert "D：N-芳基（苯胺）环被嘧啶-2-基替换" in html
+    code, _, err = run(str(path), "--report", str(report), "--language", "fr")
+    assert code != 0 and "--language 'fr'" in err
 
 
 def test_output_file(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
+from liaison.messages import T, Text
 from liaison.store.audit import GENESIS_HASH, AuditEntry, AuditHead, AuditVerified
 from liaison.store.base import utcnow
 
@@ -387,6 +388,34 @@ class IncidentsListed(AuditEvent):
     record_type = "incident"
     filters: dict[str, Any]
     results: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentAttachmentRead(AuditEvent):
+    action = "incident.attachment_read"
+    record_type = "incident"
+    follow_up: str | None
+    sha256: str
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeizureSummaryRebuilt(AuditEvent):
+    action = "incident.summary_rebuilt"
+    record_type = "dashboard"
+    rows: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardViewed(AuditEvent):
+    """A read of the seizure dashboard: which aggregates (no personal data in them)."""
+
+    action = "incident.dashboard_viewed"
+    record_type = "dashboard"
+    group_by: str
+    date_from: str | None
+    date_to: str | None
+    groups: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -752,16 +781,28 @@ class ChainVerification:
     checked_from: int = 0
     checkpoint_at: datetime | None = None
 
-    def message(self) -> str:
+    def message(self) -> Text:
         if not self.intact:
-            return f"audit chain broken at entry {self.first_bad_seq}: {self.reason}"
+            return T(
+                "audit chain broken at entry %(seq)s: %(reason)s",
+                seq=self.first_bad_seq,
+                reason=self.reason,
+            )
         if self.checked_from == 0:
-            return f"audit chain intact: {self.entries} entries"
-        since = "" if self.checkpoint_at is None else f" at {_timestamp(self.checkpoint_at)}"
-        return (
-            f"audit chain intact: {self.entries} entries (entries after {self.checked_from} "
-            f"checked now; up to {self.checked_from} verified{since}; "
-            "`liaison audit verify` checks them all)"
+            return T("audit chain intact: %(count)s entries", count=self.entries)
+        if self.checkpoint_at is None:
+            return T(
+                "audit chain intact: %(count)s entries (entries after %(seq)s checked now; up "
+                "to %(seq)s verified; `liaison audit verify` checks them all)",
+                count=self.entries,
+                seq=self.checked_from,
+            )
+        return T(
+            "audit chain intact: %(count)s entries (entries after %(seq)s checked now; up to "
+            "%(seq)s verified at %(at)s; `liaison audit verify` checks them all)",
+            count=self.entries,
+            seq=self.checked_from,
+            at=_timestamp(self.checkpoint_at),
         )
 
 
@@ -795,14 +836,20 @@ def _walk(
     """Check the entries after `start_seq` (whose hash is `start_hash`) up to the head
     read before the walk, so entries appended meanwhile are neither missed nor blamed."""
     if head is None:
-        return ChainVerification(False, start_seq, start_seq + 1, "the audit head row is missing")
+        return ChainVerification(
+            False, start_seq, start_seq + 1, T("the audit head row is missing")
+        )
     head_seq, head_hash = head
     if top > head_seq:
         return ChainVerification(
             False,
             head_seq,
             head_seq + 1,
-            f"entries after the head row exist (up to {top}; the head records {head_seq})",
+            T(
+                "entries after the head row exist (up to %(top)s; the head records %(head)s)",
+                top=top,
+                head=head_seq,
+            ),
         )
     expected_seq, previous_hash = start_seq + 1, start_hash
     for entry in _entries(session, start_seq, head_seq):
@@ -811,18 +858,21 @@ def _walk(
                 False,
                 expected_seq - 1,
                 expected_seq,
-                f"entry missing (next entry found is {entry.seq})",
+                T("entry missing (next entry found is %(seq)s)", seq=entry.seq),
             )
         if entry.prev_hash != previous_hash:
             return ChainVerification(
                 False,
                 expected_seq - 1,
                 entry.seq,
-                "does not link to the previous entry (reordered or an earlier entry was replaced)",
+                T(
+                    "does not link to the previous entry (reordered or an earlier entry was "
+                    "replaced)"
+                ),
             )
         if entry_hash(entry) != entry.hash:
             return ChainVerification(
-                False, expected_seq - 1, entry.seq, "content does not match its hash"
+                False, expected_seq - 1, entry.seq, T("content does not match its hash")
             )
         previous_hash, expected_seq = entry.hash, expected_seq + 1
     count = expected_seq - 1
@@ -831,11 +881,18 @@ def _walk(
             False,
             count,
             expected_seq,
-            f"entry missing: the chain ends at {count} but the head records {head_seq}",
+            T(
+                "entry missing: the chain ends at %(count)s but the head records %(head)s",
+                count=count,
+                head=head_seq,
+            ),
         )
     if head_hash != previous_hash:
         return ChainVerification(
-            False, count, count, f"the head records entry {head_seq} with another hash"
+            False,
+            count,
+            count,
+            T("the head records entry %(head)s with another hash", head=head_seq),
         )
     return ChainVerification(True, count, checked_from=start_seq)
 
@@ -890,13 +947,16 @@ def verify_recent(session: Session) -> ChainVerification:
         sa.select(AuditEntry.hash).where(AuditEntry.seq == checkpoint.seq)
     ).scalar_one_or_none()
     if stored != checkpoint.hash:
-        what = "is missing" if stored is None else "no longer has the hash it had"
-        return ChainVerification(
-            False,
-            checkpoint.seq - 1,
-            checkpoint.seq,
-            f"entry {what} when the chain was last verified ({_timestamp(checkpoint.verified_at)})",
+        at = _timestamp(checkpoint.verified_at)
+        reason = (
+            T("entry is missing when the chain was last verified (%(at)s)", at=at)
+            if stored is None
+            else T(
+                "entry no longer has the hash it had when the chain was last verified (%(at)s)",
+                at=at,
+            )
         )
+        return ChainVerification(False, checkpoint.seq - 1, checkpoint.seq, reason)
     result = _walk(session, checkpoint.seq, checkpoint.hash, head, top)
     if result.intact and head is not None:
         _remember_verified(session, *head)
@@ -931,10 +991,14 @@ class CheckpointMismatch:
     expected_hash: str
     found_hash: str | None  # None: this chain has no entry with that seq
 
-    def message(self) -> str:
+    def message(self) -> Text:
         if self.found_hash is None:
-            return f"entry {self.seq} is missing (the chain no longer reaches it)"
-        return f"entry {self.seq} has another hash than the one sent ({self.expected_hash[:12]}…)"
+            return T("entry %(seq)s is missing (the chain no longer reaches it)", seq=self.seq)
+        return T(
+            "entry %(seq)s has another hash than the one sent (%(hash)s…)",
+            seq=self.seq,
+            hash=self.expected_hash[:12],
+        )
 
 
 def check_checkpoints(session: Session, held: Iterable[Checkpoint]) -> list[CheckpointMismatch]:

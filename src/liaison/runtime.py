@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from liaison.config import NodeConfig, Settings
+from liaison.federation.capabilities import ADVERTISEMENT, tell_changes
 from liaison.federation.checkpoints import CHECKPOINT
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
@@ -37,6 +38,7 @@ def node_record_types() -> RecordTypes:
             *notification_records.RECORD_TYPES,
             *verification_records.RECORD_TYPES,
             CHECKPOINT,
+            ADVERTISEMENT,
         )
     )
 
@@ -91,7 +93,9 @@ class Runtime:
         return self.config.settings
 
     def start(self) -> None:
-        """Start the delivery worker; it first delivers what was queued while stopped."""
+        """Tell the peers this node's record types if they changed, and start the delivery
+        worker; it first delivers what was queued while stopped."""
+        tell_changes(self.database, self.record_types)
         self.worker = DeliveryWorker(self.database, self.node, wakeup=self.feeds.delivery)
         self.worker.start()
         self.worker.wake()

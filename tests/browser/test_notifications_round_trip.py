@@ -1,6 +1,7 @@
 """Two browsers, one per node (two real `liaison serve` processes): the US regulator fills
-the notification form, sees the screening, lodges it; the CN regulator finds it on the
-desk, objects with a reason; the US regulator sees the objection."""
+the notification form, sees the screening, attaches a licence, lodges it; the CN regulator
+finds it on the desk with the licence, objects with a reason; the US regulator sees the
+objection."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ FIELDS = {
     "f-end_use": "manufacture of licensed pharmaceutical products",
     "f-export_authorisation": "US-EXP-DEMO-0042",
 }
+LICENCE = b"Export licence RK0873320, valid to 2027-12-31.\n"
 
 
 def test_a_notification_is_lodged_in_one_browser_and_answered_in_the_other(pair: Pair) -> None:
@@ -76,8 +78,19 @@ def test_a_notification_is_lodged_in_one_browser_and_answered_in_the_other(pair:
             expect(
                 us_page.get_by_text("A listed precursor: what the procedure is for.")
             ).to_be_visible()
+            # Attachments are chosen after the screening (a re-rendered page keeps no files).
+            us_page.locator("#f-attachments").set_input_files(
+                [{"name": "licence.txt", "mimeType": "text/plain", "buffer": LICENCE}]
+            )
             us_page.get_by_role("button", name="Lodge the notification").click()
             expect(us_page.locator("#pen-status")).to_have_attribute("data-status", "pending")
+            own_copy = us_page.get_by_role("link", name="licence.txt")
+            assert (
+                us_context.request.get(
+                    pair.us.base_url + (own_copy.get_attribute("href") or "")
+                ).body()
+                == LICENCE
+            )
             detail_url = us_page.url
 
             cn_page = _log_in(cn_context, pair.cn.base_url, "/notifications")
@@ -85,6 +98,14 @@ def test_a_notification_is_lodged_in_one_browser_and_answered_in_the_other(pair:
             # The notification crosses the federation first; the desk shows it on a reload.
             wait_until(lambda: cn_page.reload() and link.count(), "the notification on CN's desk")
             link.first.click()
+            # The attachment crossed with the notification and passed its integrity check.
+            received = cn_page.get_by_role("link", name="licence.txt")
+            assert (
+                cn_context.request.get(
+                    pair.cn.base_url + (received.get_attribute("href") or "")
+                ).body()
+                == LICENCE
+            )
             cn_page.get_by_role("button", name="Acknowledge receipt").click()
             cn_page.get_by_role("radio", name="Objection", exact=True).check()
             cn_page.get_by_label("Reason or question").fill("The importer's licence expired.")

@@ -65,6 +65,8 @@ class NodeProcess:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     _database: Database | None = field(default=None, repr=False)
+    # Python run before the CLI in the node's process (a test's stand-in for another version).
+    prelude: str = ""
 
     @property
     def base_url(self) -> str:
@@ -76,7 +78,7 @@ class NodeProcess:
 
     def spawn(self) -> None:
         assert self.process is None, f"{self.name} is already running"
-        command = [sys.executable, "-c", "from liaison.cli import main; main()"]
+        command = [sys.executable, "-c", f"{self.prelude}\nfrom liaison.cli import main; main()"]
         command += ["serve", str(self.directory), "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

@@ -12,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from federation.nodes import AGENCIES, OFFICER_PASSWORD, Pair, start_pair, wait_until
+from federation.nodes import (
+    AGENCIES,
+    OFFICER_PASSWORD,
+    Pair,
+    make_node,
+    peer,
+    start_pair,
+    wait_until,
+)
 from federation.test_incidents_two_nodes import _report
 from federation.test_notifications_two_nodes import _lodge, _post, _regulators
 from federation.test_verification_two_nodes import SUBJECT
@@ -177,3 +185,62 @@ def test_both_nodes_show_the_same_figures_of_the_records_they_share(pair: Pair) 
         assert "<svg" in report.text and "/static/" not in report.text
     for client in (us, cn, us_regulator, cn_regulator, ian, vera):
         client.close()
+
+
+# US as an older version that handles no pre-export notifications.
+WITHOUT_PEN = """
+import liaison.runtime as runtime
+from liaison.federation.records import RecordTypes
+from liaison.services.notifications.records import RECORD_TYPES as PEN
+whole = runtime.node_record_types
+runtime.node_record_types = lambda: RecordTypes(
+    t for t in whole()._types.values() if t not in PEN
+)
+"""
+PEN_TYPES = ["pen.notification", "pen.response"]
+
+
+def _series(client: httpx.Client, key: str) -> dict[str, Any]:
+    return next(s for s in _figures(client)["series"] if s["key"] == key)
+
+
+def test_a_peer_without_a_record_type_is_named_instead_of_zeros_until_it_says_otherwise(
+    tmp_path: Path, database_url: str, second_database_url: str
+) -> None:
+    pair = Pair(
+        make_node(tmp_path, "US", database_url), make_node(tmp_path, "CN", second_database_url)
+    )
+    pair.us.prelude = WITHOUT_PEN
+    try:
+        for node in (pair.us, pair.cn):
+            node.start()
+        peer(pair.us, pair.cn)  # each side says in the handshake what it handles
+        us, cn = pair.us.client(), pair.cn.client()
+        on_us, on_cn = _series(us, "notifications"), _series(cn, "notifications")
+        assert (on_us["available"], on_us["missing_record_types"]) == (False, PEN_TYPES)
+        assert on_us["peers_missing_record_types"] == {}
+        assert (on_cn["available"], on_cn["missing_record_types"]) == (False, [])
+        assert on_cn["peers_missing_record_types"] == {"US": PEN_TYPES}
+        assert on_cn["rows"] == []
+        assert _series(cn, "hotline")["available"] is True
+        page = cn.get("/cooperation").text
+        assert 'class="alert peer-lacks" data-series="notifications" data-peer="US"' in page
+        note = next(
+            line
+            for line in csv.DictReader(io.StringIO(cn.get(f"{API}.csv").text))
+            if line["series"] == "notifications"
+        )
+        assert note["note"] == "US does not handle: pen.notification pen.response"
+
+        # The newer version starts: it tells CN through the outbox, and the figures return.
+        pair.us.stop()
+        pair.us.prelude = ""
+        pair.us.start()
+        wait_until(
+            lambda: _series(cn, "notifications")["available"],
+            "CN told that US now handles notifications",
+        )
+        assert _series(cn, "notifications")["peers_missing_record_types"] == {}
+        assert _series(pair.us.client(), "notifications")["available"] is True
+    finally:
+        pair.close()

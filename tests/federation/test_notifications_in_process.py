@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,7 @@ def test_a_notification_from_the_peer_is_screened_here_and_answered(us: UsNode) 
         f"/api/v1/pre-export-notifications/{item['id']}/withdraw", json={"reason": "no"}
     )
     assert withdraw.status_code == 409 and "only the exporting side" in withdraw.json()["detail"]
+    reads_before = _audited(us, "pen.read")
     answered = client.post(
         f"/api/v1/pre-export-notifications/{item['id']}/response",
         json={"decision": "objection", "reason": "fentanyl is a drug, not a precursor"},
@@ -197,6 +198,16 @@ def test_a_notification_from_the_peer_is_screened_here_and_answered(us: UsNode) 
     detail = answered.json()
     assert detail["status"] == "objection" and detail["acknowledged_at"] is not None
     assert [h["step"] for h in detail["history"]] == ["objection"]
+    # The answer returns the notification under the step's audit entry, not a second read.
+    assert _audited(us, "pen.read") == reads_before
+    assert _audited(us, "pen.step") == 1
+
+
+def _audited(us: UsNode, action: str) -> int:
+    with us.database.session() as session:
+        return int(
+            session.scalar(sa.select(sa.func.count()).where(AuditEntry.action == action)) or 0
+        )
 
 
 def test_the_inbox_refuses_an_exporter_step_from_the_importing_side(us: UsNode) -> None:
@@ -372,3 +383,54 @@ def test_a_precursor_that_is_also_a_drug_somewhere_says_so(us: UsNode) -> None:
     [alert] = screened.json()["alerts"]
     assert alert["code"] == "controlled_drug"
     assert alert["text"].startswith("also a controlled drug in US (a listed precursor in CN, UN)")
+
+
+def test_reminders_show_in_the_navigation_and_on_my_desk_for_regulators_only(
+    us: UsNode,
+) -> None:
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    due_soon = _notification_record(us, substance="ephedrine", trade_name="Due soon")
+    due_soon["payload"]["respond_by"] = soon
+    batch_from_cn(us.database, us.node, us.cn_key, [due_soon])
+    not_yet = _notification_record(us, substance="safrole", trade_name="Not yet")
+    not_yet["payload"]["respond_by"] = later
+    batch_from_cn(us.database, us.node, us.cn_key, [not_yet])
+    api = _api(us)
+    sent = api.post("/api/v1/pre-export-notifications", json=form()).json()
+    question = _step_record(
+        us, "pen.response", sent["global_id"], "information_requested", text="Which plant?"
+    )
+    batch_from_cn(us.database, us.node, us.cn_key, [question])
+
+    browser, _ = _browser(us)
+    page = browser.get("/desk").text
+    badge = re.search(r'id="nav-pen-reminders"[^>]*>([^<]+)<', page)
+    assert badge and badge.group(1) == "2 reminders"
+    panel = page[page.index('id="desk-pen-reminders"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "ephedrine" in panel
+    assert "safrole" not in panel  # due in 30 days: not yet a reminder
+    assert "CN asks for information" in panel and "4-anilinopiperidine" in panel
+
+    with us.database.session() as session:
+        due_id = session.scalars(
+            sa.select(PenNotification.id).where(
+                PenNotification.global_id == due_soon["payload"]["global_id"]
+            )
+        ).one()
+    answered = api.post(
+        f"/api/v1/pre-export-notifications/{due_id}/response", json={"decision": "no_objection"}
+    )
+    assert answered.status_code == 200, answered.text
+    badge = re.search(r'id="nav-pen-reminders"[^>]*>([^<]+)<', browser.get("/desk").text)
+    assert badge and badge.group(1) == "1 reminder"
+
+    officer = TestClient(create_app(us.config), base_url="http://testserver")
+    login = officer.get("/login")
+    officer.post(
+        "/login",
+        data={"username": "olivia", "password": PASSWORD, "csrf_token": _token(login.text)},
+    )
+    officer_desk = officer.get("/desk").text
+    assert "nav-pen-reminders" not in officer_desk and "desk-pen-reminders" not in officer_desk

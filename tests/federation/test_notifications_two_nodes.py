@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from federation.nodes import AGENCIES, OFFICER_PASSWORD, NodeProcess, Pair, start_pair, wait_until
+from federation.nodes import (
+    AGENCIES,
+    OFFICER_PASSWORD,
+    NodeProcess,
+    Pair,
+    make_node,
+    peer,
+    start_pair,
+    wait_until,
+)
 from federation.test_notifications_in_process import form
 from liaison.node import add_node_user
 
@@ -293,3 +302,36 @@ def test_an_attachment_arrives_intact_and_verified_on_the_importing_side(
         PEN, json=form(attachments=[{**attachment, "content_base64": "bm90IHBkZg=="}])
     )
     assert refused.status_code == 422 and "does not look like application/pdf" in refused.text
+
+
+def test_registers_saved_before_the_peering_reach_the_new_peer_on_both_sides(
+    tmp_path: Path, database_url: str, second_database_url: str
+) -> None:
+    pair = Pair(
+        make_node(tmp_path, "US", database_url), make_node(tmp_path, "CN", second_database_url)
+    )
+    try:
+        _regulators(pair)
+        for node in (pair.us, pair.cn):
+            node.start()
+        us, cn = pair.us.client("regulator"), pair.cn.client("regulator")
+        registers = {
+            "US": {"substance": "ephedrine", "annual_kg": "100", "citation": "US register"},
+            "CN": {"substance": "P-2-P", "annual_kg": "5", "citation": "CN register"},
+        }
+        for client, name in ((us, "US"), (cn, "CN")):
+            saved = client.put(f"{PEN}/register", json={"year": 2026, "entries": [registers[name]]})
+            assert saved.status_code == 200, saved.text
+        peer(pair.us, pair.cn)  # US invites (its side answers the request), CN accepts
+        for client, other in ((us, "CN"), (cn, "US")):
+            held = wait_until(
+                lambda client=client, other=other: [
+                    e for e in client.get(f"{PEN}/register").json() if e["node"] == other
+                ],
+                f"the register of {other} after peering",
+            )
+            assert [(e["year"], e["substance"], e["annual_kg"]) for e in held] == [
+                (2026, registers[other]["substance"], registers[other]["annual_kg"])
+            ]
+    finally:
+        pair.close()

@@ -275,7 +275,11 @@ def test_demo_conversation_is_seeded_on_both_nodes(
     def us_peering_endpoint(request: httpx.Request) -> httpx.Response:
         with us_db.session() as session:
             answer = handle_peering_request(
-                session, us_node, json.loads(request.content), address="127.0.0.1"
+                session,
+                us_node,
+                node_record_types(),
+                json.loads(request.content),
+                address="127.0.0.1",
             )
         return httpx.Response(200, json=answer)
 
@@ -289,6 +293,7 @@ def test_demo_conversation_is_seeded_on_both_nodes(
             accept_invite(
                 session,
                 LocalNode.from_config(cn_config),
+                node_record_types(),
                 invite(us_dir),
                 Actor.system("test"),
                 client=client,

@@ -15,9 +15,11 @@ from liaison.audit import Actor
 from liaison.config import Settings
 from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
+from liaison.federation.capabilities import ADVERTISEMENT
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite
 from liaison.federation.peers import REQUEST_KIND, check_peer_url, handle_peering_request
+from liaison.federation.records import RecordTypes
 from liaison.federation.refusals import close_ended_windows
 from liaison.node import create_node
 from liaison.services.peering import accept_invite, issue_invite
@@ -74,22 +76,25 @@ def inviting(tmp_path: Path, database_url: str) -> Iterator[tuple[LocalNode, Dat
     database.dispose()
 
 
-def _request(node: LocalNode, database: Database, base_url: str) -> dict[str, Any]:
+def _request(
+    node: LocalNode, database: Database, base_url: str, name: str = "MX", **more: Any
+) -> dict[str, Any]:
     with database.session() as session:
         code = issue_invite(session, node, ADMIN, 3600)
         session.commit()
     key = Ed25519PrivateKey.generate()
     return env.seal(
         key,
-        sender="MX",
+        sender=name,
         recipient="US",
         kind=REQUEST_KIND,
         body={
-            "node": "MX",
+            "node": name,
             "base_url": base_url,
             "public_key": env.public_key_text(key.public_key()),
             "default_agency": "FGR",
             "secret": decode_invite(code).secret,
+            **more,
         },
     ).to_json()
 
@@ -102,11 +107,15 @@ def test_the_handshake_refuses_a_plain_http_base_url_unless_allowed(
     allowed = _request(node, database, "http://mx.example")
     with database.session() as session:
         with pytest.raises(InvalidInput, match=r"requesting node's base URL .* must use https"):
-            handle_peering_request(session, node, refused, address="127.0.0.1")
+            handle_peering_request(session, node, RecordTypes(), refused, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
         session.rollback()
         handle_peering_request(
-            session, dataclasses.replace(node, settings=LAB), allowed, address="127.0.0.1"
+            session,
+            dataclasses.replace(node, settings=LAB),
+            RecordTypes(),
+            allowed,
+            address="127.0.0.1",
         )
         assert session.scalars(sa.select(Peer.base_url)).all() == ["http://mx.example"]
 
@@ -125,7 +134,7 @@ def test_an_invite_to_a_plain_http_node_is_refused_before_any_request(
         database.session() as session,
         pytest.raises(InvalidInput, match=r"invite's base URL .* must use https"),
     ):
-        accept_invite(session, accepting, code, ADMIN)
+        accept_invite(session, accepting, RecordTypes(), code, ADMIN)
 
 
 def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
@@ -137,7 +146,7 @@ def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
     with database.session() as session:
         audited_before = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         with pytest.raises(env.EnvelopeRejected):
-            handle_peering_request(session, node, forged, address="127.0.0.1")
+            handle_peering_request(session, node, RecordTypes(), forged, address="127.0.0.1")
         assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 0
         window = session.scalars(sa.select(RefusalWindow)).one()
         assert (window.address, window.refused, window.last_claimed_sender) == (
@@ -157,3 +166,24 @@ def test_a_refused_peering_request_is_counted_then_audited_and_changes_nothing(
             "MX",
             "127.0.0.1",
         )
+
+
+def test_the_handshake_keeps_the_record_types_each_side_says_it_handles(
+    inviting: tuple[LocalNode, Database],
+) -> None:
+    node, database = inviting
+    mine = RecordTypes([ADVERTISEMENT])
+    older = _request(node, database, "https://mx.example")  # says nothing: an older node
+    newer = _request(node, database, "https://ca.example", "CA", record_types=["pen.register", "x"])
+    garbled = _request(node, database, "https://mx.example", record_types="pen.register")
+    with database.session() as session:
+        with pytest.raises(InvalidInput, match="record_types must be a list"):
+            handle_peering_request(session, node, mine, garbled, address="127.0.0.1")
+        session.rollback()
+        answer = handle_peering_request(session, node, mine, older, address="127.0.0.1")
+        assert answer["body"]["record_types"] == ["node.record_types"]
+        peer = session.scalars(sa.select(Peer).where(Peer.name == "MX")).one()
+        assert (peer.record_types, peer.told_record_types) == (None, ["node.record_types"])
+        handle_peering_request(session, node, mine, newer, address="127.0.0.1")
+        said = session.scalars(sa.select(Peer.record_types).where(Peer.name == "CA")).one()
+        assert said == ["pen.register", "x"]

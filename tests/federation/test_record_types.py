@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from liaison.config import Settings
 from liaison.federation import envelope as env
+from liaison.federation.capabilities import tell_changes
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
 from liaison.federation.records import (
@@ -40,8 +41,9 @@ from liaison.services.hotline.records import (
 )
 from liaison.store import Database
 from liaison.store.base import utcnow
-from liaison.store.federation_tables import Peer
+from liaison.store.federation_tables import OutboxRecord, Peer
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread
+from support import us_with_stopped_cn
 
 NODE_TYPES = [
     "audit.checkpoint",
@@ -52,6 +54,7 @@ NODE_TYPES = [
     "incident.follow_up",
     "incident.report",
     "incident.revision",
+    "node.record_types",
     "pen.notification",
     "pen.register",
     "pen.response",
@@ -402,3 +405,35 @@ def test_the_hotline_payloads_survive_the_wire() -> None:
         assert type(payload).from_payload(wire) == payload
     assert message.to_payload()["attachments"][0]["content"] == "YWJj"
     assert thread.to_payload()["created_at"] == "2026-11-28T10:00:00+00:00"
+
+
+def test_a_changed_set_of_record_types_is_told_on_start_only_to_peers_that_handle_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An older peer (it never said what it handles) is not sent the statement: its inbox
+    would stop at the unknown type and hold back the stream."""
+    with us_with_stopped_cn(tmp_path / "us", database_url) as us:
+        runtime = build_runtime(us.config, us.database)
+        with us.database.session() as session:
+            session.add(
+                Peer(
+                    name="MX",
+                    base_url="http://127.0.0.1:9",
+                    public_key=env.public_key_text(Ed25519PrivateKey.generate().public_key()),
+                    default_agency="FGR",
+                    status="active",
+                    last_seq=0,
+                    record_types=["hotline.thread", "node.record_types"],
+                )
+            )
+            session.commit()
+        assert tell_changes(us.database, runtime.record_types) == 1  # MX, not CN
+        assert tell_changes(us.database, runtime.record_types) == 0  # told already
+        with us.database.session() as session:
+            queued = session.execute(
+                sa.select(Peer.name, OutboxRecord.record_type, OutboxRecord.payload).join(
+                    Peer, Peer.id == OutboxRecord.peer_id
+                )
+            ).all()
+        assert [(name, kind) for name, kind, _ in queued] == [("MX", "node.record_types")]
+        assert json.loads(queued[0][2]) == {"record_types": NODE_TYPES}

@@ -317,3 +317,139 @@ def test_an_interview_and_a_reasoned_extension_of_the_deadline_to_decide(us: UsN
         assert case is not None and case.due_at == case.created_at + timedelta(days=60)
     again = vera.post(path, json={"step": "deadline_extended", "reason": "more time"})
     assert again.status_code == 409 and "already extended" in again.json()["detail"]
+
+
+def test_the_travel_document_prints_the_name_in_chinese_characters(us: UsNode) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
+    decided = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "confirmed", "person_id": "P-000123", "reason": "ID number matches"},
+    )
+    assert decided.status_code == 201, decided.text
+    issued = api.post(
+        f"/api/v1/verifications/{case_id}/steps",
+        json={"step": "travel_document_issued", "number": "TD-9", "valid_until": "2027-01-31"},
+    )
+    assert issued.status_code == 201, issued.text
+    pdf = api.get(
+        f"/api/v1/verifications/{case_id}/travel-document.pdf", params={"reason": "print"}
+    )
+    assert pdf.status_code == 200, pdf.text
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "张三丰伟" in text and f"{NAME} Wei" in text and "TD-9" in text
+
+
+def test_information_supplied_by_the_peer_returns_the_case_to_matching(us: UsNode) -> None:
+    record = case_record(us)
+    case = record["payload"]["global_id"]
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, case)
+    api = api_client(us, "vera")
+    asked = api.post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "information_requested", "reason": "which Fuzhou district?"},
+    )
+    assert asked.status_code == 201, asked.text
+    # A field outside the subject is refused by this node's inbox, the case unchanged.
+    odd = event_record(
+        us, case, "step", "information_supplied", {"information": "x", "favourite": "blue"}
+    )
+    assert (
+        "subject fields only" in _refused(batch_from_cn(us.database, us.node, us.cn_key, [odd]))[0]
+    )
+    supplied = event_record(
+        us,
+        case,
+        "step",
+        "information_supplied",
+        {"information": "born in Gulou district", "place_of_birth": "Gulou, Fuzhou"},
+    )
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [supplied])) == []
+    detail = api.get(f"/api/v1/verifications/{case_id}", params={"reason": "re-match"}).json()
+    assert detail["status"] == "requested" and detail["due_step"] == "decision"
+    assert detail["subject"]["place_of_birth"] == "Gulou, Fuzhou"
+    assert detail["subject"]["family_name"] == NAME
+    with us.database.session() as session:
+        actions = session.scalars(
+            sa.select(AuditEntry.action).where(
+                AuditEntry.record_id == supplied["payload"]["global_id"]
+            )
+        ).all()
+    assert actions == ["verification.event_received"]
+    # The supplied place is sealed like the rest of the subject.
+    with us.database.engine.connect() as connection:
+        rows = repr(connection.execute(sa.select(VerificationEvent.__table__)).all())
+        rows += repr(connection.execute(sa.select(VerificationCase.__table__)).all())
+    assert "Gulou" not in rows
+
+
+def _png(marker: bytes) -> bytes:
+    """A PNG's signature and a chunk holding `marker` (enough for the type check)."""
+    return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x10tEXt" + marker.ljust(16, b"_")
+
+
+def test_photographs_are_sealed_read_one_by_one_with_a_reason_and_audited(us: UsNode) -> None:
+    import base64
+
+    content = _png(b"FACEPHOTO")
+    subject = {
+        **SUBJECT,
+        "photographs": [{"content_type": "image/png", "data": base64.b64encode(content).decode()}],
+    }
+    record = case_record(us, subject)
+    assert _refused(batch_from_cn(us.database, us.node, us.cn_key, [record])) == []
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    vera = api_client(us, "vera")
+    detail = vera.get(f"/api/v1/verifications/{case_id}", params={"reason": "identify"}).json()
+    assert detail["subject"]["photographs"] == [
+        {"content_type": "image/png", "bytes": len(content)}
+    ]
+    path = f"/api/v1/verifications/{case_id}/photographs/0"
+    assert vera.get(path).status_code == 422  # no reason given
+    shown = vera.get(path, params={"reason": "compare with the registry photograph"})
+    assert shown.status_code == 200 and shown.content == content
+    assert shown.headers["content-type"] == "image/png"
+    assert (
+        vera.get(
+            f"/api/v1/verifications/{case_id}/photographs/1", params={"reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert api_client(us, "olivia").get(path, params={"reason": "curious"}).status_code == 403
+    page = vera.get(f"/verifications/{case_id}", params={"reason": "identify"})
+    assert f'src="{path}?reason=identify"' in page.text
+    with us.database.session() as session:
+        reads = session.scalars(
+            sa.select(AuditEntry.detail).where(
+                AuditEntry.action == "verification.personal_data_read"
+            )
+        ).all()
+    assert any("photograph 0" in r and "compare with the registry photograph" in r for r in reads)
+    # At rest only sealed: neither the image nor its base64 is in any row.
+    with us.database.engine.connect() as connection:
+        rows = repr(connection.execute(sa.select(VerificationCase.__table__)).all())
+    assert "FACEPHOTO" not in rows and base64.b64encode(content).decode()[:20] not in rows
+
+
+def test_a_photograph_that_is_not_an_image_is_refused(us: UsNode) -> None:
+    import base64
+
+    ian = api_client(us, "ian")
+    fake = base64.b64encode(b"MZ\x90\x00 not an image").decode()
+    opened = ian.post(
+        "/api/v1/verifications",
+        json={
+            "peer": "CN",
+            "subject": {**SUBJECT, "photographs": [{"content_type": "image/png", "data": fake}]},
+            "grounds": "Removal order",
+            "reference": "P-1",
+        },
+    )
+    assert opened.status_code == 422 and "does not look like image/png" in opened.text

@@ -97,3 +97,49 @@ def test_candidates_are_ranked_with_evidence_per_field(
         .status_code
         == 403
     )
+
+
+def test_a_passport_mrz_fills_the_request_and_is_compared_with_each_candidate(
+    us: UsNode, population: tuple[Path, pd.DataFrame, pd.DataFrame]
+) -> None:
+    from datetime import date
+
+    from liaison.identity.passport import write_td3
+
+    registry, frame, _wanted = population
+    CliRunner().invoke(app, ["registry", "import", str(us.config.directory), str(registry)])
+    person = frame.iloc[7]
+    zone = write_td3(
+        person["family_name"],
+        person["given_name"],
+        "E12345678",
+        "CHN",
+        date.fromisoformat(person["date_of_birth"]),
+        person["sex"],
+        date(2031, 5, 1),
+    )
+    # The officer wrote only the family name and the year; the zone holds the rest.
+    subject = {
+        "family_name": person["family_name"],
+        "date_of_birth": person["date_of_birth"][:4],
+        "passport_mrz": zone,
+        "documents": [{"kind": "passport", "number": "E12345678"}],
+    }
+    record = case_record(us, subject)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    api = api_client(us, "vera")
+    items = api.get(
+        f"/api/v1/verifications/{case_id}/candidates", params={"reason": "decide"}
+    ).json()["items"]
+    assert items[0]["person_id"] == person["person_id"]
+    evidence = items[0]["evidence"]
+    assert evidence["date_of_birth"]["level"] == "same date"  # the MRZ's full date was used
+    assert evidence["mrz_check_digits"]["level"] == "every check digit holds"
+    assert evidence["mrz_name"]["level"] == "same name"
+    assert evidence["mrz_date_of_birth"]["level"] == "same date of birth"
+    assert (
+        evidence["mrz_document_number"]["level"] == "document E12345678, as the passport declared"
+    )
+    page = api.get(f"/verifications/{case_id}", params={"reason": "decide"}).text
+    assert 'id="mrz-ok"' in page and "E12345678" in page

@@ -171,6 +171,75 @@ def test_a_case_round_trip_with_a_hold_and_a_node_killed(pair: Pair) -> None:
             client.close()
 
 
+def test_information_requested_then_supplied_returns_the_case_to_matching(pair: Pair) -> None:
+    ian, vera = pair.us.client("ian"), pair.cn.client("vera")
+    try:
+        sparse = {"family_name": "Lim", "given_name": "Ah Kow", "date_of_birth": "1985"}
+        opened = _post(
+            ian,
+            "/api/v1/verifications",
+            {"peer": "CN", "subject": sparse, "grounds": "Removal order", "reference": "A-2"},
+        )
+        gid, us_id = opened["global_id"], opened["id"]
+        cn_id = wait_until(lambda: _case_on(vera, gid), "the case on CN")["id"]
+        supply = {
+            "step": "information_supplied",
+            "information": "born in Putian; father Lin Guoqiang",
+            "subject": {"place_of_birth": "Putian", "date_of_birth": "1985-07-14"},
+        }
+        # Nothing was asked yet: the step cannot follow `requested`.
+        early = ian.post(f"/api/v1/verifications/{us_id}/steps", json=supply)
+        assert early.status_code == 409 and "information_requested" in early.json()["detail"]
+        _post(
+            vera,
+            f"/api/v1/verifications/{cn_id}/decision",
+            {"decision": "information_requested", "reason": "hundreds of Lin Akou born 1985"},
+        )
+        wait_until(lambda: _status_on(ian, gid, "information_requested"), "the request on US")
+        # Only the requesting side supplies; a field that is not the subject's is refused.
+        assert vera.post(f"/api/v1/verifications/{cn_id}/steps", json=supply).status_code == 403
+        odd = {**supply, "subject": {"favourite_colour": "blue"}}
+        assert ian.post(f"/api/v1/verifications/{us_id}/steps", json=odd).status_code == 422
+        _post(ian, f"/api/v1/verifications/{us_id}/steps", supply)
+        assert _case_on(ian, gid)["due_step"] == "decision"  # type: ignore[index]
+        wait_until(lambda: _status_on(vera, gid, "requested"), "back to matching on CN")
+        for client, case_id in ((vera, cn_id), (ian, us_id)):
+            detail = client.get(
+                f"/api/v1/verifications/{case_id}", params={"reason": "re-match"}
+            ).json()
+            assert detail["subject"]["place_of_birth"] == "Putian"
+            assert detail["subject"]["date_of_birth"] == "1985-07-14"
+            assert detail["subject"]["family_name"] == "Lim"
+            step = next(e for e in detail["events"] if e["name"] == "information_supplied")
+            assert step["data"]["information"] == "born in Putian; father Lin Guoqiang"
+        # Decided again on the supplied information.
+        _post(
+            vera,
+            f"/api/v1/verifications/{cn_id}/decision",
+            {"decision": "not_confirmed", "reason": "no such person born in Putian"},
+        )
+        wait_until(lambda: _status_on(ian, gid, "not_confirmed"), "the second decision on US")
+        written = _audited(pair.us, "verification.event_written")
+        received = _audited(pair.cn, "verification.event_received")
+        assert any('"information_supplied"' in detail for detail in written)
+        assert any('"information_supplied"' in detail for detail in received)
+        for node in (pair.us, pair.cn):
+            assert _tables_containing(node, ("Putian", "Guoqiang")) == []
+    finally:
+        for client in (ian, vera):
+            client.close()
+
+
+def _audited(node: NodeProcess, action: str) -> list[str]:
+    from liaison.store.audit import AuditEntry
+
+    with node.database().engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(AuditEntry.detail).where(AuditEntry.action == action)
+        ).scalars()
+        return [str(detail) for detail in rows]
+
+
 def _tables_containing(node: NodeProcess, needles: tuple[str, ...]) -> list[str]:
     engine = node.database().engine
     found = []

@@ -3,7 +3,10 @@ who may see it, bad periods, and a node without any shared record yet."""
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from integration.conftest import Accounts
 
@@ -62,3 +65,27 @@ def test_only_roles_with_the_capability_see_the_overview(
     regulator = accounts.bearer(client, accounts.users["regulator"])
     assert client.get("/api/v1/cooperation", headers=regulator).status_code == 200
     assert client.get("/api/v1/cooperation").status_code == 401
+
+
+def test_the_report_prints_as_a_pdf_in_chinese_with_its_headings(
+    client: TestClient, accounts: Accounts
+) -> None:
+    headers = accounts.bearer(client, accounts.users["officer"])
+    answer = client.get(
+        "/cooperation/report.pdf",
+        headers={**headers, "Accept-Language": "zh-CN"},
+        params={"from": "2026-01-01", "to": "2026-03-31"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="cooperation-2026-01-01-2026-03-31.pdf"'
+    )
+    reader = PdfReader(io.BytesIO(answer.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    compact = "".join(text.split())  # extraction may break lines anywhere
+    for heading in ("合作概览", "当前谁在等待谁", "双方均无逾期事项。", "图表中的日期事件"):
+        assert "".join(heading.split()) in compact, heading
+    assert "Cooperation overview" not in text
+    # The Latin text beside it prints too (the CJK font has no digits: a fallback font).
+    assert "2026-01-01" in compact and "2026-03-31" in compact

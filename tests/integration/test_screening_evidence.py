@@ -63,12 +63,25 @@ def test_a_gbk_csv_is_screened_with_its_columns_and_evidence(
     results = [
         [cell or "" for cell in row] for row in workbook["Results"].iter_rows(values_only=True)
     ]
+    assert workbook.sheetnames == ["Results", "About"]
     assert results[0] == header
     assert results[1][header.index("描述")] == "海关查获的白色粉末"
-    about = {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True)}
+    about = {row[2]: row[1] for row in workbook["About"].iter_rows(values_only=True)}
     assert about["rules_version"] == version.hash
     assert about["as_of"] == "2024-01-01"
     assert str(about["results"]).endswith(".xlsx")
+    # In the reader's language: the sheets, the labels, the notes; the values and keys alike.
+    chinese = load_workbook(
+        io.BytesIO(
+            client.get(
+                csv_link.group(1)[:-4] + ".xlsx", headers={"Accept-Language": "zh-CN"}
+            ).content
+        )
+    )
+    assert chinese.sheetnames == ["结果", "说明"]
+    rows = {row[2]: row for row in chinese["说明"].iter_rows(values_only=True)}
+    assert rows["rules_version"][:2] == ("规则版本", version.hash)
+    assert rows["note"][1] == "no_match 表示没有已加载的规则匹配：它从不表示放行。"
 
 
 def test_utf16_and_bom_files_read_alike(client: TestClient, accounts: Accounts) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -42,12 +42,17 @@ def _provider(items: Iterable[Item], record_types: tuple[str, ...] = ("x.item",)
     return Provider("x", "Things", ("acknowledge",), record_types, series)
 
 
-def _overview(provider: Provider, known: Iterable[str] = ("x.item",)) -> cooperation.Overview:
+def _overview(
+    provider: Provider,
+    known: Iterable[str] = ("x.item",),
+    peers: Mapping[str, Sequence[str] | None] | None = None,
+) -> cooperation.Overview:
     return cooperation.overview(
         None,  # type: ignore[arg-type]  # the provider reads no database
         "US",
         [provider],
         known,
+        {"CN": ["x.item"]} if peers is None else peers,
         date(2026, 1, 1),
         date(2026, 3, 31),
         NOW,
@@ -91,12 +96,34 @@ def test_an_item_owed_by_its_sender_waits_on_the_sender_even_with_its_steps_done
 
 
 def test_a_series_whose_record_types_are_not_held_says_so_instead_of_zero() -> None:
-    result = _overview(_provider(ITEMS, ("x.item", "x.newer")), known=("x.item",))
+    result = _overview(
+        _provider(ITEMS, ("x.item", "x.newer")),
+        known=("x.item",),
+        peers={"CN": ["x.item", "x.newer"]},
+    )
     (series,) = result.series
     assert (series.available, series.missing, series.rows) == (False, ("x.newer",), [])
     assert cooperation.as_document(result)["series"][0]["available"] is False
     (line,) = list(csv.DictReader(io.StringIO(cooperation.as_csv(result))))
     assert (line["series"], line["count"], line["note"]) == ("x", "", "not held here: x.newer")
+
+
+def test_a_series_no_peer_handles_says_which_peer_lacks_what_instead_of_zero() -> None:
+    result = _overview(_provider(ITEMS), peers={"CN": ["y.other"]})
+    (series,) = result.series
+    assert (series.available, series.missing, series.rows) == (False, (), [])
+    assert series.peers_missing == (("CN", ("x.item",)),)
+    document = cooperation.as_document(result)["series"][0]
+    assert document["peers_missing_record_types"] == {"CN": ["x.item"]}
+    (line,) = list(csv.DictReader(io.StringIO(cooperation.as_csv(result))))
+    assert line["note"] == "CN does not handle: x.item"
+
+
+def test_a_series_one_peer_handles_has_figures_and_names_the_peer_that_does_not() -> None:
+    result = _overview(_provider(ITEMS), peers={"CN": ["x.item"], "MX": [], "CA": None})
+    (series,) = result.series
+    assert series.available and series.rows
+    assert (series.peers_missing, series.peers_silent) == ((("MX", ("x.item",)),), ("CA",))
 
 
 def test_the_period_excludes_items_outside_it_and_the_csv_has_one_line_per_row_and_step() -> None:
@@ -105,6 +132,7 @@ def test_the_period_excludes_items_outside_it_and_the_csv_has_one_line_per_row_a
         "US",
         [_provider(ITEMS)],
         ["x.item"],
+        {"CN": ["x.item"]},
         date(2026, 3, 1),
         date(2026, 3, 3),
         NOW,

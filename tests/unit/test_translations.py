@@ -9,16 +9,25 @@ from babel.messages.extract import extract_from_dir
 from liaison.web import i18n
 
 WEB = Path(i18n.__file__).resolve().parent
+PACKAGE = WEB.parent
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
 def interface_msgids() -> dict[str, str]:
-    """msgid (a plural's singular: the catalog keys it so) -> where it is first used."""
+    """msgid (a plural's singular: the catalog keys it so) -> where it is first used: the
+    web layer's `_("…")`, and every `T("…")` of the layers below (liaison.messages)."""
     found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(WEB, METHODS):
+    extracted = [
+        *((WEB, *found_at) for found_at in extract_from_dir(WEB, METHODS)),
+        *(
+            (PACKAGE, *found_at)
+            for found_at in extract_from_dir(PACKAGE, [("**.py", "python")], keywords={"T": None})
+        ),
+    ]
+    for root, filename, lineno, message, _comments, _context in extracted:
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, f"{filename}:{lineno}")
+            found.setdefault(msgid, f"{root.name}/{filename}:{lineno}")
     return found
 
 
@@ -27,6 +36,9 @@ def test_the_extraction_finds_the_interface_strings() -> None:
     # One from a template, one from Python: both extractors ran.
     assert "Log out" in msgids
     assert "overdue by %(span)s" in msgids
+    # And the texts made below the web layer: the engine's, the audit chain's.
+    assert "%(clause)s: propionyl replaced by %(name)s" in msgids
+    assert "audit chain intact: %(count)s entries" in msgids
 
 
 def test_every_interface_string_is_translated() -> None:

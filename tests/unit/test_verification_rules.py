@@ -148,3 +148,44 @@ def test_median_and_90th_percentile_per_step() -> None:
     assert 4 < decision.p90_days <= 10
     [single] = rules.step_times({"closed": [timedelta(hours=12)]})
     assert single.median_days == single.p90_days == 0.5
+
+
+def test_supplied_information_completes_the_subject_within_the_agreement() -> None:
+    agreement = rules.Agreement({}, {"criminal_record": "the law forbids sharing convictions"})
+    subject = {"family_name": "Lin", "date_of_birth": "1985"}
+    supplied = {"information": "born in Putian", "place_of_birth": "Putian", "sex": "M"}
+    assert rules.supplemented(subject, supplied, agreement, "CN") == {
+        "family_name": "Lin", "date_of_birth": "1985", "place_of_birth": "Putian", "sex": "M",
+    }  # fmt: skip
+    with pytest.raises(InvalidInput, match="subject fields only"):
+        rules.check_supplement({"information": "x", "favourite_colour": "blue"})
+    with pytest.raises(InvalidInput, match="date_of_birth"):
+        rules.check_supplement({"information": "x", "date_of_birth": "14 July 1985"})
+    with pytest.raises(InvalidInput, match="criminal_record may not be shared with CN"):
+        rules.supplemented(subject, {"criminal_record": "theft"}, agreement, "CN")
+
+
+def test_photographs_must_be_small_images_of_the_type_they_say() -> None:
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 100).decode()
+    subject = {"family_name": "Lin", "photographs": [{"content_type": "image/png", "data": png}]}
+    clean = rules.check_subject(subject)
+    assert rules.without_photographs(clean)["photographs"] == [
+        {"content_type": "image/png", "bytes": 108}
+    ]
+    for photographs, message in (
+        ([{"content_type": "image/gif", "data": png}], "content_type must be one of"),
+        ([{"content_type": "image/jpeg", "data": png}], "does not look like image/jpeg"),
+        ([{"content_type": "image/png", "data": "not base64!"}], "not base64"),
+        ([{"content_type": "image/png", "data": png}] * 4, "at most 3"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            rules.check_subject({**subject, "photographs": photographs})
+    big = base64.b64encode(
+        b"\x89PNG\r\n\x1a\n" + b"\0" * (rules.MAX_PHOTOGRAPH_BYTES // 2)
+    ).decode()
+    with pytest.raises(InvalidInput, match="the limit is"):
+        rules.check_subject(
+            {**subject, "photographs": [{"content_type": "image/png", "data": big}] * 3}
+        )

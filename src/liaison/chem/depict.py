@@ -3,6 +3,7 @@ naming the region and the clause that covers it. Self-contained: no fonts, scrip
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -14,7 +15,10 @@ from wcwidth import wcswidth
 from liaison.chem.fentanyl_class import REGION_LABELS, UNCHANGED
 from liaison.chem.identify import identify
 from liaison.chem.limits import Limits
-from liaison.chem.models import NO_STRUCTURE, Basis, Identification
+from liaison.chem.models import NO_STRUCTURE, Basis, Identification, RegionFinding
+from liaison.messages import T, Text
+
+Translate = Callable[[str], str]
 
 REGION_COLOURS: dict[str, tuple[float, float, float]] = {
     "acyl": (0.98, 0.65, 0.25),
@@ -31,26 +35,36 @@ def _hex(colour: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in colour)
 
 
+def _region_text(region: RegionFinding) -> Text:
+    label = REGION_LABELS.get(region.region, region.region)
+    if region.covered:
+        return T("%(region)s: %(explanation)s", region=label, explanation=region.explanation)
+    return T(
+        "%(region)s: %(explanation)s [NOT COVERED]", region=label, explanation=region.explanation
+    )
+
+
 def _legend_rows(
-    lead: Basis | None, regions: Basis | None, explanation: str
+    lead: Basis | None, regions: Basis | None, explanation: str, translate: Translate
 ) -> list[tuple[str, str]]:
     """(colour, text) rows of the legend: the listing that decides, then the regions."""
     if lead is None:
-        return [("#dddddd", explanation or "no rule matched")]
+        return [("#dddddd", translate(explanation or T("no rule matched")))]
     rows = []
     if lead.kind != "class":
         colour = "#ffffff" if regions is not None else _hex(MATCH_COLOUR)
-        rows.append((colour, f"{lead.name}: {lead.list} ({lead.citation})"))
+        listing = T(
+            "%(name)s: %(list)s (%(citation)s)",
+            name=lead.name,
+            list=lead.list,
+            citation=lead.citation,
+        )
+        rows.append((colour, translate(listing)))
     if regions is None:
         return rows
     for region in regions.regions:
-        state = "" if region.covered else " [NOT COVERED]"
-        rows.append(
-            (
-                _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR)),
-                f"{REGION_LABELS.get(region.region, region.region)}: {region.explanation}{state}",
-            )
-        )
+        colour = _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR))
+        rows.append((colour, translate(_region_text(region))))
     return rows
 
 
@@ -114,13 +128,17 @@ def wrap_text(text: str, width: int = 70) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
-    """SVG of the standardized structure with the regions behind `jurisdiction`'s verdict."""
+def depict_svg(
+    identification: Identification, jurisdiction: str = "US", translate: Translate = str
+) -> str:
+    """SVG of the standardized structure with the regions behind `jurisdiction`'s verdict;
+    the legend's texts through `translate` (the web layer's, for a Chinese page)."""
     verdict = identification.verdicts.get(jurisdiction)
     title = f"{jurisdiction}: {verdict.status if verdict else 'not evaluated'}"
     lead, regions = _chosen_bases(identification, jurisdiction)
     legend: list[tuple[str, str]] = []
-    for colour, text in _legend_rows(lead, regions, verdict.explanation if verdict else ""):
+    explanation = verdict.explanation if verdict else ""
+    for colour, text in _legend_rows(lead, regions, explanation, translate):
         for index, line in enumerate(wrap_text(text)):
             legend.append((colour if index == 0 else "", line))
     height = HEIGHT + LINE * (len(legend) + 1) + 10
@@ -131,7 +149,7 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     ]
     parent = identification.parent
     if parent is None:
-        message = identification.error or _no_structure(identification)
+        message = translate(identification.error or _no_structure(identification))
         parts.append(
             f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"
@@ -154,14 +172,16 @@ def depict_svg(identification: Identification, jurisdiction: str = "US") -> str:
     return "\n".join(parts)
 
 
-def _no_structure(identification: Identification) -> str:
+def _no_structure(identification: Identification) -> Text:
     """What stands where the structure would be drawn when there is none and no error."""
     if any(NO_STRUCTURE in note for note in identification.notes):
-        return f"{NO_STRUCTURE}: listed by name"
-    return "structure not standardized"
+        return T("no structure applies: listed by name")
+    return T("structure not standardized")
 
 
-def depict_combined(identification: Identification, codes: tuple[str, ...]) -> str:
+def depict_combined(
+    identification: Identification, codes: tuple[str, ...], translate: Translate = str
+) -> str:
     """One picture for a record: the structure with the regions (or matched atoms) coloured
     once, and under it each jurisdiction's verdict and what it says of each changed region."""
     picked: Basis | None = None
@@ -177,10 +197,8 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
         for region in regions.regions if regions is not None else ():
             if region.explanation == UNCHANGED and region.covered:
                 continue
-            state = "" if region.covered else " [NOT COVERED]"
-            label = REGION_LABELS.get(region.region, region.region)
             colour = _hex(REGION_COLOURS.get(region.region, MATCH_COLOUR))
-            legend.append((colour, f"{label}: {region.explanation}{state}", False))
+            legend.append((colour, translate(_region_text(region)), False))
     lines: list[tuple[str, str, bool]] = []
     for colour, text, bold in legend:
         lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(wrap_text(text))]
@@ -192,7 +210,7 @@ def depict_combined(identification: Identification, codes: tuple[str, ...]) -> s
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
     if identification.parent is None:
-        message = identification.error or _no_structure(identification)
+        message = translate(identification.error or _no_structure(identification))
         parts.append(
             f'<text x="10" y="{HEIGHT // 2}" font-family="{FONT_FAMILY}" font-size="13">'
             f"{escape(message[:90])}</text>"
@@ -257,6 +275,9 @@ class IdentificationRequest:
     codes: tuple[str, ...]
     depict_each_jurisdiction: bool
     limits: Limits
+    # The legends' language: the web layer's translation (picklable: it crosses to the
+    # worker), or English as the engine writes it.
+    translate: Translate = str
 
 
 Depicted = tuple[Identification, dict[str, str]]  # and an SVG per jurisdiction code
@@ -272,6 +293,8 @@ def identify_and_depict(item: tuple[IdentificationRequest, str]) -> Depicted:
     wanted = request.codes
     if not request.depict_each_jurisdiction:
         wanted = (headline_jurisdiction(identification),)
-    depictions = {code: depict_svg(identification, code) for code in wanted if code}
+    depictions = {
+        code: depict_svg(identification, code, request.translate) for code in wanted if code
+    }
     identification.parent = None
     return identification, depictions

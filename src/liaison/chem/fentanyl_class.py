@@ -18,14 +18,16 @@ from rdkit import Chem
 from liaison.chem.groups import describe_group
 from liaison.chem.models import RegionFinding, Status
 from liaison.chem.rulebook import ClassSemantics, ClauseSemantics, DefinitionSemantics
+from liaison.messages import T, Text, joined
 
 REGION_LABELS = {
-    "acyl": "acyl group",
-    "aniline": "N-aryl (aniline) ring",
-    "piperidine": "piperidine ring",
-    "linker": "linker (ethylene of the phenethyl group)",
-    "terminal_ring": "phenyl of the phenethyl group",
+    "acyl": T("acyl group"),
+    "aniline": T("N-aryl (aniline) ring"),
+    "piperidine": T("piperidine ring"),
+    "linker": T("linker (ethylene of the phenethyl group)"),
+    "terminal_ring": T("phenyl of the phenethyl group"),
 }
+N_SUBSTITUENT = T("N-substituent")
 
 # Readable names for the groups that occur most; anything else is shown as a SMILES fragment.
 _GROUP_NAMES = {
@@ -117,7 +119,19 @@ _SUBSTITUENT_NAMES = {
     "*=C": "methylidene",
     "*c1ccccc1": "phenyl",
 }
-_CHAINS = {1: "{}methyl", 2: "2-({})ethyl", 3: "3-({})propyl", 4: "4-({})butyl"}
+_CHAINS = {
+    1: "%(ring)smethyl",
+    2: "2-(%(ring)s)ethyl",
+    3: "3-(%(ring)s)propyl",
+    4: "4-(%(ring)s)butyl",
+}
+# The chains' msgids, for the extractor (the table above keeps their order by length).
+_CHAIN_MSGIDS = (
+    T("%(ring)smethyl"),
+    T("2-(%(ring)s)ethyl"),
+    T("3-(%(ring)s)propyl"),
+    T("4-(%(ring)s)butyl"),
+)
 
 
 @lru_cache(maxsize=4096)  # the same groups recur from one analogue to the next
@@ -134,7 +148,7 @@ def _group_names() -> dict[str, str]:
         if smiles.startswith("*c") or smiles.startswith("*C1"):  # a ring: ring-alkyl groups
             for length, pattern in _CHAINS.items():
                 chained = "*" + "C" * length + smiles[1:]
-                names.setdefault(_canonical(chained), pattern.format(name))
+                names.setdefault(_canonical(chained), T(pattern, ring=name))
     names[_canonical("*Cc1ccccc1")] = "benzyl"
     names[_canonical("*CCc1ccccc1")] = "phenethyl"
     return names
@@ -154,12 +168,15 @@ def group_name(fragment_smiles: str) -> str:
 def substituent_name(fragment_smiles: str) -> str:
     key = _canonical(fragment_smiles)
     name = _substituent_names().get(key) or _group_names().get(key)
-    return name.split(" (")[0] if name else describe_group(fragment_smiles)
+    if not name:
+        return describe_group(fragment_smiles)
+    # "methoxycarbonyl (carbamate)" as an acyl group is a plain methoxycarbonyl substituent.
+    return name.split(" (")[0] if not isinstance(name, Text) else name
 
 
-QUATERNARY = "the piperidine nitrogen carries two groups (quaternary ammonium)"
-N_OXIDE = "the piperidine nitrogen is oxidized (amine N-oxide)"
-UNCHANGED = "as in fentanyl"
+QUATERNARY = T("the piperidine nitrogen carries two groups (quaternary ammonium)")
+N_OXIDE = T("the piperidine nitrogen is oxidized (amine N-oxide)")
+UNCHANGED = T("as in fentanyl")
 
 
 @dataclass(frozen=True)
@@ -169,8 +186,13 @@ class Substituent:
     smiles: str  # the group with * at the attachment point
     atoms: tuple[int, ...]
 
-    def describe(self) -> str:
-        return f"{substituent_name(self.smiles)} ({self.kind}) at {self.position}"
+    def describe(self) -> Text:
+        return T(
+            "%(name)s (%(kind)s) at %(position)s",
+            name=substituent_name(self.smiles),
+            kind=self.kind,
+            position=self.position,
+        )
 
 
 @dataclass
@@ -396,7 +418,10 @@ def _substituents_on(
         shape.atoms |= group
         if len({anchor for anchor, _ in links}) > 1 or len(links) > 1:
             shape.problems.append(
-                f"a ring is fused or bridged onto the {REGION_LABELS[shape.name]}"
+                T(
+                    "a ring is fused or bridged onto the %(region)s",
+                    region=REGION_LABELS[shape.name],
+                )
             )
             shape.ring_is_monocycle = False
             continue
@@ -427,7 +452,7 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
     aniline.atoms = set(aniline_ring)
     pip.atoms = set(piperidine)
     if aniline_ring & (piperidine | acyl.atoms):
-        aniline.problems.append("the amide nitrogen's ring is fused with the core")
+        aniline.problems.append(T("the amide nitrogen's ring is fused with the core"))
         aniline_ring -= piperidine | acyl.atoms
     core = acyl.atoms | aniline_ring | piperidine
     region_of_core = {acyl_c: "acyl", acyl_x: "acyl", amide_n: "acyl", n1: "nitrogen"}
@@ -447,8 +472,11 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
             if ra != rb:
                 for name in {ra, rb} - {"nitrogen"}:
                     regions[name].problems.append(
-                        f"the {REGION_LABELS.get(ra, 'N-substituent')} and the "
-                        f"{REGION_LABELS.get(rb, 'N-substituent')} are joined directly"
+                        T(
+                            "the %(one)s and the %(other)s are joined directly",
+                            one=REGION_LABELS.get(ra, N_SUBSTITUENT),
+                            other=REGION_LABELS.get(rb, N_SUBSTITUENT),
+                        )
                     )
 
     groups: dict[str, list[set[int]]] = {
@@ -465,10 +493,10 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
         names = sorted(touched)
         owner = "linker" if "nitrogen" in touched else names[0]
         regions[owner].atoms |= group
-        joined = " and ".join(REGION_LABELS.get(n, "N-substituent") for n in names)
+        joined_regions = joined((REGION_LABELS.get(n, N_SUBSTITUENT) for n in names), " and ")
         for name in touched:
             regions["linker" if name == "nitrogen" else name].problems.append(
-                f"a ring joins the {joined}"
+                T("a ring joins the %(regions)s", regions=joined_regions)
             )
 
     # Acyl: everything on the carbonyl carbon.
@@ -478,7 +506,7 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
     acyl.changed = acyl.fragment != reference["acyl"] or bool(acyl.problems)
     thioacyl = parent.GetAtomWithIdx(acyl_x).GetSymbol() != "O"
     if thioacyl:
-        acyl.problems.append("thioamide (C=S) in place of the amide carbonyl: not an acyl group")
+        acyl.problems.append(T("thioamide (C=S) in place of the amide carbonyl: not an acyl group"))
 
     # Aniline ring and its substituents.
     _describe_ring(parent, aniline, aniline_ring, amide_n)
@@ -499,7 +527,7 @@ def decompose(parent: Chem.Mol, semantics: ClassSemantics) -> Decomposition | No
         parent.GetBondBetweenAtoms(a, b).GetBondType() != Chem.BondType.SINGLE
         for a, b in ring_bonds
     ):
-        pip.problems.append("the piperidine ring is unsaturated")
+        pip.problems.append(T("the piperidine ring is unsaturated"))
     _substituents_on(parent, pip, piperidine - {n1}, groups["piperidine"], positions)
     pip.changed = bool(pip.substituents or pip.problems)
 
@@ -539,7 +567,7 @@ def _ring_positions(parent: Chem.Mol, ring: set[int], attachment_atom: int) -> d
             Chem.GetShortestPath(parent, attachment_atom, atom) if atom != attachment_atom else ()
         )
         distance = len(path) - 1 if path else 0
-        label = {0: "1", 1: "2 (ortho)", 2: "3 (meta)", 3: "4 (para)"}.get(
+        label = {0: "1", 1: T("2 (ortho)"), 2: T("3 (meta)"), 3: T("4 (para)")}.get(
             distance, str(distance + 1)
         )
         positions[atom] = label
@@ -585,27 +613,30 @@ def _describe_phenethyl(
     on_ring = [g for g in rest if not _attachments(parent, g, set(chain))]
     linker.atoms |= set(chain)
     terminal.atoms |= ring
-    chain_labels = {
-        atom: label for atom, label in zip(chain, ("alpha", "beta", "gamma", "delta"), strict=False)
-    }
+    chain_labels: dict[int, str] = dict(zip(chain, _CHAIN_POSITIONS, strict=False))
     _substituents_on(parent, linker, set(chain), on_chain, chain_labels)
     _substituents_on(
         parent, terminal, ring, on_ring, _ring_positions(parent, ring, first_ring_atom)
     )
     if len(chain) != 2:
         linker.problems.append(
-            f"the chain from the piperidine nitrogen to the ring has {len(chain)} atom(s), "
-            "fentanyl's has 2"
+            T(
+                "the chain from the piperidine nitrogen to the ring has %(count)s atom(s), "
+                "fentanyl's has 2",
+                count=len(chain),
+            )
         )
     symbols = {parent.GetAtomWithIdx(a).GetSymbol() for a in chain}
     if symbols - {"C"}:
-        linker.problems.append(f"the chain contains {', '.join(sorted(symbols - {'C'}))}")
+        linker.problems.append(
+            T("the chain contains %(elements)s", elements=", ".join(sorted(symbols - {"C"})))
+        )
     chain_bonds = list(zip([n1, *chain], [*chain, first_ring_atom], strict=False))
     if any(
         parent.GetBondBetweenAtoms(a, b).GetBondType() != Chem.BondType.SINGLE
         for a, b in chain_bonds
     ):
-        linker.problems.append("the chain has a multiple bond")
+        linker.problems.append(T("the chain has a multiple bond"))
     linker.changed = bool(linker.problems or linker.substituents)
     terminal.fragment = _fragment(
         parent, first_ring_atom, [(chain[-1] if chain else n1, first_ring_atom)]
@@ -613,6 +644,9 @@ def _describe_phenethyl(
     terminal.changed = (
         not terminal.ring_is_phenyl or bool(terminal.substituents) or bool(terminal.problems)
     )
+
+
+_CHAIN_POSITIONS = (T("alpha"), T("beta"), T("gamma"), T("delta"))
 
 
 @lru_cache(maxsize=4)
@@ -635,7 +669,7 @@ def _reference_fragments(reference_smiles: str, core_smarts: str) -> dict[str, s
 
 
 # Ends the explanation of a change the law's text may be read either way on.
-OPEN_READING = "is a question of reading the law: an expert must decide"
+OPEN_READING = T("is a question of reading the law: an expert must decide")
 
 
 @dataclass(frozen=True)
@@ -668,22 +702,38 @@ def _judge_substituents(
         covering = next((c for c in clauses if substituent.kind in c.kinds), None)
         if covering is not None:
             clause_ids.append(covering.id)
-            notes.append(f"{covering.id}: {substituent.describe()}")
+            notes.append(
+                T("%(clause)s: %(change)s", clause=covering.id, change=substituent.describe())
+            )
             continue
         open_clause = next((c for c in clauses if c.open_list), None)
         if open_clause is not None:
             uncovered.append(
-                f"{open_clause.id}: {substituent.describe()} is not among the substituents the "
-                "condition names, but its list is open-ended (等, 'and the like'); whether it "
-                f"is of the like {OPEN_READING}"
+                T(
+                    "%(clause)s: %(substituent)s is not among the substituents the condition "
+                    "names, but its list is open-ended (等, 'and the like'); whether it is of "
+                    "the like %(open_reading)s",
+                    clause=open_clause.id,
+                    substituent=substituent.describe(),
+                    open_reading=OPEN_READING,
+                )
             )
         elif clauses:
             uncovered.append(
-                f"{substituent.describe()}: {', '.join(c.id for c in clauses)} names only "
-                f"{', '.join(clauses[0].kinds)}"
+                T(
+                    "%(substituent)s: %(clauses)s names only %(kinds)s",
+                    substituent=substituent.describe(),
+                    clauses=", ".join(c.id for c in clauses),
+                    kinds=joined(clauses[0].kinds, ", "),
+                )
             )
         else:
-            uncovered.append(f"{substituent.describe()}: no clause allows substituents here")
+            uncovered.append(
+                T(
+                    "%(substituent)s: no clause allows substituents here",
+                    substituent=substituent.describe(),
+                )
+            )
     return clause_ids, notes, uncovered
 
 
@@ -691,7 +741,7 @@ def _finding(
     shape: RegionShape, clause_ids: list[str], notes: list[str], problems: list[str]
 ) -> RegionFinding:
     covered = not problems
-    text = "; ".join(notes + problems) if notes or problems else "unchanged"
+    text = joined(notes + problems) if notes or problems else T("unchanged")
     clause = "+".join(dict.fromkeys(clause_ids)) if covered and clause_ids else None
     return RegionFinding(
         region=shape.name,
@@ -714,8 +764,7 @@ def _judge_ring_region(definition: DefinitionSemantics, shape: RegionShape) -> R
         for clause in _clauses_for(definition, shape.name, "replace_ring")
         if shape.ring_is_monocycle and (clause.ring == "monocycle" or shape.ring_is_aromatic)
     ]
-    what = "substituted " if shape.substituents else ""
-    listed = ", ".join(s.describe() for s in shape.substituents)
+    listed = joined((s.describe() for s in shape.substituents), ", ")
     if shape.ring_is_phenyl:
         # The phenyl stays; substituents on it: a substituents clause first (US B on the
         # phenethyl phenyl), else a ring clause that allows a substituted ring (US D, CN 2).
@@ -725,7 +774,8 @@ def _judge_ring_region(definition: DefinitionSemantics, shape: RegionShape) -> R
         ring_clauses = [c for c in replacing if c.regions == (shape.name,)]
         if ring_clauses and shape.name == "aniline":
             clause = ring_clauses[0]
-            return _finding(shape, [clause.id], [f"{clause.id}: phenyl substituted ({listed})"], [])
+            note = T("%(clause)s: phenyl substituted (%(listed)s)", clause=clause.id, listed=listed)
+            return _finding(shape, [clause.id], [note], [])
         if ring_clauses:
             # US A lets the phenethyl phenyl be "any monocycle, whether or not further
             # substituted"; a phenyl with a substituent B does not list is one reading of it,
@@ -734,34 +784,57 @@ def _judge_ring_region(definition: DefinitionSemantics, shape: RegionShape) -> R
             substituent_ids = sorted(
                 {c.id for c in _clauses_for(definition, shape.name, "substituents")}
             )
-            unlisted = ", ".join(
-                s.describe()
-                for s in shape.substituents
-                if not any(
-                    s.kind in c.kinds for c in _clauses_for(definition, shape.name, "substituents")
-                )
+            unlisted = joined(
+                (
+                    s.describe()
+                    for s in shape.substituents
+                    if not any(
+                        s.kind in c.kinds
+                        for c in _clauses_for(definition, shape.name, "substituents")
+                    )
+                ),
+                ", ",
             )
             return _finding(
                 shape,
                 [],
                 notes,
                 [
-                    f"{unlisted}: clause {ring_clause.id} (the phenyl replaced by any monocycle, "
-                    "whether or not further substituted) may be read to cover a substituted "
-                    f"phenyl, but clause {'/'.join(substituent_ids) or '-'}'s list of "
-                    f"substituents does not include it; which clause governs {OPEN_READING}"
+                    T(
+                        "%(unlisted)s: clause %(ring_clause)s (the phenyl replaced by any "
+                        "monocycle, whether or not further substituted) may be read to cover a "
+                        "substituted phenyl, but clause %(substituent_clauses)s's list of "
+                        "substituents does not include it; which clause governs "
+                        "%(open_reading)s",
+                        unlisted=unlisted,
+                        ring_clause=ring_clause.id,
+                        substituent_clauses="/".join(substituent_ids) or "-",
+                        open_reading=OPEN_READING,
+                    )
                 ],
             )
         return _finding(shape, [], notes, uncovered)
     if replacing:
         clause = replacing[0]
-        note = f"{clause.id}: {REGION_LABELS[shape.name]} replaced by {what}{shape.ring_name}"
         if listed:
-            note += f" ({listed})"
+            note = T(
+                "%(clause)s: %(region)s replaced by substituted %(ring)s (%(listed)s)",
+                clause=clause.id,
+                region=REGION_LABELS[shape.name],
+                ring=shape.ring_name,
+                listed=listed,
+            )
+        else:
+            note = T(
+                "%(clause)s: %(region)s replaced by %(ring)s",
+                clause=clause.id,
+                region=REGION_LABELS[shape.name],
+                ring=shape.ring_name,
+            )
         return _finding(shape, [clause.id], [note], [])
     required = {
-        "aromatic_monocycle": "an aromatic monocycle",
-        "monocycle": "a monocycle",
+        "aromatic_monocycle": T("an aromatic monocycle"),
+        "monocycle": T("a monocycle"),
     }
     needs = [required[c.ring] for c in _clauses_for(definition, shape.name, "replace_ring")]
     if not needs:
@@ -769,22 +842,38 @@ def _judge_ring_region(definition: DefinitionSemantics, shape: RegionShape) -> R
             shape,
             [],
             [],
-            [f"{REGION_LABELS[shape.name]} replaced by {shape.ring_name}: no clause covers it"],
+            [
+                T(
+                    "%(region)s replaced by %(ring)s: no clause covers it",
+                    region=REGION_LABELS[shape.name],
+                    ring=shape.ring_name,
+                )
+            ],
         )
     kind = (
-        "not a monocycle"
+        T("not a monocycle")
         if not shape.ring_is_monocycle
-        else "not aromatic"
+        else T("not aromatic")
         if not shape.ring_is_aromatic
-        else "not allowed"
+        else T("not allowed")
+    )
+    region, ring = REGION_LABELS[shape.name], shape.ring_name
+    replaced = (
+        T("%(region)s replaced by substituted %(ring)s", region=region, ring=ring)
+        if shape.substituents
+        else T("%(region)s replaced by %(ring)s", region=region, ring=ring)
     )
     return _finding(
         shape,
         [],
         [],
         [
-            f"{REGION_LABELS[shape.name]} replaced by {what}{shape.ring_name}, which is {kind}; "
-            f"the definition requires {needs[0]}"
+            T(
+                "%(replaced)s, which is %(kind)s; the definition requires %(needs)s",
+                replaced=replaced,
+                kind=kind,
+                needs=needs[0],
+            )
         ],
     )
 
@@ -794,7 +883,7 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
     regions = decomposition.regions
     if decomposition.identical_to_reference:
         return ClassFinding(
-            "no_match", (), "identical to fentanyl itself, the definition's reference"
+            "no_match", (), T("identical to fentanyl itself, the definition's reference")
         )
     findings: list[RegionFinding] = []
     excluded: list[str] = []
@@ -804,15 +893,14 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
         clauses = _clauses_for(definition, "acyl", "replace_acyl")
         if acyl.problems or not clauses:
             findings.append(
-                _finding(acyl, [], [], acyl.problems or ["acyl group changed: no clause covers it"])
+                _finding(
+                    acyl, [], [], acyl.problems or [T("acyl group changed: no clause covers it")]
+                )
             )
         else:
             name = group_name(acyl.fragment)
-            findings.append(
-                _finding(
-                    acyl, [clauses[0].id], [f"{clauses[0].id}: propionyl replaced by {name}"], []
-                )
-            )
+            note = T("%(clause)s: propionyl replaced by %(name)s", clause=clauses[0].id, name=name)
+            findings.append(_finding(acyl, [clauses[0].id], [note], []))
 
     if regions["aniline"].changed:
         findings.append(_judge_ring_region(definition, regions["aniline"]))
@@ -833,8 +921,11 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
             clause = group_clauses[0]
             if linker.absent and clause.except_hydrogen:
                 excluded.append(
-                    f"{clause.id}: the phenethyl group is replaced by a hydrogen atom, which the "
-                    "definition expressly excludes"
+                    T(
+                        "%(clause)s: the phenethyl group is replaced by a hydrogen atom, which "
+                        "the definition expressly excludes",
+                        clause=clause.id,
+                    )
                 )
                 findings.append(RegionFinding("linker", None, excluded[-1], (), covered=False))
             elif linker.absent:
@@ -842,7 +933,7 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
                     RegionFinding(
                         "linker",
                         clause.id,
-                        f"{clause.id}: phenethyl group replaced by hydrogen",
+                        T("%(clause)s: phenethyl group replaced by hydrogen", clause=clause.id),
                         (),
                         True,
                     )
@@ -857,9 +948,13 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
                     RegionFinding(
                         "linker",
                         None if problems else clause.id,
-                        "; ".join(problems)
+                        joined(problems)
                         if problems
-                        else f"{clause.id}: phenethyl group replaced by {replaced_by}",
+                        else T(
+                            "%(clause)s: phenethyl group replaced by %(name)s",
+                            clause=clause.id,
+                            name=replaced_by,
+                        ),
                         atoms,
                         covered=not problems,
                     )
@@ -869,7 +964,7 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
                 RegionFinding(
                     "linker",
                     None,
-                    "phenethyl group replaced by hydrogen: no clause covers it",
+                    T("phenethyl group replaced by hydrogen: no clause covers it"),
                     (),
                     False,
                 )
@@ -879,8 +974,11 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
                 RegionFinding(
                     "linker",
                     None,
-                    f"phenethyl group replaced by {group_name(linker.fragment)}, which has no "
-                    "ring: no clause covers it",
+                    T(
+                        "phenethyl group replaced by %(name)s, which has no ring: no clause "
+                        "covers it",
+                        name=group_name(linker.fragment),
+                    ),
                     tuple(sorted(linker.atoms)),
                     False,
                 )
@@ -892,7 +990,7 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
             if terminal.changed:
                 findings.append(_judge_ring_region(definition, terminal))
 
-    changes = "; ".join(f.explanation for f in findings)
+    changes = joined(f.explanation for f in findings)
     # Regions as in fentanyl complete the picture (every atom in one region, for depiction).
     placed = {atom for finding in findings for atom in finding.atoms}
     findings += [
@@ -901,15 +999,21 @@ def evaluate(decomposition: Decomposition, definition: DefinitionSemantics) -> C
         if region.atoms and not region.atoms & placed
     ]
     if excluded:
-        return ClassFinding("no_match", tuple(findings), "; ".join(excluded))
+        return ClassFinding("no_match", tuple(findings), joined(excluded))
     open_questions = list(dict.fromkeys(f.explanation for f in findings if not f.covered))
     if open_questions:
         # A question of reading (an open list, two clauses that pull apart) is not a change the
         # definition has no clause for: it already says why an expert must decide.
         # Nor is it ever settled as "not a member": the text leaves it open.
         if all(OPEN_READING in question for question in open_questions):
-            return ClassFinding("review", tuple(findings), f"{'; '.join(open_questions)}.")
-        reason = f"{'; '.join(open_questions)}. {definition.uncovered_reason}"
+            return ClassFinding(
+                "review", tuple(findings), T("%(questions)s.", questions=joined(open_questions))
+            )
+        reason = T(
+            "%(questions)s. %(reason)s",
+            questions=joined(open_questions),
+            reason=definition.uncovered_reason,
+        )
         return ClassFinding(
             "review" if definition.uncovered == "review" else "no_match",
             tuple(findings),

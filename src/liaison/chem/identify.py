@@ -35,8 +35,9 @@ from liaison.chem.standardize import (
     structure_keys,
 )
 from liaison.errors import InvalidInput
+from liaison.messages import T, joined
 
-NO_MATCH_NOTE = "no loaded rule matched; this is not a clearance"
+NO_MATCH_NOTE = T("no loaded rule matched; this is not a clearance")
 _KIND_LABELS = {"smiles": "SMILES", "molblock": "MOL block", "inchi": "InChI"}
 
 
@@ -124,7 +125,7 @@ def judge(
         if as_of < start and verdict is not None and verdict.status != "invalid":
             # Every verdict for a day the loaded lists do not reach says so, match or not.
             identification.verdicts[code] = replace(
-                verdict, explanation=f"{verdict.explanation}; {note}"
+                verdict, explanation=joined([verdict.explanation, note])
             )
     return identification
 
@@ -140,7 +141,7 @@ def _judge(
     limits: Limits,
 ) -> Identification:
     if parsed.molecule is None:
-        return _invalid(parsed, query, as_of, codes, record_id, parsed.error or "no structure")
+        return _invalid(parsed, query, as_of, codes, record_id, parsed.error or T("no structure"))
     try:
         prefilter = prefilter_for(rulebook)
         candidate = prefilter.could_match(parsed.molecule)
@@ -156,14 +157,18 @@ def _judge(
                 as_of,
                 codes,
                 record_id,
-                f"{label} is not a valid structure: {problem}",
+                T("%(kind)s is not a valid structure: %(problem)s", kind=label, problem=problem),
             )
         quick = None if thorough else quick_parents(parsed.molecule)
         parents = quick if quick is not None else standardize_all(parsed.molecule)
         parents = [parent for parent in parents if parent.GetNumAtoms()]
         if len(parents) > limits.fragments:
-            error = "structure has " + limits.refusal(
-                "fragments", len(parents), limits.fragments, "distinct organic fragments"
+            error = limits.refusal(
+                T("structure"),
+                "fragments",
+                len(parents),
+                limits.fragments,
+                T("distinct organic fragments"),
             )
             return _invalid(parsed, query, as_of, codes, record_id, error)
         if not parents:
@@ -173,7 +178,7 @@ def _judge(
                 as_of,
                 codes,
                 record_id,
-                "no organic structure left after standardization",
+                T("no organic structure left after standardization"),
             )
         # A fragment the prefilter rules out (a counter-ion of the salt) matches no rule.
         judged = [
@@ -198,7 +203,12 @@ def _judge(
         )
     except Exception as error:  # RDKit can fail on exotic structures; one record, one reason
         return _invalid(
-            parsed, query, as_of, codes, record_id, f"could not evaluate the structure: {error}"
+            parsed,
+            query,
+            as_of,
+            codes,
+            record_id,
+            T("could not evaluate the structure: %(error)s", error=str(error)),
         )
 
 
@@ -261,8 +271,14 @@ def _strongest(
             if verdict.status == "no_match":
                 continue
             bases += [_on_fragment(basis, names[index], offsets[index]) for basis in verdict.basis]
-            explanations.append(f"fragment {names[index]}: {verdict.explanation}")
-        explanation = "; ".join(explanations) if explanations else NO_MATCH_NOTE
+            explanations.append(
+                T(
+                    "fragment %(fragment)s: %(explanation)s",
+                    fragment=names[index],
+                    explanation=verdict.explanation,
+                )
+            )
+        explanation = joined(explanations) if explanations else NO_MATCH_NOTE
         verdicts[code] = Verdict(status, bases, explanation)
     return verdicts
 
@@ -302,9 +318,9 @@ def _verdicts(
         listed_formula = formula in rulebook.formulas_by_jurisdiction.get(code, ())
         if not entries and inchikey and listed_formula:  # a listed substance, another tautomer
             entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
-            tautomer_note = "drawn as another tautomer of the listed substance"
+            tautomer_note = T("drawn as another tautomer of the listed substance")
         for entry in entries:
-            note = "; ".join(part for part in (tautomer_note, entry.note) if part)
+            note: str = joined(part for part in (tautomer_note, entry.note) if part)
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
         for family in rulebook.families_in_force(code, as_of):
@@ -327,7 +343,9 @@ def _verdicts(
                 continue
             finding = evaluate(shape, rulebook.semantics.definitions[klass.definition])
             if finding.status == "no_match":
-                notes.append(f"{klass.name}: not a member ({finding.reason})")
+                notes.append(
+                    T("%(name)s: not a member (%(reason)s)", name=klass.name, reason=finding.reason)
+                )
                 continue
             if finding.status == "review" and named:
                 continue  # the named listing settles it; a class near-miss adds nothing
@@ -335,8 +353,12 @@ def _verdicts(
             if status != "review" and named and klass.excludes_listed:
                 # The class definition itself leaves a listed substance to its listing.
                 remarks.append(
-                    f"{klass.name} ({klass.list}) does not apply: its definition excludes "
-                    "substances controlled under their own listing, as this one is"
+                    T(
+                        "%(name)s (%(list)s) does not apply: its definition excludes "
+                        "substances controlled under their own listing, as this one is",
+                        name=klass.name,
+                        list=klass.list,
+                    )
                 )
                 continue
             clause_ids = tuple(
@@ -436,22 +458,53 @@ def _combine(bases: list[Basis], notes: list[str], remarks: list[str]) -> Verdic
     """The strongest status wins; named listings come first in the basis (they win over a class,
     as the class definitions themselves say for substances controlled elsewhere)."""
     if not bases:
-        return Verdict("no_match", [], "; ".join([NO_MATCH_NOTE, *notes]))
+        return Verdict("no_match", [], joined([NO_MATCH_NOTE, *notes]))
     kind_order = {"named": 0, "family": 1, "class": 2}
     ordered = sorted(bases, key=lambda b: (kind_order[b.kind], -STATUS_RANK[b.status]))
     status = max((b.status for b in ordered), key=lambda s: STATUS_RANK[s])
-    return Verdict(status, ordered, "; ".join([_explain(status, ordered), *remarks]))
+    return Verdict(status, ordered, joined([_explain(status, ordered), *remarks]))
 
 
 def _explain(status: Status, bases: list[Basis]) -> str:
     parts: list[str] = []
     for basis in bases:
         if basis.status == "review":
-            parts.append(f"review against {basis.name} ({basis.list}): {basis.note}")
+            parts.append(
+                T(
+                    "review against %(name)s (%(list)s): %(note)s",
+                    name=basis.name,
+                    list=basis.list,
+                    note=basis.note,
+                )
+            )
         elif basis.kind == "class":
-            regions = "; ".join(r.explanation for r in basis.regions if r.clause or not r.covered)
-            parts.append(f"{basis.name} ({basis.list}, {basis.citation}): {regions}")
+            regions = joined(r.explanation for r in basis.regions if r.clause or not r.covered)
+            parts.append(
+                T(
+                    "%(name)s (%(list)s, %(citation)s): %(regions)s",
+                    name=basis.name,
+                    list=basis.list,
+                    citation=basis.citation,
+                    regions=regions,
+                )
+            )
+        elif basis.threshold:
+            parts.append(
+                T(
+                    "%(name)s: %(list)s (%(citation)s); threshold: %(threshold)s",
+                    name=basis.name,
+                    list=basis.list,
+                    citation=basis.citation,
+                    threshold=basis.threshold,
+                )
+            )
         else:
-            threshold = f"; threshold: {basis.threshold}" if basis.threshold else ""
-            parts.append(f"{basis.name}: {basis.list} ({basis.citation}){threshold}")
-    return "; ".join(parts)
+            parts.append(
+                T(
+                    "%(name)s: %(list)s (%(citation)s)",
+                    name=basis.name,
+                    list=basis.list,
+                    citation=basis.citation,
+                )
+            )
+    return joined(parts)

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from liaison.messages import T, Text, joined
+
 # The time limit a record gets when nobody says otherwise (the issue asks for at most 10 s).
 DEFAULT_SECONDS = 10.0
 
@@ -29,8 +31,16 @@ class Limits:
     branch_depth: int = 40
     seconds: float = DEFAULT_SECONDS  # per record, enforced by the worker pool
 
-    def refusal(self, name: str, value: int, limit: int, unit: str) -> str:
-        return f"{value} {unit}; the limit is {limit} (limit {name}={limit})"
+    def refusal(self, what: str, name: str, value: int, limit: int, unit: str) -> Text:
+        """ "SMILES has 600 atoms; the limit is 500 (limit atoms=500)"."""
+        return T(
+            "%(what)s has %(value)s %(unit)s; the limit is %(limit)s (limit %(name)s=%(limit)s)",
+            what=what,
+            value=value,
+            unit=unit,
+            limit=limit,
+            name=name,
+        )
 
 
 # SMILES tokens: a bracket atom, an organic-subset atom, a ring closure, a branch, a dot, a
@@ -137,42 +147,51 @@ def _closed_rings(part: str) -> bool:
 
 
 def _not_smiles(smiles: str, position: int) -> str:
-    return (
-        f"character {smiles[position]!r} at position {position + 1} is not SMILES syntax; "
-        "RDKit would ignore or misread it"
+    return T(
+        "character %(character)s at position %(position)s is not SMILES syntax; RDKit would "
+        "ignore or misread it",
+        character=repr(smiles[position]),
+        position=position + 1,
     )
 
 
 def check_smiles(shape: SmilesShape, limits: Limits) -> str | None:
     """Which limit the SMILES exceeds, with its value; None when it is within all of them."""
     if len(shape.fragments) > limits.fragments:
-        return "SMILES has " + limits.refusal(
-            "fragments", len(shape.fragments), limits.fragments, "distinct fragments"
+        return limits.refusal(
+            "SMILES",
+            "fragments",
+            len(shape.fragments),
+            limits.fragments,
+            T("distinct fragments"),
         )
     if shape.atoms > limits.atoms:
-        return "SMILES has " + limits.refusal("atoms", shape.atoms, limits.atoms, "atoms")
+        return limits.refusal("SMILES", "atoms", shape.atoms, limits.atoms, T("atoms"))
     if shape.ring_closures > limits.ring_closures:
-        return "SMILES has " + limits.refusal(
-            "ring_closures", shape.ring_closures, limits.ring_closures, "ring closures"
+        return limits.refusal(
+            "SMILES", "ring_closures", shape.ring_closures, limits.ring_closures, T("ring closures")
         )
     if shape.branch_depth > limits.branch_depth:
-        return "SMILES has branches nested " + limits.refusal(
-            "branch_depth", shape.branch_depth, limits.branch_depth, "deep"
+        return T(
+            "SMILES has branches nested %(value)s deep; the limit is %(limit)s "
+            "(limit branch_depth=%(limit)s)",
+            value=shape.branch_depth,
+            limit=limits.branch_depth,
         )
     return None
 
 
 def check_characters(text: str, limits: Limits) -> str | None:
     if len(text) > limits.characters:
-        return "query has " + limits.refusal(
-            "characters", len(text), limits.characters, "characters"
+        return limits.refusal(
+            T("query"), "characters", len(text), limits.characters, T("characters")
         )
     return None
 
 
 def check_atoms(atoms: int, label: str, limits: Limits) -> str | None:
     if atoms > limits.atoms:
-        return f"{label} has " + limits.refusal("atoms", atoms, limits.atoms, "atoms")
+        return limits.refusal(label, "atoms", atoms, limits.atoms, T("atoms"))
     return None
 
 
@@ -215,8 +234,18 @@ def normalize_text(text: str) -> tuple[str, str | None]:
     changes = []
     if removed:
         codes = ", ".join(dict.fromkeys(f"U+{ord(char):04X}" for char in removed))
-        changes.append(f"removed {len(removed)} format character(s) ({codes})")
+        changes.append(
+            T(
+                "removed %(count)s format character(s) (%(codes)s)",
+                count=len(removed),
+                codes=codes,
+            )
+        )
     if normalized != stripped:
-        changes.append("compatibility characters (full-width digits, ligatures) normalized (NFKC)")
-    shown = repr(normalized) if len(normalized) <= 80 else "the query"
-    return normalized, f"input read as {shown}: " + "; ".join(changes)
+        changes.append(
+            T("compatibility characters (full-width digits, ligatures) normalized (NFKC)")
+        )
+    shown = repr(normalized) if len(normalized) <= 80 else T("the query")
+    return normalized, T(
+        "input read as %(shown)s: %(changes)s", shown=shown, changes=joined(changes)
+    )

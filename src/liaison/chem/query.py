@@ -25,6 +25,7 @@ from liaison.chem.limits import (
 )
 from liaison.chem.models import QueryKind
 from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
+from liaison.messages import T, joined
 
 if TYPE_CHECKING:
     from liaison.chem.prefilter import Prefilter
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
 _WHITESPACE = re.compile(r"\s")
 _RADICAL = rdqueries.NumRadicalElectronsGreaterQueryAtom(0)
-NOT_RECOGNIZED = "not a SMILES, InChI, MOL block, CAS number or known name"
-NOT_A_NAME = "not a name Liaison knows"
+NOT_RECOGNIZED = T("not a SMILES, InChI, MOL block, CAS number or known name")
+NOT_A_NAME = T("not a name Liaison knows")
 # Salt and hydrate words written after a name ("fentanyl hydrochloride", "fentanyl HCl"):
 # the base is judged, as the engine judges the parent of a drawn salt.
 SALT_WORDS = (
@@ -127,14 +128,14 @@ def parse_query(text: str, rulebook: RuleBook, limits: Limits | None = None) -> 
 def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
     query = text.strip()
     if not query:
-        return ParsedQuery("unknown", None, "empty query")
+        return ParsedQuery("unknown", None, T("empty query"))
     if query.startswith("InChI="):
         problem = check_atoms(inchi_atoms(query), "InChI", limits)
         if problem is not None:
             return ParsedQuery("inchi", None, problem)
         molecule = Chem.MolFromInchi(query, sanitize=True, removeHs=True)  # type: ignore[no-untyped-call]
         if molecule is None:
-            return ParsedQuery("inchi", None, "InChI could not be parsed")
+            return ParsedQuery("inchi", None, T("InChI could not be parsed"))
         return ParsedQuery("inchi", molecule)
     if "M  END" in text:
         problem = check_atoms(molblock_atoms(text), "MOL block", limits)
@@ -142,15 +143,18 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
             return ParsedQuery("molblock", None, problem)
         molecule = Chem.MolFromMolBlock(text, sanitize=False, removeHs=False)
         if molecule is None:
-            return ParsedQuery("molblock", None, "MOL block could not be parsed")
+            return ParsedQuery("molblock", None, T("MOL block could not be parsed"))
         return _sanitized("molblock", molecule, "MOL block")
     if query[0].isdigit() and CAS_PATTERN.fullmatch(query):
         if not cas_check_digit_ok(query):
             return ParsedQuery(
                 "cas",
                 None,
-                f"CAS number {query} has a bad check digit "
-                f"(the last digit should be {_expected_check_digit(query)})",
+                T(
+                    "CAS number %(cas)s has a bad check digit (the last digit should be %(digit)s)",
+                    cas=query,
+                    digit=_expected_check_digit(query),
+                ),
             )
         record = rulebook.names.get(normalize_name(query))
         if record is None and (listed := _name_only(query, rulebook)) is not None:
@@ -159,8 +163,11 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
             return ParsedQuery(
                 "cas",
                 None,
-                f"CAS number {query} is not in the dictionary or any rule file; "
-                "give the structure (SMILES, InChI or MOL block)",
+                T(
+                    "CAS number %(cas)s is not in the dictionary or any rule file; give the "
+                    "structure (SMILES, InChI or MOL block)",
+                    cas=query,
+                ),
             )
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
     named = _named(query, rulebook) or _name_only(query, rulebook)
@@ -193,11 +200,20 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
         base = stripped
     notes: list[str] = []
     if salt:
-        notes.append(f"read as {record.name}: the salt or hydrate ({salt}) is judged as its base")
+        notes.append(
+            T(
+                "read as %(name)s: the salt or hydrate (%(salt)s) is judged as its base",
+                name=record.name,
+                salt=salt,
+            )
+        )
     if record.source == "dictionary":
         notes.append(
-            f"{record.name} is a name Liaison knows from its dictionary, not from a loaded rule: "
-            "the verdicts come from its structure alone"
+            T(
+                "%(name)s is a name Liaison knows from its dictionary, not from a loaded rule: "
+                "the verdicts come from its structure alone",
+                name=record.name,
+            )
         )
     return ParsedQuery(
         "name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name, notes=tuple(notes)
@@ -231,9 +247,14 @@ def _unknown_name(query: str, rulebook: RuleBook, parsed: ParsedQuery) -> Parsed
     if not _WORDLIKE.search(query):
         return parsed
     suggestions = close_names(query, rulebook)
-    error = f"{query[:80]!r} is {NOT_A_NAME} ({parsed.error})"
+    error = T(
+        "%(query)s is %(not_a_name)s (%(why)s)",
+        query=repr(query[:80]),
+        not_a_name=NOT_A_NAME,
+        why=parsed.error,
+    )
     if suggestions:
-        error += "; close names: " + ", ".join(suggestions)
+        error = joined([error, T("close names: %(names)s", names=", ".join(suggestions))])
     return ParsedQuery("unknown", None, error)
 
 
@@ -241,7 +262,11 @@ def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
     """The shape of `smiles`, or the refusal when it is not SMILES or exceeds a limit."""
     shape = smiles_shape(smiles)
     if isinstance(shape, str):
-        return ParsedQuery("unknown", None, f"{NOT_RECOGNIZED} (as SMILES: {shape})")
+        return ParsedQuery(
+            "unknown",
+            None,
+            T("%(not_recognized)s (as SMILES: %(why)s)", not_recognized=NOT_RECOGNIZED, why=shape),
+        )
     problem = check_smiles(shape, limits)
     if problem is not None:
         return ParsedQuery("smiles", None, problem)
@@ -257,7 +282,10 @@ def _smiles(query: str, limits: Limits) -> ParsedQuery:
         if shape.repeats:
             query = ".".join(shape.fragments)
             notes = (
-                f"{shape.repeats} repeated fragment(s) left out: each distinct one is judged once",
+                T(
+                    "%(count)s repeated fragment(s) left out: each distinct one is judged once",
+                    count=shape.repeats,
+                ),
             )
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
@@ -278,11 +306,16 @@ def _cxsmiles(smiles: str, extension: str, limits: Limits) -> ParsedQuery:
     params.sanitize = False  # type: ignore[assignment]
     molecule = Chem.MolFromSmiles(f"{smiles} |{extension}|", params)
     if molecule is None:
-        return ParsedQuery("smiles", None, f"CXSMILES extension |{extension}| could not be parsed")
+        return ParsedQuery(
+            "smiles",
+            None,
+            T("CXSMILES extension |%(extension)s| could not be parsed", extension=extension),
+        )
     parsed = _sanitized("smiles", molecule, "CXSMILES")
-    note = (
-        f"CXSMILES: the extension |{extension}| was parsed (not stripped); the verdict is on "
-        "the structure as drawn, enhanced stereo groups do not change it"
+    note = T(
+        "CXSMILES: the extension |%(extension)s| was parsed (not stripped); the verdict is on "
+        "the structure as drawn, enhanced stereo groups do not change it",
+        extension=extension,
     )
     return replace(parsed, notes=(note,))
 
@@ -316,9 +349,10 @@ def radical_error(molecule: Chem.Mol, prefilter: Prefilter) -> str | None:
     atom = molecule.GetAtomWithIdx(radicals[0])
     charge = atom.GetFormalCharge()
     sign = "" if not charge else ("+" if charge > 0 else "-") * abs(charge)
-    return (
-        f"atom {atom.GetIdx() + 1} ({atom.GetSymbol()}{sign}) has an unpaired electron: "
-        "charge or hydrogens missing?"
+    return T(
+        "atom %(number)s (%(atom)s) has an unpaired electron: charge or hydrogens missing?",
+        number=atom.GetIdx() + 1,
+        atom=f"{atom.GetSymbol()}{sign}",
     )
 
 
@@ -329,7 +363,8 @@ def _sanitized(kind: QueryKind, molecule: Chem.Mol, label: str) -> ParsedQuery:
             molecule = Chem.RemoveHs(molecule)
     except (ValueError, RuntimeError) as error:  # RDKit's sanitization errors
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return ParsedQuery(kind, None, f"{label} is not a valid structure: {reason}")
+        refused = T("%(kind)s is not a valid structure: %(problem)s", kind=label, problem=reason)
+        return ParsedQuery(kind, None, refused)
     if molecule.GetNumAtoms() == 0:
-        return ParsedQuery(kind, None, f"{label} has no atoms")
+        return ParsedQuery(kind, None, T("%(kind)s has no atoms", kind=label))
     return ParsedQuery(kind, molecule)

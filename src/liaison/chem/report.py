@@ -8,14 +8,18 @@ record's picture, one per record with every jurisdiction's regions; the input's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from liaison.messages import T
+
 if TYPE_CHECKING:
     from liaison.chem.evidence import RulesVersion
+
+Translate = Callable[[str], str]
 
 COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
 
@@ -34,15 +38,18 @@ td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-al
 """
 
 
-def _cell(verdict: dict[str, Any]) -> str:
+def _cell(verdict: dict[str, Any], translate: Translate) -> str:
     status = verdict["status"]
-    explanation = escape(verdict["explanation"])
+    explanation = escape(translate(verdict["explanation"]))
     return f'<td class="{escape(status)}"><b>{escape(status)}</b><br>{explanation}</td>'
 
 
-def _summary(codes: tuple[str, ...], counts: Mapping[str, Mapping[str, int]]) -> str:
+def _summary(
+    codes: tuple[str, ...], counts: Mapping[str, Mapping[str, int]], translate: Translate
+) -> str:
     rows = [
-        "<table><caption>Records per verdict</caption><tr><th>jurisdiction</th>"
+        f"<table><caption>{escape(translate(T('Records per verdict')))}</caption>"
+        f"<tr><th>{escape(translate(T('jurisdiction')))}</th>"
         + "".join(f"<th>{status}</th>" for status in STATUSES)
         + "</tr>"
     ]
@@ -74,24 +81,40 @@ def write_report(
     counts: Mapping[str, Mapping[str, int]],
     rules: RulesVersion,
     produced_at: datetime,
+    translate: Translate = str,
+    language: str = "en",
 ) -> Path:
-    """Write the report of every flagged record (anything but no_match) with its picture."""
+    """Write the report of every flagged record (anything but no_match) with its picture, in
+    `language` (its texts through `translate`, the caller's catalog; English by default)."""
     rows = list(flagged)
     has_columns = any(record.get("columns") for record, _ in rows)
+    screened_text = T(
+        "Screened %(count)s record(s) as of %(day)s against %(codes)s; %(flagged)s flagged "
+        "(anything other than no_match). no_match means no loaded rule matched: it is never a "
+        "clearance.",
+        count=screened,
+        day=as_of.isoformat(),
+        codes=", ".join(codes),
+        flagged=len(rows),
+    )
+    version_text = T(
+        "Rules version %(hash)s (newest entry %(newest)s); produced %(at)s (UTC). The same "
+        "input, as-of day and rules version give the same verdicts.",
+        hash=rules.hash,
+        newest=rules.newest_entry.isoformat(),
+        at=produced_at.isoformat(timespec="seconds"),
+    )
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="note">Screened {screened} record(s) as of {as_of.isoformat()} against '
-        f"{', '.join(codes)}; {len(rows)} flagged (anything other than no_match). "
-        "no_match means no loaded rule matched: it is never a clearance.</p>",
-        f'<p class="note">Rules version {escape(rules.hash)} (newest entry '
-        f"{rules.newest_entry.isoformat()}); produced {produced_at.isoformat(timespec='seconds')}"
-        f" (UTC). The same input, as-of day and rules version give the same verdicts.</p>",
-        _summary(codes, counts),
-        "<table><caption>Flagged records</caption><tr><th>id</th><th>input</th>"
-        + ("<th>input columns</th>" if has_columns else "")
+        f'<html lang="{escape(language)}"><head><meta charset="utf-8">',
+        f"<title>{escape(translate(title))}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(translate(title))}</h1>",
+        f'<p class="note">{escape(translate(screened_text))}</p>',
+        f'<p class="note">{escape(translate(version_text))}</p>',
+        _summary(codes, counts, translate),
+        f"<table><caption>{escape(translate(T('Flagged records')))}</caption>"
+        f"<tr><th>id</th><th>{escape(translate(T('input')))}</th>"
+        + (f"<th>{escape(translate(T('input columns')))}</th>" if has_columns else "")
         + "".join(f"<th>{escape(code)}</th>" for code in codes)
         + "</tr>",
     ]
@@ -100,7 +123,7 @@ def write_report(
             f'<tr><td><a href="#record-{number}">{escape(str(record["id"]))}</a></td>'
             f"<td>{escape(str(record['input']))}</td>"
             + (f"<td>{_columns(record)}</td>" if has_columns else "")
-            + "".join(_cell(record["verdicts"][code]) for code in codes)
+            + "".join(_cell(record["verdicts"][code], translate) for code in codes)
             + "</tr>"
         )
     parts.append("</table>")
@@ -112,7 +135,7 @@ def write_report(
         if record.get("columns"):
             parts.append(f'<p class="note">{_columns(record)}</p>')
         if record.get("error"):
-            parts.append(f'<p class="note">{escape(record["error"])}</p>')
+            parts.append(f'<p class="note">{escape(translate(record["error"]))}</p>')
         parts.append('<div class="depictions">')
         if COMBINED in svgs:
             parts.append(f'<figure class="depiction">{svgs[COMBINED]}</figure>')

@@ -17,6 +17,7 @@ from typer._click import exceptions as click_errors
 from liaison.cli import (
     demo,
     identity,
+    incidents,
     node,
     operations,
     peer,
@@ -43,6 +44,7 @@ verification.register(app)
 rules.register(app)
 identity.register(app)
 operations.register(app)
+incidents.register(app)
 
 
 def main(args: Sequence[str] | None = None) -> None:

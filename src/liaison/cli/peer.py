@@ -45,11 +45,12 @@ def accept(node_dir: Path | str, code: str) -> str:
     """Complete the handshake with the inviting node (which must be running); returns its name."""
     from liaison.federation.context import LocalNode
     from liaison.node import open_node, terminal_operator
+    from liaison.runtime import node_record_types
     from liaison.services.peering import accept_invite
 
     with open_node(node_dir) as (config, database), database.session() as session:
         node = LocalNode.from_config(config)
-        return accept_invite(session, node, code, terminal_operator()).name
+        return accept_invite(session, node, node_record_types(), code, terminal_operator()).name
 
 
 def peer_list(node_dir: Path | str) -> list[PeerState]:

@@ -101,6 +101,9 @@ def screen(
     report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report of flagged records."
     ),
+    language: str = typer.Option(
+        "en", "--language", help="The report's language: en | zh-CN (Simplified Chinese)."
+    ),
     seconds: float = typer.Option(
         DEFAULTS.seconds, "--seconds", help="Time limit per record; past it the record is invalid."
     ),
@@ -118,8 +121,12 @@ def screen(
     from liaison.chem.identify import check_jurisdictions
     from liaison.chem.inputs import encoding_label
     from liaison.chem.report import write_report
+    from liaison.messages import T
+    from liaison.web.i18n import LANGUAGES, language_tag, preferences, translate
 
     sources = list(inputs or [])
+    if language_tag(language) is None:
+        raise usage_error(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     workers = parse_jobs(jobs)
@@ -201,17 +208,20 @@ def screen(
         if output:
             out.close()
     if report is not None:
-        path = write_report(
-            report,
-            flagged,
-            title="Liaison screening report",
-            as_of=day,
-            codes=codes,
-            screened=screened,
-            counts=counts,
-            rules=rules_version(),
-            produced_at=datetime.now(UTC),
-        )
+        with preferences(language):
+            path = write_report(
+                report,
+                flagged,
+                title=T("Liaison screening report"),
+                as_of=day,
+                codes=codes,
+                screened=screened,
+                counts=counts,
+                rules=rules_version(),
+                produced_at=datetime.now(UTC),
+                translate=translate,
+                language=language,
+            )
         print(f"report written to {path}", file=sys.stderr)
     if os.environ.get("LIAISON_SCREEN_SUMMARY"):
         print(f"{screened} record(s) screened", file=sys.stderr)

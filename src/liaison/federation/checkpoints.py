@@ -41,6 +41,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.inbox import refusals_counted, verify_from_peer
 from liaison.federation.outbox import share
 from liaison.federation.records import ProtocolViolation, RecordType
+from liaison.messages import T, Text, joined
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent
 from liaison.store.base import utcnow
 from liaison.store.database import Database
@@ -224,17 +225,28 @@ class PeerCheck:
     def matches(self) -> bool:
         return self.error is None and not self.mismatches
 
-    def message(self) -> str:
+    def message(self) -> Text:
         if self.error is not None:
-            return f"peer {self.peer}: could not ask ({self.error})"
-        forged = f"; {self.unsigned} not signed by this node ignored" if self.unsigned else ""
+            return T("peer %(peer)s: could not ask (%(error)s)", peer=self.peer, error=self.error)
         if not self.mismatches:
-            return f"peer {self.peer}: all {self.held} checkpoints it holds match{forged}"
-        first = self.mismatches[0]
-        return (
-            f"peer {self.peer}: {len(self.mismatches)} of {self.held} checkpoints no longer "
-            f"match; the first: {first.message()}{forged}"
-        )
+            said = T(
+                "peer %(peer)s: all %(held)s checkpoints it holds match",
+                peer=self.peer,
+                held=self.held,
+            )
+        else:
+            said = T(
+                "peer %(peer)s: %(count)s of %(held)s checkpoints no longer match; the first: "
+                "%(first)s",
+                peer=self.peer,
+                count=len(self.mismatches),
+                held=self.held,
+                first=self.mismatches[0].message(),
+            )
+        if not self.unsigned:
+            return said
+        ignored = T("%(count)s not signed by this node ignored", count=self.unsigned)
+        return joined([said, ignored])
 
 
 def _ask(node: LocalNode, peer: Peer, client: httpx.Client) -> list[tuple[Checkpoint, str]]:

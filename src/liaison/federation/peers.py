@@ -28,10 +28,12 @@ from liaison.audit import Actor, PeerAccepted, record
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.federation import envelope as env
+from liaison.federation.capabilities import note_handshake, said_record_types
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import delivery_state
 from liaison.federation.inbox import refusals_counted
 from liaison.federation.invites import Invite, secret_hash, secret_matches
+from liaison.federation.records import RecordTypes
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, PeerInvite, PeerStatus
 
@@ -104,20 +106,30 @@ def store_peer(
 
 
 def handle_peering_request(
-    session: Session, node: LocalNode, document: Any, *, address: str, now: float | None = None
+    session: Session,
+    node: LocalNode,
+    record_types: RecordTypes,
+    document: Any,
+    *,
+    address: str,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """The inviting node's side of the handshake for a request from client `address`;
-    returns the signed answer.
+    returns the signed answer. The record types send the new peer their standing state.
 
     Refusals (a bad or used invite, a bad signature, a malformed request) are counted per
     address and audited once per window (liaison.federation.refusals).
     """
     with refusals_counted(session, node, document, address):
-        return _answer_peering_request(session, node, document, now)
+        return _answer_peering_request(session, node, record_types, document, now)
 
 
 def _answer_peering_request(
-    session: Session, node: LocalNode, document: Any, now: float | None
+    session: Session,
+    node: LocalNode,
+    record_types: RecordTypes,
+    document: Any,
+    now: float | None,
 ) -> dict[str, Any]:
     sealed = env.parse(document)
     body = sealed.body
@@ -168,6 +180,11 @@ def _answer_peering_request(
         body["public_key"],
         body["default_agency"],
     )
+    note_handshake(
+        peer,
+        said_record_types(body.get("record_types"), "the request's record_types"),
+        record_types,
+    )
     if invite.used_at is None:
         invite.used_at = utcnow()
         invite.used_by_node = peer.name
@@ -177,22 +194,32 @@ def _answer_peering_request(
         Actor.peer(peer.name),
         PeerAccepted(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
+    record_types.peer_activated(session, node, peer)
     session.commit()
     return env.seal(
         node.private_key,
         sender=node.name,
         recipient=peer.name,
         kind=ACCEPTED_KIND,
-        body={"node": node.name, "base_url": node.base_url, "default_agency": node.default_agency},
+        body={
+            "node": node.name,
+            "base_url": node.base_url,
+            "default_agency": node.default_agency,
+            "record_types": record_types.names(),
+        },
         now=now,
     ).to_json()
 
 
 def request_peering(
-    node: LocalNode, invite: Invite, client: httpx.Client | None = None
+    node: LocalNode,
+    record_types: RecordTypes,
+    invite: Invite,
+    client: httpx.Client | None = None,
 ) -> dict[str, Any]:
-    """The invited node's side of the handshake: send the signed request to the inviting
-    node (which must be running) and return the body of its verified answer."""
+    """The invited node's side of the handshake: send the signed request (saying which
+    record types this node handles) to the inviting node (which must be running) and
+    return the body of its verified answer."""
     if invite.is_expired():
         raise InvalidInput("the invite code has expired; ask the other node for a new one")
     if invite.node == node.name:
@@ -210,6 +237,7 @@ def request_peering(
             "public_key": node.public_key,
             "default_agency": node.default_agency,
             "secret": invite.secret,
+            "record_types": record_types.names(),
         },
     )
     own_client = client is None

@@ -83,6 +83,9 @@ P = TypeVar("P", bound=Payload)
 # Applies one checked record from `peer`, in the caller's transaction. `related` holds the
 # records the ownership check loaded: the one it is written within, or the ones it acts on.
 Handler = Callable[[Session, LocalNode, Peer, P, Sequence[Any]], None]
+# Runs when a peering becomes active (on both sides, in the handshake's transaction): a
+# record type that keeps standing state (a register) queues its current state for the peer.
+PeerActivated = Callable[[Session, LocalNode, Peer], None]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class RecordType(Generic[P]):
     within: RecordType[Any] | None = None
     acts_on: RecordType[Any] | None = None
     action: PeerMay = PeerMay.NOTHING  # with `acts_on`: the right it exercises
+    on_peer_activated: PeerActivated | None = None
 
     def __post_init__(self) -> None:
         writes = self.model is not None or self.shared_with is not None
@@ -267,6 +271,13 @@ class RecordTypes:
 
     def knows(self, name: str) -> bool:
         return name in self._types
+
+    def peer_activated(self, session: Session, node: LocalNode, peer: Peer) -> None:
+        """Let every record type send its standing state to a peer just activated."""
+        for name in self.names():
+            hook = self._types[name].on_peer_activated
+            if hook is not None:
+                hook(session, node, peer)
 
     def apply(
         self, session: Session, node: LocalNode, peer: Peer, name: str, data: dict[str, Any]

@@ -212,7 +212,9 @@ MRZ_CHARS = re.compile(r"^[A-Z0-9<]+$")
 
 def parse_mrz(text: str) -> MrzCheck:
     """Parse and check a TD3 (two lines of 44) or TD1 (three lines of 30) MRZ."""
-    lines = [line.strip().upper() for line in text.strip().splitlines() if line.strip()]
+    # Lines hold no spaces ("<" is the filler): any whitespace separates them, so a zone
+    # kept on one line of a CSV cell, its lines joined by a space, is read too.
+    lines = [line.upper() for line in text.split()]
     if len(lines) == 1 and len(lines[0]) in (88, 90):  # pasted without line breaks
         width = 44 if len(lines[0]) == 88 else 30
         lines = [lines[0][i : i + width] for i in range(0, len(lines[0]), width)]

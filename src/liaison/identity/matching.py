@@ -63,6 +63,15 @@ class Candidate:
     evidence: dict[str, dict[str, str | float]]
 
 
+def _jaro(left: str, right: str, dialect: str) -> str:
+    """Jaro-Winkler similarity of two columns in the dialect's SQL (Splink's own levels
+    compare a column with itself only)."""
+    from splink.internals.dialects import SplinkDialect
+
+    function = SplinkDialect.from_string(dialect).jaro_winkler_function_name
+    return f"{function}({left}, {right})"
+
+
 def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
     blocking rules."""
@@ -84,15 +93,29 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts="name spelt slightly differently"
             ),
+            # Family and given name in each other's field, one of them mistyped.
+            cll.CustomLevel(
+                f"{_jaro('family_key_l', 'given_key_r', dialect)} >= 0.88 AND "
+                f"{_jaro('given_key_l', 'family_key_r', dialect)} >= 0.88",
+                label_for_charts="names swapped, spelt slightly differently",
+                base_dialect_str=dialect,
+            ),
             cll.ArrayIntersectLevel("family_keys").configure(
                 label_for_charts="same family name, different given name"
             ),
             cll.ArrayIntersectLevel("given_keys").configure(
                 label_for_charts="same given name, different family name"
             ),
+            # One side's given name is the other's family name (a form filled the wrong way).
+            cll.CustomLevel(
+                f"{_jaro('family_key_l', 'given_key_r', dialect)} >= 0.88 OR "
+                f"{_jaro('given_key_l', 'family_key_r', dialect)} >= 0.88",
+                label_for_charts="one name in the other field",
+                base_dialect_str=dialect,
+            ),
             cll.ElseLevel().configure(label_for_charts="different names"),
         ],
-    ).configure(m_probabilities=[0.62, 0.25, 0.06, 0.03, 0.03, 0.01])
+    ).configure(m_probabilities=[0.6, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -112,6 +135,9 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
                 label_for_charts="one digit differs"
             ),
+            cll.DamerauLevenshteinLevel("date_of_birth", 2).configure(
+                label_for_charts="two digits differ"
+            ),
             cll.CustomLevel(
                 "abs(dob_year_l - dob_year_r) <= 1",
                 label_for_charts="year of birth within one",
@@ -119,7 +145,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts="different dates"),
         ],
-    ).configure(m_probabilities=[0.85, 0.03, 0.06, 0.03, 0.02, 0.01])
+    ).configure(m_probabilities=[0.84, 0.03, 0.06, 0.03, 0.01, 0.02, 0.01])
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
@@ -149,9 +175,12 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.ArrayIntersectLevel("place_keys", 1).configure(
                 label_for_charts="a place name in common"
             ),
+            cll.JaroWinklerLevel("place_key", 0.9).configure(
+                label_for_charts="place spelt slightly differently"
+            ),
             cll.ElseLevel().configure(label_for_charts="different places"),
         ],
-    ).configure(m_probabilities=[0.6, 0.3, 0.1])
+    ).configure(m_probabilities=[0.6, 0.25, 0.05, 0.1])
     address = cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
@@ -160,9 +189,10 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.JaroWinklerLevel("address_key", 0.9).configure(
                 label_for_charts="address spelt slightly differently"
             ),
+            cll.JaroWinklerLevel("address_key", 0.8).configure(label_for_charts="address alike"),
             cll.ElseLevel().configure(label_for_charts="different addresses"),
         ],
-    ).configure(m_probabilities=[0.4, 0.3, 0.3])
+    ).configure(m_probabilities=[0.4, 0.3, 0.1, 0.2])
     creator = SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
@@ -253,6 +283,24 @@ class Matcher:
         model = json.loads(path.read_text(encoding="utf-8"))
         model["probability_two_random_records_match"] = 1 / max(len(registry), 2)
         return cls(model, registry, id_column, spark)
+
+    def on_spark(self, spark: Any) -> Matcher:
+        """The same model (its trained m and u) on Splink's Spark backend: the levels'
+        SQL in Spark's dialect, the parameters copied level by level."""
+        model = settings(len(self.registry), "spark")
+        for spark_comparison, comparison in zip(
+            model["comparisons"], self.model["comparisons"], strict=True
+        ):
+            for spark_level, level in zip(
+                spark_comparison["comparison_levels"], comparison["comparison_levels"], strict=True
+            ):
+                for name in ("m_probability", "u_probability"):
+                    if level.get(name) is not None:
+                        spark_level[name] = level[name]
+        model["probability_two_random_records_match"] = self.model[
+            "probability_two_random_records_match"
+        ]
+        return Matcher(model, self.registry, self.id_column, spark)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.model, indent=2), encoding="utf-8")
@@ -347,7 +395,21 @@ def _name_frequencies(registry: pd.DataFrame) -> pd.DataFrame:
 
 
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
-    return people.loc[:, list(SPLINK_COLUMNS)]
+    """The comparison columns, and strings derived from the list columns for the levels that
+    compare one string with another: each name's first reading, the place's words joined."""
+    table = people.loc[:, list(SPLINK_COLUMNS)]
+    first = _first_or_none
+    return table.assign(
+        family_key=table["family_keys"].map(first),
+        given_key=table["given_keys"].map(first),
+        place_key=table["place_keys"].map(
+            lambda words: " ".join(words) if words is not None and len(words) else None
+        ),
+    )
+
+
+def _first_or_none(values: Any) -> str | None:
+    return str(values[0]) if values is not None and len(values) else None
 
 
 def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from liaison.identity import PERSON_FIELDS
 from liaison.identity.documents import check_resident_id, is_resident_id_form, normalise_id_number
 from liaison.identity.names import HANZI, name_keys, normalise, quick_pinyin
+from liaison.identity.passport import read_passport_mrz
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,9 +99,24 @@ def prepare_people(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, l
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     values = frame.reindex(columns=[id_column, *COLUMNS]).astype(object)
+    # An optional passport_mrz column (requests): the zone fills what the row left empty.
+    zones = (
+        [_text(v) for v in frame["passport_mrz"].astype(object)]
+        if "passport_mrz" in frame.columns
+        else None
+    )
+    today = date.today()
     for index, row in enumerate(values.itertuples(index=False, name=None)):
         number = index + 1
         fields = dict(zip([id_column, *COLUMNS], (_text(v) for v in row), strict=True))
+        if zones is not None and zones[index]:
+            mrz = read_passport_mrz(zones[index], today)
+            if mrz.failing:
+                failing = ", ".join(dict.fromkeys(part for part, _ in mrz.failing))
+                problems.append(
+                    RowProblem(number, "passport_mrz", f"does not check out ({failing})")
+                )
+            fields = mrz.fill(fields)
         identifier = fields[id_column]
         if not identifier:
             problems.append(RowProblem(number, id_column, "empty"))

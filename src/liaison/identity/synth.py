@@ -6,7 +6,8 @@ six-digit region codes, and resident identity numbers with the right check chara
 Requests describe registry people (and some people who are not in it) as a foreign officer
 writes them: Latin script only, pinyin or Wade-Giles, Cantonese or Hokkien family names,
 syllables run together or split, family name last, typos, partial dates, day and month
-swapped, an impossible date, a mistyped identity number, the legacy 15-digit number.
+swapped, an impossible date, a mistyped identity number, the legacy 15-digit number; a
+quarter carry the MRZ of the person's passport (in a `passport_mrz` column), some misread.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stdnum.cn import ric
 
 from liaison.identity import PERSON_FIELDS
 from liaison.identity.names import DIALECT_SURNAMES, to_pinyin
+from liaison.identity.passport import write_td3
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,6 +81,10 @@ STREETS = [
     "黄河路",
 ]
 SHARE_IN_REGISTRY = 0.9
+# Requests that carry a passport MRZ (most people returned have no valid passport, which is
+# why their nationality must be verified), and of those the share with a misread zone.
+SHARE_WITH_PASSPORT = 0.25
+MRZ_MISREAD = 0.1
 
 
 def synthesise(
@@ -96,12 +102,15 @@ def synthesise(
         in_registry = people > 0 and rng.random() < SHARE_IN_REGISTRY
         person = rng.choice(registry) if in_registry else _person(rng, "", issued)
         request_id = f"R{n:06d}"
-        request_rows.append({"request_id": request_id, **_as_written(rng, person)})
+        written = _as_written(rng, person)
+        # A separate generator per request, so the other fields are drawn as without MRZs.
+        written["passport_mrz"] = _passport_mrz(random.Random(f"{seed}:mrz:{n}"), person)
+        request_rows.append({"request_id": request_id, **written})
         truth.append({"request_id": request_id, "person_id": person["person_id"]})
     columns = ["person_id", *PERSON_FIELDS]
     return (
         pd.DataFrame(registry, columns=columns),
-        pd.DataFrame(request_rows, columns=["request_id", *PERSON_FIELDS]),
+        pd.DataFrame(request_rows, columns=["request_id", *PERSON_FIELDS, "passport_mrz"]),
         pd.DataFrame(truth, columns=["request_id", "person_id"]),
     )
 
@@ -198,6 +207,29 @@ def _as_written(rng: random.Random, person: dict[str, str]) -> dict[str, str]:
     if rng.random() < 0.1:
         written["address"] = person["address"]
     return written
+
+
+def _passport_mrz(rng: random.Random, person: dict[str, str]) -> str:
+    """The MRZ of the person's passport for SHARE_WITH_PASSPORT of requests (the zone read
+    from a passport or a photocopy), else empty; MRZ_MISREAD of them with one character of
+    the second line misread, which a check digit catches."""
+    if rng.random() >= SHARE_WITH_PASSPORT:
+        return ""
+    zone = write_td3(
+        to_pinyin(person["family_name_native"], surname=True).replace(" ", ""),
+        to_pinyin(person["given_name_native"]).replace(" ", ""),
+        f"E{rng.randrange(10**8):08d}",
+        "CHN",
+        date.fromisoformat(person["date_of_birth"]),
+        person["sex"],
+        date(2027, 1, 1) + timedelta(days=rng.randrange(365 * 9)),
+    )
+    if rng.random() < MRZ_MISREAD:
+        first, second = zone.split("\n")
+        where = rng.randrange(13, 19)  # a digit of the date of birth
+        second = second[:where] + str((int(second[where]) + 1) % 10) + second[where + 1 :]
+        zone = f"{first}\n{second}"
+    return zone
 
 
 def _wade(syllable: str, rng: random.Random) -> str:

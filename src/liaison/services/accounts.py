@@ -38,6 +38,7 @@ from liaison.audit import (
 )
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from liaison.messages import T
 from liaison.store.accounts import ROLES, Agency, ApiToken, LoginFailure, User, WebSession
 from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
@@ -98,15 +99,19 @@ def secret_digest(secret: str) -> str:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            T("password must have at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            T("password must have at most %(count)s characters", count=MAX_PASSWORD_LENGTH)
+        )
 
 
 def agency_named(session: Session, name: str, actor: Actor, *, create: bool = True) -> Agency:
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput("agency name must have 1 to 200 characters")
+        raise InvalidInput(T("agency name must have 1 to 200 characters"))
     agency = session.execute(sa.select(Agency).where(Agency.name == name)).scalar_one_or_none()
     if agency is not None:
         return agency
@@ -127,11 +132,16 @@ def check_new_account(username: str, password: str, role: str) -> None:
     """Refuse a username, password or role that add_user would refuse, before any change."""
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
-            f"username {username!r} must be 2-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            T(
+                "username %(name)s must be 2-64 letters, digits, '.', '_' or '-', starting with "
+                "a letter or digit",
+                name=repr(username),
+            )
         )
     if role not in ROLES:
-        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidInput(
+            T("role %(role)s is not one of %(roles)s", role=repr(role), roles=", ".join(ROLES))
+        )
     _check_password(password)
 
 
@@ -147,7 +157,7 @@ def add_user(
     """Create an account (the agency is created when the node has none of that name)."""
     check_new_account(username, password, role)
     if session.execute(sa.select(User.id).where(User.username == username)).first():
-        raise Conflict(f"a user named {username!r} already exists")
+        raise Conflict(T("a user named %(name)s already exists", name=repr(username)))
     agency = agency_named(session, agency_name, actor)
     user = User(
         username=username, password_hash=hash_password(password, settings), role=role, agency=agency
@@ -182,7 +192,7 @@ def disable_user(session: Session, username: str, actor: Actor) -> User:
     """Disable an account and end its sessions and tokens at once."""
     user = user_named(session, username)
     if user.username == actor.name:
-        raise Conflict("you cannot disable your own account")
+        raise Conflict(T("you cannot disable your own account"))
     if not user.disabled:
         user.disabled = True
         user.disabled_at = utcnow()

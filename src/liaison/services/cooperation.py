@@ -16,16 +16,18 @@ import io
 import statistics
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
+from liaison.store.federation_tables import Peer, PeerStatus
 
 DEFAULT_SINCE = date(2025, 1, 1)
 MAX_MONTHS = 120
@@ -81,6 +83,10 @@ class Series:
     available: bool
     missing: tuple[str, ...]  # record types this node does not hold
     rows: list[Row] = field(default_factory=list)
+    # Per active peer that said which record types it handles, those of this series it
+    # does not; and the active peers that never said (older nodes).
+    peers_missing: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    peers_silent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,31 +140,70 @@ def _months(first: date, last: date) -> list[str]:
     return months
 
 
+def peer_record_types(session: Session) -> dict[str, list[str] | None]:
+    """What each active peer said it handles (None: it never said)."""
+    rows = session.execute(
+        sa.select(Peer.name, Peer.record_types)
+        .where(Peer.status == PeerStatus.ACTIVE)
+        .order_by(Peer.name)
+    )
+    return {name: record_types for name, record_types in rows}
+
+
 def overview(
     session: Session,
     node_name: str,
     providers: Sequence[Provider],
     known_record_types: Iterable[str],
+    peers: Mapping[str, Sequence[str] | None],
     since: date,
     until: date,
     now: datetime,
 ) -> Overview:
     """Every provider's figures over `since`..`until` (UTC days, both included) and what
-    is overdue at `now`. A provider whose record types this node does not hold is listed
-    as unavailable, with no figures (not zeros)."""
+    is overdue at `now`. A provider whose record types this node does not hold, or that no
+    active peer handles (each that said which it handles lacks one), is listed as
+    unavailable, with no figures (not zeros)."""
     known = set(known_record_types)
     start = datetime.combine(since, time.min, UTC)
     end = datetime.combine(until + timedelta(days=1), time.min, UTC)
     series: list[Series] = []
     waiting: list[Waiting] = []
+    silent = tuple(name for name, handled in peers.items() if handled is None)
     for provider in providers:
         missing = tuple(name for name in provider.record_types if name not in known)
-        if missing:
-            series.append(Series(provider.key, provider.label, provider.steps, False, missing))
+        peers_missing = tuple(
+            (peer, lacks)
+            for peer, handled in peers.items()
+            if handled is not None
+            and (lacks := tuple(n for n in provider.record_types if n not in handled))
+        )
+        nobody = bool(peers) and len(peers_missing) == len(peers)
+        if missing or nobody:
+            series.append(
+                Series(
+                    provider.key,
+                    provider.label,
+                    provider.steps,
+                    False,
+                    missing,
+                    peers_missing=peers_missing,
+                    peers_silent=silent,
+                )
+            )
             continue
         items = list(provider.items(session, node_name, start, end))
         series.append(
-            Series(provider.key, provider.label, provider.steps, True, (), _rows(provider, items))
+            Series(
+                provider.key,
+                provider.label,
+                provider.steps,
+                True,
+                (),
+                _rows(provider, items),
+                peers_missing,
+                silent,
+            )
         )
         waiting += _waiting(provider.key, items, now)
     return Overview(since, until, _months(since, until), series, waiting)
@@ -233,6 +278,10 @@ def as_document(result: Overview) -> dict[str, Any]:
                 "steps": list(series.steps),
                 "available": series.available,
                 "missing_record_types": list(series.missing),
+                "peers_missing_record_types": {
+                    peer: list(lacks) for peer, lacks in series.peers_missing
+                },
+                "peers_silent": list(series.peers_silent),
                 "rows": [
                     {
                         "month": row.month,
@@ -265,6 +314,15 @@ def as_document(result: Overview) -> dict[str, Any]:
 CSV_COLUMNS = ("series", "month", "from", "to", "count", "step", "done", "median_hours", "note")
 
 
+def _unavailable(series: Series) -> str:
+    """Why a series has no figures, in the CSV's note column."""
+    reasons = [f"not held here: {' '.join(series.missing)}"] if series.missing else []
+    reasons += [
+        f"{peer} does not handle: {' '.join(lacks)}" for peer, lacks in series.peers_missing
+    ]
+    return "; ".join(reasons)
+
+
 def as_csv(result: Overview) -> str:
     """One line per series, month, direction and step (a series without steps: one line
     with empty step columns); an unavailable series is one line saying so."""
@@ -273,8 +331,7 @@ def as_csv(result: Overview) -> str:
     writer.writerow(CSV_COLUMNS)
     for series in result.series:
         if not series.available:
-            missing = " ".join(series.missing)
-            writer.writerow([series.key, "", "", "", "", "", "", "", f"not held here: {missing}"])
+            writer.writerow([series.key, "", "", "", "", "", "", "", _unavailable(series)])
             continue
         for row in series.rows:
             for step, figure in row.steps.items() or {"": None}.items():

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, PeerInviteIssued, PeerJoined, PeerRevoked, record
 from liaison.errors import NotFound
+from liaison.federation.capabilities import note_handshake, said_record_types
 from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite, new_invite, secret_hash
 from liaison.federation.peers import check_peer_url, request_peering, store_peer
-from liaison.federation.records import stamp
+from liaison.federation.records import RecordTypes, stamp
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -51,13 +52,15 @@ def issue_invite(session: Session, node: LocalNode, actor: Actor, ttl_seconds: i
 def accept_invite(
     session: Session,
     node: LocalNode,
+    record_types: RecordTypes,
     code: str,
     actor: Actor,
     client: httpx.Client | None = None,
 ) -> Peer:
-    """The invited node's side: complete the handshake over HTTP and store the peer."""
+    """The invited node's side: complete the handshake over HTTP, store the peer and let
+    the record types send it their standing state."""
     invite = decode_invite(code)
-    body = request_peering(node, invite, client)
+    body = request_peering(node, record_types, invite, client)
     peer = store_peer(
         session,
         invite.node,
@@ -65,11 +68,15 @@ def accept_invite(
         invite.public_key,
         str(body.get("default_agency") or invite.node),
     )
+    note_handshake(
+        peer, said_record_types(body.get("record_types"), "the answer's record_types"), record_types
+    )
     record(
         session,
         actor,
         PeerJoined(record_id=peer.name, base_url=peer.base_url, public_key=peer.public_key),
     )
+    record_types.peer_activated(session, node, peer)
     session.commit()
     return peer
 

@@ -11,7 +11,7 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ from liaison.chem.models import Identification, Verdict
 from liaison.chem.report import COMBINED
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
+from liaison.messages import T
 from liaison.metrics import SCREENED_QUERIES
 from liaison.services.as_of import settle_as_of
 from liaison.store.accounts import User
@@ -92,9 +93,19 @@ def checked_jurisdictions(requested: Sequence[str] | None) -> tuple[str, ...]:
         return known
     unknown = [code for code in requested if code not in known]
     if unknown:
+        codes = ", ".join(repr(code) for code in unknown)
         raise InvalidInput(
-            f"jurisdictions: {', '.join(repr(code) for code in unknown)} "
-            f"{'is' if len(unknown) == 1 else 'are'} not known; known: {', '.join(known)}"
+            T(
+                "jurisdictions: %(codes)s is not known; known: %(known)s",
+                codes=codes,
+                known=", ".join(known),
+            )
+            if len(unknown) == 1
+            else T(
+                "jurisdictions: %(codes)s are not known; known: %(known)s",
+                codes=codes,
+                known=", ".join(known),
+            )
         )
     return tuple(dict.fromkeys(requested))
 
@@ -174,17 +185,22 @@ def identify_queries(
     *,
     depict_each_jurisdiction: bool = False,
     settings: Settings | None = None,
+    translate: Callable[[str], str] = str,
 ) -> list[IdentifiedQuery]:
     """Identify each query in a worker process; one bad query (one that crashes its worker or
     runs past the time limit, too) yields an `invalid` verdict, never an error."""
     if not 1 <= len(queries) <= MAX_QUERIES_PER_REQUEST:
         raise InvalidInput(
-            f"queries: give 1 to {MAX_QUERIES_PER_REQUEST} queries (got {len(queries)})"
+            T(
+                "queries: give 1 to %(most)s queries (got %(count)s)",
+                most=MAX_QUERIES_PER_REQUEST,
+                count=len(queries),
+            )
         )
     codes = checked_jurisdictions(jurisdictions)
     settings = settings or Settings()
     request = IdentificationRequest(
-        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings)
+        settle_as_of(as_of), codes, depict_each_jurisdiction, limits_from(settings), translate
     )
     items = [(request, query) for query in queries]
     answers = _identification_pool(settings).run(identify_and_depict, items)
@@ -272,13 +288,22 @@ def screen_upload(
     """
     name = _upload_name(filename)
     if not name.lower().endswith(UPLOAD_SUFFIXES):
-        raise InvalidInput(f"{name}: unsupported file type; use {', '.join(UPLOAD_SUFFIXES)}")
+        raise InvalidInput(
+            T(
+                "%(file)s: unsupported file type; use %(suffixes)s",
+                file=name,
+                suffixes=", ".join(UPLOAD_SUFFIXES),
+            )
+        )
     if not content.strip():
-        raise InvalidInput(f"{name}: the file is empty")
+        raise InvalidInput(T("%(file)s: the file is empty", file=name))
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-            "screen it with `liaison screen` instead"
+            T(
+                "%(file)s: larger than %(megabytes)s MB; screen it with `liaison screen` instead",
+                file=name,
+                megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
+            )
         )
     codes = checked_jurisdictions(jurisdictions)
     day = settle_as_of(as_of)
@@ -291,12 +316,16 @@ def screen_upload(
         for index, record in enumerate(opened):
             if index >= MAX_UPLOAD_RECORDS:
                 raise InvalidInput(
-                    f"{name}: more than {MAX_UPLOAD_RECORDS} records; "
-                    "screen it with `liaison screen` instead"
+                    T(
+                        "%(file)s: more than %(most)s records; screen it with `liaison screen` "
+                        "instead",
+                        file=name,
+                        most=MAX_UPLOAD_RECORDS,
+                    )
                 )
             records.append(record)
     if not records:
-        raise InvalidInput(f"{name}: no records found")
+        raise InvalidInput(T("%(file)s: no records found", file=name))
     # Screened outside the server process, so a record that crashes RDKit costs only itself.
     limits = limits_from(settings or Settings())
     pictured = len(records) <= MAX_PICTURED_RECORDS
@@ -372,7 +401,7 @@ def screening_csv(session: Session, run_id: str, user: User) -> ScreeningRun:
     """A run's results, for the user who ran it only."""
     run = session.get(ScreeningRun, run_id)
     if run is None or run.user_id != user.id:
-        raise NotFound(f"no screening run {run_id!r} of yours")
+        raise NotFound(T("no screening run %(run)s of yours", run=repr(run_id)))
     return run
 
 
@@ -382,9 +411,13 @@ def screening_csv_download(run: ScreeningRun) -> bytes:
     return run.results_csv.encode("utf-8-sig")
 
 
-def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
+def screening_xlsx(
+    run: ScreeningRun, results_link: str, translate: Callable[[str], str] = str
+) -> bytes:
     """The run's results as an Excel workbook: the results sheet, and an "About" sheet saying
-    what they were judged by and where they are kept."""
+    what they were judged by and where they are kept. `translate` (the web layer's) puts the
+    sheets' names and the About sheet's labels and notes in the reader's language; each About
+    row keeps its field's name in a third column, the same in every language."""
     from openpyxl import Workbook
 
     rows = list(csv.reader(io.StringIO(run.results_csv)))
@@ -393,25 +426,37 @@ def screening_xlsx(run: ScreeningRun, results_link: str) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Results"
+    sheet.title = translate(T("Results"))
     for row in rows:
         # A cell is written as text, never as a formula, so the CSV's quote is not needed.
         sheet.append([_unquoted(cell) for cell in row])
     for row_cells in sheet.iter_rows():
         for cell in row_cells:
             cell.data_type = "s"
-    about = workbook.create_sheet("About")
-    for item in (
-        ("file", run.filename),
-        ("records", str(run.record_count)),
-        ("as_of", first.get("as_of", "")),
-        ("rules_version", first.get("rules_version", "")),
-        ("produced_at", first.get("produced_at", run.created_at.isoformat())),
-        ("results", results_link),
-        ("permalink", "each record's row links to the identification that reproduces it"),
-        ("note", "no_match means no loaded rule matched: it is never a clearance."),
+    about = workbook.create_sheet(translate(T("About")))
+    for label, value, key in (
+        (T("File"), run.filename, "file"),
+        (T("Records"), str(run.record_count), "records"),
+        (T("Rules as of"), first.get("as_of", ""), "as_of"),
+        (T("Rules version"), first.get("rules_version", ""), "rules_version"),
+        (
+            T("Produced at (UTC)"),
+            first.get("produced_at", run.created_at.isoformat()),
+            "produced_at",
+        ),
+        (T("Results"), results_link, "results"),
+        (
+            T("Permanent links"),
+            translate(T("each record's row links to the identification that reproduces it")),
+            "permalink",
+        ),
+        (
+            T("Note"),
+            translate(T("no_match means no loaded rule matched: it is never a clearance.")),
+            "note",
+        ),
     ):
-        about.append(list(item))
+        about.append([translate(label), value, key])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -37,6 +37,11 @@ class Peer(Base):
     # After a restore: last_seq as the backup held it, until the peer says how far it
     # applied this node's stream (liaison.federation.delivery resynchronises, then clears it).
     resync_from: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The shared record types the peer said it handles, in the handshake or since (None: it
+    # never said: an older node); and those this node last told it (sent again on start
+    # when they differ: liaison.federation.capabilities).
+    record_types: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    told_record_types: Mapped[list[str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from liaison.store.attachments import AttachmentColumns
 from liaison.store.base import Base, SharedRecord, UTCDateTime
 from liaison.store.incident_tables import IncidentEntity
 
@@ -92,18 +93,6 @@ class HotlineMessage(SharedRecord, Base):
         order_by="IncidentEntity.id",
         viewonly=True,
     )
-
-
-class AttachmentColumns:
-    """The columns of a stored document: a hotline attachment, a notification's document."""
-
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    # False when the bytes that arrived do not hash to the SHA-256 their sender recorded.
-    verified: Mapped[bool] = mapped_column(default=True)
 
 
 class HotlineAttachment(AttachmentColumns, Base):

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from liaison.store.attachments import AttachmentColumns
 from liaison.store.base import Base, SharedRecord, UTCDateTime, utcnow
 
 
@@ -152,6 +153,10 @@ class Incident(SharedRecord, Base):
     follow_ups: Mapped[list[IncidentFollowUp]] = relationship(
         back_populates="incident", order_by="IncidentFollowUp.id"
     )
+    attachments: Mapped[list[IncidentAttachment]] = relationship(
+        primaryjoin="IncidentAttachment.incident_id == Incident.id",
+        order_by="IncidentAttachment.id",
+    )
 
     def peer_ids(self) -> frozenset[int]:
         return frozenset(share.peer_id for share in self.shares)
@@ -210,6 +215,10 @@ class IncidentFollowUp(SharedRecord, Base):
         primaryjoin="IncidentEntity.follow_up_id == IncidentFollowUp.id",
         order_by="IncidentEntity.id",
         viewonly=True,
+    )
+    attachments: Mapped[list[IncidentAttachment]] = relationship(
+        primaryjoin="IncidentAttachment.follow_up_id == IncidentFollowUp.id",
+        order_by="IncidentAttachment.id",
     )
 
 
@@ -273,3 +282,42 @@ class IncidentRevision(SharedRecord, Base):
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # field -> value after
 
     incident: Mapped[Incident] = relationship()
+
+
+class SeizureSummary(Base):
+    """The seizure dashboard's figures per dimension, group, day, owner and substance, kept
+    on write (liaison.services.incidents.summary) so that the dashboard sums a few
+    thousand rows instead of every item. Masses, not doses: the dose defaults are applied
+    when the dashboard is read, so a change of a default needs no rebuild.
+
+    `incidents` counts each incident once per group: for `substance` once per substance
+    it has; for the other dimensions on the row of its first substance (in sort order),
+    so that the rows of a group add up to its incidents. `items` is how many items the
+    row sums (a row of no item is deleted)."""
+
+    __tablename__ = "incident_seizure_summary"
+    __table_args__ = (sa.Index("ix_incident_seizure_summary_day", "dimension", "occurred_on"),)
+
+    dimension: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    occurred_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    owner_node: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    substance: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    incidents: Mapped[int] = mapped_column()
+    items: Mapped[int] = mapped_column()
+    grams: Mapped[float] = mapped_column(sa.Float)
+    pure_grams: Mapped[float] = mapped_column(sa.Float)
+
+
+class IncidentAttachment(AttachmentColumns, Base):
+    """A document on an incident or on one of its follow-ups (exactly one of the two), under
+    the hotline's rules: size and type limits, the bytes checked against their SHA-256 on
+    arrival."""
+
+    __tablename__ = "incident_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("incidents.id"), index=True)
+    follow_up_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("incident_follow_ups.id"), index=True
+    )

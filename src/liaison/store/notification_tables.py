@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from liaison.store.attachments import AttachmentColumns
 from liaison.store.base import Base, SharedRecord, UTCDateTime, utcnow
-from liaison.store.hotline_tables import AttachmentColumns
 
 
 class PenNotification(SharedRecord, Base):

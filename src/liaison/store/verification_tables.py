@@ -46,6 +46,8 @@ class Step(StrEnum):
     CONSULAR_INTERVIEW = "consular_interview"  # verifying side, when evidence is lacking
     DEADLINE_EXTENDED = "deadline_extended"  # verifying side, a reasoned request
     RETURNED_IN_ERROR = "returned_in_error"  # verifying side: taken back through the case
+    # Requesting side: the information asked for; the case goes back to matching.
+    INFORMATION_SUPPLIED = "information_supplied"
 
 
 class HoldKind(StrEnum):

@@ -140,12 +140,19 @@ def _percent_of(value: Decimal, rate: Decimal) -> Decimal:
     return (value * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _text(fields: Mapping[str, str | None], name: str) -> str:
+# A field as text (a CSV cell, a form or query value), or a flag already a bool (the API's and
+# the command line's options, taken as they are rather than written out and parsed again).
+Fields = Mapping[str, str | bool | None]
+
+
+def _text(fields: Fields, name: str) -> str:
     value = fields.get(name)
+    if isinstance(value, bool):
+        raise EntryError(name, "is a flag, not text")
     return value.strip() if value is not None else ""
 
 
-def _day(fields: Mapping[str, str | None], name: str, *, required: bool) -> date | None:
+def _day(fields: Fields, name: str, *, required: bool) -> date | None:
     text = _text(fields, name)
     if not text:
         if required:
@@ -157,7 +164,7 @@ def _day(fields: Mapping[str, str | None], name: str, *, required: bool) -> date
         raise EntryError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _number(fields: Mapping[str, str | None], name: str, *, required: bool) -> Decimal | None:
+def _number(fields: Fields, name: str, *, required: bool) -> Decimal | None:
     text = _text(fields, name).replace(",", "")
     if not text:
         if required:
@@ -172,7 +179,10 @@ def _number(fields: Mapping[str, str | None], name: str, *, required: bool) -> D
     return number
 
 
-def _flag(fields: Mapping[str, str | None], name: str) -> bool:
+def _flag(fields: Fields, name: str) -> bool:
+    value = fields.get(name)
+    if isinstance(value, bool):
+        return value
     text = _text(fields, name).lower()
     if text in TRUE:
         return True
@@ -181,7 +191,7 @@ def _flag(fields: Mapping[str, str | None], name: str) -> bool:
     raise EntryError(name, f"{text!r} is not true or false (yes/no, 1/0)")
 
 
-def entry_from_fields(fields: Mapping[str, str | None]) -> Entry:
+def entry_from_fields(fields: Fields) -> Entry:
     """Build and check an entry from text fields (a CSV row, command-line options): origin,
     entry_date, customs_value required; hts, usmca, ordinary_rate, category, loaded_on,
     de_minimis optional. Raises EntryError naming the field."""

@@ -28,6 +28,7 @@ from liaison.web.api import notifications as notifications_api
 from liaison.web.api import peers as peers_api
 from liaison.web.api import tariffs as tariffs_api
 from liaison.web.api import verifications as verifications_api
+from liaison.web.csp import CONTENT_SECURITY_POLICY, EDITOR_CONTENT_SECURITY_POLICY, EDITOR_PATH
 from liaison.web.i18n import Preferences
 from liaison.web.limits import BodySizeLimit, body_limit_policy
 from liaison.web.metrics import AppMetrics, RequestObserver
@@ -47,12 +48,6 @@ from liaison.web.ui import tariffs as tariffs_ui
 from liaison.web.ui import users as users_ui
 from liaison.web.ui import verifications as verifications_ui
 
-# No inline scripts or styles anywhere, and nothing loaded from outside the node. The one
-# script (hotline live updates) is a static file that talks only to this node (SSE).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -63,7 +58,8 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself.
+    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself (the
+    substance page sets its own Content-Security-Policy for the structure editor).
 
     Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs
     each request through an extra task and memory streams, a measurable share of the CPU
@@ -78,9 +74,23 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # The editor's worker compiles Indigo's wasm under the worker script's own policy.
+        editor = scope["path"].startswith(EDITOR_PATH)
+        # 21 MB of public code, not fetched again on every visit to the substance page: the
+        # content-hashed assets for good, editor.js and editor.css revalidated (ETag).
+        editor_cache = (
+            "public, max-age=31536000, immutable"
+            if scope["path"].startswith(EDITOR_PATH + "assets/")
+            else "no-cache"
+        )
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if editor:
+                    headers.setdefault("Content-Security-Policy", EDITOR_CONTENT_SECURITY_POLICY)
+                    if message["status"] == 200:
+                        headers.setdefault("Cache-Control", editor_cache)
                 for header, value in SECURITY_HEADERS.items():
                     headers.setdefault(header, value)
             await send(message)

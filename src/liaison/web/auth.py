@@ -23,8 +23,10 @@ from liaison.audit import Actor
 from liaison.capabilities import Capability, may, roles_with
 from liaison.config import NodeConfig
 from liaison.errors import Forbidden, NotAuthenticated
+from liaison.messages import T
 from liaison.services.accounts import api_token_for, user_actor, web_session_for
-from liaison.services.hotline import count_inbox
+from liaison.services.hotline import InboxCounts, count_inbox
+from liaison.services.notifications import reminder_count
 from liaison.store.accounts import ApiToken, User, WebSession
 from liaison.web.context import runtime_of
 from liaison.web.i18n import use_user_preferences
@@ -124,18 +126,22 @@ def authenticated_principal(
             csrf_token and secrets.compare_digest(csrf_token, web_session.csrf_token)
         ):
             raise Forbidden(
-                "the CSRF token is missing or wrong; reload the page and try again "
-                f"(API clients using the session cookie send it in {CSRF_HEADER})"
+                T(
+                    "the CSRF token is missing or wrong; reload the page and try again (API "
+                    "clients using the session cookie send it in %(header)s)",
+                    header=CSRF_HEADER,
+                )
             )
         principal = Principal(user=user, address=address, web_session=web_session)
-        if (
-            request.method == "GET"
-            and not request.url.path.startswith("/api/")
-            and may(user.role, Capability.USE_HOTLINE)
-        ):
-            # The unread badge and tab title of the page, counted in this read transaction
-            # (a page must not open a second one: on SQLite each holds the write lock).
-            request.state.unread = count_inbox(session, node_of(request), principal.actor).unread
+        if request.method == "GET" and not request.url.path.startswith("/api/"):
+            # The navigation's badges (and the tab title's unread count), counted in this
+            # read transaction (a page must not open a second one: on SQLite each holds
+            # the write lock).
+            if may(user.role, Capability.USE_HOTLINE):
+                request.state.inbox = count_inbox(session, node_of(request), principal.actor)
+                request.state.unread = request.state.inbox.unread
+            if may(user.role, Capability.ANSWER_NOTIFICATIONS):
+                request.state.pen_reminders = reminder_count(session, node_of(request))
     # End the read transaction now: on SQLite it holds the write lock until it ends.
     session.commit()
     # Detach the principal's objects (fully loaded): a later rollback in the request would
@@ -143,6 +149,15 @@ def authenticated_principal(
     session.expunge_all()
     request.state.principal = principal  # for the page layout (who is signed in)
     return principal
+
+
+def inbox_counts(request: Request, session: Session, actor: Actor) -> InboxCounts:
+    """The actor's inbox counts: those `require` counted for this page's badge, else counted
+    now (one count per request, not one for the badge and one for the page)."""
+    counted = getattr(request.state, "inbox", None)
+    if isinstance(counted, InboxCounts):
+        return counted
+    return count_inbox(session, node_of(request), actor)
 
 
 CapabilityDependency = Callable[..., Awaitable[Principal]]
@@ -161,7 +176,11 @@ def require(capability: Capability) -> CapabilityDependency:
         if not may(principal.user.role, capability):
             roles = ", ".join(sorted(roles_with(capability)))
             raise Forbidden(
-                f"this needs one of the roles {roles}; your role is {principal.user.role}"
+                T(
+                    "this needs one of the roles %(roles)s; your role is %(role)s",
+                    roles=roles,
+                    role=principal.user.role,
+                )
             )
         return principal
 

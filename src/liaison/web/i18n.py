@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -38,6 +39,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from liaison.chem.models import DatePrecision
+from liaison.messages import Text
 from liaison.services.accounts import LANGUAGES as USER_LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -121,6 +123,117 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 def N_(message: str) -> str:
     """Marks a module-level string for extraction; translate it where it is shown."""
     return message
+
+
+# How a language joins the parts of a `Text` (liaison.messages.joined).
+_SEPARATORS = {"zh-CN": {"; ": "；", ", ": "、", " and ": "和"}}
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def translate(value: Any) -> Any:
+    """A text made below the web layer (liaison.messages.Text), in the current language.
+
+    Its msgid is looked up in the catalogs and filled with its parameters, each translated
+    the same way; a plain string parameter is translated when the catalogs know it (a group
+    or region name) and kept as written otherwise (a SMILES, a citation, a rule's name).
+    English, and any value that is not a string, come back as they are.
+    """
+    if not isinstance(value, str) or _language.get() == DEFAULT_LANGUAGE:
+        return value
+    return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), str)
+
+
+def translate_to(language: str, value: Any) -> Any:
+    """`translate` into `language`, wherever it runs (an engine worker has no request): the
+    depictions' legends, made in the worker, get it as `partial(translate_to, language)`."""
+    with preferences(language):
+        return translate(value)
+
+
+def language_translator() -> Callable[[str], str]:
+    """The current language's `translate`, picklable (a worker process may call it)."""
+    return partial(translate_to, current_language())
+
+
+def translate_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """An identification's `to_dict()` with its texts (explanations, notes, the error) in the
+    current language; for an API request that asks for one with `Accept-Language`."""
+    verdicts = {
+        code: {
+            **verdict,
+            "explanation": translate(verdict["explanation"]),
+            "basis": [
+                {
+                    **basis,
+                    "note": translate(basis["note"]),
+                    "regions": [
+                        {**region, "explanation": translate(region["explanation"])}
+                        for region in basis["regions"]
+                    ],
+                }
+                for basis in verdict["basis"]
+            ],
+        }
+        for code, verdict in answer["verdicts"].items()
+    }
+    return {
+        **answer,
+        "verdicts": verdicts,
+        "error": translate(answer["error"]),
+        "notes": [translate(note) for note in answer["notes"]],
+    }
+
+
+def asked_language(headers: Headers | Any) -> str:
+    """The language a request asks for itself (`Accept-Language`), whatever the user's
+    preference: the API answers in English unless the request asks for another."""
+    return accepted_language(headers.get("accept-language")) or DEFAULT_LANGUAGE
+
+
+def translate_html(value: Any) -> Any:
+    """Jinja filter `tr`: `translate`, escaped, with what stays English (a rule's name, its
+    citation, a note from the rule data) in `<span lang="en">`, as screen readers need it."""
+    if not isinstance(value, str):
+        return value
+    if _language.get() == DEFAULT_LANGUAGE:
+        return escape(value)
+    return _translated(value, translations(), _SEPARATORS.get(_language.get(), {}), _marked)
+
+
+def _marked(text: str) -> Markup:
+    return Markup('<span lang="en">{}</span>').format(text)
+
+
+def _translated(
+    value: str,
+    catalog: stdlib_gettext.NullTranslations,
+    separators: dict[str, str],
+    untranslated: Callable[[str], str],
+) -> str:
+    markup = untranslated is not str
+    if not isinstance(value, Text):
+        found = catalog.gettext(value) if value.strip() else value
+        if found == value and _LATIN_WORD.search(value):
+            return untranslated(value)
+        return escape(found) if markup else found
+    if value.parts is not None:
+        separator = separators.get(value.separator, value.separator)
+        parts = [_translated(part, catalog, separators, untranslated) for part in value.parts]
+        return Markup(escape(separator)).join(parts) if markup else separator.join(parts)
+    template = catalog.gettext(value.msgid)
+    if template == value.msgid and _LATIN_WORD.search(_PLACEHOLDER.sub("", value.msgid)):
+        # No translation of this sentence: all of it stays English, marked as such.
+        return untranslated(str(value))
+    params = {
+        name: _translated(param, catalog, separators, untranslated)
+        if isinstance(param, str)
+        else param
+        for name, param in value.params.items()
+    }
+    if markup:
+        return Markup(escape(template)) % params if params else Markup(escape(template))
+    return template % params if params else template
 
 
 # --------------------------------------------------------------- preferences
@@ -332,5 +445,6 @@ def install(env: Environment) -> None:
     env.filters["local_datetime"] = local_datetime
     env.filters["local_date"] = local_date
     env.filters["deadline"] = deadline
+    env.filters["tr"] = translate_html
     env.globals["current_language"] = current_language
     env.globals["language_names"] = LANGUAGE_NAMES

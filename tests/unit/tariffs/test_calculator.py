@@ -165,3 +165,23 @@ def test_bad_fields_name_the_field(fields: dict[str, str], field: str, message: 
         entry_from_fields({**base, **fields})
     assert caught.value.field == field
     assert message in caught.value.message
+
+
+@pytest.mark.parametrize(("given", "expected"), [(True, True), (False, False), ("yes", True)])
+def test_flags_are_taken_as_bools_or_parsed_from_text(given: bool | str, expected: bool) -> None:
+    entry = entry_from_fields(
+        {
+            "origin": "MX",
+            "entry_date": "2025-03-10",
+            "customs_value": "500",
+            "usmca": given,
+            "de_minimis": given,
+        }
+    )
+    assert (entry.usmca, entry.de_minimis) == (expected, expected)
+
+
+def test_a_flag_where_text_is_expected_is_refused_naming_the_field() -> None:
+    with pytest.raises(EntryError) as caught:
+        entry_from_fields({"origin": "MX", "entry_date": True, "customs_value": "500"})
+    assert caught.value.field == "entry_date"

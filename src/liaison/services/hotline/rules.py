@@ -13,6 +13,7 @@ from typing import Protocol
 
 from liaison.config import Settings
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.store.base import utcnow
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Priority
 from liaison.store.incident_tables import ACCURACIES, HANDLING_CODES, RELIABILITIES
@@ -100,16 +101,30 @@ def ack_deadline(settings: Settings, priority: str) -> timedelta | None:
 
 def check_choice(value: str, choices: Sequence[str], what: str) -> None:
     if value not in choices:
-        raise InvalidInput(f"{what} must be one of {', '.join(choices)} (got {value!r})")
+        raise InvalidInput(
+            T(
+                "%(what)s must be one of %(choices)s (got %(value)s)",
+                what=what,
+                choices=", ".join(choices),
+                value=repr(value),
+            )
+        )
 
 
 def check_text(value: str, what: str, limit: int) -> str:
     check_storable_text(value, what)
     value = value.strip()
     if not value:
-        raise InvalidInput(f"{what} must not be empty")
+        raise InvalidInput(T("%(what)s must not be empty", what=what))
     if len(value) > limit:
-        raise InvalidInput(f"{what} has {len(value)} characters; the limit is {limit}")
+        raise InvalidInput(
+            T(
+                "%(what)s has %(count)s characters; the limit is %(limit)s",
+                what=what,
+                count=len(value),
+                limit=limit,
+            )
+        )
     return value
 
 
@@ -131,22 +146,39 @@ def check_attachment(upload: AttachmentUpload, settings: Settings) -> None:
     check_storable_text(name, "the attachment's file name")
     limit = settings.hotline_attachment_max_bytes
     if not upload.content:
-        raise InvalidInput(f"attachment {name!r} is empty")
+        raise InvalidInput(T("attachment %(name)s is empty", name=repr(name)))
     if len(upload.content) > limit:
         raise InvalidInput(
-            f"attachment {name!r} has {len(upload.content)} bytes; the limit is {limit}"
+            T(
+                "attachment %(name)s has %(count)s bytes; the limit is %(limit)s",
+                name=repr(name),
+                count=len(upload.content),
+                limit=limit,
+            )
         )
     content_type = normalized_content_type(upload.content_type)
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise InvalidInput(
-            f"attachment {name!r} has content type {content_type!r}; allowed: "
-            + ", ".join(ALLOWED_CONTENT_TYPES)
+            T(
+                "attachment %(name)s has content type %(type)s; allowed: %(allowed)s",
+                name=repr(name),
+                type=repr(content_type),
+                allowed=", ".join(ALLOWED_CONTENT_TYPES),
+            )
         )
     signatures = ALLOWED_CONTENT_TYPES[content_type]
     if signatures and not upload.content.startswith(signatures):
-        raise InvalidInput(f"attachment {name!r} does not look like {content_type}")
+        raise InvalidInput(
+            T(
+                "attachment %(name)s does not look like %(type)s",
+                name=repr(name),
+                type=content_type,
+            )
+        )
     if not signatures:
         try:
             upload.content.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise InvalidInput(f"attachment {name!r} is not UTF-8 text") from error
+            raise InvalidInput(
+                T("attachment %(name)s is not UTF-8 text", name=repr(name))
+            ) from error

@@ -26,29 +26,37 @@ from liaison.services.incidents.commands import (
 )
 from liaison.services.incidents.queries import (
     GROUPINGS,
+    DeskIncidents,
     EntitySearch,
     IncidentFilters,
     IncidentView,
     SeizureDashboard,
     alerts_for,
+    awaiting_follow_up,
     export_csv,
     focal_points,
     list_incidents,
     may_pass_on,
+    read_attachment,
     read_incident,
     search_entity,
     seizure_dashboard,
+    visible_incident,
 )
+from liaison.services.incidents.records import REVISABLE, current_value
 from liaison.services.incidents.rules import (
     DOSE_DEFAULTS,
     DoseEquivalent,
     dose_equivalents,
+    parse_route,
     to_grams,
 )
 
 __all__ = [
     "DOSE_DEFAULTS",
     "GROUPINGS",
+    "REVISABLE",
+    "DeskIncidents",
     "DoseEquivalent",
     "Entity",
     "EntityInput",
@@ -60,6 +68,8 @@ __all__ = [
     "ItemInput",
     "SeizureDashboard",
     "alerts_for",
+    "awaiting_follow_up",
+    "current_value",
     "dose_equivalents",
     "export_csv",
     "focal_points",
@@ -68,7 +78,9 @@ __all__ = [
     "mark_alert_seen",
     "may_pass_on",
     "normalize_entity",
+    "parse_route",
     "post_follow_up",
+    "read_attachment",
     "read_incident",
     "report_incident",
     "report_incidents",
@@ -77,4 +89,5 @@ __all__ = [
     "seizure_dashboard",
     "set_focal_points",
     "to_grams",
+    "visible_incident",
 ]

@@ -35,6 +35,8 @@ from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.federation.records import ProtocolViolation
 from liaison.services.entities import EntityInput, checked_entities, mention
+from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
+from liaison.services.hotline.records import uploaded
 from liaison.services.hotline.rules import check_choice, check_text
 from liaison.services.incidents.queries import visible_incident
 from liaison.services.incidents.records import (
@@ -57,6 +59,7 @@ from liaison.services.incidents.rules import (
     parse_route,
     to_grams,
 )
+from liaison.services.incidents.summary import summarize_new
 from liaison.services.substances import MAX_QUERIES_PER_REQUEST, identify_queries
 from liaison.store.accounts import Agency, User
 from liaison.store.base import utcnow
@@ -74,6 +77,7 @@ from liaison.store.incident_tables import (
     HandlingCode,
     Incident,
     IncidentAlert,
+    IncidentAttachment,
     IncidentFollowUp,
     IncidentShare,
 )
@@ -112,6 +116,16 @@ class IncidentInput:
     handling_code: str = HandlingCode.NONE
     source_reliability: str | None = None
     information_accuracy: str | None = None
+    attachments: Sequence[AttachmentUpload] = ()
+
+
+def check_attachments(uploads: Sequence[AttachmentUpload], settings: Settings | None) -> None:
+    """The hotline's rules: how many, how large, which types, and that the bytes are what
+    the type says."""
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"attachments: at most {MAX_ATTACHMENTS} (got {len(uploads)})")
+    for upload in uploads:
+        check_attachment(upload, settings or Settings())
 
 
 def _check_item(item: ItemInput, index: int) -> None:
@@ -221,7 +235,9 @@ def _write_incident(
         items=tuple(items),
         entities=tuple(entities),
     )
-    incident = store_incident(session, payload)
+    incident = store_incident(
+        session, payload, [IncidentAttachment(**uploaded(a)) for a in given.attachments]
+    )
     incident.shares = [IncidentShare(peer_id=peer.id) for peer in peers]
     wire = IncidentPayload.of(incident, entities).to_payload()
     for peer in peers:
@@ -260,9 +276,10 @@ def report_incidents(
     for given in givens:
         check_incident(given)
         checked_entities(given.entities)
+        check_attachments(given.attachments, settings)
     peers = {name: active_peer(session, name) for g in givens for name in g.share_with}
     found = identify_substances([i.substance for g in givens for i in g.items], settings)
-    return [
+    written = [
         _write_incident(
             session,
             node_name,
@@ -274,6 +291,8 @@ def report_incidents(
         )
         for given in givens
     ]
+    summarize_new(session, written)
+    return written
 
 
 def report_incident(
@@ -297,8 +316,11 @@ def post_follow_up(
     *,
     status: str | None = None,
     entities: Sequence[EntityInput] = (),
+    attachments: Sequence[AttachmentUpload] = (),
+    settings: Settings | None = None,
 ) -> IncidentFollowUp:
-    """Add a follow-up to an incident; it travels to the other side(s). The caller commits."""
+    """Add a follow-up to an incident, with its attachments; it travels to the other
+    side(s). The caller commits."""
     incident = visible_incident(session, incident_id)
     if status is not None:
         check_choice(status, FOLLOW_UP_STATUSES, "status")
@@ -306,6 +328,7 @@ def post_follow_up(
     if not actor.agency:
         raise Forbidden("only users of an agency can write follow-ups")
     found = checked_entities(entities)
+    check_attachments(attachments, settings)
     peers = [session.get(Peer, share.peer_id) for share in incident.shares]
     if incident.owner_node != node_name and not peers:
         raise Conflict("this incident came from no known peer")
@@ -316,6 +339,7 @@ def post_follow_up(
         author_agency=actor.agency,
         body=body,
         status=status,
+        attachments=[IncidentAttachment(**uploaded(a)) for a in attachments],
     )
     session.add(follow_up)
     session.flush()

@@ -21,25 +21,30 @@ from sqlalchemy.orm import Session, selectinload
 
 from liaison.audit import (
     Actor,
+    DashboardViewed,
     EntitySearched,
+    IncidentAttachmentRead,
     IncidentRead,
     IncidentsExported,
     IncidentsListed,
     record,
 )
 from liaison.chem.bulk import spreadsheet_safe
-from liaison.errors import InvalidInput, NotFound
+from liaison.errors import Conflict, InvalidInput, NotFound
 from liaison.services.cooperation import Item
 from liaison.services.entities import normalize_entity
 from liaison.services.incidents.rules import DOSE_DEFAULTS
+from liaison.services.incidents.summary import doses_of
 from liaison.store.federation_tables import Peer
 from liaison.store.hotline_tables import HotlineMessage
+from liaison.store.incident_summary import COLUMNS, SUMMARY, recomputed
 from liaison.store.incident_tables import (
     ENTITY_KINDS,
     FocalPoint,
     HandlingCode,
     Incident,
     IncidentAlert,
+    IncidentAttachment,
     IncidentEntity,
     IncidentFollowUp,
     IncidentItem,
@@ -190,6 +195,40 @@ def read_incident(session: Session, actor: Actor, incident_id: int) -> IncidentV
     return IncidentView(
         incident, own, [(f, by_follow_up[f.id]) for f in follow_ups], peers, revisions
     )
+
+
+def read_attachment(
+    session: Session, actor: Actor, incident_id: int, attachment_id: int
+) -> IncidentAttachment:
+    """An attachment of the incident or of one of its follow-ups, only when its bytes
+    matched their SHA-256 on arrival. Audited."""
+    attachment = session.get(IncidentAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
+    follow_up = (
+        None
+        if attachment.follow_up_id is None
+        else session.get(IncidentFollowUp, attachment.follow_up_id)
+    )
+    if (attachment.incident_id if follow_up is None else follow_up.incident_id) != incident_id:
+        raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
+    if not attachment.verified:
+        raise Conflict(
+            f"attachment {attachment.filename!r} failed its integrity check on arrival; "
+            "it is not served"
+        )
+    incident = visible_incident(session, incident_id)
+    record(
+        session,
+        actor,
+        IncidentAttachmentRead(
+            record_id=incident.global_id,
+            follow_up=None if follow_up is None else follow_up.global_id,
+            sha256=attachment.sha256,
+            filename=attachment.filename,
+        ),
+    )
+    return attachment
 
 
 # ---------------------------------------------------------------- entities
@@ -437,8 +476,45 @@ def alerts_for(session: Session, username: str) -> list[tuple[IncidentAlert, Inc
             .join(Incident, Incident.id == IncidentAlert.incident_id)
             .where(IncidentAlert.username == username, IncidentAlert.seen_at.is_(None))
             .order_by(IncidentAlert.id)
-        ).tuples()
+        )
     ]
+
+
+@dataclass(frozen=True)
+class DeskIncidents:
+    """Peer incidents this node has not followed up yet, the urgent first."""
+
+    awaiting: list[Incident]  # at most the limit
+    awaiting_count: int
+    urgent_count: int
+
+
+def awaiting_follow_up(
+    session: Session, actor: Actor, node_name: str, limit: int = 10
+) -> DeskIncidents:
+    """Incidents shared by a peer with no follow-up written here yet, urgent first, then
+    the most recently received. Audited as a listing."""
+    answered = sa.select(IncidentFollowUp.incident_id).where(
+        IncidentFollowUp.owner_node == node_name
+    )
+    waiting = sa.and_(Incident.owner_node != node_name, Incident.id.not_in(answered))
+    awaiting = list(
+        session.execute(
+            sa.select(Incident)
+            .where(waiting)
+            .order_by(Incident.urgent.desc(), Incident.created_at.desc(), Incident.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    awaiting_count, urgent_count = session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Incident.urgent.is_(True))).where(waiting)
+    ).one()
+    record(
+        session,
+        actor,
+        IncidentsListed(filters={"awaiting_follow_up": True}, results=len(awaiting)),
+    )
+    return DeskIncidents(awaiting, int(awaiting_count), int(urgent_count))
 
 
 # ---------------------------------------------------------------- dashboard
@@ -469,65 +545,55 @@ class SeizureDashboard:
     assumptions: list[str]
 
 
-def _month(session: Session) -> sa.ColumnElement[str]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.to_char(Incident.occurred_on, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", Incident.occurred_on)
-
-
 def seizure_dashboard(
     session: Session,
+    actor: Actor,
     node_name: str,
     group_by: str,
     date_from: date | None = None,
     date_to: date | None = None,
+    *,
+    recompute: bool = False,
 ) -> SeizureDashboard:
     """Seizures (incidents of kind `seizure`) per group: how many incidents, their mass in
     grams (items given by mass only) and the dose equivalents of the substances that have
     a default dose, this node's own and the peer's apart. An incident with two substances
-    counts once under each substance."""
+    counts once under each substance. Read from the summary kept on write; `recompute`
+    aggregates the items instead (the same figures, for checks and the benchmark).
+    Audited: who looked at which aggregates."""
     if group_by not in GROUPINGS:
         raise InvalidInput(f"group_by must be one of {', '.join(GROUPINGS)} (got {group_by!r})")
-    keys: dict[str, Any] = {
-        "month": _month(session),
-        "substance": IncidentItem.substance_label,
-        "conveyance": Incident.conveyance,
-        "route": Incident.route,
-        "country": Incident.country,
-    }
-    key = keys[group_by].label("key")
-    own = (Incident.owner_node == node_name).label("own")
-    pure = IncidentItem.grams * sa.func.coalesce(IncidentItem.purity_percent, 100.0) / 100.0
-    doses = sa.case(
-        *(
-            (IncidentItem.substance_label == name, pure * 1000.0 / default.dose_mg)
-            for name, default in DOSE_DEFAULTS.items()
-        ),
-        else_=0.0,
-    )
-    query = (
-        sa.select(
-            key,
-            own,
-            sa.func.count(sa.distinct(Incident.id)),
-            sa.func.coalesce(sa.func.sum(IncidentItem.grams), 0.0),
-            sa.func.coalesce(sa.func.sum(doses), 0.0),
-        )
-        .join(IncidentItem, IncidentItem.incident_id == Incident.id)
-        .where(Incident.kind == "seizure")
-        .group_by(key, own)
-    )
-    if date_from:
-        query = query.where(Incident.occurred_on >= date_from)
-    if date_to:
-        query = query.where(Incident.occurred_on <= date_to)
+    columns = [SUMMARY.c[name] for name in COLUMNS]
+    if recompute:
+        dialect = session.get_bind().dialect.name
+        groups = recomputed(dialect, group_by, date_from, date_to).subquery()
+    else:
+        kept = sa.select(*columns).where(SUMMARY.c["dimension"] == group_by)
+        if date_from:
+            kept = kept.where(SUMMARY.c["occurred_on"] >= date_from)
+        if date_to:
+            kept = kept.where(SUMMARY.c["occurred_on"] <= date_to)
+        groups = kept.subquery()
+    own = (groups.c.owner_node == node_name).label("own")
+    query = sa.select(
+        groups.c.key,
+        own,
+        sa.func.sum(groups.c.incidents),
+        sa.func.sum(groups.c.grams),
+        sa.func.sum(doses_of(groups.c.substance, groups.c.pure_grams)),
+    ).group_by(groups.c.key, own)
     rows: dict[str, SeizureRow] = {}
-    for group, is_own, count, grams, dose_count in session.execute(query).all():
+    for group, is_own, incidents, total_grams, dose_count in session.execute(query).all():
         row = rows.setdefault(str(group or ""), SeizureRow(str(group or "")))
+        figures = int(incidents or 0), float(total_grams or 0.0), float(dose_count or 0.0)
         if is_own:
-            row.own_count, row.own_grams, row.own_doses = count, float(grams), float(dose_count)
+            row.own_count += figures[0]
+            row.own_grams += figures[1]
+            row.own_doses += figures[2]
         else:
-            row.peer_count, row.peer_grams, row.peer_doses = count, float(grams), float(dose_count)
+            row.peer_count += figures[0]
+            row.peer_grams += figures[1]
+            row.peer_doses += figures[2]
     assumptions = [
         "mass: items given in g, kg, lb, oz or mg, converted to grams; volumes and counts "
         "(L, mL, tablets, units) are not included in the grams",
@@ -539,6 +605,16 @@ def seizure_dashboard(
         "other substances: no dose equivalent (no cited default)",
     ]
     ordered = sorted(rows.values(), key=lambda r: r.key)
+    record(
+        session,
+        actor,
+        DashboardViewed(
+            group_by=group_by,
+            date_from=None if date_from is None else date_from.isoformat(),
+            date_to=None if date_to is None else date_to.isoformat(),
+            groups=len(ordered),
+        ),
+    )
     return SeizureDashboard(group_by, date_from, date_to, ordered, assumptions)
 
 
@@ -554,7 +630,7 @@ def cooperation_series(
         .where(Incident.created_at >= since, Incident.created_at < until)
         .options(selectinload(Incident.shares), selectinload(Incident.follow_ups))
     ).scalars()
-    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).tuples().all())
+    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).all())
     items = []
     for incident in incidents:
         own = incident.owner_node == node_name

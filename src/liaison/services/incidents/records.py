@@ -31,7 +31,15 @@ from liaison.federation.records import (
     wire,
 )
 from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
+from liaison.services.hotline import MAX_ATTACHMENTS
+from liaison.services.hotline.records import AttachmentPayload
 from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
+from liaison.services.incidents.summary import (
+    SUMMARIZED_FIELDS,
+    adjust_summary,
+    contributions,
+    summarize_new,
+)
 from liaison.store.federation_tables import Peer
 from liaison.store.incident_tables import (
     CONVEYANCES,
@@ -42,6 +50,7 @@ from liaison.store.incident_tables import (
     FocalPoint,
     Incident,
     IncidentAlert,
+    IncidentAttachment,
     IncidentFollowUp,
     IncidentItem,
     IncidentRevision,
@@ -197,6 +206,7 @@ class IncidentPayload:
     information_accuracy: str | None
     items: tuple[ItemPayload, ...]
     entities: tuple[Entity, ...]
+    attachments: tuple[AttachmentPayload, ...] = ()
 
     @property
     def within_id(self) -> None:
@@ -209,6 +219,7 @@ class IncidentPayload:
             incident,
             items=tuple(ItemPayload.of(item) for item in incident.items),
             entities=tuple(entities),
+            attachments=attachment_payloads(incident.attachments),
         )
         return payload
 
@@ -220,6 +231,7 @@ class IncidentPayload:
             longitude=_number(self.longitude),
             items=[item.to_payload() for item in self.items],
             entities=entity_wire(self.entities),
+            attachments=[a.to_payload() for a in self.attachments],
         )
 
     @classmethod
@@ -254,7 +266,22 @@ class IncidentPayload:
             information_accuracy=_grade(data, "information_accuracy"),
             items=tuple(ItemPayload.from_payload(item, i) for i, item in enumerate(items)),
             entities=entities_of_payload(data),
+            attachments=attachments_of_payload(data),
         )
+
+
+def attachment_payloads(rows: Sequence[IncidentAttachment]) -> tuple[AttachmentPayload, ...]:
+    return tuple(
+        AttachmentPayload(a.filename, a.content_type, a.size, a.sha256, a.content) for a in rows
+    )
+
+
+def attachments_of_payload(data: dict[str, Any]) -> tuple[AttachmentPayload, ...]:
+    """The attachments a record carries (none from a peer that sends no such field)."""
+    attachments = data.get("attachments", [])
+    if not isinstance(attachments, list) or len(attachments) > MAX_ATTACHMENTS:
+        raise ProtocolViolation(f"attachments must be a list of at most {MAX_ATTACHMENTS} items")
+    return tuple(AttachmentPayload.from_payload(a, i) for i, a in enumerate(attachments))
 
 
 def _grade(data: dict[str, Any], name: str) -> str | None:
@@ -277,6 +304,7 @@ class FollowUpPayload:
     body: str
     status: str | None
     entities: tuple[Entity, ...]
+    attachments: tuple[AttachmentPayload, ...] = ()
 
     @property
     def within_id(self) -> str:
@@ -285,12 +313,20 @@ class FollowUpPayload:
     @classmethod
     def of(cls, follow_up: IncidentFollowUp, entities: Sequence[Entity]) -> Self:
         payload: Self = of_row(
-            cls, follow_up, incident=follow_up.incident.global_id, entities=tuple(entities)
+            cls,
+            follow_up,
+            incident=follow_up.incident.global_id,
+            entities=tuple(entities),
+            attachments=attachment_payloads(follow_up.attachments),
         )
         return payload
 
     def to_payload(self) -> dict[str, Any]:
-        return wire(self, entities=entity_wire(self.entities))
+        return wire(
+            self,
+            entities=entity_wire(self.entities),
+            attachments=[a.to_payload() for a in self.attachments],
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Self:
@@ -307,6 +343,7 @@ class FollowUpPayload:
             body=str(require(data, "body")),
             status=status,
             entities=entities_of_payload(data),
+            attachments=attachments_of_payload(data),
         )
 
 
@@ -371,7 +408,9 @@ class RevisionPayload:
         )
 
 
-def wire_value(value: Any) -> Any:
+def current_value(incident: Incident, name: str) -> Any:
+    """A revisable field's value now, in the form a revision carries it."""
+    value = getattr(incident, name)
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -381,9 +420,12 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
         raise ProtocolViolation(
             f"revision makes version {payload.version}; the incident is at {incident.version}"
         )
-    previous = {name: wire_value(getattr(incident, name)) for name in payload.changes}
+    previous = {name: current_value(incident, name) for name in payload.changes}
+    before = contributions(incident)
     for name, value in payload.changes.items():
         setattr(incident, name, revision_value(name, value))
+    if SUMMARIZED_FIELDS & set(payload.changes):
+        adjust_summary(session, added=[contributions(incident)], removed=[before])
     incident.version = payload.version
     session.add(
         IncidentRevision(
@@ -402,8 +444,11 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
 # ---------------------------------------------------------------- handlers
 
 
-def store_incident(session: Session, payload: IncidentPayload) -> Incident:
-    """Write the incident, its items and entity mentions as the payload has them."""
+def store_incident(
+    session: Session, payload: IncidentPayload, attachments: Sequence[IncidentAttachment]
+) -> Incident:
+    """Write the incident, its items, entity mentions and `attachments` (the rows for the
+    payload's: an upload's here, or what arrived from the peer, checked)."""
     incident = Incident(
         global_id=payload.global_id,
         owner_node=payload.owner_node,
@@ -445,6 +490,7 @@ def store_incident(session: Session, payload: IncidentPayload) -> Incident:
         for position, item in enumerate(payload.items)
     ]
     incident.entities = [mention(e) for e in payload.entities]
+    incident.attachments = list(attachments)
     session.add(incident)
     return incident
 
@@ -484,9 +530,14 @@ def alert_focal_points(session: Session, incident: Incident) -> list[str]:
 def receive_incident(
     session: Session, node: LocalNode, peer: Peer, payload: IncidentPayload, related: Sequence[Any]
 ) -> None:
-    incident = store_incident(session, payload)
+    incident = store_incident(
+        session,
+        payload,
+        [IncidentAttachment(**a.received(node.settings)) for a in payload.attachments],
+    )
     incident.shares = [IncidentShare(peer_id=peer.id)]
     session.flush()
+    summarize_new(session, [incident])
     alerted = alert_focal_points(session, incident) if incident.urgent else []
     record(
         session,
@@ -518,6 +569,7 @@ def receive_follow_up(
         author_agency=payload.author_agency,
         body=payload.body,
         status=payload.status,
+        attachments=[IncidentAttachment(**a.received(node.settings)) for a in payload.attachments],
     )
     session.add(follow_up)
     session.flush()

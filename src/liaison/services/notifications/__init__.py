@@ -36,6 +36,7 @@ from liaison.services.notifications.queries import (
     read_attachment,
     read_notification,
     registers,
+    reminder_count,
     reminders,
 )
 from liaison.services.notifications.rules import (
@@ -78,6 +79,7 @@ __all__ = [
     "record_outcome",
     "registers",
     "remaining_quantity",
+    "reminder_count",
     "reminders",
     "respond",
     "set_register",

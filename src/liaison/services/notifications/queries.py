@@ -155,29 +155,54 @@ class Reminders:
         return len(self.to_answer) + len(self.information_requested)
 
 
+def _waiting_for_answer(node: PenNode, moment: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Incoming, not answered nor withdrawn, due within `REMIND_WITHIN` or overdue."""
+    return (
+        PenNotification.owner_node != node.name,
+        PenNotification.decision.is_(None),
+        PenNotification.withdrawn_at.is_(None),
+        PenNotification.respond_by < moment + REMIND_WITHIN,
+    )
+
+
+def _asked_for_information(node: PenNode) -> tuple[sa.ColumnElement[bool], ...]:
+    """Outgoing, the importing side asked a question this side has not answered."""
+    return (
+        PenNotification.owner_node == node.name,
+        PenNotification.decision == rules.Decision.INFORMATION_REQUESTED,
+        PenNotification.withdrawn_at.is_(None),
+    )
+
+
 def reminders(session: Session, node: PenNode, *, now: datetime | None = None) -> Reminders:
-    """What waits for this node's regulators; only counts and ids reach the navigation."""
+    """What waits for this node's regulators, soonest deadline first."""
     moment = now or utcnow()
     to_answer = session.execute(
         sa.select(PenNotification)
-        .where(
-            PenNotification.owner_node != node.name,
-            PenNotification.decision.is_(None),
-            PenNotification.withdrawn_at.is_(None),
-            PenNotification.respond_by < moment + REMIND_WITHIN,
-        )
+        .where(*_waiting_for_answer(node, moment))
         .order_by(PenNotification.respond_by)
     ).scalars()
     asked = session.execute(
         sa.select(PenNotification)
-        .where(
-            PenNotification.owner_node == node.name,
-            PenNotification.decision == rules.Decision.INFORMATION_REQUESTED,
-            PenNotification.withdrawn_at.is_(None),
-        )
+        .where(*_asked_for_information(node))
         .order_by(PenNotification.respond_by)
     ).scalars()
     return Reminders(list(to_answer), list(asked))
+
+
+def reminder_count(session: Session, node: PenNode, *, now: datetime | None = None) -> int:
+    """How many reminders there are (the navigation's badge, on every page): one query."""
+    moment = now or utcnow()
+
+    def counted(conditions: tuple[sa.ColumnElement[bool], ...]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).where(*conditions).scalar_subquery()
+
+    total = session.execute(
+        sa.select(
+            counted(_waiting_for_answer(node, moment)) + counted(_asked_for_information(node))
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def metrics(

@@ -34,6 +34,7 @@ from liaison.audit import (
     record,
 )
 from liaison.errors import InvalidInput
+from liaison.federation import outbox
 from liaison.federation.context import LocalNode
 from liaison.federation.records import (
     PeerMay,
@@ -477,6 +478,30 @@ def replace_register(
     session.flush()
 
 
+def share_registers(session: Session, node: LocalNode, peer: Peer) -> None:
+    """Send a peer just activated this node's register of every year it holds (a register
+    saved before the peering would otherwise reach it only when saved again)."""
+    rows = session.scalars(
+        sa.select(PenRequirement)
+        .where(PenRequirement.node == node.name)
+        .order_by(PenRequirement.year, PenRequirement.id)
+    )
+    years: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        years.setdefault(row.year, []).append(
+            {
+                "substance": row.substance,
+                "requires_notification": row.requires_notification,
+                "annual_kg": row.annual_kg,
+                "citation": row.citation,
+            }
+        )
+    for year, entries in years.items():
+        outbox.share(
+            session, peer, REGISTER.name, RegisterPayload(year, tuple(entries)).to_payload()
+        )
+
+
 # ---------------------------------------------------------------- the record types
 
 NOTIFICATION: RecordType[NotificationPayload] = RecordType(
@@ -503,6 +528,9 @@ UPDATE: RecordType[StepPayload] = RecordType(
     within=NOTIFICATION,
 )
 REGISTER: RecordType[RegisterPayload] = RecordType(
-    name="pen.register", payload=RegisterPayload, handle=receive_register
+    name="pen.register",
+    payload=RegisterPayload,
+    handle=receive_register,
+    on_peer_activated=share_registers,
 )
 RECORD_TYPES: tuple[RecordType[Any], ...] = (NOTIFICATION, RESPONSE, UPDATE, REGISTER)

@@ -10,13 +10,14 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Protocol
 
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
+from liaison.services.as_of import parse_date
 from liaison.store.base import utcnow
 from liaison.store.notification_tables import PenNotification
 from liaison.text import check_storable_text
@@ -203,15 +204,6 @@ def _countries(form: Mapping[str, Any], name: str, *, required: bool) -> list[st
     return codes
 
 
-def parse_day(value: Any, name: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as error:
-        raise InvalidInput(f"{name} must be a date as YYYY-MM-DD (got {value!r})") from error
-
-
 def parse_moment(value: Any, name: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
@@ -283,7 +275,7 @@ def check_form(form: Mapping[str, Any]) -> dict[str, Any]:
     declared["quantity"] = str(parse_quantity(form.get("quantity")))
     if form.get("weight_kg") not in (None, ""):
         declared["weight_kg"] = str(parse_quantity(form.get("weight_kg"), "weight_kg"))
-    declared["ship_date"] = parse_day(form.get("ship_date"), "ship_date").isoformat()
+    declared["ship_date"] = parse_date(form.get("ship_date"), "ship_date").isoformat()
     declared["route"] = _countries(form, "route", required=True)
     declared["transits"] = _countries(form, "transits", required=False)
     declared["free_zones"] = [

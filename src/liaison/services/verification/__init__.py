@@ -33,6 +33,7 @@ from liaison.services.verification.queries import (
     current_registry,
     get_case,
     list_cases,
+    photograph,
     read_case,
     step_statistics,
     subject_access_export,
@@ -47,6 +48,7 @@ from liaison.services.verification.rules import (
     Side,
     StepTimes,
     is_overdue,
+    without_photographs,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "lift_hold",
     "list_cases",
     "open_case",
+    "photograph",
     "purge",
     "read_case",
     "record_hold",
@@ -78,4 +81,5 @@ __all__ = [
     "subject_access_export",
     "summary_of",
     "take_step",
+    "without_photographs",
 ]

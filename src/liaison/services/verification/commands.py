@@ -41,6 +41,7 @@ from liaison.services.verification.records import (
     keyring_of,
     own_signing_key,
     pair_seal,
+    supplement_subject,
 )
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
@@ -48,6 +49,7 @@ from liaison.store.verification_tables import (
     CaseStatus,
     EventKind,
     HoldKind,
+    Step,
     VerificationAgreement,
     VerificationCase,
     VerificationEvent,
@@ -239,7 +241,11 @@ def take_step(
         _require(actor, Capability.VERIFY_NATIONALITY, f"take the step {step}")
     elif side is rules.Side.REQUESTING:
         _require(actor, Capability.REQUEST_VERIFICATION, f"take the step {step}")
-    return _write_event(session, node, actor, case, EventKind.STEP, step, data)
+    event = _write_event(session, node, actor, case, EventKind.STEP, step, data)
+    if step == Step.INFORMATION_SUPPLIED:
+        peer = peer_of(session, case)
+        supplement_subject(case, data, keyring_of(node), agreement_with(session, peer), peer.name)
+    return event
 
 
 def record_hold(

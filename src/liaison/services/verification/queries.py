@@ -190,6 +190,32 @@ def read_case(
     )
 
 
+def photograph(
+    session: Session,
+    node: rules.VerificationNode,
+    actor: Actor,
+    case_id: int,
+    index: int,
+    why: str | None,
+) -> tuple[str, bytes]:
+    """One photograph of the case's subject (content type, bytes); audited with who and
+    why, as every read of personal data."""
+    why = check_why(why)
+    case = get_case(session, case_id)
+    if case.subject_sealed is None:
+        raise NotFound(f"case {case_id} has no personal data (purged)")
+    subject = keyring_of(node).open(case.subject_sealed, case.global_id)["subject"]
+    photographs = subject.get("photographs", [])
+    if not 0 <= index < len(photographs):
+        raise NotFound(f"case {case_id} has no photograph {index}")
+    record(
+        session,
+        actor,
+        PersonalDataRead(record_id=case.global_id, what=f"photograph {index}", why=why),
+    )
+    return photographs[index]["content_type"], rules.photograph_bytes(photographs[index])
+
+
 def subject_access_export(
     session: Session, node: rules.VerificationNode, actor: Actor, case_id: int, why: str | None
 ) -> dict[str, Any]:
@@ -276,7 +302,7 @@ def cooperation_series(
         .where(VerificationCase.created_at >= since, VerificationCase.created_at < until)
         .options(selectinload(VerificationCase.events))
     ).scalars()
-    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).tuples().all())
+    peers: dict[int, str] = dict(session.execute(sa.select(Peer.id, Peer.name)).all())
     items = []
     for case in cases:
         verifying = peers[case.peer_id] if case.owner_node == node_name else node_name

@@ -44,6 +44,7 @@ from liaison.store.verification_tables import (
     CaseStatus,
     EventKind,
     HoldKind,
+    Step,
     VerificationCase,
     VerificationEvent,
 )
@@ -246,6 +247,23 @@ def apply_event(
     case.updated_at = event.created_at
 
 
+def supplement_subject(
+    case: VerificationCase,
+    data: dict[str, str],
+    keyring: Keyring,
+    agreement: rules.Agreement,
+    peer: str,
+) -> None:
+    """Put the fields of an information_supplied step into the case's sealed subject, on
+    the node that writes the step and on the one that receives it, so that the next
+    matching uses them."""
+    if case.subject_sealed is None:
+        raise Conflict("the personal data of this case was purged")
+    content = keyring.open(case.subject_sealed, case.global_id)
+    content["subject"] = rules.supplemented(content["subject"], data, agreement, peer)
+    case.subject_sealed = keyring.seal(content, case.global_id)
+
+
 def receive_case(
     session: Session, node: LocalNode, peer: Peer, payload: CasePayload, related: Sequence[Any]
 ) -> None:
@@ -319,7 +337,13 @@ def receive_event(
         due_at=payload.due_at,
     )
     # The rules run before the event joins the case; a refusal leaves the case unchanged.
-    apply_event(case, event, data, peer.name, agreement_with(session, peer), received=True)
+    agreement = agreement_with(session, peer)
+    apply_event(case, event, data, peer.name, agreement, received=True)
+    if event.kind == EventKind.STEP and event.name == Step.INFORMATION_SUPPLIED:
+        try:
+            supplement_subject(case, data, keyring_of(node), agreement, peer.name)
+        except InvalidInput as error:
+            raise ProtocolViolation(error.detail) from error
     if data:
         event.data_sealed = keyring_of(node).seal(data, payload.global_id)
     session.add(event)

@@ -174,24 +174,34 @@ def candidates(
         raise NotFound("no registry extract is imported here (liaison registry import)")
     keyring = keyring_of(node)
     subject = keyring.open(case.subject_sealed, case.global_id)["subject"]
+    from liaison.identity.passport import read_passport_mrz
+
+    # A passport MRZ fills what the request left empty, and is compared with each candidate.
+    mrz = (
+        read_passport_mrz(subject["passport_mrz"], utcnow().date())
+        if subject.get("passport_mrz")
+        else None
+    )
     matcher = _loaded(_directory(node), current.file)
-    found = matcher.match(_request_frame(case.global_id, subject), k=k)
+    found = matcher.match(
+        _request_frame(case.global_id, subject if mrz is None else mrz.fill(subject)), k=k
+    )
     registry = matcher.registry.set_index("person_id", drop=False)
     record(
         session,
         actor,
         PersonalDataRead(record_id=case.global_id, what="candidates", why=why),
     )
-    return [
-        RankedCandidate(
-            person_id=c.person_id,
-            match_probability=c.match_probability,
-            match_weight=c.match_weight,
-            evidence=c.evidence,
-            person={
-                column: "" if str(value) in ("nan", "None") else str(value)
-                for column, value in registry.loc[c.person_id, ["person_id", *COLUMNS]].items()
-            },
+    ranked = []
+    for c in found:
+        person = {
+            column: "" if str(value) in ("nan", "None") else str(value)
+            for column, value in registry.loc[c.person_id, ["person_id", *COLUMNS]].items()
+        }
+        evidence = dict(c.evidence)
+        if mrz is not None:
+            evidence.update(mrz.compare(person, subject.get("documents")))
+        ranked.append(
+            RankedCandidate(c.person_id, c.match_probability, c.match_weight, evidence, person)
         )
-        for c in found
-    ]
+    return ranked

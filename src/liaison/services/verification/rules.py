@@ -8,12 +8,14 @@ and the receiving node refuses it again when it arrives (the same functions run 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +23,8 @@ from typing import Any, Protocol
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
 from liaison.identity import PERSON_FIELDS
+from liaison.services.as_of import parse_date
+from liaison.services.hotline.rules import ALLOWED_CONTENT_TYPES, normalized_content_type
 from liaison.store.verification_tables import (
     CaseStatus,
     Decision,
@@ -58,7 +62,13 @@ class VerificationNode(Protocol):
 # The REQUESTS columns of liaison.identity, then what a readmission request adds.
 TEXT_FIELDS = (*PERSON_FIELDS, "passport_mrz", "school", "work", "criminal_record")
 LIST_FIELDS = ("aliases", "parents", "family_members", "past_addresses")
-SUBJECT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "documents")
+SUBJECT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "documents", "photographs")
+# Photographs of the person travel in the subject (base64 in JSON), sealed like the rest of
+# it; together small enough for the API's 1 MiB request body (identity photographs are
+# tens of kilobytes).
+PHOTOGRAPH_TYPES = ("image/jpeg", "image/png")
+MAX_PHOTOGRAPHS = 3
+MAX_PHOTOGRAPH_BYTES = 600 * 1024  # all of a case's photographs together, decoded
 
 # Readmission agreements tier documents: these prove nationality, the others only start
 # a check (a photocopy, a driving licence, a statement).
@@ -87,6 +97,7 @@ STEP_SIDE: Mapping[str, Side] = {
     Step.CLOSED: Side.REQUESTING,
     Step.WITHDRAWN: Side.REQUESTING,
     Step.RETURNED_IN_ERROR: Side.VERIFYING,
+    Step.INFORMATION_SUPPLIED: Side.REQUESTING,
 }
 OPEN = (CaseStatus.REQUESTED, CaseStatus.INFORMATION_REQUESTED)
 FINAL = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
@@ -100,6 +111,7 @@ STEP_FROM: Mapping[str, tuple[CaseStatus, ...]] = {
     Step.WITHDRAWN: tuple(s for s in CaseStatus if s not in (*FINAL, CaseStatus.RETURNED)),
     # The person was not a national after all: taken back through the same case.
     Step.RETURNED_IN_ERROR: (CaseStatus.RETURNED, CaseStatus.CLOSED),
+    Step.INFORMATION_SUPPLIED: (CaseStatus.INFORMATION_REQUESTED,),
 }
 STEP_TO: Mapping[str, CaseStatus | None] = {
     Step.TRAVEL_DOCUMENT_ISSUED: CaseStatus.TRAVEL_DOCUMENT_ISSUED,
@@ -110,6 +122,8 @@ STEP_TO: Mapping[str, CaseStatus | None] = {
     Step.CLOSED: CaseStatus.CLOSED,
     Step.WITHDRAWN: CaseStatus.WITHDRAWN,
     Step.RETURNED_IN_ERROR: CaseStatus.NOT_CONFIRMED,
+    # Back to matching, with a new deadline to decide.
+    Step.INFORMATION_SUPPLIED: CaseStatus.REQUESTED,
 }
 # What each step must carry (besides an optional `reason`).
 STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -121,6 +135,7 @@ STEP_FIELDS: Mapping[str, tuple[str, ...]] = {
     Step.CLOSED: (),
     Step.WITHDRAWN: ("reason",),
     Step.RETURNED_IN_ERROR: ("reason",),
+    Step.INFORMATION_SUPPLIED: ("information",),
 }
 # While a protection hold stands these are refused on both nodes.
 HELD_STEPS = frozenset({Step.TRAVEL_DOCUMENT_ISSUED, Step.TRAVEL_SCHEDULED, Step.RETURNED})
@@ -242,6 +257,17 @@ def check_subject(subject: Any) -> dict[str, Any]:
         raise InvalidInput(f"subject.documents must be a list of at most {MAX_ITEMS} items")
     if documents:
         clean["documents"] = [_document(d, i) for i, d in enumerate(documents)]
+    photographs = subject.get("photographs") or []
+    if not isinstance(photographs, list) or len(photographs) > MAX_PHOTOGRAPHS:
+        raise InvalidInput(f"subject.photographs must be a list of at most {MAX_PHOTOGRAPHS}")
+    if photographs:
+        clean["photographs"] = [_photograph(p, i) for i, p in enumerate(photographs)]
+        total = sum(len(photograph_bytes(p)) for p in clean["photographs"])
+        if total > MAX_PHOTOGRAPH_BYTES:
+            raise InvalidInput(
+                f"subject.photographs have {total} bytes together; the limit is "
+                f"{MAX_PHOTOGRAPH_BYTES}"
+            )
     if not any(clean.get(name) for name in (*PERSON_FIELDS, "passport_mrz", "aliases")):
         raise InvalidInput("subject must name the person (a name, an identity number or an MRZ)")
     return clean
@@ -264,6 +290,76 @@ def _document(document: Any, index: int) -> dict[str, Any]:
         "description": _text(document.get("description"), f"{where}.description"),
         "protection_claim": claim,
     }
+
+
+def check_supplement(data: Mapping[str, str]) -> dict[str, str]:
+    """The subject's text fields an information_supplied step carries (besides its
+    `information`), checked as the subject's are; refuses any other field."""
+    allowed = {"information", "reason", *TEXT_FIELDS}
+    unknown = sorted(name for name, value in data.items() if value and name not in allowed)
+    if unknown:
+        raise InvalidInput(
+            f"information_supplied carries `information` and subject fields only, not {unknown}"
+        )
+    fields = {
+        name: _text(value, f"subject.{name}")
+        for name, value in data.items()
+        if name in TEXT_FIELDS and str(value or "").strip()
+    }
+    if fields.get("sex", "M") not in ("M", "F"):
+        raise InvalidInput("subject.sex must be M, F or empty")
+    if "date_of_birth" in fields and not DATE_PATTERN.match(fields["date_of_birth"]):
+        raise InvalidInput("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY")
+    return fields
+
+
+def supplemented(
+    subject: Mapping[str, Any], data: Mapping[str, str], agreement: Agreement, peer: str
+) -> dict[str, Any]:
+    """The subject with the supplied fields in place of what it had; refuses a field the law
+    forbids sharing with that peer, as at the opening."""
+    fields = check_supplement(data)
+    refused = refused_fields(fields, agreement)
+    if refused:
+        raise InvalidInput(
+            "; ".join(
+                f"subject.{f} may not be shared with {peer}: {why}" for f, why in refused.items()
+            )
+        )
+    return {**subject, **fields}
+
+
+def _photograph(photograph: Any, index: int) -> dict[str, str]:
+    where = f"subject.photographs[{index}]"
+    if not isinstance(photograph, dict) or set(photograph) - {"content_type", "data"}:
+        raise InvalidInput(f"{where} must be an object with content_type and data (base64)")
+    content_type = normalized_content_type(str(photograph.get("content_type") or ""))
+    if content_type not in PHOTOGRAPH_TYPES:
+        raise InvalidInput(f"{where}.content_type must be one of {', '.join(PHOTOGRAPH_TYPES)}")
+    data = photograph.get("data")
+    try:
+        content = base64.b64decode(data if isinstance(data, str) else "", validate=True)
+    except binascii.Error as error:
+        raise InvalidInput(f"{where}.data is not base64") from error
+    if not content.startswith(ALLOWED_CONTENT_TYPES[content_type]):
+        raise InvalidInput(f"{where} does not look like {content_type}")
+    return {"content_type": content_type, "data": base64.b64encode(content).decode("ascii")}
+
+
+def photograph_bytes(photograph: Mapping[str, str]) -> bytes:
+    return base64.b64decode(photograph["data"])
+
+
+def without_photographs(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The subject as lists and pages show it: each photograph by its type and size only
+    (the image itself is read on its own, audited)."""
+    shown = dict(subject)
+    if "photographs" in shown:
+        shown["photographs"] = [
+            {"content_type": p["content_type"], "bytes": len(photograph_bytes(p))}
+            for p in shown["photographs"]
+        ]
+    return shown
 
 
 def evidence_tier(subject: Mapping[str, Any]) -> EvidenceTier:
@@ -356,19 +452,15 @@ def check_step(
             raise InvalidInput(f"{step} needs {name}")
     for name in ("valid_until", "date"):
         if data.get(name):
-            check_date(data[name], name)
+            parse_date(data[name], name)
+    if step == Step.INFORMATION_SUPPLIED:
+        _text(data["information"], "information")
+        check_supplement(data)
     if step == Step.DEADLINE_EXTENDED and any(
         e.kind == EventKind.STEP and e.name == Step.DEADLINE_EXTENDED for e in case.events
     ):
         raise Conflict("the deadline to decide was already extended once")
     return STEP_TO[step]
-
-
-def check_date(value: Any, what: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as error:
-        raise InvalidInput(f"{what} must be a date YYYY-MM-DD (got {value!r})") from error
 
 
 # ---------------------------------------------------------------- deadlines

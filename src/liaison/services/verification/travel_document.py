@@ -1,25 +1,39 @@
 """The travel document of a case, produced by the system as a PDF (fpdf2): its number,
 validity, the person as the verifying node confirmed them, and the issuing officer.
 
-The PDF uses the core Helvetica font, which covers Latin-1 only: names in Chinese
-characters are left out of the document (the Latin spelling is printed) rather than
-embedding a font the node may not have.
+Latin text is in the core Helvetica font; runs of other characters (the name in Chinese
+characters, a place written in characters) in the CJK TrueType font of liaison.pdf_fonts,
+embedded (subset) so that the document prints the same everywhere. That font has no Latin
+glyphs, hence the switch run by run.
 """
 
 from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, PersonalDataRead, record
 from liaison.errors import Conflict
+from liaison.pdf_fonts import cjk_font_path
 from liaison.services.verification import rules
 from liaison.services.verification.queries import check_why, get_case
 from liaison.services.verification.records import keyring_of
 from liaison.store.verification_tables import EventKind, Step
 
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
-def _latin(value: object) -> str:
-    return str(value).encode("latin-1", "replace").decode("latin-1")
+LINE = 8
+
+
+def _write_mixed(pdf: FPDF, text: str) -> None:
+    """One line of text, each run in the font that has its glyphs."""
+    for latin, run in itertools.groupby(text, key=lambda char: ord(char) < 256):
+        pdf.set_font("Helvetica" if latin else "cjk", size=11)
+        pdf.write(LINE, "".join(run))
+    pdf.ln(LINE)
 
 
 def travel_document_pdf(
@@ -44,16 +58,21 @@ def travel_document_pdf(
     pdf = FPDF(format="A4")
     pdf.set_title(f"Travel document {data.get('number', '')}")
     pdf.set_creator("Liaison")
-    pdf.set_author(_latin(f"{event.author} ({event.author_agency})"))
+    pdf.set_author(f"{event.author} ({event.author_agency})")
+    pdf.add_font("cjk", fname=str(cjk_font_path()))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 12, "Travel document (return)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=11)
     name = " ".join(v for v in (subject.get("family_name"), subject.get("given_name")) if v)
+    native = "".join(
+        v for v in (subject.get("family_name_native"), subject.get("given_name_native")) if v
+    )
     rows = [
         ("Document number", data.get("number", "")),
         ("Valid until", data.get("valid_until", "")),
         ("Name", name),
+        ("Name in characters", native),
         ("Date of birth", subject.get("date_of_birth", "")),
         ("Place of birth", subject.get("place_of_birth", "")),
         ("Sex", subject.get("sex", "")),
@@ -63,9 +82,8 @@ def travel_document_pdf(
     ]
     for label, value in rows:
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(50, 8, label)
-        pdf.set_font("Helvetica", size=11)
-        pdf.cell(0, 8, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(50, LINE, label)
+        _write_mixed(pdf, str(value))
     record(
         session, actor, PersonalDataRead(record_id=case.global_id, what="travel_document", why=why)
     )

@@ -45,6 +45,7 @@ def compute(
         runtime.config.name,
         cooperation_providers(),
         runtime.record_types.names(),
+        cooperation.peer_record_types(session),
         first,
         last,
         now,

@@ -184,7 +184,12 @@ async def inbox(request: Request) -> dict[str, Any]:
 @peer_router.post("/peering", dependencies=[Depends(public_endpoint)], openapi_extra=ENVELOPE_BODY)
 async def peering(request: Request) -> dict[str, Any]:
     """Complete a handshake started with one of this node's invite codes."""
-    return await _handle_envelope(request, handle_peering_request, MAX_UNKNOWN_SENDER_BYTES)
+    record_types = runtime_of(request).record_types
+
+    def answer(session: Session, node: LocalNode, document: Any, *, address: str) -> dict[str, Any]:
+        return handle_peering_request(session, node, record_types, document, address=address)
+
+    return await _handle_envelope(request, answer, MAX_UNKNOWN_SENDER_BYTES)
 
 
 @peer_router.post(

@@ -10,13 +10,10 @@ order written on their origin node.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -24,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
-from liaison.errors import InvalidInput
 from liaison.services import hotline
 from liaison.store.hotline_tables import HotlineMessage, HotlineThread, Kind, Priority
 from liaison.store.incident_tables import HandlingCode, InformationAccuracy, SourceReliability
+from liaison.web.api.attachments import AttachmentIn, attachment_disposition
 from liaison.web.api.incidents import EntityIn, EntityOut
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.context import runtime_of
@@ -38,21 +35,6 @@ router = APIRouter(prefix="/api/v1", tags=["hotline"])
 hotline_users = require(Capability.USE_HOTLINE)
 # Comment lines keep proxies and the browser from timing out an idle stream.
 SSE_HEARTBEAT_SECONDS = 15.0
-
-
-class AttachmentIn(BaseModel):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=100)
-    content_base64: str = Field(min_length=1)
-
-    def upload(self) -> hotline.AttachmentUpload:
-        try:
-            content = base64.b64decode(self.content_base64, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise InvalidInput(
-                f"attachment {self.filename!r}: content_base64 is not base64"
-            ) from error
-        return hotline.AttachmentUpload(self.filename, self.content_type, content)
 
 
 class ThreadCreate(BaseModel):
@@ -338,15 +320,6 @@ def inbox(
     ]
     session.commit()
     return InboxOut(unread=counts.unread, overdue=counts.overdue, overdue_messages=overdue)
-
-
-def attachment_disposition(filename: str) -> str:
-    """The Content-Disposition of a download: an ASCII `filename` for old clients and the
-    exact name in RFC 5987 `filename*`. Names come from users and from the peer, so control
-    and format characters and lone surrogates are dropped first (display_filename)."""
-    name = hotline.display_filename(filename)
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response)

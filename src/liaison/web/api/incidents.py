@@ -34,6 +34,7 @@ from liaison.store.incident_tables import (
     SourceReliability,
     Unit,
 )
+from liaison.web.api.attachments import AttachmentIn, attachment_disposition
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
 from liaison.web.problems import RowId
@@ -89,6 +90,7 @@ class IncidentCreate(BaseModel):
     handling_code: HandlingCode = HandlingCode.NONE
     source_reliability: SourceReliability | None = None
     information_accuracy: InformationAccuracy | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
 
     def given(self) -> incidents.IncidentInput:
         return incidents.IncidentInput(
@@ -114,6 +116,7 @@ class IncidentCreate(BaseModel):
             handling_code=self.handling_code,
             source_reliability=self.source_reliability,
             information_accuracy=self.information_accuracy,
+            attachments=[a.upload() for a in self.attachments],
         )
 
 
@@ -123,6 +126,18 @@ class FollowUpCreate(BaseModel):
     body: str = Field(min_length=1, max_length=20_000)
     status: FollowUpStatus | None = None
     entities: list[EntityIn] = Field(default_factory=list, max_length=50)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
+
+
+class IncidentAttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    verified: bool = Field(description="False: the bytes did not match on arrival; not served.")
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class EntityOut(BaseModel):
@@ -163,6 +178,7 @@ class FollowUpOut(BaseModel):
     body: str
     status: str | None
     entities: list[EntityOut]
+    attachments: list[IncidentAttachmentOut]
 
     @classmethod
     def of(cls, follow_up: IncidentFollowUp, entities: list[IncidentEntity]) -> FollowUpOut:
@@ -176,6 +192,7 @@ class FollowUpOut(BaseModel):
             body=follow_up.body,
             status=follow_up.status,
             entities=[EntityOut.of(e) for e in entities],
+            attachments=[IncidentAttachmentOut.model_validate(a) for a in follow_up.attachments],
         )
 
 
@@ -217,6 +234,7 @@ class RevisionOut(BaseModel):
 
 class IncidentDetailOut(IncidentOut):
     entities: list[EntityOut]
+    attachments: list[IncidentAttachmentOut]
     shared_with: list[str]
     follow_ups: list[FollowUpOut]
     revisions: list[RevisionOut] = Field(description="Earlier versions, oldest first.")
@@ -258,6 +276,7 @@ def detail_out(view: incidents.IncidentView, node_name: str) -> IncidentDetailOu
     return IncidentDetailOut(
         **_incident_fields(view.incident, node_name),
         entities=[EntityOut.of(e) for e in view.entities],
+        attachments=[IncidentAttachmentOut.model_validate(a) for a in view.incident.attachments],
         shared_with=view.shared_with,
         follow_ups=[FollowUpOut.of(f, entities) for f, entities in view.follow_ups],
         revisions=[RevisionOut.model_validate(r) for r in view.revisions],
@@ -430,10 +449,33 @@ def create_follow_up(
             body.body,
             status=body.status,
             entities=[e.given() for e in body.entities],
+            attachments=[a.upload() for a in body.attachments],
+            settings=node_of(request).settings,
         )
         return FollowUpOut.of(follow_up, list(follow_up.entities))
 
     return create_once(request, session, principal, idempotency_key, body, create)
+
+
+@router.get("/incidents/{incident_id}/attachments/{attachment_id}", response_class=Response)
+def incident_attachment(
+    incident_id: RowId,
+    attachment_id: RowId,
+    principal: Principal = Depends(readers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """An attachment of the incident or of one of its follow-ups (only when its SHA-256
+    matched on arrival)."""
+    found = incidents.read_attachment(session, principal.actor, incident_id, attachment_id)
+    session.commit()
+    return Response(
+        found.content,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": attachment_disposition(found.filename),
+            "X-Content-SHA256": found.sha256,
+        },
+    )
 
 
 class MentionOut(BaseModel):
@@ -532,7 +574,7 @@ def seizures(
 ) -> SeizuresOut:
     """Seizures per group, this node's own and the peer's apart, with dose equivalents."""
     board = incidents.seizure_dashboard(
-        session, node_of(request).name, group_by, date_from, date_to
+        session, principal.actor, node_of(request).name, group_by, date_from, date_to
     )
     session.commit()
     return SeizuresOut(

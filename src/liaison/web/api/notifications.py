@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.services import notifications
 from liaison.store.notification_tables import PenEvent, PenNotification
-from liaison.web.api.hotline import AttachmentIn, attachment_disposition
+from liaison.web.api.attachments import AttachmentIn, attachment_disposition
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.idempotency import IdempotencyKeyHeader, create_once
 from liaison.web.problems import RowId
@@ -241,7 +241,13 @@ class RemindersOut(BaseModel):
 def _detail(request: Request, session: Session, principal: Principal, id: int) -> Any:
     node = node_of(request)
     found = notifications.read_notification(session, node, principal.actor, id)
-    result = NotificationOut.of(found, node.name, history=True)
+    return _committed(request, session, found)
+
+
+def _committed(request: Request, session: Session, found: PenNotification) -> NotificationOut:
+    """The notification with its history, read before the commit ends the transaction. After
+    a step, the step's own audit entry covers what is returned (no second audited read)."""
+    result = NotificationOut.of(found, node_of(request).name, history=True)
     session.commit()
     return result
 
@@ -425,9 +431,8 @@ def acknowledge(
     session: Session = Depends(db_session),
 ) -> Any:
     """The importing side acknowledges receipt."""
-    notifications.acknowledge(session, node_of(request), principal.actor, notification_id)
-    session.commit()
-    return _detail(request, session, principal, notification_id)
+    found = notifications.acknowledge(session, node_of(request), principal.actor, notification_id)
+    return _committed(request, session, found)
 
 
 @router.post("/{notification_id}/response", response_model=NotificationOut)
@@ -440,11 +445,10 @@ def respond(
 ) -> Any:
     """The importing side's decision; `reason` is required for objection and
     information_requested (the question)."""
-    notifications.respond(
+    found = notifications.respond(
         session, node_of(request), principal.actor, notification_id, body.decision, body.reason
     )
-    session.commit()
-    return _detail(request, session, principal, notification_id)
+    return _committed(request, session, found)
 
 
 @router.post("/{notification_id}/information", response_model=NotificationOut)
@@ -456,11 +460,10 @@ def answer_information(
     session: Session = Depends(db_session),
 ) -> Any:
     """The exporting side answers a request for information."""
-    notifications.answer_information(
+    found = notifications.answer_information(
         session, node_of(request), principal.actor, notification_id, body.answer
     )
-    session.commit()
-    return _detail(request, session, principal, notification_id)
+    return _committed(request, session, found)
 
 
 @router.post("/{notification_id}/withdraw", response_model=NotificationOut)
@@ -472,9 +475,10 @@ def withdraw(
     session: Session = Depends(db_session),
 ) -> Any:
     """The exporting side withdraws the notification."""
-    notifications.withdraw(session, node_of(request), principal.actor, notification_id, body.reason)
-    session.commit()
-    return _detail(request, session, principal, notification_id)
+    found = notifications.withdraw(
+        session, node_of(request), principal.actor, notification_id, body.reason
+    )
+    return _committed(request, session, found)
 
 
 @router.post("/{notification_id}/outcome", response_model=NotificationOut)
@@ -486,7 +490,7 @@ def outcome(
     session: Session = Depends(db_session),
 ) -> Any:
     """The exporting side records the outcome: shipped (drawn down), stopped, seized."""
-    notifications.record_outcome(
+    found = notifications.record_outcome(
         session,
         node_of(request),
         principal.actor,
@@ -496,5 +500,4 @@ def outcome(
         quantity=None if body.quantity is None else str(body.quantity),
         note=body.note,
     )
-    session.commit()
-    return _detail(request, session, principal, notification_id)
+    return _committed(request, session, found)

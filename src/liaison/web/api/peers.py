@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
-from liaison.web.context import local_node
+from liaison.web.context import local_node, runtime_of
 
 router = APIRouter(prefix="/api/v1/peers", tags=["peers"])
 admins = require(Capability.MANAGE_PEERS)
@@ -61,7 +61,8 @@ def accept(
     session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """Peer with the node that issued the code (it must be running)."""
-    peer = accept_invite(session, local_node(request), body.code, principal.actor)
+    runtime = runtime_of(request)
+    peer = accept_invite(session, runtime.node, runtime.record_types, body.code, principal.actor)
     return {"name": peer.name, "base_url": peer.base_url, "status": peer.status}
 
 

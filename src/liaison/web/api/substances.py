@@ -21,6 +21,7 @@ from liaison.services.substances import (
 )
 from liaison.web.auth import Principal, node_of, require
 from liaison.web.context import runtime_of
+from liaison.web.i18n import asked_language, preferences, translate_answer
 
 router = APIRouter(prefix="/api/v1/substances", tags=["substances"])
 identifiers = require(Capability.SCREEN_SUBSTANCES)
@@ -162,11 +163,16 @@ def identify_substances(
     )
     # Every answer carries the day its rules were taken from; they share the request's one.
     as_of = answers[0].identification.as_of
+    results = [answer.to_dict() for answer in answers]
+    # English unless this request asks for Chinese itself (a user's page language is not
+    # enough: a script's output must not change with its owner's preferences).
+    with preferences(asked_language(request.headers)):
+        results = [translate_answer(result) for result in results]
     return {
         "as_of": as_of,
         "rules_version": rules_version().to_dict(),
         "produced_at": datetime.now(UTC),
-        "results": [answer.to_dict() for answer in answers],
+        "results": results,
     }
 
 

@@ -80,10 +80,10 @@ def duty(
         "entry_date": entry_date,
         "customs_value": customs_value,
         "hts": hts,
-        "usmca": "true" if usmca else "false",
+        "usmca": usmca,
         "ordinary_rate": ordinary_rate,
         "category": category,
         "loaded_on": loaded_on,
-        "de_minimis": "true" if de_minimis else "false",
+        "de_minimis": de_minimis,
     }
     return calculate(entry_from_fields(fields)).to_dict()

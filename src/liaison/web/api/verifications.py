@@ -55,6 +55,13 @@ class DocumentIn(BaseModel):
     )
 
 
+class PhotographIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: str = Field(description="image/jpeg or image/png.")
+    data: str = Field(description="The image, base64.")
+
+
 class SubjectIn(BaseModel):
     """The person as known: the REQUESTS columns of `liaison identity match`, the passport
     MRZ and what a readmission request adds. Any field may be empty."""
@@ -79,6 +86,9 @@ class SubjectIn(BaseModel):
     family_members: list[str] = Field(default_factory=list)
     past_addresses: list[str] = Field(default_factory=list)
     documents: list[DocumentIn] = Field(default_factory=list)
+    photographs: list[PhotographIn] = Field(
+        default_factory=list, max_length=3, description="Photographs of the person."
+    )
 
 
 class CaseCreate(BaseModel):
@@ -105,10 +115,18 @@ class StepIn(BaseModel):
     place: str | None = Field(default=None, max_length=200)
     outcome: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
+    information: str | None = Field(
+        default=None, max_length=2000, description="information_supplied: what was asked for."
+    )
+    subject: dict[str, str] | None = Field(
+        default=None,
+        description="information_supplied: subject fields (the REQUESTS columns, "
+        "passport_mrz, school, work) that complete or correct the request.",
+    )
 
     def data(self) -> dict[str, str]:
-        values = self.model_dump(exclude={"step"}, exclude_none=True)
-        return {k: str(v) for k, v in values.items()}
+        values = self.model_dump(exclude={"step", "subject"}, exclude_none=True)
+        return {**(self.subject or {}), **{k: str(v) for k, v in values.items()}}
 
 
 class HoldIn(BaseModel):
@@ -211,7 +229,8 @@ class CaseDetailOut(CaseOut):
     def of_view(cls, view: verification.CaseView) -> CaseDetailOut:
         return cls(
             **CaseOut.of(view.summary).model_dump(),
-            subject=view.subject,
+            # Photographs by type and size: each is read on its own (.../photographs/{n}).
+            subject=verification.without_photographs(view.subject),
             grounds=view.grounds,
             events=[EventOut.of(e) for e in view.events],
             refused_by_peer=view.refused_by_peer,
@@ -388,6 +407,27 @@ def subject_access_export(
     return JSONResponse(
         export,
         headers={"Content-Disposition": f'attachment; filename="case-{case_id}-export.json"'},
+    )
+
+
+@router.get("/verifications/{case_id}/photographs/{index}", response_class=Response)
+def photograph(
+    case_id: RowId,
+    index: int,
+    request: Request,
+    why: str | None = Depends(read_reason),
+    principal: Principal = Depends(readers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """One photograph of the person (0 = the first); a read of personal data, audited."""
+    content_type, content = verification.photograph(
+        session, node_of(request), principal.actor, case_id, index, why
+    )
+    session.commit()
+    return Response(
+        content,
+        media_type=content_type,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

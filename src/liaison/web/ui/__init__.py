@@ -47,6 +47,10 @@ VALUE_LABELS = {
     "officer": N_("officer"),
     "analyst": N_("analyst"),
     "auditor": N_("auditor"),
+    "regulator": N_("regulator"),
+    "immigration_officer": N_("immigration officer"),
+    "verifier": N_("verifier"),
+    "supervisor": N_("supervisor"),
     "active": N_("active"),
     "revoked": N_("revoked"),
 }
@@ -107,6 +111,8 @@ def render(
         "csrf_token": principal.csrf_token if principal else "",
         # Counted when the user was authenticated (web/auth.py); None: not counted.
         "unread": getattr(request.state, "unread", None),
+        # Pre-export notifications waiting for this node's regulators (None: not counted).
+        "pen_reminders": getattr(request.state, "pen_reminders", None),
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, page, status_code=status_code, headers=headers)

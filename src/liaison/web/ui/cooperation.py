@@ -1,5 +1,5 @@
-"""The cooperation overview page, its printable report (one self-contained HTML file) and
-the timeline chart, drawn here as SVG so it reads without JavaScript and in print."""
+"""The cooperation overview page, its printable report (one self-contained HTML file, or a
+PDF) and the timeline chart, drawn here as SVG so it reads without JavaScript and in print."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from liaison.services import cooperation
 from liaison.tariffs import load_measures, rate_timeline
 from liaison.web.api.cooperation import compute
 from liaison.web.auth import Principal, db_session, require
+from liaison.web.context import runtime_of
 from liaison.web.ui import render
+from liaison.web.ui.cooperation_pdf import report_pdf, step_name
 
 router = APIRouter(include_in_schema=False)
 viewers = require(Capability.VIEW_COOPERATION)
@@ -177,6 +179,7 @@ def _context(request: Request, session: Session) -> dict[str, Any]:
         "chart": chart(result),
         "error": error,
         "query": {"from": result.since.isoformat(), "to": result.until.isoformat()},
+        "step_name": step_name,
     }
 
 
@@ -205,3 +208,19 @@ def cooperation_report(
     name = f"cooperation-{context['query']['from']}-{context['query']['to']}.html"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@router.get("/cooperation/report.pdf")
+def cooperation_report_pdf(
+    request: Request,
+    principal: Principal = Depends(viewers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The same report as a PDF, in the reader's language (the CJK font embedded)."""
+    context = _context(request, session)
+    name = f"cooperation-{context['query']['from']}-{context['query']['to']}.pdf"
+    return Response(
+        report_pdf(context, runtime_of(request).config.name),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

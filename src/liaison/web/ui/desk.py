@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability, may
 from liaison.services import hotline
 from liaison.services.substances import recent_screenings
-from liaison.web.auth import Principal, current_user, db_session, node_of
+from liaison.web.auth import Principal, current_user, db_session, inbox_counts, node_of
 from liaison.web.ui import render
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def _hotline_panel(request: Request, principal: Principal, session: Session) -> 
     return {
         "awaiting": hotline.awaiting_acknowledgement(session, node, principal.actor),
         "overdue": hotline.overdue_messages(session, node, principal.actor),
-        "counts": hotline.count_inbox(session, node, principal.actor),
+        "counts": inbox_counts(request, session, principal.actor),
     }
 
 

@@ -19,7 +19,7 @@ from liaison.errors import LiaisonError
 from liaison.services import hotline
 from liaison.services.hotline import is_incoming
 from liaison.store.hotline_tables import KINDS, PRIORITIES
-from liaison.web.auth import Principal, db_session, node_of, require
+from liaison.web.auth import Principal, db_session, inbox_counts, node_of, require
 from liaison.web.problems import RowId
 from liaison.web.ui import render, see_other
 
@@ -55,9 +55,7 @@ def inbox_page(
     summaries = hotline.list_threads(session, node, principal.actor, query=q or None)
     # One page view, one audit entry: the totals of a filtered list are only counted.
     counts = (
-        hotline.count_inbox(session, node, principal.actor)
-        if q
-        else hotline.inbox_counts(summaries)
+        inbox_counts(request, session, principal.actor) if q else hotline.inbox_counts(summaries)
     )
     overdue = hotline.overdue_messages(session, node, principal.actor)
     awaiting = hotline.awaiting_acknowledgement(session, node, principal.actor)

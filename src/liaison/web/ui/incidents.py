@@ -8,6 +8,8 @@ is an SVG drawn here, with a CSV of the same figures.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -16,12 +18,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from markupsafe import escape
+from PIL import ImageFont
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
 
-from liaison.capabilities import Capability
+from liaison.capabilities import Capability, may
 from liaison.chem.bulk import spreadsheet_safe
-from liaison.errors import InvalidInput, LiaisonError
+from liaison.errors import Forbidden, InvalidInput, LiaisonError
+from liaison.pdf_fonts import cjk_font_path
 from liaison.services import incidents
+from liaison.services.hotline import AttachmentUpload, display_filename
 from liaison.services.peering import peer_states
 from liaison.services.substances import identify_queries
 from liaison.store.federation_tables import PeerStatus
@@ -35,11 +42,13 @@ from liaison.store.incident_tables import (
     INCIDENT_KINDS,
     RELIABILITIES,
     UNITS,
+    Incident,
 )
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.i18n import _
 from liaison.web.problems import RowId
 from liaison.web.ui import render, see_other
+from liaison.web.ui.desk import Panel, register_panel
 
 router = APIRouter(include_in_schema=False)
 readers = require(Capability.READ_INCIDENTS)
@@ -156,6 +165,17 @@ def _number(text: str, where: str) -> float | None:
         ) from error
 
 
+async def _uploads(submitted: FormData) -> list[AttachmentUpload]:
+    """The files of the form's `attachments` field (an empty file input sends no name)."""
+    return [
+        AttachmentUpload(
+            item.filename, item.content_type or "application/octet-stream", await item.read()
+        )
+        for item in submitted.getlist("attachments")
+        if isinstance(item, StarletteUpload) and item.filename
+    ]
+
+
 def _given(form: dict[str, Any]) -> incidents.IncidentInput:
     items = []
     for index in range(FORM_ITEMS):
@@ -217,11 +237,14 @@ async def report(
     form: dict[str, Any] = {
         key: (submitted.getlist(key) if key == "share_with" else submitted.get(key))
         for key in submitted
+        if key != "attachments"
     }
+    uploads = await _uploads(submitted)
     node = node_of(request)
     try:
+        given = dataclasses.replace(_given(form), attachments=uploads)
         incident = incidents.report_incident(
-            session, node.name, principal.actor, _given(form), node.settings
+            session, node.name, principal.actor, given, node.settings
         )
         session.commit()
     except LiaisonError as error:
@@ -301,6 +324,10 @@ def _view_page(
             "incident": view.incident,
             "items_now": list(zip(items, today, strict=True)),
             "may_pass_on": incidents.may_pass_on(view.incident, node_name),
+            "display_filename": display_filename,
+            "may_edit": view.incident.owner_node == node_name
+            and view.incident.reporting_agency == principal.actor.agency
+            and may(principal.user.role, Capability.REPORT_INCIDENTS),
             "node_name": node_name,
             "error": error,
             **_choices(),
@@ -319,8 +346,97 @@ def view_page(
     return _view_page(request, session, principal, incident_id)
 
 
+# ---------------------------------------------------------------- edit
+
+
+def _editable(session: Session, node_name: str, principal: Principal, incident_id: int) -> Incident:
+    """The incident if this user may edit it (this node's, of the user's agency)."""
+    incident = incidents.visible_incident(session, incident_id)
+    if incident.owner_node != node_name or incident.reporting_agency != principal.actor.agency:
+        raise Forbidden(
+            _(
+                "Only users of %(agency)s on %(node)s edit this incident; add a follow-up.",
+                agency=incident.reporting_agency,
+                node=incident.owner_node,
+            )
+        )
+    return incident
+
+
+def _edit_page(
+    request: Request,
+    incident: Incident,
+    form: dict[str, Any],
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "incident_edit.html",
+        {"incident": incident, "form": form, "error": error, **_choices()},
+        status_code=status_code,
+    )
+
+
+@router.get("/incidents/{incident_id}/edit")
+def edit_page(
+    incident_id: RowId,
+    request: Request,
+    principal: Principal = Depends(reporters),
+    session: Session = Depends(db_session),
+) -> Response:
+    incident = _editable(session, node_of(request).name, principal, incident_id)
+    form = {name: incidents.current_value(incident, name) for name in incidents.REVISABLE}
+    session.commit()
+    return _edit_page(request, incident, form)
+
+
+def _changes(incident: Incident, form: dict[str, Any]) -> dict[str, Any]:
+    """The revisable fields whose submitted value differs from the incident's."""
+    submitted: dict[str, Any] = {
+        name: (str(form.get(name, "")).strip() or None)
+        for name in incidents.REVISABLE
+        if name != "urgent"
+    }
+    submitted["urgent"] = form.get("urgent") == "on"
+    submitted["place"] = submitted["place"] or ""
+    # Browsers send a textarea's line breaks as CRLF; the stored text has LF.
+    submitted["narrative"] = (submitted["narrative"] or "").replace("\r\n", "\n")
+    submitted["route"] = ">".join(incidents.parse_route(submitted["route"] or ""))
+    if submitted["port_code"]:
+        submitted["port_code"] = submitted["port_code"].upper()
+    return {
+        name: value
+        for name, value in submitted.items()
+        if value != incidents.current_value(incident, name)
+    }
+
+
+@router.post("/incidents/{incident_id}/edit")
+async def edit(
+    incident_id: RowId,
+    request: Request,
+    principal: Principal = Depends(reporters),
+    session: Session = Depends(db_session),
+) -> Response:
+    form: dict[str, Any] = dict((await request.form()).items())
+    node_name = node_of(request).name
+    incident = _editable(session, node_name, principal, incident_id)
+    try:
+        changes = _changes(incident, form)
+        if not changes:
+            raise InvalidInput(_("Nothing was changed."))
+        incidents.revise_incident(session, node_name, principal.actor, incident_id, changes)
+        session.commit()
+    except LiaisonError as error:
+        session.rollback()
+        incident = _editable(session, node_name, principal, incident_id)
+        return _edit_page(request, incident, form, error.detail, error.status)
+    return see_other(f"/incidents/{incident_id}#versions")
+
+
 @router.post("/incidents/{incident_id}/follow-ups")
-def follow_up(
+async def follow_up(
     incident_id: RowId,
     request: Request,
     body: str = Form("", max_length=20_000),
@@ -337,15 +453,19 @@ def follow_up(
         if entity_value.strip()
         else []
     )
+    uploads = await _uploads(await request.form())
+    node = node_of(request)
     try:
         incidents.post_follow_up(
             session,
-            node_of(request).name,
+            node.name,
             principal.actor,
             incident_id,
             body,
             status=status or None,
             entities=entities,
+            attachments=uploads,
+            settings=node.settings,
         )
         session.commit()
     except LiaisonError as error:
@@ -413,7 +533,7 @@ LABEL_WIDTH = 200
 SEIZURE_COLUMNS = ("own_count", "own_grams", "own_doses", "peer_count", "peer_grams", "peer_doses")
 
 
-def _chart(board: incidents.SeizureDashboard, measure: str) -> str:
+def _chart(board: incidents.SeizureDashboard, measure: str, font: str = "sans-serif") -> str:
     """A horizontal bar chart of own and peer figures per group, as SVG text."""
     rows = board.rows
     values = [(getattr(r, f"own_{measure}"), getattr(r, f"peer_{measure}")) for r in rows]
@@ -422,7 +542,8 @@ def _chart(board: incidents.SeizureDashboard, measure: str) -> str:
     height = 40 + len(rows) * (2 * BAR_HEIGHT + 10)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {CHART_WIDTH} {height}" role="img" font-family="sans-serif" font-size="12">',
+        f'viewBox="0 0 {CHART_WIDTH} {height}" role="img" font-family="{escape(font)}" '
+        'font-size="12">',
         '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><rect width="6" height="6" fill="' + PEER_COLOUR + '"/>'
         '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>',
@@ -451,9 +572,16 @@ def _chart(board: incidents.SeizureDashboard, measure: str) -> str:
 
 
 def _board(
-    request: Request, session: Session, group_by: str, date_from: date | None, date_to: date | None
+    request: Request,
+    principal: Principal,
+    session: Session,
+    group_by: str,
+    date_from: date | None,
+    date_to: date | None,
 ) -> incidents.SeizureDashboard:
-    return incidents.seizure_dashboard(session, node_of(request).name, group_by, date_from, date_to)
+    return incidents.seizure_dashboard(
+        session, principal.actor, node_of(request).name, group_by, date_from, date_to
+    )
 
 
 @router.get("/dashboard")
@@ -467,10 +595,10 @@ def dashboard_page(
 ) -> Response:
     error = None
     try:
-        board = _board(request, session, group_by, date_from, date_to)
+        board = _board(request, principal, session, group_by, date_from, date_to)
     except LiaisonError as failure:
         error, group_by = failure.detail, "month"
-        board = _board(request, session, group_by, date_from, date_to)
+        board = _board(request, principal, session, group_by, date_from, date_to)
     session.commit()
     return render(
         request,
@@ -496,9 +624,48 @@ def dashboard_svg(
     principal: Principal = Depends(readers),
     session: Session = Depends(db_session),
 ) -> Response:
-    board = _board(request, session, group_by, date_from, date_to)
+    board = _board(request, principal, session, group_by, date_from, date_to)
     session.commit()
     return Response(_chart(board, measure), media_type="image/svg+xml")
+
+
+@functools.cache
+def _cjk_family() -> str:
+    """The family name of the CJK font (liaison.pdf_fonts): cairo draws each text run in
+    the one font named, so the PNG names one that has Latin and Chinese glyphs."""
+    family, _style = ImageFont.truetype(str(cjk_font_path()), 12).getname()
+    return str(family)
+
+
+def chart_png(board: incidents.SeizureDashboard, measure: str) -> bytes:
+    """The chart's SVG drawn as a PNG at twice its size, its text in the CJK font."""
+    import cairosvg  # loads libcairo: only the PNG needs it, a node without it still serves
+
+    svg = _chart(board, measure, _cjk_family())
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode(), background_color="white", scale=2)
+    return png
+
+
+@router.get("/dashboard/seizures.png")
+def dashboard_png(
+    request: Request,
+    group_by: str = Query("month", max_length=16),
+    measure: str = Query("count", pattern="^(count|grams|doses)$"),
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    principal: Principal = Depends(readers),
+    session: Session = Depends(db_session),
+) -> Response:
+    """The chart as a PNG, drawn from the same SVG (for documents that take no SVG)."""
+    board = _board(request, principal, session, group_by, date_from, date_to)
+    session.commit()
+    return Response(
+        chart_png(board, measure),
+        media_type="image/png",
+        headers={
+            "Content-Disposition": f'attachment; filename="seizures-{group_by}-{measure}.png"'
+        },
+    )
 
 
 @router.get("/dashboard/seizures.csv")
@@ -510,7 +677,7 @@ def dashboard_csv(
     principal: Principal = Depends(readers),
     session: Session = Depends(db_session),
 ) -> Response:
-    board = _board(request, session, group_by, date_from, date_to)
+    board = _board(request, principal, session, group_by, date_from, date_to)
     session.commit()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -523,3 +690,18 @@ def dashboard_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="seizures-{group_by}.csv"'},
     )
+
+
+# ---------------------------------------------------------------- desk panel
+
+
+def _desk_panel(request: Request, principal: Principal, session: Session) -> dict[str, Any]:
+    return {
+        "desk": incidents.awaiting_follow_up(session, principal.actor, node_of(request).name),
+        "alerts": incidents.alerts_for(session, principal.user.username),
+    }
+
+
+register_panel(
+    Panel("incidents", Capability.READ_INCIDENTS, "desk/incidents.html", _desk_panel, 30)
+)

@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.services import notifications
+from liaison.services.as_of import parse_date
 from liaison.services.hotline import AttachmentUpload
 from liaison.services.peering import peer_states
 from liaison.store.base import utcnow
@@ -27,6 +28,7 @@ from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.i18n import N_
 from liaison.web.problems import RowId
 from liaison.web.ui import render, see_other
+from liaison.web.ui.desk import Panel, register_panel
 
 router = APIRouter(include_in_schema=False)
 readers = require(Capability.READ_NOTIFICATIONS)
@@ -69,6 +71,21 @@ def _context() -> dict[str, Any]:
         "deadline_class": deadline_class,
         "now": utcnow(),
     }
+
+
+def _reminders_panel(request: Request, principal: Principal, session: Session) -> dict[str, Any]:
+    return {**_context(), "reminders": notifications.reminders(session, node_of(request))}
+
+
+register_panel(
+    Panel(
+        "notifications",
+        Capability.ANSWER_NOTIFICATIONS,
+        "desk/notifications.html",
+        _reminders_panel,
+        30,
+    )
+)
 
 
 @router.get("/notifications")
@@ -157,7 +174,7 @@ async def lodge(
     try:
         if data.get("action") != "lodge":
             # First the screening, shown above the form; then the regulator lodges.
-            ship_date = notifications.rules.parse_day(form["ship_date"], "ship_date")
+            ship_date = parse_date(form["ship_date"], "ship_date")
             screened = notifications.preview_screening(session, node, form["substance"], ship_date)
             return _form_page(request, session, form=form, screening=screened)
         uploads = [

@@ -11,7 +11,7 @@ from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.refusals import open_windows
 from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
-from liaison.web.context import local_node
+from liaison.web.context import local_node, runtime_of
 from liaison.web.i18n import _
 from liaison.web.ui import render
 
@@ -77,7 +77,8 @@ def peers_accept(
     try:
         if not code.strip():
             raise InvalidInput("paste the invite code the other node's admin gave you")
-        peer = accept_invite(session, local_node(request), code, principal.actor)
+        runtime = runtime_of(request)
+        peer = accept_invite(session, runtime.node, runtime.record_types, code, principal.actor)
     except LiaisonError as error:
         return _peers_page(request, session, error=error.detail, status_code=error.status)
     return _peers_page(request, session, notice=_("Peered with %(peer)s.", peer=peer.name))

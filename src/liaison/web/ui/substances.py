@@ -33,8 +33,9 @@ from liaison.web.auth import (
     require,
 )
 from liaison.web.context import runtime_of
-from liaison.web.i18n import N_, _
-from liaison.web.ui import render
+from liaison.web.csp import EDITOR_CONTENT_SECURITY_POLICY
+from liaison.web.i18n import N_, _, language_translator, translate
+from liaison.web.ui import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
 identifiers = require(Capability.SCREEN_SUBSTANCES)
@@ -49,6 +50,12 @@ REGION_NAMES = {
     "terminal_ring": N_("phenyl of the phenethyl group"),
 }
 QUERY_MAX_CHARS = 100_000  # what the page accepts in its text area, said on the page
+# Ketcher, built by `make editor` (frontend/); absent, the page offers the text box alone.
+EDITOR_SCRIPT = STATIC_DIR / "editor" / "editor.js"
+
+
+def editor_built() -> bool:
+    return EDITOR_SCRIPT.is_file()
 
 
 def _substance_page(
@@ -75,10 +82,12 @@ def _substance_page(
             "permalink": identification_link(query.strip(), day, codes, version.hash),
             "linked_rules": linked_rules if linked_rules and linked_rules != version.hash else "",
         }
+    editor = editor_built()
     return render(
         request,
         "substances.html",
         {
+            "editor": editor,
             "query": query,
             "as_of": as_of,
             "titles": titles,
@@ -92,6 +101,7 @@ def _substance_page(
             "region_labels": REGION_NAMES,
         },
         status_code=status_code,
+        headers={"Content-Security-Policy": EDITOR_CONTENT_SECURITY_POLICY} if editor else None,
     )
 
 
@@ -129,6 +139,7 @@ def _identify_page(
             jurisdictions or None,
             depict_each_jurisdiction=True,
             settings=runtime_of(request).settings,
+            translate=language_translator(),
         )
     except LiaisonError as error:
         return _substance_page(
@@ -280,7 +291,7 @@ def screen_download_xlsx(
     stem = run.filename.rsplit(".", 1)[0]
     link = str(request.url_for("screen_download_xlsx", run_id=run.id))
     return Response(
-        screening_xlsx(run, link),
+        screening_xlsx(run, link, translate),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{stem}-screened.xlsx"'},
     )

@@ -101,8 +101,7 @@ def tariff_page(request: Request, principal: Principal = Depends(calculators)) -
     error = None
     status_code = 200
     if any(form.values()):
-        fields: dict[str, str | None] = {**form}
-        fields |= {name: "true" if value else "false" for name, value in flags.items()}
+        fields: dict[str, str | bool | None] = {**form, **flags}
         try:
             result = calculate(entry_from_fields(fields))
         except InvalidInput as problem:

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability, may
 from liaison.errors import LiaisonError, NotFound
+from liaison.identity import PERSON_FIELDS
 from liaison.services import verification
 from liaison.services.peering import peer_states
-from liaison.services.verification.rules import TEXT_FIELDS
+from liaison.services.verification.rules import LIST_FIELDS, TEXT_FIELDS
+from liaison.store.base import utcnow
 from liaison.store.federation_tables import PeerStatus
-from liaison.store.verification_tables import CASE_STATUSES, DECISIONS, HOLD_KINDS, STEPS
+from liaison.store.verification_tables import CASE_STATUSES, DECISIONS, HOLD_KINDS, STEPS, Step
 from liaison.web.auth import Principal, db_session, node_of, require
 from liaison.web.i18n import N_, _
 from liaison.web.problems import RowId
@@ -30,20 +32,18 @@ from liaison.web.ui import render, see_other
 router = APIRouter(include_in_schema=False)
 readers = require(Capability.READ_VERIFICATIONS)
 requesters = require(Capability.REQUEST_VERIFICATION)
-# Text fields of the open form, in the order shown; lists are one item per line.
-FORM_TEXT = TEXT_FIELDS
-FORM_LISTS = ("aliases", "parents", "family_members", "past_addresses")
+# The open form shows the subject's text fields, then its lists (one item per line); the
+# side-by-side comparison shows the fields a registry record has. All from one place.
 DOCUMENT_ROWS = 3
-COMPARED = (
-    "family_name",
-    "given_name",
-    "family_name_native",
-    "given_name_native",
-    "sex",
+# The MRZ fields shown as read, in the order of the passport's data page.
+MRZ_FIELDS = (
+    "surname",
+    "given_names",
+    "document_number",
+    "nationality",
     "date_of_birth",
-    "place_of_birth",
-    "id_number",
-    "address",
+    "sex",
+    "date_of_expiry",
 )
 
 # Values the pages show through `_(value)`: statuses, steps, decisions, kinds, tiers and
@@ -61,6 +61,8 @@ LABELS = (
     N_("consular_interview"),
     N_("deadline_extended"),
     N_("returned_in_error"),
+    N_("information_supplied"),
+    N_("information"),
     N_("decision"),
     N_("step"),
     N_("hold"),
@@ -99,6 +101,7 @@ LABELS = (
     N_("parents"),
     N_("family_members"),
     N_("past_addresses"),
+    N_("photographs"),
     N_("number"),
     N_("valid_until"),
     N_("date"),
@@ -108,7 +111,31 @@ LABELS = (
     N_("reason"),
     N_("person_id"),
     N_("name"),
+    N_("surname"),
+    N_("given_names"),
+    N_("document_number"),
+    N_("nationality"),
+    N_("date_of_expiry"),
+    N_("optional_data"),
+    N_("composite"),
+    N_("layout"),
+    N_("mrz_check_digits"),
+    N_("mrz_name"),
+    N_("mrz_date_of_birth"),
+    N_("mrz_sex"),
+    N_("mrz_document_number"),
+    N_("mrz_nationality"),
+    N_("mrz_expiry"),
 )
+
+
+def _mrz(subject: dict[str, Any]) -> Any:
+    if not subject.get("passport_mrz"):
+        return None
+    # Imported here: names and pypinyin's tables are not needed to start the server.
+    from liaison.identity.passport import read_passport_mrz
+
+    return read_passport_mrz(subject["passport_mrz"], utcnow().date())
 
 
 def _case_url(case_id: int, why: str) -> str:
@@ -167,8 +194,8 @@ def _new_page(
         {
             "peers": peers,
             "form": form or {},
-            "text_fields": FORM_TEXT,
-            "list_fields": FORM_LISTS,
+            "text_fields": TEXT_FIELDS,
+            "list_fields": LIST_FIELDS,
             "document_kinds": verification.DOCUMENT_KINDS,
             "document_rows": range(DOCUMENT_ROWS),
             "error": error,
@@ -194,8 +221,8 @@ async def open_case(
 ) -> Response:
     submitted = await request.form()
     form = {key: str(value) for key, value in submitted.items() if isinstance(value, str)}
-    subject: dict[str, Any] = {name: form.get(name, "") for name in FORM_TEXT}
-    for name in FORM_LISTS:
+    subject: dict[str, Any] = {name: form.get(name, "") for name in TEXT_FIELDS}
+    for name in LIST_FIELDS:
         subject[name] = [line for line in form.get(name, "").splitlines() if line.strip()]
     subject["documents"] = [
         {
@@ -269,9 +296,17 @@ def _case_page(
             "registry": registry,
             "candidates": candidates,
             "candidates_error": candidates_error,
-            "compared": COMPARED,
+            "compared": PERSON_FIELDS,
+            "mrz": _mrz(view.subject),
+            "mrz_fields": MRZ_FIELDS,
             "decisions": DECISIONS,
-            "steps": [s for s in STEPS if verification.STEP_SIDE[s] is side],
+            # information_supplied has a form of its own (supply-form).
+            "steps": [
+                s
+                for s in STEPS
+                if verification.STEP_SIDE[s] is side and s != Step.INFORMATION_SUPPLIED
+            ],
+            "supplied_fields": TEXT_FIELDS,
             "step_fields": verification.STEP_FIELDS,
             "hold_kinds": HOLD_KINDS,
             "may_decide": may(role, Capability.VERIFY_NATIONALITY),
