@@ -148,7 +148,7 @@ def _judge(
         if not candidate and not thorough:
             verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
-        problem = radical_error(parsed.molecule) if candidate else None
+        problem = radical_error(parsed.molecule, prefilter) if candidate else None
         if problem is not None:
             label = _KIND_LABELS.get(parsed.kind, "structure")
             return _invalid(

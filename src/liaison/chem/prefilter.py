@@ -16,9 +16,11 @@ precursor) is tested only on fragments of its own size (see Prefilter).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rdkit import Chem
+from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from liaison.chem.rulebook import RuleBook
 from liaison.chem.standardize import standardize
@@ -216,6 +218,10 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
 # oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any size.
 _NON_METAL_NUMBERS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
 _NON_METALS = "&".join(f"!#{number}" for number in _NON_METAL_NUMBERS)
+_NON_METAL_SYMBOLS = frozenset(
+    Chem.GetPeriodicTable().GetElementSymbol(number) for number in _NON_METAL_NUMBERS
+)
+_FORMULA_PART = re.compile(r"([A-Z][a-z]?|\*)(\d*)")
 _HYDRATE = "[#6](-[#8;D1])-[#8;D1]"
 _UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
 _BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
@@ -242,6 +248,26 @@ def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
     return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
 
 
+def heavy_formula(molecule: Chem.Mol) -> tuple[str, int] | None:
+    """(the heavy atoms other than oxygen, as formula text; the oxygen count), or None when
+    the molecule holds an atom standardization may remove (a metal, a dummy atom).
+
+    Of one fragment without such atoms, standardization keeps every heavy atom but the
+    oxygen a ketone hydrate loses as water; so its standardized parent has this formula
+    with as many oxygens or fewer. RDKit's formula is made in C++: cheaper than one
+    substructure test."""
+    oxygens = 0
+    parts: list[str] = []
+    for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule)):
+        if symbol == "O":
+            oxygens = int(count or 1)
+        elif symbol != "H":
+            if symbol not in _NON_METAL_SYMBOLS:
+                return None
+            parts.append(symbol + count)
+    return "".join(parts), oxygens
+
+
 @dataclass(frozen=True)
 class Prefilter:
     """A molecule no rule can match contains none of the `screens`, and no fragment of it has
@@ -258,6 +284,8 @@ class Prefilter:
     named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
     named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
+    # The entries of `named` by heavy_formula(): the fewest oxygens for each formula text.
+    named_formulas: dict[str, int] = field(default_factory=dict)
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
@@ -267,6 +295,8 @@ class Prefilter:
             return False
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
+        if self._no_named_formula(molecule):  # most molecules: no substructure test needed
+            return False
         sizes = _sizes(molecule)
         if sizes is None:
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
@@ -275,6 +305,19 @@ class Prefilter:
             if any(map(molecule.HasSubstructMatch, self.named.get(size, ()))):
                 return True
         return False
+
+    def _no_named_formula(self, molecule: Chem.Mol) -> bool:
+        """True when `molecule` is one fragment whose formula no named entry can have after
+        standardization; False when it may, or when the formula cannot tell."""
+        if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
+            return False
+        if len(Chem.GetMolFrags(molecule)) != 1:
+            return False
+        formula = heavy_formula(molecule)
+        if formula is None:
+            return False
+        fewest_oxygens = self.named_formulas.get(formula[0])
+        return fewest_oxygens is None or fewest_oxygens > formula[1]
 
 
 def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
@@ -311,12 +354,18 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             chosen.setdefault(anchor_text, dict(anchors)[anchor_text])
     needed = _minimal(chosen)
     named: dict[str, Chem.Mol] = {}
+    named_formulas: dict[str, int] = {}
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
-        skeleton = skeleton_of_molecule(standardize(Chem.MolFromSmiles(entry.smiles)))
+        parent = standardize(Chem.MolFromSmiles(entry.smiles))
+        skeleton = skeleton_of_molecule(parent)
         plain = _skeleton_molecule(skeleton)
         if not any(map(plain.HasSubstructMatch, needed.values())):  # else a screen passes it
             named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+            formula = heavy_formula(parent)
+            if formula is not None:  # an entry with a metal is tested on every molecule
+                text, oxygens = formula
+                named_formulas[text] = min(oxygens, named_formulas.get(text, oxygens))
     by_size: dict[int, list[Chem.Mol]] = {}
     with_metals: list[Chem.Mol] = []
     for skeleton in named.values():
@@ -330,4 +379,5 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
+        named_formulas=named_formulas,
     )

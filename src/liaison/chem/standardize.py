@@ -9,6 +9,7 @@ connectivity layer of the InChIKey).
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 from rdkit import Chem, rdBase
@@ -78,6 +79,11 @@ def _counter_ion_keys() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def _largest_counter_ion() -> int:
+    return max(Chem.MolFromSmiles(smiles).GetNumHeavyAtoms() for smiles in COUNTER_IONS)
+
+
 # A ketone hydrate (gem-diol on a carbon with no other heteroatom): 4-piperidone monohydrate
 # hydrochloride is sold drawn as OC1(O)CCNCC1.Cl; the law lists the ketone and its salts.
 _GEM_DIOL = Chem.MolFromSmarts("[CX4;!$(C(O)(O)[!#6])]([OX2H1])[OX2H1]")
@@ -98,12 +104,18 @@ def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
     if len(Chem.GetMolFrags(molecule)) < 2:  # atom indices only: no copy of the molecule
         return [molecule]
     fragments = Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False)
-    kept: dict[str, Chem.Mol] = {}
-    for fragment in fragments:
-        if not fragment.GetAtomsMatchingQuery(_CARBON):
-            continue  # inorganic
+    organic = [fragment for fragment in fragments if fragment.GetAtomsMatchingQuery(_CARBON)]
+    sizes = Counter(fragment.GetNumHeavyAtoms() for fragment in organic)
+    kept: dict[str | int, Chem.Mol] = {}
+    for index, fragment in enumerate(organic):
         fragment.UpdatePropertyCache(strict=False)
         Chem.GetSymmSSSR(fragment)  # ring perception; the fragment keeps the parent's aromaticity
+        size = fragment.GetNumHeavyAtoms()
+        if size > _largest_counter_ion() and sizes[size] == 1:
+            # No counter-ion, no repeat (uncharging keeps heavy atoms): its key, the dearest
+            # step here, would tell nothing.
+            kept[index] = fragment
+            continue
         key = _fragment_key(fragment)
         if key not in _counter_ion_keys():
             kept.setdefault(key, fragment)

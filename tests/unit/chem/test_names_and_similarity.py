@@ -7,11 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from liaison.chem.compiled import load_rulebook
 from liaison.chem.evidence import rules_hash, rules_version, version_of
 from liaison.chem.facts import facts_of
 from liaison.chem.identify import identify
+from liaison.chem.query import _SALT_SUFFIX, SALT_WORDS, ends_with_salt_word
 from liaison.chem.rulebook import RULES_DIR
 
 DAY = date(2024, 1, 1)
@@ -19,7 +22,16 @@ FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 
 
 @pytest.mark.parametrize(
-    "name", ["fentanyl hydrochloride", "fentanyl HCl", "Fentanyl-HCl", "芬太尼盐酸盐"]
+    "name",
+    [
+        "fentanyl hydrochloride",
+        "fentanyl HCl",
+        "Fentanyl-HCl",
+        "芬太尼盐酸盐",
+        "FENTANYL HYDROCHLORIDE \n",
+        "fentanyl hydrochlor\u0131de",  # a dotless i, which re.IGNORECASE takes for "i"
+        "fentanyl citrate, \u017falt",  # a long s, likewise
+    ],
 )
 def test_salts_written_as_names_resolve_to_the_base(name: str) -> None:
     result = identify(name, as_of=DAY)
@@ -116,3 +128,29 @@ def test_the_pages_name_every_region_the_engine_names() -> None:
     from liaison.web.ui.substances import REGION_NAMES
 
     assert REGION_NAMES == REGION_LABELS
+
+
+HEAD_CHARACTERS = "CNOc1()=[]+-HlB \t,;/\u0131\u0130\u017f\u212aSs"
+
+
+@given(
+    st.text(alphabet=st.sampled_from(HEAD_CHARACTERS), max_size=12),
+    st.sampled_from(SALT_WORDS),
+    st.sampled_from(["", " ", "  \n", "\t"]),
+)
+def test_the_quick_salt_test_never_misses_what_the_salt_pattern_strips(
+    head: str, word: str, trailing: str
+) -> None:
+    """The cheap test run before the salt pattern on every query must say yes whenever the
+    pattern would strip something, whatever the case or the look-alike letters."""
+    for written in (
+        word,
+        word.upper(),
+        word.title(),
+        word.replace("i", "\u0131"),
+        word.replace("s", "\u017f"),
+        word.upper().replace("K", "\u212a"),
+    ):
+        text = head + " " + written + trailing
+        if _SALT_SUFFIX.sub("", text) != text:
+            assert ends_with_salt_word(text), text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,13 @@ from rdkit import Chem, RDConfig
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.compiled import prefilter_for
-from liaison.chem.prefilter import build_prefilter, expand_recursive, skeleton_of_smarts
+from liaison.chem.prefilter import (
+    Prefilter,
+    build_prefilter,
+    expand_recursive,
+    heavy_formula,
+    skeleton_of_smarts,
+)
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -137,3 +143,39 @@ def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
     prefilter = prefilter_for(load_rulebook())
     for smiles in ("CCCCCC", "c1ccccc1", "ClCCl", "CC=CC", "CCOC(C)=O", "OCC(O)CO", "CCCCN"):
         assert not prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
+
+
+class _SizesOnly(Prefilter):
+    """The prefilter without its formula shortcut: every named entry tested by size."""
+
+    def _no_named_formula(self, molecule: Chem.Mol) -> bool:
+        return False
+
+
+def test_the_formula_shortcut_rejects_only_what_the_size_tests_reject() -> None:
+    prefilter = prefilter_for(load_rulebook())
+    sizes_only = _SizesOnly(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
+    book = load_rulebook()
+    # The NCI set, every named entry, and each entry as a ketone hydrate would leave it or with
+    # an extra oxygen (what the shortcut's oxygen count must allow and refuse).
+    texts = [*lines, *(entry.smiles for entry in book.entries)]
+    texts += [f"{entry.smiles}.O" for entry in book.entries]
+    texts += ["CC(C)(O)O", "CC(=O)C", "CC(C)O", "OC(O)(C)CC", "CC(=O)CC.[Na+].[Cl-]"]
+    shortcut_used = 0
+    for text in texts:
+        molecule = Chem.MolFromSmiles(text)
+        if molecule is None:
+            continue
+        expected = sizes_only.could_match(molecule)
+        assert prefilter.could_match(molecule) == expected, text
+        shortcut_used += prefilter._no_named_formula(molecule)
+    assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
+
+
+def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
+    assert heavy_formula(Chem.MolFromSmiles("CC(=O)C")) == ("C3", 1)
+    assert heavy_formula(Chem.MolFromSmiles("C[N+](C)(C)CCO")) == ("C5N", 1)
+    assert heavy_formula(Chem.MolFromSmiles("[2H]C(Cl)Br")) == ("CBrCl", 0)
+    assert heavy_formula(Chem.MolFromSmiles("CC(=O)O[Na]")) is None  # a metal
+    assert heavy_formula(Chem.MolFromSmiles("*CC")) is None  # a dummy atom
