@@ -9,8 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# The shared reference folder beside the checkout (absent on a bare clone).
+# The shared reference folder beside the checkout (absent on a bare clone), and its test
+# corpus: the shared file when it is there, else the copy shipped with the tests.
 REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+_SHARED_SUBSTANCES = REFERENCE_DIR / "substances.csv"
+REFERENCE_SUBSTANCES = (
+    _SHARED_SUBSTANCES
+    if _SHARED_SUBSTANCES.exists()
+    else Path(__file__).resolve().parent / "unit" / "chem" / "reference_substances.csv"
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

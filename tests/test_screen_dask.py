@@ -25,7 +25,7 @@ from liaison.chem.bulk import read_records
 from liaison.chem.evidence import rules_version
 from liaison.chem.limits import Limits
 from liaison.cli import app
-from support import REFERENCE_DIR
+from support import REFERENCE_SUBSTANCES
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -34,7 +34,7 @@ CODES = ("US", "CN", "UN")
 
 
 def _substances() -> list[dict[str, str]]:
-    with (REFERENCE_DIR / "substances.csv").open(encoding="utf-8") as handle:
+    with REFERENCE_SUBSTANCES.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 

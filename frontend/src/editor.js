@@ -50,11 +50,12 @@ function wire(ketcher) {
   // The structure just identified (typed, pasted, named or drawn), ready to be modified.
   if (host.dataset.structure) ketcher.setMolecule(host.dataset.structure).catch(() => {});
   nameUnnamedControls();
-  new MutationObserver(nameUnnamedControls).observe(host, { childList: true, subtree: true });
   host.dataset.ready = 'true';
 }
 
 if (host) {
+  // From the first render, not only once Indigo has loaded: the toolbar is on screen before.
+  new MutationObserver(nameUnnamedControls).observe(host, { childList: true, subtree: true });
   const structServiceProvider = new StandaloneStructServiceProvider();
   createRoot(host).render(
     createElement(Editor, {

@@ -172,6 +172,9 @@ def _pages(page: Page, base_url: str) -> Iterator[str]:
     page.locator("#query").fill(FENTANYL)
     page.locator("form.query-form button[type=submit]").click()
     expect(page.locator("article.result")).to_have_count(1)
+    editor = page.locator("#structure-editor")
+    if editor.count():  # checked as the chemist sees it: loaded, its controls named
+        expect(editor).to_have_attribute("data-ready", "true", timeout=60_000)
     yield "an identification"
 
 

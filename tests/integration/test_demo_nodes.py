@@ -180,6 +180,9 @@ def start_demo_in_foreground(tmp_path: Path) -> tuple[subprocess.Popen[str], lis
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Started with SIGINT ignored, as from a background job or a test runner's worker
+        # (the demo once inherited that and never stopped on Ctrl-C).
+        preexec_fn=_ignore_interrupts,
     )
     assert process.stdout is not None
     output = []
@@ -191,6 +194,10 @@ def start_demo_in_foreground(tmp_path: Path) -> tuple[subprocess.Popen[str], lis
         process.kill()
         raise AssertionError("".join(output))
     return process, output, us_port, cn_port
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def assert_ports_close(ports: tuple[int, int], within_seconds: float) -> None:

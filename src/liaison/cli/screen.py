@@ -223,11 +223,15 @@ def screen(
     from liaison.chem.inputs import encoding_label
     from liaison.chem.report import write_report
     from liaison.messages import T
-    from liaison.web.i18n import LANGUAGES, language_tag, preferences, translate
 
     sources = list(inputs or [])
-    if language_tag(language) is None:
-        raise usage_error(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
+    if report is not None:
+        # The report's translations live in the web layer: loaded only for a report, so that
+        # screening to jsonl or csv starts without it.
+        from liaison.web.i18n import LANGUAGES, language_tag
+
+        if language_tag(language) is None:
+            raise usage_error(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     check_engine(engine, scheduler, partition_size, sources, output_format, output, report)
@@ -325,6 +329,8 @@ def screen(
         if output:
             out.close()
     if report is not None:
+        from liaison.web.i18n import preferences, translate
+
         with preferences(language):
             path = write_report(
                 report,

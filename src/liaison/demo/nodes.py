@@ -249,6 +249,13 @@ def run_node_demo(
     us_dir, cn_dir = directory / us.name, directory / cn.name
     record_types = node_record_types()  # what both nodes share, for every seeding below
     processes: list[subprocess.Popen[bytes]] = []
+    if stay:
+        # Ctrl-C stops the demo even when whatever started it ignores SIGINT (a background
+        # job, a test runner's worker): an ignored signal is inherited, a handler is not, so
+        # the nodes started below get the default again and stop on the SIGINT sent them.
+        signal.signal(signal.SIGINT, _interrupt)
+        # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         for node_dir in (us_dir, cn_dir):
             log = directory / f"{node_dir.name}.log"
@@ -302,8 +309,6 @@ def run_node_demo(
             )
         _print_logins(console, directory, (us, cn), credentials)
         if stay:
-            # `kill` (SIGTERM) stops the demo as cleanly as Ctrl-C does.
-            signal.signal(signal.SIGTERM, _interrupt)
             console.print("Both nodes are running. Press [bold]Ctrl-C[/] to stop them.")
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from liaison.chem import identify
-from support import REFERENCE_DIR
+from support import REFERENCE_SUBSTANCES
 
-SHARED = REFERENCE_DIR / "substances.csv"
-SHIPPED_COPY = Path(__file__).with_name("reference_substances.csv")
-SOURCE = SHARED if SHARED.exists() else SHIPPED_COPY
-ROWS = list(csv.DictReader(SOURCE.open(encoding="utf-8")))
+ROWS = list(csv.DictReader(REFERENCE_SUBSTANCES.open(encoding="utf-8")))
 # The corpus describes the law as it stands; a fixed day keeps the test reproducible.
 AS_OF = date(2026, 1, 1)
 
