@@ -136,11 +136,16 @@ FENTANYL_ANCHOR = Chem.MolFromSmarts("[#7,#8]~[#6;R]1~[#6;R]~[#6;R]~[#7;R]~[#6;R
 
 
 def fentanyl_only(rules: list[Rule]) -> list[Rule]:
+    """The named entries and families with that ring (a family by its examples), and the
+    class definitions (all three are the fentanyl classes)."""
     return [
         rule
         for rule in rules
-        if not isinstance(rule, NamedEntry)
-        or Chem.MolFromSmiles(rule.smiles).HasSubstructMatch(FENTANYL_ANCHOR)
+        if isinstance(rule, ClassDefinition)
+        or any(
+            Chem.MolFromSmiles(smiles).HasSubstructMatch(FENTANYL_ANCHOR)
+            for smiles in ([rule.smiles] if isinstance(rule, NamedEntry) else rule.examples)
+        )
     ]
 
 

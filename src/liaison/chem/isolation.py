@@ -9,6 +9,7 @@ of the batch goes to the new worker: one bad record costs only itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -51,6 +52,10 @@ def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None
         return
     if warm_up is not None:
         warm_up()
+    # What the worker inherited (the caller's whole heap when forked) and what warm-up built
+    # is kept for the worker's life: out of the collector's reach, so collections scan only
+    # what records make, and do not copy every inherited page by writing to it.
+    gc.freeze()
     connection.send(READY)  # the time limit counts from here, not from the warm-up
     while True:
         try:
