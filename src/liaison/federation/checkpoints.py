@@ -40,6 +40,7 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import refusals_counted, verify_from_peer
 from liaison.federation.outbox import share
+from liaison.federation.questions import ask_peer
 from liaison.federation.records import ProtocolViolation, RecordType
 from liaison.messages import T, Text, joined
 from liaison.store.audit import AuditCheckpointHeld, AuditCheckpointSent
@@ -250,21 +251,16 @@ class PeerCheck:
 
 
 def _ask(node: LocalNode, peer: Peer, client: httpx.Client) -> list[tuple[Checkpoint, str]]:
-    request = env.seal(
-        node.private_key, sender=node.name, recipient=peer.name, kind=REQUEST_KIND, body={}
+    body = ask_peer(
+        node,
+        client,
+        peer=peer.name,
+        url=peer.base_url + CHECKPOINTS_PATH,
+        peer_key=peer.public_key,
+        kind=REQUEST_KIND,
+        answer_kind=ANSWER_KIND,
+        body={},
     )
-    response = client.post(peer.base_url + CHECKPOINTS_PATH, json=request.to_json())
-    if response.status_code != 200:
-        raise InvalidInput(f"HTTP {response.status_code}: {response.text[:300]}")
-    body = env.verify(
-        env.parse(response.json()),
-        env.public_key_from_text(peer.public_key),
-        recipient=node.name,
-        kind=ANSWER_KIND,
-        window_seconds=node.settings.federation_clock_window_seconds,
-    )
-    if not isinstance(body, dict) or body.get("request_nonce") != request.nonce:
-        raise InvalidInput("the answer is not for this request (nonce differs)")
     items = body.get("checkpoints")
     if not isinstance(items, list):
         raise InvalidInput("the answer has no 'checkpoints' list")

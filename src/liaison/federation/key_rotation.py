@@ -24,6 +24,7 @@ from liaison.errors import InvalidInput
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import refusals_counted, verify_from_peer
+from liaison.federation.questions import ask_peer
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import SeenNonce
 
@@ -110,22 +111,13 @@ def announce(
     yes, signed."""
     new = env.public_key_text(new_key.public_key())
     proof = env.b64encode(new_key.sign(_proof_bytes(node.name, node.public_key, new)))
-    request = env.seal(
-        node.private_key,
-        sender=node.name,
-        recipient=peer,
+    ask_peer(
+        node,
+        client,
+        peer=peer,
+        url=peer_url + KEY_ROTATION_PATH,
+        peer_key=peer_key,
         kind=ANNOUNCE_KIND,
+        answer_kind=ANSWER_KIND,
         body={"new_public_key": new, "proof": proof},
     )
-    response = client.post(peer_url + KEY_ROTATION_PATH, json=request.to_json())
-    if response.status_code != 200:
-        raise InvalidInput(f"HTTP {response.status_code}: {response.text[:300]}")
-    body = env.verify(
-        env.parse(response.json()),
-        env.public_key_from_text(peer_key),
-        recipient=node.name,
-        kind=ANSWER_KIND,
-        window_seconds=node.settings.federation_clock_window_seconds,
-    )
-    if not isinstance(body, dict) or body.get("request_nonce") != request.nonce:
-        raise InvalidInput("the answer is not for this announcement (nonce differs)")

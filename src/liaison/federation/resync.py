@@ -32,6 +32,7 @@ from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import refusals_counted, verify_from_peer
+from liaison.federation.questions import ask_peer
 from liaison.federation.records import RecordTypes
 from liaison.store.base import utcnow
 from liaison.store.database import Database
@@ -124,25 +125,16 @@ class _Target:
 
 
 def _ask(node: LocalNode, peer: _Target, client: httpx.Client, after: int) -> list[Any]:
-    request = env.seal(
-        node.private_key,
-        sender=node.name,
-        recipient=peer.name,
+    body = ask_peer(
+        node,
+        client,
+        peer=peer.name,
+        url=peer.base_url + OWN_RECORDS_PATH,
+        peer_key=peer.public_key,
         kind=REQUEST_KIND,
+        answer_kind=ANSWER_KIND,
         body={"after": after},
     )
-    response = client.post(peer.base_url + OWN_RECORDS_PATH, json=request.to_json())
-    if response.status_code != 200:
-        raise InvalidInput(f"HTTP {response.status_code}: {response.text[:300]}")
-    body = env.verify(
-        env.parse(response.json()),
-        env.public_key_from_text(peer.public_key),
-        recipient=node.name,
-        kind=ANSWER_KIND,
-        window_seconds=node.settings.federation_clock_window_seconds,
-    )
-    if not isinstance(body, dict) or body.get("request_nonce") != request.nonce:
-        raise InvalidInput("the answer is not for this request (nonce differs)")
     items = body.get("records")
     if not isinstance(items, list) or not all(
         isinstance(item, dict)
