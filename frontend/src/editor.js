@@ -18,14 +18,20 @@ async function drawingAsText(ketcher) {
   }
 }
 
-// Ketcher leaves its clipboard helper and its dropdown triangles unnamed (axe: label,
-// button-name); name them in the page's language, also when Ketcher re-renders them.
+// Ketcher leaves its clipboard helper, its dropdown triangles and some icon buttons unnamed
+// (axe: label, button-name): a button inside a titled wrapper (the macromolecule toggle) takes
+// the wrapper's title, the others a name in the page's language; also when Ketcher re-renders.
 function nameUnnamedControls() {
   host.querySelectorAll('textarea.cliparea:not([aria-label])').forEach((area) => {
     area.setAttribute('aria-label', host.dataset.clipboardLabel);
   });
   host.querySelectorAll('button:not([aria-label]):not([title])').forEach((button) => {
-    if (!button.textContent.trim()) button.setAttribute('aria-label', host.dataset.moreLabel);
+    const titled = button.parentElement && button.parentElement.closest('[title]');
+    if (titled && host.contains(titled)) {
+      button.setAttribute('aria-label', titled.getAttribute('title'));
+    } else if (!button.textContent.trim()) {
+      button.setAttribute('aria-label', host.dataset.moreLabel);
+    }
   });
 }
 
