@@ -210,6 +210,20 @@ class Sender:
         return response.status, json.loads(response.read())
 
 
+def warmed_up(us: Node, cn: Node) -> tuple[Sender, int, Arrivals]:
+    """A sender on US, the thread it writes to and CN's arrivals, after a warm-up second at
+    20 messages/s that is not reported."""
+    us_client = us.client()
+    sender = Sender(us, us_client.headers["Authorization"].removeprefix("Bearer "))
+    thread = us_client.post(
+        "/api/v1/threads",
+        json={"peer": "CN", "subject": "benchmark", "kind": "note", "body": "warm-up"},
+    ).json()
+    arrivals = Arrivals(cn.client())
+    run_rate(sender, thread["id"], arrivals, 20, 1.0)
+    return sender, int(thread["id"]), arrivals
+
+
 def run_rate(
     us: Sender, thread_id: int, arrivals: Arrivals, rate: float, seconds: float
 ) -> dict[str, Any]:
@@ -301,21 +315,15 @@ def run_backend(backend: str, rates: list[float], seconds: float) -> dict[str, A
         us.wait_ready()
         cn.wait_ready()
         accept(cn.directory, invite(us.directory))
-        us_client, cn_client = us.client(), cn.client()
-        sender = Sender(us, us_client.headers["Authorization"].removeprefix("Bearer "))
-        thread = us_client.post(
-            "/api/v1/threads",
-            json={"peer": "CN", "subject": "benchmark", "kind": "note", "body": "warm-up"},
-        ).json()
-        arrivals = Arrivals(cn.client())
+        cn_client = cn.client()
+        sender, thread_id, arrivals = warmed_up(us, cn)
         floor = http_floor(cn_client)
-        run_rate(sender, thread["id"], arrivals, 20, 1.0)  # warm-up, not reported
         results = []
         for rate in rates:
             cpu_before = (us.cpu_seconds(), cn.cpu_seconds())
             # Other work on the machine takes the same cores: recorded beside each rate.
             load = os.getloadavg()[0]
-            result = run_rate(sender, thread["id"], arrivals, rate, seconds)
+            result = run_rate(sender, thread_id, arrivals, rate, seconds)
             delivered = max(result["delivered"], 1)
             result["cpu_ms_per_message_us"] = round(
                 (us.cpu_seconds() - cpu_before[0]) * 1000 / delivered, 1

@@ -35,9 +35,7 @@ import httpx
 
 from federation import (
     SENDER_THREADS,
-    Arrivals,
     Node,
-    Sender,
     drop_postgres_databases,
     http_floor,
     machine,
@@ -45,6 +43,7 @@ from federation import (
     run_rate,
     saturation,
     wait_healthy,
+    warmed_up,
 )
 from liaison.cli.peer import accept, invite
 
@@ -131,21 +130,15 @@ def run_mode(
     us.mode = mode
     us.spawn()
     us.wait_ready()
+    sender, thread_id, arrivals = warmed_up(us, cn)
     us_client = us.client()
-    sender = Sender(us, us_client.headers["Authorization"].removeprefix("Bearer "))
-    thread = us_client.post(
-        "/api/v1/threads",
-        json={"peer": "CN", "subject": "benchmark", "kind": "note", "body": "warm-up"},
-    ).json()
-    arrivals = Arrivals(cn.client())
     floor = http_floor(us_client)
-    run_rate(sender, thread["id"], arrivals, 20, 1.0)  # warm-up, not reported
     results = []
     for rate in rates:
         cpu_before = (us.cpu_seconds(), cn.cpu_seconds())
         busy_before = machine_busy()
         load = os.getloadavg()[0]
-        result = run_rate(sender, thread["id"], arrivals, rate, seconds)
+        result = run_rate(sender, thread_id, arrivals, rate, seconds)
         busy_after = machine_busy()
         delivered = max(result["delivered"], 1)
         result["cpu_ms_per_message_us"] = round(
