@@ -71,7 +71,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP) chromium fonts nginx editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck pytest
+# mypy runs beside pytest: the suite waits on nodes and browsers much of the time.
+test: lint
+	@$(MAKE) --no-print-directory -j2 typecheck pytest
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
