@@ -104,9 +104,7 @@ def english_errors(where: list[str], root: Path = SOURCE) -> list[str]:
 
 def test_the_scan_knows_the_error_classes() -> None:
     classes = error_classes()
-    assert {"InvalidInput", "NotFound", "Conflict", "Forbidden", "LoginRateLimited"} <= set(
-        classes
-    )
+    assert {"InvalidInput", "NotFound", "Conflict", "Forbidden", "LoginRateLimited"} <= set(classes)
     assert classes["EntryError"] == ("message", 1)
     assert classes["NotFound"] == ("detail", 0)
     assert "ProtocolViolation" not in classes

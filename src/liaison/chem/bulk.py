@@ -29,6 +29,7 @@ from liaison.chem.query import ParsedQuery
 from liaison.chem.report import COMBINED
 from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
+from liaison.messages import T
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
@@ -138,16 +139,29 @@ def open_input(
     }
     if suffix not in readers and suffix not in TABLE_FILES:
         raise InvalidInput(
-            f"{source}: unsupported input type {suffix or '(none)'}; use {SUPPORTED}"
+            T(
+                "%(source)s: unsupported input type %(value)s; use %(supported)s",
+                source=source,
+                value=suffix or "(none)",
+                supported=SUPPORTED,
+            )
         )
     if not path.is_file():
-        raise InvalidInput(f"{source}: no such file")
+        raise InvalidInput(T("%(source)s: no such file", source=source))
     if suffix in TABLE_FILES:
-        raise InvalidInput(f"{source}: a {suffix} file is read by read_records, not as text")
+        raise InvalidInput(
+            T(
+                "%(source)s: a %(suffix)s file is read by read_records, not as text",
+                source=source,
+                suffix=suffix,
+            )
+        )
     try:
         handle, encoding = open_text(path)
     except OSError as error:
-        raise InvalidInput(f"{source}: cannot be read ({error.strerror})") from error
+        raise InvalidInput(
+            T("%(source)s: cannot be read (%(strerror)s)", source=source, strerror=error.strerror)
+        ) from error
     return handle, readers[suffix], path.name, encoding
 
 
@@ -162,7 +176,7 @@ def read_records(
 
             path = Path(source)
             if not path.is_file():
-                raise InvalidInput(f"{source}: no such file")
+                raise InvalidInput(T("%(source)s: no such file", source=source))
             table = xlsx_records if path.suffix.lower() == ".xlsx" else parquet_records
             yield from table(path, path.name)
             continue
