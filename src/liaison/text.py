@@ -36,10 +36,10 @@ def check_storable_text(value: str, what: str) -> None:
     if found is not None:
         raise InvalidInput(
             T(
-                "%(what)s contains %(character)s at character %(start)s, which cannot be"
+                "%(what)s contains %(found)s at character %(start)s, which cannot be"
                 " stored or shown as written",
                 what=what,
-                character=_describe(found.group()),
+                found=_describe(found.group()),
                 start=found.start() + 1,
             )
         )

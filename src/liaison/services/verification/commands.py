@@ -231,7 +231,7 @@ def decide(
     person_id: str | None = None,
 ) -> VerificationEvent:
     """The verifying side's decision, with its reason; the caller commits."""
-    _require(actor, Capability.VERIFY_NATIONALITY, "decide a verification")
+    _require(actor, Capability.VERIFY_NATIONALITY, T("decide a verification"))
     case = get_case(session, case_id)
     data = {"reason": reason, "person_id": person_id or ""}
     return _write_event(session, node, actor, case, EventKind.DECISION, decision, data)
@@ -250,9 +250,9 @@ def take_step(
     case = get_case(session, case_id)
     side = rules.STEP_SIDE.get(step)
     if side is rules.Side.VERIFYING:
-        _require(actor, Capability.VERIFY_NATIONALITY, f"take the step {step}")
+        _require(actor, Capability.VERIFY_NATIONALITY, T("take the step %(step)s", step=step))
     elif side is rules.Side.REQUESTING:
-        _require(actor, Capability.REQUEST_VERIFICATION, f"take the step {step}")
+        _require(actor, Capability.REQUEST_VERIFICATION, T("take the step %(step)s", step=step))
     event = _write_event(session, node, actor, case, EventKind.STEP, step, data)
     if step == Step.INFORMATION_SUPPLIED:
         peer = peer_of(session, case)
@@ -287,7 +287,7 @@ def lift_hold(
     *,
     reason: str,
 ) -> VerificationEvent:
-    _require(actor, Capability.LIFT_HOLDS, "lift a protection hold")
+    _require(actor, Capability.LIFT_HOLDS, T("lift a protection hold"))
     case = get_case(session, case_id)
     hold = next((e for e in case.events if e.id == hold_id and e.kind == EventKind.HOLD), None)
     if hold is None:
