@@ -238,6 +238,7 @@ async def screen_file(
     filename = upload.filename or "upload"
     database = runtime_of(request).database
     settings = runtime_of(request).settings
+    legends = language_translator()  # the page's language, taken here in the request
 
     def screen() -> Any:
         with database.session() as session:
@@ -250,6 +251,7 @@ async def screen_file(
                 _parse_as_of(as_of),
                 jurisdictions or None,
                 settings,
+                legends,
             )
             session.commit()
             return screened
