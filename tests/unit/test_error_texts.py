@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import liaison
@@ -37,13 +38,19 @@ def modules(where: list[str], root: Path = SOURCE) -> Iterator[Path]:
         yield from sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
 
+@cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@cache
 def error_classes() -> dict[str, tuple[str, int]]:
     """Every subclass of LiaisonError in the package (by name) -> the parameter shown and
     its position, leaving out those English by design and their subclasses."""
     bases: dict[str, list[str]] = {}
     shown: dict[str, tuple[str, int]] = {}
-    for path in modules(["."]):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
                 for item in node.body:
@@ -87,7 +94,7 @@ def english_errors(where: list[str], root: Path = SOURCE) -> list[str]:
     classes = error_classes()
     found = []
     for path in modules(where, root):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
                 continue
             if node.func.id not in classes:

@@ -138,7 +138,7 @@ def xlsx_rows(source: Path | bytes, label: str) -> Iterator[list[str]]:
         )
     except Exception as error:  # openpyxl raises zipfile, KeyError and its own errors
         raise InvalidInput(
-            T("%(label)s: not an Excel .xlsx workbook (%(error)s)", label=label, error=error)
+            T("%(label)s: not an Excel .xlsx workbook (%(error)s)", label=label, error=str(error))
         ) from error
     try:
         sheet = workbook.worksheets[0]
@@ -161,7 +161,7 @@ def parquet_rows(path: Path, label: str) -> Iterator[list[str]]:
         table = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError and others
         raise InvalidInput(
-            T("%(label)s: not a Parquet file (%(error)s)", label=label, error=error)
+            T("%(label)s: not a Parquet file (%(error)s)", label=label, error=str(error))
         ) from error
     with table:
         yield list(table.schema_arrow.names)

@@ -76,7 +76,7 @@ def decode_invite(code: str) -> Invite:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput(
-            T("invite code does not contain JSON: %(error)s", error=error)
+            T("invite code does not contain JSON: %(error)s", error=str(error))
         ) from error
     if not isinstance(document, dict):
         raise InvalidInput(T("invite code must contain a JSON object"))

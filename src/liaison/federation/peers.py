@@ -60,7 +60,12 @@ def check_peer_url(url: str, settings: Settings, what: str) -> None:
         host = parts.hostname or ""
     except ValueError as error:
         raise InvalidInput(
-            T("%(what)s %(url)s is not a URL: %(error)s", what=what, url=repr(url), error=error)
+            T(
+                "%(what)s %(url)s is not a URL: %(error)s",
+                what=what,
+                url=repr(url),
+                error=str(error),
+            )
         ) from error
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidInput(
@@ -272,7 +277,7 @@ def request_peering(
                 "must be running",
                 node=repr(invite.node),
                 base_url=invite.base_url,
-                error=error,
+                error=str(error),
             )
         ) from error
     finally:

@@ -110,7 +110,7 @@ def _phone(value: str) -> str:
                 "phone %(value)s: give it in international form, +country code and "
                 "number (%(error)s)",
                 value=repr(value),
-                error=error,
+                error=str(error),
             )
         ) from error
     if not phonenumbers.is_valid_number(number):
@@ -140,7 +140,7 @@ def _bank_account(value: str) -> str:
                 T(
                     "bank_account %(value)s is not a valid IBAN: %(error)s",
                     value=repr(value),
-                    error=error,
+                    error=str(error),
                 )
             ) from error
     bank, colon, number = value.rpartition(":")
@@ -165,7 +165,7 @@ def _base58check(value: str, versions: tuple[int, ...], what: str) -> str:
                 "%(what)s %(value)s: bad Base58Check checksum (%(error)s)",
                 what=what,
                 value=repr(value),
-                error=error,
+                error=str(error),
             )
         ) from error
     if len(decoded) != 21 or decoded[0] not in versions:
@@ -313,7 +313,7 @@ def checked_entities(entities: Sequence[EntityInput], where: str = "entities") -
             found.append(entity(given.kind, given.value, given.role, given.chain))
         except InvalidInput as error:
             raise InvalidInput(
-                T("%(where)s[%(index)s]: %(error)s", where=where, index=index, error=error)
+                T("%(where)s[%(index)s]: %(error)s", where=where, index=index, error=error.detail)
             ) from error
     return found
 
@@ -343,7 +343,7 @@ def entities_from_wire(items: Any) -> tuple[Entity, ...]:
             )
         except InvalidInput as error:
             raise InvalidInput(
-                T("entities[%(index)s]: %(error)s", index=index, error=error)
+                T("entities[%(index)s]: %(error)s", index=index, error=error.detail)
             ) from error
     return tuple(found)
 

@@ -575,7 +575,7 @@ def import_csv(
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput(
-            T("%(filename)s: not UTF-8 text (%(error)s)", filename=filename, error=error)
+            T("%(filename)s: not UTF-8 text (%(error)s)", filename=filename, error=str(error))
         ) from error
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip() for c in reader.fieldnames or []]

@@ -90,7 +90,7 @@ def import_registry(
     try:
         people, problems = read_people(source, "person_id")
     except (ValueError, OSError) as error:
-        raise InvalidInput(T("%(source)s: %(error)s", source=source, error=error)) from error
+        raise InvalidInput(T("%(source)s: %(error)s", source=source, error=str(error))) from error
     usable = people[people["person_id"].astype(str).str.strip() != ""]
     usable = usable[
         (usable[list(COLUMNS)].astype(str).apply(lambda c: c.str.strip()) != "").any(axis=1)
