@@ -216,4 +216,3 @@ def test_a_large_file_is_listed_without_pictures(
     assert page.text.count("<details>") == 2
     assert 'class="depiction"' not in page.text
     assert "shown without pictures" in page.text
-

@@ -89,7 +89,6 @@ def test_depiction_legends_in_the_page_language() -> None:
     assert "pyrimidin-2-yl" in svgs["US"]
 
 
-
 def test_the_screening_picture_legend_in_chinese_by_display_width() -> None:
     from liaison.chem.depict import WIDTH, depict_combined, display_width
 
