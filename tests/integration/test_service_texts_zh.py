@@ -192,3 +192,7 @@ def test_form_errors_from_services_are_in_chinese(client: TestClient, accounts: 
     assert refused.status_code == 422
     assert "邀请码必须以" in refused.text and "invite code must start" not in refused.text
     assert english_sentences(refused.text) == [], "\n".join(english_sentences(refused.text))
+    # An address that does not exist: the error page says so in Chinese.
+    missing = client.get("/no-such-page", headers=CHINESE)
+    assert missing.status_code == 404
+    assert '<span lang="en">/no-such-page</span> 处没有内容' in missing.text
