@@ -5,6 +5,17 @@
 #     --admin-password-stdin --base-url https://us.liaison.example
 # Run it (TLS is the reverse proxy's job, docs/deployment.md):
 #   docker run -d -v liaison-us:/node -p 127.0.0.1:8000:8000 liaison
+
+# The substance page's structure editor (Ketcher, frontend/), built as `make editor` builds it:
+# npm ci from the lock, then Vite writes ../src/liaison/web/ui/static/editor/. Node >= 20.19.
+FROM node:22-bookworm-slim AS editor
+WORKDIR /build/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY frontend/vite.config.js ./
+COPY frontend/src ./src
+RUN npm run build -- --logLevel warn
+
 FROM python:3.11-slim-bookworm
 
 # pg_dump/pg_restore for `liaison backup` of a PostgreSQL node; RDKit's drawing needs
@@ -18,6 +29,8 @@ RUN useradd --system --create-home --home-dir /home/liaison liaison
 WORKDIR /opt/liaison
 COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
+# Before the install: the editor is package data (web/ui/static/editor/), served by the node.
+COPY --from=editor /build/src/liaison/web/ui/static/editor ./src/liaison/web/ui/static/editor
 # The same pinned versions as the tests ran with.
 RUN python -m pip install --no-cache-dir -c constraints.txt . \
     && mkdir /node && chown liaison:liaison /node

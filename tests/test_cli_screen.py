@@ -138,8 +138,21 @@ def test_report_in_chinese(tmp_path: Path) -> None:
     assert "<h1>Liaison 筛查报告</h1>" in html
     assert "按结论统计的记录数" in html and "规则版本 " in html
     assert "D：N-芳基（苯胺）环被嘧啶-2-基替换" in html
+    # The picture's legend too: drawn in the worker, in the report's language.
+    figure = html.split('<figure class="depiction">', 1)[1].split("</figure>", 1)[0]
+    assert 'font-weight="bold">US：管制（' in figure
+    assert "controlled" not in figure and "N-aryl" not in figure
     code, _, err = run(str(path), "--report", str(report), "--language", "fr")
     assert code != 0 and "--language 'fr'" in err
+
+
+def test_language_without_a_report_is_refused(tmp_path: Path) -> None:
+    # jsonl, csv and the table are data and stay English: the flag would promise otherwise.
+    path = tmp_path / "in.smi"
+    path.write_text(f"{FENTANYL} fent\n")
+    code, out, err = run(str(path), "--format", "jsonl", "--language", "zh-CN")
+    assert code == 2 and out == ""
+    assert "--language sets the language of the --report; give --report too" in err
 
 
 def test_output_file(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
@@ -34,8 +35,13 @@ def check_storable_text(value: str, what: str) -> None:
     found = _UNSTORABLE.search(value)
     if found is not None:
         raise InvalidInput(
-            f"{what} contains {_describe(found.group())} at character {found.start() + 1}, "
-            "which cannot be stored or shown as written"
+            T(
+                "%(what)s contains %(found)s at character %(start)s, which cannot be"
+                " stored or shown as written",
+                what=what,
+                found=_describe(found.group()),
+                start=found.start() + 1,
+            )
         )
 
 

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from federation.verification_node import (
     NAME,
+    PASSWORD,
     SUBJECT,
     UsNode,
     api_client,
@@ -453,3 +454,37 @@ def test_a_photograph_that_is_not_an_image_is_refused(us: UsNode) -> None:
         },
     )
     assert opened.status_code == 422 and "does not look like image/png" in opened.text
+
+
+def test_a_refused_decision_is_said_in_chinese_on_a_chinese_page(us: UsNode) -> None:
+    record = case_record(us)
+    batch_from_cn(us.database, us.node, us.cn_key, [record])
+    case_id = case_id_of(us, record["payload"]["global_id"])
+    browser = TestClient(
+        create_app(us.config), base_url="http://testserver", headers={"Accept-Language": "zh-CN"}
+    )
+    login = browser.get("/login").text
+    token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    browser.post(
+        "/login",
+        data={"username": "vera", "password": PASSWORD, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    why = "matching the request"
+    case_page = browser.get(f"/verifications/{case_id}", params={"why": why}).text
+    token = case_page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    # "confirmed" without the registry person: refused by the service, the page re-rendered.
+    refused = browser.post(
+        f"/verifications/{case_id}/decision",
+        data={"csrf_token": token, "decision": "confirmed", "reason": "matches", "why": why},
+    )
+    assert refused.status_code == 422
+    assert "确认的决定须指明登记册中的人员（person_id）" in refused.text
+    assert "a confirmed decision names the registry person" not in refused.text
+    # The API keeps the English detail.
+    api = api_client(us, "vera").post(
+        f"/api/v1/verifications/{case_id}/decision",
+        json={"decision": "confirmed", "reason": "matches"},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert api.json()["detail"] == "a confirmed decision names the registry person (person_id)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -29,14 +30,20 @@ def test_a_gbk_csv_is_screened_with_its_columns_and_evidence(
         "/substances/screen",
         data={"csrf_token": csrf, "as_of": "2024-01-01"},
         files={"upload": ("查获.csv", GBK_TABLE, "text/csv")},
+        headers={"Accept-Language": "zh-CN"},  # a GBK file: a Chinese officer's
     )
     assert page.status_code == 200, page.text
-    assert "Read as GB18030 (GBK)." in page.text
+    assert "按 GB18030 (GBK) 编码读取。" in page.text
     assert "海关查获的白色粉末" in page.text
     # Summary first, then records that open to the explanation and one picture.
-    assert page.text.index("Summary: records per verdict") < page.text.index("<details>")
+    assert page.text.index("汇总：各判定结果的记录数") < page.text.index("<details>")
     assert page.text.count("<details>") == 2
     assert page.text.count('class="depiction"') == 1  # the flagged record only
+    # The picture's legend in the page's language (drawn in the engine's worker).
+    picture = re.search(r'class="depiction" src="data:image/svg\+xml;base64,([^"]+)"', page.text)
+    assert picture is not None
+    svg = base64.b64decode(picture.group(1)).decode("utf-8")
+    assert 'font-weight="bold">US：管制（' in svg and "controlled" not in svg
     version = rules_version()
     assert version.hash in page.text
     assert "2024-01-01" in page.text

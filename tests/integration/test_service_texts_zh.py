@@ -160,3 +160,39 @@ def test_errors_from_services_are_in_chinese(client: TestClient, accounts: Accou
     )
     assert api.status_code == 403
     assert api.json()["detail"].startswith("this needs one of the roles")
+
+
+def test_form_errors_from_services_are_in_chinese(client: TestClient, accounts: Accounts) -> None:
+    # A bad IBAN on the incident form: the form comes back with the entry and the reason.
+    token = accounts.browser_login(client, "olivia")
+    bad = client.post(
+        "/incidents/new",
+        data={
+            "csrf_token": token,
+            "kind": "seizure",
+            "occurred_on": "2026-02-03",
+            "country": "US",
+            "item0_substance": "fentanyl",
+            "item0_quantity": "1.5",
+            "item0_unit": "kg",
+            "entity0_kind": "bank_account",
+            "entity0_value": "GB82WEST12345698765431",
+        },
+        headers=CHINESE,
+    )
+    assert bad.status_code == 422
+    assert "不是有效的 IBAN" in bad.text and "not a valid IBAN" not in bad.text
+    assert 'value="GB82WEST12345698765431"' in bad.text
+    assert english_sentences(bad.text) == [], "\n".join(english_sentences(bad.text))
+    # A peering error: an invite code that is not one.
+    token = accounts.browser_login(client, "admin")
+    refused = client.post(
+        "/admin/peers/accept", data={"csrf_token": token, "code": "not-a-code"}, headers=CHINESE
+    )
+    assert refused.status_code == 422
+    assert "邀请码必须以" in refused.text and "invite code must start" not in refused.text
+    assert english_sentences(refused.text) == [], "\n".join(english_sentences(refused.text))
+    # An address that does not exist: the error page says so in Chinese.
+    missing = client.get("/no-such-page", headers=CHINESE)
+    assert missing.status_code == 404
+    assert '<span lang="en">/no-such-page</span> 处没有内容' in missing.text

@@ -87,3 +87,25 @@ def test_depiction_legends_in_the_page_language() -> None:
     _, svgs = identify_and_depict((english, "O=C(CC)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1"))
     assert "N-aryl (aniline) ring: D: N-aryl (aniline) ring" in svgs["US"]
     assert "pyrimidin-2-yl" in svgs["US"]
+
+
+def test_the_screening_picture_legend_in_chinese_by_display_width() -> None:
+    from liaison.chem.depict import WIDTH, depict_combined, display_width
+
+    answer = identify(
+        "O=C(CC)N(c1ncccn1)C1CCN(CCc2ccccc2)CC1", date(2026, 1, 1), jurisdictions=("US", "CN")
+    )
+    with preferences("zh-CN"):
+        translator = language_translator()
+    svg = depict_combined(answer, ("US", "CN"), translator)
+    lines = re.findall(r'<text x="28"[^>]*>([^<]*)</text>', svg)
+    # Each jurisdiction's verdict line and its regions, in Chinese, none wider than the picture.
+    assert any(line.startswith("US：管制") for line in lines), lines
+    assert any(line.startswith("CN：管制") for line in lines), lines
+    assert any("被嘧啶-2-基替换" in line for line in lines), lines
+    assert 'aria-label="US：管制；CN：管制"' in svg
+    assert all(display_width(line) <= 70 for line in lines)
+    assert all(display_width(line) * 6 < WIDTH - 28 for line in lines)  # 12 px type
+    english = depict_combined(answer, ("US", "CN"))
+    assert 'aria-label="US: controlled; CN: controlled"' in english
+    assert re.search(r'font-weight="bold">US: controlled \(', english)

@@ -29,6 +29,7 @@ from liaison.chem.query import ParsedQuery
 from liaison.chem.report import COMBINED
 from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
+from liaison.messages import T
 
 STRUCTURE_COLUMNS = ("smiles", "structure", "query")
 ID_COLUMNS = ("id", "name")
@@ -138,16 +139,29 @@ def open_input(
     }
     if suffix not in readers and suffix not in TABLE_FILES:
         raise InvalidInput(
-            f"{source}: unsupported input type {suffix or '(none)'}; use {SUPPORTED}"
+            T(
+                "%(source)s: unsupported input type %(value)s; use %(supported)s",
+                source=source,
+                value=suffix or "(none)",
+                supported=SUPPORTED,
+            )
         )
     if not path.is_file():
-        raise InvalidInput(f"{source}: no such file")
+        raise InvalidInput(T("%(source)s: no such file", source=source))
     if suffix in TABLE_FILES:
-        raise InvalidInput(f"{source}: a {suffix} file is read by read_records, not as text")
+        raise InvalidInput(
+            T(
+                "%(source)s: a %(suffix)s file is read by read_records, not as text",
+                source=source,
+                suffix=suffix,
+            )
+        )
     try:
         handle, encoding = open_text(path)
     except OSError as error:
-        raise InvalidInput(f"{source}: cannot be read ({error.strerror})") from error
+        raise InvalidInput(
+            T("%(source)s: cannot be read (%(strerror)s)", source=source, strerror=error.strerror)
+        ) from error
     return handle, readers[suffix], path.name, encoding
 
 
@@ -162,7 +176,7 @@ def read_records(
 
             path = Path(source)
             if not path.is_file():
-                raise InvalidInput(f"{source}: no such file")
+                raise InvalidInput(T("%(source)s: no such file", source=source))
             table = xlsx_records if path.suffix.lower() == ".xlsx" else parquet_records
             yield from table(path, path.name)
             continue
@@ -211,6 +225,9 @@ class ScreenSettings:
     render: str | None  # "jsonl" | "csv" | None: the output line made in the worker
     keep: str  # "all" | "flagged" | "none": which records come back as dicts too
     limits: Limits
+    # The pictures' legends' language (picklable: it crosses to the workers); English as
+    # the engine writes it by default.
+    translate: Callable[[str], str] = str
 
 
 def warm_up() -> None:
@@ -233,7 +250,7 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
         from liaison.chem.depict import depict_combined  # RDKit's drawing code: only for reports
 
         # One picture per record, every jurisdiction's regions in it (reports and the page).
-        svgs = {COMBINED: depict_combined(identification, codes)}
+        svgs = {COMBINED: depict_combined(identification, codes, settings.translate)}
     data = identification.to_dict() if keep or settings.render else {}
     line = ""
     if settings.render == "jsonl":
@@ -356,15 +373,17 @@ def screen_records(
     chunk_size: int = CHUNK,
     limits: Limits | None = None,
     start_method: str = "fork",
+    translate: Callable[[str], str] = str,
 ) -> Iterator[Screened]:
     """Screen `records` in input order, in worker processes (one with jobs=1): a record that
     crashes its worker or runs past limits.seconds is an invalid record saying so, and the
     run goes on. A bounded number of chunks is in flight, so memory stays flat however long
     the input is. render: "jsonl" | "csv" | None, the output line made in the worker; keep:
     "all" | "flagged" | "none", which records come back as dicts too. start_method
-    "forkserver" for a caller that runs threads (the node)."""
+    "forkserver" for a caller that runs threads (the node). translate: the language of the
+    pictures' legends (the web layer's `language_translator()`)."""
     workers = jobs or os.cpu_count() or 1
-    settings = ScreenSettings(as_of, codes, depict, render, keep, limits or Limits())
+    settings = ScreenSettings(as_of, codes, depict, render, keep, limits or Limits(), translate)
     warm_up()  # built once here; forked workers inherit it
     if sys.platform == "win32":
         start_method = "spawn"

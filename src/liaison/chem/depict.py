@@ -16,7 +16,7 @@ from liaison.chem.fentanyl_class import REGION_LABELS, UNCHANGED
 from liaison.chem.identify import identify
 from liaison.chem.limits import Limits
 from liaison.chem.models import NO_STRUCTURE, Basis, Identification, RegionFinding
-from liaison.messages import T, Text
+from liaison.messages import T, Text, joined
 
 Translate = Callable[[str], str]
 
@@ -29,6 +29,14 @@ REGION_COLOURS: dict[str, tuple[float, float, float]] = {
 }
 MATCH_COLOUR = (0.98, 0.85, 0.30)
 WIDTH, HEIGHT, LINE = 460, 320, 18
+# The verdicts as the legends name them (the statuses of the jsonl, in words a page translates).
+VERDICT_WORDS: dict[str, Text] = {
+    "controlled": T("controlled"),
+    "precursor": T("precursor"),
+    "review": T("review"),
+    "no_match": T("no_match"),
+    "invalid": T("invalid"),
+}
 
 
 def _hex(colour: tuple[float, float, float]) -> str:
@@ -41,6 +49,20 @@ def _region_text(region: RegionFinding) -> Text:
         return T("%(region)s: %(explanation)s", region=label, explanation=region.explanation)
     return T(
         "%(region)s: %(explanation)s [NOT COVERED]", region=label, explanation=region.explanation
+    )
+
+
+def _verdict_line(code: str, status: str | None, lead: Basis | None = None) -> Text:
+    """ "US: controlled (Fentanyl, Schedule II)": a jurisdiction's verdict and what decides it."""
+    word = VERDICT_WORDS.get(status, status) if status else T("not evaluated")
+    if lead is None:
+        return T("%(code)s: %(status)s", code=code, status=word)
+    return T(
+        "%(code)s: %(status)s (%(name)s, %(list)s)",
+        code=code,
+        status=word,
+        name=lead.name,
+        list=lead.list,
     )
 
 
@@ -134,7 +156,7 @@ def depict_svg(
     """SVG of the standardized structure with the regions behind `jurisdiction`'s verdict;
     the legend's texts through `translate` (the web layer's, for a Chinese page)."""
     verdict = identification.verdicts.get(jurisdiction)
-    title = f"{jurisdiction}: {verdict.status if verdict else 'not evaluated'}"
+    title = translate(_verdict_line(jurisdiction, verdict.status if verdict else None))
     lead, regions = _chosen_bases(identification, jurisdiction)
     legend: list[tuple[str, str]] = []
     explanation = verdict.explanation if verdict else ""
@@ -192,8 +214,7 @@ def depict_combined(
             continue
         lead, regions = _chosen_bases(identification, code)
         picked = picked or regions or lead
-        what = f" ({lead.name}, {lead.list})" if lead is not None else ""
-        legend.append(("", f"{code}: {verdict.status}{what}", True))
+        legend.append(("", translate(_verdict_line(code, verdict.status, lead)), True))
         for region in regions.regions if regions is not None else ():
             if region.explanation == UNCHANGED and region.covered:
                 continue
@@ -203,7 +224,9 @@ def depict_combined(
     for colour, text, bold in legend:
         lines += [(colour if i == 0 else "", line, bold) for i, line in enumerate(wrap_text(text))]
     height = HEIGHT + LINE * (len(lines) + 1)
-    title = "; ".join(f"{c}: {v.status}" for c, v in identification.verdicts.items())
+    title = translate(
+        joined(_verdict_line(c, v.status) for c, v in identification.verdicts.items())
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">',

@@ -48,7 +48,11 @@ def check_jurisdictions(rulebook: RuleBook, jurisdictions: Sequence[str] | None)
     unknown = [code for code in codes if code not in rulebook.jurisdictions]
     if unknown:
         raise InvalidInput(
-            f"unknown jurisdiction {', '.join(unknown)}; known: {', '.join(rulebook.jurisdictions)}"
+            T(
+                "unknown jurisdiction %(unknown)s; known: %(jurisdictions)s",
+                unknown=", ".join(unknown),
+                jurisdictions=", ".join(rulebook.jurisdictions),
+            )
         )
     return codes
 

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from liaison.chem.bulk import ID_COLUMNS, STRUCTURE_COLUMNS, Record
 from liaison.errors import InvalidInput
+from liaison.messages import T
 
 # Column names as Chinese tables write them, after those `liaison screen` has always read.
 TABLE_STRUCTURE_COLUMNS = (*STRUCTURE_COLUMNS, "结构", "结构式")
@@ -56,7 +57,7 @@ def detect_encoding(sample: bytes) -> str:
 
     best = from_bytes(sample).best()
     if best is None:
-        raise InvalidInput("the file is not text in any encoding Liaison can detect")
+        raise InvalidInput(T("the file is not text in any encoding Liaison can detect"))
     codec = codecs.lookup(best.encoding).name
     return _WIDER.get(codec, codec)
 
@@ -90,8 +91,12 @@ def table_records(rows: Iterable[list[str]], label: str) -> Iterator[Record]:
     structure = next((fields[c] for c in TABLE_STRUCTURE_COLUMNS if c in fields), None)
     if structure is None:
         raise InvalidInput(
-            f"{label}: no column named {', '.join(TABLE_STRUCTURE_COLUMNS)} "
-            f"(columns: {', '.join(header) or 'none'})"
+            T(
+                "%(label)s: no column named %(wanted)s (columns: %(columns)s)",
+                label=label,
+                wanted=", ".join(TABLE_STRUCTURE_COLUMNS),
+                columns=", ".join(header) or "none",
+            )
         )
     ident_index = next((fields[c] for c in TABLE_ID_COLUMNS if c in fields), None)
     others = [
@@ -132,7 +137,9 @@ def xlsx_rows(source: Path | bytes, label: str) -> Iterator[list[str]]:
             data_only=True,  # the values Excel last computed, never formulas
         )
     except Exception as error:  # openpyxl raises zipfile, KeyError and its own errors
-        raise InvalidInput(f"{label}: not an Excel .xlsx workbook ({error})") from error
+        raise InvalidInput(
+            T("%(label)s: not an Excel .xlsx workbook (%(error)s)", label=label, error=str(error))
+        ) from error
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -153,7 +160,9 @@ def parquet_rows(path: Path, label: str) -> Iterator[list[str]]:
     try:
         table = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError and others
-        raise InvalidInput(f"{label}: not a Parquet file ({error})") from error
+        raise InvalidInput(
+            T("%(label)s: not a Parquet file (%(error)s)", label=label, error=str(error))
+        ) from error
     with table:
         yield list(table.schema_arrow.names)
         for batch in table.iter_batches(batch_size=PARQUET_BATCH):

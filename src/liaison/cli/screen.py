@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -187,8 +188,12 @@ def screen(
     report: Path | None = typer.Option(
         None, "--report", help="Also write an HTML report of flagged records."
     ),
-    language: str = typer.Option(
-        "en", "--language", help="The report's language: en | zh-CN (Simplified Chinese)."
+    language: str | None = typer.Option(
+        None,
+        "--language",
+        help="The --report's language, its pictures' legends included: en (the default) | "
+        "zh-CN (Simplified Chinese). Only with --report: jsonl, csv and the table are data "
+        "and stay English.",
     ),
     seconds: float = typer.Option(
         DEFAULTS.seconds, "--seconds", help="Time limit per record; past it the record is invalid."
@@ -225,13 +230,19 @@ def screen(
     from liaison.messages import T
 
     sources = list(inputs or [])
+    if language is not None and report is None:
+        # Silently ignored, it would promise Chinese output that jsonl and csv never give.
+        raise usage_error("--language sets the language of the --report; give --report too")
+    language = language or "en"
+    legends: Callable[[str], str] = str
     if report is not None:
         # The report's translations live in the web layer: loaded only for a report, so that
         # screening to jsonl or csv starts without it.
-        from liaison.web.i18n import LANGUAGES, language_tag
+        from liaison.web.i18n import LANGUAGES, language_tag, translate_to
 
         if language_tag(language) is None:
             raise usage_error(f"--language {language!r} is not one of {', '.join(LANGUAGES)}")
+        legends = partial(translate_to, language)
     if output_format not in FORMATS:
         raise usage_error(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
     check_engine(engine, scheduler, partition_size, sources, output_format, output, report)
@@ -307,6 +318,7 @@ def screen(
                 render=render,
                 keep=keep,
                 limits=limits,
+                translate=legends,
             ):
                 screened += 1
                 for code, status in zip(codes, result.statuses, strict=True):

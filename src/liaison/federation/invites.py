@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from liaison.audit import canonical_json
 from liaison.errors import InvalidInput
 from liaison.federation.envelope import b64decode, b64encode, public_key_from_text
+from liaison.messages import T
 
 PREFIX = "liaison-invite:"
 DEFAULT_TTL_SECONDS = 24 * 3600
@@ -69,21 +70,23 @@ def decode_invite(code: str) -> Invite:
     """Parse an invite code, saying what is wrong with it when it cannot be used."""
     code = code.strip()
     if not code.startswith(PREFIX):
-        raise InvalidInput(f"invite code must start with {PREFIX!r}")
+        raise InvalidInput(T("invite code must start with %(prefix)s", prefix=repr(PREFIX)))
     raw = b64decode(code[len(PREFIX) :], "invite code")
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"invite code does not contain JSON: {error}") from error
+        raise InvalidInput(
+            T("invite code does not contain JSON: %(error)s", error=str(error))
+        ) from error
     if not isinstance(document, dict):
-        raise InvalidInput("invite code must contain a JSON object")
+        raise InvalidInput(T("invite code must contain a JSON object"))
     for name, kind in (("node", str), ("url", str), ("key", str), ("secret", str)):
         if not isinstance(document.get(name), kind) or not document[name]:
-            raise InvalidInput(f"invite code field {name!r} is missing or empty")
+            raise InvalidInput(T("invite code field %(name)s is missing or empty", name=repr(name)))
     if not isinstance(document.get("expires"), int):
-        raise InvalidInput("invite code field 'expires' must be an integer")
+        raise InvalidInput(T("invite code field 'expires' must be an integer"))
     if not document["url"].startswith(("http://", "https://")):
-        raise InvalidInput(f"invite code URL {document['url']!r} is not http(s)")
+        raise InvalidInput(T("invite code URL %(url)s is not http(s)", url=repr(document["url"])))
     public_key_from_text(document["key"])  # fails early on a mangled key
     return Invite(
         node=document["node"],

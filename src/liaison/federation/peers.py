@@ -34,6 +34,7 @@ from liaison.federation.delivery import delivery_state
 from liaison.federation.inbox import refusals_counted
 from liaison.federation.invites import Invite, secret_hash, secret_matches
 from liaison.federation.records import RecordTypes
+from liaison.messages import T
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerInbound, PeerInvite, PeerStatus
 
@@ -45,7 +46,9 @@ NODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")  # as `liaison init` al
 
 def _check_node_name(name: str) -> None:
     if not NODE_NAME.match(name):
-        raise InvalidInput(f"node name {name!r} must be a short code of letters, digits, _ or -")
+        raise InvalidInput(
+            T("node name %(name)s must be a short code of letters, digits, _ or -", name=repr(name))
+        )
 
 
 def check_peer_url(url: str, settings: Settings, what: str) -> None:
@@ -56,9 +59,18 @@ def check_peer_url(url: str, settings: Settings, what: str) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError as error:
-        raise InvalidInput(f"{what} {url!r} is not a URL: {error}") from error
+        raise InvalidInput(
+            T(
+                "%(what)s %(url)s is not a URL: %(error)s",
+                what=what,
+                url=repr(url),
+                error=str(error),
+            )
+        ) from error
     if parts.scheme not in ("http", "https") or not host:
-        raise InvalidInput(f"{what} {url!r} must be an https:// URL with a host")
+        raise InvalidInput(
+            T("%(what)s %(url)s must be an https:// URL with a host", what=what, url=repr(url))
+        )
     if parts.scheme == "https" or settings.federation_allow_insecure_http:
         return
     try:
@@ -67,8 +79,13 @@ def check_peer_url(url: str, settings: Settings, what: str) -> None:
         loopback = False
     if not loopback:
         raise InvalidInput(
-            f"{what} {url!r} must use https:// (http:// is allowed only to 127.0.0.0/8, ::1 "
-            "and localhost, or with LIAISON_FEDERATION_ALLOW_INSECURE_HTTP=true)"
+            T(
+                "%(what)s %(url)s must use https:// (http:// is allowed only to "
+                "127.0.0.0/8, ::1 and localhost, or with "
+                "LIAISON_FEDERATION_ALLOW_INSECURE_HTTP=true)",
+                what=what,
+                url=repr(url),
+            )
         )
 
 
@@ -96,7 +113,12 @@ def store_peer(
         delivery_state(session, peer.id)
         return peer
     if peer.status == PeerStatus.ACTIVE and peer.public_key != public_key:
-        raise Conflict(f"{name!r} is already an active peer with another key; revoke it first")
+        raise Conflict(
+            T(
+                "%(name)s is already an active peer with another key; revoke it first",
+                name=repr(name),
+            )
+        )
     peer.base_url = base_url
     peer.public_key = public_key
     peer.default_agency = default_agency
@@ -134,16 +156,18 @@ def _answer_peering_request(
     sealed = env.parse(document)
     body = sealed.body
     if not isinstance(body, dict):
-        raise InvalidInput("peering request body must be an object")
+        raise InvalidInput(T("peering request body must be an object"))
     for field_name in ("node", "base_url", "public_key", "secret", "default_agency"):
         if not isinstance(body.get(field_name), str) or not body[field_name]:
-            raise InvalidInput(f"peering request is missing {field_name!r}")
+            raise InvalidInput(
+                T("peering request is missing %(field_name)s", field_name=repr(field_name))
+            )
     _check_node_name(body["node"])
     check_peer_url(body["base_url"], node.settings, "the requesting node's base URL")
     if body["node"] != sealed.sender:
         raise env.EnvelopeRejected("bad_sender", "peering request body names another node")
     if body["node"] == node.name:
-        raise InvalidInput("a node cannot peer with itself (both are named the same)")
+        raise InvalidInput(T("a node cannot peer with itself (both are named the same)"))
     env.verify(
         sealed,
         env.public_key_from_text(body["public_key"]),
@@ -221,9 +245,11 @@ def request_peering(
     record types this node handles) to the inviting node (which must be running) and
     return the body of its verified answer."""
     if invite.is_expired():
-        raise InvalidInput("the invite code has expired; ask the other node for a new one")
+        raise InvalidInput(T("the invite code has expired; ask the other node for a new one"))
     if invite.node == node.name:
-        raise InvalidInput(f"this invite was issued by this node ({node.name!r})")
+        raise InvalidInput(
+            T("this invite was issued by this node (%(node)s)", node=repr(node.name))
+        )
     check_peer_url(invite.base_url, node.settings, "the invite's base URL")
     check_peer_url(node.base_url, node.settings, "this node's base URL")
     request = env.seal(
@@ -246,8 +272,13 @@ def request_peering(
         response = http.post(invite.base_url + PEERING_PATH, json=request.to_json())
     except httpx.HTTPError as error:
         raise Conflict(
-            f"cannot reach {invite.node!r} at {invite.base_url}: {error}; "
-            "the inviting node must be running"
+            T(
+                "cannot reach %(node)s at %(base_url)s: %(error)s; the inviting node "
+                "must be running",
+                node=repr(invite.node),
+                base_url=invite.base_url,
+                error=str(error),
+            )
         ) from error
     finally:
         if own_client:
@@ -258,7 +289,12 @@ def request_peering(
         except ValueError:
             detail = response.text
         raise Conflict(
-            f"{invite.node!r} refused the invite (HTTP {response.status_code}): {detail}"
+            T(
+                "%(node)s refused the invite (HTTP %(status_code)s): %(detail)s",
+                node=repr(invite.node),
+                status_code=response.status_code,
+                detail=detail,
+            )
         )
     answer = env.parse(response.json())
     body = env.verify(
@@ -269,14 +305,14 @@ def request_peering(
         window_seconds=node.settings.federation_clock_window_seconds,
     )
     if not isinstance(body, dict) or body.get("node") != invite.node:
-        raise InvalidInput("the inviting node answered for another node name")
+        raise InvalidInput(T("the inviting node answered for another node name"))
     return body
 
 
 def active_peer(session: Session, name: str) -> Peer:
     peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
     if peer is None:
-        raise NotFound(f"no peer named {name!r}")
+        raise NotFound(T("no peer named %(name)s", name=repr(name)))
     if peer.status != PeerStatus.ACTIVE:
-        raise Conflict(f"peer {name!r} is {peer.status}")
+        raise Conflict(T("peer %(name)s is %(status)s", name=repr(name), status=peer.status))
     return peer

@@ -116,7 +116,7 @@ def agency_named(session: Session, name: str, actor: Actor, *, create: bool = Tr
     if agency is not None:
         return agency
     if not create:
-        raise NotFound(f"no agency named {name!r}")
+        raise NotFound(T("no agency named %(name)s", name=repr(name)))
     agency = Agency(name=name)
     session.add(agency)
     session.flush()
@@ -171,7 +171,7 @@ def add_user(
 def user_named(session: Session, username: str) -> User:
     user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(T("no user named %(username)s", username=repr(username)))
     return user
 
 
@@ -211,7 +211,10 @@ def check_time_zone(name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise InvalidInput(
-            f"time_zone {name!r} is not an IANA time zone name such as Asia/Shanghai"
+            T(
+                "time_zone %(name)s is not an IANA time zone name such as Asia/Shanghai",
+                name=repr(name),
+            )
         ) from error
 
 
@@ -225,7 +228,13 @@ def set_preferences(
 ) -> User:
     """Change the interface language and/or time zone of `user` (None: leave as it is)."""
     if language is not None and language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        raise InvalidInput(
+            T(
+                "language must be one of %(languages)s, not %(language)s",
+                languages=", ".join(LANGUAGES),
+                language=repr(language),
+            )
+        )
     if time_zone is not None:
         check_time_zone(time_zone)
     changed = {
@@ -298,9 +307,16 @@ def _refuse_when_rate_limited(
             )
             minutes = max(1, int((retry_at - now).total_seconds() // 60) + 1)
             raise LoginRateLimited(
-                f"too many failed logins for {what} ({count} in the last "
-                f"{settings.login_window_minutes} minutes); try again after "
-                f"{retry_at:%H:%M} UTC (in about {minutes} minutes)",
+                T(
+                    "too many failed logins for %(what)s (%(count)s in the last "
+                    "%(login_window_minutes)s minutes); try again after %(retry_at)s UTC "
+                    "(in about %(minutes)s minutes)",
+                    what=what,
+                    count=count,
+                    login_window_minutes=settings.login_window_minutes,
+                    retry_at=format(retry_at, "%H:%M"),
+                    minutes=minutes,
+                ),
                 retry_at,
                 record_type,
                 record_id,
@@ -393,7 +409,7 @@ def authenticate(
             ),
         )
         session.commit()
-        raise NotAuthenticated("wrong username or password, or the account is disabled")
+        raise NotAuthenticated(T("wrong username or password, or the account is disabled"))
     # This attempt (claimed above) and the account's earlier failures stop counting.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == user.username))
     if hashing.hasher.check_needs_rehash(user.password_hash):

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 
 
 def settle_as_of(as_of: date | None) -> date:
@@ -27,4 +28,6 @@ def parse_date(value: Any, what: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError as error:
-        raise InvalidInput(f"{what} must be a date as YYYY-MM-DD (got {value!r})") from error
+        raise InvalidInput(
+            T("%(what)s must be a date as YYYY-MM-DD (got %(value)s)", what=what, value=repr(value))
+        ) from error

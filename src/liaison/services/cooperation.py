@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.store.federation_tables import Peer, PeerStatus
 
 DEFAULT_SINCE = date(2025, 1, 1)
@@ -125,9 +126,16 @@ def period(since: date | None, until: date | None, today: date) -> tuple[date, d
     first = since or DEFAULT_SINCE
     last = until or today
     if first > last:
-        raise InvalidInput(f"from {first} is after to {last}")
+        raise InvalidInput(T("from %(first)s is after to %(last)s", first=first, last=last))
     if len(_months(first, last)) > MAX_MONTHS:
-        raise InvalidInput(f"from {first} to {last} spans more than {MAX_MONTHS} months")
+        raise InvalidInput(
+            T(
+                "from %(first)s to %(last)s spans more than %(max_months)s months",
+                first=first,
+                last=last,
+                max_months=MAX_MONTHS,
+            )
+        )
     return first, last
 
 

@@ -22,6 +22,7 @@ from stdnum.exceptions import ValidationError
 
 from liaison.errors import InvalidInput
 from liaison.federation.records import ProtocolViolation
+from liaison.messages import T
 from liaison.store.incident_tables import EntityKind, IncidentEntity
 from liaison.text import check_storable_text
 
@@ -105,10 +106,17 @@ def _phone(value: str) -> str:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
         raise InvalidInput(
-            f"phone {value!r}: give it in international form, +country code and number ({error})"
+            T(
+                "phone %(value)s: give it in international form, +country code and "
+                "number (%(error)s)",
+                value=repr(value),
+                error=str(error),
+            )
         ) from error
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"phone {value!r} is not a valid number for its country code")
+        raise InvalidInput(
+            T("phone %(value)s is not a valid number for its country code", value=repr(value))
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -116,7 +124,9 @@ def _email(value: str) -> str:
     address = value.strip()
     local, at, domain = address.rpartition("@")
     if not at or not local or "." not in domain or " " in address:
-        raise InvalidInput(f"email {value!r} is not an address of the form name@domain")
+        raise InvalidInput(
+            T("email %(value)s is not an address of the form name@domain", value=repr(value))
+        )
     return f"{local}@{domain.lower()}"
 
 
@@ -126,12 +136,22 @@ def _bank_account(value: str) -> str:
         try:
             return str(iban.validate(compact))
         except ValidationError as error:
-            raise InvalidInput(f"bank_account {value!r} is not a valid IBAN: {error}") from error
+            raise InvalidInput(
+                T(
+                    "bank_account %(value)s is not a valid IBAN: %(error)s",
+                    value=repr(value),
+                    error=str(error),
+                )
+            ) from error
     bank, colon, number = value.rpartition(":")
     digits = re.sub(r"[\s-]", "", number).upper()
     if not colon or not bank.strip() or not digits.isalnum():
         raise InvalidInput(
-            f"bank_account {value!r}: give an IBAN, or the bank and the number as 'bank: number'"
+            T(
+                "bank_account %(value)s: give an IBAN, or the bank and the number as "
+                "'bank: number'",
+                value=repr(value),
+            )
         )
     return f"{_words(bank)}:{digits}"
 
@@ -140,9 +160,22 @@ def _base58check(value: str, versions: tuple[int, ...], what: str) -> str:
     try:
         decoded = base58.b58decode_check(value)
     except ValueError as error:
-        raise InvalidInput(f"{what} {value!r}: bad Base58Check checksum ({error})") from error
+        raise InvalidInput(
+            T(
+                "%(what)s %(value)s: bad Base58Check checksum (%(error)s)",
+                what=what,
+                value=repr(value),
+                error=str(error),
+            )
+        ) from error
     if len(decoded) != 21 or decoded[0] not in versions:
-        raise InvalidInput(f"{what} {value!r}: not an address of this chain (version byte)")
+        raise InvalidInput(
+            T(
+                "%(what)s %(value)s: not an address of this chain (version byte)",
+                what=what,
+                value=repr(value),
+            )
+        )
     return value
 
 
@@ -150,26 +183,34 @@ def _bitcoin(value: str) -> str:
     if value.lower().startswith("bc1"):
         lowered = value.lower()
         if value not in (lowered, value.upper()):
-            raise InvalidInput(f"bitcoin address {value!r} mixes upper and lower case")
+            raise InvalidInput(
+                T("bitcoin address %(value)s mixes upper and lower case", value=repr(value))
+            )
         hrp, _ = bech32.bech32_decode(lowered)
         if hrp is None:
             # bech32 1.2 knows BIP 173 only: a taproot address (BIP 350) uses bech32m.
             hrp, _, payload = lowered.rpartition("1")
             values = [bech32.CHARSET.find(c) for c in payload]
             if hrp != "bc" or -1 in values or len(values) < 7:
-                raise InvalidInput(f"bitcoin address {value!r}: not bech32")
+                raise InvalidInput(T("bitcoin address %(value)s: not bech32", value=repr(value)))
             polymod = bech32.bech32_polymod(bech32.bech32_hrp_expand(hrp) + values)
             if polymod != BECH32M_CONSTANT or values[0] == 0:
-                raise InvalidInput(f"bitcoin address {value!r}: bad bech32 checksum")
+                raise InvalidInput(
+                    T("bitcoin address %(value)s: bad bech32 checksum", value=repr(value))
+                )
         elif hrp != "bc" or bech32.decode("bc", lowered) == (None, None):
-            raise InvalidInput(f"bitcoin address {value!r}: bad segwit address")
+            raise InvalidInput(
+                T("bitcoin address %(value)s: bad segwit address", value=repr(value))
+            )
         return lowered
     return _base58check(value, (0x00, 0x05), "bitcoin address")
 
 
 def _ethereum(value: str) -> str:
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
-        raise InvalidInput(f"ethereum address {value!r}: expected 0x and 40 hex digits")
+        raise InvalidInput(
+            T("ethereum address %(value)s: expected 0x and 40 hex digits", value=repr(value))
+        )
     digits = value[2:]
     if digits not in (digits.lower(), digits.upper()):
         # Mixed case is an EIP-55 checksum: the case of each letter is set by keccak-256.
@@ -179,7 +220,9 @@ def _ethereum(value: str) -> str:
             for c, h in zip(digits.lower(), digest[:40], strict=True)
         )
         if digits != expected:
-            raise InvalidInput(f"ethereum address {value!r}: bad EIP-55 checksum")
+            raise InvalidInput(
+                T("ethereum address %(value)s: bad EIP-55 checksum", value=repr(value))
+            )
     return "0x" + digits.lower()
 
 
@@ -195,11 +238,17 @@ def normalize_entity(kind: str, value: str, chain: str | None = None) -> tuple[s
     check_storable_text(value, f"{kind} value")
     value = value.strip()
     if not value:
-        raise InvalidInput(f"{kind}: the value is empty")
+        raise InvalidInput(T("%(kind)s: the value is empty", kind=kind))
     if kind == EntityKind.CRYPTO_WALLET:
         name = (chain or "").strip().lower()
         if not name:
-            raise InvalidInput(f"crypto_wallet {value!r}: name its chain ({', '.join(CHAINS)})")
+            raise InvalidInput(
+                T(
+                    "crypto_wallet %(value)s: name its chain (%(chains)s)",
+                    value=repr(value),
+                    chains=", ".join(CHAINS),
+                )
+            )
         check = WALLET_CHECKS.get(name)
         # Other chains are kept as written: their formats are not checked here.
         return (check(value) if check else value), name
@@ -216,9 +265,17 @@ def normalize_entity(kind: str, value: str, chain: str | None = None) -> tuple[s
     elif kind in (EntityKind.VESSEL, EntityKind.FLIGHT, EntityKind.TRACKING_NUMBER):
         normalized = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value)).upper()
     else:
-        raise InvalidInput(f"entity kind {kind!r} is not one of {', '.join(EntityKind)}")
+        raise InvalidInput(
+            T(
+                "entity kind %(kind)s is not one of %(kinds)s",
+                kind=repr(kind),
+                kinds=", ".join(EntityKind),
+            )
+        )
     if not normalized:
-        raise InvalidInput(f"{kind} {value!r} has nothing left once normalised")
+        raise InvalidInput(
+            T("%(kind)s %(value)s has nothing left once normalised", kind=kind, value=repr(value))
+        )
     return normalized, None
 
 
@@ -227,7 +284,13 @@ def entity(kind: str, value: str, role: str = "", chain: str | None = None) -> E
     check_storable_text(role, "role")
     role = role.strip()
     if len(role) > MAX_ROLE:
-        raise InvalidInput(f"role has {len(role)} characters; the limit is {MAX_ROLE}")
+        raise InvalidInput(
+            T(
+                "role has %(count)s characters; the limit is %(max_role)s",
+                count=len(role),
+                max_role=MAX_ROLE,
+            )
+        )
     return Entity(kind, value.strip(), normalized[:500], role, chain)
 
 
@@ -241,13 +304,17 @@ class EntityInput:
 
 def checked_entities(entities: Sequence[EntityInput], where: str = "entities") -> list[Entity]:
     if len(entities) > MAX_ENTITIES:
-        raise InvalidInput(f"{where}: at most {MAX_ENTITIES}")
+        raise InvalidInput(
+            T("%(where)s: at most %(max_entities)s", where=where, max_entities=MAX_ENTITIES)
+        )
     found = []
     for index, given in enumerate(entities):
         try:
             found.append(entity(given.kind, given.value, given.role, given.chain))
         except InvalidInput as error:
-            raise InvalidInput(f"{where}[{index}]: {error}") from error
+            raise InvalidInput(
+                T("%(where)s[%(index)s]: %(error)s", where=where, index=index, error=error.detail)
+            ) from error
     return found
 
 
@@ -258,11 +325,13 @@ def entity_wire(entities: Sequence[Entity]) -> list[dict[str, Any]]:
 
 def entities_from_wire(items: Any) -> tuple[Entity, ...]:
     if not isinstance(items, list) or len(items) > MAX_ENTITIES:
-        raise InvalidInput(f"entities must be a list of at most {MAX_ENTITIES}")
+        raise InvalidInput(
+            T("entities must be a list of at most %(max_entities)s", max_entities=MAX_ENTITIES)
+        )
     found = []
     for index, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("value"), str):
-            raise InvalidInput(f"entities[{index}] must be an object with a value")
+            raise InvalidInput(T("entities[%(index)s] must be an object with a value", index=index))
         try:
             found.append(
                 entity(
@@ -273,7 +342,9 @@ def entities_from_wire(items: Any) -> tuple[Entity, ...]:
                 )
             )
         except InvalidInput as error:
-            raise InvalidInput(f"entities[{index}]: {error}") from error
+            raise InvalidInput(
+                T("entities[%(index)s]: %(error)s", index=index, error=error.detail)
+            ) from error
     return tuple(found)
 
 

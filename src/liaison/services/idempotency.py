@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.store.base import utcnow
 from liaison.store.idempotency import IdempotencyKey
 
@@ -35,7 +36,7 @@ class StoredAnswer:
 def check_key(key: str) -> None:
     if not _KEY.fullmatch(key):
         raise InvalidInput(
-            "the Idempotency-Key header must be 1 to 200 visible ASCII characters (e.g. a UUID)"
+            T("the Idempotency-Key header must be 1 to 200 visible ASCII characters (e.g. a UUID)")
         )
 
 
@@ -59,8 +60,11 @@ def stored_answer(
         return None
     if row.request_hash != fingerprint:
         raise InvalidInput(
-            f"the Idempotency-Key {key!r} was already used for another request; "
-            "use a new key for a new request"
+            T(
+                "the Idempotency-Key %(key)s was already used for another request; use "
+                "a new key for a new request",
+                key=repr(key),
+            )
         )
     return StoredAnswer(row.status, json.loads(row.response))
 

@@ -22,6 +22,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.invites import decode_invite, new_invite, secret_hash
 from liaison.federation.peers import check_peer_url, request_peering, store_peer
 from liaison.federation.records import RecordTypes, stamp
+from liaison.messages import T
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     OutboxRecord,
@@ -85,7 +86,7 @@ def revoke_peer(session: Session, name: str, actor: Actor) -> Peer:
     """Stop trusting a peer: its envelopes are refused and nothing more is sent to it."""
     peer = session.execute(sa.select(Peer).where(Peer.name == name)).scalar_one_or_none()
     if peer is None:
-        raise NotFound(f"no peer named {name!r}")
+        raise NotFound(T("no peer named %(name)s", name=repr(name)))
     if peer.status != PeerStatus.REVOKED:
         peer.status = PeerStatus.REVOKED
         peer.revoked_at = utcnow()

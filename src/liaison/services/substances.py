@@ -280,9 +280,10 @@ def screen_upload(
     as_of: date | None,
     jurisdictions: Sequence[str] | None,
     settings: Settings | None = None,
+    translate: Callable[[str], str] = str,
 ) -> ScreenedFile:
     """Screen an uploaded file in the formats of `liaison screen` (and .xlsx, and text in any
-    detected encoding); keep the CSV of results.
+    detected encoding); keep the CSV of results. `translate`: the pictures' legends' language.
 
     A record that does not parse is one `invalid` row; it never stops the others.
     """
@@ -331,7 +332,14 @@ def screen_upload(
     pictured = len(records) <= MAX_PICTURED_RECORDS
     screened_records = list(
         screen_records(
-            records, day, codes, jobs=1, depict=pictured, limits=limits, start_method="forkserver"
+            records,
+            day,
+            codes,
+            jobs=1,
+            depict=pictured,
+            limits=limits,
+            start_method="forkserver",
+            translate=translate,
         )
     )
     results = [screened.record for screened in screened_records]

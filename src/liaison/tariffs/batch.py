@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.tariffs.calculator import DutyResult, EntryError, calculate, entry_from_fields
 from liaison.tariffs.measures import MeasureBook, load_measures
 
@@ -64,12 +65,22 @@ def read_rows(stream: TextIO, name: str = "input") -> Iterator[tuple[int, dict[s
     header = next(reader, None)
     if header is None:
         raise InvalidInput(
-            f"{name}: empty file, expected a header row with {', '.join(REQUIRED_COLUMNS)}"
+            T(
+                "%(name)s: empty file, expected a header row with %(required_columns)s",
+                name=name,
+                required_columns=", ".join(REQUIRED_COLUMNS),
+            )
         )
     columns = [column.strip().lstrip("\ufeff").lower() for column in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
-        raise InvalidInput(f"{name}, row 1: missing column(s) {', '.join(missing)}")
+        raise InvalidInput(
+            T(
+                "%(name)s, row 1: missing column(s) %(missing)s",
+                name=name,
+                missing=", ".join(missing),
+            )
+        )
     for number, values in enumerate(reader, start=2):
         if not any(value.strip() for value in values):
             continue

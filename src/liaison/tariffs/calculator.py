@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.tariffs.measures import (
     CATEGORIES,
     USMCA_ORIGINS,
@@ -42,7 +43,7 @@ class EntryError(InvalidInput):
     """A field of an entry is missing or malformed; `field` names it."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
+        super().__init__(T("%(field)s: %(message)s", field=field_name, message=message))
         self.field = field_name
         self.message = message
 
@@ -148,7 +149,7 @@ Fields = Mapping[str, str | bool | None]
 def _text(fields: Fields, name: str) -> str:
     value = fields.get(name)
     if isinstance(value, bool):
-        raise EntryError(name, "is a flag, not text")
+        raise EntryError(name, T("is a flag, not text"))
     return value.strip() if value is not None else ""
 
 
@@ -156,26 +157,26 @@ def _day(fields: Fields, name: str, *, required: bool) -> date | None:
     text = _text(fields, name)
     if not text:
         if required:
-            raise EntryError(name, "missing")
+            raise EntryError(name, T("missing"))
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise EntryError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise EntryError(name, T("%(text)s is not a date (YYYY-MM-DD)", text=repr(text))) from None
 
 
 def _number(fields: Fields, name: str, *, required: bool) -> Decimal | None:
     text = _text(fields, name).replace(",", "")
     if not text:
         if required:
-            raise EntryError(name, "missing")
+            raise EntryError(name, T("missing"))
         return None
     try:
         number = Decimal(text.removeprefix("$"))
     except InvalidOperation:
-        raise EntryError(name, f"{text!r} is not a number") from None
+        raise EntryError(name, T("%(text)s is not a number", text=repr(text))) from None
     if not number.is_finite() or number < 0:
-        raise EntryError(name, f"{text!r} is not a non-negative number")
+        raise EntryError(name, T("%(text)s is not a non-negative number", text=repr(text)))
     return number
 
 
@@ -188,7 +189,7 @@ def _flag(fields: Fields, name: str) -> bool:
         return True
     if text in FALSE:
         return False
-    raise EntryError(name, f"{text!r} is not true or false (yes/no, 1/0)")
+    raise EntryError(name, T("%(text)s is not true or false (yes/no, 1/0)", text=repr(text)))
 
 
 def entry_from_fields(fields: Fields) -> Entry:
@@ -197,9 +198,12 @@ def entry_from_fields(fields: Fields) -> Entry:
     de_minimis optional. Raises EntryError naming the field."""
     origin = _text(fields, "origin").upper()
     if not origin:
-        raise EntryError("origin", "missing")
+        raise EntryError("origin", T("missing"))
     if not (len(origin) == 2 and origin.isalpha()):
-        raise EntryError("origin", f"{origin!r} is not a two-letter country code (CN, CA, MX)")
+        raise EntryError(
+            "origin",
+            T("%(origin)s is not a two-letter country code (CN, CA, MX)", origin=repr(origin)),
+        )
     entry_date = _day(fields, "entry_date", required=True)
     value = _number(fields, "customs_value", required=True)
     assert entry_date is not None and value is not None  # required
@@ -208,21 +212,44 @@ def entry_from_fields(fields: Fields) -> Entry:
         if hts.isdigit() and len(hts) in (6, 8, 10):
             hts = ".".join([hts[:4], *[hts[i : i + 2] for i in range(4, len(hts), 2)]])
         else:
-            raise EntryError("hts", f"{hts!r} is not an HTS code (2933.39.41 or 2933394100)")
+            raise EntryError(
+                "hts", T("%(hts)s is not an HTS code (2933.39.41 or 2933394100)", hts=repr(hts))
+            )
     usmca = _flag(fields, "usmca")
     if usmca and origin not in USMCA_ORIGINS:
-        raise EntryError("usmca", f"only goods of Canada or Mexico can qualify, not {origin}")
+        raise EntryError(
+            "usmca", T("only goods of Canada or Mexico can qualify, not %(origin)s", origin=origin)
+        )
     ordinary_rate = _number(fields, "ordinary_rate", required=False)
     category = _text(fields, "category").lower() or None
     if category is not None and category not in CATEGORIES:
-        raise EntryError("category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
+        raise EntryError(
+            "category",
+            T(
+                "%(category)s is not one of %(categories)s",
+                category=repr(category),
+                categories=", ".join(CATEGORIES),
+            ),
+        )
     loaded_on = _day(fields, "loaded_on", required=False)
     if loaded_on is not None and loaded_on > entry_date:
-        raise EntryError("loaded_on", f"{loaded_on} is after the entry date {entry_date}")
+        raise EntryError(
+            "loaded_on",
+            T(
+                "%(loaded_on)s is after the entry date %(entry_date)s",
+                loaded_on=loaded_on,
+                entry_date=entry_date,
+            ),
+        )
     de_minimis = _flag(fields, "de_minimis")
     if de_minimis and value > DE_MINIMIS_LIMIT:
         raise EntryError(
-            "de_minimis", f"a shipment valued at {value} is above the ${DE_MINIMIS_LIMIT} limit"
+            "de_minimis",
+            T(
+                "a shipment valued at %(value)s is above the $%(de_minimis_limit)s limit",
+                value=value,
+                de_minimis_limit=DE_MINIMIS_LIMIT,
+            ),
         )
     return Entry(
         origin=origin,

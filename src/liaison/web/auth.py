@@ -99,7 +99,7 @@ def _bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+        raise NotAuthenticated(T("the Authorization header must be 'Bearer <token>'"))
     return token.strip()
 
 
@@ -113,14 +113,14 @@ def authenticated_principal(
     if bearer is not None:
         found_token = api_token_for(session, bearer)
         if found_token is None:
-            raise NotAuthenticated("the bearer token is unknown, expired or revoked")
+            raise NotAuthenticated(T("the bearer token is unknown, expired or revoked"))
         api_token, user = found_token
         principal = Principal(user=user, address=address, api_token=api_token)
     else:
         cookie = request.cookies.get(session_cookie_name(node_of(request)))
         found_session = web_session_for(session, cookie) if cookie else None
         if found_session is None:
-            raise NotAuthenticated("log in first: no valid session or bearer token")
+            raise NotAuthenticated(T("log in first: no valid session or bearer token"))
         web_session, user = found_session
         if request.method not in SAFE_METHODS and not (
             csrf_token and secrets.compare_digest(csrf_token, web_session.csrf_token)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liaison.errors import LiaisonError
+from liaison.messages import T
 from liaison.web.i18n import N_, _
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -112,9 +113,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         detail = error.detail if isinstance(error.detail, str) else title
         if status == 404:
-            detail = f"there is nothing at {request.url.path}"
+            detail = T("there is nothing at %(path)s", path=request.url.path)
         elif status == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
+            detail = T(
+                "%(method)s is not allowed on %(path)s",
+                method=request.method,
+                path=request.url.path,
+            )
         return problem_response(request, status, title, detail, dict(error.headers or {}))
 
     async def validation_error(request: Request, error: Exception) -> Response:

@@ -22,6 +22,7 @@ from liaison.audit import (
 from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.messages import T
 from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline.queries import (
     peer_agencies,
@@ -80,7 +81,12 @@ def _write_message(
     found = checked_entities(entities)
     handling.checked()
     if len(uploads) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"a message may carry at most {MAX_ATTACHMENTS} attachments")
+        raise InvalidInput(
+            T(
+                "a message may carry at most %(max_attachments)s attachments",
+                max_attachments=MAX_ATTACHMENTS,
+            )
+        )
     for upload in uploads:
         check_attachment(upload, node.settings)
     now = utcnow()
@@ -142,14 +148,19 @@ def open_thread(
     subject = check_text(subject, "subject", MAX_SUBJECT)
     body = check_text(body, "body", MAX_BODY)
     if not actor.agency:
-        raise Forbidden("only users of an agency can write on the hotline")
+        raise Forbidden(T("only users of an agency can write on the hotline"))
     target = active_peer(session, peer)
     addressee = (to_agency or target.default_agency).strip()
     known = peer_agencies(session, target)
     if addressee not in known:
         raise InvalidInput(
-            f"to_agency {addressee!r} is not an agency of {target.name!r} known to this node; "
-            f"known: {', '.join(sorted(known))}"
+            T(
+                "to_agency %(addressee)s is not an agency of %(target)s known to this "
+                "node; known: %(known)s",
+                addressee=repr(addressee),
+                target=repr(target.name),
+                known=", ".join(sorted(known)),
+            )
         )
     now = utcnow()
     thread = HotlineThread(
@@ -208,7 +219,13 @@ def post_message(
         check_choice(priority, PRIORITIES, "priority")
     peer = peer_of(session, thread)
     if peer.status != PeerStatus.ACTIVE:
-        raise Conflict(f"the peer {peer.name!r} is {peer.status}; the thread is read-only")
+        raise Conflict(
+            T(
+                "the peer %(peer)s is %(status)s; the thread is read-only",
+                peer=repr(peer.name),
+                status=peer.status,
+            )
+        )
     text = check_text(body, "body", MAX_BODY)
     if acknowledge_received:
         waiting = session.execute(
@@ -257,12 +274,12 @@ def acknowledge(
     """Acknowledge an urgent or flash message this side received; the caller commits."""
     message = session.get(HotlineMessage, message_id)
     if message is None:
-        raise NotFound(f"no hotline message {message_id}")
+        raise NotFound(T("no hotline message %(message_id)s", message_id=message_id))
     thread = visible_thread(session, node, actor, message.thread_id)
     if not is_incoming(message, node.name):
-        raise Conflict("only the receiving side acknowledges a message")
+        raise Conflict(T("only the receiving side acknowledges a message"))
     if message.ack_due_at is None:
-        raise Conflict("this message is routine and needs no acknowledgement")
+        raise Conflict(T("this message is routine and needs no acknowledgement"))
     if message.acked_at is not None:
         return message
     message.acked_at = utcnow()

@@ -18,6 +18,7 @@ from liaison.audit import Actor, AttachmentRead, ThreadRead, ThreadsListed, reco
 from liaison.errors import Conflict, NotFound
 from liaison.federation import outbox
 from liaison.federation.notify import LiveEvent, publish_after_commit
+from liaison.messages import T
 from liaison.services.cooperation import Item
 from liaison.services.hotline.records import READ, ReadPayload
 from liaison.services.hotline.rules import HotlineNode, is_incoming, local_agency
@@ -47,14 +48,14 @@ def visible_thread(
     thread = session.get(HotlineThread, thread_id)
     if thread is None or local_agency(thread, node.name) != actor.agency:
         # The same answer for "absent" and "not yours": thread ids reveal nothing.
-        raise NotFound(f"no hotline thread {thread_id} for your agency")
+        raise NotFound(T("no hotline thread %(thread_id)s for your agency", thread_id=thread_id))
     return thread
 
 
 def peer_of(session: Session, thread: HotlineThread) -> Peer:
     peer = session.get(Peer, thread.peer_id)
     if peer is None:  # the foreign key makes this impossible short of corruption
-        raise NotFound(f"thread {thread.id} has no peer")
+        raise NotFound(T("thread %(thread)s has no peer", thread=thread.id))
     return peer
 
 
@@ -322,15 +323,18 @@ def read_attachment(
 ) -> HotlineAttachment:
     attachment = session.get(HotlineAttachment, attachment_id)
     if attachment is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound(T("no attachment %(attachment_id)s", attachment_id=attachment_id))
     message = session.get(HotlineMessage, attachment.message_id)
     if message is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound(T("no attachment %(attachment_id)s", attachment_id=attachment_id))
     visible_thread(session, node, actor, message.thread_id)
     if not attachment.verified:
         raise Conflict(
-            f"attachment {attachment.filename!r} failed its integrity check on arrival "
-            "(its SHA-256 does not match what the sender recorded); it is not served"
+            T(
+                "attachment %(filename)s failed its integrity check on arrival (its "
+                "SHA-256 does not match what the sender recorded); it is not served",
+                filename=repr(attachment.filename),
+            )
         )
     record(
         session,

@@ -34,6 +34,7 @@ from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.federation.records import ProtocolViolation
+from liaison.messages import T
 from liaison.services.entities import EntityInput, checked_entities, mention
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
 from liaison.services.hotline.records import uploaded
@@ -123,7 +124,13 @@ def check_attachments(uploads: Sequence[AttachmentUpload], settings: Settings | 
     """The hotline's rules: how many, how large, which types, and that the bytes are what
     the type says."""
     if len(uploads) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"attachments: at most {MAX_ATTACHMENTS} (got {len(uploads)})")
+        raise InvalidInput(
+            T(
+                "attachments: at most %(max_attachments)s (got %(count)s)",
+                max_attachments=MAX_ATTACHMENTS,
+                count=len(uploads),
+            )
+        )
     for upload in uploads:
         check_attachment(upload, settings or Settings())
 
@@ -134,12 +141,20 @@ def _check_item(item: ItemInput, index: int) -> None:
     if item.form is not None:
         check_choice(item.form, FORMS, f"{where}.form")
     if not item.quantity > 0:
-        raise InvalidInput(f"{where}.quantity must be above 0 (got {item.quantity})")
+        raise InvalidInput(
+            T(
+                "%(where)s.quantity must be above 0 (got %(quantity)s)",
+                where=where,
+                quantity=item.quantity,
+            )
+        )
     if item.purity_percent is not None and not 0 < item.purity_percent <= 100:
-        raise InvalidInput(f"{where}.purity_percent must be above 0 and at most 100")
+        raise InvalidInput(
+            T("%(where)s.purity_percent must be above 0 and at most 100", where=where)
+        )
     check_plain(item.substance, f"{where}.substance", 2000)
     if not item.substance.strip():
-        raise InvalidInput(f"{where}.substance must not be empty")
+        raise InvalidInput(T("%(where)s.substance must not be empty", where=where))
     check_plain(item.packaging, f"{where}.packaging", 200)
 
 
@@ -153,13 +168,19 @@ def check_incident(given: IncidentInput) -> IncidentInput:
     if given.information_accuracy is not None:
         check_choice(given.information_accuracy, ACCURACIES, "information_accuracy")
     if not 1 <= len(given.items) <= MAX_ITEMS:
-        raise InvalidInput(f"items: give 1 to {MAX_ITEMS} items (got {len(given.items)})")
+        raise InvalidInput(
+            T(
+                "items: give 1 to %(max_items)s items (got %(count)s)",
+                max_items=MAX_ITEMS,
+                count=len(given.items),
+            )
+        )
     for index, item in enumerate(given.items):
         _check_item(item, index)
     if given.latitude is not None and not -90 <= given.latitude <= 90:
-        raise InvalidInput("latitude must be between -90 and 90")
+        raise InvalidInput(T("latitude must be between -90 and 90"))
     if given.longitude is not None and not -180 <= given.longitude <= 180:
-        raise InvalidInput("longitude must be between -180 and 180")
+        raise InvalidInput(T("longitude must be between -180 and 180"))
     check_country(given.country, "country")
     parse_route(list(given.route) if not isinstance(given.route, str) else given.route)
     check_plain(given.narrative, "narrative", MAX_NARRATIVE)
@@ -272,7 +293,7 @@ def report_incidents(
     commits. One bad incident refuses them all: check them first where that matters.
     Without `audit` the caller audits what was written (an import, in parts)."""
     if not actor.agency:
-        raise Forbidden("only users of an agency can report incidents")
+        raise Forbidden(T("only users of an agency can report incidents"))
     for given in givens:
         check_incident(given)
         checked_entities(given.entities)
@@ -326,12 +347,12 @@ def post_follow_up(
         check_choice(status, FOLLOW_UP_STATUSES, "status")
     body = check_text(body, "body", MAX_BODY)
     if not actor.agency:
-        raise Forbidden("only users of an agency can write follow-ups")
+        raise Forbidden(T("only users of an agency can write follow-ups"))
     found = checked_entities(entities)
     check_attachments(attachments, settings)
     peers = [session.get(Peer, share.peer_id) for share in incident.shares]
     if incident.owner_node != node_name and not peers:
-        raise Conflict("this incident came from no known peer")
+        raise Conflict(T("this incident came from no known peer"))
     follow_up = IncidentFollowUp(
         incident_id=incident.id,
         owner_node=node_name,
@@ -374,12 +395,22 @@ def revise_incident(
     may; the caller commits."""
     incident = visible_incident(session, incident_id)
     if incident.owner_node != node_name:
-        raise Forbidden("only the node that reported an incident edits it; add a follow-up")
+        raise Forbidden(T("only the node that reported an incident edits it; add a follow-up"))
     if actor.agency != incident.reporting_agency:
-        raise Forbidden(f"only users of {incident.reporting_agency!r} edit this incident")
+        raise Forbidden(
+            T(
+                "only users of %(reporting_agency)s edit this incident",
+                reporting_agency=repr(incident.reporting_agency),
+            )
+        )
     wire = {name: value for name, value in changes.items() if name in REVISABLE}
     if not wire or len(wire) != len(changes):
-        raise InvalidInput(f"changes: give some of {', '.join(REVISABLE)} (and nothing else)")
+        raise InvalidInput(
+            T(
+                "changes: give some of %(revisable)s (and nothing else)",
+                revisable=", ".join(REVISABLE),
+            )
+        )
     if "route" in wire:
         wire["route"] = ">".join(parse_route(wire["route"]))
     if isinstance(wire.get("occurred_on"), date):
@@ -433,7 +464,13 @@ def set_focal_points(session: Session, actor: Actor, agency: str, usernames: Seq
     )
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise InvalidInput(f"not users of the agency {agency!r}: {', '.join(unknown)}")
+        raise InvalidInput(
+            T(
+                "not users of the agency %(agency)s: %(unknown)s",
+                agency=repr(agency),
+                unknown=", ".join(unknown),
+            )
+        )
     session.execute(sa.delete(FocalPoint).where(FocalPoint.agency == agency))
     session.add_all(FocalPoint(agency=agency, username=name) for name in names)
     record(session, actor, FocalPointsSet(record_id=agency, usernames=names))
@@ -442,7 +479,7 @@ def set_focal_points(session: Session, actor: Actor, agency: str, usernames: Seq
 def mark_alert_seen(session: Session, username: str, alert_id: int) -> None:
     alert = session.get(IncidentAlert, alert_id)
     if alert is None or alert.username != username:
-        raise NotFound(f"no alert {alert_id} for you")
+        raise NotFound(T("no alert %(alert_id)s for you", alert_id=alert_id))
     if alert.seen_at is None:
         alert.seen_at = utcnow()
 
@@ -471,18 +508,23 @@ def _number(text: str, column: str) -> float:
     try:
         return float(text)
     except ValueError as error:
-        raise InvalidInput(f"{column}: {text!r} is not a number") from error
+        raise InvalidInput(
+            T("%(column)s: %(text)s is not a number", column=column, text=repr(text))
+        ) from error
 
 
 def _row_input(row: dict[str, str]) -> tuple[IncidentInput, ItemInput]:
     for column in REQUIRED_COLUMNS:
         if not row.get(column, "").strip():
-            raise InvalidInput(f"{column}: required")
+            raise InvalidInput(T("%(column)s: required", column=column))
     try:
         occurred_on = date.fromisoformat(row["occurred_on"].strip())
     except ValueError as error:
         raise InvalidInput(
-            f"occurred_on: {row['occurred_on']!r} is not a date (YYYY-MM-DD)"
+            T(
+                "occurred_on: %(occurred_on)s is not a date (YYYY-MM-DD)",
+                occurred_on=repr(row["occurred_on"]),
+            )
         ) from error
     purity = row.get("purity_percent", "").strip()
     item = ItemInput(
@@ -520,18 +562,32 @@ def import_csv(
     incident whose first row is bad is skipped with all its rows. Nothing stored
     changes. Imported incidents are not shared (share them one by one)."""
     if not actor.agency:
-        raise Forbidden("only users of an agency can import incidents")
+        raise Forbidden(T("only users of an agency can import incidents"))
     if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"{filename}: larger than {MAX_IMPORT_BYTES // 2**20} MB")
+        raise InvalidInput(
+            T(
+                "%(filename)s: larger than %(max_import_bytes)s MB",
+                filename=filename,
+                max_import_bytes=MAX_IMPORT_BYTES // 2**20,
+            )
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput(f"{filename}: not UTF-8 text ({error})") from error
+        raise InvalidInput(
+            T("%(filename)s: not UTF-8 text (%(error)s)", filename=filename, error=str(error))
+        ) from error
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise InvalidInput(f"{filename}: the header (row 1) lacks {', '.join(missing)}")
+        raise InvalidInput(
+            T(
+                "%(filename)s: the header (row 1) lacks %(missing)s",
+                filename=filename,
+                missing=", ".join(missing),
+            )
+        )
     result = ImportResult()
     groups: dict[str, tuple[IncidentInput, list[ItemInput]]] = {}
     for number, raw in enumerate(reader, start=2):
@@ -539,13 +595,16 @@ def import_csv(
         try:
             given, item = _row_input(row)
         except InvalidInput as error:
-            result.errors.append({"row": number, "message": str(error)})
+            result.errors.append({"row": number, "message": error.detail})
             continue
         reference = row["reference"].strip()
         if reference in groups:
             if len(groups[reference][1]) >= MAX_ITEMS:
                 result.errors.append(
-                    {"row": number, "message": f"reference: more than {MAX_ITEMS} items"}
+                    {
+                        "row": number,
+                        "message": T("reference: more than %(max)s items", max=MAX_ITEMS),
+                    }
                 )
                 continue
             groups[reference][1].append(item)

@@ -31,6 +31,7 @@ from liaison.audit import (
 )
 from liaison.chem.bulk import spreadsheet_safe
 from liaison.errors import Conflict, InvalidInput, NotFound
+from liaison.messages import T
 from liaison.services.cooperation import Item
 from liaison.services.entities import normalize_entity
 from liaison.services.incidents.rules import DOSE_DEFAULTS
@@ -79,7 +80,7 @@ def visible_incident(session: Session, incident_id: int) -> Incident:
         options=[selectinload(Incident.items), selectinload(Incident.shares)],
     )
     if incident is None:
-        raise NotFound(f"no incident {incident_id}")
+        raise NotFound(T("no incident %(incident_id)s", incident_id=incident_id))
     return incident
 
 
@@ -204,18 +205,32 @@ def read_attachment(
     matched their SHA-256 on arrival. Audited."""
     attachment = session.get(IncidentAttachment, attachment_id)
     if attachment is None:
-        raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
+        raise NotFound(
+            T(
+                "no attachment %(attachment_id)s on incident %(incident_id)s",
+                attachment_id=attachment_id,
+                incident_id=incident_id,
+            )
+        )
     follow_up = (
         None
         if attachment.follow_up_id is None
         else session.get(IncidentFollowUp, attachment.follow_up_id)
     )
     if (attachment.incident_id if follow_up is None else follow_up.incident_id) != incident_id:
-        raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
+        raise NotFound(
+            T(
+                "no attachment %(attachment_id)s on incident %(incident_id)s",
+                attachment_id=attachment_id,
+                incident_id=incident_id,
+            )
+        )
     if not attachment.verified:
         raise Conflict(
-            f"attachment {attachment.filename!r} failed its integrity check on arrival; "
-            "it is not served"
+            T(
+                "attachment %(filename)s failed its integrity check on arrival; it is not served",
+                filename=repr(attachment.filename),
+            )
         )
     incident = visible_incident(session, incident_id)
     record(
@@ -258,10 +273,16 @@ def search_entity(
     """Every incident, follow-up and hotline message here that mentions the entity, and
     the other entities seen with it (with how often). Audited."""
     if kind is not None and kind not in ENTITY_KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(ENTITY_KINDS)} (got {kind!r})")
+        raise InvalidInput(
+            T(
+                "kind must be one of %(entity_kinds)s (got %(kind)s)",
+                entity_kinds=", ".join(ENTITY_KINDS),
+                kind=repr(kind),
+            )
+        )
     value = value.strip()
     if not value:
-        raise InvalidInput("value must not be empty")
+        raise InvalidInput(T("value must not be empty"))
     if kind is not None:
         try:
             normalized, _ = normalize_entity(kind, value, chain or _guess_chain(value))
@@ -562,7 +583,13 @@ def seizure_dashboard(
     aggregates the items instead (the same figures, for checks and the benchmark).
     Audited: who looked at which aggregates."""
     if group_by not in GROUPINGS:
-        raise InvalidInput(f"group_by must be one of {', '.join(GROUPINGS)} (got {group_by!r})")
+        raise InvalidInput(
+            T(
+                "group_by must be one of %(groupings)s (got %(group_by)s)",
+                groupings=", ".join(GROUPINGS),
+                group_by=repr(group_by),
+            )
+        )
     columns = [SUMMARY.c[name] for name in COLUMNS]
     if recompute:
         dialect = session.get_bind().dialect.name

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.store.incident_tables import Unit
 from liaison.text import check_storable_text
 
@@ -38,7 +39,13 @@ def to_grams(quantity: float, unit: str) -> float | None:
 def check_country(value: str, where: str) -> str:
     code = value.strip().upper()
     if not COUNTRY.match(code):
-        raise InvalidInput(f"{where}: {value!r} is not a two-letter country code (ISO 3166)")
+        raise InvalidInput(
+            T(
+                "%(where)s: %(value)s is not a two-letter country code (ISO 3166)",
+                where=where,
+                value=repr(value),
+            )
+        )
     return code
 
 
@@ -47,7 +54,9 @@ def parse_route(value: str | list[str], where: str = "route") -> list[str]:
     parts = value.split(">") if isinstance(value, str) else value
     codes = [check_country(part, f"{where}[{i}]") for i, part in enumerate(parts) if part.strip()]
     if len(codes) > MAX_ROUTE:
-        raise InvalidInput(f"{where}: at most {MAX_ROUTE} countries")
+        raise InvalidInput(
+            T("%(where)s: at most %(max_route)s countries", where=where, max_route=MAX_ROUTE)
+        )
     return codes
 
 
@@ -55,7 +64,14 @@ def check_plain(value: str, where: str, limit: int) -> str:
     check_storable_text(value, where)
     value = value.strip()
     if len(value) > limit:
-        raise InvalidInput(f"{where} has {len(value)} characters; the limit is {limit}")
+        raise InvalidInput(
+            T(
+                "%(where)s has %(count)s characters; the limit is %(limit)s",
+                where=where,
+                count=len(value),
+                limit=limit,
+            )
+        )
     return value
 
 
@@ -123,26 +139,39 @@ def dose_equivalents(
     """How many doses of `dose_mg` the pure substance in the quantity makes, with every
     assumption stated. Counts and volumes have no mass here: they are refused."""
     if quantity < 0:
-        raise InvalidInput(f"quantity must not be negative (got {quantity})")
+        raise InvalidInput(T("quantity must not be negative (got %(quantity)s)", quantity=quantity))
     grams = to_grams(quantity, unit)
     if grams is None:
         raise InvalidInput(
-            f"unit {unit!r} is not a mass; give the quantity in {', '.join(GRAMS_PER_UNIT)}"
+            T(
+                "unit %(unit)s is not a mass; give the quantity in %(units)s",
+                unit=repr(unit),
+                units=", ".join(GRAMS_PER_UNIT),
+            )
         )
     assumptions = [f"{quantity:g} {unit} = {grams:g} g"]
     if purity_percent is None:
         purity_percent = 100.0
         assumptions.append("purity 100% assumed (none given): an upper bound")
     elif not 0 < purity_percent <= 100:
-        raise InvalidInput(f"purity_percent must be above 0 and at most 100 (got {purity_percent})")
+        raise InvalidInput(
+            T(
+                "purity_percent must be above 0 and at most 100 (got %(purity_percent)s)",
+                purity_percent=purity_percent,
+            )
+        )
     else:
         assumptions.append(f"purity {purity_percent:g}% as given")
     if dose_mg is None:
         default = DOSE_DEFAULTS.get(substance.strip().casefold())
         if default is None:
             raise InvalidInput(
-                f"no default dose for {substance!r}; give dose_mg "
-                f"(defaults exist for: {', '.join(DOSE_DEFAULTS)})"
+                T(
+                    "no default dose for %(substance)s; give dose_mg (defaults exist for: "
+                    "%(substances)s)",
+                    substance=repr(substance),
+                    substances=", ".join(DOSE_DEFAULTS),
+                )
             )
         dose_mg = default.dose_mg
         assumptions.append(
@@ -151,7 +180,7 @@ def dose_equivalents(
             f"{'' if default.confirmed else '; not confirmed: ' + default.note})"
         )
     elif dose_mg <= 0:
-        raise InvalidInput(f"dose_mg must be above 0 (got {dose_mg})")
+        raise InvalidInput(T("dose_mg must be above 0 (got %(dose_mg)s)", dose_mg=dose_mg))
     else:
         assumptions.append(f"dose {dose_mg:g} mg as given")
     pure_grams = grams * purity_percent / 100

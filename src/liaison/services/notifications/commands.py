@@ -28,6 +28,7 @@ from liaison.audit import (
 from liaison.errors import Conflict, Forbidden, InvalidInput, LiaisonError, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
+from liaison.messages import T
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
 from liaison.services.hotline.records import uploaded
 from liaison.services.notifications import rules
@@ -66,11 +67,16 @@ def lodge(
     it for the peer; the caller commits. `now` is the lodging moment (the demo lodges a
     year back); `respond_by` defaults to it plus LIAISON_PEN_RESPONSE_DAYS."""
     if not actor.agency:
-        raise Forbidden("only users of an agency can lodge notifications")
+        raise Forbidden(T("only users of an agency can lodge notifications"))
     declared = rules.check_form(form)
     uploads = list(attachments)
     if len(uploads) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"a notification may carry at most {MAX_ATTACHMENTS} attachments")
+        raise InvalidInput(
+            T(
+                "a notification may carry at most %(max_attachments)s attachments",
+                max_attachments=MAX_ATTACHMENTS,
+            )
+        )
     for upload in uploads:
         check_attachment(upload, node.settings)
     target = active_peer(session, str(form.get("importing_peer") or ""))
@@ -81,7 +87,7 @@ def lodge(
         else rules.parse_moment(form["respond_by"], "respond_by")
     )
     if respond_by < moment and form.get("respond_by") not in (None, ""):
-        raise InvalidInput("respond_by is in the past")
+        raise InvalidInput(T("respond_by is in the past"))
     notification = PenNotification(
         owner_node=node.name,
         created_at=moment,
@@ -122,16 +128,24 @@ def lodge(
 def _notification(session: Session, notification_id: int) -> PenNotification:
     notification = session.get(PenNotification, notification_id)
     if notification is None:
-        raise NotFound(f"no pre-export notification {notification_id}")
+        raise NotFound(
+            T("no pre-export notification %(notification_id)s", notification_id=notification_id)
+        )
     return notification
 
 
 def _peer(session: Session, notification: PenNotification) -> Peer:
     peer = session.get(Peer, notification.peer_id)
     if peer is None:  # the foreign key makes this impossible short of corruption
-        raise NotFound(f"notification {notification.id} has no peer")
+        raise NotFound(T("notification %(notification)s has no peer", notification=notification.id))
     if peer.status != PeerStatus.ACTIVE:
-        raise Conflict(f"the peer {peer.name!r} is {peer.status}; the notification is read-only")
+        raise Conflict(
+            T(
+                "the peer %(peer)s is %(status)s; the notification is read-only",
+                peer=repr(peer.name),
+                status=peer.status,
+            )
+        )
     return peer
 
 
@@ -215,12 +229,20 @@ def respond(
     notification = _notification(session, notification_id)
     rules.check_step(Step.NO_OBJECTION, rules.is_outgoing(notification, node.name))
     if decision not in tuple(Decision):
-        raise InvalidInput(f"decision must be one of {', '.join(Decision)} (got {decision!r})")
+        raise InvalidInput(
+            T(
+                "decision must be one of %(allowed)s (got %(decision)s)",
+                allowed=", ".join(Decision),
+                decision=repr(decision),
+            )
+        )
     text = _checked_text(reason, "reason", required=decision != Decision.NO_OBJECTION)
     if notification.withdrawn_at is not None:
-        raise Conflict("the notification was withdrawn; there is nothing to answer")
+        raise Conflict(T("the notification was withdrawn; there is nothing to answer"))
     if notification.decision in (Decision.NO_OBJECTION, Decision.OBJECTION):
-        raise Conflict(f"the notification was already answered: {notification.decision}")
+        raise Conflict(
+            T("the notification was already answered: %(decision)s", decision=notification.decision)
+        )
     _take_step(session, node, actor, notification, Step(decision), text=text, now=now)
     return notification
 
@@ -238,7 +260,7 @@ def answer_information(
     notification = _notification(session, notification_id)
     rules.check_step(Step.INFORMATION_ANSWER, rules.is_outgoing(notification, node.name))
     if notification.decision != Decision.INFORMATION_REQUESTED:
-        raise Conflict("no request for information is waiting for an answer")
+        raise Conflict(T("no request for information is waiting for an answer"))
     text = _checked_text(answer, "answer", required=True)
     _take_step(session, node, actor, notification, Step.INFORMATION_ANSWER, text=text, now=now)
     return notification
@@ -250,7 +272,7 @@ def withdraw(
     notification = _notification(session, notification_id)
     rules.check_step(Step.WITHDRAW, rules.is_outgoing(notification, node.name))
     if notification.withdrawn_at is not None:
-        raise Conflict("the notification is already withdrawn")
+        raise Conflict(T("the notification is already withdrawn"))
     text = _checked_text(reason, "reason", required=True)
     _take_step(session, node, actor, notification, Step.WITHDRAW, text=text)
     return notification
@@ -274,17 +296,28 @@ def record_outcome(
     notification = _notification(session, notification_id)
     rules.check_step(Step.OUTCOME, rules.is_outgoing(notification, node.name))
     if outcome not in tuple(Outcome):
-        raise InvalidInput(f"outcome must be one of {', '.join(Outcome)} (got {outcome!r})")
+        raise InvalidInput(
+            T(
+                "outcome must be one of %(allowed)s (got %(outcome)s)",
+                allowed=", ".join(Outcome),
+                outcome=repr(outcome),
+            )
+        )
     if notification.withdrawn_at is not None:
-        raise Conflict("the notification was withdrawn")
+        raise Conflict(T("the notification was withdrawn"))
     shipped: str | None = None
     if outcome == Outcome.SHIPPED:
         remaining = rules.total_quantity(notification) - drawn_down(notification)
         amount = remaining if quantity in (None, "") else rules.parse_quantity(quantity)
         if amount <= 0 or amount > remaining:
             raise Conflict(
-                f"a shipment of {amount} {notification.declared['unit']} exceeds what remains "
-                f"of the notification: {remaining}"
+                T(
+                    "a shipment of %(amount)s %(unit)s exceeds what remains of the "
+                    "notification: %(remaining)s",
+                    amount=amount,
+                    unit=notification.declared["unit"],
+                    remaining=remaining,
+                )
             )
         shipped = str(amount)
     if incident is not None:
@@ -318,26 +351,38 @@ def import_csv(
     by ';'). A bad row is reported with its number and what is wrong and never stops the
     others; each good row is lodged as if from the form. The caller commits."""
     if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"{name}: larger than {MAX_IMPORT_BYTES // 1024} KB")
+        raise InvalidInput(
+            T(
+                "%(name)s: larger than %(max_import_bytes)s KB",
+                name=name,
+                max_import_bytes=MAX_IMPORT_BYTES // 1024,
+            )
+        )
     best = charset_normalizer.from_bytes(content).best()
     if best is None:
-        raise InvalidInput(f"{name}: not text in any known encoding")
+        raise InvalidInput(T("%(name)s: not text in any known encoding", name=name))
     rows = csv.DictReader(io.StringIO(str(best)))
     header = rows.fieldnames or []
     unknown = sorted(set(header) - set(rules.FLAT_FIELDS))
     if unknown:
         raise InvalidInput(
-            f"{name}, row 1: unknown column(s) {', '.join(unknown)}; known: "
-            + ", ".join(rules.FLAT_FIELDS)
+            T(
+                "%(name)s, row 1: unknown column(s) %(unknown)s; known: %(known)s",
+                name=name,
+                unknown=", ".join(unknown),
+                known=", ".join(rules.FLAT_FIELDS),
+            )
         )
     lodged: list[PenNotification] = []
     errors: list[tuple[int, str]] = []
     for number, row in enumerate(rows, start=2):
         if number - 1 > MAX_IMPORT_ROWS:
-            errors.append((number, f"more than {MAX_IMPORT_ROWS} rows; the rest was not read"))
+            errors.append(
+                (number, T("more than %(max)s rows; the rest was not read", max=MAX_IMPORT_ROWS))
+            )
             break
         if None in row:
-            errors.append((number, "more cells than the header has columns"))
+            errors.append((number, T("more cells than the header has columns")))
             continue
         try:
             with session.begin_nested():
@@ -360,13 +405,13 @@ def set_register(
 ) -> list[dict[str, Any]]:
     """Replace this node's register for `year` and share it with every active peer."""
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year must be between 2000 and 2100 (got {year})")
+        raise InvalidInput(T("year must be between 2000 and 2100 (got %(year)s)", year=year))
     checked = [
         rules.check_requirement(entry, f"entries[{index}]") for index, entry in enumerate(entries)
     ]
     names = [entry["substance"].casefold() for entry in checked]
     if len(set(names)) != len(names):
-        raise InvalidInput("a substance appears twice in the register")
+        raise InvalidInput(T("a substance appears twice in the register"))
     replace_register(session, node.name, year, checked)
     payload = RegisterPayload(year, tuple(checked)).to_payload()
     for peer in session.query(Peer).filter(Peer.status == PeerStatus.ACTIVE):

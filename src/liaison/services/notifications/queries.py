@@ -25,6 +25,7 @@ from liaison.audit import (
     record,
 )
 from liaison.errors import Conflict, InvalidInput, NotFound
+from liaison.messages import T
 from liaison.services.cooperation import Item
 from liaison.services.notifications import rules, screening
 from liaison.services.notifications.rules import Direction, PenNode, Status
@@ -46,12 +47,22 @@ class Filters:
     def check(self) -> None:
         if self.direction is not None and self.direction not in tuple(Direction):
             raise InvalidInput(
-                f"direction must be one of {', '.join(Direction)} (got {self.direction!r})"
+                T(
+                    "direction must be one of %(allowed)s (got %(direction)s)",
+                    allowed=", ".join(Direction),
+                    direction=repr(self.direction),
+                )
             )
         if self.status is not None and self.status not in tuple(Status):
-            raise InvalidInput(f"status must be one of {', '.join(Status)} (got {self.status!r})")
+            raise InvalidInput(
+                T(
+                    "status must be one of %(allowed)s (got %(status)s)",
+                    allowed=", ".join(Status),
+                    status=repr(self.status),
+                )
+            )
         if self.since and self.until and self.since > self.until:
-            raise InvalidInput("from is after to")
+            raise InvalidInput(T("from is after to"))
 
     def as_detail(self) -> dict[str, str]:
         return {
@@ -140,7 +151,9 @@ def read_notification(
         .options(selectinload(PenNotification.events), selectinload(PenNotification.attachments))
     ).scalar_one_or_none()
     if notification is None:
-        raise NotFound(f"no pre-export notification {notification_id}")
+        raise NotFound(
+            T("no pre-export notification %(notification_id)s", notification_id=notification_id)
+        )
     record(session, actor, NotificationRead(record_id=notification.global_id))
     return notification
 
@@ -276,11 +289,19 @@ def read_attachment(
         or notification is None
         or (attachment.notification_id != notification.id)
     ):
-        raise NotFound(f"no attachment {attachment_id} on notification {notification_id}")
+        raise NotFound(
+            T(
+                "no attachment %(attachment_id)s on notification %(notification_id)s",
+                attachment_id=attachment_id,
+                notification_id=notification_id,
+            )
+        )
     if not attachment.verified:
         raise Conflict(
-            f"attachment {attachment.filename!r} failed its integrity check on arrival; "
-            "it is not served"
+            T(
+                "attachment %(filename)s failed its integrity check on arrival; it is not served",
+                filename=repr(attachment.filename),
+            )
         )
     record(
         session,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
+from liaison.messages import T
 from liaison.services.as_of import parse_date
 from liaison.store.base import utcnow
 from liaison.store.notification_tables import PenNotification
@@ -140,16 +141,25 @@ def text_field(
     value = form.get(name)
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"{name} is required")
+            raise InvalidInput(T("%(name)s is required", name=name))
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text (got {type(value).__name__})")
+        raise InvalidInput(
+            T("%(name)s must be text (got %(value)s)", name=name, value=type(value).__name__)
+        )
     check_storable_text(value, name)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"{name} must not be empty")
+        raise InvalidInput(T("%(name)s must not be empty", name=name))
     if len(value) > limit:
-        raise InvalidInput(f"{name} has {len(value)} characters; the limit is {limit}")
+        raise InvalidInput(
+            T(
+                "%(name)s has %(count)s characters; the limit is %(limit)s",
+                name=name,
+                count=len(value),
+                limit=limit,
+            )
+        )
     return value
 
 
@@ -159,10 +169,12 @@ def _party(form: Mapping[str, Any], name: str, *, required: bool) -> dict[str, s
         value = None
     if value is None or value == {}:
         if required:
-            raise InvalidInput(f"{name} is required (an object with name, address, licence)")
+            raise InvalidInput(
+                T("%(name)s is required (an object with name, address, licence)", name=name)
+            )
         return None
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"{name} must be an object with name, address, licence")
+        raise InvalidInput(T("%(name)s must be an object with name, address, licence", name=name))
     # The consignee's licence may be absent; exporter's and importer's may not.
     return {
         key: text_field(value, key, required=key != "licence" or required, limit=MAX_TEXT)
@@ -174,7 +186,14 @@ def _choice(form: Mapping[str, Any], name: str, choices: Iterable[str]) -> str:
     value = form.get(name)
     allowed = list(choices)
     if value not in allowed:
-        raise InvalidInput(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        raise InvalidInput(
+            T(
+                "%(name)s must be one of %(allowed)s (got %(value)s)",
+                name=name,
+                allowed=", ".join(allowed),
+                value=repr(value),
+            )
+        )
     return str(value)
 
 
@@ -183,9 +202,13 @@ def parse_quantity(value: Any, name: str = "quantity") -> Decimal:
     try:
         quantity = Decimal(str(value).strip())
     except InvalidOperation as error:
-        raise InvalidInput(f"{name} must be a number (got {value!r})") from error
+        raise InvalidInput(
+            T("%(name)s must be a number (got %(value)s)", name=name, value=repr(value))
+        ) from error
     if not quantity.is_finite() or quantity <= 0:
-        raise InvalidInput(f"{name} must be a positive number (got {value!r})")
+        raise InvalidInput(
+            T("%(name)s must be a positive number (got %(value)s)", name=name, value=repr(value))
+        )
     return quantity
 
 
@@ -194,13 +217,21 @@ def _countries(form: Mapping[str, Any], name: str, *, required: bool) -> list[st
     if isinstance(value, str):
         value = [part for part in re.split(r"[\s,;>-]+", value) if part]
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise InvalidInput(f"{name} must be a list of ISO 3166 country codes")
+        raise InvalidInput(T("%(name)s must be a list of ISO 3166 country codes", name=name))
     codes = [code.strip().upper() for code in value]
     bad = [code for code in codes if not _COUNTRY.match(code)]
     if bad:
-        raise InvalidInput(f"{name}: {', '.join(map(repr, bad))} is not a two-letter country code")
+        raise InvalidInput(
+            T(
+                "%(name)s: %(codes)s is not a two-letter country code",
+                name=name,
+                codes=", ".join(map(repr, bad)),
+            )
+        )
     if required and len(codes) < 2:
-        raise InvalidInput(f"{name} must name at least the countries of export and import")
+        raise InvalidInput(
+            T("%(name)s must name at least the countries of export and import", name=name)
+        )
     return codes
 
 
@@ -211,9 +242,15 @@ def parse_moment(value: Any, name: str) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError as error:
-            raise InvalidInput(f"{name} must be an ISO 8601 timestamp (got {value!r})") from error
+            raise InvalidInput(
+                T(
+                    "%(name)s must be an ISO 8601 timestamp (got %(value)s)",
+                    name=name,
+                    value=repr(value),
+                )
+            ) from error
     if moment.tzinfo is None:
-        raise InvalidInput(f"{name} must carry its time zone (UTC: a trailing Z)")
+        raise InvalidInput(T("%(name)s must carry its time zone (UTC: a trailing Z)", name=name))
     return moment.astimezone(UTC)
 
 
@@ -286,11 +323,16 @@ def check_form(form: Mapping[str, Any]) -> dict[str, Any]:
     declared["if_no_reply"] = _choice(form, "if_no_reply", IfNoReply)
     shipments = form.get("shipments") or 1
     if not isinstance(shipments, int) or isinstance(shipments, bool) or not 1 <= shipments <= 52:
-        raise InvalidInput(f"shipments must be a whole number from 1 to 52 (got {shipments!r})")
+        raise InvalidInput(
+            T(
+                "shipments must be a whole number from 1 to 52 (got %(shipments)s)",
+                shipments=repr(shipments),
+            )
+        )
     declared["shipments"] = shipments
     period = form.get("period_months")
     if shipments > 1 and period not in (6, 12):
-        raise InvalidInput("a notification of several shipments covers period_months 6 or 12")
+        raise InvalidInput(T("a notification of several shipments covers period_months 6 or 12"))
     declared["period_months"] = period if shipments > 1 else None
     return declared
 
@@ -301,7 +343,7 @@ def check_requirement(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
     substance = text_field(entry, "substance", required=True)
     requires = entry.get("requires_notification", True)
     if not isinstance(requires, bool):
-        raise InvalidInput(f"{where}.requires_notification must be true or false")
+        raise InvalidInput(T("%(where)s.requires_notification must be true or false", where=where))
     annual = entry.get("annual_kg")
     return {
         "substance": substance,
@@ -362,11 +404,13 @@ def check_step(step: Step, outgoing: bool) -> None:
     """Only the importing side answers, only the exporting side withdraws, answers a
     request for information or records the outcome."""
     if step in IMPORTER_STEPS and outgoing:
-        raise_wrong_side("only the importing side answers or acknowledges a notification")
+        raise_wrong_side(T("only the importing side answers or acknowledges a notification"))
     if step in EXPORTER_STEPS and not outgoing:
         raise_wrong_side(
-            "only the exporting side withdraws, records the outcome or answers a request "
-            "for information"
+            T(
+                "only the exporting side withdraws, records the outcome or answers a request "
+                "for information"
+            )
         )
 
 

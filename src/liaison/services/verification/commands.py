@@ -29,6 +29,7 @@ from liaison.errors import Conflict, Forbidden, InvalidInput
 from liaison.federation import outbox
 from liaison.federation.notify import LiveEvent, publish_after_commit
 from liaison.federation.peers import active_peer
+from liaison.messages import T, joined
 from liaison.services.verification import rules
 from liaison.services.verification.queries import agreement_with, get_case, peer_of
 from liaison.services.verification.records import (
@@ -64,7 +65,7 @@ def _publish(session: Session, case: VerificationCase) -> None:
 
 def _require(actor: Actor, capability: Capability, what: str) -> None:
     if actor.role is not None and not may(actor.role, capability):
-        raise Forbidden(f"your role ({actor.role}) may not {what}")
+        raise Forbidden(T("your role (%(role)s) may not %(what)s", role=actor.role, what=what))
 
 
 def open_case(
@@ -86,8 +87,13 @@ def open_case(
     refused = rules.refused_fields(clean, agreement)
     if refused:
         raise InvalidInput(
-            "; ".join(
-                f"subject.{field} may not be shared with {target.name}: {why}"
+            joined(
+                T(
+                    "subject.%(field)s may not be shared with %(peer)s: %(why)s",
+                    field=field,
+                    peer=target.name,
+                    why=why,
+                )
                 for field, why in refused.items()
             )
         )
@@ -157,7 +163,13 @@ def _write_event(
 ) -> VerificationEvent:
     peer = peer_of(session, case)
     if peer.status != PeerStatus.ACTIVE:
-        raise Conflict(f"the peer {peer.name!r} is {peer.status}; the case is read-only")
+        raise Conflict(
+            T(
+                "the peer %(peer)s is %(status)s; the case is read-only",
+                peer=repr(peer.name),
+                status=peer.status,
+            )
+        )
     data = {k: v.strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
     event = VerificationEvent(
         case_id=case.id,
@@ -219,7 +231,7 @@ def decide(
     person_id: str | None = None,
 ) -> VerificationEvent:
     """The verifying side's decision, with its reason; the caller commits."""
-    _require(actor, Capability.VERIFY_NATIONALITY, "decide a verification")
+    _require(actor, Capability.VERIFY_NATIONALITY, T("decide a verification"))
     case = get_case(session, case_id)
     data = {"reason": reason, "person_id": person_id or ""}
     return _write_event(session, node, actor, case, EventKind.DECISION, decision, data)
@@ -238,9 +250,9 @@ def take_step(
     case = get_case(session, case_id)
     side = rules.STEP_SIDE.get(step)
     if side is rules.Side.VERIFYING:
-        _require(actor, Capability.VERIFY_NATIONALITY, f"take the step {step}")
+        _require(actor, Capability.VERIFY_NATIONALITY, T("take the step %(step)s", step=step))
     elif side is rules.Side.REQUESTING:
-        _require(actor, Capability.REQUEST_VERIFICATION, f"take the step {step}")
+        _require(actor, Capability.REQUEST_VERIFICATION, T("take the step %(step)s", step=step))
     event = _write_event(session, node, actor, case, EventKind.STEP, step, data)
     if step == Step.INFORMATION_SUPPLIED:
         peer = peer_of(session, case)
@@ -259,10 +271,10 @@ def record_hold(
 ) -> VerificationEvent:
     """Record that a protection claim is pending; it travels to the peer at once."""
     if kind not in tuple(HoldKind):
-        raise InvalidInput(f"kind must be one of {', '.join(HoldKind)}")
+        raise InvalidInput(T("kind must be one of %(kinds)s", kinds=", ".join(HoldKind)))
     case = get_case(session, case_id)
     if case.status in rules.FINAL:
-        raise Conflict(f"the case is {case.status}")
+        raise Conflict(T("the case is %(status)s", status=case.status))
     return _write_event(session, node, actor, case, EventKind.HOLD, kind, {"reason": reason})
 
 
@@ -275,11 +287,13 @@ def lift_hold(
     *,
     reason: str,
 ) -> VerificationEvent:
-    _require(actor, Capability.LIFT_HOLDS, "lift a protection hold")
+    _require(actor, Capability.LIFT_HOLDS, T("lift a protection hold"))
     case = get_case(session, case_id)
     hold = next((e for e in case.events if e.id == hold_id and e.kind == EventKind.HOLD), None)
     if hold is None:
-        raise InvalidInput(f"case {case_id} has no hold {hold_id}")
+        raise InvalidInput(
+            T("case %(case_id)s has no hold %(hold_id)s", case_id=case_id, hold_id=hold_id)
+        )
     return _write_event(
         session, node, actor, case, EventKind.LIFT, hold.name, {"reason": reason}, hold.global_id
     )
@@ -296,7 +310,7 @@ def set_agreement(
     """Set (merge) the terms with a peer: deadlines per step, fields refused with a reason."""
     target = session.execute(sa.select(Peer).where(Peer.name == peer)).scalar_one_or_none()
     if target is None:
-        raise InvalidInput(f"no peer named {peer!r}")
+        raise InvalidInput(T("no peer named %(peer)s", peer=repr(peer)))
     current = agreement_with(session, target)
     merged_deadlines = dict(current.deadlines)
     for step, terms in (deadlines or {}).items():
@@ -330,7 +344,7 @@ def purge(
     ago; statuses, times and counts stay for the statistics. Returns the purged global
     ids; the caller commits."""
     if retention_days < 0:
-        raise InvalidInput("the retention period must be 0 days or more")
+        raise InvalidInput(T("the retention period must be 0 days or more"))
     horizon = (now or utcnow()) - timedelta(days=retention_days)
     cases = list(
         session.execute(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from liaison.audit import Actor, CasesListed, PersonalDataRead, record
 from liaison.errors import InvalidInput, NotFound
 from liaison.federation import outbox
+from liaison.messages import T
 from liaison.services.cooperation import Item
 from liaison.services.verification import rules
 from liaison.services.verification.records import keyring_of
@@ -73,7 +74,7 @@ def agreement_with(session: Session, peer: Peer) -> rules.Agreement:
 def peer_of(session: Session, case: VerificationCase) -> Peer:
     peer = session.get(Peer, case.peer_id)
     if peer is None:  # the foreign key makes this impossible short of corruption
-        raise NotFound(f"case {case.id} has no peer")
+        raise NotFound(T("case %(case)s has no peer", case=case.id))
     return peer
 
 
@@ -84,7 +85,7 @@ def get_case(session: Session, case_id: int) -> VerificationCase:
         .options(selectinload(VerificationCase.events))
     ).scalar_one_or_none()
     if case is None:
-        raise NotFound(f"no verification case {case_id}")
+        raise NotFound(T("no verification case %(case_id)s", case_id=case_id))
     return case
 
 
@@ -126,14 +127,16 @@ def list_cases(
         query = query.where(VerificationCase.reference == reference)
     if status:
         if status not in CaseStatus.__members__.values():
-            raise InvalidInput(f"status must be one of {', '.join(CaseStatus)}")
+            raise InvalidInput(
+                T("status must be one of %(statuses)s", statuses=", ".join(CaseStatus))
+            )
         query = query.where(VerificationCase.status == status)
     if direction == "outgoing":
         query = query.where(VerificationCase.owner_node == node.name)
     elif direction == "incoming":
         query = query.where(VerificationCase.owner_node != node.name)
     elif direction:
-        raise InvalidInput("direction must be outgoing or incoming")
+        raise InvalidInput(T("direction must be outgoing or incoming"))
     now = utcnow()
     result = [_summary(case, peer, node.name, now) for case, peer in session.execute(query)]
     if overdue is not None:
@@ -151,8 +154,10 @@ def check_why(why: str | None) -> str:
     why = (why or "").strip()
     if not why:
         raise InvalidInput(
-            "say why you read this case's personal data: a `reason` query parameter or an "
-            "X-Reason header (it goes to the audit trail)"
+            T(
+                "say why you read this case's personal data: a `reason` query parameter or "
+                "an X-Reason header (it goes to the audit trail)"
+            )
         )
     return why[:500]
 
@@ -203,11 +208,13 @@ def photograph(
     why = check_why(why)
     case = get_case(session, case_id)
     if case.subject_sealed is None:
-        raise NotFound(f"case {case_id} has no personal data (purged)")
+        raise NotFound(T("case %(case_id)s has no personal data (purged)", case_id=case_id))
     subject = keyring_of(node).open(case.subject_sealed, case.global_id)["subject"]
     photographs = subject.get("photographs", [])
     if not 0 <= index < len(photographs):
-        raise NotFound(f"case {case_id} has no photograph {index}")
+        raise NotFound(
+            T("case %(case_id)s has no photograph %(index)s", case_id=case_id, index=index)
+        )
     record(
         session,
         actor,

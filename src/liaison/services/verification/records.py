@@ -35,6 +35,7 @@ from liaison.federation.records import (
     require,
     wire,
 )
+from liaison.messages import T
 from liaison.services.verification import rules
 from liaison.services.verification.sealing import Keyring, PairSeal, pair_key
 from liaison.store.federation_tables import Peer
@@ -231,7 +232,7 @@ def apply_event(
     elif event.kind == EventKind.LIFT:
         standing = {h.global_id: h for h in rules.standing_holds(case.events)}
         if event.target not in standing:
-            raise Conflict(f"hold {event.target} does not stand on this case")
+            raise Conflict(T("hold %(target)s does not stand on this case", target=event.target))
         rules.check_reason(data.get("reason"))
         event.name = standing[event.target].name
     if status is not None:
@@ -258,7 +259,7 @@ def supplement_subject(
     the node that writes the step and on the one that receives it, so that the next
     matching uses them."""
     if case.subject_sealed is None:
-        raise Conflict("the personal data of this case was purged")
+        raise Conflict(T("the personal data of this case was purged"))
     content = keyring.open(case.subject_sealed, case.global_id)
     content["subject"] = rules.supplemented(content["subject"], data, agreement, peer)
     case.subject_sealed = keyring.seal(content, case.global_id)

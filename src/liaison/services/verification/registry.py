@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, PersonalDataRead, RegistryImported, record
 from liaison.errors import ConfigurationError, InvalidInput, NotFound
+from liaison.messages import T
 from liaison.services.verification import rules
 from liaison.services.verification.queries import check_why, current_registry, get_case
 from liaison.services.verification.records import keyring_of
@@ -85,17 +86,19 @@ def import_registry(
     from liaison.identity.people import COLUMNS, read_people
 
     if not source.is_file():
-        raise InvalidInput(f"{source} is not a file")
+        raise InvalidInput(T("%(source)s is not a file", source=source))
     try:
         people, problems = read_people(source, "person_id")
     except (ValueError, OSError) as error:
-        raise InvalidInput(f"{source}: {error}") from error
+        raise InvalidInput(T("%(source)s: %(error)s", source=source, error=str(error))) from error
     usable = people[people["person_id"].astype(str).str.strip() != ""]
     usable = usable[
         (usable[list(COLUMNS)].astype(str).apply(lambda c: c.str.strip()) != "").any(axis=1)
     ]
     if usable.empty:
-        raise InvalidInput(f"{source} holds no usable registry record (an id and any field)")
+        raise InvalidInput(
+            T("%(source)s holds no usable registry record (an id and any field)", source=source)
+        )
     matcher = Matcher.train(people)
     stamp = utcnow()
     name = f"registry-{stamp:%Y%m%dT%H%M%S%f}"
@@ -166,12 +169,12 @@ def candidates(
     why = check_why(why)
     case = get_case(session, case_id)
     if rules.side_of(case, node.name) is not rules.Side.VERIFYING:
-        raise InvalidInput("candidates are found on the verifying node, from its registry")
+        raise InvalidInput(T("candidates are found on the verifying node, from its registry"))
     if case.subject_sealed is None:
-        raise NotFound(f"case {case_id} has no personal data (purged)")
+        raise NotFound(T("case %(case_id)s has no personal data (purged)", case_id=case_id))
     current = current_registry(session)
     if current is None:
-        raise NotFound("no registry extract is imported here (liaison registry import)")
+        raise NotFound(T("no registry extract is imported here (liaison registry import)"))
     keyring = keyring_of(node)
     subject = keyring.open(case.subject_sealed, case.global_id)["subject"]
     from liaison.identity.passport import read_passport_mrz

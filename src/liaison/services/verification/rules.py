@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from liaison.config import Settings
 from liaison.errors import Conflict, InvalidInput
 from liaison.identity import PERSON_FIELDS
+from liaison.messages import T, joined
 from liaison.services.as_of import parse_date
 from liaison.services.hotline.rules import ALLOWED_CONTENT_TYPES, normalized_content_type
 from liaison.store.verification_tables import (
@@ -201,16 +202,27 @@ def parse_agreement(deadlines: str, refused_fields: str) -> Agreement:
 
 def check_deadline_terms(step: str, terms: Deadline) -> None:
     if step not in DEADLINE_STEPS:
-        raise InvalidInput(f"deadline step must be one of {', '.join(DEADLINE_STEPS)}")
+        raise InvalidInput(
+            T(
+                "deadline step must be one of %(steps)s",
+                steps=", ".join(DEADLINE_STEPS),
+            )
+        )
     if terms.days < 0 or (terms.extendable_to is not None and terms.extendable_to < terms.days):
         raise InvalidInput(
-            f"deadline for {step}: days must be >= 0 and extendable_to at least days"
+            T("deadline for %(step)s: days must be >= 0 and extendable_to at least days", step=step)
         )
 
 
 def check_field_name(name: str) -> None:
     if name not in SUBJECT_FIELDS:
-        raise InvalidInput(f"field {name!r} is not a subject field; known: {SUBJECT_FIELDS}")
+        raise InvalidInput(
+            T(
+                "field %(name)s is not a subject field; known: %(known)s",
+                name=repr(name),
+                known=SUBJECT_FIELDS,
+            )
+        )
 
 
 # ---------------------------------------------------------------- the subject
@@ -220,11 +232,18 @@ def _text(value: Any, where: str, limit: int = MAX_TEXT) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{where} must be text")
+        raise InvalidInput(T("%(where)s must be text", where=where))
     check_storable_text(value, where)
     text = value.strip()
     if len(text) > limit:
-        raise InvalidInput(f"{where} has {len(text)} characters; the limit is {limit}")
+        raise InvalidInput(
+            T(
+                "%(where)s has %(count)s characters; the limit is %(limit)s",
+                where=where,
+                count=len(text),
+                limit=limit,
+            )
+        )
     return text
 
 
@@ -232,57 +251,89 @@ def check_subject(subject: Any) -> dict[str, Any]:
     """The subject cleaned: known fields only, text trimmed, empty ones left out. Refuses
     what is malformed, saying which field."""
     if not isinstance(subject, dict):
-        raise InvalidInput("subject must be an object")
+        raise InvalidInput(T("subject must be an object"))
     unknown = sorted(set(subject) - set(SUBJECT_FIELDS))
     if unknown:
-        raise InvalidInput(f"subject has unknown fields {unknown}; known: {list(SUBJECT_FIELDS)}")
+        raise InvalidInput(
+            T(
+                "subject has unknown fields %(unknown)s; known: %(known)s",
+                unknown=unknown,
+                known=list(SUBJECT_FIELDS),
+            )
+        )
     clean: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = _text(subject.get(name), f"subject.{name}")
         if value:
             clean[name] = value
     if clean.get("sex", "M") not in ("M", "F"):
-        raise InvalidInput("subject.sex must be M, F or empty")
+        raise InvalidInput(T("subject.sex must be M, F or empty"))
     if "date_of_birth" in clean and not DATE_PATTERN.match(clean["date_of_birth"]):
-        raise InvalidInput("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY")
+        raise InvalidInput(T("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY"))
     for name in LIST_FIELDS:
         items = subject.get(name) or []
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
-            raise InvalidInput(f"subject.{name} must be a list of at most {MAX_ITEMS} items")
+            raise InvalidInput(
+                T(
+                    "subject.%(name)s must be a list of at most %(max_items)s items",
+                    name=name,
+                    max_items=MAX_ITEMS,
+                )
+            )
         values = [_text(item, f"subject.{name}[{i}]") for i, item in enumerate(items)]
         if any(values):
             clean[name] = [v for v in values if v]
     documents = subject.get("documents") or []
     if not isinstance(documents, list) or len(documents) > MAX_ITEMS:
-        raise InvalidInput(f"subject.documents must be a list of at most {MAX_ITEMS} items")
+        raise InvalidInput(
+            T(
+                "subject.documents must be a list of at most %(max_items)s items",
+                max_items=MAX_ITEMS,
+            )
+        )
     if documents:
         clean["documents"] = [_document(d, i) for i, d in enumerate(documents)]
     photographs = subject.get("photographs") or []
     if not isinstance(photographs, list) or len(photographs) > MAX_PHOTOGRAPHS:
-        raise InvalidInput(f"subject.photographs must be a list of at most {MAX_PHOTOGRAPHS}")
+        raise InvalidInput(
+            T(
+                "subject.photographs must be a list of at most %(max_photographs)s",
+                max_photographs=MAX_PHOTOGRAPHS,
+            )
+        )
     if photographs:
         clean["photographs"] = [_photograph(p, i) for i, p in enumerate(photographs)]
         total = sum(len(photograph_bytes(p)) for p in clean["photographs"])
         if total > MAX_PHOTOGRAPH_BYTES:
             raise InvalidInput(
-                f"subject.photographs have {total} bytes together; the limit is "
-                f"{MAX_PHOTOGRAPH_BYTES}"
+                T(
+                    "subject.photographs have %(total)s bytes together; the limit is "
+                    "%(max_photograph_bytes)s",
+                    total=total,
+                    max_photograph_bytes=MAX_PHOTOGRAPH_BYTES,
+                )
             )
     if not any(clean.get(name) for name in (*PERSON_FIELDS, "passport_mrz", "aliases")):
-        raise InvalidInput("subject must name the person (a name, an identity number or an MRZ)")
+        raise InvalidInput(T("subject must name the person (a name, an identity number or an MRZ)"))
     return clean
 
 
 def _document(document: Any, index: int) -> dict[str, Any]:
     where = f"subject.documents[{index}]"
     if not isinstance(document, dict):
-        raise InvalidInput(f"{where} must be an object")
+        raise InvalidInput(T("%(where)s must be an object", where=where))
     kind = document.get("kind")
     if kind not in DOCUMENT_KINDS:
-        raise InvalidInput(f"{where}.kind must be one of {', '.join(DOCUMENT_KINDS)}")
+        raise InvalidInput(
+            T(
+                "%(where)s.kind must be one of %(kinds)s",
+                where=where,
+                kinds=", ".join(DOCUMENT_KINDS),
+            )
+        )
     claim = document.get("protection_claim", False)
     if not isinstance(claim, bool):
-        raise InvalidInput(f"{where}.protection_claim must be true or false")
+        raise InvalidInput(T("%(where)s.protection_claim must be true or false", where=where))
     return {
         "kind": kind,
         "tier": EvidenceTier.PROVING if kind in PROVING_DOCUMENTS else EvidenceTier.STARTING,
@@ -299,7 +350,11 @@ def check_supplement(data: Mapping[str, str]) -> dict[str, str]:
     unknown = sorted(name for name, value in data.items() if value and name not in allowed)
     if unknown:
         raise InvalidInput(
-            f"information_supplied carries `information` and subject fields only, not {unknown}"
+            T(
+                "information_supplied carries `information` and subject fields only, "
+                "not %(unknown)s",
+                unknown=unknown,
+            )
         )
     fields = {
         name: _text(value, f"subject.{name}")
@@ -307,9 +362,9 @@ def check_supplement(data: Mapping[str, str]) -> dict[str, str]:
         if name in TEXT_FIELDS and str(value or "").strip()
     }
     if fields.get("sex", "M") not in ("M", "F"):
-        raise InvalidInput("subject.sex must be M, F or empty")
+        raise InvalidInput(T("subject.sex must be M, F or empty"))
     if "date_of_birth" in fields and not DATE_PATTERN.match(fields["date_of_birth"]):
-        raise InvalidInput("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY")
+        raise InvalidInput(T("subject.date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY"))
     return fields
 
 
@@ -322,8 +377,14 @@ def supplemented(
     refused = refused_fields(fields, agreement)
     if refused:
         raise InvalidInput(
-            "; ".join(
-                f"subject.{f} may not be shared with {peer}: {why}" for f, why in refused.items()
+            joined(
+                T(
+                    "subject.%(field)s may not be shared with %(peer)s: %(why)s",
+                    field=field,
+                    peer=peer,
+                    why=why,
+                )
+                for field, why in refused.items()
             )
         )
     return {**subject, **fields}
@@ -332,17 +393,31 @@ def supplemented(
 def _photograph(photograph: Any, index: int) -> dict[str, str]:
     where = f"subject.photographs[{index}]"
     if not isinstance(photograph, dict) or set(photograph) - {"content_type", "data"}:
-        raise InvalidInput(f"{where} must be an object with content_type and data (base64)")
+        raise InvalidInput(
+            T("%(where)s must be an object with content_type and data (base64)", where=where)
+        )
     content_type = normalized_content_type(str(photograph.get("content_type") or ""))
     if content_type not in PHOTOGRAPH_TYPES:
-        raise InvalidInput(f"{where}.content_type must be one of {', '.join(PHOTOGRAPH_TYPES)}")
+        raise InvalidInput(
+            T(
+                "%(where)s.content_type must be one of %(types)s",
+                where=where,
+                types=", ".join(PHOTOGRAPH_TYPES),
+            )
+        )
     data = photograph.get("data")
     try:
         content = base64.b64decode(data if isinstance(data, str) else "", validate=True)
     except binascii.Error as error:
-        raise InvalidInput(f"{where}.data is not base64") from error
+        raise InvalidInput(T("%(where)s.data is not base64", where=where)) from error
     if not content.startswith(ALLOWED_CONTENT_TYPES[content_type]):
-        raise InvalidInput(f"{where} does not look like {content_type}")
+        raise InvalidInput(
+            T(
+                "%(where)s does not look like %(content_type)s",
+                where=where,
+                content_type=content_type,
+            )
+        )
     return {"content_type": content_type, "data": base64.b64encode(content).decode("ascii")}
 
 
@@ -381,14 +456,14 @@ def refused_fields(subject: Mapping[str, Any], agreement: Agreement) -> dict[str
 def check_reference(value: str) -> str:
     value = _text(value, "reference", MAX_REFERENCE)
     if not value:
-        raise InvalidInput("reference must not be empty")
+        raise InvalidInput(T("reference must not be empty"))
     return value
 
 
 def check_reason(value: Any, what: str = "reason") -> str:
     text = _text(value, what)
     if not text:
-        raise InvalidInput(f"{what} must not be empty: say why")
+        raise InvalidInput(T("%(what)s must not be empty: say why", what=what))
     return text
 
 
@@ -412,16 +487,18 @@ def standing_holds(events: Iterable[VerificationEvent]) -> list[VerificationEven
 def check_decision(case: VerificationCase, side: Side, data: Mapping[str, Any]) -> CaseStatus:
     """The status a decision leads to, or Conflict saying why it cannot be taken."""
     if side is not Side.VERIFYING:
-        raise Conflict("only the verifying side decides a case")
+        raise Conflict(T("only the verifying side decides a case"))
     if case.status not in OPEN:
-        raise Conflict(f"the case is {case.status}; only an open case is decided")
+        raise Conflict(
+            T("the case is %(status)s; only an open case is decided", status=case.status)
+        )
     decision = data.get("decision")
     if decision not in tuple(Decision):
-        raise InvalidInput(f"decision must be one of {', '.join(Decision)}")
+        raise InvalidInput(T("decision must be one of %(decision)s", decision=", ".join(Decision)))
     if decision == Decision.CONFIRMED and not data.get("person_id"):
-        raise InvalidInput("a confirmed decision names the registry person (person_id)")
+        raise InvalidInput(T("a confirmed decision names the registry person (person_id)"))
     if decision != Decision.CONFIRMED and data.get("person_id"):
-        raise InvalidInput("person_id is given only with a confirmed decision")
+        raise InvalidInput(T("person_id is given only with a confirmed decision"))
     check_reason(data.get("reason"))
     return CaseStatus(decision)
 
@@ -435,21 +512,39 @@ def check_step(
 ) -> CaseStatus | None:
     """The status a step leads to (None: unchanged), or an error saying why not."""
     if step not in STEP_SIDE:
-        raise InvalidInput(f"step must be one of {', '.join(STEP_SIDE)}")
+        raise InvalidInput(T("step must be one of %(steps)s", steps=", ".join(STEP_SIDE)))
     if STEP_SIDE[step] is not side:
-        raise Conflict(f"{step} is a step of the {STEP_SIDE[step]} side, not of the {side} side")
+        raise Conflict(
+            T(
+                "%(step)s is a step of the %(owner)s side, not of the %(side)s side",
+                step=step,
+                owner=STEP_SIDE[step],
+                side=side,
+            )
+        )
     if step in HELD_STEPS and holds:
         kinds = ", ".join(sorted({h.name for h in holds}))
         raise Conflict(
-            f"{step} is refused: a protection hold stands ({kinds}); a supervisor must lift it "
-            "with a reason first"
+            T(
+                "%(step)s is refused: a protection hold stands (%(kinds)s); a "
+                "supervisor must lift it with a reason first",
+                step=step,
+                kinds=kinds,
+            )
         )
     if case.status not in STEP_FROM[step]:
         allowed = ", ".join(STEP_FROM[step])
-        raise Conflict(f"{step} cannot follow status {case.status} (only after: {allowed})")
+        raise Conflict(
+            T(
+                "%(step)s cannot follow status %(status)s (only after: %(allowed)s)",
+                step=step,
+                status=case.status,
+                allowed=allowed,
+            )
+        )
     for name in STEP_FIELDS[step]:
         if not data.get(name):
-            raise InvalidInput(f"{step} needs {name}")
+            raise InvalidInput(T("%(step)s needs %(name)s", step=step, name=name))
     for name in ("valid_until", "date"):
         if data.get(name):
             parse_date(data[name], name)
@@ -459,7 +554,7 @@ def check_step(
     if step == Step.DEADLINE_EXTENDED and any(
         e.kind == EventKind.STEP and e.name == Step.DEADLINE_EXTENDED for e in case.events
     ):
-        raise Conflict("the deadline to decide was already extended once")
+        raise Conflict(T("the deadline to decide was already extended once"))
     return STEP_TO[step]
 
 
@@ -478,7 +573,7 @@ def next_due(
 def extended_due(case: VerificationCase, agreement: Agreement) -> datetime | None:
     terms = agreement.deadline("decision")
     if terms.extendable_to is None:
-        raise Conflict("the agreement with this peer allows no extension of the deadline")
+        raise Conflict(T("the agreement with this peer allows no extension of the deadline"))
     return case.created_at + timedelta(days=terms.extendable_to)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, PersonalDataRead, record
 from liaison.errors import Conflict
+from liaison.messages import T
 from liaison.pdf_fonts import cjk_font_path
 from liaison.services.verification import rules
 from liaison.services.verification.queries import check_why, get_case
@@ -48,9 +49,14 @@ def travel_document_pdf(
         e for e in case.events if e.kind == EventKind.STEP and e.name == Step.TRAVEL_DOCUMENT_ISSUED
     ]
     if not issued:
-        raise Conflict(f"case {case_id} has no travel document issued")
+        raise Conflict(T("case %(case_id)s has no travel document issued", case_id=case_id))
     if case.subject_sealed is None:
-        raise Conflict(f"case {case_id} was purged; its travel document cannot be produced")
+        raise Conflict(
+            T(
+                "case %(case_id)s was purged; its travel document cannot be produced",
+                case_id=case_id,
+            )
+        )
     keyring = keyring_of(node)
     event = issued[-1]
     data = {} if event.data_sealed is None else keyring.open(event.data_sealed, event.global_id)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, Field
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.services import hotline
 
 
@@ -23,7 +24,10 @@ class AttachmentIn(BaseModel):
             content = base64.b64decode(self.content_base64, validate=True)
         except (binascii.Error, ValueError) as error:
             raise InvalidInput(
-                f"attachment {self.filename!r}: content_base64 is not base64"
+                T(
+                    "attachment %(filename)s: content_base64 is not base64",
+                    filename=repr(self.filename),
+                )
             ) from error
         return hotline.AttachmentUpload(self.filename, self.content_type, content)
 

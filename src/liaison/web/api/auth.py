@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.services.accounts import (
     authenticate,
     issue_api_token,
@@ -83,7 +84,7 @@ def revoke_token(
 ) -> Response:
     """Revoke the bearer token this request presents."""
     if principal.api_token is None:
-        raise InvalidInput("present the bearer token to revoke in the Authorization header")
+        raise InvalidInput(T("present the bearer token to revoke in the Authorization header"))
     api_token = session.merge(principal.api_token)
     revoke_api_token(session, api_token, principal.user, principal.address)
     session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput
+from liaison.messages import T
 from liaison.runtime import cooperation_providers
 from liaison.services import cooperation
 from liaison.store.base import utcnow
@@ -30,7 +31,9 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise InvalidInput(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from error
+        raise InvalidInput(
+            T("%(name)s: %(value)s is not a date (YYYY-MM-DD)", name=name, value=repr(value))
+        ) from error
 
 
 def compute(

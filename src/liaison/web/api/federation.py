@@ -27,6 +27,7 @@ from liaison.federation.key_rotation import answer_key_rotation
 from liaison.federation.peers import handle_peering_request
 from liaison.federation.refusals import Throttle, record_turned_away
 from liaison.federation.resync import answer_own_records_request
+from liaison.messages import T
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer, PeerStatus
 from liaison.web.auth import client_address, public_endpoint
@@ -66,7 +67,10 @@ class UnverifiedRequests:
     def slot(self) -> Iterator[None]:
         if self.running >= self.cap:
             raise FederationBusy(
-                f"{self.running} federation requests are being checked; try again shortly"
+                T(
+                    "%(running)s federation requests are being checked; try again shortly",
+                    running=self.running,
+                )
             )
         self.running += 1
         try:

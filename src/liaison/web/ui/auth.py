@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from liaison.capabilities import Capability, may
 from liaison.errors import InvalidInput, NotAuthenticated, RateLimited
+from liaison.messages import T
 from liaison.services.accounts import (
     LANGUAGES,
     authenticate,
@@ -137,7 +138,13 @@ def switch_language(
     session whose CSRF token the form carries.
     """
     if language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        raise InvalidInput(
+            T(
+                "language must be one of %(languages)s, not %(language)s",
+                languages=", ".join(LANGUAGES),
+                language=repr(language),
+            )
+        )
     node = node_of(request)
     cookie = request.cookies.get(session_cookie_name(node))
     found = web_session_for(session, cookie) if cookie else None

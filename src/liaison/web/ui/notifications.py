@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
+from liaison.messages import T
 from liaison.services import notifications
 from liaison.services.as_of import parse_date
 from liaison.services.hotline import AttachmentUpload
@@ -307,7 +308,7 @@ async def set_register(
                 {"substance": cells[0], "annual_kg": cells[1] or None, "citation": cells[2]}
             )
             if not cells[0]:
-                raise InvalidInput(f"line {number}: the substance is missing")
+                raise InvalidInput(T("line %(number)s: the substance is missing", number=number))
         notifications.set_register(session, node, principal.actor, year, entries)
         session.commit()
     except ValueError:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation.refusals import open_windows
+from liaison.messages import T
 from liaison.services.peering import accept_invite, issue_invite, peer_states, revoke_peer
 from liaison.web.auth import Principal, db_session, require
 from liaison.web.context import local_node, runtime_of
@@ -76,7 +77,7 @@ def peers_accept(
 ) -> Response:
     try:
         if not code.strip():
-            raise InvalidInput("paste the invite code the other node's admin gave you")
+            raise InvalidInput(T("paste the invite code the other node's admin gave you"))
         runtime = runtime_of(request)
         peer = accept_invite(session, runtime.node, runtime.record_types, code, principal.actor)
     except LiaisonError as error:

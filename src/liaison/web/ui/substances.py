@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from liaison.capabilities import Capability
 from liaison.chem.evidence import rules_version
 from liaison.errors import InvalidInput, LiaisonError
+from liaison.messages import T
 from liaison.services.substances import (
     MAX_PICTURED_RECORDS,
     MAX_QUERIES_PER_REQUEST,
@@ -112,7 +113,9 @@ def _parse_as_of(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise InvalidInput(f"“as of” date {text!r} is not a date in the form YYYY-MM-DD") from error
+        raise InvalidInput(
+            T("“as of” date %(text)s is not a date in the form YYYY-MM-DD", text=repr(text))
+        ) from error
 
 
 def _identify_page(
@@ -235,6 +238,7 @@ async def screen_file(
     filename = upload.filename or "upload"
     database = runtime_of(request).database
     settings = runtime_of(request).settings
+    legends = language_translator()  # the page's language, taken here in the request
 
     def screen() -> Any:
         with database.session() as session:
@@ -247,6 +251,7 @@ async def screen_file(
                 _parse_as_of(as_of),
                 jurisdictions or None,
                 settings,
+                legends,
             )
             session.commit()
             return screened
