@@ -1,5 +1,6 @@
 """UN and China entries added for issue 13's third pass: the 1961 Schedule I opioids of the
-Commentary's list, the 1971 Schedule II additions of 2018 and 2019, and the Chinese
+Commentary's list, the 1971 Schedule II additions of 2018 and 2019, APAAN and MAPA in
+Table I of the 1988 Convention, and the Chinese
 catalogue and supplementary-list additions of 2017-2024, each by name, Chinese name or
 structure, on both sides of its first day, with its salts and isomers."""
 
@@ -48,6 +49,8 @@ def test_added_entries_answer_by_name_chinese_name_and_structure(
         ("2-FDCK", "CN", date(2021, 6, 30), date(2021, 7, 1), "CN-2-FDCK"),
         ("MT-45", "CN", date(2017, 6, 30), date(2017, 7, 1), "CN-MT-45"),
         ("4-CEC", "CN", date(2018, 8, 31), date(2018, 9, 1), "CN-4-CEC"),
+        ("APAAN", "UN", date(2014, 10, 5), date(2014, 10, 6), "UN-APAAN"),
+        ("16648-44-5", "UN", date(2020, 11, 2), date(2020, 11, 3), "UN-MAPA"),
     ],
 )
 def test_an_addition_applies_from_its_first_day(
