@@ -89,3 +89,21 @@ def test_isomers_and_salts_get_the_verdict_of_the_listed_substance(
     verdict = identify(query, as_of=TODAY, jurisdictions=[code]).verdicts[code]
     assert verdict.status == "controlled", verdict.explanation
     assert rule_id in {b.rule_id for b in verdict.basis}
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "list_name"),
+    [
+        ("苯乙腈", "CN-benzyl-cyanide", "易制毒化学品 第三类 (category 3 precursor chemicals)"),
+        ("COC(=O)C1(C)OC1c1ccc2OCOc2c1", "CN-PMK-glycidate", "易制毒化学品 第二类 (category 2 precursor chemicals)"),
+    ],
+)
+def test_the_2021_precursor_additions_are_precursors_from_june_2021(
+    query: str, rule_id: str, list_name: str
+) -> None:
+    before = identify(query, as_of=date(2021, 6, 6), jurisdictions=["CN"]).verdicts["CN"]
+    assert rule_id not in {b.rule_id for b in before.basis}
+    verdict = identify(query, as_of=date(2021, 6, 7), jurisdictions=["CN"]).verdicts["CN"]
+    assert verdict.status == "precursor", verdict.explanation
+    basis = next(b for b in verdict.basis if b.rule_id == rule_id)
+    assert basis.list == list_name and not basis.confirmed
