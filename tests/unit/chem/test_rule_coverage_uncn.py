@@ -51,6 +51,8 @@ def test_added_entries_answer_by_name_chinese_name_and_structure(
         ("4-CEC", "CN", date(2018, 8, 31), date(2018, 9, 1), "CN-4-CEC"),
         ("APAAN", "UN", date(2014, 10, 5), date(2014, 10, 6), "UN-APAAN"),
         ("16648-44-5", "UN", date(2020, 11, 2), date(2020, 11, 3), "UN-MAPA"),
+        ("alpha-phenylacetoacetamide", "UN", date(2019, 3, 18), date(2019, 3, 19), "UN-APAA"),
+        ("13956-29-1", "CN", date(2024, 8, 31), date(2024, 9, 1), "CN-CBD"),
     ],
 )
 def test_an_addition_applies_from_its_first_day(
