@@ -13,6 +13,8 @@ import pytest
 from liaison.chem import identify
 
 TODAY = date(2026, 1, 1)
+PRECURSORS_2 = "易制毒化学品 第二类 (category 2 precursor chemicals)"
+PRECURSORS_3 = "易制毒化学品 第三类 (category 3 precursor chemicals)"
 
 
 @pytest.mark.parametrize(
@@ -24,6 +26,8 @@ TODAY = date(2026, 1, 1)
         ("UN", "dihydrodeoxymorphine", "UN-desomorphine"),
         ("UN", "5F-MDMB-PINACA", "UN-5F-ADB"),
         ("UN", "CCCC(NCC)C(=O)c1ccc2OCOc2c1", "UN-N-ethylnorpentylone"),
+        ("UN", "phenazepam", "UN-phenazepam"),
+        ("UN", "MXE", "UN-methoxetamine"),
         ("CN", "奥赛利定", "CN-oliceridine"),
         ("CN", "吡仑帕奈", "CN-perampanel"),
         ("CN", "溴啡", "CN-brorphine"),
@@ -49,6 +53,7 @@ def test_added_entries_answer_by_name_chinese_name_and_structure(
         ("2-FDCK", "CN", date(2021, 6, 30), date(2021, 7, 1), "CN-2-FDCK"),
         ("MT-45", "CN", date(2017, 6, 30), date(2017, 7, 1), "CN-MT-45"),
         ("4-CEC", "CN", date(2018, 8, 31), date(2018, 9, 1), "CN-4-CEC"),
+        ("MT-45", "UN", date(2016, 3, 17), date(2016, 3, 18), "UN-MT-45"),
         ("APAAN", "UN", date(2014, 10, 5), date(2014, 10, 6), "UN-APAAN"),
         ("16648-44-5", "UN", date(2020, 11, 2), date(2020, 11, 3), "UN-MAPA"),
         ("alpha-phenylacetoacetamide", "UN", date(2019, 3, 18), date(2019, 3, 19), "UN-APAA"),
@@ -96,8 +101,8 @@ def test_isomers_and_salts_get_the_verdict_of_the_listed_substance(
 @pytest.mark.parametrize(
     ("query", "rule_id", "list_name"),
     [
-        ("苯乙腈", "CN-benzyl-cyanide", "易制毒化学品 第三类 (category 3 precursor chemicals)"),
-        ("COC(=O)C1(C)OC1c1ccc2OCOc2c1", "CN-PMK-glycidate", "易制毒化学品 第二类 (category 2 precursor chemicals)"),
+        ("苯乙腈", "CN-benzyl-cyanide", PRECURSORS_3),
+        ("COC(=O)C1(C)OC1c1ccc2OCOc2c1", "CN-PMK-glycidate", PRECURSORS_2),
     ],
 )
 def test_the_2021_precursor_additions_are_precursors_from_june_2021(
