@@ -37,19 +37,25 @@ RESULTS = ROOT / "benchmarks" / "results" / "screen_dask.json"
 HEADING = "## Bulk screening on Dask"
 
 
-def timed_screen(source: Path, output: Path, *options: str) -> tuple[float, float]:
-    """Wall-clock seconds and CPU seconds of the whole command: every process it started
-    (pool workers, the LocalCluster's scheduler, nannies, workers and their engine
-    processes) is waited for by its parent, so its CPU time is counted in ours."""
-    command = [sys.executable, "-m", "liaison", "screen", str(source), "--format", "jsonl"]
-    command += ["--output", str(output), "--as-of", "2026-01-01", *options]
+def timed(arguments: list[str]) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds of the whole `liaison ARGUMENTS` command: every
+    process it started (pool workers, the LocalCluster's scheduler, nannies, workers and
+    their engine processes) is waited for by its parent, so its CPU time is counted in ours."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "liaison", *arguments]
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu
+
+
+def timed_screen(source: Path, output: Path, *options: str) -> tuple[float, float]:
+    return timed(
+        ["screen", str(source), "--format", "jsonl", "--output", str(output),
+         "--as-of", "2026-01-01", *options]
+    )  # fmt: skip
 
 
 def main() -> None:

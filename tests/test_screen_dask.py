@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import signal
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -83,17 +82,6 @@ def _write_inputs(directory: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with (
-        dask.config.set({"distributed.worker.daemon": False}),
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-    ):
-        yield local
-
-
-@pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return _write_inputs(tmp_path_factory.mktemp("inputs"))
 
@@ -110,10 +98,10 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 @pytest.mark.parametrize("kind", ["smi", "csv", "sdf", "parquet"])
 def test_the_same_output_as_the_local_engine_in_input_order(
-    kind: str, inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    kind: str, inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source = str(inputs[kind])
-    address = cluster.scheduler_address
+    address = dask_cluster.scheduler_address
     dask_options = ("--engine", "dask", "--scheduler", address, "--partition-size", "7")
     screen(source, "--format", "jsonl", "--output", str(tmp_path / "local.jsonl"))
     screen(source, "--format", "jsonl", "--output", str(tmp_path / "dask.jsonl"), *dask_options)
@@ -199,7 +187,7 @@ def test_a_killed_workers_partitions_are_recomputed(
 
 @pytest.mark.parametrize("output_format", ["csv", "parquet"])
 def test_an_interrupted_run_resumes_past_the_partitions_written(
-    output_format: str, inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    output_format: str, inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source = inputs["sdf"]
     output = tmp_path / ("dask" if output_format == "parquet" else "dask.csv")
@@ -209,7 +197,7 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         if index == 2:
             raise KeyboardInterrupt  # as when the user presses Ctrl-C, or the client dies
 
-    with Client(cluster) as client, pytest.raises(KeyboardInterrupt):
+    with Client(dask_cluster) as client, pytest.raises(KeyboardInterrupt):
         run(job, read_records([str(source)]), _columns(source), client=client, on_partition=crash)
     manifest = json.loads(manifest_path(output).read_text())
     assert [p["index"] for p in manifest["partitions"]] == [0, 1, 2]
@@ -222,7 +210,7 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         (output / "part-000003.parquet").write_bytes(b"PAR1 cut short")
 
     starts: list[int] = []
-    with Client(cluster) as client:
+    with Client(dask_cluster) as client:
         outcome = run(
             job,
             read_records([str(source)]),
@@ -244,10 +232,10 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
 
 
 def test_a_rerun_with_other_options_starts_again(
-    inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source, output = inputs["smi"], tmp_path / "dask.jsonl"
-    options = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
+    options = ["--engine", "dask", "--scheduler", dask_cluster.scheduler_address]
     screen(str(source), "--format", "jsonl", "--output", str(output), *options)
     result = runner.invoke(
         app,
