@@ -151,10 +151,19 @@ def write_markdown(result: dict) -> None:
         "Wall-clock figures on this shared machine mostly measure the other sessions' work "
         "(a process gets a share of a core in proportion to the busy processes); the CPU "
         "columns are what the work itself costs.",
-        "- Size: the issue asks for 1,000,000 molecules; at this machine's shared throughput "
-        "(~1,500/s) five runs of a million take over an hour of both cores, which eight "
-        "sessions share, so this run used the size above. Run with `--molecules 1000000` on a "
-        "free machine.",
+        f"- Dask against the local pool, in CPU per 1,000 molecules: "
+        f"{cpu['dask_1'] / cpu['local']:.2f}x with one worker, "
+        f"{cpu['dask_2'] / cpu['local']:.2f}x with two. What Dask adds is mostly paid per "
+        "second the job runs, not per molecule or per partition: its housekeeping (see "
+        '"Dask\'s housekeeping"), which a loaded machine, stretching every second, makes '
+        "dearer; and once per job, the LocalCluster's start (a scheduler, a nanny and a "
+        "worker per process, each importing Dask, the worker also RDKit and the rules).",
+        f"- Size: the issue asks for 1,000,000 molecules; the four runs of {count:,} took "
+        f"{sum(seconds.values()) / 60:.0f} minutes on this shared machine, so a million would "
+        "take about "
+        f"{sum(seconds.values()) * 1_000_000 / count / 3600:.0f} hours of it, past the "
+        "session's end. The CPU per 1,000 molecules and the overhead per partition above do "
+        "not depend on the size. Run with `--molecules 1000000` on a free machine.",
         "",
     ]
     replace_section(lines)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
-from liaison.bulk_dask import manifest_path
+from liaison.bulk_dask import Outcome, manifest_path
 from liaison.cli import app
 from liaison.identity.people import read_people
 from liaison.match_dask import match
@@ -98,10 +99,13 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         if index == 0:
             raise KeyboardInterrupt  # as when the user presses Ctrl-C, or the client dies
 
-    def matched(**callbacks: object) -> object:
+    def matched(
+        on_start: Callable[[int], None] | None = None,
+        on_partition: Callable[[int, int], None] | None = None,
+    ) -> Outcome:
         with Client(dask_cluster) as client:
-            return match(registry, requests, asked, model, output, 0.9, None,
-                         partition_size=15, client=client, **callbacks)  # type: ignore[arg-type]  # fmt: skip
+            return match(registry, requests, asked, model, output, 0.9, None, partition_size=15,
+                         client=client, on_start=on_start, on_partition=on_partition)  # fmt: skip
 
     with pytest.raises(KeyboardInterrupt):
         matched(on_partition=crash)
@@ -112,7 +116,7 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
     starts: list[int] = []
     outcome = matched(on_start=starts.append)
     assert starts == [15]
-    assert outcome == type(outcome)(screened=28, skipped=15, partitions=2)
+    assert outcome == Outcome(screened=28, skipped=15, partitions=2)
     # The local engine's output, trained with this same model.
     assert output.read_bytes() == (population / "trained.csv").read_bytes()
 
