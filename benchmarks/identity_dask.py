@@ -16,14 +16,12 @@ BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from screen import machine, replace_section  # the script beside this one
-from screen_dask import timed  # the script beside this one
+from screen_dask import finish, timed  # the script beside this one
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "identity_dask.json"
@@ -60,14 +58,7 @@ def main() -> None:
         for name in ("local_training", "dask_1", "dask_2"):
             if (directory / f"{name}.csv").read_bytes() != expected:
                 raise SystemExit(f"{name}: output differs from the local engine's")
-    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
-    result["seconds"] = {name: round(value[0], 2) for name, value in runs.items()}
-    result["cpu_seconds"] = {name: round(value[1], 2) for name, value in runs.items()}
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
-    if not args.no_markdown:
-        write_markdown(result)
+    finish(result, runs, RESULTS, None if args.no_markdown else write_markdown)
 
 
 def write_markdown(result: dict) -> None:

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,20 +92,31 @@ def main() -> None:
         for name in ("dask1", "dask2", "dask_small"):
             if (directory / f"{name}.jsonl").read_bytes() != expected:
                 raise SystemExit(f"{name}: output differs from the local engine's")
-    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
-    result["seconds"] = {name: round(value[0], 2) for name, value in runs.items()}
-    result["cpu_seconds"] = {name: round(value[1], 2) for name, value in runs.items()}
     large = -(-len(smiles) // args.partition)
     many = -(-len(smiles) // small)
     result["partitions"] = {"large": [args.partition, large], "small": [small, many]}
     extra = runs["dask_2_small_partitions"][1] - runs["dask_2"][1]
     # In CPU time: wall-clock differences on this shared machine are mostly other work.
     result["overhead_cpu_ms_per_partition"] = round(1000 * extra / (many - large), 1)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    finish(result, runs, RESULTS, None if args.no_markdown else write_markdown)
+
+
+def finish(
+    result: dict,
+    runs: dict[str, tuple[float, float]],
+    path: Path,
+    markdown: Callable[[dict], None] | None,
+) -> None:
+    """The runs' wall and CPU seconds and the load at the end into `result`, written to
+    `path` as JSON, printed, and given to `markdown` (which writes the BENCHMARKS.md section)."""
+    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    result["seconds"] = {name: round(value[0], 2) for name, value in runs.items()}
+    result["cpu_seconds"] = {name: round(value[1], 2) for name, value in runs.items()}
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
-    if not args.no_markdown:
-        write_markdown(result)
+    if markdown is not None:
+        markdown(result)
 
 
 def write_markdown(result: dict) -> None:

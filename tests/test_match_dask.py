@@ -13,7 +13,7 @@ import pytest
 from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
-from liaison.bulk_dask import Outcome, manifest_path
+from liaison.bulk_dask import Outcome, Runner, manifest_path
 from liaison.cli import app
 from liaison.identity.people import read_people
 from liaison.match_dask import match
@@ -99,13 +99,11 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         if index == 0:
             raise KeyboardInterrupt  # as when the user presses Ctrl-C, or the client dies
 
-    def matched(
-        on_start: Callable[[int], None] | None = None,
-        on_partition: Callable[[int, int], None] | None = None,
-    ) -> Outcome:
+    def matched(**callbacks: Callable[..., None]) -> Outcome:
         with Client(dask_cluster) as client:
+            runner = Runner(client=client, **callbacks)
             return match(registry, requests, asked, model, output, 0.9, None, partition_size=15,
-                         client=client, on_start=on_start, on_partition=on_partition)  # fmt: skip
+                         runner=runner)  # fmt: skip
 
     with pytest.raises(KeyboardInterrupt):
         matched(on_partition=crash)

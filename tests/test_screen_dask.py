@@ -19,7 +19,7 @@ from distributed import Client, LocalCluster
 from rdkit import Chem
 from typer.testing import CliRunner
 
-from liaison.bulk_dask import Job, manifest_path, run
+from liaison.bulk_dask import Job, Runner, manifest_path, run
 from liaison.chem.bulk import read_records
 from liaison.chem.evidence import rules_version
 from liaison.chem.limits import Limits
@@ -175,8 +175,7 @@ def test_a_killed_workers_partitions_are_recomputed(
             _job(source, output, "jsonl", 3),
             read_records([str(source)]),
             _columns(source),
-            client=client,
-            on_partition=kill_a_busy_worker,
+            Runner(client=client, on_partition=kill_a_busy_worker),
         )
         after = client.run(os.getpid)
     assert killed and killed[0][1], "the killed worker held partitions"
@@ -198,7 +197,8 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
             raise KeyboardInterrupt  # as when the user presses Ctrl-C, or the client dies
 
     with Client(dask_cluster) as client, pytest.raises(KeyboardInterrupt):
-        run(job, read_records([str(source)]), _columns(source), client=client, on_partition=crash)
+        runner = Runner(client=client, on_partition=crash)
+        run(job, read_records([str(source)]), _columns(source), runner)
     manifest = json.loads(manifest_path(output).read_text())
     assert [p["index"] for p in manifest["partitions"]] == [0, 1, 2]
     assert manifest["complete"] is False
@@ -215,8 +215,7 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
             job,
             read_records([str(source)]),
             _columns(source),
-            client=client,
-            on_start=starts.append,
+            Runner(client=client, on_start=starts.append),
         )
     total = len(_rows())
     assert starts == [15] and outcome.skipped == 15

@@ -255,21 +255,10 @@ def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractCo
 
 
 def run(
-    job: Job,
-    records: Iterable[Record],
-    columns: list[str],
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    on_start: Callable[[int], None] | None = None,
-    on_partition: Callable[[int, int], None] | None = None,
+    job: Job, records: Iterable[Record], columns: list[str], runner: Runner | None = None
 ) -> Outcome:
     """Screen `records` (the job's input, from its first record) on Dask and write the job's
-    output. columns: the input's other columns (csv and parquet header). on_partition(index,
-    records) is called after each partition is safely written, on_start(records) first with
-    the records a previous run had written. A given `client` is used as
-    it is (tests); otherwise one is made for `scheduler`, or a LocalCluster of `workers`."""
+    output. columns: the input's other columns (csv and parquet header)."""
     from liaison.chem.bulk import csv_header
 
     render = "jsonl" if job.output_format == "jsonl" else "csv"
@@ -279,12 +268,22 @@ def run(
         job.fingerprint(),
         lambda skipped: _partitions(_skip(records, skipped), job.partition_size),
         functools.partial(_screen_partition, settings),
-        scheduler=scheduler,
-        workers=workers,
-        client=client,
-        on_start=on_start,
-        on_partition=on_partition,
+        runner,
     )
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Where a partitioned job runs: on the given `client` as it is (tests), else on the
+    cluster at `scheduler`, else on a LocalCluster of `workers` processes. on_start(records)
+    is called first with the records a previous run had written, on_partition(index,
+    records) after each partition is safely written."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    client: Any = None
+    on_start: Callable[[int], None] | None = None
+    on_partition: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -302,17 +301,13 @@ def run_partitions(
     fingerprint: dict[str, Any],
     partitions: Callable[[int], Iterable[Sized]],
     task: Callable[[Any], list[str]],
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    on_start: Callable[[int], None] | None = None,
-    on_partition: Callable[[int, int], None] | None = None,
+    runner: Runner | None = None,
 ) -> Outcome:
     """The partitioned job whose manifest carries `fingerprint`: partitions(skipped) gives the
     input's partitions past the first `skipped` records (those a previous run wrote); on a
     worker, task(partition) gives the partition's rendered output lines; they are written in
     input order as they come back, each partition recorded in the manifest once on disk."""
+    runner = runner or Runner()
     path = manifest_path(output.path)
     manifest = _Manifest.resume(path, fingerprint)
     if manifest is None or not _output_intact(output, manifest):
@@ -326,13 +321,14 @@ def run_partitions(
         writer = _TextWriter(output, manifest)
     skipped = sum(p["records"] for p in manifest.done)
     first = len(manifest.done)
-    if on_start is not None:
-        on_start(skipped)
+    if runner.on_start is not None:
+        runner.on_start(skipped)
     screened = partitions_done = 0
     try:
         with contextlib.ExitStack() as stack:
+            client = runner.client
             if client is None:
-                client = stack.enter_context(_client(scheduler, workers))
+                client = stack.enter_context(_client(runner.scheduler, runner.workers))
             # A few partitions per worker thread in flight: workers never idle, memory bounded.
             window = 2 * max(1, sum(client.nthreads().values()))
             pending: deque[tuple[int, int, Any]] = deque()
@@ -343,8 +339,8 @@ def run_partitions(
                 writer.write(index, records, future.result())
                 screened += records
                 partitions_done += 1
-                if on_partition is not None:
-                    on_partition(index, records)
+                if runner.on_partition is not None:
+                    runner.on_partition(index, records)
 
             for index, partition in enumerate(partitions(skipped), start=first):
                 future = client.submit(task, partition, pure=False)

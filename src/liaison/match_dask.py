@@ -17,12 +17,12 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from liaison.bulk_dask import Outcome, Output, run_partitions
+from liaison.bulk_dask import Outcome, Output, Runner, run_partitions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,15 +93,10 @@ def match(
     candidates: int | None,
     *,
     partition_size: int = PARTITION,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    on_start: Callable[[int], None] | None = None,
-    on_partition: Callable[[int, int], None] | None = None,
+    runner: Runner | None = None,
 ) -> Outcome:
     """Match `requests` (read from `requests_file`) against the registry file with the
-    trained `model` on Dask and write the MATCHES csv `output`. The callbacks and `client`
-    as for bulk_dask.run."""
+    trained `model` on Dask and write the MATCHES csv `output`."""
     from liaison.identity.matching import matches_header
 
     settings = MatchSettings(_file(registry), json.dumps(model, sort_keys=True), threshold,
@@ -124,9 +119,5 @@ def match(
         fingerprint,
         partitions,
         functools.partial(_match_partition, settings),
-        scheduler=scheduler,
-        workers=workers,
-        client=client,
-        on_start=on_start,
-        on_partition=on_partition,
+        runner,
     )

@@ -122,13 +122,14 @@ def match(
         matcher.save(save_model)
     with progress_bar("matching", len(asked)) as advance:
         if engine == "dask":
+            from liaison.bulk_dask import Runner
             from liaison.match_dask import match as match_on_dask
 
+            runner = Runner(scheduler, jobs, None, advance, lambda _index, count: advance(count))
             try:
                 outcome = match_on_dask(
                     registry, requests, asked, matcher.model, output, threshold, candidates,
-                    partition_size=partition_size, scheduler=scheduler, workers=jobs,
-                    on_start=advance, on_partition=lambda _index, count: advance(count),
+                    partition_size=partition_size, runner=runner,
                 )  # fmt: skip
             except OSError as error:  # the scheduler cannot be reached, the output not written
                 raise usage_error("match", str(error)) from None
