@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from liaison.bulk_dask import Outcome, Runner, manifest_path
 from liaison.cli import app
 from liaison.identity.people import read_people
-from liaison.match_dask import match
+from liaison.match_dask import MatchSettings, _file, _match_partition, match
 
 pytestmark = pytest.mark.slow
 
@@ -131,3 +131,11 @@ def test_engine_usage_errors_are_one_line(population: Path, tmp_path: Path) -> N
             *options,
         )  # fmt: skip
         assert code == 2 and stderr == f"liaison identity match: error: {message}\n"
+
+
+def test_a_worker_refuses_a_registry_file_other_than_the_clients(population: Path) -> None:
+    path = population / "registry.csv"
+    name, size, modified = _file(path)
+    settings = MatchSettings((name, size + 1, modified), "{}", 0.9, None)
+    with pytest.raises(RuntimeError, match="not the client's registry file on this worker"):
+        _match_partition(settings, read_people(population / "requests.csv", "request_id")[0])

@@ -131,7 +131,9 @@ def match(
                     registry, requests, asked, matcher.model, output, threshold, candidates,
                     partition_size=partition_size, runner=runner,
                 )  # fmt: skip
-            except OSError as error:  # the scheduler cannot be reached, the output not written
+            # The scheduler cannot be reached, the output not written, a worker without the
+            # registry file (RuntimeError, raised on the worker).
+            except (OSError, RuntimeError) as error:
                 raise usage_error("match", str(error)) from None
             if outcome.skipped:
                 sys.stderr.write(
