@@ -218,7 +218,7 @@ LOCAL_CLUSTER = {
     "distributed.worker.daemon": False,
     # Dask's housekeeping costs CPU for every second a job runs, busy or waiting: the
     # statistical profiler (stacks sampled every 10 ms), the event-loop tick (20 ms) and the
-    # system monitor (500 ms) took 0.08 CPU-s per second for one worker, 0.02 without
+    # system monitor (500 ms) took 0.07 to 0.08 CPU-s per second for one worker, 0.02 without
     # (benchmarks/dask_housekeeping.py).
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
