@@ -75,3 +75,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
             bold=True,
         )
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[object]:
+    """A real LocalCluster of two worker processes (one thread each), shared by the Dask
+    engine tests: non-daemon workers, as `liaison screen --engine dask` makes them."""
+    import dask
+    from distributed import LocalCluster
+
+    with (
+        dask.config.set({"distributed.worker.daemon": False}),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+    ):
+        yield local

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import signal
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from distributed import Client, LocalCluster
 from rdkit import Chem
 from typer.testing import CliRunner
 
-from liaison.bulk_dask import Job, manifest_path, run
+from liaison.bulk_dask import Job, Runner, manifest_path, run
 from liaison.chem.bulk import read_records
 from liaison.chem.evidence import rules_version
 from liaison.chem.limits import Limits
@@ -83,17 +82,6 @@ def _write_inputs(directory: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with (
-        dask.config.set({"distributed.worker.daemon": False}),
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-    ):
-        yield local
-
-
-@pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return _write_inputs(tmp_path_factory.mktemp("inputs"))
 
@@ -110,10 +98,10 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 @pytest.mark.parametrize("kind", ["smi", "csv", "sdf", "parquet"])
 def test_the_same_output_as_the_local_engine_in_input_order(
-    kind: str, inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    kind: str, inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source = str(inputs[kind])
-    address = cluster.scheduler_address
+    address = dask_cluster.scheduler_address
     dask_options = ("--engine", "dask", "--scheduler", address, "--partition-size", "7")
     screen(source, "--format", "jsonl", "--output", str(tmp_path / "local.jsonl"))
     screen(source, "--format", "jsonl", "--output", str(tmp_path / "dask.jsonl"), *dask_options)
@@ -187,8 +175,7 @@ def test_a_killed_workers_partitions_are_recomputed(
             _job(source, output, "jsonl", 3),
             read_records([str(source)]),
             _columns(source),
-            client=client,
-            on_partition=kill_a_busy_worker,
+            Runner(client=client, on_partition=kill_a_busy_worker),
         )
         after = client.run(os.getpid)
     assert killed and killed[0][1], "the killed worker held partitions"
@@ -199,7 +186,7 @@ def test_a_killed_workers_partitions_are_recomputed(
 
 @pytest.mark.parametrize("output_format", ["csv", "parquet"])
 def test_an_interrupted_run_resumes_past_the_partitions_written(
-    output_format: str, inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    output_format: str, inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source = inputs["sdf"]
     output = tmp_path / ("dask" if output_format == "parquet" else "dask.csv")
@@ -209,8 +196,9 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         if index == 2:
             raise KeyboardInterrupt  # as when the user presses Ctrl-C, or the client dies
 
-    with Client(cluster) as client, pytest.raises(KeyboardInterrupt):
-        run(job, read_records([str(source)]), _columns(source), client=client, on_partition=crash)
+    with Client(dask_cluster) as client, pytest.raises(KeyboardInterrupt):
+        runner = Runner(client=client, on_partition=crash)
+        run(job, read_records([str(source)]), _columns(source), runner)
     manifest = json.loads(manifest_path(output).read_text())
     assert [p["index"] for p in manifest["partitions"]] == [0, 1, 2]
     assert manifest["complete"] is False
@@ -222,13 +210,12 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
         (output / "part-000003.parquet").write_bytes(b"PAR1 cut short")
 
     starts: list[int] = []
-    with Client(cluster) as client:
+    with Client(dask_cluster) as client:
         outcome = run(
             job,
             read_records([str(source)]),
             _columns(source),
-            client=client,
-            on_start=starts.append,
+            Runner(client=client, on_start=starts.append),
         )
     total = len(_rows())
     assert starts == [15] and outcome.skipped == 15
@@ -244,10 +231,10 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
 
 
 def test_a_rerun_with_other_options_starts_again(
-    inputs: dict[str, Path], cluster: LocalCluster, tmp_path: Path
+    inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
 ) -> None:
     source, output = inputs["smi"], tmp_path / "dask.jsonl"
-    options = ["--engine", "dask", "--scheduler", cluster.scheduler_address]
+    options = ["--engine", "dask", "--scheduler", dask_cluster.scheduler_address]
     screen(str(source), "--format", "jsonl", "--output", str(output), *options)
     result = runner.invoke(
         app,

@@ -8,25 +8,30 @@ results are the local engine's, line for line. The client writes the partitions 
 order as they finish and records each one in a manifest beside the output; a rerun of the
 same job after a crash skips the partitions the manifest lists. A worker that dies has its
 partitions recomputed by Dask on another worker.
+
+run_partitions is that machinery for any partitioned job (match_dask: identity matching).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from liaison.chem.bulk import Record, csv_header, screen_records
 from liaison.chem.limits import Limits
+
+if TYPE_CHECKING:
+    from liaison.chem.bulk import Record
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 PARTITION = 10_000  # records per partition: seconds of work, a small message, a small file
@@ -81,6 +86,8 @@ def _screen_partition(
     settings: tuple[date, tuple[str, ...], str, Limits], wires: list[Wire]
 ) -> list[str]:
     """On a Dask worker: the rendered lines (jsonl or csv) of one partition, in order."""
+    from liaison.chem.bulk import Record, screen_records  # RDKit: not for identity matching
+
     if multiprocessing.current_process().daemon:
         raise RuntimeError(
             "a Dask worker running as a daemon process cannot start the isolated engine "
@@ -141,19 +148,19 @@ class _TextWriter:
     """jsonl or csv: one file, appended partition by partition; a resumed run first cuts off
     whatever a crashed run wrote past its last recorded partition."""
 
-    def __init__(self, job: Job, manifest: _Manifest, header: list[str] | None) -> None:
+    def __init__(self, output: Output, manifest: _Manifest) -> None:
         self.manifest = manifest
         self.handle: BinaryIO
         if manifest.done or manifest.data["start"]:
             end = manifest.done[-1]["end"] if manifest.done else manifest.data["start"]
-            self.handle = job.output.open("r+b")
+            self.handle = output.path.open("r+b")
             self.handle.truncate(end)
             self.handle.seek(end)
         else:
-            self.handle = job.output.open("wb")
-            if header is not None:
+            self.handle = output.path.open("wb")
+            if output.format == "csv":
                 buffer = io.StringIO()
-                csv.writer(buffer).writerow(header)
+                csv.writer(buffer).writerow(output.header)
                 self.handle.write(buffer.getvalue().encode("utf-8"))
             self._sync()
             manifest.data["start"] = self.handle.tell()
@@ -163,12 +170,10 @@ class _TextWriter:
         self.handle.flush()
         os.fsync(self.handle.fileno())
 
-    def write(self, index: int, lines: list[str]) -> None:
+    def write(self, index: int, records: int, lines: list[str]) -> None:
         self.handle.write("".join(lines).encode("utf-8"))
         self._sync()
-        self.manifest.done.append(
-            {"index": index, "records": len(lines), "end": self.handle.tell()}
-        )
+        self.manifest.done.append({"index": index, "records": records, "end": self.handle.tell()})
         self.manifest.save()
 
     def close(self) -> None:
@@ -179,10 +184,10 @@ class _ParquetWriter:
     """parquet: a directory of one file per partition (part-000000.parquet, ...), each the
     csv output's columns and cells as strings; files no manifest entry names are removed."""
 
-    def __init__(self, job: Job, manifest: _Manifest, header: list[str]) -> None:
+    def __init__(self, output: Output, manifest: _Manifest) -> None:
         self.manifest = manifest
-        self.directory = job.output
-        self.header = header
+        self.directory = output.path
+        self.header = output.header
         self.directory.mkdir(parents=True, exist_ok=True)
         kept = {entry["file"] for entry in manifest.done}
         for path in self.directory.glob("part-*.parquet*"):
@@ -190,7 +195,7 @@ class _ParquetWriter:
                 path.unlink()
         manifest.save()
 
-    def write(self, index: int, lines: list[str]) -> None:
+    def write(self, index: int, records: int, lines: list[str]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -201,11 +206,24 @@ class _ParquetWriter:
         temporary = self.directory / (name + ".tmp")
         pq.write_table(table, temporary)
         os.replace(temporary, self.directory / name)
-        self.manifest.done.append({"index": index, "records": len(rows), "file": name})
+        self.manifest.done.append({"index": index, "records": records, "file": name})
         self.manifest.save()
 
     def close(self) -> None:
         pass
+
+
+LOCAL_CLUSTER = {
+    # Non-daemon workers: each starts its own isolated engine process.
+    "distributed.worker.daemon": False,
+    # Dask's housekeeping costs CPU for every second a job runs, busy or waiting: the
+    # statistical profiler (stacks sampled every 10 ms), the event-loop tick (20 ms) and the
+    # system monitor (500 ms) took 0.07 to 0.08 CPU-s per second for one worker, 0.02 without
+    # (benchmarks/dask_housekeeping.py).
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
 
 
 def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractContextManager[Any]:
@@ -220,9 +238,8 @@ def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractCo
 
     @contextlib.contextmanager
     def local() -> Iterator[Any]:
-        # Non-daemon workers: each starts its own isolated engine process.
         with (
-            dask.config.set({"distributed.worker.daemon": False}),
+            dask.config.set(LOCAL_CLUSTER),
             LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
@@ -238,63 +255,96 @@ def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractCo
 
 
 def run(
-    job: Job,
-    records: Iterable[Record],
-    columns: list[str],
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    on_start: Callable[[int], None] | None = None,
-    on_partition: Callable[[int, int], None] | None = None,
+    job: Job, records: Iterable[Record], columns: list[str], runner: Runner | None = None
 ) -> Outcome:
     """Screen `records` (the job's input, from its first record) on Dask and write the job's
-    output. columns: the input's other columns (csv and parquet header). on_partition(index,
-    records) is called after each partition is safely written, on_start(records) first with
-    the records a previous run had written. A given `client` is used as
-    it is (tests); otherwise one is made for `scheduler`, or a LocalCluster of `workers`."""
-    fingerprint = job.fingerprint()
-    path = manifest_path(job.output)
+    output. columns: the input's other columns (csv and parquet header)."""
+    from liaison.chem.bulk import csv_header
+
+    render = "jsonl" if job.output_format == "jsonl" else "csv"
+    settings = (job.as_of, job.codes, render, job.limits)
+    return run_partitions(
+        Output(job.output, job.output_format, csv_header(job.codes, columns)),
+        job.fingerprint(),
+        lambda skipped: _partitions(_skip(records, skipped), job.partition_size),
+        functools.partial(_screen_partition, settings),
+        runner,
+    )
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Where a partitioned job runs: on the given `client` as it is (tests), else on the
+    cluster at `scheduler`, else on a LocalCluster of `workers` processes. on_start(records)
+    is called first with the records a previous run had written, on_partition(index,
+    records) after each partition is safely written."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    client: Any = None
+    on_start: Callable[[int], None] | None = None
+    on_partition: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a partitioned job writes: a jsonl or csv file, or a directory of parquet files;
+    header: the csv and parquet columns."""
+
+    path: Path
+    format: str  # jsonl | csv | parquet
+    header: list[str]
+
+
+def run_partitions(
+    output: Output,
+    fingerprint: dict[str, Any],
+    partitions: Callable[[int], Iterable[Sized]],
+    task: Callable[[Any], list[str]],
+    runner: Runner | None = None,
+) -> Outcome:
+    """The partitioned job whose manifest carries `fingerprint`: partitions(skipped) gives the
+    input's partitions past the first `skipped` records (those a previous run wrote); on a
+    worker, task(partition) gives the partition's rendered output lines; they are written in
+    input order as they come back, each partition recorded in the manifest once on disk."""
+    runner = runner or Runner()
+    path = manifest_path(output.path)
     manifest = _Manifest.resume(path, fingerprint)
-    if manifest is None or not _output_intact(job, manifest):
+    if manifest is None or not _output_intact(output, manifest):
         manifest = _Manifest(path, fingerprint)
     if manifest.data["complete"]:
         return Outcome(0, sum(p["records"] for p in manifest.done), 0)
-    header = csv_header(job.codes, columns)
     writer: _TextWriter | _ParquetWriter
-    if job.output_format == "parquet":
-        writer = _ParquetWriter(job, manifest, header)
+    if output.format == "parquet":
+        writer = _ParquetWriter(output, manifest)
     else:
-        writer = _TextWriter(job, manifest, header if job.output_format == "csv" else None)
+        writer = _TextWriter(output, manifest)
     skipped = sum(p["records"] for p in manifest.done)
     first = len(manifest.done)
-    if on_start is not None:
-        on_start(skipped)
-    render = "jsonl" if job.output_format == "jsonl" else "csv"
-    settings = (job.as_of, job.codes, render, job.limits)
-    screened = partitions = 0
+    if runner.on_start is not None:
+        runner.on_start(skipped)
+    screened = partitions_done = 0
     try:
         with contextlib.ExitStack() as stack:
+            client = runner.client
             if client is None:
-                client = stack.enter_context(_client(scheduler, workers))
+                client = stack.enter_context(_client(runner.scheduler, runner.workers))
             # A few partitions per worker thread in flight: workers never idle, memory bounded.
             window = 2 * max(1, sum(client.nthreads().values()))
-            pending: deque[tuple[int, Any]] = deque()
+            pending: deque[tuple[int, int, Any]] = deque()
 
             def write_next() -> None:
-                nonlocal screened, partitions
-                index, future = pending.popleft()
-                lines = future.result()
-                writer.write(index, lines)
-                screened += len(lines)
-                partitions += 1
-                if on_partition is not None:
-                    on_partition(index, len(lines))
+                nonlocal screened, partitions_done
+                index, records, future = pending.popleft()
+                writer.write(index, records, future.result())
+                screened += records
+                partitions_done += 1
+                if runner.on_partition is not None:
+                    runner.on_partition(index, records)
 
-            wires = _partitions(_skip(records, skipped), job.partition_size)
-            for index, partition in enumerate(wires, start=first):
-                future = client.submit(_screen_partition, settings, partition, pure=False)
-                pending.append((index, future))
+            for index, partition in enumerate(partitions(skipped), start=first):
+                future = client.submit(task, partition, pure=False)
+                pending.append((index, len(partition), future))
                 while len(pending) >= window:
                     write_next()
             while pending:
@@ -303,15 +353,15 @@ def run(
         manifest.save()
     finally:
         writer.close()
-    return Outcome(screened, skipped, partitions)
+    return Outcome(screened, skipped, partitions_done)
 
 
-def _output_intact(job: Job, manifest: _Manifest) -> bool:
+def _output_intact(output: Output, manifest: _Manifest) -> bool:
     """Whether what the manifest lists is still there (an output removed by hand is redone)."""
-    if job.output_format == "parquet":
-        return all((job.output / entry["file"]).is_file() for entry in manifest.done)
+    if output.format == "parquet":
+        return all((output.path / entry["file"]).is_file() for entry in manifest.done)
     end = manifest.done[-1]["end"] if manifest.done else manifest.data["start"]
-    return job.output.is_file() and job.output.stat().st_size >= end
+    return output.path.is_file() and output.path.stat().st_size >= end
 
 
 def _skip(records: Iterable[Record], count: int) -> Iterator[Record]:

@@ -22,10 +22,11 @@ from liaison.cli.output import console, fail, progress_bar
 
 if TYPE_CHECKING:
     from liaison.identity.documents import DocumentCheck, MrzCheck
-    from liaison.identity.matching import Candidate
     from liaison.identity.people import RowProblem
 
 DEFAULT_THRESHOLD = 0.9
+ENGINES = ("local", "dask")
+PARTITION = 2000  # match_dask.PARTITION, not imported: `liaison --help` skips Dask
 
 identity_app = typer.Typer(
     help="People: match requests against a registry, check identity numbers and MRZs.",
@@ -74,13 +75,37 @@ def match(
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Write the trained model (JSON) here."
     ),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local (this process) | dask (requests in partitions on a Dask cluster; "
+        "resumable; the workers read --registry at the same path).",
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="--engine dask: the Dask scheduler's address (tcp://host:8786); default a "
+        "LocalCluster of --jobs worker processes.",
+    ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", min=1, help="--engine dask without --scheduler: worker processes."
+    ),
+    partition_size: int = typer.Option(
+        PARTITION, "--partition-size", help="--engine dask: requests per partition."
+    ),
 ) -> None:
     """Match each request against the registry: one row per request, or K with --candidates."""
     if not 0.0 <= threshold <= 1.0:
         raise usage_error("match", f"--threshold {threshold} is not between 0 and 1")
     if candidates is not None and candidates < 1:
         raise usage_error("match", f"--candidates {candidates} is not at least 1")
-    from liaison.identity.matching import Matcher
+    if engine not in ENGINES:
+        raise usage_error("match", f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "local" and (scheduler is not None or jobs is not None):
+        raise usage_error("match", "--scheduler and --jobs need --engine dask")
+    if partition_size < 1:
+        raise usage_error("match", f"--partition-size {partition_size} must be at least 1")
+    from liaison.identity.matching import Matcher, matches_header, matches_rows
     from liaison.identity.people import read_people
 
     try:
@@ -96,11 +121,33 @@ def match(
     if save_model is not None:
         matcher.save(save_model)
     with progress_bar("matching", len(asked)) as advance:
-        found = matcher.match(asked, k=candidates or 1, progress=advance)
-    _write_matches(output, asked["request_id"].fillna("").tolist(), found, threshold, candidates)
-    matched = len({c.request_id for c in found if c.match_probability >= threshold})
+        if engine == "dask":
+            from liaison.bulk_dask import Runner
+            from liaison.match_dask import match as match_on_dask
+
+            runner = Runner(scheduler, jobs, None, advance, lambda _index, count: advance(count))
+            try:
+                outcome = match_on_dask(
+                    registry, requests, asked, matcher.model, output, threshold, candidates,
+                    partition_size=partition_size, runner=runner,
+                )  # fmt: skip
+            # The scheduler cannot be reached, the output not written, a worker without the
+            # registry file (RuntimeError, raised on the worker).
+            except (OSError, RuntimeError) as error:
+                raise usage_error("match", str(error)) from None
+            if outcome.skipped:
+                sys.stderr.write(
+                    f"liaison identity match: resumed: {outcome.skipped} request(s) already "
+                    "written were skipped\n"
+                )
+        else:
+            found = matcher.match(asked, k=candidates or 1, progress=advance)
+            with output.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(matches_header(candidates))
+                writer.writerows(matches_rows(asked, found, threshold, candidates))
     console().print(
-        f"{len(asked)} requests, {matched} matched at probability >= {threshold}; "
+        f"{len(asked)} requests, {_named(output)} matched at probability >= {threshold}; "
         f"{len(request_problems) + len(registry_problems)} field(s) read as empty; "
         f"written to {output}",
         markup=False,
@@ -109,31 +156,11 @@ def match(
     )
 
 
-def _write_matches(
-    output: Path,
-    request_ids: list[str],
-    found: list[Candidate],
-    threshold: float,
-    candidates: int | None,
-) -> None:
-    by_request: dict[str, list[Candidate]] = {}
-    for candidate in found:
-        by_request.setdefault(candidate.request_id, []).append(candidate)
-    rows_per_request = candidates or 1
-    header = ["request_id", "person_id", "match_probability"]
-    with output.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*header, "rank"] if candidates else header)
-        # Requests in file order; a duplicated request id gets its rows once per occurrence.
-        for request_id in request_ids:
-            likely = [c for c in by_request.get(request_id, []) if c.match_probability >= threshold]
-            for rank in range(rows_per_request):
-                row = (
-                    [request_id, likely[rank].person_id, f"{likely[rank].match_probability:.6f}"]
-                    if rank < len(likely)
-                    else [request_id, "", ""]
-                )
-                writer.writerow([*row, rank + 1] if candidates else row)
+def _named(matches: Path) -> int:
+    """The requests of a MATCHES file given a person (their first row names one)."""
+    with matches.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for row in csv.DictReader(handle) if row["person_id"] and
+                   row.get("rank", "1") == "1")  # fmt: skip
 
 
 def _report(path: Path, problems: list[RowProblem]) -> None:

@@ -115,7 +115,7 @@ def run_on_dask(
     partition_size: int,
 ) -> None:
     """The screening on Dask, written as the partitions finish, with a progress bar."""
-    from liaison.bulk_dask import Job, run
+    from liaison.bulk_dask import Job, Runner, run
     from liaison.chem.bulk import count_records
     from liaison.chem.evidence import rules_version
 
@@ -129,15 +129,9 @@ def run_on_dask(
     with contextlib.ExitStack() as stack:
         advance = stack.enter_context(progress_bar("screening", total)) if show_progress else None
         try:
-            outcome = run(
-                job,
-                records,
-                columns,
-                scheduler=scheduler,
-                workers=workers,
-                on_start=advance,
-                on_partition=(lambda _index, count: advance(count)) if advance else None,
-            )
+            on_partition = (lambda _index, count: advance(count)) if advance else None
+            runner = Runner(scheduler, workers, None, advance, on_partition)
+            outcome = run(job, records, columns, runner)
         except LiaisonError as error:
             raise usage_error(error.detail) from None
         except OSError as error:  # the scheduler cannot be reached, the output not written

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,13 +54,15 @@ class Candidate:
     (name, date_of_birth, sex, id_number, place_of_birth, address) to the comparison level it
     fell into ("level": its label) and that level's match weight ("weight", log2 Bayes factor:
     positive for evidence of the same person, negative against, 0 when a side is empty; for
-    the same name, adjusted by how common the name is in the registry)."""
+    the same name, adjusted by how common the name is in the registry). `request_row`: the
+    request's unique_id (its 0-based row), which tells apart requests given the same id."""
 
     request_id: str
     person_id: str
     match_probability: float
     match_weight: float
     evidence: dict[str, dict[str, str | float]]
+    request_row: int
 
 
 def _jaro(left: str, right: str, dialect: str) -> str:
@@ -317,43 +319,64 @@ class Matcher:
         """The k best candidates of each request, best first (fewer when blocking finds fewer).
         Requests are scored in chunks; `progress(n)` is told after each chunk of n requests.
         `threads` caps DuckDB's threads (default: one per core)."""
-        from splink import Linker
-
-        db_api = _database(threads, self.spark)
-        registry = db_api.register(_splink_table(self.registry))
-        frequencies = db_api.register(_name_frequencies(self.registry))
-        levels = _level_labels(self.model)
-        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
+        scorer = self.scorer(threads)
         found: list[Candidate] = []
         for start in range(0, len(requests), chunk):
             part = requests.iloc[start : start + chunk]
-            table = db_api.register(_splink_table(part))
-            linker = Linker([registry, table], self.model, log_level=logging.ERROR)
-            linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
-            pairs = linker.inference.predict_between(registry, table, warning_mode="never")
-            # Plain SQL that DuckDB and Spark both run.
-            ranked = db_api.query_sql(
-                f"""
-                SELECT * FROM (
-                    SELECT unique_id_l, unique_id_r, match_weight, match_probability,
-                        {evidence}, mw_tf_adj_name,
-                        row_number() OVER (
-                            PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
-                        ) AS candidate_rank
-                    FROM {pairs.physical_name}
-                ) AS ranked
-                WHERE candidate_rank <= {int(k)}
-                ORDER BY unique_id_r, candidate_rank
-                """,
-                output_type="pandas",
-            )
-            found.extend(
-                _candidates(ranked, self.registry, self.id_column, part, request_id_column, levels)
-            )
-            pairs.drop_table_from_database_and_remove_from_cache()
+            found.extend(scorer.score(part, k, request_id_column))
             if progress is not None:
                 progress(len(part))
         return found
+
+    def scorer(self, threads: int | None = None) -> Scorer:
+        """The registry loaded into a database once, to score many batches of requests."""
+        return Scorer(self, threads)
+
+
+class Scorer:
+    """A Matcher's registry and name frequencies registered in one database connection."""
+
+    def __init__(self, matcher: Matcher, threads: int | None) -> None:
+        self.matcher = matcher
+        self.db_api = _database(threads, matcher.spark)
+        self.registry = self.db_api.register(_splink_table(matcher.registry))
+        self.frequencies = self.db_api.register(_name_frequencies(matcher.registry))
+        self.levels = _level_labels(matcher.model)
+
+    def score(
+        self, requests: pd.DataFrame, k: int = 1, request_id_column: str = "request_id"
+    ) -> list[Candidate]:
+        """The k best candidates of each of these requests, best first."""
+        from splink import Linker
+
+        matcher = self.matcher
+        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
+        table = self.db_api.register(_splink_table(requests))
+        linker = Linker([self.registry, table], matcher.model, log_level=logging.ERROR)
+        linker.table_management.register_term_frequency_lookup(self.frequencies, "name_key")
+        pairs = linker.inference.predict_between(self.registry, table, warning_mode="never")
+        # Plain SQL that DuckDB and Spark both run.
+        ranked = self.db_api.query_sql(
+            f"""
+            SELECT * FROM (
+                SELECT unique_id_l, unique_id_r, match_weight, match_probability,
+                    {evidence}, mw_tf_adj_name,
+                    row_number() OVER (
+                        PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
+                    ) AS candidate_rank
+                FROM {pairs.physical_name}
+            ) AS ranked
+            WHERE candidate_rank <= {int(k)}
+            ORDER BY unique_id_r, candidate_rank
+            """,
+            output_type="pandas",
+        )
+        pairs.drop_table_from_database_and_remove_from_cache()
+        # A scorer kept for many batches (a Dask worker's) holds no batch it has scored.
+        table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        return _candidates(
+            ranked, matcher.registry, matcher.id_column, requests, request_id_column, self.levels
+        )
 
 
 def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
@@ -452,6 +475,7 @@ def _candidates(
                 match_probability=float(row["match_probability"]),
                 match_weight=float(row["match_weight"]),
                 evidence=evidence,
+                request_row=int(row["unique_id_r"]),
             )
         )
     return out
@@ -480,6 +504,45 @@ def exact_match(
     pairs = pd.concat([by_number, by_name], ignore_index=True)
     pairs = pairs.drop_duplicates(subset=["unique_id_r"], keep="first")
     return [
-        Candidate(str(row[request_id_column] or ""), str(row[id_column] or ""), 1.0, math.inf, {})
+        Candidate(
+            str(row[request_id_column] or ""),
+            str(row[id_column] or ""),
+            1.0,
+            math.inf,
+            {},
+            int(row["unique_id_r"]),
+        )
         for row in pairs.to_dict("records")
     ]
+
+
+def matches_header(candidates: int | None) -> list[str]:
+    """The MATCHES file's columns: a rank column with --candidates K."""
+    header = ["request_id", "person_id", "match_probability"]
+    return [*header, "rank"] if candidates else header
+
+
+def matches_rows(
+    requests: pd.DataFrame,
+    found: list[Candidate],
+    threshold: float,
+    candidates: int | None,
+    request_id_column: str = "request_id",
+) -> Iterator[list[str]]:
+    """The MATCHES rows of these requests, in their order: one per request (K with
+    `candidates`), the person named only at `threshold` or above, empty cells otherwise."""
+    by_row: dict[int, list[Candidate]] = {}
+    for candidate in found:
+        by_row.setdefault(candidate.request_row, []).append(candidate)
+    rows_per_request = candidates or 1
+    ids = requests[request_id_column].fillna("").tolist()
+    # A duplicated request id gets its own rows, from its own candidates, at each occurrence.
+    for row, request_id in zip(requests["unique_id"].tolist(), ids, strict=True):
+        likely = [c for c in by_row.get(int(row), []) if c.match_probability >= threshold]
+        for rank in range(rows_per_request):
+            cells = (
+                [request_id, likely[rank].person_id, f"{likely[rank].match_probability:.6f}"]
+                if rank < len(likely)
+                else [request_id, "", ""]
+            )
+            yield [*cells, str(rank + 1)] if candidates else cells
