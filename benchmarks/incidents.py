@@ -7,7 +7,8 @@ plain `SELECT count(*) FROM incidents` on the same table as the baseline.
                                              [--sqlite-sizes 100000]
 
 The import goes through `liaison.services.incidents.import_csv` (parse, check, identify
-each distinct substance once, write incident, item, outbox-free, audit entry per incident).
+each distinct substance once, write incidents and items in multi-row inserts of 1,000, keep
+the seizure summary, one audit entry per 1,000 incidents naming each).
 The tables for the queries are filled with bulk inserts (the same rows the import writes,
 without their audit entries), so that a million rows take minutes, not hours; the seizure
 summary is then built from them as migration 0011 does. The dashboard is measured reading

@@ -183,6 +183,36 @@ def test_writes_and_revisions_on_both_sides_keep_the_summary_equal_to_a_recomput
     _boards_agree(us)
 
 
+def test_an_import_writes_its_incidents_into_the_summary_and_names_them_in_the_audit(
+    us: UsNode,
+) -> None:
+    csv_text = (
+        "reference,kind,occurred_on,country,substance,quantity,unit,route,purity_percent\n"
+        "A,seizure,2026-03-02,US,fentanyl,1,kg,CN>US,50\n"
+        "A,seizure,2026-03-02,US,caffeine,250,g,CN>US,\n"  # second item of A
+        "B,seizure,2026-03-09,US,fentanyl,2,lb,MX>US,\n"
+        "C,suspicious_shipment,2026-03-09,US,fentanyl,5,g,MX>US,\n"  # not a seizure
+        "D,seizure,2026-03-10,US,fentanyl,x,g,MX>US,\n"  # bad quantity: skipped
+    )
+    with us.database.session() as session:
+        result = incidents.import_csv(session, "US", OFFICER, "march.csv", csv_text.encode())
+        session.commit()
+        written = session.execute(
+            sa.select(Incident.global_id, Incident.route).order_by(Incident.id)
+        ).all()
+        audited = session.execute(
+            sa.select(AuditEntry.detail).where(AuditEntry.action == "incident.imported")
+        ).scalar_one()
+    assert result.imported == 3 and [e["row"] for e in result.errors] == [6]
+    assert json.loads(audited)["incidents"] == [g for g, _ in written]
+    routes = _boards_agree(us)
+    assert routes["CN>US"]["own_count"] == 1
+    assert routes["CN>US"]["own_grams"] == pytest.approx(1250)
+    assert routes["CN>US"]["own_doses"] == pytest.approx(500 * 1000 / 2)
+    assert routes["MX>US"]["own_count"] == 1
+    assert routes["MX>US"]["own_grams"] == pytest.approx(2 * 453.59237)
+
+
 def test_the_migration_builds_the_summary_from_the_incidents_already_stored(
     database_url: str,
 ) -> None:

@@ -30,7 +30,13 @@ from liaison.federation.records import (
     require,
     wire,
 )
-from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
+from liaison.services.entities import (
+    Entity,
+    entities_of_payload,
+    entity_wire,
+    mention,
+    mention_row,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS
 from liaison.services.hotline.records import AttachmentPayload
 from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
@@ -51,6 +57,7 @@ from liaison.store.incident_tables import (
     Incident,
     IncidentAlert,
     IncidentAttachment,
+    IncidentEntity,
     IncidentFollowUp,
     IncidentItem,
     IncidentRevision,
@@ -444,55 +451,95 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
 # ---------------------------------------------------------------- handlers
 
 
+def incident_row(payload: IncidentPayload) -> dict[str, Any]:
+    """The `incidents` row of a payload (its columns by name)."""
+    return {
+        "global_id": payload.global_id,
+        "owner_node": payload.owner_node,
+        "created_at": payload.created_at,
+        "version": payload.version,
+        "kind": payload.kind,
+        "occurred_on": payload.occurred_on,
+        "reporting_agency": payload.reporting_agency,
+        "created_by": payload.created_by,
+        "country": payload.country,
+        "place": payload.place,
+        "port_code": payload.port_code,
+        "latitude": payload.latitude,
+        "longitude": payload.longitude,
+        "conveyance": payload.conveyance,
+        "route": payload.route,
+        "narrative": payload.narrative,
+        "urgent": payload.urgent,
+        "handling_code": payload.handling_code,
+        "source_reliability": payload.source_reliability,
+        "information_accuracy": payload.information_accuracy,
+    }
+
+
+def item_row(item: ItemPayload, position: int) -> dict[str, Any]:
+    """The `incident_items` row of an item (without its incident)."""
+    return {
+        "position": position,
+        "substance": item.substance,
+        "quantity": item.quantity,
+        "unit": item.unit,
+        "grams": item.grams,
+        "purity_percent": item.purity_percent,
+        "form": item.form,
+        "packaging": item.packaging,
+        "verdicts": item.verdicts,
+        "as_of": item.as_of,
+        "statuses": statuses_of(item.verdicts),
+        "substance_label": item.substance_label,
+        "standardized_smiles": item.standardized_smiles,
+    }
+
+
 def store_incident(
     session: Session, payload: IncidentPayload, attachments: Sequence[IncidentAttachment]
 ) -> Incident:
     """Write the incident, its items, entity mentions and `attachments` (the rows for the
     payload's: an upload's here, or what arrived from the peer, checked)."""
-    incident = Incident(
-        global_id=payload.global_id,
-        owner_node=payload.owner_node,
-        created_at=payload.created_at,
-        version=payload.version,
-        kind=payload.kind,
-        occurred_on=payload.occurred_on,
-        reporting_agency=payload.reporting_agency,
-        created_by=payload.created_by,
-        country=payload.country,
-        place=payload.place,
-        port_code=payload.port_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        conveyance=payload.conveyance,
-        route=payload.route,
-        narrative=payload.narrative,
-        urgent=payload.urgent,
-        handling_code=payload.handling_code,
-        source_reliability=payload.source_reliability,
-        information_accuracy=payload.information_accuracy,
-    )
+    incident = Incident(**incident_row(payload))
     incident.items = [
-        IncidentItem(
-            position=position,
-            substance=item.substance,
-            quantity=item.quantity,
-            unit=item.unit,
-            grams=item.grams,
-            purity_percent=item.purity_percent,
-            form=item.form,
-            packaging=item.packaging,
-            verdicts=item.verdicts,
-            as_of=item.as_of,
-            statuses=statuses_of(item.verdicts),
-            substance_label=item.substance_label,
-            standardized_smiles=item.standardized_smiles,
-        )
-        for position, item in enumerate(payload.items)
+        IncidentItem(**item_row(item, position)) for position, item in enumerate(payload.items)
     ]
     incident.entities = [mention(e) for e in payload.entities]
     incident.attachments = list(attachments)
     session.add(incident)
     return incident
+
+
+def insert_incidents(session: Session, payloads: Sequence[IncidentPayload]) -> list[int]:
+    """Write many incidents without attachments (an import) as a few multi-row inserts
+    instead of one object graph each; their row ids, in order. The rows are those of
+    `store_incident`."""
+    # render_nulls: rows that differ only in which values are None stay one statement
+    # (else the ORM splits the batch wherever that changes). Ids are matched by global id:
+    # asking for them in parameter order makes SQLite insert one row per statement.
+    inserted = session.execute(
+        sa.insert(Incident)
+        .returning(Incident.global_id, Incident.id)
+        .execution_options(render_nulls=True),
+        [incident_row(payload) for payload in payloads],
+    )
+    id_of = {global_id: row_id for global_id, row_id in inserted}
+    ids = [id_of[payload.global_id] for payload in payloads]
+    items = [
+        {"incident_id": incident_id, **item_row(item, position)}
+        for incident_id, payload in zip(ids, payloads, strict=True)
+        for position, item in enumerate(payload.items)
+    ]
+    mentions = [
+        {"incident_id": incident_id, **mention_row(entity)}
+        for incident_id, payload in zip(ids, payloads, strict=True)
+        for entity in payload.entities
+    ]
+    for table, rows in ((IncidentItem, items), (IncidentEntity, mentions)):
+        if rows:
+            session.execute(sa.insert(table).execution_options(render_nulls=True), rows)
+    return ids
 
 
 def receive_revision(
