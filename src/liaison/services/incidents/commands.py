@@ -250,9 +250,10 @@ def _write_incident(
         [IncidentAttachment(**uploaded(a)) for a in given.attachments],
     )
     incident.shares = [IncidentShare(peer_id=peer.id) for peer in peers]
-    wire = IncidentPayload.of(incident, entities).to_payload()
-    for peer in peers:
-        outbox.share(session, peer, INCIDENT.name, wire)
+    if peers:
+        wire = IncidentPayload.of(incident, entities).to_payload()
+        for peer in peers:
+            outbox.share(session, peer, INCIDENT.name, wire)
     record(
         session,
         actor,
