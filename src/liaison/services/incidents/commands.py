@@ -33,7 +33,13 @@ from liaison.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.federation.records import ProtocolViolation
-from liaison.services.entities import Entity, EntityInput, checked_entities, mention
+from liaison.services.entities import (
+    Entity,
+    EntityInput,
+    checked_entities,
+    entity_wire,
+    mention,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
 from liaison.services.hotline.records import uploaded
 from liaison.services.hotline.rules import check_choice, check_text
@@ -42,6 +48,7 @@ from liaison.services.incidents.records import (
     FOLLOW_UP,
     INCIDENT,
     REVISABLE,
+    REVISABLE_FIELDS,
     REVISION,
     FollowUpPayload,
     IncidentPayload,
@@ -375,18 +382,34 @@ def revise_incident(
     actor: Actor,
     incident_id: int,
     changes: dict[str, Any],
+    *,
+    items: Sequence[ItemInput] | None = None,
+    entities: Sequence[EntityInput] | None = None,
+    settings: Settings | None = None,
 ) -> Incident:
     """Edit this node's incident as a new version: the replaced values are kept, and the
-    revision travels to the peers it is shared with. Only users of the reporting agency
-    may; the caller commits."""
+    revision travels to the peers it is shared with. `changes` names header fields;
+    `items` replace the items (each identified again, with today's verdict snapshot) and
+    `entities` the entities. Only users of the reporting agency may; the caller commits."""
     incident = visible_incident(session, incident_id)
     if incident.owner_node != node_name:
         raise Forbidden("only the node that reported an incident edits it; add a follow-up")
     if actor.agency != incident.reporting_agency:
         raise Forbidden(f"only users of {incident.reporting_agency!r} edit this incident")
-    wire = {name: value for name, value in changes.items() if name in REVISABLE}
-    if not wire or len(wire) != len(changes):
+    wire = {name: value for name, value in changes.items() if name in REVISABLE_FIELDS}
+    if len(wire) != len(changes) or not (wire or items is not None or entities is not None):
         raise InvalidInput(f"changes: give some of {', '.join(REVISABLE)} (and nothing else)")
+    if items is not None:
+        if not 1 <= len(items) <= MAX_ITEMS:
+            raise InvalidInput(f"items: give 1 to {MAX_ITEMS} items (got {len(items)})")
+        for index, item in enumerate(items):
+            _check_item(item, index)
+        found = identify_substances([item.substance for item in items], settings)
+        wire["items"] = [
+            item_snapshot(item, found[item.substance.strip()]).to_payload() for item in items
+        ]
+    if entities is not None:
+        wire["entities"] = entity_wire(checked_entities(entities))
     if "route" in wire:
         wire["route"] = ">".join(parse_route(wire["route"]))
     if isinstance(wire.get("occurred_on"), date):

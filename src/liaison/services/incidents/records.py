@@ -33,6 +33,7 @@ from liaison.federation.records import (
 from liaison.services.entities import (
     Entity,
     entities_of_payload,
+    entity_of,
     entity_wire,
     mention,
     mention_row,
@@ -354,8 +355,9 @@ class FollowUpPayload:
         )
 
 
-# What an owner may edit (a new version); items and entities stay as first reported.
-REVISABLE = (
+# What an owner may edit (a new version): the header's fields, and the items (each with
+# the verdict snapshot of the day it was edited) and the entities, each replaced whole.
+REVISABLE_FIELDS = (
     "kind",
     "occurred_on",
     "place",
@@ -368,6 +370,7 @@ REVISABLE = (
     "source_reliability",
     "information_accuracy",
 )
+REVISABLE = (*REVISABLE_FIELDS, "items", "entities")
 
 
 def revision_value(name: str, value: Any) -> Any:
@@ -417,6 +420,10 @@ class RevisionPayload:
 
 def current_value(incident: Incident, name: str) -> Any:
     """A revisable field's value now, in the form a revision carries it."""
+    if name == "items":
+        return [ItemPayload.of(item).to_payload() for item in incident.items]
+    if name == "entities":
+        return entity_wire([entity_of(row) for row in incident.entities])
     value = getattr(incident, name)
     return value.isoformat() if isinstance(value, date) else value
 
@@ -430,7 +437,18 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
     previous = {name: current_value(incident, name) for name in payload.changes}
     before = contributions(incident)
     for name, value in payload.changes.items():
-        setattr(incident, name, revision_value(name, value))
+        parsed = revision_value(name, value)
+        if name == "items":
+            # The replaced items (with their snapshots) are kept in the revision's `previous`.
+            for replaced_item in incident.items:
+                session.delete(replaced_item)
+            incident.items = [IncidentItem(**item_row(item, i)) for i, item in enumerate(parsed)]
+        elif name == "entities":
+            for replaced_mention in incident.entities:
+                session.delete(replaced_mention)
+            incident.entities = [mention(entity) for entity in parsed]
+        else:
+            setattr(incident, name, parsed)
     if SUMMARIZED_FIELDS & set(payload.changes):
         adjust_summary(session, added=[contributions(incident)], removed=[before])
     incident.version = payload.version

@@ -1,7 +1,7 @@
 """The seizure summary kept on write.
 
 Every write that changes what the dashboard counts (an incident reported here or received
-from a peer, a revision of its kind, date, conveyance or route) adjusts
+from a peer, a revision of its kind, date, conveyance, route or items) adjusts
 `incident_seizure_summary` in the same transaction, so the dashboard sums a few rows per
 day, group and substance instead of every item of the period. The table holds masses; the
 dashboard turns pure grams into doses with today's defaults (`doses_of`).
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from liaison.services.incidents.rules import DOSE_DEFAULTS
 from liaison.store.incident_summary import COLUMNS, DIMENSIONS, SUMMARY, recomputed
 
-SUMMARIZED_FIELDS = frozenset({"kind", "occurred_on", "conveyance", "route", "country"})
+SUMMARIZED_FIELDS = frozenset({"kind", "occurred_on", "conveyance", "route", "country", "items"})
 PRIMARY_KEY = ["dimension", "key", "occurred_on", "owner_node", "substance"]
 ADDED = ("incidents", "items", "grams", "pure_grams")
 
