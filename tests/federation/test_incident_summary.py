@@ -141,7 +141,22 @@ def test_writes_and_revisions_on_both_sides_keep_the_summary_equal_to_a_recomput
     _send(us, 3, "incident.revision", _revision(peer_id, 3, {"occurred_on": "2026-04-09"}))
     routes = _boards_agree(us)
     assert set(routes) == {"CN>US"} and routes["CN>US"]["peer_count"] == 1
-    _send(us, 4, "incident.revision", _revision(peer_id, 4, {"kind": "stopped_shipment"}))
+    # The peer corrects the items: one of 1 kg at 50% is left; the items before are kept.
+    items = _peer_incident(peer_id)["items"][:1]
+    items[0] = {**items[0], "quantity": "1", "grams": "1000.0"}
+    _send(us, 4, "incident.revision", _revision(peer_id, 4, {"items": items}))
+    routes = _boards_agree(us)
+    assert routes["CN>US"]["peer_grams"] == pytest.approx(1000)
+    assert routes["CN>US"]["peer_doses"] == pytest.approx(500 * 1000 / 2)
+    with us.database.session() as session:
+        received = session.execute(
+            sa.select(Incident).where(Incident.global_id == peer_id)
+        ).scalar_one()
+        [item] = received.items
+        [*_, last] = incidents.read_incident(session, OFFICER, received.id).revisions
+        session.commit()
+        assert (item.grams, len(last.previous["items"]), last.changed_by) == (1000.0, 3, "wang")
+    _send(us, 5, "incident.revision", _revision(peer_id, 5, {"kind": "stopped_shipment"}))
     assert _boards_agree(us) == {}
 
     # Own incidents, written and revised here.
