@@ -6,6 +6,8 @@ desk's list of peer incidents awaiting a follow-up."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -156,7 +158,26 @@ def test_writes_and_revisions_on_both_sides_keep_the_summary_equal_to_a_recomput
         [*_, last] = incidents.read_incident(session, OFFICER, received.id).revisions
         session.commit()
         assert (item.grams, len(last.previous["items"]), last.changed_by) == (1000.0, 3, "wang")
-    _send(us, 5, "incident.revision", _revision(peer_id, 5, {"kind": "stopped_shipment"}))
+    # It adds a laboratory note: stored verified, its bytes in the attachment row only.
+    note = b"Purity 50% confirmed by GC-MS.\n"
+    added = {
+        "filename": "lab.txt",
+        "content_type": "text/plain",
+        "size": len(note),
+        "sha256": hashlib.sha256(note).hexdigest(),
+        "content": base64.b64encode(note).decode(),
+    }
+    _send(us, 5, "incident.revision", _revision(peer_id, 5, {"attachments_added": [added]}))
+    with us.database.session() as session:
+        received = session.execute(
+            sa.select(Incident).where(Incident.global_id == peer_id)
+        ).scalar_one()
+        [attachment] = received.attachments
+        [*_, last] = incidents.read_incident(session, OFFICER, received.id).revisions
+        session.commit()
+        assert (attachment.content, attachment.verified) == (note, True)
+        assert "content" not in last.changes["attachments_added"][0]
+    _send(us, 6, "incident.revision", _revision(peer_id, 6, {"kind": "stopped_shipment"}))
     assert _boards_agree(us) == {}
 
     # Own incidents, written and revised here.

@@ -166,6 +166,7 @@ def test_the_edit_page_changes_the_items_and_entities_and_keeps_the_version_befo
             "entity0_kind": "phone",
             "entity0_value": "",
         },
+        files={"attachments": ("lab report.pdf", PDF, "application/pdf")},
         follow_redirects=False,
     )
     assert saved.status_code == 303, saved.text
@@ -186,10 +187,20 @@ def test_the_edit_page_changes_the_items_and_entities_and_keeps_the_version_befo
         (i["substance"], i["verdicts"]["US"]["status"]) for i in revision["previous"]["items"]
     ] == [("caffeine", "no_match")]
     assert [e["value"] for e in revision["previous"]["entities"]] == ["+1 202 555 0143"]
-    assert _actions(node, "incident.revised")[-1]["fields"] == ["entities", "items"]
+    [attachment] = detail["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("lab report.pdf", len(PDF))
+    assert revision["previous"]["attachments_added"] == []
+    [added] = revision["changes"]["attachments_added"]
+    assert added["filename"] == "lab report.pdf" and "content" not in added  # in its row
+    assert _actions(node, "incident.revised")[-1]["fields"] == [
+        "attachments_added",
+        "entities",
+        "items",
+    ]
     view = client.get(f"/incidents/{created['id']}")
     versions = view.text[view.text.index('id="versions"') :]
     assert "caffeine" in versions and "fentanyl" in versions and "+1 202 555 0143" in versions
+    assert "lab report.pdf" in versions
 
     # The same rows sent again change nothing.
     again = client.post(

@@ -41,7 +41,7 @@ from liaison.services.entities import (
     mention,
 )
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
-from liaison.services.hotline.records import uploaded
+from liaison.services.hotline.records import AttachmentPayload, uploaded
 from liaison.services.hotline.rules import check_choice, check_text
 from liaison.services.incidents.queries import visible_incident
 from liaison.services.incidents.records import (
@@ -385,19 +385,23 @@ def revise_incident(
     *,
     items: Sequence[ItemInput] | None = None,
     entities: Sequence[EntityInput] | None = None,
+    attachments: Sequence[AttachmentUpload] = (),
     settings: Settings | None = None,
 ) -> Incident:
     """Edit this node's incident as a new version: the replaced values are kept, and the
     revision travels to the peers it is shared with. `changes` names header fields;
     `items` replace the items (each identified again, with today's verdict snapshot) and
-    `entities` the entities. Only users of the reporting agency may; the caller commits."""
+    `entities` the entities; `attachments` are added. Only users of the reporting agency
+    may; the caller commits."""
     incident = visible_incident(session, incident_id)
     if incident.owner_node != node_name:
         raise Forbidden("only the node that reported an incident edits it; add a follow-up")
     if actor.agency != incident.reporting_agency:
         raise Forbidden(f"only users of {incident.reporting_agency!r} edit this incident")
     wire = {name: value for name, value in changes.items() if name in REVISABLE_FIELDS}
-    if len(wire) != len(changes) or not (wire or items is not None or entities is not None):
+    if len(wire) != len(changes) or not (
+        wire or items is not None or entities is not None or attachments
+    ):
         raise InvalidInput(f"changes: give some of {', '.join(REVISABLE)} (and nothing else)")
     if items is not None:
         if not 1 <= len(items) <= MAX_ITEMS:
@@ -410,6 +414,19 @@ def revise_incident(
         ]
     if entities is not None:
         wire["entities"] = entity_wire(checked_entities(entities))
+    if attachments:
+        if len(incident.attachments) + len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidInput(
+                f"attachments: at most {MAX_ATTACHMENTS} in all"
+                f" (it has {len(incident.attachments)}, {len(attachments)} given)"
+            )
+        check_attachments(attachments, settings)
+        wire["attachments_added"] = [
+            AttachmentPayload(
+                **{k: v for k, v in uploaded(a).items() if k != "verified"}
+            ).to_payload()
+            for a in attachments
+        ]
     if "route" in wire:
         wire["route"] = ">".join(parse_route(wire["route"]))
     if isinstance(wire.get("occurred_on"), date):
@@ -437,7 +454,7 @@ def revise_incident(
         )
     except ProtocolViolation as error:
         raise InvalidInput(str(error)) from error
-    apply_revision(session, incident, payload)
+    apply_revision(session, incident, payload, settings or Settings())
     for share in incident.shares:
         peer = session.get(Peer, share.peer_id)
         if peer is not None:

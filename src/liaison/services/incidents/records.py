@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, FollowUpReceived, IncidentReceived, IncidentRevised, record
+from liaison.config import Settings
 from liaison.federation.context import LocalNode
 from liaison.federation.records import (
     PeerMay,
@@ -355,8 +356,9 @@ class FollowUpPayload:
         )
 
 
-# What an owner may edit (a new version): the header's fields, and the items (each with
-# the verdict snapshot of the day it was edited) and the entities, each replaced whole.
+# What an owner may edit (a new version): the header's fields, the items (each with the
+# verdict snapshot of the day it was edited) and the entities, each replaced whole, and
+# attachments added (none removed: they are evidence already passed on).
 REVISABLE_FIELDS = (
     "kind",
     "occurred_on",
@@ -370,11 +372,16 @@ REVISABLE_FIELDS = (
     "source_reliability",
     "information_accuracy",
 )
-REVISABLE = (*REVISABLE_FIELDS, "items", "entities")
+REVISABLE = (*REVISABLE_FIELDS, "items", "entities", "attachments_added")
 
 
 def revision_value(name: str, value: Any) -> Any:
     """A revisable field's value as it is stored, checked as the report's own would be."""
+    if name == "attachments_added":
+        try:
+            return attachments_of_payload({"attachments": value})
+        except ProtocolViolation as error:
+            raise ProtocolViolation(f"changes.{name}: {error}") from error
     data = {**_DEFAULTS, name: value}
     try:
         parsed = IncidentPayload.from_payload(data)
@@ -420,6 +427,8 @@ class RevisionPayload:
 
 def current_value(incident: Incident, name: str) -> Any:
     """A revisable field's value now, in the form a revision carries it."""
+    if name == "attachments_added":
+        return []  # none of them was there before
     if name == "items":
         return [ItemPayload.of(item).to_payload() for item in incident.items]
     if name == "entities":
@@ -428,8 +437,20 @@ def current_value(incident: Incident, name: str) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def apply_revision(session: Session, incident: Incident, payload: RevisionPayload) -> None:
-    """Keep the values the revision replaces and apply it; the version moves on by one."""
+def stored_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes as the revision row keeps them: an added attachment's bytes are in its
+    attachment row, so here only its name, type, size and digest."""
+    if "attachments_added" not in changes:
+        return changes
+    added = [{k: v for k, v in a.items() if k != "content"} for a in changes["attachments_added"]]
+    return {**changes, "attachments_added": added}
+
+
+def apply_revision(
+    session: Session, incident: Incident, payload: RevisionPayload, settings: Settings
+) -> None:
+    """Keep the values the revision replaces and apply it; the version moves on by one.
+    Added attachments are checked as a peer's are (`settings`: this node's limits)."""
     if payload.version != incident.version + 1:
         raise ProtocolViolation(
             f"revision makes version {payload.version}; the incident is at {incident.version}"
@@ -443,6 +464,10 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
             for replaced_item in incident.items:
                 session.delete(replaced_item)
             incident.items = [IncidentItem(**item_row(item, i)) for i, item in enumerate(parsed)]
+        elif name == "attachments_added":
+            if len(incident.attachments) + len(parsed) > MAX_ATTACHMENTS:
+                raise ProtocolViolation(f"an incident has at most {MAX_ATTACHMENTS} attachments")
+            incident.attachments.extend(IncidentAttachment(**a.received(settings)) for a in parsed)
         elif name == "entities":
             for replaced_mention in incident.entities:
                 session.delete(replaced_mention)
@@ -461,7 +486,7 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
             version=payload.version,
             changed_by=payload.changed_by,
             previous=previous,
-            changes=payload.changes,
+            changes=stored_changes(payload.changes),
         )
     )
 
@@ -570,7 +595,7 @@ def receive_revision(
     [incident] = related
     if incident.owner_node != peer.name:
         raise ProtocolViolation("only the incident's owner revises it")
-    apply_revision(session, incident, payload)
+    apply_revision(session, incident, payload, node.settings)
     record(
         session,
         Actor.peer(peer.name, incident.reporting_agency),

@@ -414,6 +414,9 @@ class IncidentEdit(BaseModel):
     entities: list[EntityIn] | None = Field(
         default=None, max_length=50, description="Replace the entities (all)."
     )
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=5, description="Attachments to add."
+    )
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentDetailOut)
@@ -427,7 +430,9 @@ def edit_incident(
     """Edit this node's incident (users of the reporting agency): a new version, the
     replaced values kept; it travels to the peers it is shared with."""
     node_name = node_of(request).name
-    changes = body.model_dump(exclude_unset=True, exclude={"items", "entities"}, mode="json")
+    changes = body.model_dump(
+        exclude_unset=True, exclude={"items", "entities", "attachments"}, mode="json"
+    )
     incidents.revise_incident(
         session,
         node_name,
@@ -436,6 +441,7 @@ def edit_incident(
         changes,
         items=None if body.items is None else [i.given() for i in body.items],
         entities=None if body.entities is None else [e.given() for e in body.entities],
+        attachments=[a.upload() for a in body.attachments],
         settings=node_of(request).settings,
     )
     view = incidents.read_incident(session, principal.actor, incident_id)

@@ -485,12 +485,14 @@ async def edit(
     principal: Principal = Depends(reporters),
     session: Session = Depends(db_session),
 ) -> Response:
-    form: dict[str, Any] = dict((await request.form()).items())
+    submitted = await request.form()
+    form: dict[str, Any] = {k: v for k, v in submitted.items() if k != "attachments"}
+    uploads = await _uploads(submitted)
     node = node_of(request)
     incident = _editable(session, node.name, principal, incident_id)
     try:
         changes = _changes(incident, form)
-        if changes == Edit({}, None, None):
+        if changes == Edit({}, None, None) and not uploads:
             raise InvalidInput(_("Nothing was changed."))
         incidents.revise_incident(
             session,
@@ -500,6 +502,7 @@ async def edit(
             changes.fields,
             items=changes.items,
             entities=changes.entities,
+            attachments=uploads,
             settings=node.settings,
         )
         session.commit()
