@@ -7,7 +7,8 @@ plain `SELECT count(*) FROM incidents` on the same table as the baseline.
                                              [--sqlite-sizes 100000]
 
 The import goes through `liaison.services.incidents.import_csv` (parse, check, identify
-each distinct substance once, write incident, item, outbox-free, audit entry per incident).
+each distinct substance once, write incidents and items in multi-row inserts of 1,000, keep
+the seizure summary, one audit entry per 1,000 incidents naming each).
 The tables for the queries are filled with bulk inserts (the same rows the import writes,
 without their audit entries), so that a million rows take minutes, not hours; the seizure
 summary is then built from them as migration 0011 does. The dashboard is measured reading
@@ -255,6 +256,19 @@ def bench_queries(backend: str, size: int, folder: Path) -> dict[str, Any]:
         drop()
 
 
+def _merged(
+    earlier: list[dict[str, Any]], new: list[dict[str, Any]], key: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The new rows, and the earlier ones the new do not replace (same `key`), in order."""
+    measured = {tuple(row[k] for k in key) for row in new}
+    kept = [row for row in earlier if tuple(row[k] for k in key) not in measured]
+    return sorted([*kept, *new], key=lambda row: tuple(row[k] for k in key))
+
+
+def _run(row: dict[str, Any]) -> str:
+    return f"{row['measured_at'].replace('T', ' ')[:16]}, {row['load_average_1min_at_start']}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--import-rows", type=int, default=100_000)
@@ -265,33 +279,46 @@ def main() -> None:
     backends = args.backends.split(",")
     sizes = [int(s) for s in args.sizes.split(",") if s]
     sqlite_sizes = [int(s) for s in (args.sqlite_sizes or args.sizes).split(",") if s]
-    results: dict[str, Any] = {"machine": machine(), "imports": [], "queries": []}
+    m = machine()
+    run = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="minutes"),
+        "load_average_1min_at_start": m["load_average_1min_at_start"],
+    }
+    imports: list[dict[str, Any]] = []
+    queries: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as folder:
         for backend in backends:
             if args.import_rows:
-                results["imports"].append(bench_import(backend, args.import_rows, Path(folder)))
-                print(results["imports"][-1])
+                imports.append({**bench_import(backend, args.import_rows, Path(folder)), **run})
+                print(imports[-1])
             for size in sqlite_sizes if backend == "sqlite" else sizes:
-                results["queries"].append(bench_queries(backend, size, Path(folder)))
-                print(results["queries"][-1])
+                queries.append({**bench_queries(backend, size, Path(folder)), **run})
+                print(queries[-1])
+    # A run of some backends or sizes keeps the earlier figures of the others, each row
+    # with the date and load of its own run (the import: the newest run per backend).
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    results = {
+        "machine": m,
+        "imports": _merged(earlier.get("imports", []), imports, ("backend",)),
+        "queries": _merged(earlier.get("queries", []), queries, ("backend", "size")),
+    }
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    m = results["machine"]
     lines = [
         "## Incidents",
         "",
         "(written by `benchmarks/incidents.py`; raw figures in "
         "`benchmarks/results/incidents.json`)",
         "",
-        f"Run of {datetime.now(UTC).isoformat(timespec='seconds')} on {m['cpu']}, "
-        f"{m['cores']} cores, {m['system']}, Python {m['python']}; load average "
-        f"{m['load_average_1min_at_start']} when it started (the machine is shared).",
+        f"On {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}; each row "
+        "names its run (UTC) and the load average when that run started (the machine is "
+        "shared).",
         "",
         "| backend | rows imported (CSV, one item each) | seconds | rows per second "
-        "| bulk insert of as many incident rows (baseline), s |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| bulk insert of as many incident rows (baseline), s | run, load |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
         *(
             f"| {r['backend']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} "
-            f"| {r['bulk_insert_baseline_seconds']:.1f} |"
+            f"| {r['bulk_insert_baseline_seconds']:.1f} | {_run(r)} |"
             for r in results["imports"]
         ),
         "",
@@ -301,13 +328,13 @@ def main() -> None:
         "",
         "| backend | incidents | SELECT count(*) (baseline) | by month, items aggregated "
         "(former query) | by month, summary | by substance, items aggregated | by substance, "
-        "summary | entity search | summary built from the table, s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "summary | entity search | summary built from the table, s | run, load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         *(
             f"| {q['backend']} | {q['size']:,} | {q['count_ms']:.1f} "
             f"| {q['recomputed_month_ms']:.1f} | {q['dashboard_month_ms']:.1f} "
             f"| {q['recomputed_substance_ms']:.1f} | {q['dashboard_substance_ms']:.1f} "
-            f"| {q['entity_search_ms']:.1f} | {q['rebuild_seconds']:.1f} |"
+            f"| {q['entity_search_ms']:.1f} | {q['rebuild_seconds']:.1f} | {_run(q)} |"
             for q in results["queries"]
         ),
         "",

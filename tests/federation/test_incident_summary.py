@@ -6,6 +6,8 @@ desk's list of peer incidents awaiting a follow-up."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -141,7 +143,41 @@ def test_writes_and_revisions_on_both_sides_keep_the_summary_equal_to_a_recomput
     _send(us, 3, "incident.revision", _revision(peer_id, 3, {"occurred_on": "2026-04-09"}))
     routes = _boards_agree(us)
     assert set(routes) == {"CN>US"} and routes["CN>US"]["peer_count"] == 1
-    _send(us, 4, "incident.revision", _revision(peer_id, 4, {"kind": "stopped_shipment"}))
+    # The peer corrects the items: one of 1 kg at 50% is left; the items before are kept.
+    items = _peer_incident(peer_id)["items"][:1]
+    items[0] = {**items[0], "quantity": "1", "grams": "1000.0"}
+    _send(us, 4, "incident.revision", _revision(peer_id, 4, {"items": items}))
+    routes = _boards_agree(us)
+    assert routes["CN>US"]["peer_grams"] == pytest.approx(1000)
+    assert routes["CN>US"]["peer_doses"] == pytest.approx(500 * 1000 / 2)
+    with us.database.session() as session:
+        received = session.execute(
+            sa.select(Incident).where(Incident.global_id == peer_id)
+        ).scalar_one()
+        [item] = received.items
+        [*_, last] = incidents.read_incident(session, OFFICER, received.id).revisions
+        session.commit()
+        assert (item.grams, len(last.previous["items"]), last.changed_by) == (1000.0, 3, "wang")
+    # It adds a laboratory note: stored verified, its bytes in the attachment row only.
+    note = b"Purity 50% confirmed by GC-MS.\n"
+    added = {
+        "filename": "lab.txt",
+        "content_type": "text/plain",
+        "size": len(note),
+        "sha256": hashlib.sha256(note).hexdigest(),
+        "content": base64.b64encode(note).decode(),
+    }
+    _send(us, 5, "incident.revision", _revision(peer_id, 5, {"attachments_added": [added]}))
+    with us.database.session() as session:
+        received = session.execute(
+            sa.select(Incident).where(Incident.global_id == peer_id)
+        ).scalar_one()
+        [attachment] = received.attachments
+        [*_, last] = incidents.read_incident(session, OFFICER, received.id).revisions
+        session.commit()
+        assert (attachment.content, attachment.verified) == (note, True)
+        assert "content" not in last.changes["attachments_added"][0]
+    _send(us, 6, "incident.revision", _revision(peer_id, 6, {"kind": "stopped_shipment"}))
     assert _boards_agree(us) == {}
 
     # Own incidents, written and revised here.
@@ -181,6 +217,36 @@ def test_writes_and_revisions_on_both_sides_keep_the_summary_equal_to_a_recomput
         "groups": 1,
     }
     _boards_agree(us)
+
+
+def test_an_import_writes_its_incidents_into_the_summary_and_names_them_in_the_audit(
+    us: UsNode,
+) -> None:
+    csv_text = (
+        "reference,kind,occurred_on,country,substance,quantity,unit,route,purity_percent\n"
+        "A,seizure,2026-03-02,US,fentanyl,1,kg,CN>US,50\n"
+        "A,seizure,2026-03-02,US,caffeine,250,g,CN>US,\n"  # second item of A
+        "B,seizure,2026-03-09,US,fentanyl,2,lb,MX>US,\n"
+        "C,suspicious_shipment,2026-03-09,US,fentanyl,5,g,MX>US,\n"  # not a seizure
+        "D,seizure,2026-03-10,US,fentanyl,x,g,MX>US,\n"  # bad quantity: skipped
+    )
+    with us.database.session() as session:
+        result = incidents.import_csv(session, "US", OFFICER, "march.csv", csv_text.encode())
+        session.commit()
+        written = session.execute(
+            sa.select(Incident.global_id, Incident.route).order_by(Incident.id)
+        ).all()
+        audited = session.execute(
+            sa.select(AuditEntry.detail).where(AuditEntry.action == "incident.imported")
+        ).scalar_one()
+    assert result.imported == 3 and [e["row"] for e in result.errors] == [6]
+    assert json.loads(audited)["incidents"] == [g for g, _ in written]
+    routes = _boards_agree(us)
+    assert routes["CN>US"]["own_count"] == 1
+    assert routes["CN>US"]["own_grams"] == pytest.approx(1250)
+    assert routes["CN>US"]["own_doses"] == pytest.approx(500 * 1000 / 2)
+    assert routes["MX>US"]["own_count"] == 1
+    assert routes["MX>US"]["own_grams"] == pytest.approx(2 * 453.59237)
 
 
 def test_the_migration_builds_the_summary_from_the_incidents_already_stored(

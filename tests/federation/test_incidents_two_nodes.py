@@ -208,3 +208,19 @@ def test_an_edit_travels_as_a_new_version_and_the_old_values_are_kept(
     assert revision["previous"] == {"narrative": "First account", "route": "CN>US"}
     assert revision["changed_by"] == "officer"
     assert now["items"] == sent["items"]  # the snapshot is not touched by an edit
+
+    # The items are corrected: they travel with the owner's new snapshot, the old kept.
+    corrected = us.patch(
+        f"/api/v1/incidents/{sent['id']}",
+        json={"items": [{"substance": "caffeine", "quantity": 12, "unit": "kg"}]},
+    )
+    assert corrected.status_code == 200, corrected.text
+
+    def third_version() -> dict[str, Any] | None:
+        found = cn.get(f"/api/v1/incidents/{received['id']}").json()
+        return dict(found) if found["version"] == 3 else None
+
+    now = wait_until(third_version, "version 3 on CN")
+    assert now["items"] == corrected.json()["items"]
+    assert now["items"][0]["verdicts"]["US"]["status"] == "no_match"
+    assert now["revisions"][1]["previous"]["items"][0]["verdicts"] == sent["items"][0]["verdicts"]

@@ -127,6 +127,105 @@ def test_the_edit_page_saves_a_new_version_and_keeps_the_old_values(
     )
 
 
+def test_the_edit_page_changes_the_items_and_entities_and_keeps_the_version_before(
+    client: TestClient, accounts: Accounts, node: NodeConfig
+) -> None:
+    created = _report(
+        client,
+        accounts.bearer(client, "olivia"),
+        entities=[{"kind": "phone", "value": "+1 202 555 0143", "role": "consignee"}],
+    )
+    path = f"/incidents/{created['id']}/edit"
+    token = accounts.browser_login(client, "olivia")
+    page = client.get(path)
+    assert 'name="item0_substance" value="caffeine"' in page.text
+    assert 'name="item1_substance" value=""' in page.text  # a row to add one
+    assert 'name="entity0_value" value="+1 202 555 0143"' in page.text
+    header = {
+        "csrf_token": token,
+        "kind": "seizure",
+        "occurred_on": "2026-03-14",
+        "place": "Memphis hub",
+        "conveyance": "express_courier",
+        "route": "CN>US",
+        "handling_code": "none",
+    }
+    # The laboratory says the powder was fentanyl, not caffeine; a second item is added and
+    # the phone number is cleared.
+    saved = client.post(
+        path,
+        data={
+            **header,
+            "item0_substance": "fentanyl",
+            "item0_quantity": "0.5",
+            "item0_unit": "kg",
+            "item0_purity": "12",
+            "item1_substance": "4-ANPP",
+            "item1_quantity": "20",
+            "item1_unit": "g",
+            "entity0_kind": "phone",
+            "entity0_value": "",
+        },
+        files={"attachments": ("lab report.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    detail = client.get(
+        f"/api/v1/incidents/{created['id']}", headers=accounts.bearer(client, "olivia")
+    ).json()
+    assert detail["version"] == 2 and detail["entities"] == []
+    fentanyl, anpp = detail["items"]
+    assert (fentanyl["substance"], fentanyl["grams"], fentanyl["purity_percent"]) == (
+        "fentanyl",
+        500,
+        12,
+    )
+    assert fentanyl["verdicts"]["US"]["status"] == "controlled"
+    assert anpp["verdicts"]["US"]["status"] != "no_match"
+    [revision] = detail["revisions"]
+    assert [
+        (i["substance"], i["verdicts"]["US"]["status"]) for i in revision["previous"]["items"]
+    ] == [("caffeine", "no_match")]
+    assert [e["value"] for e in revision["previous"]["entities"]] == ["+1 202 555 0143"]
+    [attachment] = detail["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("lab report.pdf", len(PDF))
+    assert revision["previous"]["attachments_added"] == []
+    [added] = revision["changes"]["attachments_added"]
+    assert added["filename"] == "lab report.pdf" and "content" not in added  # in its row
+    assert _actions(node, "incident.revised")[-1]["fields"] == [
+        "attachments_added",
+        "entities",
+        "items",
+    ]
+    view = client.get(f"/incidents/{created['id']}")
+    versions = view.text[view.text.index('id="versions"') :]
+    assert "caffeine" in versions and "fentanyl" in versions and "+1 202 555 0143" in versions
+    assert "lab report.pdf" in versions
+
+    # The same rows sent again change nothing.
+    again = client.post(
+        path,
+        data={
+            **header,
+            "item0_substance": "fentanyl",
+            "item0_quantity": "0.5",
+            "item0_unit": "kg",
+            "item0_purity": "12",
+            "item1_substance": "4-ANPP",
+            "item1_quantity": "20",
+            "item1_unit": "g",
+        },
+        follow_redirects=False,
+    )
+    assert again.status_code == 422 and "Nothing was changed." in again.text
+    bad = client.post(
+        path,
+        data={**header, "item0_substance": "fentanyl", "item0_quantity": "-1", "item0_unit": "g"},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422 and "quantity" in bad.text
+
+
 def test_attachments_through_the_forms_and_the_api(
     client: TestClient, accounts: Accounts, node: NodeConfig
 ) -> None:

@@ -384,3 +384,31 @@ def test_an_edit_is_a_new_version_by_the_reporting_agency_only(
         "occurred_on": "2026-03-14",
     }
     assert ("incident.revised", "olivia") in _actions(node)
+
+    # The items and entities are replaced whole; the new item is identified again.
+    replaced = client.patch(
+        path,
+        json={
+            "items": [{"substance": "caffeine", "quantity": 3, "unit": "kg", "form": "powder"}],
+            "entities": [{"kind": "company", "value": "Acme Trading Co., Ltd.", "role": "payer"}],
+        },
+        headers=officer,
+    )
+    assert replaced.status_code == 200, replaced.text
+    body = replaced.json()
+    assert body["version"] == 3
+    [item] = body["items"]
+    assert (item["substance"], item["grams"], item["verdicts"]["US"]["status"]) == (
+        "caffeine",
+        3000,
+        "no_match",
+    )
+    assert [(e["kind"], e["role"]) for e in body["entities"]] == [("company", "payer")]
+    before = body["revisions"][1]["previous"]
+    assert [(i["substance"], i["verdicts"]) for i in before["items"]] == [
+        (i["substance"], i["verdicts"]) for i in created["items"]
+    ]
+    assert before["entities"] == [
+        {"kind": e["kind"], "value": e["value"], "role": e["role"], "chain": e["chain"]}
+        for e in created["entities"]
+    ]

@@ -355,14 +355,18 @@ def entity_of(row: IncidentEntity) -> Entity:
 def mention(entity: Entity, **owner: int) -> IncidentEntity:
     """A row saying that `entity` is mentioned by the record named in `owner` (an
     incident_id, follow_up_id or hotline_message_id)."""
-    return IncidentEntity(
-        kind=entity.kind,
-        chain=entity.chain,
-        value=entity.value[:500],
-        normalized=entity.normalized,
-        role=entity.role,
-        **owner,
-    )
+    return IncidentEntity(**mention_row(entity), **owner)
+
+
+def mention_row(entity: Entity) -> dict[str, Any]:
+    """The `entity_mentions` columns of a mention of `entity` (without its owner)."""
+    return {
+        "kind": entity.kind,
+        "chain": entity.chain,
+        "value": entity.value[:500],
+        "normalized": entity.normalized,
+        "role": entity.role,
+    }
 
 
 def entities_of_payload(data: dict[str, Any]) -> tuple[Entity, ...]:

@@ -11,7 +11,7 @@ Split by concern: `rules` (units, entities, dose equivalents; pure), `commands`
 owner rules and inbox handlers). This module is the public surface.
 """
 
-from liaison.services.entities import Entity, EntityInput, normalize_entity
+from liaison.services.entities import MAX_ENTITIES, Entity, EntityInput, normalize_entity
 from liaison.services.incidents.commands import (
     ImportResult,
     IncidentInput,
@@ -43,9 +43,10 @@ from liaison.services.incidents.queries import (
     seizure_dashboard,
     visible_incident,
 )
-from liaison.services.incidents.records import REVISABLE, current_value
+from liaison.services.incidents.records import REVISABLE, REVISABLE_FIELDS, current_value
 from liaison.services.incidents.rules import (
     DOSE_DEFAULTS,
+    MAX_ITEMS,
     DoseEquivalent,
     dose_equivalents,
     parse_route,
@@ -55,7 +56,10 @@ from liaison.services.incidents.rules import (
 __all__ = [
     "DOSE_DEFAULTS",
     "GROUPINGS",
+    "MAX_ENTITIES",
+    "MAX_ITEMS",
     "REVISABLE",
+    "REVISABLE_FIELDS",
     "DeskIncidents",
     "DoseEquivalent",
     "Entity",

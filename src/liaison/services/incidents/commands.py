@@ -8,7 +8,6 @@ Each command validates, writes, queues the record for the peers in the same tran
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import uuid
 from collections.abc import Sequence
@@ -35,21 +34,29 @@ from liaison.federation import outbox
 from liaison.federation.peers import active_peer
 from liaison.federation.records import ProtocolViolation
 from liaison.messages import T
-from liaison.services.entities import EntityInput, checked_entities, mention
+from liaison.services.entities import (
+    Entity,
+    EntityInput,
+    checked_entities,
+    entity_wire,
+    mention,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS, AttachmentUpload, check_attachment
-from liaison.services.hotline.records import uploaded
+from liaison.services.hotline.records import AttachmentPayload, uploaded
 from liaison.services.hotline.rules import check_choice, check_text
 from liaison.services.incidents.queries import visible_incident
 from liaison.services.incidents.records import (
     FOLLOW_UP,
     INCIDENT,
     REVISABLE,
+    REVISABLE_FIELDS,
     REVISION,
     FollowUpPayload,
     IncidentPayload,
     ItemPayload,
     RevisionPayload,
     apply_revision,
+    insert_incidents,
     store_incident,
 )
 from liaison.services.incidents.rules import (
@@ -85,7 +92,7 @@ from liaison.store.incident_tables import (
 
 MAX_BODY = 20_000
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-IMPORT_AUDIT_PART = 1000
+IMPORT_PART = 1000  # incidents per insert and per audit entry of an import
 
 
 @dataclass(frozen=True)
@@ -221,18 +228,16 @@ def item_snapshot(item: ItemInput, found: Identification) -> ItemPayload:
     )
 
 
-def _write_incident(
-    session: Session,
+def _payload(
     node_name: str,
     actor: Actor,
     given: IncidentInput,
     items: Sequence[ItemPayload],
-    peers: Sequence[Peer],
-    audit: bool = True,
-) -> Incident:
-    entities = checked_entities(given.entities)
+    entities: Sequence[Entity],
+) -> IncidentPayload:
+    """The record of a checked incident as this node writes and shares it (version 1)."""
     route = parse_route(list(given.route) if not isinstance(given.route, str) else given.route)
-    payload = IncidentPayload(
+    return IncidentPayload(
         global_id=str(uuid.uuid4()),
         owner_node=node_name,
         created_at=utcnow(),
@@ -256,15 +261,27 @@ def _write_incident(
         items=tuple(items),
         entities=tuple(entities),
     )
+
+
+def _write_incident(
+    session: Session,
+    node_name: str,
+    actor: Actor,
+    given: IncidentInput,
+    items: Sequence[ItemPayload],
+    peers: Sequence[Peer],
+) -> Incident:
+    entities = checked_entities(given.entities)
     incident = store_incident(
-        session, payload, [IncidentAttachment(**uploaded(a)) for a in given.attachments]
+        session,
+        _payload(node_name, actor, given, items, entities),
+        [IncidentAttachment(**uploaded(a)) for a in given.attachments],
     )
     incident.shares = [IncidentShare(peer_id=peer.id) for peer in peers]
-    wire = IncidentPayload.of(incident, entities).to_payload()
-    for peer in peers:
-        outbox.share(session, peer, INCIDENT.name, wire)
-    if not audit:
-        return incident
+    if peers:
+        wire = IncidentPayload.of(incident, entities).to_payload()
+        for peer in peers:
+            outbox.share(session, peer, INCIDENT.name, wire)
     record(
         session,
         actor,
@@ -286,12 +303,10 @@ def report_incidents(
     actor: Actor,
     givens: Sequence[IncidentInput],
     settings: Settings | None = None,
-    audit: bool = True,
 ) -> list[Incident]:
     """Write incidents, each item with its verdict snapshot (every distinct substance is
     identified once), and queue each for the peers in its `share_with`; the caller
-    commits. One bad incident refuses them all: check them first where that matters.
-    Without `audit` the caller audits what was written (an import, in parts)."""
+    commits. One bad incident refuses them all: check them first where that matters."""
     if not actor.agency:
         raise Forbidden(T("only users of an agency can report incidents"))
     for given in givens:
@@ -308,7 +323,6 @@ def report_incidents(
             given,
             [item_snapshot(item, found[item.substance.strip()]) for item in given.items],
             [peers[name] for name in dict.fromkeys(given.share_with)],
-            audit,
         )
         for given in givens
     ]
@@ -389,9 +403,16 @@ def revise_incident(
     actor: Actor,
     incident_id: int,
     changes: dict[str, Any],
+    *,
+    items: Sequence[ItemInput] | None = None,
+    entities: Sequence[EntityInput] | None = None,
+    attachments: Sequence[AttachmentUpload] = (),
+    settings: Settings | None = None,
 ) -> Incident:
     """Edit this node's incident as a new version: the replaced values are kept, and the
-    revision travels to the peers it is shared with. Only users of the reporting agency
+    revision travels to the peers it is shared with. `changes` names header fields;
+    `items` replace the items (each identified again, with today's verdict snapshot) and
+    `entities` the entities; `attachments` are added. Only users of the reporting agency
     may; the caller commits."""
     incident = visible_incident(session, incident_id)
     if incident.owner_node != node_name:
@@ -403,14 +424,50 @@ def revise_incident(
                 reporting_agency=repr(incident.reporting_agency),
             )
         )
-    wire = {name: value for name, value in changes.items() if name in REVISABLE}
-    if not wire or len(wire) != len(changes):
+    wire = {name: value for name, value in changes.items() if name in REVISABLE_FIELDS}
+    if len(wire) != len(changes) or not (
+        wire or items is not None or entities is not None or attachments
+    ):
         raise InvalidInput(
             T(
                 "changes: give some of %(revisable)s (and nothing else)",
                 revisable=", ".join(REVISABLE),
             )
         )
+    if items is not None:
+        if not 1 <= len(items) <= MAX_ITEMS:
+            raise InvalidInput(
+                T(
+                    "items: give 1 to %(max_items)s items (got %(count)s)",
+                    max_items=MAX_ITEMS,
+                    count=len(items),
+                )
+            )
+        for index, item in enumerate(items):
+            _check_item(item, index)
+        found = identify_substances([item.substance for item in items], settings)
+        wire["items"] = [
+            item_snapshot(item, found[item.substance.strip()]).to_payload() for item in items
+        ]
+    if entities is not None:
+        wire["entities"] = entity_wire(checked_entities(entities))
+    if attachments:
+        if len(incident.attachments) + len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidInput(
+                T(
+                    "attachments: at most %(most)s in all (it has %(has)s, %(given)s given)",
+                    most=MAX_ATTACHMENTS,
+                    has=len(incident.attachments),
+                    given=len(attachments),
+                )
+            )
+        check_attachments(attachments, settings)
+        wire["attachments_added"] = [
+            AttachmentPayload(
+                **{k: v for k, v in uploaded(a).items() if k != "verified"}
+            ).to_payload()
+            for a in attachments
+        ]
     if "route" in wire:
         wire["route"] = ">".join(parse_route(wire["route"]))
     if isinstance(wire.get("occurred_on"), date):
@@ -438,7 +495,7 @@ def revise_incident(
         )
     except ProtocolViolation as error:
         raise InvalidInput(str(error)) from error
-    apply_revision(session, incident, payload)
+    apply_revision(session, incident, payload, settings or Settings())
     for share in incident.shares:
         peer = session.get(Peer, share.peer_id)
         if peer is not None:
@@ -610,12 +667,29 @@ def import_csv(
             groups[reference][1].append(item)
         else:
             groups[reference] = (given, [item])
-    wholes = [dataclasses.replace(given, items=tuple(items)) for given, items in groups.values()]
-    written = report_incidents(session, node_name, actor, wholes, settings, audit=False)
+    # The rows are checked (no entities, attachments or peers in a CSV): identify each
+    # distinct substance once, then write in a few multi-row inserts.
+    found = identify_substances(
+        [i.substance for _, items in groups.values() for i in items], settings
+    )
+    written = [
+        _payload(
+            node_name,
+            actor,
+            given,
+            [item_snapshot(item, found[item.substance.strip()]) for item in items],
+            (),
+        )
+        for given, items in groups.values()
+    ]
+    for start in range(0, len(written), IMPORT_PART):
+        insert_incidents(session, written[start : start + IMPORT_PART])
+    summarize_new(session, written)
     result.imported = len(written)
-    # One entry per part names every incident it wrote (an entry per incident would cost
-    # the import most of its time; see BENCHMARKS.md).
-    for part, start in enumerate(range(0, max(len(written), 1), IMPORT_AUDIT_PART), start=1):
+    # One entry per part names every incident it wrote: who imported which file, and the
+    # incidents it made, is what an auditor follows; an entry per incident would repeat
+    # the file and the person 100,000 times over.
+    for part, start in enumerate(range(0, max(len(written), 1), IMPORT_PART), start=1):
         record(
             session,
             actor,
@@ -624,7 +698,7 @@ def import_csv(
                 part=part,
                 imported=result.imported,
                 errors=len(result.errors),
-                incidents=[i.global_id for i in written[start : start + IMPORT_AUDIT_PART]],
+                incidents=[i.global_id for i in written[start : start + IMPORT_PART]],
             ),
         )
     return result

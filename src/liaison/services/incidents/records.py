@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from liaison.audit import Actor, FollowUpReceived, IncidentReceived, IncidentRevised, record
+from liaison.config import Settings
 from liaison.federation.context import LocalNode
 from liaison.federation.records import (
     PeerMay,
@@ -30,7 +31,14 @@ from liaison.federation.records import (
     require,
     wire,
 )
-from liaison.services.entities import Entity, entities_of_payload, entity_wire, mention
+from liaison.services.entities import (
+    Entity,
+    entities_of_payload,
+    entity_of,
+    entity_wire,
+    mention,
+    mention_row,
+)
 from liaison.services.hotline import MAX_ATTACHMENTS
 from liaison.services.hotline.records import AttachmentPayload
 from liaison.services.incidents.rules import MAX_ITEMS, statuses_of
@@ -51,6 +59,7 @@ from liaison.store.incident_tables import (
     Incident,
     IncidentAlert,
     IncidentAttachment,
+    IncidentEntity,
     IncidentFollowUp,
     IncidentItem,
     IncidentRevision,
@@ -347,8 +356,10 @@ class FollowUpPayload:
         )
 
 
-# What an owner may edit (a new version); items and entities stay as first reported.
-REVISABLE = (
+# What an owner may edit (a new version): the header's fields, the items (each with the
+# verdict snapshot of the day it was edited) and the entities, each replaced whole, and
+# attachments added (none removed: they are evidence already passed on).
+REVISABLE_FIELDS = (
     "kind",
     "occurred_on",
     "place",
@@ -361,10 +372,16 @@ REVISABLE = (
     "source_reliability",
     "information_accuracy",
 )
+REVISABLE = (*REVISABLE_FIELDS, "items", "entities", "attachments_added")
 
 
 def revision_value(name: str, value: Any) -> Any:
     """A revisable field's value as it is stored, checked as the report's own would be."""
+    if name == "attachments_added":
+        try:
+            return attachments_of_payload({"attachments": value})
+        except ProtocolViolation as error:
+            raise ProtocolViolation(f"changes.{name}: {error}") from error
     data = {**_DEFAULTS, name: value}
     try:
         parsed = IncidentPayload.from_payload(data)
@@ -410,12 +427,30 @@ class RevisionPayload:
 
 def current_value(incident: Incident, name: str) -> Any:
     """A revisable field's value now, in the form a revision carries it."""
+    if name == "attachments_added":
+        return []  # none of them was there before
+    if name == "items":
+        return [ItemPayload.of(item).to_payload() for item in incident.items]
+    if name == "entities":
+        return entity_wire([entity_of(row) for row in incident.entities])
     value = getattr(incident, name)
     return value.isoformat() if isinstance(value, date) else value
 
 
-def apply_revision(session: Session, incident: Incident, payload: RevisionPayload) -> None:
-    """Keep the values the revision replaces and apply it; the version moves on by one."""
+def stored_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes as the revision row keeps them: an added attachment's bytes are in its
+    attachment row, so here only its name, type, size and digest."""
+    if "attachments_added" not in changes:
+        return changes
+    added = [{k: v for k, v in a.items() if k != "content"} for a in changes["attachments_added"]]
+    return {**changes, "attachments_added": added}
+
+
+def apply_revision(
+    session: Session, incident: Incident, payload: RevisionPayload, settings: Settings
+) -> None:
+    """Keep the values the revision replaces and apply it; the version moves on by one.
+    Added attachments are checked as a peer's are (`settings`: this node's limits)."""
     if payload.version != incident.version + 1:
         raise ProtocolViolation(
             f"revision makes version {payload.version}; the incident is at {incident.version}"
@@ -423,7 +458,22 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
     previous = {name: current_value(incident, name) for name in payload.changes}
     before = contributions(incident)
     for name, value in payload.changes.items():
-        setattr(incident, name, revision_value(name, value))
+        parsed = revision_value(name, value)
+        if name == "items":
+            # The replaced items (with their snapshots) are kept in the revision's `previous`.
+            for replaced_item in incident.items:
+                session.delete(replaced_item)
+            incident.items = [IncidentItem(**item_row(item, i)) for i, item in enumerate(parsed)]
+        elif name == "attachments_added":
+            if len(incident.attachments) + len(parsed) > MAX_ATTACHMENTS:
+                raise ProtocolViolation(f"an incident has at most {MAX_ATTACHMENTS} attachments")
+            incident.attachments.extend(IncidentAttachment(**a.received(settings)) for a in parsed)
+        elif name == "entities":
+            for replaced_mention in incident.entities:
+                session.delete(replaced_mention)
+            incident.entities = [mention(entity) for entity in parsed]
+        else:
+            setattr(incident, name, parsed)
     if SUMMARIZED_FIELDS & set(payload.changes):
         adjust_summary(session, added=[contributions(incident)], removed=[before])
     incident.version = payload.version
@@ -436,7 +486,7 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
             version=payload.version,
             changed_by=payload.changed_by,
             previous=previous,
-            changes=payload.changes,
+            changes=stored_changes(payload.changes),
         )
     )
 
@@ -444,55 +494,95 @@ def apply_revision(session: Session, incident: Incident, payload: RevisionPayloa
 # ---------------------------------------------------------------- handlers
 
 
+def incident_row(payload: IncidentPayload) -> dict[str, Any]:
+    """The `incidents` row of a payload (its columns by name)."""
+    return {
+        "global_id": payload.global_id,
+        "owner_node": payload.owner_node,
+        "created_at": payload.created_at,
+        "version": payload.version,
+        "kind": payload.kind,
+        "occurred_on": payload.occurred_on,
+        "reporting_agency": payload.reporting_agency,
+        "created_by": payload.created_by,
+        "country": payload.country,
+        "place": payload.place,
+        "port_code": payload.port_code,
+        "latitude": payload.latitude,
+        "longitude": payload.longitude,
+        "conveyance": payload.conveyance,
+        "route": payload.route,
+        "narrative": payload.narrative,
+        "urgent": payload.urgent,
+        "handling_code": payload.handling_code,
+        "source_reliability": payload.source_reliability,
+        "information_accuracy": payload.information_accuracy,
+    }
+
+
+def item_row(item: ItemPayload, position: int) -> dict[str, Any]:
+    """The `incident_items` row of an item (without its incident)."""
+    return {
+        "position": position,
+        "substance": item.substance,
+        "quantity": item.quantity,
+        "unit": item.unit,
+        "grams": item.grams,
+        "purity_percent": item.purity_percent,
+        "form": item.form,
+        "packaging": item.packaging,
+        "verdicts": item.verdicts,
+        "as_of": item.as_of,
+        "statuses": statuses_of(item.verdicts),
+        "substance_label": item.substance_label,
+        "standardized_smiles": item.standardized_smiles,
+    }
+
+
 def store_incident(
     session: Session, payload: IncidentPayload, attachments: Sequence[IncidentAttachment]
 ) -> Incident:
     """Write the incident, its items, entity mentions and `attachments` (the rows for the
     payload's: an upload's here, or what arrived from the peer, checked)."""
-    incident = Incident(
-        global_id=payload.global_id,
-        owner_node=payload.owner_node,
-        created_at=payload.created_at,
-        version=payload.version,
-        kind=payload.kind,
-        occurred_on=payload.occurred_on,
-        reporting_agency=payload.reporting_agency,
-        created_by=payload.created_by,
-        country=payload.country,
-        place=payload.place,
-        port_code=payload.port_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        conveyance=payload.conveyance,
-        route=payload.route,
-        narrative=payload.narrative,
-        urgent=payload.urgent,
-        handling_code=payload.handling_code,
-        source_reliability=payload.source_reliability,
-        information_accuracy=payload.information_accuracy,
-    )
+    incident = Incident(**incident_row(payload))
     incident.items = [
-        IncidentItem(
-            position=position,
-            substance=item.substance,
-            quantity=item.quantity,
-            unit=item.unit,
-            grams=item.grams,
-            purity_percent=item.purity_percent,
-            form=item.form,
-            packaging=item.packaging,
-            verdicts=item.verdicts,
-            as_of=item.as_of,
-            statuses=statuses_of(item.verdicts),
-            substance_label=item.substance_label,
-            standardized_smiles=item.standardized_smiles,
-        )
-        for position, item in enumerate(payload.items)
+        IncidentItem(**item_row(item, position)) for position, item in enumerate(payload.items)
     ]
     incident.entities = [mention(e) for e in payload.entities]
     incident.attachments = list(attachments)
     session.add(incident)
     return incident
+
+
+def insert_incidents(session: Session, payloads: Sequence[IncidentPayload]) -> list[int]:
+    """Write many incidents without attachments (an import) as a few multi-row inserts
+    instead of one object graph each; their row ids, in order. The rows are those of
+    `store_incident`."""
+    # render_nulls: rows that differ only in which values are None stay one statement
+    # (else the ORM splits the batch wherever that changes). Ids are matched by global id:
+    # asking for them in parameter order makes SQLite insert one row per statement.
+    inserted = session.execute(
+        sa.insert(Incident)
+        .returning(Incident.global_id, Incident.id)
+        .execution_options(render_nulls=True),
+        [incident_row(payload) for payload in payloads],
+    )
+    id_of = {global_id: row_id for global_id, row_id in inserted}
+    ids = [id_of[payload.global_id] for payload in payloads]
+    items = [
+        {"incident_id": incident_id, **item_row(item, position)}
+        for incident_id, payload in zip(ids, payloads, strict=True)
+        for position, item in enumerate(payload.items)
+    ]
+    mentions = [
+        {"incident_id": incident_id, **mention_row(entity)}
+        for incident_id, payload in zip(ids, payloads, strict=True)
+        for entity in payload.entities
+    ]
+    for table, rows in ((IncidentItem, items), (IncidentEntity, mentions)):
+        if rows:
+            session.execute(sa.insert(table).execution_options(render_nulls=True), rows)
+    return ids
 
 
 def receive_revision(
@@ -505,7 +595,7 @@ def receive_revision(
     [incident] = related
     if incident.owner_node != peer.name:
         raise ProtocolViolation("only the incident's owner revises it")
-    apply_revision(session, incident, payload)
+    apply_revision(session, incident, payload, node.settings)
     record(
         session,
         Actor.peer(peer.name, incident.reporting_agency),

@@ -1,7 +1,7 @@
 """The seizure summary kept on write.
 
 Every write that changes what the dashboard counts (an incident reported here or received
-from a peer, a revision of its kind, date, conveyance or route) adjusts
+from a peer, a revision of its kind, date, conveyance, route or items) adjusts
 `incident_seizure_summary` in the same transaction, so the dashboard sums a few rows per
 day, group and substance instead of every item of the period. The table holds masses; the
 dashboard turns pure grams into doses with today's defaults (`doses_of`).
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 
 from liaison.services.incidents.rules import DOSE_DEFAULTS
 from liaison.store.incident_summary import COLUMNS, DIMENSIONS, SUMMARY, recomputed
-from liaison.store.incident_tables import Incident, IncidentItem
 
-SUMMARIZED_FIELDS = frozenset({"kind", "occurred_on", "conveyance", "route", "country"})
+SUMMARIZED_FIELDS = frozenset({"kind", "occurred_on", "conveyance", "route", "country", "items"})
 PRIMARY_KEY = ["dimension", "key", "occurred_on", "owner_node", "substance"]
 ADDED = ("incidents", "items", "grams", "pure_grams")
 
@@ -34,7 +33,35 @@ Key = tuple[str, str, date, str, str]
 Figures = tuple[int, int, float, float]
 
 
-def _masses(item: IncidentItem) -> tuple[float, float]:
+class SummarizedItem(Protocol):
+    @property
+    def substance_label(self) -> str: ...
+    @property
+    def grams(self) -> float | None: ...
+    @property
+    def purity_percent(self) -> float | None: ...
+
+
+class Summarized(Protocol):
+    """What the summary reads of an incident: a stored one or a payload about to be."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def owner_node(self) -> str: ...
+    @property
+    def conveyance(self) -> str: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def items(self) -> Sequence[SummarizedItem]: ...
+
+
+def _masses(item: SummarizedItem) -> tuple[float, float]:
     """Grams and pure grams (100% when no purity was reported); 0 without a mass."""
     if item.grams is None:
         return 0.0, 0.0
@@ -42,7 +69,7 @@ def _masses(item: IncidentItem) -> tuple[float, float]:
     return item.grams, item.grams * purity / 100.0
 
 
-def contributions(incident: Incident) -> dict[Key, Figures]:
+def contributions(incident: Summarized) -> dict[Key, Figures]:
     """What one incident adds to the summary: nothing unless it is a seizure."""
     if incident.kind != "seizure" or not incident.items:
         return {}
@@ -113,8 +140,8 @@ def adjust_summary(
         session.execute(sa.delete(SUMMARY).where(SUMMARY.c["items"] <= 0))
 
 
-def summarize_new(session: Session, incidents: Iterable[Incident]) -> None:
-    """Count incidents just written (reported here or received)."""
+def summarize_new(session: Session, incidents: Iterable[Summarized]) -> None:
+    """Count incidents just written (reported here or received, or imported)."""
     adjust_summary(session, added=[contributions(incident) for incident in incidents])
 
 

@@ -55,6 +55,11 @@ class ItemIn(BaseModel):
     form: Form | None = None
     packaging: str = Field(default="", max_length=200)
 
+    def given(self) -> incidents.ItemInput:
+        return incidents.ItemInput(
+            self.substance, self.quantity, self.unit, self.purity_percent, self.form, self.packaging
+        )
+
 
 class EntityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -104,12 +109,7 @@ class IncidentCreate(BaseModel):
             conveyance=self.conveyance,
             route=self.route,
             narrative=self.narrative,
-            items=[
-                incidents.ItemInput(
-                    i.substance, i.quantity, i.unit, i.purity_percent, i.form, i.packaging
-                )
-                for i in self.items
-            ],
+            items=[i.given() for i in self.items],
             entities=[e.given() for e in self.entities],
             share_with=self.share_with,
             urgent=self.urgent,
@@ -408,6 +408,15 @@ class IncidentEdit(BaseModel):
     handling_code: HandlingCode | None = None
     source_reliability: SourceReliability | None = None
     information_accuracy: InformationAccuracy | None = None
+    items: list[ItemIn] | None = Field(
+        default=None, min_length=1, max_length=50, description="Replace the items (all)."
+    )
+    entities: list[EntityIn] | None = Field(
+        default=None, max_length=50, description="Replace the entities (all)."
+    )
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=5, description="Attachments to add."
+    )
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentDetailOut)
@@ -421,8 +430,20 @@ def edit_incident(
     """Edit this node's incident (users of the reporting agency): a new version, the
     replaced values kept; it travels to the peers it is shared with."""
     node_name = node_of(request).name
-    changes = body.model_dump(exclude_unset=True, mode="json")
-    incidents.revise_incident(session, node_name, principal.actor, incident_id, changes)
+    changes = body.model_dump(
+        exclude_unset=True, exclude={"items", "entities", "attachments"}, mode="json"
+    )
+    incidents.revise_incident(
+        session,
+        node_name,
+        principal.actor,
+        incident_id,
+        changes,
+        items=None if body.items is None else [i.given() for i in body.items],
+        entities=None if body.entities is None else [e.given() for e in body.entities],
+        attachments=[a.upload() for a in body.attachments],
+        settings=node_of(request).settings,
+    )
     view = incidents.read_incident(session, principal.actor, incident_id)
     result = detail_out(view, node_name)
     session.commit()

@@ -176,9 +176,10 @@ async def _uploads(submitted: FormData) -> list[AttachmentUpload]:
     ]
 
 
-def _given(form: dict[str, Any]) -> incidents.IncidentInput:
+def _form_items(form: dict[str, Any]) -> list[incidents.ItemInput]:
+    """The item rows with a substance (an edit page may show more rows than FORM_ITEMS)."""
     items = []
-    for index in range(FORM_ITEMS):
+    for index in range(incidents.MAX_ITEMS):
         substance = str(form.get(f"item{index}_substance", "")).strip()
         if not substance:
             continue
@@ -190,19 +191,28 @@ def _given(form: dict[str, Any]) -> incidents.IncidentInput:
                 str(form.get(f"item{index}_unit", "g")),
                 _number(str(form.get(f"item{index}_purity", "")), f"items[{index}].purity"),
                 str(form.get(f"item{index}_form", "")) or None,
-                str(form.get(f"item{index}_packaging", "")),
+                str(form.get(f"item{index}_packaging", "")).strip(),
             )
         )
-    entities = [
+    return items
+
+
+def _form_entities(form: dict[str, Any]) -> list[incidents.EntityInput]:
+    return [
         incidents.EntityInput(
             str(form.get(f"entity{index}_kind", "")),
-            str(form.get(f"entity{index}_value", "")),
-            str(form.get(f"entity{index}_role", "")),
-            str(form.get(f"entity{index}_chain", "")) or None,
+            str(form.get(f"entity{index}_value", "")).strip(),
+            str(form.get(f"entity{index}_role", "")).strip(),
+            str(form.get(f"entity{index}_chain", "")).strip() or None,
         )
-        for index in range(FORM_ENTITIES)
+        for index in range(incidents.MAX_ENTITIES)
         if str(form.get(f"entity{index}_value", "")).strip()
     ]
+
+
+def _given(form: dict[str, Any]) -> incidents.IncidentInput:
+    items = _form_items(form)
+    entities = _form_entities(form)
     try:
         occurred_on = date.fromisoformat(str(form.get("occurred_on", "")))
     except ValueError as error:
@@ -373,9 +383,41 @@ def _edit_page(
     return render(
         request,
         "incident_edit.html",
-        {"incident": incident, "form": form, "error": error, **_choices()},
+        {
+            "incident": incident,
+            "form": form,
+            "error": error,
+            # A row for each item and entity it has, and one more to add.
+            "item_rows": range(min(max(FORM_ITEMS, len(incident.items) + 1), incidents.MAX_ITEMS)),
+            "entity_rows": range(
+                min(max(FORM_ENTITIES, len(incident.entities) + 1), incidents.MAX_ENTITIES)
+            ),
+            **_choices(),
+        },
         status_code=status_code,
     )
+
+
+def _edit_form(incident: Incident) -> dict[str, Any]:
+    """The edit page's fields as the incident has them now."""
+    form = {name: incidents.current_value(incident, name) for name in incidents.REVISABLE_FIELDS}
+    for n, item in enumerate(incident.items):
+        form |= {
+            f"item{n}_substance": item.substance,
+            f"item{n}_quantity": f"{item.quantity:g}",
+            f"item{n}_unit": item.unit,
+            f"item{n}_purity": "" if item.purity_percent is None else f"{item.purity_percent:g}",
+            f"item{n}_form": item.form or "",
+            f"item{n}_packaging": item.packaging,
+        }
+    for n, mention in enumerate(incident.entities):
+        form |= {
+            f"entity{n}_kind": mention.kind,
+            f"entity{n}_value": mention.value,
+            f"entity{n}_role": mention.role,
+            f"entity{n}_chain": mention.chain or "",
+        }
+    return form
 
 
 @router.get("/incidents/{incident_id}/edit")
@@ -386,16 +428,26 @@ def edit_page(
     session: Session = Depends(db_session),
 ) -> Response:
     incident = _editable(session, node_of(request).name, principal, incident_id)
-    form = {name: incidents.current_value(incident, name) for name in incidents.REVISABLE}
+    form = _edit_form(incident)
     session.commit()
     return _edit_page(request, incident, form)
 
 
-def _changes(incident: Incident, form: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Edit:
+    """What an edit form changes: header fields, and the items or entities when any
+    differs (each replaced whole, as the API's edit does)."""
+
+    fields: dict[str, Any]
+    items: list[incidents.ItemInput] | None
+    entities: list[incidents.EntityInput] | None
+
+
+def _changes(incident: Incident, form: dict[str, Any]) -> Edit:
     """The revisable fields whose submitted value differs from the incident's."""
     submitted: dict[str, Any] = {
         name: (str(form.get(name, "")).strip() or None)
-        for name in incidents.REVISABLE
+        for name in incidents.REVISABLE_FIELDS
         if name != "urgent"
     }
     submitted["urgent"] = form.get("urgent") == "on"
@@ -405,11 +457,25 @@ def _changes(incident: Incident, form: dict[str, Any]) -> dict[str, Any]:
     submitted["route"] = ">".join(incidents.parse_route(submitted["route"] or ""))
     if submitted["port_code"]:
         submitted["port_code"] = submitted["port_code"].upper()
-    return {
-        name: value
-        for name, value in submitted.items()
-        if value != incidents.current_value(incident, name)
-    }
+    items = _form_items(form)
+    now_items = [
+        incidents.ItemInput(i.substance, i.quantity, i.unit, i.purity_percent, i.form, i.packaging)
+        for i in incident.items
+    ]
+    entities = _form_entities(form)
+    now_entities = [
+        incidents.EntityInput(e.kind, e.value, e.role, e.chain) for e in incident.entities
+    ]
+    # A form without the rows (a client that shows only the header) leaves them as they are.
+    return Edit(
+        {
+            name: value
+            for name, value in submitted.items()
+            if value != incidents.current_value(incident, name)
+        },
+        items if "item0_substance" in form and items != now_items else None,
+        entities if "entity0_value" in form and entities != now_entities else None,
+    )
 
 
 @router.post("/incidents/{incident_id}/edit")
@@ -419,18 +485,30 @@ async def edit(
     principal: Principal = Depends(reporters),
     session: Session = Depends(db_session),
 ) -> Response:
-    form: dict[str, Any] = dict((await request.form()).items())
-    node_name = node_of(request).name
-    incident = _editable(session, node_name, principal, incident_id)
+    submitted = await request.form()
+    form: dict[str, Any] = {k: v for k, v in submitted.items() if k != "attachments"}
+    uploads = await _uploads(submitted)
+    node = node_of(request)
+    incident = _editable(session, node.name, principal, incident_id)
     try:
         changes = _changes(incident, form)
-        if not changes:
+        if changes == Edit({}, None, None) and not uploads:
             raise InvalidInput(_("Nothing was changed."))
-        incidents.revise_incident(session, node_name, principal.actor, incident_id, changes)
+        incidents.revise_incident(
+            session,
+            node.name,
+            principal.actor,
+            incident_id,
+            changes.fields,
+            items=changes.items,
+            entities=changes.entities,
+            attachments=uploads,
+            settings=node.settings,
+        )
         session.commit()
     except LiaisonError as error:
         session.rollback()
-        incident = _editable(session, node_name, principal, incident_id)
+        incident = _editable(session, node.name, principal, incident_id)
         return _edit_page(request, incident, form, error.detail, error.status)
     return see_other(f"/incidents/{incident_id}#versions")
 
