@@ -230,6 +230,13 @@ class ScreenSettings:
     translate: Callable[[str], str] = str
 
 
+def _warm_up_translating(translate: Callable[[str], str]) -> None:
+    """`warm_up`, and the legends' translation made ready (its module imported, its catalogs
+    read): before the time limit counts, not in the first record's time."""
+    warm_up()
+    translate("")
+
+
 def warm_up() -> None:
     """Load the rules and build the prefilter before the first record (in each worker)."""
     prefilter_for(load_rulebook())
@@ -391,7 +398,7 @@ def screen_records(
         workers,
         settings.limits.seconds,
         partial(_failed_wire, settings),
-        warm_up=warm_up,
+        warm_up=warm_up if translate is str else partial(_warm_up_translating, translate),
         start_method=start_method,
     )
     function = partial(_screen_wire, settings)

@@ -152,8 +152,10 @@ def translate_to(language: str, value: Any) -> Any:
 
 
 def language_translator() -> Callable[[str], str]:
-    """The current language's `translate`, picklable (a worker process may call it)."""
-    return partial(translate_to, current_language())
+    """The current language's `translate`, picklable (a worker process may call it); for
+    English `str`, the engine's text as it is: a worker then never imports the web layer."""
+    language = current_language()
+    return str if language == DEFAULT_LANGUAGE else partial(translate_to, language)
 
 
 def translate_answer(answer: dict[str, Any]) -> dict[str, Any]:
