@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,8 +87,11 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.ExactMatchLevel("name_key").configure(
                 label_for_charts="same name", tf_adjustment_column="name_key"
             ),
+            # Adjusted by the registry side's name ("Chang Wei" written for Zhang Wei is as
+            # common as Zhang Wei): Splink takes the greater frequency of the two sides.
             cll.ArrayIntersectLevel("name_keys").configure(
-                label_for_charts="same name in another romanisation or order"
+                label_for_charts="same name in another romanisation or order",
+                tf_adjustment_column="name_key",
             ),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts="name spelt slightly differently"
@@ -126,10 +129,16 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts="day and month swapped",
                 base_dialect_str="duckdb",
             ),
+            # A year and month that agree say twelve times more than a year alone.
             cll.CustomLevel(
-                "dob_year_l = dob_year_r AND (dob_day_l IS NULL OR dob_day_r IS NULL) AND "
-                "(dob_month_l IS NULL OR dob_month_r IS NULL OR dob_month_l = dob_month_r)",
-                label_for_charts="partial date that agrees",
+                "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
+                "(dob_day_l IS NULL OR dob_day_r IS NULL)",
+                label_for_charts="partial date that agrees (year and month)",
+                base_dialect_str="duckdb",
+            ),
+            cll.CustomLevel(
+                "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
+                label_for_charts="partial date that agrees (year)",
                 base_dialect_str="duckdb",
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
@@ -145,7 +154,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts="different dates"),
         ],
-    ).configure(m_probabilities=[0.84, 0.03, 0.06, 0.03, 0.01, 0.02, 0.01])
+    ).configure(m_probabilities=[0.84, 0.03, 0.03, 0.03, 0.03, 0.01, 0.02, 0.01])
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
@@ -314,46 +323,123 @@ class Matcher:
         chunk: int = 2000,
         threads: int | None = None,
     ) -> list[Candidate]:
-        """The k best candidates of each request, best first (fewer when blocking finds fewer).
+        """The k best candidates of each request, best first (fewer when blocking finds fewer),
+        each with its posterior probability among the candidates (see `posterior`).
         Requests are scored in chunks; `progress(n)` is told after each chunk of n requests.
         `threads` caps DuckDB's threads (default: one per core)."""
-        from splink import Linker
-
-        db_api = _database(threads, self.spark)
-        registry = db_api.register(_splink_table(self.registry))
-        frequencies = db_api.register(_name_frequencies(self.registry))
         levels = _level_labels(self.model)
         evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
-        found: list[Candidate] = []
-        for start in range(0, len(requests), chunk):
-            part = requests.iloc[start : start + chunk]
-            table = db_api.register(_splink_table(part))
-            linker = Linker([registry, table], self.model, log_level=logging.ERROR)
-            linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
-            pairs = linker.inference.predict_between(registry, table, warning_mode="never")
+        rows: list[dict[str, Any]] = []
+        # log2 of the sum of 2^weight over each request's candidates (all of them, not k).
+        total_weight: dict[int, float] = {}
+        for part, db_api, pairs in self._scored(requests, chunk, threads):
             # Plain SQL that DuckDB and Spark both run.
             ranked = db_api.query_sql(
                 f"""
                 SELECT * FROM (
-                    SELECT unique_id_l, unique_id_r, match_weight, match_probability,
-                        {evidence}, mw_tf_adj_name,
-                        row_number() OVER (
-                            PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
-                        ) AS candidate_rank
-                    FROM {pairs.physical_name}
+                    SELECT *, top_weight + log2(sum(power(2.0, match_weight - top_weight))
+                            OVER (PARTITION BY unique_id_r)) AS total_weight
+                    FROM (
+                        SELECT unique_id_l, unique_id_r, match_weight, {evidence},
+                            mw_tf_adj_name,
+                            row_number() OVER (
+                                PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
+                            ) AS candidate_rank,
+                            max(match_weight) OVER (PARTITION BY unique_id_r) AS top_weight
+                        FROM {pairs.physical_name}
+                    ) AS weighed
                 ) AS ranked
                 WHERE candidate_rank <= {int(k)}
                 ORDER BY unique_id_r, candidate_rank
                 """,
                 output_type="pandas",
             )
-            found.extend(
-                _candidates(ranked, self.registry, self.id_column, part, request_id_column, levels)
-            )
+            records = ranked.to_dict("records")
+            request_ids = dict(zip(part["unique_id"], part[request_id_column], strict=True))
+            for row in records:
+                row["request_id"] = str(request_ids[row["unique_id_r"]] or "")
+                total_weight[int(row["unique_id_r"])] = float(row["total_weight"])
+            rows.extend(records)
             pairs.drop_table_from_database_and_remove_from_cache()
             if progress is not None:
                 progress(len(part))
-        return found
+        share = share_in_registry(
+            [total_weight.get(int(u), -math.inf) for u in requests["unique_id"]]
+        )
+        return _candidates(rows, self.registry, self.id_column, levels, share)
+
+    def pairs(
+        self, requests: pd.DataFrame, chunk: int = 2000, threads: int | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Every pair the blocking rules find, chunk by chunk: registry and request row
+        (unique_id_l, unique_id_r), the comparison level of each field (gamma_FIELD, larger
+        is closer, -1 empty) and the match weight. For analyses of what the fields can tell
+        apart (benchmarks/identity_synthetic.py)."""
+        gammas = ", ".join(f"gamma_{f}" for f in FIELDS)
+        for _, db_api, pairs in self._scored(requests, chunk, threads):
+            yield db_api.query_sql(
+                f"SELECT unique_id_l, unique_id_r, match_weight, {gammas} "
+                f"FROM {pairs.physical_name}",
+                output_type="pandas",
+            )
+            pairs.drop_table_from_database_and_remove_from_cache()
+
+    def _scored(
+        self, requests: pd.DataFrame, chunk: int, threads: int | None
+    ) -> Iterator[tuple[pd.DataFrame, DatabaseAPI[Any], Any]]:
+        """(the chunk of requests, its database, Splink's table of its scored pairs)."""
+        from splink import Linker
+
+        db_api = _database(threads, self.spark)
+        registry = db_api.register(_splink_table(self.registry))
+        frequencies = db_api.register(_name_frequencies(self.registry))
+        for start in range(0, len(requests), chunk):
+            part = requests.iloc[start : start + chunk]
+            table = db_api.register(_splink_table(part))
+            linker = Linker([registry, table], self.model, log_level=logging.ERROR)
+            linker.table_management.register_term_frequency_lookup(frequencies, "name_key")
+            yield (
+                part,
+                db_api,
+                linker.inference.predict_between(registry, table, warning_mode="never"),
+            )
+
+
+# A person in the registry whom no blocking rule puts among the candidates (every key of
+# the request missing or wrong): the share of true matches taken to escape blocking, the
+# prior weight of "in the registry, but not among the candidates".
+BLOCKING_MISS = 0.01
+
+
+def posterior(weight: float, total_weight: float, share: float) -> float:
+    """The probability that the request concerns this candidate, given every candidate the
+    blocking found for it. A candidate's Bayes factor over the registry size is 2^weight
+    (Splink's match weight with its prior of one match in the registry); the person is one
+    of the candidates, in the registry but not found (BLOCKING_MISS), or not in the registry
+    at all (1 - share). `total_weight`: log2 of the sum of 2^weight over the candidates."""
+    if total_weight - weight > 60:  # a negligible candidate beside a strong one
+        return 0.0
+    # Divided through by 2^total_weight, which may be too large a float.
+    scale = 2.0 ** min(-total_weight, 1000.0)
+    return float(
+        share
+        * 2.0 ** (weight - total_weight)
+        / ((1 - share + share * BLOCKING_MISS) * scale + share)
+    )
+
+
+def share_in_registry(total_weights: list[float], iterations: int = 50) -> float:
+    """The share of requests whose person is in the registry, by expectation maximisation
+    over a batch (no labels): `total_weights` holds for each request log2 of the sum of
+    2^weight over its candidates (-inf without any). With a uniform prior (one request in,
+    one out, added), so a batch of one request stays near one half and a large batch speaks
+    for itself."""
+    evidence = [2.0 ** min(total, 60.0) + BLOCKING_MISS for total in total_weights]
+    share = 0.5
+    for _ in range(iterations):
+        inside = sum(share * e / (1 - share + share * e) for e in evidence)
+        share = (inside + 1) / (len(evidence) + 2)
+    return share
 
 
 def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
@@ -429,17 +515,15 @@ def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
 
 
 def _candidates(
-    ranked: pd.DataFrame,
+    rows: list[dict[str, Any]],
     registry: pd.DataFrame,
     id_column: str,
-    requests: pd.DataFrame,
-    request_id_column: str,
     levels: dict[str, dict[int, str]],
+    share: float,
 ) -> list[Candidate]:
     person_ids = registry[id_column].to_numpy()
-    request_ids = dict(zip(requests["unique_id"], requests[request_id_column], strict=True))
     out: list[Candidate] = []
-    for row in ranked.to_dict("records"):
+    for row in rows:
         evidence: dict[str, dict[str, str | float]] = {}
         for field in FIELDS:
             label = levels[field][int(row[f"gamma_{field}"])]
@@ -447,9 +531,11 @@ def _candidates(
             evidence[field] = {"level": label, "weight": round(weight, 3)}
         out.append(
             Candidate(
-                request_id=str(request_ids[row["unique_id_r"]] or ""),
+                request_id=row["request_id"],
                 person_id=str(person_ids[int(row["unique_id_l"])] or ""),
-                match_probability=float(row["match_probability"]),
+                match_probability=posterior(
+                    float(row["match_weight"]), float(row["total_weight"]), share
+                ),
                 match_weight=float(row["match_weight"]),
                 evidence=evidence,
             )
