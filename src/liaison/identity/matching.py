@@ -334,7 +334,7 @@ class Matcher:
         total_weight: dict[int, float] = {}
         for part, db_api, pairs in self._scored(requests, chunk, threads):
             # Plain SQL that DuckDB and Spark both run.
-            ranked = db_api.query_sql(
+            ranked: pd.DataFrame = db_api.query_sql(
                 f"""
                 SELECT * FROM (
                     SELECT *, top_weight + log2(sum(power(2.0, match_weight - top_weight))
