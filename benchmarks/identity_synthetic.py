@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from identity_febrl import THRESHOLDS, best_links, cpu, peak_memory_mib, scores
-from liaison.identity.matching import Matcher, exact_match
+from liaison.identity.matching import FIELDS, Matcher, exact_match
 from liaison.identity.people import prepare_people
 from liaison.identity.synth import synthesise
 from screen import machine, replace_section  # the scripts beside this one
@@ -68,6 +68,9 @@ def main() -> None:
     wall, before = time.perf_counter(), cpu()
     baseline_candidates = exact_match(registry, requests)
     phase("exact_match_baseline", wall, before)
+    wall, before = time.perf_counter(), cpu()
+    limit = ceiling(matcher, requests, truth_frame)
+    phase("ceiling", wall, before)
     # Side by side: the same requests without their passport MRZ column, the same model.
     bare, _ = prepare_people(requests_raw.drop(columns=["passport_mrz"]), "request_id")
     without_mrz = matcher.match(bare, k=1, threads=1, chunk=len(bare))
@@ -99,6 +102,7 @@ def main() -> None:
         "liaison": ours,
         "liaison_without_the_mrz_column": ours_without_mrz,
         "exact_match_baseline": baseline,
+        "ceiling": limit,
         "wrong_links_at_0.9": wrong,
         "missed_at_0.9": missed,
     }
@@ -129,6 +133,18 @@ def main() -> None:
         ),
         f"| exact-match baseline | {baseline['precision']} | {baseline['recall']} | "
         f"{baseline['f1']} | {baseline['links']:,} |",
+        f"| ceiling: an oracle naming only the requests it can tell apart | 1.0 | "
+        f"{limit['recall']} | {limit['f1']} | {limit['links']:,} |",
+        "",
+        f"The ceiling: of the {limit['requests_in_registry']:,} requests whose person is in "
+        f"the registry, {limit['true_person_not_found_by_blocking']:,} do not bring their "
+        f"person among the candidates (no blocking key agrees) and "
+        f"{limit['not_distinguishable']:,} have another registry person who agrees with the "
+        f"request at least as closely on every field it gives (a comparison level at least as "
+        f"high on each: same name and the same year when only a year is given, homonyms born "
+        f"the same day without a number or a place): no method using these fields can name "
+        f"them without guessing. Rivals per such request (10 = 10 or more): "
+        f"{limit['rivals_as_close_or_closer (10 = 10 or more)']}.",
         "",
         "| phase | wall s | CPU s |",
         "| --- | ---: | ---: |",
@@ -148,6 +164,51 @@ def main() -> None:
     ]  # fmt: skip
     replace_section(lines)
     print("\n".join(lines))
+
+
+def ceiling(matcher: Matcher, requests: Any, truth_frame: Any) -> dict[str, Any]:
+    """What any classifier on these comparisons could reach: for each request whose person
+    is in the registry, is the true person found by blocking, and does another registry
+    person agree with the request at least as closely on every field it gives (a comparison
+    level at least as high on each)? Such a request cannot be told apart from the other
+    person on what it carries; an oracle that links only the distinguishable ones has
+    precision 1 and this recall."""
+    import pandas as pd
+
+    person_row = {p: i for i, p in enumerate(matcher.registry["person_id"])}
+    true_row = {
+        int(u): person_row[p]
+        for u, p in zip(requests["unique_id"], truth_frame["person_id"], strict=True)
+        if p
+    }
+    gammas = [f"gamma_{f}" for f in FIELDS]
+    found = tied = 0
+    rivals: Counter[int] = Counter()
+    for pairs in matcher.pairs(requests, chunk=1000, threads=1):
+        pairs = pairs[pairs["unique_id_r"].isin(true_row.keys())]
+        truth_of_pair = pairs["unique_id_r"].map(true_row)
+        true_pairs = pairs[pairs["unique_id_l"] == truth_of_pair].set_index("unique_id_r")
+        found += len(true_pairs)
+        others = pairs[pairs["unique_id_l"] != truth_of_pair]
+        others = others[others["unique_id_r"].isin(true_pairs.index)]
+        reference = true_pairs.loc[others["unique_id_r"], gammas].to_numpy()
+        at_least = pd.Series(
+            (others[gammas].to_numpy() >= reference).all(axis=1), index=others.index
+        )
+        counts = others[at_least.to_numpy()].groupby("unique_id_r").size()
+        tied += len(counts)
+        rivals.update(counts.clip(upper=10).tolist())
+    total = len(true_row)
+    recall = (found - tied) / total if total else 0.0
+    return {
+        "links": found - tied,
+        "requests_in_registry": total,
+        "true_person_not_found_by_blocking": total - found,
+        "not_distinguishable": tied,
+        "rivals_as_close_or_closer (10 = 10 or more)": dict(sorted(rivals.items())),
+        "recall": round(recall, 4),
+        "f1": round(2 * recall / (1 + recall), 4) if recall else 0.0,
+    }
 
 
 def goals_met(figures: dict[str, float]) -> bool:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from liaison.bulk_dask import Outcome, Runner, manifest_path
 from liaison.cli import app
 from liaison.identity.people import read_people
-from liaison.match_dask import MatchSettings, _file, _match_partition, match
+from liaison.match_dask import MatchSettings, _file, _score_partition, match, scored_path
 
 pytestmark = pytest.mark.slow
 
@@ -107,16 +107,19 @@ def test_an_interrupted_run_resumes_past_the_partitions_written(
 
     with pytest.raises(KeyboardInterrupt):
         matched(on_partition=crash)
-    manifest = json.loads(manifest_path(output).read_text())
+    # The workers' scored candidates wait beside the output until the batch is complete.
+    manifest = json.loads(manifest_path(scored_path(output)).read_text())
     assert [p["index"] for p in manifest["partitions"]] == [0]
-    with output.open("a", encoding="utf-8") as handle:
-        handle.write("half a row never recorded")
+    assert not output.exists()
+    with scored_path(output).open("a", encoding="utf-8") as handle:
+        handle.write("half a line never recorded")
     starts: list[int] = []
     outcome = matched(on_start=starts.append)
     assert starts == [15]
     assert outcome == Outcome(screened=28, skipped=15, partitions=2)
     # The local engine's output, trained with this same model.
     assert output.read_bytes() == (population / "trained.csv").read_bytes()
+    assert not scored_path(output).exists() and not manifest_path(scored_path(output)).exists()
 
 
 def test_engine_usage_errors_are_one_line(population: Path, tmp_path: Path) -> None:
@@ -136,6 +139,6 @@ def test_engine_usage_errors_are_one_line(population: Path, tmp_path: Path) -> N
 def test_a_worker_refuses_a_registry_file_other_than_the_clients(population: Path) -> None:
     path = population / "registry.csv"
     name, size, modified = _file(path)
-    settings = MatchSettings((name, size + 1, modified), "{}", 0.9, None)
+    settings = MatchSettings((name, size + 1, modified), "{}", 1)
     with pytest.raises(RuntimeError, match="not the client's registry file on this worker"):
-        _match_partition(settings, read_people(population / "requests.csv", "request_id")[0])
+        _score_partition(settings, read_people(population / "requests.csv", "request_id")[0])

@@ -27,6 +27,7 @@ from federation.verification_node import (
     case_record,
     event_record,
     verifying_node,
+    web_client,
 )
 from liaison.audit import Actor
 from liaison.services import verification
@@ -437,6 +438,44 @@ def test_photographs_are_sealed_read_one_by_one_with_a_reason_and_audited(us: Us
     with us.database.engine.connect() as connection:
         rows = repr(connection.execute(sa.select(VerificationCase.__table__)).all())
     assert "FACEPHOTO" not in rows and base64.b64encode(content).decode()[:20] not in rows
+
+
+def test_photographs_uploaded_on_the_open_form_travel_with_the_case(us: UsNode) -> None:
+    client, token = web_client(us, "ian")
+    form = client.get("/verifications/new")
+    assert 'enctype="multipart/form-data"' in form.text and 'name="photographs"' in form.text
+    fields = {
+        "csrf_token": token,
+        "peer": "CN",
+        "reference": "P-7",
+        "grounds": "Removal order",
+        "family_name": "Li",
+        "given_name": "Wei",
+    }
+    content = _png(b"UPLOADED")
+    not_an_image = ("face.png", b"MZ\x90\x00 not an image", "image/png")
+    refused = client.post("/verifications/new", data=fields, files=[("photographs", not_an_image)])
+    assert refused.status_code == 422 and "does not look like image/png" in refused.text
+    assert 'value="P-7"' in refused.text  # what was typed comes back
+    too_many = [("photographs", (f"{n}.png", content, "image/png")) for n in range(4)]
+    refused = client.post("/verifications/new", data=fields, files=too_many)
+    assert refused.status_code == 422 and "at most 3" in refused.text
+    opened = client.post(
+        "/verifications/new",
+        data=fields,
+        files=[("photographs", ("face.png", content, "image/png"))],
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303, opened.text
+    page = client.get(opened.headers["location"])
+    case_id = int(opened.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    path = f"/api/v1/verifications/{case_id}/photographs/0"
+    assert f'src="{path}?reason=' in page.text
+    assert client.get(path, params={"reason": "check the upload"}).content == content
+    detail = api_client(us, "ian").get(f"/api/v1/verifications/{case_id}", params={"reason": "x"})
+    assert detail.json()["subject"]["photographs"] == [
+        {"content_type": "image/png", "bytes": len(content)}
+    ]
 
 
 def test_a_photograph_that_is_not_an_image_is_refused(us: UsNode) -> None:

@@ -118,6 +118,23 @@ def api_client(us: UsNode, user: str) -> TestClient:
     return client
 
 
+def web_client(us: UsNode, user: str) -> tuple[TestClient, str]:
+    """A browser-like client signed in as `user`, and its form token."""
+    client = TestClient(create_app(us.config), base_url="http://testserver")
+    login = client.get("/login")
+    signed_in = client.post(
+        "/login",
+        data={"username": user, "password": PASSWORD, "csrf_token": form_token(login.text)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    return client, form_token(client.get("/verifications/new").text)
+
+
+def form_token(html: str) -> str:
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def case_id_of(us: UsNode, global_id: str) -> int:
     with us.database.session() as session:
         return int(

@@ -64,7 +64,10 @@ def match(
     requests: Path = typer.Option(..., "--requests", help="REQUESTS file (CSV or Parquet)."),
     output: Path = typer.Option(..., "--output", help="MATCHES CSV to write."),
     threshold: float = typer.Option(
-        DEFAULT_THRESHOLD, "--threshold", help="Lowest match probability to name a person."
+        DEFAULT_THRESHOLD,
+        "--threshold",
+        help="Lowest match probability (the person's share of the request among its "
+        "candidates and 'not in the registry') to name a person.",
     ),
     candidates: int | None = typer.Option(
         None, "--candidates", help="Write K ranked rows per request (with a rank column)."
@@ -94,7 +97,13 @@ def match(
         PARTITION, "--partition-size", help="--engine dask: requests per partition."
     ),
 ) -> None:
-    """Match each request against the registry: one row per request, or K with --candidates."""
+    """Match each request against the registry: one row per request, or K with --candidates.
+
+    match_probability is the probability that the request concerns that registry person,
+    given every candidate found for the request: the candidates and "not in the registry"
+    share 1 (the share of requests whose person is in the registry is estimated from the
+    batch, without labels). Candidates are ranked by it; the evidence per field is Splink's.
+    """
     if not 0.0 <= threshold <= 1.0:
         raise usage_error("match", f"--threshold {threshold} is not between 0 and 1")
     if candidates is not None and candidates < 1:

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,15 +54,17 @@ class Candidate:
     (name, date_of_birth, sex, id_number, place_of_birth, address) to the comparison level it
     fell into ("level": its label) and that level's match weight ("weight", log2 Bayes factor:
     positive for evidence of the same person, negative against, 0 when a side is empty; for
-    the same name, adjusted by how common the name is in the registry). `request_row`: the
-    request's unique_id (its 0-based row), which tells apart requests given the same id."""
+    the same name, adjusted by how common the name is in the registry)."""
 
     request_id: str
     person_id: str
     match_probability: float
     match_weight: float
     evidence: dict[str, dict[str, str | float]]
-    request_row: int
+    request_row: int  # the request's unique_id (its row in the requests read)
+    # log2 of the sum of 2^weight over every candidate blocking found for the request (not
+    # only the k kept): what `posterior` divides by.
+    total_weight: float = math.inf
 
 
 def _jaro(left: str, right: str, dialect: str) -> str:
@@ -89,8 +91,11 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.ExactMatchLevel("name_key").configure(
                 label_for_charts="same name", tf_adjustment_column="name_key"
             ),
+            # Adjusted by the registry side's name ("Chang Wei" written for Zhang Wei is as
+            # common as Zhang Wei): Splink takes the greater frequency of the two sides.
             cll.ArrayIntersectLevel("name_keys").configure(
-                label_for_charts="same name in another romanisation or order"
+                label_for_charts="same name in another romanisation or order",
+                tf_adjustment_column="name_key",
             ),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts="name spelt slightly differently"
@@ -128,10 +133,16 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts="day and month swapped",
                 base_dialect_str="duckdb",
             ),
+            # A year and month that agree say twelve times more than a year alone.
             cll.CustomLevel(
-                "dob_year_l = dob_year_r AND (dob_day_l IS NULL OR dob_day_r IS NULL) AND "
-                "(dob_month_l IS NULL OR dob_month_r IS NULL OR dob_month_l = dob_month_r)",
-                label_for_charts="partial date that agrees",
+                "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
+                "(dob_day_l IS NULL OR dob_day_r IS NULL)",
+                label_for_charts="partial date that agrees (year and month)",
+                base_dialect_str="duckdb",
+            ),
+            cll.CustomLevel(
+                "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
+                label_for_charts="partial date that agrees (year)",
                 base_dialect_str="duckdb",
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
@@ -147,7 +158,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts="different dates"),
         ],
-    ).configure(m_probabilities=[0.84, 0.03, 0.06, 0.03, 0.01, 0.02, 0.01])
+    ).configure(m_probabilities=[0.84, 0.03, 0.03, 0.03, 0.03, 0.01, 0.02, 0.01])
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
@@ -316,7 +327,8 @@ class Matcher:
         chunk: int = 2000,
         threads: int | None = None,
     ) -> list[Candidate]:
-        """The k best candidates of each request, best first (fewer when blocking finds fewer).
+        """The k best candidates of each request, best first (fewer when blocking finds fewer),
+        each with its posterior probability among the candidates (see `with_posteriors`).
         Requests are scored in chunks; `progress(n)` is told after each chunk of n requests.
         `threads` caps DuckDB's threads (default: one per core)."""
         scorer = self.scorer(threads)
@@ -326,7 +338,18 @@ class Matcher:
             found.extend(scorer.score(part, k, request_id_column))
             if progress is not None:
                 progress(len(part))
-        return found
+        return with_posteriors(requests, found)
+
+    def pairs(
+        self, requests: pd.DataFrame, chunk: int = 2000, threads: int | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Every pair the blocking rules find, chunk by chunk: registry and request row
+        (unique_id_l, unique_id_r), the comparison level of each field (gamma_FIELD, larger
+        is closer, -1 empty) and the match weight. For analyses of what the fields can tell
+        apart (benchmarks/identity_synthetic.py)."""
+        scorer = self.scorer(threads)
+        for start in range(0, len(requests), chunk):
+            yield scorer.pairs(requests.iloc[start : start + chunk])
 
     def scorer(self, threads: int | None = None) -> Scorer:
         """The registry loaded into a database once, to score many batches of requests."""
@@ -346,37 +369,110 @@ class Scorer:
     def score(
         self, requests: pd.DataFrame, k: int = 1, request_id_column: str = "request_id"
     ) -> list[Candidate]:
-        """The k best candidates of each of these requests, best first."""
-        from splink import Linker
-
-        matcher = self.matcher
+        """The k best candidates of each of these requests, best first, with their weights;
+        `match_probability` is left unset (nan) until `with_posteriors` sees the whole batch."""
         evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
-        table = self.db_api.register(_splink_table(requests))
-        linker = Linker([self.registry, table], matcher.model, log_level=logging.ERROR)
-        linker.table_management.register_term_frequency_lookup(self.frequencies, "name_key")
-        pairs = linker.inference.predict_between(self.registry, table, warning_mode="never")
-        # Plain SQL that DuckDB and Spark both run.
-        ranked = self.db_api.query_sql(
-            f"""
+        ranked = self._query(
+            requests,
+            lambda pairs: (
+                f"""
             SELECT * FROM (
-                SELECT unique_id_l, unique_id_r, match_weight, match_probability,
-                    {evidence}, mw_tf_adj_name,
-                    row_number() OVER (
-                        PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
-                    ) AS candidate_rank
-                FROM {pairs.physical_name}
+                SELECT *, top_weight + log2(sum(power(2.0, match_weight - top_weight))
+                        OVER (PARTITION BY unique_id_r)) AS total_weight
+                FROM (
+                    SELECT unique_id_l, unique_id_r, match_weight, {evidence},
+                        mw_tf_adj_name,
+                        row_number() OVER (
+                            PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
+                        ) AS candidate_rank,
+                        max(match_weight) OVER (PARTITION BY unique_id_r) AS top_weight
+                    FROM {pairs}
+                ) AS weighed
             ) AS ranked
             WHERE candidate_rank <= {int(k)}
             ORDER BY unique_id_r, candidate_rank
-            """,
-            output_type="pandas",
+            """
+            ),
         )
-        pairs.drop_table_from_database_and_remove_from_cache()
-        # A scorer kept for many batches (a Dask worker's) holds no batch it has scored.
-        table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        matcher = self.matcher
         return _candidates(
             ranked, matcher.registry, matcher.id_column, requests, request_id_column, self.levels
         )
+
+    def pairs(self, requests: pd.DataFrame) -> pd.DataFrame:
+        """Every pair blocking finds for these requests: see `Matcher.pairs`."""
+        gammas = ", ".join(f"gamma_{f}" for f in FIELDS)
+        return self._query(
+            requests,
+            lambda pairs: f"SELECT unique_id_l, unique_id_r, match_weight, {gammas} FROM {pairs}",
+        )
+
+    def _query(self, requests: pd.DataFrame, sql: Callable[[str], str]) -> pd.DataFrame:
+        """sql(name of the table of scored pairs) run on these requests' pairs; plain SQL
+        that DuckDB and Spark both run."""
+        from splink import Linker
+
+        table = self.db_api.register(_splink_table(requests))
+        linker = Linker([self.registry, table], self.matcher.model, log_level=logging.ERROR)
+        linker.table_management.register_term_frequency_lookup(self.frequencies, "name_key")
+        pairs = linker.inference.predict_between(self.registry, table, warning_mode="never")
+        answer: pd.DataFrame = self.db_api.query_sql(sql(pairs.physical_name), output_type="pandas")
+        pairs.drop_table_from_database_and_remove_from_cache()
+        # A scorer kept for many batches (a Dask worker's) holds no batch it has scored.
+        table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        return answer
+
+
+def with_posteriors(requests: pd.DataFrame, found: list[Candidate]) -> list[Candidate]:
+    """The candidates scored for these requests, each with its `posterior`; the share of
+    requests whose person is in the registry is estimated over the whole batch (a request
+    without any candidate counts too), so it is the same however the batch was split."""
+    totals = {candidate.request_row: candidate.total_weight for candidate in found}
+    share = share_in_registry([totals.get(int(row), -math.inf) for row in requests["unique_id"]])
+    return [
+        replace(
+            candidate,
+            match_probability=posterior(candidate.match_weight, candidate.total_weight, share),
+        )
+        for candidate in found
+    ]
+
+
+# A person in the registry whom no blocking rule puts among the candidates (every key of
+# the request missing or wrong): the share of true matches taken to escape blocking, the
+# prior weight of "in the registry, but not among the candidates".
+BLOCKING_MISS = 0.01
+
+
+def posterior(weight: float, total_weight: float, share: float) -> float:
+    """The probability that the request concerns this candidate, given every candidate the
+    blocking found for it. A candidate's Bayes factor over the registry size is 2^weight
+    (Splink's match weight with its prior of one match in the registry); the person is one
+    of the candidates, in the registry but not found (BLOCKING_MISS), or not in the registry
+    at all (1 - share). `total_weight`: log2 of the sum of 2^weight over the candidates."""
+    if total_weight - weight > 60:  # a negligible candidate beside a strong one
+        return 0.0
+    # Divided through by 2^total_weight, which may be too large a float.
+    scale = 2.0 ** min(-total_weight, 1000.0)
+    return float(
+        share
+        * 2.0 ** (weight - total_weight)
+        / ((1 - share + share * BLOCKING_MISS) * scale + share)
+    )
+
+
+def share_in_registry(total_weights: list[float], iterations: int = 50) -> float:
+    """The share of requests whose person is in the registry, by expectation maximisation
+    over a batch (no labels): `total_weights` holds for each request log2 of the sum of
+    2^weight over its candidates (-inf without any). With a uniform prior (one request in,
+    one out, added), so a batch of one request stays near one half and a large batch speaks
+    for itself."""
+    evidence = [2.0 ** min(total, 60.0) + BLOCKING_MISS for total in total_weights]
+    share = 0.5
+    for _ in range(iterations):
+        inside = sum(share * e / (1 - share + share * e) for e in evidence)
+        share = (inside + 1) / (len(evidence) + 2)
+    return share
 
 
 def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
@@ -472,10 +568,11 @@ def _candidates(
             Candidate(
                 request_id=str(request_ids[row["unique_id_r"]] or ""),
                 person_id=str(person_ids[int(row["unique_id_l"])] or ""),
-                match_probability=float(row["match_probability"]),
+                match_probability=math.nan,
                 match_weight=float(row["match_weight"]),
                 evidence=evidence,
                 request_row=int(row["unique_id_r"]),
+                total_weight=float(row["total_weight"]),
             )
         )
     return out

@@ -210,8 +210,20 @@ def parse_date(value: str) -> tuple[str, str]:
     if month is None:
         return f"{year:04d}", ""
     if not 1 <= month <= 12:
-        swapped = " (day and month swapped?)" if day and day <= 12 and month <= 31 else ""
-        return f"{year:04d}", f"{value!r}: no month {month}{swapped}: read as the year {year}"
+        # A month past 12 with a day that can be a month has one reading: day and month
+        # swapped (written month first, as in the United States).
+        if day and day <= 12 and month <= 31:
+            try:
+                swapped = date(year, day, month)
+            except ValueError:
+                pass
+            else:
+                if swapped <= date.today():
+                    return swapped.isoformat(), (
+                        f"{value!r}: no month {month}: day and month swapped, read as "
+                        f"{swapped.isoformat()}"
+                    )
+        return f"{year:04d}", f"{value!r}: no month {month}: read as the year {year}"
     if day is None:
         return f"{year:04d}-{month:02d}", ""
     try:

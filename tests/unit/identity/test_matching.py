@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from liaison.identity.matching import Candidate, Matcher, exact_match
+from liaison.identity.matching import (
+    Candidate,
+    Matcher,
+    exact_match,
+    posterior,
+    share_in_registry,
+)
 from liaison.identity.people import prepare_people
 from liaison.identity.synth import synthesise
 
@@ -98,7 +105,7 @@ def test_candidates_are_ranked_with_the_evidence_per_field(
 def test_a_swapped_date_is_its_own_level(matcher: Matcher, requests: pd.DataFrame) -> None:
     found = best(matcher.match(requests))
     assert found["Q2"].evidence["date_of_birth"]["level"] == "day and month swapped"
-    assert found["Q4"].evidence["date_of_birth"]["level"] == "partial date that agrees"
+    assert found["Q4"].evidence["date_of_birth"]["level"] == "partial date that agrees (year)"
 
 
 def test_a_saved_model_gives_the_same_answer(
@@ -114,3 +121,29 @@ def test_the_baseline_finds_only_exact_agreement(
 ) -> None:
     found = {c.request_id: c.person_id for c in exact_match(registry, requests)}
     assert found == {"Q3": "K4", "Q5": "K4"}
+
+
+def test_two_equally_good_candidates_share_the_probability() -> None:
+    # Either alone would be named; beside each other (log2(2^30 + 2^30) = 31), neither.
+    alone = posterior(30.0, 30.0, share=0.9)
+    assert alone > 0.999
+    assert posterior(30.0, 31.0, share=0.9) == pytest.approx(alone / 2, rel=1e-6)
+
+
+def test_not_in_the_registry_keeps_its_share() -> None:
+    # A lone candidate whose Bayes factor equals the registry size (weight 0) is likely when
+    # most requests concern registry people, a coin toss when half do, unlikely when few do.
+    assert posterior(0.0, 0.0, share=0.9) > 0.85
+    assert 0.45 < posterior(0.0, 0.0, share=0.5) < 0.5
+    assert posterior(0.0, 0.0, share=0.1) < 0.15
+    # A negligible candidate beside a strong one, and a very weak one alone.
+    assert posterior(-50.0, 30.0, share=0.9) == 0.0
+    assert posterior(-2000.0, -2000.0, share=0.9) < 1e-6
+
+
+def test_the_share_in_the_registry_is_estimated_from_the_batch() -> None:
+    # 90 requests with a strong candidate, 10 with none: about 0.9.
+    assert share_in_registry([40.0] * 90 + [-math.inf] * 10) == pytest.approx(0.9, abs=0.01)
+    # One request says little: the estimate stays between a third and two thirds.
+    assert 1 / 3 <= share_in_registry([40.0]) <= 2 / 3
+    assert 1 / 3 <= share_in_registry([-math.inf]) <= 2 / 3

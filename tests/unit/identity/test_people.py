@@ -26,7 +26,9 @@ def write(tmp_path: Path, *rows: str) -> Path:
         ("1985-05", "1985-05", ""),
         ("1985", "1985", ""),
         ("", "", ""),
-        ("1985-13-05", "1985", "no month 13 (day and month swapped?)"),
+        ("1985-13-05", "1985-05-13", "no month 13: day and month swapped, read as 1985-05-13"),
+        ("1985-31-02", "1985", "no month 31: read as the year 1985"),
+        ("1985-13", "1985", "no month 13: read as the year 1985"),
         ("1985-02-30", "1985-02", "no such day"),
         ("1700", "", "not a plausible year"),
         ("03/05/1985", "", "is not YYYY-MM-DD, YYYY-MM or YYYY"),
@@ -51,7 +53,7 @@ def test_bad_fields_are_blanked_and_reported_and_no_row_is_dropped(tmp_path: Pat
         RowProblem(
             1,
             "date_of_birth",
-            "'1985-13-05': no month 13 (day and month swapped?): read as the year 1985",
+            "'1985-13-05': no month 13: day and month swapped, read as 1985-05-13",
         ),
         RowProblem(
             1,
@@ -62,7 +64,7 @@ def test_bad_fields_are_blanked_and_reported_and_no_row_is_dropped(tmp_path: Pat
         RowProblem(2, "sex", "'X' is not M or F: read as empty"),
     ]
     first, second, third = table.to_dict("records")
-    assert first["date_of_birth"] == "1985" and first["id_number"] is None
+    assert first["date_of_birth"] == "1985-05-13" and first["id_number"] is None
     assert first["family_name"] == "Wang"  # the rest of the row is used
     assert second["sex"] is None and second["id_number"] == "E1234567"
     assert third["name_key"] == "wang wei" and third["sex"] == "F"

@@ -8,19 +8,27 @@ the reader); the forms carry it back so the page after a post opens without aski
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from liaison.capabilities import Capability, may
 from liaison.errors import LiaisonError, NotFound
 from liaison.identity import PERSON_FIELDS
 from liaison.services import verification
 from liaison.services.peering import peer_states
-from liaison.services.verification.rules import LIST_FIELDS, TEXT_FIELDS
+from liaison.services.verification.rules import (
+    LIST_FIELDS,
+    MAX_PHOTOGRAPH_BYTES,
+    MAX_PHOTOGRAPHS,
+    PHOTOGRAPH_TYPES,
+    TEXT_FIELDS,
+)
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import PeerStatus
 from liaison.store.verification_tables import CASE_STATUSES, DECISIONS, HOLD_KINDS, STEPS, Step
@@ -198,6 +206,9 @@ def _new_page(
             "list_fields": LIST_FIELDS,
             "document_kinds": verification.DOCUMENT_KINDS,
             "document_rows": range(DOCUMENT_ROWS),
+            "photograph_types": PHOTOGRAPH_TYPES,
+            "max_photographs": MAX_PHOTOGRAPHS,
+            "max_photograph_kib": MAX_PHOTOGRAPH_BYTES // 1024,
             "error": error,
         },
         status_code=status_code,
@@ -233,6 +244,16 @@ async def open_case(
         }
         for i in range(DOCUMENT_ROWS)
         if form.get(f"document_kind_{i}")
+    ]
+    # The API's photographs (base64 in the subject), so the same checks apply: type by
+    # content, count, total size.
+    subject["photographs"] = [
+        {
+            "content_type": upload.content_type or "",
+            "data": base64.b64encode(await upload.read()).decode("ascii"),
+        }
+        for upload in submitted.getlist("photographs")
+        if isinstance(upload, UploadFile) and upload.filename
     ]
     try:
         case = verification.open_case(
