@@ -216,7 +216,7 @@ class DeliveryWorker:
             except LockLost as lost:
                 log.warning("lost the delivery locks: %s", lost)
             self.housekeeping()
-        elif not self.locks.held and self.locks.shared:
+        elif self.locks.shared and not self.locks.held - {HOUSEKEEPING}:
             return self._next_claim - now  # a wake-up for peers other processes serve
         sleep = self.poll_seconds
         for seen in self.targets():
