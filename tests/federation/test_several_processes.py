@@ -150,6 +150,7 @@ def _lock_holder(node: NodeProcess, peer: str) -> int | None:
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "JOIN peers p ON p.id = l.objid::int "
         "WHERE l.locktype = 'advisory' AND l.classid = :class_id AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND p.name = :peer",
         class_id=DELIVERY_LOCK_CLASS,
         peer=peer,
