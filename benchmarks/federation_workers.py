@@ -187,13 +187,16 @@ def cores_paragraph(result: dict[str, Any]) -> list[str]:
     costs = ", ".join(f"{name} {ms:g} ms" for name, ms in cost.items())
     bests = ", ".join(f"{name} {rate:g} msg/s" for name, rate in best.items())
     one = cost[modes[0]["mode"]]
+    ratios = ", ".join(f"{name} {ms / one:.2f}" for name, ms in list(cost.items())[1:])
     return [
         f"What more cores would give. US's CPU per delivered message (lowest over the "
-        f"rates): {costs}; highest throughput: {bests}. The machine's cores were up to "
-        f"{busiest} % busy, so on these {os.cpu_count()} cores the processes take turns "
-        "on the same CPUs and more workers cannot add throughput here; what they add is "
-        "CPU per message: N processes competing for the same cores (switches, cold "
-        "caches, N interpreters' memory). Each commit's NOTIFY still wakes every "
+        f"rates): {costs} (against one process: {ratios}); highest throughput: {bests}. "
+        f"The machine's cores were up to {busiest} % busy, so on these {os.cpu_count()} "
+        "cores the processes take turns on the same CPUs and more workers cannot add "
+        "throughput here; throughput and latency then mostly measure the other work on "
+        "the machine, and the CPU columns are what the node's work costs. What more "
+        "workers may add is CPU per message: N processes competing for the same cores "
+        "(switches, cold caches, N interpreters' memory). Each commit's NOTIFY still wakes every "
         "process, but a process that holds no peer's lock now returns at once (no query: "
         "tests/federation/test_peer_locks.py counts the statements), the holder keeps its "
         "lock instead of taking it again every round, and the periodic work (refusal "
