@@ -187,23 +187,30 @@ def cores_paragraph(result: dict[str, Any]) -> list[str]:
     costs = ", ".join(f"{name} {ms:g} ms" for name, ms in cost.items())
     bests = ", ".join(f"{name} {rate:g} msg/s" for name, rate in best.items())
     one = cost[modes[0]["mode"]]
+    ratios = ", ".join(f"{name} {ms / one:.2f}" for name, ms in list(cost.items())[1:])
     return [
         f"What more cores would give. US's CPU per delivered message (lowest over the "
-        f"rates): {costs}; highest throughput: {bests}. The machine's cores were up to "
-        f"{busiest} % busy, so on these {os.cpu_count()} cores the processes take turns "
-        "on the same CPUs and more workers cannot add throughput here; what they add is "
-        "CPU per message. Not profiled; the likely causes: each commit's NOTIFY wakes the "
-        "delivery worker of every process, and each runs a round (refusal windows, "
-        "checkpoint check, the peers' positions, a try for the lock) of which only the "
-        "lock holder's sends anything; and N processes compete for the same two cores "
-        "(switches, cold caches). With a core per worker, each "
+        f"rates): {costs} (against one process: {ratios}); highest throughput: {bests}. "
+        f"The machine's cores were up to {busiest} % busy, so on these {os.cpu_count()} "
+        "cores the processes take turns on the same CPUs and more workers cannot add "
+        "throughput here; throughput and latency then mostly measure the other work on "
+        "the machine, and the CPU columns are what the node's work costs. What more "
+        "workers may add is CPU per message: N processes competing for the same cores "
+        "(switches, cold caches, N interpreters' memory). Each commit's NOTIFY still wakes every "
+        "process, but a process that holds no peer's lock now returns at once (no query: "
+        "tests/federation/test_peer_locks.py counts the statements), the holder keeps its "
+        "lock instead of taking it again every round, and the periodic work (refusal "
+        "windows, checkpoints, pruning) is done by one process every poll interval, not "
+        "by every process on every wake-up. With a core per worker, each "
         f"worker would serve its share of the API at about 1000 / {one:g} ≈ "
         f"{1000 / one:.0f} messages per second (one process's cost above), so N workers "
         "on N cores scale the API side about N-fold until PostgreSQL (one commit per "
         "message, fsync) or the delivery to one peer becomes the limit: a peer's stream "
         "is sent by one process at a time (its advisory lock), in signed batches of up "
         "to 100 records, which costs that process a fraction of a message's API cost "
-        "per record. Several peers are served by different processes in parallel.",
+        "per record. A process keeps the peers' locks it takes, and the first to try takes "
+        "every peer nobody holds: several peers are served by one process, not spread "
+        "over the processes.",
         "",
     ]
 

@@ -8,8 +8,10 @@ opens the database stays quick to start.
 from __future__ import annotations
 
 import getpass
+import os
 import re
 import secrets
+import shutil
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +34,7 @@ from liaison.config import (
 from liaison.errors import Conflict, InvalidInput
 from liaison.federation.keys import generate_private_key, public_key_base64, save_private_key
 from liaison.lifetime import die_with_parent
+from liaison.metrics import MULTIPROCESS_DIR
 from liaison.services.accounts import add_user, check_new_account, check_time_zone
 from liaison.store import Database
 
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+METRICS_DIR = "run/metrics"  # in the node's directory, with `serve --workers N`
 WORKER_HEALTHCHECK_SECONDS = 30
 NODE_CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
@@ -200,14 +204,14 @@ def node_server(directory: Path | str, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(_server_config(node, create_app(node), host, port))
 
 
-def worker_app(directory: str) -> FastAPI:
-    """The app of one of several server processes, built in that process."""
+def worker_app(directory: str, workers: int) -> FastAPI:
+    """The app of one of `workers` server processes, built in that process."""
     from liaison.web.app import create_app
 
     # A supervisor killed outright runs no clean-up: its workers (and, dying with them,
     # their identification pools) must not outlive it and keep serving the port.
     die_with_parent(signal.SIGTERM)
-    return create_app(load_node(directory), shared=True)
+    return create_app(load_node(directory), shared=True, processes=workers)
 
 
 def serve_node(directory: Path | str, host: str, port: int, workers: int = 1) -> None:
@@ -234,7 +238,13 @@ def serve_workers(directory: Path | str, host: str, port: int, workers: int) -> 
                 f"--workers {workers}: a node on SQLite runs as one process; several server "
                 "processes need PostgreSQL (give the node a postgresql:// database URL)"
             )
-    config = _server_config(node, partial(worker_app, str(node.directory)), host, port)
+    # Each worker keeps its metrics in files here; a scrape of any adds them all up
+    # (liaison.web.metrics). Cleared first: counters start at zero with the node.
+    metrics_files = node.directory / METRICS_DIR
+    shutil.rmtree(metrics_files, ignore_errors=True)
+    metrics_files.mkdir(parents=True, mode=0o700)
+    os.environ[MULTIPROCESS_DIR] = str(metrics_files)  # inherited by the workers it spawns
+    config = _server_config(node, partial(worker_app, str(node.directory), workers), host, port)
     config.factory = True
     config.workers = workers
     # How long a worker may leave the supervisor's ping unanswered before it is replaced.

@@ -93,12 +93,21 @@ class Runtime:
     feeds: Feeds
     secret: bytes  # the node's secret (HMAC of login-form tokens)
     listener: Listener | None = None  # set when the node runs on several processes
+    processes: int = 1  # server processes serving the node (`serve --workers N`)
     worker: DeliveryWorker | None = field(default=None, init=False)
     recovery: Recovery | None = field(default=None, init=False)
 
     @property
     def settings(self) -> Settings:
         return self.config.settings
+
+    @property
+    def unverified_concurrency(self) -> int:
+        """This process's share of `federation_unverified_concurrency`: the cap is the
+        node's, divided among its processes (at least one each), so N processes never
+        read more unverified requests at once than the node was given. (A count shared by
+        the processes would cost every federation request a round trip to the database.)"""
+        return max(1, self.settings.federation_unverified_concurrency // self.processes)
 
     def start(self) -> None:
         """Tell the peers this node's record types if they changed, and start the delivery
@@ -125,9 +134,13 @@ class Runtime:
 
 
 def build_runtime(
-    config: NodeConfig, database: Database | None = None, *, shared: bool = False
+    config: NodeConfig,
+    database: Database | None = None,
+    *,
+    shared: bool = False,
+    processes: int = 1,
 ) -> Runtime:
-    """shared: this process is one of several serving the node (PostgreSQL only): live
+    """shared: this process is one of `processes` serving the node (PostgreSQL only): live
     events and delivery wake-ups go through the database to all of them."""
     database = database or Database(config.database_url)
     feeds = shared_feeds() if shared else Feeds(LiveFeed(), DeliveryWakeup())
@@ -140,4 +153,5 @@ def build_runtime(
         feeds,
         config.secret_path.read_bytes().strip(),
         Listener(database.url, feeds) if shared else None,
+        processes,
     )

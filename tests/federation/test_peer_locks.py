@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
-from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, LockLost, PeerLocks
+from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, HOUSEKEEPING, LockLost, PeerLocks
 from liaison.store import Database
 from liaison.store.federation_tables import Peer
 
@@ -31,11 +32,20 @@ def _terminate_holder(database: Database, peer_id: int) -> None:
         terminated = connection.execute(
             sa.text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = :class_id AND objid = :peer_id AND granted"
+                "AND classid = :class_id AND objid = :peer_id AND granted "
+                # pg_locks is the server's: only this test's database, not another's
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"class_id": DELIVERY_LOCK_CLASS, "peer_id": peer_id},
         ).all()
     assert terminated == [(True,)]
+
+
+def _eventually(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_one_process_at_a_time_serves_a_peer_and_a_dead_holders_lock_passes_on(
@@ -46,30 +56,26 @@ def test_one_process_at_a_time_serves_a_peer_and_a_dead_holders_lock_passes_on(
     try:
         if database_url.startswith("sqlite"):
             # One process on SQLite: every lock is granted, nothing is asked of the database.
-            with first.hold(1) as held, second.hold(1) as also:
-                assert (held, also) == (True, True)
-            assert not first.shared
+            assert first.take(1) and second.take(1) and second.holds(HOUSEKEEPING)
+            assert not first.shared and not first.held
             return
-        with first.hold(1) as held:
-            assert held
-            with second.hold(1) as other:
-                assert not other
-            with second.hold(2) as another_peer:
-                assert another_peer
-            first.confirm()  # still held
-        with second.hold(1) as after_release:
-            assert after_release
+        assert first.take(1) and first.holds(1)
+        assert not second.take(1) and not second.holds(1)
+        assert second.take(2)
+        assert first.take(HOUSEKEEPING) and not second.take(HOUSEKEEPING)
+        first.confirm()  # still held
+        second.close()  # a process that stops releases its locks with its lock connection
+        # (the server ends the session a moment after the connection closes)
+        _eventually(lambda: first.take(2))
+        assert first.held == {1, 2, HOUSEKEEPING}
 
-        with first.hold(1) as held:
-            assert held
-            _terminate_holder(second_db, 1)
-            with second.hold(1) as taken_over:
-                assert taken_over
-                with pytest.raises(LockLost):
-                    first.confirm()
-        # The holder that lost its connection gets a fresh one on its next round.
-        with first.hold(1) as again:
-            assert again
+        _terminate_holder(second_db, 1)
+        assert second.take(1) and second.take(HOUSEKEEPING)
+        with pytest.raises(LockLost):
+            first.confirm()
+        assert not first.held  # every lock went with the connection
+        # The holder that lost its connection gets a fresh one for its next tries.
+        assert not first.take(1) and first.take(2)
     finally:
         first.close()
         second.close()
@@ -112,26 +118,26 @@ class CountingPeer:
         return httpx.Response(200, json=answer.to_json())
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_processes_delivery_workers_never_send_a_peer_records_in_parallel(
-    database_url: str,
-) -> None:
+def _two_processes(
+    database_url: str, settings: Settings
+) -> tuple[Database, CountingPeer, list[Database], list[DeliveryWorker]]:
+    """A node's database with the peer CN, and the delivery workers of two processes."""
     setup = Database(database_url)
     setup.upgrade()
     peer_key = Ed25519PrivateKey.generate()
     with setup.session() as session:
-        peer = Peer(
-            name="CN",
-            base_url="http://cn.invalid",
-            public_key=env.public_key_text(peer_key.public_key()),
-            default_agency="CN agency",
-            status="active",
-            last_seq=0,
+        session.add(
+            Peer(
+                name="CN",
+                base_url="http://cn.invalid",
+                public_key=env.public_key_text(peer_key.public_key()),
+                default_agency="CN agency",
+                status="active",
+                last_seq=0,
+            )
         )
-        session.add(peer)
         session.commit()
     fake = CountingPeer(peer_key)
-    settings = Settings(federation_batch_size=7)
     key = Ed25519PrivateKey.generate()
     databases = [Database(database_url) for _ in range(2)]
     workers = [
@@ -142,16 +148,30 @@ def test_two_processes_delivery_workers_never_send_a_peer_records_in_parallel(
         )
         for database in databases
     ]
+    return setup, fake, databases, workers
+
+
+def _queue(setup: Database, count: int, total: int) -> int:
+    """Queue `count` records for CN (numbered on from `total`); the new total."""
+    with setup.session() as session:
+        cn = session.scalars(sa.select(Peer).where(Peer.name == "CN")).one()
+        for number in range(total, total + count):
+            share(session, cn, "test.record", {"n": number})
+        session.commit()
+    return total + count
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_processes_delivery_workers_never_send_a_peer_records_in_parallel(
+    database_url: str,
+) -> None:
+    setup, fake, databases, workers = _two_processes(
+        database_url, Settings(federation_batch_size=7)
+    )
     total = 0
     try:
         for _round in range(5):
-            with setup.session() as session:
-                cn = session.get(Peer, peer.id)
-                assert cn is not None
-                for _ in range(40):
-                    share(session, cn, "test.record", {"n": total})
-                    total += 1
-                session.commit()
+            total = _queue(setup, 40, total)
             rounds = [threading.Thread(target=worker.deliver_due) for worker in workers]
             for thread in rounds:
                 thread.start()
@@ -165,6 +185,47 @@ def test_two_processes_delivery_workers_never_send_a_peer_records_in_parallel(
         assert max(fake.sent.values()) == 1
     finally:
         for worker in workers:
+            worker.stop()
+        for database in (*databases, setup):
+            database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_process_holding_no_lock_does_no_work_on_a_wake_up_and_takes_over_when_the_holder_stops(
+    database_url: str,
+) -> None:
+    setup, fake, databases, [holder, other] = _two_processes(
+        database_url, Settings(federation_poll_seconds=60)
+    )
+    statements: list[str] = []
+    sa.event.listen(
+        databases[1].engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement),
+    )
+    try:
+        holder.deliver_due()  # takes CN's lock and the housekeeping lock
+        other.deliver_due()  # tries for them, in vain
+        assert statements and not other.locks.held
+        total = _queue(setup, 20, 0)
+        statements.clear()
+        other.deliver_due()  # a wake-up: the commit's NOTIFY reaches every process
+        assert statements == []
+        assert fake.applied == 0
+        holder.deliver_due()
+        assert fake.applied == total
+
+        total = _queue(setup, 20, total)
+        holder.stop()  # its locks go with its lock connection
+        deadline = time.monotonic() + 30
+        while fake.applied < total and time.monotonic() < deadline:
+            other._next_claim = 0.0  # its next poll interval has come: it tries for the locks
+            other.deliver_due()
+            time.sleep(0.05)
+        assert fake.applied == total and len(other.locks.held - {HOUSEKEEPING}) == 1
+        assert max(fake.sent.values()) == 1
+    finally:
+        for worker in (holder, other):
             worker.stop()
         for database in (*databases, setup):
             database.dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -21,9 +22,16 @@ from sqlalchemy.orm import Session
 
 from liaison.config import Settings
 from liaison.federation import envelope as env
-from liaison.federation.capabilities import tell_changes
+from liaison.federation.capabilities import (
+    ADVERTISEMENT,
+    TELLING_RECORD_TYPES,
+    RecordTypesPayload,
+    tell_changes,
+)
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import receive_batch
+from liaison.federation.outbox import share
+from liaison.federation.peer_locks import one_process_at_a_time
 from liaison.federation.records import (
     PeerMay,
     ProtocolViolation,
@@ -31,7 +39,7 @@ from liaison.federation.records import (
     RecordTypes,
 )
 from liaison.node import create_node
-from liaison.runtime import build_runtime
+from liaison.runtime import build_runtime, node_record_types
 from liaison.services.hotline.records import (
     AckPayload,
     AttachmentPayload,
@@ -407,6 +415,23 @@ def test_the_hotline_payloads_survive_the_wire() -> None:
     assert thread.to_payload()["created_at"] == "2026-11-28T10:00:00+00:00"
 
 
+def _add_mx(database: Database) -> None:
+    """A peer MX that said it handles the record-types statement."""
+    with database.session() as session:
+        session.add(
+            Peer(
+                name="MX",
+                base_url="http://127.0.0.1:9",
+                public_key=env.public_key_text(Ed25519PrivateKey.generate().public_key()),
+                default_agency="FGR",
+                status="active",
+                last_seq=0,
+                record_types=["hotline.thread", "node.record_types"],
+            )
+        )
+        session.commit()
+
+
 def test_a_changed_set_of_record_types_is_told_on_start_only_to_peers_that_handle_it(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -414,19 +439,7 @@ def test_a_changed_set_of_record_types_is_told_on_start_only_to_peers_that_handl
     would stop at the unknown type and hold back the stream."""
     with us_with_stopped_cn(tmp_path / "us", database_url) as us:
         runtime = build_runtime(us.config, us.database)
-        with us.database.session() as session:
-            session.add(
-                Peer(
-                    name="MX",
-                    base_url="http://127.0.0.1:9",
-                    public_key=env.public_key_text(Ed25519PrivateKey.generate().public_key()),
-                    default_agency="FGR",
-                    status="active",
-                    last_seq=0,
-                    record_types=["hotline.thread", "node.record_types"],
-                )
-            )
-            session.commit()
+        _add_mx(us.database)
         assert tell_changes(us.database, runtime.record_types) == 1  # MX, not CN
         assert tell_changes(us.database, runtime.record_types) == 0  # told already
         with us.database.session() as session:
@@ -437,3 +450,37 @@ def test_a_changed_set_of_record_types_is_told_on_start_only_to_peers_that_handl
             ).all()
         assert [(name, kind) for name, kind, _ in queued] == [("MX", "node.record_types")]
         assert json.loads(queued[0][2]) == {"record_types": NODE_TYPES}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_processes_starting_together_tell_the_record_types_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`serve --workers N`: the second process to start waits for the first one's telling
+    to commit, then finds the peer told."""
+    with us_with_stopped_cn(tmp_path / "us", database_url) as us:
+        names = node_record_types().names()
+        _add_mx(us.database)
+        second = Database(us.config.database_url)
+        told: list[int] = []
+        starting = threading.Thread(
+            target=lambda: told.append(tell_changes(second, node_record_types()))
+        )
+        with us.database.session() as first:
+            # The first process, between telling MX and its commit.
+            one_process_at_a_time(first, TELLING_RECORD_TYPES)
+            mx = first.scalars(sa.select(Peer).where(Peer.name == "MX")).one()
+            share(first, mx, ADVERTISEMENT.name, RecordTypesPayload(tuple(names)).to_payload())
+            mx.told_record_types = names
+            first.flush()
+            starting.start()
+            starting.join(0.5)  # room for the second to read, had it not waited
+            first.commit()
+        starting.join(30)
+        second.dispose()
+        assert told == [0]
+        with us.database.session() as session:
+            statements = session.scalars(
+                sa.select(OutboxRecord.seq).where(OutboxRecord.record_type == ADVERTISEMENT.name)
+            ).all()
+        assert statements == [1]

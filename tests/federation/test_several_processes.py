@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from federation.nodes import NodeProcess, Pair, make_node, start_pair, wait_until
 from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, LOCK_APPLICATION
@@ -149,6 +150,7 @@ def _lock_holder(node: NodeProcess, peer: str) -> int | None:
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "JOIN peers p ON p.id = l.objid::int "
         "WHERE l.locktype = 'advisory' AND l.classid = :class_id AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND p.name = :peer",
         class_id=DELIVERY_LOCK_CLASS,
         peer=peer,
@@ -224,6 +226,55 @@ def _acked(node: NodeProcess) -> int:
 
 def _last_seq(node: NodeProcess) -> int:
     return int(node.scalar("SELECT last_seq FROM peers WHERE name = 'CN'"))
+
+
+METRICS_TOKEN = "scraper-token-0123456789"
+
+
+def _healthz_counted(node: NodeProcess) -> tuple[float, int]:
+    """One scrape: GET /healthz answers counted, and how often the node's audit chain
+    length appears in it."""
+    answer = httpx.get(
+        f"{node.base_url}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    counted, chains = 0.0, 0
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name == "liaison_http_requests_total" and sample.labels == {
+                "method": "GET",
+                "route": "/healthz",
+                "status": "200",
+            }:
+                counted += sample.value
+            chains += sample.name == "liaison_audit_chain_length"
+    return counted, chains
+
+
+@ON_POSTGRES
+def test_a_scrape_of_any_worker_counts_the_requests_that_every_worker_served(
+    tmp_path: Path, database_url: str
+) -> None:
+    node = make_node(tmp_path, "US", database_url, {"LIAISON_METRICS_TOKEN": METRICS_TOKEN}, 2)
+    node.start()
+    try:
+        before, _ = _healthz_counted(node)
+        served: dict[str, int] = {}
+        while len(served) < 2 or sum(served.values()) < 20:
+            assert sum(served.values()) < 500, f"requests reached only the workers {served}"
+            answer = httpx.get(f"{node.base_url}/healthz", timeout=30)  # a new connection each
+            assert answer.status_code == 200
+            worker = answer.headers[WORKER_HEADER]
+            served[worker] = served.get(worker, 0) + 1
+        for _ in range(4):  # scrapes land on either worker: each counts them all
+            after, chains = _healthz_counted(node)
+            assert after - before == sum(served.values())
+            assert chains == 1  # the database's figures are read once, not per process
+        assert any((node.directory / "run" / "metrics").iterdir())
+    finally:
+        node.close()
 
 
 def test_a_sqlite_node_refuses_several_processes(tmp_path: Path) -> None:

@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 
 from liaison.federation.context import LocalNode
 from liaison.federation.outbox import share
+from liaison.federation.peer_locks import one_process_at_a_time
 from liaison.federation.records import ProtocolViolation, RecordType, RecordTypes
 from liaison.store.database import Database
 from liaison.store.federation_tables import Peer, PeerStatus
 
 MAX_NAMES = 200
 MAX_NAME_LENGTH = 64
+TELLING_RECORD_TYPES = 1  # the task number of `tell_changes` for one_process_at_a_time
 
 
 def said_record_types(value: Any, where: str) -> list[str] | None:
@@ -88,6 +90,9 @@ def tell_changes(database: Database, record_types: RecordTypes) -> int:
     names = record_types.names()
     told = 0
     with database.session() as session:
+        # The processes of `serve --workers N` start together: one tells, the others then
+        # read what it told (each statement takes the same lock until its commit).
+        one_process_at_a_time(session, TELLING_RECORD_TYPES)
         peers = session.scalars(sa.select(Peer).where(Peer.status == PeerStatus.ACTIVE))
         for peer in peers:
             handles = peer.record_types is not None and ADVERTISEMENT.name in peer.record_types

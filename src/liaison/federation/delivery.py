@@ -17,7 +17,11 @@ slow peer.
 
 A node on several processes (`serve --workers N`, PostgreSQL) runs a worker in each; a
 peer is served by one of them at a time, the one holding its advisory lock
-(`liaison.federation.peer_locks`), which reads the peer's position afresh once it holds it.
+(`liaison.federation.peer_locks`), which reads the peer's position afresh once it takes it.
+Every commit's wake-up reaches every process, so the work of a round is only for the locks
+a process holds: a process holding none does nothing on a wake-up. Trying for the locks
+nobody holds, and the node's periodic work (refusal windows, audit checkpoints, pruning,
+done by the holder of the housekeeping lock), happen once every poll interval.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from liaison.federation.context import LocalNode
 from liaison.federation.inbox import ACK_KIND, BATCH_KIND
 from liaison.federation.notify import DeliveryWakeup
 from liaison.federation.outbox import prune_delivered
-from liaison.federation.peer_locks import LockLost, PeerLocks
+from liaison.federation.peer_locks import HOUSEKEEPING, LockLost, PeerLocks
 from liaison.federation.refusals import close_ended_windows
 from liaison.metrics import DELIVERY_FAILURES
 from liaison.store.base import utcnow
@@ -117,6 +121,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_prune = 0.0  # time.monotonic() of the next retention pass
+        self._next_claim = 0.0  # time.monotonic() of the next try for the locks nobody holds
         self.locks = PeerLocks(database)
 
     def start(self) -> None:
@@ -137,14 +142,20 @@ class DeliveryWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.close_refusal_windows()
-                self.prune_if_due()
                 delay = self.deliver_due()
             except Exception:  # the worker must outlive any one bad round (e.g. DB restart)
                 log.exception("delivery round failed")
                 delay = self.poll_seconds
             self._wake.wait(delay)
             self._wake.clear()
+
+    def housekeeping(self) -> None:
+        """The node's periodic work, by the process holding the housekeeping lock."""
+        if not self.locks.take(HOUSEKEEPING):
+            return
+        self.close_refusal_windows()
+        self.prune_if_due()
+        share_checkpoint_if_due(self.database, self.node)
 
     def close_refusal_windows(self) -> None:
         """Audit the refusal windows that have ended, even if their address went quiet."""
@@ -190,29 +201,42 @@ class DeliveryWorker:
             ]
 
     def deliver_due(self) -> float:
-        """Serve every peer that has pending records and is not backing off.
+        """Serve every peer whose lock this process holds (or takes, when trying for the
+        locks is due) that has pending records and is not backing off; every poll
+        interval, also the housekeeping.
 
         Returns how long the worker may sleep before something is due.
         """
+        now = time.monotonic()
+        claiming = now >= self._next_claim
+        if claiming:
+            self._next_claim = now + self.poll_seconds
+            try:  # finds a lock connection that died quietly: its locks are tried for again
+                self.locks.confirm()
+            except LockLost as lost:
+                log.warning("lost the delivery locks: %s", lost)
+            self.housekeeping()
+        elif self.locks.shared and not self.locks.held - {HOUSEKEEPING}:
+            return self._next_claim - now  # a wake-up for peers other processes serve
         sleep = self.poll_seconds
-        share_checkpoint_if_due(self.database, self.node)
         for seen in self.targets():
             if self._stop.is_set():
                 break
-            if not _due(seen):
-                continue
-            with self.locks.hold(seen.id) as held:
-                if not held:
+            current: PeerTarget | None = seen
+            if not self.locks.holds(seen.id):
+                # Taken even with nothing pending, so the peer's next record goes at once.
+                if not claiming or not self.locks.take(seen.id):
                     continue  # another process of this node is serving the peer
                 # Read again under the lock: the last holder may have moved it on.
-                current = self.targets(seen.id)
-                if not current or not _due(current[0]):
-                    continue
-                try:
-                    sleep = min(sleep, self._serve(current[0]))
-                except LockLost as lost:
-                    log.warning("lost the delivery lock of peer %s: %s", seen.name, lost)
-        return max(sleep, 0.0)
+                fresh = self.targets(seen.id)
+                current = fresh[0] if fresh else None
+            if current is None or not _due(current):
+                continue
+            try:
+                sleep = min(sleep, self._serve(current))
+            except LockLost as lost:
+                log.warning("lost the delivery lock of peer %s: %s", seen.name, lost)
+        return max(min(sleep, self._next_claim - time.monotonic()), 0.0)
 
     def _serve(self, target: PeerTarget) -> float:
         """One peer's turn (its lock held); how long until it is due again."""

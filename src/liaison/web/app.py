@@ -135,11 +135,15 @@ def include_routers(app: FastAPI) -> None:
 
 
 def create_app(
-    node: NodeConfig, database: Database | None = None, *, shared: bool = False
+    node: NodeConfig,
+    database: Database | None = None,
+    *,
+    shared: bool = False,
+    processes: int = 1,
 ) -> FastAPI:
-    """shared: this app is one of several processes serving the node (`serve --workers`);
-    its answers name the process (WORKER_HEADER), so a client can tell them apart."""
-    runtime = build_runtime(node, database, shared=shared)
+    """shared: this app is one of `processes` serving the node (`serve --workers`); its
+    answers name the process (WORKER_HEADER), so a client can tell them apart."""
+    runtime = build_runtime(node, database, shared=shared, processes=processes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -148,6 +152,7 @@ def create_app(
         yield
         runtime.stop()
         runtime.database.dispose()
+        app.state.metrics.process_ended()
 
     app = FastAPI(
         title=f"Liaison node {node.name}",
@@ -171,7 +176,7 @@ def create_app(
     # Outermost: error pages, even a 413 from BodySizeLimit, are in the request's language.
     app.add_middleware(Preferences, time_zone=node.time_zone)
     # Outermost of all: every answer, even an error page, is counted, timed and logged.
-    app.state.metrics = AppMetrics(runtime.database)
+    app.state.metrics = AppMetrics(runtime.database, shared=shared)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     include_routers(app)
     # The stylesheet is public: the login page needs it and it holds no data.

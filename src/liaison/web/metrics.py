@@ -5,13 +5,20 @@ X-Request-ID when it is a sane one, else a new one), answers with it, counts the
 and its latency by route template (never by raw path, so ids in URLs do not make a
 series each) and writes one JSON log line (liaison.web.logs). The node-wide figures
 (outbox depth per peer, the audit chain's length) are read from the database at scrape
-time, so every process reports the same.
+time, once per scrape.
+
+A node on several processes (`serve --workers N`) answers a scrape for all of them,
+whichever process takes it: prometheus_client's multiprocess mode, where each process
+keeps its counters in files of the directory PROMETHEUS_MULTIPROC_DIR (set by the
+supervisor, `liaison.node.serve_workers`, before the processes start) and a scrape adds
+up every process's files.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import os
 import re
 import time
 import uuid
@@ -26,13 +33,14 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from liaison.metrics import DELIVERY_FAILURES, SCREENED_QUERIES
+from liaison.metrics import DELIVERY_FAILURES, MULTIPROCESS_DIR, SCREENED_QUERIES
 from liaison.store import Database
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import Peer, PeerDelivery
@@ -81,10 +89,19 @@ class NodeFigures(Collector):
 
 
 class AppMetrics:
-    """One app's registry: its request figures, the process counters, the node's figures."""
+    """One app's registry: its request figures, the process counters, the node's figures.
 
-    def __init__(self, database: Database) -> None:
+    shared: the app is one of several processes (multiprocess mode when the supervisor set
+    MULTIPROCESS_DIR): `registry` then holds this process's metrics, written to its files,
+    and `scrape` reads every process's files, then the node's figures."""
+
+    def __init__(self, database: Database, *, shared: bool = False) -> None:
         self.registry = CollectorRegistry()
+        self.scrape = self.registry
+        files = os.environ.get(MULTIPROCESS_DIR) if shared else None
+        if files:
+            self.scrape = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.scrape, path=files)  # type: ignore[no-untyped-call]
         self.requests = Counter(
             "liaison_http_requests",
             "HTTP requests answered, by method, route template and status.",
@@ -100,7 +117,13 @@ class AppMetrics:
         )
         self.registry.register(SCREENED_QUERIES)
         self.registry.register(DELIVERY_FAILURES)
-        self.registry.register(NodeFigures(database))
+        self.scrape.register(NodeFigures(database))
+        self.files = files
+
+    def process_ended(self) -> None:
+        """In multiprocess mode, drop what only a live process may report (its gauges)."""
+        if self.files:
+            multiprocess.mark_process_dead(os.getpid(), self.files)  # type: ignore[no-untyped-call]
 
 
 class RequestObserver:
@@ -175,4 +198,4 @@ def metrics(request: Request) -> Response:
             headers={"WWW-Authenticate": "Bearer"},
         )
     app_metrics: AppMetrics = request.app.state.metrics
-    return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(app_metrics.scrape), media_type=CONTENT_TYPE_LATEST)

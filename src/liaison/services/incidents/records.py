@@ -642,17 +642,12 @@ def receive_incident(
     )
 
 
-def receive_follow_up(
-    session: Session,
-    node: LocalNode,
-    peer: Peer,
-    payload: FollowUpPayload,
-    related: Sequence[Incident],
-) -> None:
-    [incident] = related
+def _add_follow_up(
+    session: Session, node: LocalNode, payload: FollowUpPayload, owner: str, incident: Incident
+) -> IncidentFollowUp:
     follow_up = IncidentFollowUp(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         incident_id=incident.id,
         author=payload.author,
@@ -664,6 +659,18 @@ def receive_follow_up(
     session.add(follow_up)
     session.flush()
     session.add_all(mention(e, follow_up_id=follow_up.id) for e in payload.entities)
+    return follow_up
+
+
+def receive_follow_up(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: FollowUpPayload,
+    related: Sequence[Incident],
+) -> None:
+    [incident] = related
+    follow_up = _add_follow_up(session, node, payload, peer.name, incident)
     record(
         session,
         Actor.peer(peer.name, follow_up.author_agency),
@@ -671,6 +678,52 @@ def receive_follow_up(
             record_id=follow_up.global_id, incident=incident.global_id, status=follow_up.status
         ),
     )
+
+
+# ---------------------------------------------------------------- taken back after a restore
+# Records this node wrote, lost in a restore from an older backup, as the peer sent them
+# back (liaison.federation.resync, which audits what it took back).
+
+
+def recover_incident(
+    session: Session, node: LocalNode, peer: Peer, payload: IncidentPayload, related: Sequence[Any]
+) -> None:
+    """An incident this node reported, shared with `peer` (the share with any other peer
+    is not known from this peer's copy)."""
+    incident = store_incident(
+        session,
+        payload,
+        [IncidentAttachment(**a.received(node.settings)) for a in payload.attachments],
+    )
+    incident.shares = [IncidentShare(peer_id=peer.id)]
+    session.flush()
+    summarize_new(session, [incident])
+
+
+def recover_follow_up(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: FollowUpPayload,
+    related: Sequence[Incident],
+) -> None:
+    """A follow-up this node wrote, within its own incident or the peer's."""
+    [incident] = related
+    _add_follow_up(session, node, payload, node.name, incident)
+
+
+def recover_revision(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: RevisionPayload,
+    related: Sequence[Incident],
+) -> None:
+    """A revision this node made of its own incident, applied again in its order."""
+    [incident] = related
+    if incident.owner_node != node.name:
+        raise ProtocolViolation("only the incident's owner revises it")
+    apply_revision(session, incident, payload)
 
 
 # ---------------------------------------------------------------- the record types
@@ -682,6 +735,7 @@ INCIDENT: RecordType[IncidentPayload] = RecordType(
     peer_may=PeerMay.REPLY,
     handle=receive_incident,
     shared_with=lambda incident: incident.peer_ids(),
+    recover=recover_incident,
 )
 FOLLOW_UP: RecordType[FollowUpPayload] = RecordType(
     name="incident.follow_up",
@@ -690,6 +744,7 @@ FOLLOW_UP: RecordType[FollowUpPayload] = RecordType(
     handle=receive_follow_up,
     shared_with=lambda follow_up: follow_up.incident.peer_ids(),
     within=INCIDENT,
+    recover=recover_follow_up,
 )
 # Written within the incident by its owner (the handler refuses anyone else).
 REVISION: RecordType[RevisionPayload] = RecordType(
@@ -699,5 +754,6 @@ REVISION: RecordType[RevisionPayload] = RecordType(
     handle=receive_revision,
     shared_with=lambda revision: revision.incident.peer_ids(),
     within=INCIDENT,
+    recover=recover_revision,
 )
 RECORD_TYPES: tuple[RecordType[Any], ...] = (INCIDENT, FOLLOW_UP, REVISION)

@@ -340,14 +340,32 @@ def receive_notification(
         raise ProtocolViolation(
             f"notification {payload.global_id} is addressed to {payload.importing_node!r}"
         )
+    notification = _add_notification(session, node, peer, payload, exporter=peer.name)
+    record(
+        session,
+        Actor.peer(peer.name, payload.from_agency),
+        NotificationReceived(
+            record_id=notification.global_id,
+            substance=notification.substance,
+            respond_by=stamp(notification.respond_by) or "",
+            alerts=[alert["code"] for alert in notification.screening["alerts"]],
+        ),
+    )
+
+
+def _add_notification(
+    session: Session, node: LocalNode, peer: Peer, payload: NotificationPayload, exporter: str
+) -> PenNotification:
+    """The notification between this node and `peer` that `exporter` (one of them) wrote,
+    with its attachments, screened here."""
     declared = payload.declared
     notification = PenNotification(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=exporter,
         created_at=payload.created_at,
         peer_id=peer.id,
-        exporting_node=peer.name,
-        importing_node=node.name,
+        exporting_node=exporter,
+        importing_node=payload.importing_node,
         from_agency=payload.from_agency,
         to_agency=payload.to_agency,
         lodged_by=payload.lodged_by,
@@ -364,16 +382,7 @@ def receive_notification(
     session.add(notification)
     session.flush()
     notification.screening = screen_notification(session, notification, node.settings)
-    record(
-        session,
-        Actor.peer(peer.name, payload.from_agency),
-        NotificationReceived(
-            record_id=notification.global_id,
-            substance=notification.substance,
-            respond_by=stamp(notification.respond_by) or "",
-            alerts=[alert["code"] for alert in notification.screening["alerts"]],
-        ),
-    )
+    return notification
 
 
 def _receive_step(
@@ -385,9 +394,23 @@ def _receive_step(
         raise ProtocolViolation(f"step {payload.global_id} already exists")
     if payload.owner_node != peer.name:
         raise ProtocolViolation("a peer can only send its own steps")
+    event = _add_step(session, payload, peer.name, notification)
+    record(
+        session,
+        Actor.peer(peer.name, payload.author_agency),
+        NotificationStepReceived(
+            record_id=notification.global_id, step=event.global_id, kind=event.kind
+        ),
+    )
+
+
+def _add_step(
+    session: Session, payload: StepPayload, owner: str, notification: PenNotification
+) -> PenEvent:
+    """A step `owner` took on the notification, applied to its state."""
     event = PenEvent(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         notification_id=notification.id,
         kind=payload.step,
@@ -402,13 +425,7 @@ def _receive_step(
     session.flush()
     session.refresh(notification, ["events"])
     apply_step(notification, event)
-    record(
-        session,
-        Actor.peer(peer.name, payload.author_agency),
-        NotificationStepReceived(
-            record_id=notification.global_id, step=event.global_id, kind=event.kind
-        ),
-    )
+    return event
 
 
 def receive_response(
@@ -502,6 +519,40 @@ def share_registers(session: Session, node: LocalNode, peer: Peer) -> None:
         )
 
 
+# ---------------------------------------------------------------- taken back after a restore
+# Records this node wrote, lost in a restore from an older backup, as the peer sent them
+# back (liaison.federation.resync, which audits what it took back).
+
+
+def recover_notification(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: NotificationPayload,
+    related: Sequence[Any],
+) -> None:
+    """A notification this node lodged with `peer`, screened again here."""
+    if payload.importing_node != peer.name:
+        raise ProtocolViolation(
+            f"notification {payload.global_id} is addressed to {payload.importing_node!r}"
+        )
+    _add_notification(session, node, peer, payload, exporter=node.name)
+
+
+def recover_update(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: StepPayload,
+    related: Sequence[PenNotification],
+) -> None:
+    """A step this node took on its own notification (the exporting side's)."""
+    [notification] = related
+    if payload.step not in rules.EXPORTER_STEPS or notification.exporting_node != node.name:
+        raise ProtocolViolation(f"this node did not send a {payload.step}")
+    _add_step(session, payload, node.name, notification)
+
+
 # ---------------------------------------------------------------- the record types
 
 NOTIFICATION: RecordType[NotificationPayload] = RecordType(
@@ -511,6 +562,7 @@ NOTIFICATION: RecordType[NotificationPayload] = RecordType(
     peer_may=PeerMay.ANSWER,
     handle=receive_notification,
     shared_with=lambda notification: notification.peer_id,
+    recover=recover_notification,
 )
 RESPONSE: RecordType[StepPayload] = RecordType(
     name="pen.response",
@@ -526,6 +578,7 @@ UPDATE: RecordType[StepPayload] = RecordType(
     handle=receive_update,
     shared_with=lambda event: event.notification.peer_id,
     within=NOTIFICATION,
+    recover=recover_update,
 )
 REGISTER: RecordType[RegisterPayload] = RecordType(
     name="pen.register",

@@ -278,9 +278,35 @@ def receive_case(
             + "; ".join(f"{field} ({why})" for field, why in refused.items())
             + f" from {peer.name}"
         )
+    case = _add_case(session, node, peer, payload, peer.name, subject, grounds)
+    record(
+        session,
+        Actor.peer(peer.name, payload.requester_agency),
+        CaseReceived(
+            record_id=case.global_id,
+            reference=case.reference,
+            evidence=case.evidence,
+            protection_claim=case.protection_claim,
+        ),
+    )
+    publish_after_commit(
+        session, LiveEvent("verification", {"case": case.id}, frozenset({VERIFIERS}))
+    )
+
+
+def _add_case(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: CasePayload,
+    owner: str,
+    subject: dict[str, Any],
+    grounds: str,
+) -> VerificationCase:
+    """The case `owner` (this node or `peer`) asked, its subject sealed for this node."""
     case = VerificationCase(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         peer_id=peer.id,
         reference=payload.reference,
@@ -299,19 +325,17 @@ def receive_case(
     )
     session.add(case)
     session.flush()
-    record(
-        session,
-        Actor.peer(peer.name, payload.requester_agency),
-        CaseReceived(
-            record_id=case.global_id,
-            reference=case.reference,
-            evidence=case.evidence,
-            protection_claim=case.protection_claim,
-        ),
-    )
-    publish_after_commit(
-        session, LiveEvent("verification", {"case": case.id}, frozenset({VERIFIERS}))
-    )
+    return case
+
+
+def recover_case(
+    session: Session, node: LocalNode, peer: Peer, payload: CasePayload, related: Sequence[Any]
+) -> None:
+    """A case this node asked `peer`, lost in a restore from an older backup, as the peer
+    sent it back (liaison.federation.resync audits what it took back). Its subject was
+    sealed for the pair, so this node opens it as the peer did."""
+    subject, grounds = open_case_content(pair_seal(node.private_key, node.name, peer), payload)
+    _add_case(session, node, peer, payload, node.name, subject, grounds)
 
 
 def receive_event(
@@ -373,6 +397,7 @@ CASE: RecordType[CasePayload] = RecordType(
     peer_may=PeerMay.REPLY,
     handle=receive_case,
     shared_with=lambda case: case.peer_id,
+    recover=recover_case,
 )
 EVENT: RecordType[EventPayload] = RecordType(
     name="verification.event",

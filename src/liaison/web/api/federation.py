@@ -82,7 +82,7 @@ class UnverifiedRequests:
 def _unverified_requests(request: Request) -> UnverifiedRequests:
     requests: UnverifiedRequests | None = getattr(request.app.state, "unverified_requests", None)
     if requests is None:
-        cap = runtime_of(request).settings.federation_unverified_concurrency
+        cap = runtime_of(request).unverified_concurrency
         requests = request.app.state.unverified_requests = UnverifiedRequests(cap)
     return requests
 
