@@ -31,6 +31,7 @@ EVERY_PARAGRAPH = [
     ("perampanel", "US-perampanel", "Schedule III", "1308.13(c)(11) (DEA code 2261)"),
     ("nalorphine", "US-nalorphine", "Schedule III", "1308.13(d) (DEA code 9400)"),
     ("buprenorphine", "US-buprenorphine", "Schedule III", "1308.13(e)(2)(i) (DEA code 9064)"),
+    ("testosterone", "US-testosterone", "Schedule III", "1308.13(f)(1) (DEA code 4000)"),
     ("temazepam", "US-temazepam", "Schedule IV", "1308.14(c)(54) (DEA code 2925)"),
     ("fenfluramine", "US-fenfluramine", "Schedule IV", "1308.14(d)(1) (DEA code 1670)"),
     ("modafinil", "US-modafinil", "Schedule IV", "1308.14(f)(7) (DEA code 1680)"),
@@ -60,6 +61,8 @@ DATED = [
     ("2C-B", date(2018, 2, 5), date(2018, 2, 6), "US-2C-B"),
     ("oliceridine", date(2022, 11, 20), date(2022, 11, 21), "US-oliceridine"),
     ("brivaracetam", date(2016, 5, 11), date(2016, 5, 12), "US-brivaracetam"),
+    ("5F-ADB", date(2017, 4, 9), date(2017, 4, 10), "US-5F-ADB-temporary"),
+    ("5F-ADB", date(2020, 1, 23), date(2020, 1, 24), "US-5F-ADB"),
 ]
 
 
@@ -71,6 +74,13 @@ def test_a_dated_listing_applies_from_its_first_day(
     assert rule_id not in {b.rule_id for b in earlier.basis}
     later = identify(query, as_of=first, jurisdictions=["US"]).verdicts["US"]
     assert rule_id in {b.rule_id for b in later.basis}
+
+
+def test_a_temporary_order_ends_the_day_before_its_permanent_rule() -> None:
+    last = identify("MDMB-CHMICA", as_of=date(2020, 1, 23), jurisdictions=["US"]).verdicts["US"]
+    assert [b.rule_id for b in last.basis] == ["US-MDMB-CHMICA-temporary"]
+    first = identify("MDMB-CHMICA", as_of=date(2020, 1, 24), jurisdictions=["US"]).verdicts["US"]
+    assert [(b.rule_id, b.confirmed) for b in first.basis] == [("US-MDMB-CHMICA", True)]
 
 
 def test_a_year_only_listing_says_so() -> None:
