@@ -223,7 +223,7 @@ def test_a_change_no_clause_names_still_says_so() -> None:
 
 
 def test_no_match_outside_the_rules_scope_says_it_is_not_a_clearance() -> None:
-    two_c_b = "Brc1cc(OC)c(CCN)cc1OC"  # 2C-B: controlled in all three, but not loaded
-    for verdict in identify(two_c_b, as_of=AS_OF).verdicts.values():
+    caffeine = "Cn1cnc2c1c(=O)n(C)c(=O)n2C"  # on no list: no rule covers it
+    for verdict in identify(caffeine, as_of=AS_OF).verdicts.values():
         assert verdict.status == "no_match"
         assert "not a clearance" in verdict.explanation

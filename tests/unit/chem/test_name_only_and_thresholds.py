@@ -170,13 +170,23 @@ def test_a_4_ap_amide_found_by_the_family_shows_the_threshold_too() -> None:
     assert "any quantity" in family.threshold
 
 
-def test_a_list_ii_chemical_without_a_recorded_threshold_is_a_check_warning() -> None:
-    findings = {(f.severity, f.rule_id, f.check) for f in check_rules(RULES_DIR).findings}
+def test_a_list_ii_chemical_without_a_recorded_threshold_is_a_check_warning(
+    tmp_path: Path,
+) -> None:
+    shipped = {(f.severity, f.rule_id, f.check) for f in check_rules(RULES_DIR).findings}
+    assert not any(check == "threshold" for _, _, check in shipped)  # every one recorded
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, copy)
+    us = copy / "us.toml"
+    start = us.read_text(encoding="utf-8").index('id = "US-acetone"')
+    text = us.read_text(encoding="utf-8")
+    line = text.index("\nthreshold = ", start)
+    us.write_text(text[:line] + text[text.index("\n", line + 1) :], encoding="utf-8")
+    findings = {(f.severity, f.rule_id, f.check) for f in check_rules(copy).findings}
     assert ("warning", "US-acetone", "threshold") in findings
     assert ("warning", "US-4-piperidone", "threshold") not in findings
     verdict = identify("acetone", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
-    assert all(basis.threshold == "" for basis in verdict.basis)
-    assert "threshold" not in verdict.explanation
+    assert "threshold: imports and exports 500 gallons" in verdict.explanation
 
 
 def test_the_picture_of_a_name_only_listing_says_no_structure_applies() -> None:

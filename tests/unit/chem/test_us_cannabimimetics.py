@@ -43,9 +43,10 @@ def test_an_unlisted_naphthoylindole_is_review_citing_the_act_and_the_assay_cond
     assert before.status == "no_match"
 
 
-def test_cp_47497_is_sent_to_review_under_class_i() -> None:
-    cp_47497 = "CCCCCCCC(C)(C)c1ccc(C2CCCC(O)C2)c(O)c1"
-    verdict = identify(cp_47497, as_of=IN_FORCE, jurisdictions=["US"]).verdicts["US"]
+def test_an_unnamed_cyclohexylphenol_is_sent_to_review_under_class_i() -> None:
+    # CP-47,497 and its C8 homologue are named listings; the C9 homologue is not.
+    c9_homologue = "CCCCCCCCC(C)(C)c1ccc(C2CCCC(O)C2)c(O)c1"
+    verdict = identify(c9_homologue, as_of=IN_FORCE, jurisdictions=["US"]).verdicts["US"]
     assert verdict.status == "review"
     assert [b.rule_id for b in verdict.basis] == ["US-cannabimimetic-cyclohexylphenols"]
 
