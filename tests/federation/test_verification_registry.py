@@ -9,18 +9,23 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from federation.verification_node import (
+    PASSWORD,
     UsNode,
     api_client,
     case_id_of,
     case_record,
+    form_token,
     verifying_node,
 )
 from liaison.cli import app
 from liaison.identity.synth import write
 from liaison.services.verification.registry import REGISTRY_DIR
+from liaison.web.app import create_app
+from liaison.web.i18n import translate_to
 from support import batch_from_cn
 
 
@@ -90,6 +95,21 @@ def test_candidates_are_ranked_with_evidence_per_field(
     evidence = items[0]["evidence"]
     assert {"level", "weight"} <= set(evidence["date_of_birth"])
     assert items[0]["person"]["person_id"] == known["person_id"]
+    # On a Chinese page the case names each field's comparison level in Chinese.
+    browser = TestClient(
+        create_app(us.config), base_url="http://testserver", headers={"Accept-Language": "zh-CN"}
+    )
+    browser.post(
+        "/login",
+        data={"username": "vera", "password": PASSWORD,
+              "csrf_token": form_token(browser.get("/login").text)},
+    )  # fmt: skip
+    page = browser.get(f"/verifications/{case_id}", params={"reason": "decide"}).text
+    evidence_line = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    for field in evidence.values():
+        chinese = translate_to("zh-CN", field["level"])
+        assert chinese != field["level"] and chinese in evidence_line
+        assert field["level"] not in evidence_line
     # The requesting side has no registry to match against.
     assert (
         api_client(us, "ian")

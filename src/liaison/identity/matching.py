@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from liaison.messages import T
+
 if TYPE_CHECKING:
     import pandas as pd
     from splink.internals.database_api import DatabaseAPI
@@ -89,93 +91,93 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             cll.NullLevel("name_keys"),
             # Term frequency: "Wang Wei" shared by hundreds is weaker evidence than a rare name.
             cll.ExactMatchLevel("name_key").configure(
-                label_for_charts="same name", tf_adjustment_column="name_key"
+                label_for_charts=T("same name"), tf_adjustment_column="name_key"
             ),
             # Adjusted by the registry side's name ("Chang Wei" written for Zhang Wei is as
             # common as Zhang Wei): Splink takes the greater frequency of the two sides.
             cll.ArrayIntersectLevel("name_keys").configure(
-                label_for_charts="same name in another romanisation or order",
+                label_for_charts=T("same name in another romanisation or order"),
                 tf_adjustment_column="name_key",
             ),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
-                label_for_charts="name spelt slightly differently"
+                label_for_charts=T("name spelt slightly differently")
             ),
             # Family and given name in each other's field, one of them mistyped.
             cll.CustomLevel(
                 f"{_jaro('family_key_l', 'given_key_r', dialect)} >= 0.88 AND "
                 f"{_jaro('given_key_l', 'family_key_r', dialect)} >= 0.88",
-                label_for_charts="names swapped, spelt slightly differently",
+                label_for_charts=T("names swapped, spelt slightly differently"),
                 base_dialect_str=dialect,
             ),
             cll.ArrayIntersectLevel("family_keys").configure(
-                label_for_charts="same family name, different given name"
+                label_for_charts=T("same family name, different given name")
             ),
             cll.ArrayIntersectLevel("given_keys").configure(
-                label_for_charts="same given name, different family name"
+                label_for_charts=T("same given name, different family name")
             ),
             # One side's given name is the other's family name (a form filled the wrong way).
             cll.CustomLevel(
                 f"{_jaro('family_key_l', 'given_key_r', dialect)} >= 0.88 OR "
                 f"{_jaro('given_key_l', 'family_key_r', dialect)} >= 0.88",
-                label_for_charts="one name in the other field",
+                label_for_charts=T("one name in the other field"),
                 base_dialect_str=dialect,
             ),
-            cll.ElseLevel().configure(label_for_charts="different names"),
+            cll.ElseLevel().configure(label_for_charts=T("different names")),
         ],
     ).configure(m_probabilities=[0.6, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
             cll.NullLevel("date_of_birth"),
-            cll.ExactMatchLevel("date_of_birth").configure(label_for_charts="same date"),
+            cll.ExactMatchLevel("date_of_birth").configure(label_for_charts=T("same date")),
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r",
-                label_for_charts="day and month swapped",
+                label_for_charts=T("day and month swapped"),
                 base_dialect_str="duckdb",
             ),
             # A year and month that agree say twelve times more than a year alone.
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
                 "(dob_day_l IS NULL OR dob_day_r IS NULL)",
-                label_for_charts="partial date that agrees (year and month)",
+                label_for_charts=T("partial date that agrees (year and month)"),
                 base_dialect_str="duckdb",
             ),
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
-                label_for_charts="partial date that agrees (year)",
+                label_for_charts=T("partial date that agrees (year)"),
                 base_dialect_str="duckdb",
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
-                label_for_charts="one digit differs"
+                label_for_charts=T("one digit differs")
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 2).configure(
-                label_for_charts="two digits differ"
+                label_for_charts=T("two digits differ")
             ),
             cll.CustomLevel(
                 "abs(dob_year_l - dob_year_r) <= 1",
-                label_for_charts="year of birth within one",
+                label_for_charts=T("year of birth within one"),
                 base_dialect_str="duckdb",
             ),
-            cll.ElseLevel().configure(label_for_charts="different dates"),
+            cll.ElseLevel().configure(label_for_charts=T("different dates")),
         ],
     ).configure(m_probabilities=[0.84, 0.03, 0.03, 0.03, 0.03, 0.01, 0.02, 0.01])
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
             cll.NullLevel("sex"),
-            cll.ExactMatchLevel("sex").configure(label_for_charts="same sex"),
-            cll.ElseLevel().configure(label_for_charts="different sex"),
+            cll.ExactMatchLevel("sex").configure(label_for_charts=T("same sex")),
+            cll.ElseLevel().configure(label_for_charts=T("different sex")),
         ],
     ).configure(m_probabilities=[0.98, 0.02])
     id_number = cl.CustomComparison(
         output_column_name="id_number",
         comparison_levels=[
             cll.NullLevel("id_number"),
-            cll.ExactMatchLevel("id_number").configure(label_for_charts="same number"),
+            cll.ExactMatchLevel("id_number").configure(label_for_charts=T("same number")),
             cll.DamerauLevenshteinLevel("id_number", 2).configure(
-                label_for_charts="one or two characters differ"
+                label_for_charts=T("one or two characters differ")
             ),
-            cll.ElseLevel().configure(label_for_charts="different numbers"),
+            cll.ElseLevel().configure(label_for_charts=T("different numbers")),
         ],
     ).configure(m_probabilities=[0.93, 0.04, 0.03])
     place = cl.CustomComparison(
@@ -183,27 +185,27 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
         comparison_levels=[
             cll.NullLevel("place_keys"),
             cll.ArrayIntersectLevel("place_keys", 2).configure(
-                label_for_charts="same place (two names in common)"
+                label_for_charts=T("same place (two names in common)")
             ),
             cll.ArrayIntersectLevel("place_keys", 1).configure(
-                label_for_charts="a place name in common"
+                label_for_charts=T("a place name in common")
             ),
             cll.JaroWinklerLevel("place_key", 0.9).configure(
-                label_for_charts="place spelt slightly differently"
+                label_for_charts=T("place spelt slightly differently")
             ),
-            cll.ElseLevel().configure(label_for_charts="different places"),
+            cll.ElseLevel().configure(label_for_charts=T("different places")),
         ],
     ).configure(m_probabilities=[0.6, 0.25, 0.05, 0.1])
     address = cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
             cll.NullLevel("address_key"),
-            cll.ExactMatchLevel("address_key").configure(label_for_charts="same address"),
+            cll.ExactMatchLevel("address_key").configure(label_for_charts=T("same address")),
             cll.JaroWinklerLevel("address_key", 0.9).configure(
-                label_for_charts="address spelt slightly differently"
+                label_for_charts=T("address spelt slightly differently")
             ),
-            cll.JaroWinklerLevel("address_key", 0.8).configure(label_for_charts="address alike"),
-            cll.ElseLevel().configure(label_for_charts="different addresses"),
+            cll.JaroWinklerLevel("address_key", 0.8).configure(label_for_charts=T("address alike")),
+            cll.ElseLevel().configure(label_for_charts=T("different addresses")),
         ],
     ).configure(m_probabilities=[0.4, 0.3, 0.1, 0.2])
     creator = SettingsCreator(
@@ -540,7 +542,7 @@ def _level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
         by_gamma: dict[int, str] = {}
         for position, level in enumerate(levels):
             if level.get("is_null_level"):
-                by_gamma[-1] = "empty on one side"
+                by_gamma[-1] = T("empty on one side")
             else:
                 by_gamma[len(levels) - 1 - position] = level["label_for_charts"]
         labels[comparison["output_column_name"]] = by_gamma
