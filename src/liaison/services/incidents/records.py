@@ -723,7 +723,7 @@ def recover_revision(
     [incident] = related
     if incident.owner_node != node.name:
         raise ProtocolViolation("only the incident's owner revises it")
-    apply_revision(session, incident, payload)
+    apply_revision(session, incident, payload, node.settings)
 
 
 # ---------------------------------------------------------------- the record types
