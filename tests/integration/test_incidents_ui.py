@@ -87,3 +87,9 @@ def test_report_view_follow_up_search_and_dashboard_pages(
 
     chinese = client.get("/dashboard", headers={"Accept-Language": "zh-CN"})
     assert "缴获统计面板" in chinese.text
+    # The footnote's assumptions in Chinese too; the cited source stays as written.
+    assert (
+        "fentanyl</span> 的剂量：每剂 2 毫克" in chinese.text
+        and "未填报的按 100% 计" in chinese.text
+    )
+    assert "converted to grams" not in chinese.text

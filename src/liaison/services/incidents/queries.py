@@ -621,15 +621,23 @@ def seizure_dashboard(
             row.peer_count += figures[0]
             row.peer_grams += figures[1]
             row.peer_doses += figures[2]
-    assumptions = [
-        "mass: items given in g, kg, lb, oz or mg, converted to grams; volumes and counts "
-        "(L, mL, tablets, units) are not included in the grams",
-        "purity: as reported; 100% where none was reported (an upper bound)",
+    assumptions: list[str] = [
+        T(
+            "mass: items given in g, kg, lb, oz or mg, converted to grams; volumes and counts "
+            "(L, mL, tablets, units) are not included in the grams"
+        ),
+        T("purity: as reported; 100% where none was reported (an upper bound)"),
         *(
-            f"doses of {name}: {d.dose_mg:g} mg each ({d.source}, {d.url})"
+            T(
+                "doses of %(name)s: %(dose)s mg each (%(source)s, %(url)s)",
+                name=name,
+                dose=format(d.dose_mg, "g"),
+                source=d.source,
+                url=d.url,
+            )
             for name, d in DOSE_DEFAULTS.items()
         ),
-        "other substances: no dose equivalent (no cited default)",
+        T("other substances: no dose equivalent (no cited default)"),
     ]
     ordered = sorted(rows.values(), key=lambda r: r.key)
     record(
