@@ -247,7 +247,7 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
     statuses = tuple([identification.verdicts[code].status for code in codes])
     flagged = statuses != ("no_match",) * len(codes)
     keep = settings.keep == "all" or (settings.keep == "flagged" and flagged)
-    if settings.render == "jsonl" and not keep and not flagged and _nothing_matched(identification):
+    if settings.render and not keep and not flagged and _nothing_matched(identification):
         line = _no_match_line(
             settings, identification.id, identification.query, identification.query_kind
         )
@@ -275,9 +275,10 @@ Wire = tuple[Any, ...]
 
 
 def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
-    """The answer for one record (a plain tuple of Screened); only its jsonl line (a str) for
-    a record the prefilter rules out when no dict is kept, most of a catalogue: no
-    Identification, no verdict objects, less through the pipe."""
+    """The answer for one record (a plain tuple of Screened); for a record the prefilter rules
+    out when no dict is kept, most of a catalogue, only its query kind (a short str): the
+    parent, which holds the record, writes its line. No Identification, no verdict objects,
+    no line through the pipe."""
     ident, shown, query, problem = item
     book = load_rulebook()
     if problem is None:
@@ -287,11 +288,11 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
     if (
         parsed.molecule is not None
         and not parsed.notes
-        and settings.render == "jsonl"
+        and settings.render is not None
         and settings.keep != "all"
         and _ruled_out(book, parsed.molecule)
     ):
-        return _no_match_line(settings, ident, shown, parsed.kind)
+        return parsed.kind
     identification = judge(
         parsed,
         shown,
@@ -313,6 +314,10 @@ def _ruled_out(book: RuleBook, molecule: Chem.Mol) -> bool:
 
 
 def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind: str) -> str:
+    """The jsonl or csv line of a record no rule matched, made from the few fields that
+    differ between such records: the very text the general path writes."""
+    if settings.render == "csv":
+        return _no_match_csv_line(ident or "", shown or "", settings.as_of, settings.codes)
     # encode_basestring is json.dumps(text, ensure_ascii=False) without its per-call set-up,
     # which costs more than the string itself here.
     quoted = "null" if ident is None else encode_basestring(ident)
@@ -320,6 +325,30 @@ def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind
         f'{{"id": {quoted}, "input": {encode_basestring(shown)}, "query_kind": "{kind}", '
         f"{_no_match_tail(settings.as_of, settings.codes)}"
     )
+
+
+class _CsvLine:
+    """csv.writer over a buffer that is emptied for every line: one writer per process."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def __call__(self, cells: list[str]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(cells)
+        return self.buffer.getvalue()
+
+
+_csv_line = _CsvLine()
+
+
+def _no_match_csv_line(ident: str, shown: str, as_of: date, codes: tuple[str, ...]) -> str:
+    # csv.writer quotes each cell on its own, so the cells after id and input, the same for
+    # every such record, are written once; "\r\n" ends the two written here.
+    head = _csv_line([spreadsheet_safe(ident), spreadsheet_safe(shown)])
+    return f"{head[:-2]},{_no_match_csv_tail(as_of, codes)}"
 
 
 def _failed_wire(settings: ScreenSettings, item: Wire, failure: Failure) -> Wire:
@@ -355,6 +384,14 @@ def _no_match_tail(as_of: date, codes: tuple[str, ...]) -> str:
     verdict = Verdict("no_match", [], NO_MATCH_NOTE).to_dict()
     verdicts = json.dumps(dict.fromkeys(codes, verdict), ensure_ascii=False)
     return f'"as_of": "{as_of.isoformat()}", "verdicts": {verdicts}, "error": null, "notes": []}}\n'
+
+
+@lru_cache(maxsize=8)
+def _no_match_csv_tail(as_of: date, codes: tuple[str, ...]) -> str:
+    """The csv cells after id and input of a record no rule matched, with the line's end."""
+    record = {"verdicts": dict.fromkeys(codes, Verdict("no_match").to_dict())}
+    row = csv_row({**record, "as_of": as_of.isoformat()}, codes)[2:]
+    return _csv_line([spreadsheet_safe(cell) for cell in row])
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -411,9 +448,9 @@ def screen_records(
                 future = feeders.submit(pool.run, function, items, batch=chunk_size)
                 pending.append((future, chunk))
                 while len(pending) >= workers * 3:
-                    yield from _answers(*_done(pending.popleft()), no_match, render)
+                    yield from _answers(*_done(pending.popleft()), no_match, settings)
             while pending:
-                yield from _answers(*_done(pending.popleft()), no_match, render)
+                yield from _answers(*_done(pending.popleft()), no_match, settings)
     finally:
         pool.close()
 
@@ -428,14 +465,17 @@ def _answers(
     replies: list[Wire | str],
     chunk: list[Record],
     no_match: tuple[str, ...],
-    render: str | None,
+    settings: ScreenSettings,
 ) -> Iterator[Screened]:
     for reply, record in zip(replies, chunk, strict=True):
-        if type(reply) is str:
-            screened = Screened(no_match, False, reply, {}, {})
+        if type(reply) is str:  # ruled out by the prefilter: reply is the query kind
+            line = _no_match_line(settings, record.id, record.input, reply)
+            screened = Screened(no_match, False, line, {}, {})
         else:
             screened = Screened._make(reply)
-        yield _with_columns(screened, record.columns, render) if record.columns else screened
+        if record.columns:
+            screened = _with_columns(screened, record.columns, settings.render)
+        yield screened
 
 
 def _with_columns(
