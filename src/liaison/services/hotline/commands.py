@@ -106,7 +106,6 @@ def _write_message(
     )
     message.attachments = [HotlineAttachment(**uploaded(upload)) for upload in uploads]
     session.add(message)
-    thread.last_message_at = now
     session.flush()
     session.add_all(mention(e, hotline_message_id=message.id) for e in found)
     payload = MessagePayload.of(message, thread, found).to_payload()
@@ -121,6 +120,9 @@ def _write_message(
             attachments=[a.sha256 for a in message.attachments],
         ),
     )
+    # The thread row is updated only after the audit head is locked: the inbox applying the
+    # peer's messages locks the head first, then the thread (the other order deadlocks).
+    thread.last_message_at = now
     publish_thread_event(
         session, "message", thread, node.name, message=message.id, global_id=message.global_id
     )
