@@ -23,15 +23,43 @@ def us_basis(query: str, day: date) -> dict[str, tuple[str, bool]]:
 ORDERS = [
     ("UR-144", date(2013, 5, 16), date(2016, 5, 11), "US-UR-144", "78 FR 28735", "81 FR 29142"),
     ("AKB48", date(2013, 5, 16), date(2016, 5, 11), "US-APINACA", "78 FR 28735", "81 FR 29142"),
-    ("25I-NBOMe", date(2013, 11, 15), date(2016, 9, 27), "US-25I-NBOMe", "78 FR 68716", "81 FR 66181"),
+    (
+        "25I-NBOMe",
+        date(2013, 11, 15),
+        date(2016, 9, 27),
+        "US-25I-NBOMe",
+        "78 FR 68716",
+        "81 FR 66181",
+    ),
     ("PB-22", date(2014, 2, 10), date(2016, 9, 6), "US-PB-22", "79 FR 7577", "81 FR 61130"),
     ("alpha-PVP", date(2014, 3, 7), date(2017, 3, 1), "US-alpha-PVP", "79 FR 12938", "82 FR 12171"),
     ("THJ-2201", date(2015, 1, 30), date(2017, 10, 16), "US-THJ-2201", "80 FR 5042", "82 FR 47971"),
-    ("MAB-CHMINACA", date(2016, 2, 5), date(2019, 1, 29), "US-MAB-CHMINACA", "81 FR 6171", "84 FR 444"),
+    (
+        "MAB-CHMINACA",
+        date(2016, 2, 5),
+        date(2019, 1, 29),
+        "US-MAB-CHMINACA",
+        "81 FR 6171",
+        "84 FR 444",
+    ),
     ("FUB-AMB", date(2017, 11, 3), date(2020, 3, 30), "US-FUB-AMB", "82 FR 51154", "85 FR 17494"),
-    ("ephylone", date(2018, 8, 31), date(2021, 6, 14), "US-N-ethylpentylone", "83 FR 44474", "86 FR 31427"),
+    (
+        "ephylone",
+        date(2018, 8, 31),
+        date(2021, 6, 14),
+        "US-N-ethylpentylone",
+        "83 FR 44474",
+        "86 FR 31427",
+    ),
     ("brorphine", date(2021, 3, 1), date(2023, 4, 5), "US-brorphine", "86 FR 11862", "88 FR 13692"),
-    ("methylone", date(2011, 10, 21), date(2013, 4, 12), "US-methylone", "76 FR 65371", "78 FR 21818"),
+    (
+        "methylone",
+        date(2011, 10, 21),
+        date(2013, 4, 12),
+        "US-methylone",
+        "76 FR 65371",
+        "78 FR 21818",
+    ),
 ]
 
 
