@@ -132,3 +132,13 @@ def test_the_synthetic_drug_abuse_prevention_act_applies_from_its_signature(
 )
 def test_a_salt_takes_the_verdict_of_its_base(query: str, rule_id: str) -> None:
     assert rule_id in us_basis(query, date(2026, 1, 1))
+
+
+def test_an_order_whose_successor_was_not_found_ends_on_the_last_day_it_states() -> None:
+    # 84 FR 34291: 'effective July 18, 2019, until July 18, 2021'; no extension or final rule read.
+    rule_id = "US-alpha-PHP-temporary"
+    assert rule_id not in us_basis("alpha-PHP", date(2019, 7, 17))
+    citation, confirmed = us_basis("alpha-PHP", date(2019, 7, 18))[rule_id]
+    assert "84 FR 34291" in citation and confirmed
+    assert rule_id in us_basis("alpha-PHP", date(2021, 7, 18))
+    assert rule_id not in us_basis("alpha-PHP", date(2021, 7, 19))
