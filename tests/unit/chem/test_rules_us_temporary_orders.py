@@ -51,6 +51,15 @@ ORDERS = [
         "83 FR 44474",
         "86 FR 31427",
     ),
+    ("NM2201", date(2018, 7, 10), date(2021, 6, 10), "US-NM2201", "83 FR 31877", "86 FR 30775"),
+    (
+        "5F-MDMB-PICA",
+        date(2019, 4, 16),
+        date(2022, 4, 7),
+        "US-5F-MDMB-PICA",
+        "84 FR 15505",
+        "DEA-491",
+    ),
     ("brorphine", date(2021, 3, 1), date(2023, 4, 5), "US-brorphine", "86 FR 11862", "88 FR 13692"),
     (
         "methylone",
