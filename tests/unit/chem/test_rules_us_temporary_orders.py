@@ -60,6 +60,14 @@ ORDERS = [
         "84 FR 15505",
         "DEA-491",
     ),
+    (
+        "etonitazepipne",
+        date(2024, 7, 29),
+        date(2026, 1, 22),
+        "US-N-piperidinyl-etonitazene",
+        "89 FR 60817",
+        "90 FR 59969",
+    ),
     ("brorphine", date(2021, 3, 1), date(2023, 4, 5), "US-brorphine", "86 FR 11862", "88 FR 13692"),
     (
         "methylone",
