@@ -68,6 +68,14 @@ ORDERS = [
         "89 FR 60817",
         "90 FR 59969",
     ),
+    (
+        "protonitazepyne",
+        date(2025, 8, 15),
+        date(2026, 2, 11),
+        "US-N-pyrrolidino-protonitazene",
+        "90 FR 39314",
+        "2026-00362",
+    ),
     ("brorphine", date(2021, 3, 1), date(2023, 4, 5), "US-brorphine", "86 FR 11862", "88 FR 13692"),
     (
         "methylone",
