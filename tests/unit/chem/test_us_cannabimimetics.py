@@ -33,13 +33,15 @@ def test_every_reference_member_passes_the_prefilter_and_is_judged(
 
 
 def test_an_unlisted_naphthoylindole_is_review_citing_the_act_and_the_assay_condition() -> None:
-    jwh_122 = "CCCCCn1cc(C(=O)c2ccc(C)c3ccccc23)c2ccccc21"
-    verdict = identify(jwh_122, as_of=IN_FORCE, jurisdictions=["US"]).verdicts["US"]
+    # JWH-210 (4-ethylnaphthoyl): no loaded entry names it. (JWH-122, which the Act names,
+    # is a named listing from the same day.)
+    jwh_210 = "CCCCCn1cc(C(=O)c2ccc(CC)c3ccccc23)c2ccccc21"
+    verdict = identify(jwh_210, as_of=IN_FORCE, jurisdictions=["US"]).verdicts["US"]
     assert verdict.status == "review"
     (basis,) = verdict.basis
     assert basis.rule_id == "US-cannabimimetic-naphthoylindoles"
     assert "Pub. L. 112-144" in basis.citation and "CB1" in basis.note
-    before = identify(jwh_122, as_of=date(2012, 7, 8), jurisdictions=["US"]).verdicts["US"]
+    before = identify(jwh_210, as_of=date(2012, 7, 8), jurisdictions=["US"]).verdicts["US"]
     assert before.status == "no_match"
 
 
