@@ -156,6 +156,13 @@ def test_dextromethorphan_is_not_levomethorphan() -> None:
     assert "UN-levomethorphan" in _ids("levomethorphan", TODAY)
 
 
+def test_levopropoxyphene_is_not_dextropropoxyphene() -> None:
+    """Schedule II lists the dextro isomer by its designation; its enantiomer is not listed."""
+    levopropoxyphene = "CCC(=O)O[C@@](Cc1ccccc1)(c1ccccc1)[C@@H](C)CN(C)C"
+    assert "UN-dextropropoxyphene" not in _ids(levopropoxyphene, TODAY)
+    assert "UN-dextropropoxyphene" in _ids("dextropropoxyphene", TODAY)
+
+
 def test_table_salt_is_not_a_precursor() -> None:
     """Hydrochloric acid is not loaded by structure: the engine reduces chloride salts to it."""
     verdict = identify("[Na+].[Cl-]", as_of=TODAY, jurisdictions=["UN"]).verdicts["UN"]
