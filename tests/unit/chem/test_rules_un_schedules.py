@@ -121,6 +121,16 @@ def test_a_transfer_between_the_tables_names_the_table_of_the_day(
     assert basis_on(next_day) == [(table_i_id, "1988 Convention, Table I")]
 
 
+def test_ghb_is_in_schedule_iv_from_2001_and_in_schedule_ii_from_2013() -> None:
+    def basis_on(day: date) -> list[tuple[str, str]]:
+        verdict = identify("GHB", as_of=day, jurisdictions=["UN"]).verdicts["UN"]
+        return [(b.rule_id, b.list) for b in verdict.basis]
+
+    assert basis_on(date(2001, 2, 28)) == []
+    assert basis_on(date(2013, 2, 28)) == [("UN-GHB-schedule-IV", "1971 Convention, Schedule IV")]
+    assert basis_on(date(2013, 3, 1)) == [("UN-GHB", "1971 Convention, Schedule II")]
+
+
 @pytest.mark.parametrize(
     ("query", "rule_id"),
     [
