@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from liaison.chem import identify, load_rulebook
+from liaison.chem.models import NO_STRUCTURE
 
 TODAY = date(2026, 1, 1)
 BOOK = load_rulebook()
@@ -171,6 +172,13 @@ def test_levopropoxyphene_is_not_dextropropoxyphene() -> None:
     levopropoxyphene = "CCC(=O)O[C@@](Cc1ccccc1)(c1ccccc1)[C@@H](C)CN(C)C"
     assert "UN-dextropropoxyphene" not in _ids(levopropoxyphene, TODAY)
     assert "UN-dextropropoxyphene" in _ids("dextropropoxyphene", TODAY)
+
+
+def test_potassium_permanganate_is_a_precursor_by_name_with_no_structure() -> None:
+    result = identify("KMnO4", as_of=TODAY, jurisdictions=["UN"])
+    verdict = result.verdicts["UN"]
+    assert result.query_kind == "name" and verdict.status == "precursor"
+    assert NO_STRUCTURE in verdict.explanation
 
 
 def test_table_salt_is_not_a_precursor() -> None:
