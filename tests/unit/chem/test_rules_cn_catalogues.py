@@ -169,3 +169,14 @@ def test_other_benzimidazole_medicines_are_not_sent_to_review(smiles: str) -> No
 def test_the_chinese_rules_pass_the_data_checks() -> None:
     errors = [f for f in check_rules(RULES_DIR).errors if f.rule_id.startswith("CN-")]
     assert errors == []
+
+
+def test_dextromethorphan_is_category_ii_from_july_2024_and_its_enantiomer_is_not() -> None:
+    dextro = "CN1CC[C@@]23CCCC[C@@H]2[C@@H]1CC4=C3C=C(C=C4)OC"
+    levo = "CN1CC[C@]23CCCC[C@H]2[C@H]1CC4=C3C=C(C=C4)OC"
+    assert "CN-dextromethorphan" not in _rule_ids(dextro, date(2024, 6, 30))
+    verdict = _cn(dextro, date(2024, 7, 1))
+    assert verdict.status == "controlled"
+    basis = next(b for b in verdict.basis if b.rule_id == "CN-dextromethorphan")
+    assert basis.list == CATEGORY_II
+    assert "CN-dextromethorphan" not in _rule_ids(levo, TODAY)
