@@ -36,6 +36,10 @@ ANCHORS = (
     # N1-substituted indole / indazole / azaindole with a 3-carbonyl: the synthetic cannabinoid
     # class (CN 2021); `*` where its SMARTS allows C or N (the skeleton has a dummy there).
     "[#7;R]1(~[#6])~*~[#6;R](~[#6]~[#8])~[#6;R]2~[#6;R]~[#6;R]~[#6;R]~*~[#6;R]~2~1",
+    # N1-substituted 2-benzylbenzimidazole: the nitazene class (CN 2025); without it the
+    # class's screen would fall back to "[#7]" and let every nitrogen compound through.
+    "[#7;R]1(~[#6])~[#6;R](~[#6]~[#6;R]3~[#6;R]~[#6;R]~[#6;R]~[#6;R]~[#6;R]~3)~[#7;R]"
+    "~[#6;R]2~[#6;R]~[#6;R]~[#6;R]~[#6;R]~[#6;R]~2~1",
     "[#7]",
 )
 

@@ -62,13 +62,17 @@ def test_a_name_only_listing_is_found_by_name_and_says_no_structure_applies(
 
 
 def test_every_name_only_listing_of_the_files_is_in_the_table_above() -> None:
-    # The UN potassium permanganate listings (precursors, not controlled) are tested in
-    # test_rules_un_schedules.py.
-    tested = {rule_id for _, _, rule_id, _ in NAME_ONLY} | {
+    # Listings whose status is not `controlled` are tested beside their lists: the UN
+    # potassium permanganate listings in test_rules_un_schedules.py, the Chinese precursor
+    # extracts in test_rules_cn_catalogues.py.
+    elsewhere = {
         "UN-cannabis-schedule-IV",
         "UN-potassium-permanganate",
         "UN-potassium-permanganate-table-I",
+        "CN-sassafras-oil",
+        "CN-ephedra-extract",
     }
+    tested = {rule_id for _, _, rule_id, _ in NAME_ONLY} | elsewhere
     assert {listing.id for listing in load_rulebook().name_only} == tested
 
 

@@ -195,13 +195,11 @@ def test_the_seven_nitazenes_of_april_2022_are_controlled_without_a_gap(name: st
 @pytest.mark.parametrize(
     ("query", "rule_id"), [("美托尼秦", "CN-metonitazene"), ("丙托尼秦", "CN-protonitazene")]
 )
-def test_chinese_nitazene_listings_of_2024_are_known_only_to_the_year(
-    query: str, rule_id: str
-) -> None:
-    later = identify(query, as_of=date(2025, 1, 1), jurisdictions=["CN"]).verdicts["CN"]
+def test_chinese_nitazene_listings_of_2024_apply_from_1_july_2024(query: str, rule_id: str) -> None:
+    later = identify(query, as_of=date(2024, 7, 1), jurisdictions=["CN"]).verdicts["CN"]
     basis = next(b for b in later.basis if b.rule_id == rule_id)
-    assert basis.in_force_precision == "year" and not basis.confirmed
-    earlier = identify(query, as_of=date(2023, 12, 31), jurisdictions=["CN"]).verdicts["CN"]
+    assert basis.in_force_precision == "day" and not basis.confirmed
+    earlier = identify(query, as_of=date(2024, 6, 30), jurisdictions=["CN"]).verdicts["CN"]
     assert rule_id not in {b.rule_id for b in earlier.basis}
 
 

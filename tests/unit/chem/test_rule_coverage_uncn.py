@@ -76,10 +76,12 @@ def test_an_addition_applies_from_its_first_day(
     assert rule_id in {b.rule_id for b in later.basis}
 
 
-def test_a_year_only_listing_says_its_day_is_not_known() -> None:
-    verdict = identify("brorphine", as_of=date(2024, 12, 31), jurisdictions=["CN"]).verdicts["CN"]
+def test_the_2024_listing_of_brorphine_applies_from_its_first_day() -> None:
+    verdict = identify("brorphine", as_of=date(2024, 7, 1), jurisdictions=["CN"]).verdicts["CN"]
     basis = next(b for b in verdict.basis if b.rule_id == "CN-brorphine")
-    assert (basis.in_force_from, basis.in_force_precision) == (date(2024, 1, 1), "year")
+    assert (basis.in_force_from, basis.in_force_precision) == (date(2024, 7, 1), "day")
+    earlier = identify("brorphine", as_of=date(2024, 6, 30), jurisdictions=["CN"]).verdicts["CN"]
+    assert "CN-brorphine" not in {b.rule_id for b in earlier.basis}
 
 
 @pytest.mark.parametrize(
