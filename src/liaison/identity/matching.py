@@ -6,9 +6,9 @@ date goes, differs by one digit, ...), each level with m and u probabilities. u 
 random sampling of the registry; m starts from the priors below and, when requests are given,
 is re-estimated by expectation maximisation without labels. Candidates come from blocking
 rules (equal identity number; a name reading in common; a given-name reading and year of birth;
-the same full date of birth; the same address; a family-name reading with the year and month,
-the month and day, or the year and place of birth; the date with day and month swapped), so a
-request is compared with a few hundred registry records, not a million.
+the same full date of birth; the same address; a family-name reading with the year and month
+or the month and day of birth; the date with day and month swapped), so a request is compared
+with a few hundred registry records, not a million.
 
 The same settings run on Splink's Spark backend (docs/identity-spark.md): every level is a
 Splink library level or plain SQL that sqlglot translates.
@@ -100,9 +100,14 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_keys"),
-            # Both names in characters on both sides: stronger than any Latin reading.
+            # Both names in characters on both sides: stronger than any Latin reading. Its
+            # Bayes factor is m / (the name's share of the registry), so m must be the share
+            # of true pairs that agree when the request gives characters (fixed: EM would
+            # give the share of all true pairs, most of whose requests give none).
             cll.ExactMatchLevel("native_name").configure(
-                label_for_charts=T("same name in characters"), tf_adjustment_column="native_name"
+                label_for_charts=T("same name in characters"),
+                tf_adjustment_column="native_name",
+                fix_m_probability=True,
             ),
             # Homophones: the Latin readings meet but the characters differ (陈欣, 陈鑫).
             cll.And(
@@ -144,7 +149,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different names")),
         ],
-    ).configure(m_probabilities=[0.1, 0.001, 0.5, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
+    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -258,11 +263,10 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             block_on("address_key"),
             # A mistyped given name beside a date that is not the same full date: the family
             # name with what of the date agrees (year and month of a partial date or of a
-            # mistyped day; day and month of a mistyped year; the year and place of birth of
-            # a year alone), or the date alone with day and month swapped.
+            # mistyped day; month and day of a mistyped year), or the date alone with day and
+            # month swapped.
             block_on("family_keys", "dob_year", "dob_month", arrays_to_explode=["family_keys"]),
             block_on("family_keys", "dob_month", "dob_day", arrays_to_explode=["family_keys"]),
-            block_on("family_keys", "dob_year", "place_key", arrays_to_explode=["family_keys"]),
             CustomRule(
                 "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month",
                 sql_dialect="duckdb",
