@@ -144,7 +144,9 @@ def main() -> None:
         f"high on each: same name and the same year when only a year is given, homonyms born "
         f"the same day without a number or a place): no method using these fields can name "
         f"them without guessing. Rivals per such request (10 = 10 or more): "
-        f"{limit['rivals_as_close_or_closer (10 = 10 or more)']}.",
+        f"{limit['rivals_as_close_or_closer (10 = 10 or more)']}. Blocking put "
+        f"{limit['pairs_compared']:,} (registry person, request) pairs before the model "
+        f"({limit['pairs_compared'] / options.requests:,.0f} per request).",
         "",
         "| phase | wall s | CPU s |",
         "| --- | ---: | ---: |",
@@ -182,9 +184,10 @@ def ceiling(matcher: Matcher, requests: Any, truth_frame: Any) -> dict[str, Any]
         if p
     }
     gammas = [f"gamma_{f}" for f in FIELDS]
-    found = tied = 0
+    found = tied = compared = 0
     rivals: Counter[int] = Counter()
     for pairs in matcher.pairs(requests, chunk=1000, threads=1):
+        compared += len(pairs)
         pairs = pairs[pairs["unique_id_r"].isin(true_row.keys())]
         truth_of_pair = pairs["unique_id_r"].map(true_row)
         true_pairs = pairs[pairs["unique_id_l"] == truth_of_pair].set_index("unique_id_r")
@@ -201,6 +204,7 @@ def ceiling(matcher: Matcher, requests: Any, truth_frame: Any) -> dict[str, Any]
     total = len(true_row)
     recall = (found - tied) / total if total else 0.0
     return {
+        "pairs_compared": compared,
         "links": found - tied,
         "requests_in_registry": total,
         "true_person_not_found_by_blocking": total - found,

@@ -6,8 +6,9 @@ date goes, differs by one digit, ...), each level with m and u probabilities. u 
 random sampling of the registry; m starts from the priors below and, when requests are given,
 is re-estimated by expectation maximisation without labels. Candidates come from blocking
 rules (equal identity number; a name reading in common; a given-name reading and year of birth;
-the same full date of birth; the same address), so a request is compared with a few hundred
-registry records, not a million.
+the same full date of birth; the same address; a family-name reading with the year and month
+or the month and day of birth; the date with day and month swapped), so a request is compared
+with a few hundred registry records, not a million.
 
 The same settings run on Splink's Spark backend (docs/identity-spark.md): every level is a
 Splink library level or plain SQL that sqlglot translates.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 SPLINK_COLUMNS = (
     "unique_id",
     "name_key",
+    "native_name",
     "family_keys",
     "given_keys",
     "name_keys",
@@ -45,6 +47,7 @@ SPLINK_COLUMNS = (
     "id_number",
     "place_keys",
     "address_key",
+    "id_number_misread",
 )
 FIELDS = ("name", "date_of_birth", "sex", "id_number", "place_of_birth", "address")
 EM_ITERATIONS = 25
@@ -78,17 +81,39 @@ def _jaro(left: str, right: str, dialect: str) -> str:
     return f"{function}({left}, {right})"
 
 
+def _damerau_levenshtein(left: str, right: str, dialect: str) -> str:
+    from splink.internals.dialects import SplinkDialect
+
+    function = SplinkDialect.from_string(dialect).damerau_levenshtein_function_name
+    return f"{function}({left}, {right})"
+
+
 def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
     blocking rules."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
+    from splink.blocking_rule_library import CustomRule
 
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_keys"),
+            # Both names in characters on both sides: stronger than any Latin reading. Its
+            # Bayes factor is m / (the name's share of the registry), so m must be the share
+            # of true pairs that agree when the request gives characters (fixed: EM would
+            # give the share of all true pairs, most of whose requests give none).
+            cll.ExactMatchLevel("native_name").configure(
+                label_for_charts=T("same name in characters"),
+                tf_adjustment_column="native_name",
+                fix_m_probability=True,
+            ),
+            # Homophones: the Latin readings meet but the characters differ (陈欣, 陈鑫).
+            cll.And(
+                cll.CustomLevel("native_name_l <> native_name_r", base_dialect_str="duckdb"),
+                cll.ArrayIntersectLevel("name_keys"),
+            ).configure(label_for_charts=T("same reading, other characters")),
             # Term frequency: "Wang Wei" shared by hundreds is weaker evidence than a rare name.
             cll.ExactMatchLevel("name_key").configure(
                 label_for_charts=T("same name"), tf_adjustment_column="name_key"
@@ -124,7 +149,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different names")),
         ],
-    ).configure(m_probabilities=[0.6, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
+    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -172,14 +197,31 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     id_number = cl.CustomComparison(
         output_column_name="id_number",
         comparison_levels=[
-            cll.NullLevel("id_number"),
+            cll.CustomLevel(
+                "(id_number_l IS NULL AND id_number_misread_l IS NULL) OR "
+                "(id_number_r IS NULL AND id_number_misread_r IS NULL)",
+                base_dialect_str="duckdb",
+            ).configure(is_null_level=True),
             cll.ExactMatchLevel("id_number").configure(label_for_charts=T("same number")),
+            # A number whose check character fails (read as empty) one keystroke from this
+            # one: a typing error, where two valid numbers that close are two people.
+            cll.CustomLevel(
+                "(id_number_misread_l IS NOT NULL OR id_number_misread_r IS NOT NULL) AND "
+                + _damerau_levenshtein(
+                    "coalesce(id_number_l, id_number_misread_l)",
+                    "coalesce(id_number_r, id_number_misread_r)",
+                    dialect,
+                )
+                + " <= 1",
+                label_for_charts=T("a mistyped number, one character from this one"),
+                base_dialect_str=dialect,
+            ),
             cll.DamerauLevenshteinLevel("id_number", 2).configure(
                 label_for_charts=T("one or two characters differ")
             ),
             cll.ElseLevel().configure(label_for_charts=T("different numbers")),
         ],
-    ).configure(m_probabilities=[0.93, 0.04, 0.03])
+    ).configure(m_probabilities=[0.9, 0.04, 0.03, 0.03])
     place = cl.CustomComparison(
         output_column_name="place_of_birth",
         comparison_levels=[
@@ -219,6 +261,16 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             # Typos in both names: the full date of birth, or the address, alone.
             block_on("date_of_birth"),
             block_on("address_key"),
+            # A mistyped given name beside a date that is not the same full date: the family
+            # name with what of the date agrees (year and month of a partial date or of a
+            # mistyped day; month and day of a mistyped year), or the date alone with day and
+            # month swapped.
+            block_on("family_keys", "dob_year", "dob_month", arrays_to_explode=["family_keys"]),
+            block_on("family_keys", "dob_month", "dob_day", arrays_to_explode=["family_keys"]),
+            CustomRule(
+                "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month",
+                sql_dialect="duckdb",
+            ),
         ],
         # A request has at most one true match among the registry's records.
         probability_two_random_records_match=1 / max(registry_size, 2),
@@ -365,7 +417,11 @@ class Scorer:
         self.matcher = matcher
         self.db_api = _database(threads, matcher.spark)
         self.registry = self.db_api.register(_splink_table(matcher.registry))
-        self.frequencies = self.db_api.register(_name_frequencies(matcher.registry))
+        # A model saved before a term-frequency level was added adjusts fewer columns.
+        self.frequencies = {
+            column: self.db_api.register(_name_frequencies(matcher.registry, column))
+            for column in _tf_columns(matcher.model)
+        }
         self.levels = _level_labels(matcher.model)
 
     def score(
@@ -416,7 +472,8 @@ class Scorer:
 
         table = self.db_api.register(_splink_table(requests))
         linker = Linker([self.registry, table], self.matcher.model, log_level=logging.ERROR)
-        linker.table_management.register_term_frequency_lookup(self.frequencies, "name_key")
+        for column, frequencies in self.frequencies.items():
+            linker.table_management.register_term_frequency_lookup(frequencies, column)
         pairs = linker.inference.predict_between(self.registry, table, warning_mode="never")
         answer: pd.DataFrame = self.db_api.query_sql(sql(pairs.physical_name), output_type="pandas")
         pairs.drop_table_from_database_and_remove_from_cache()
@@ -504,21 +561,33 @@ def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-def _name_frequencies(registry: pd.DataFrame) -> pd.DataFrame:
-    """Each name's share of the registry: the term frequencies of the "same name" level."""
-    counts = registry["name_key"].value_counts()
+def _name_frequencies(registry: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each name's share of the registry: the term frequencies of a "same name" level."""
+    counts = registry[column].value_counts()
     return (
-        counts.rename("tf_name_key")
+        counts.rename(f"tf_{column}")
         .div(max(int(counts.sum()), 1))
-        .rename_axis("name_key")
+        .rename_axis(column)
         .reset_index()
     )
 
 
+def _tf_columns(model: dict[str, Any]) -> list[str]:
+    """The columns whose levels the model adjusts by how common the value is."""
+    columns = (
+        level.get("tf_adjustment_column")
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+    )
+    return list(dict.fromkeys(column for column in columns if column))
+
+
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
     """The comparison columns, and strings derived from the list columns for the levels that
-    compare one string with another: each name's first reading, the place's words joined."""
-    table = people.loc[:, list(SPLINK_COLUMNS)]
+    compare one string with another: each name's first reading, the place's words joined.
+    A registry prepared before a comparison column existed gets it empty (import it again
+    to use it)."""
+    table = people.reindex(columns=list(SPLINK_COLUMNS))
     first = _first_or_none
     return table.assign(
         family_key=table["family_keys"].map(first),

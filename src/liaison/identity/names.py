@@ -207,3 +207,18 @@ def name_keys(
         given_variants=givens,
         full=full,
     )
+
+
+def combine_name_keys(first: NameKeys, second: NameKeys) -> NameKeys:
+    """The keys of one person's name from two sources (as written, and as a passport's MRZ
+    prints it): the first's primary reading (the second's when the first has none), every
+    variant of both."""
+    family = first.family_variants + second.family_variants
+    given = first.given_variants + second.given_variants
+    return NameKeys(
+        family=first.family if first.family and first.given else second.family,
+        given=first.given if first.family and first.given else second.given,
+        family_variants=tuple(dict.fromkeys(family)),
+        given_variants=tuple(dict.fromkeys(given)),
+        full=tuple(dict.fromkeys(first.full + second.full)),
+    )

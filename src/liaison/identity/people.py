@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from liaison.identity import PERSON_FIELDS
 from liaison.identity.documents import check_resident_id, is_resident_id_form, normalise_id_number
-from liaison.identity.names import HANZI, name_keys, normalise, quick_pinyin
+from liaison.identity.names import (
+    HANZI,
+    combine_name_keys,
+    name_keys,
+    normalise,
+    quick_pinyin,
+)
 from liaison.identity.passport import read_passport_mrz
 
 if TYPE_CHECKING:
@@ -117,13 +123,16 @@ def prepare_people(frame: pd.DataFrame, id_column: str) -> tuple[pd.DataFrame, l
                     RowProblem(number, "passport_mrz", f"does not check out ({failing})")
                 )
             fields = mrz.fill(fields)
+            passport_name = (mrz.fields.get("surname", ""), mrz.fields.get("given_names", ""))
+        else:
+            passport_name = ("", "")
         identifier = fields[id_column]
         if not identifier:
             problems.append(RowProblem(number, id_column, "empty"))
         elif identifier in seen:
             problems.append(RowProblem(number, id_column, f"{identifier!r} appears twice"))
         seen.add(identifier)
-        records.append(_prepare_row(index, fields, problems))
+        records.append(_prepare_row(index, fields, problems, passport_name))
     table = pd.DataFrame.from_records(records, columns=OUTPUT_COLUMNS(id_column))
     for column in ("dob_year", "dob_month", "dob_day"):
         table[column] = table[column].astype("Int64")
@@ -136,6 +145,7 @@ def OUTPUT_COLUMNS(id_column: str) -> list[str]:
 
 DERIVED = (
     "name_key",
+    "native_name",
     "family_keys",
     "given_keys",
     "name_keys",
@@ -144,6 +154,7 @@ DERIVED = (
     "dob_day",
     "place_keys",
     "address_key",
+    "id_number_misread",
 )
 
 
@@ -153,7 +164,15 @@ def _text(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _prepare_row(index: int, fields: dict[str, str], problems: list[RowProblem]) -> dict[str, Any]:
+def _prepare_row(
+    index: int,
+    fields: dict[str, str],
+    problems: list[RowProblem],
+    passport_name: tuple[str, str] = ("", ""),
+) -> dict[str, Any]:
+    """`passport_name`: (surname, given names) of the request's passport MRZ, whose readings
+    join those of the name as written (a name mistyped from the passport still meets the
+    registry's through the MRZ)."""
     number = index + 1
     sex = fields["sex"]
     if sex:
@@ -165,21 +184,32 @@ def _prepare_row(index: int, fields: dict[str, str], problems: list[RowProblem])
         problems.append(RowProblem(number, "date_of_birth", problem))
     fields["date_of_birth"] = born
     identity = fields["id_number"]
+    misread = ""
     if identity:
         fields["id_number"], problem = _identity_number(identity)
         if problem:
             problems.append(RowProblem(number, "id_number", problem))
+            # Kept aside for the near-match level only: one mistyped digit of an 18-character
+            # number still points at one person, and a failing check is never an exact match.
+            misread = normalise_id_number(identity) if is_resident_id_form(identity) else ""
     keys = _name_keys(
         fields["family_name"],
         fields["given_name"],
         fields["family_name_native"],
         fields["given_name_native"],
     )
+    if any(passport_name):
+        keys = combine_name_keys(keys, _name_keys(*passport_name))
+    native = fields["family_name_native"] + fields["given_name_native"]
     parts = [int(p) for p in born.split("-")] if born else []
     record: dict[str, Any] = {name: (value or None) for name, value in fields.items()}
     record.update(
         unique_id=index,
         name_key=(keys.family + " " + keys.given) if keys.family and keys.given else None,
+        # Both names in characters, or none: homophones (陈欣, 陈鑫) read the same in Latin.
+        native_name=native.replace(" ", "")
+        if fields["family_name_native"] and fields["given_name_native"]
+        else None,
         family_keys=list(keys.family_variants) or None,
         given_keys=list(keys.given_variants) or None,
         name_keys=list(keys.full) or None,
@@ -188,6 +218,7 @@ def _prepare_row(index: int, fields: dict[str, str], problems: list[RowProblem])
         dob_day=parts[2] if len(parts) > 2 else None,
         place_keys=list(_place_keys(fields["place_of_birth"])) or None,
         address_key=address_key(fields["address"]) or None,
+        id_number_misread=misread or None,
     )
     return record
 
@@ -242,7 +273,10 @@ def _identity_number(value: str) -> tuple[str, str]:
     check = check_resident_id(value)
     if not check.valid:
         reasons = "; ".join(f"{part}: {message}" for part, message in check.problems)
-        return "", f"{value!r} is not a valid resident identity number ({reasons}): read as empty"
+        return "", (
+            f"{value!r} is not a valid resident identity number ({reasons}): read as empty "
+            "(compared only for a near match)"
+        )
     return check.normalised, ""
 
 

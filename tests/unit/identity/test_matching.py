@@ -147,3 +147,35 @@ def test_the_share_in_the_registry_is_estimated_from_the_batch() -> None:
     # One request says little: the estimate stays between a third and two thirds.
     assert 1 / 3 <= share_in_registry([40.0]) <= 2 / 3
     assert 1 / 3 <= share_in_registry([-math.inf]) <= 2 / 3
+
+
+def test_characters_tell_homophones_apart_and_a_mistyped_number_still_counts() -> None:
+    population, _, _ = synthesise(3000, 0, seed=12)
+    known = [
+        ("H1", "Chen", "Xin", "陈", "欣", "F", "1990-01-01", "福建省福州市", "350102199001010024"),
+        ("H2", "Chen", "Xin", "陈", "鑫", "F", "1990-01-01", "福建省福州市", "350102199001010040"),
+    ]  # fmt: skip
+    frame = pd.DataFrame([dict(zip(["person_id", *COLUMNS], k, strict=True)) for k in known])
+    registry, _ = prepare_people(pd.concat([population, frame], ignore_index=True), "person_id")
+    asked = [
+        ("Q1", "Chen", "Xin", "陈", "鑫", "F", "1990-01-01", "Fuzhou, Fujian", ""),
+        # H1's number with one digit mistyped: its check character fails.
+        ("Q2", "Chen", "Xin", "", "", "F", "1990-01-01", "Fuzhou, Fujian", "350102199001011024"),
+    ]  # fmt: skip
+    requests, problems = prepare_people(
+        pd.DataFrame([dict(zip(["request_id", *COLUMNS], r, strict=True)) for r in asked]),
+        "request_id",
+    )
+    assert [(p.row, p.field) for p in problems if p.row] == [(2, "id_number")]
+    found = Matcher.train(registry, u_pairs=200_000).match(requests, k=2)
+    first = best(found)
+    assert first["Q1"].person_id == "H2"
+    assert first["Q1"].evidence["name"]["level"] == "same name in characters"
+    other = next(c for c in found if c.request_id == "Q1" and c.person_id == "H1")
+    assert other.evidence["name"]["level"] == "same reading, other characters"
+    assert first["Q1"].match_probability > 0.9
+    assert first["Q2"].person_id == "H1"
+    level = first["Q2"].evidence["id_number"]["level"]
+    assert level == "a mistyped number, one character from this one"
+    second = next(c for c in found if c.request_id == "Q2" and c.person_id == "H2")
+    assert first["Q2"].match_probability > 0.9 > second.match_probability

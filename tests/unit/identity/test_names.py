@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from liaison.identity.names import name_keys, normalise, readings, to_pinyin
+from liaison.identity.names import combine_name_keys, name_keys, normalise, readings, to_pinyin
 
 
 def test_characters_become_toneless_pinyin() -> None:
@@ -90,3 +90,13 @@ def test_normalise_drops_accents_case_and_separators() -> None:
 def test_a_non_chinese_name_keeps_its_spelling() -> None:
     keys = name_keys("Smith", "John")
     assert keys.family == "smith" and keys.given == "john"
+
+
+def test_keys_from_two_sources_keep_the_first_reading_and_every_variant() -> None:
+    written, passport = name_keys("Yhng", "Zheng"), name_keys("YANG", "ZHENG")
+    both = combine_name_keys(written, passport)
+    assert (both.family, both.given) == ("yhng", "zheng")
+    assert {"yhngzheng", "yangzheng"} <= set(both.full)
+    assert "yang" in both.family_variants
+    empty = combine_name_keys(name_keys("", ""), passport)
+    assert (empty.family, empty.given) == ("yang", "zheng")

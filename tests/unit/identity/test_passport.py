@@ -141,3 +141,27 @@ def test_requests_with_a_passport_mrz_column_are_matched_on_its_fields() -> None
         (2, "passport_mrz")
     ]
     assert "date_of_birth" in next(p.message for p in problems if p.field == "passport_mrz")
+
+
+def test_a_name_mistyped_from_the_passport_still_meets_through_the_mrz() -> None:
+    import pandas as pd
+
+    from liaison.identity.names import name_keys
+    from liaison.identity.passport import write_td3
+    from liaison.identity.people import prepare_people
+
+    zone = write_td3("Yang", "Zheng", "E1", "CHN", date(1980, 1, 16), "M", date(2030, 1, 1))
+    frame = pd.DataFrame(
+        {
+            "request_id": ["R1", "R2"],
+            "family_name": ["Yhng", "Yhng"],
+            "given_name": ["Zheng", "Zheng"],
+            "passport_mrz": [zone, ""],
+        }
+    )
+    table, _ = prepare_people(frame, "request_id")
+    registry = set(name_keys("", "", "杨", "正").full)
+    with_mrz, without = table["name_keys"].tolist()
+    assert registry & set(with_mrz) and not registry & set(without)
+    # The name as written stays the primary reading (what the officer wrote is shown).
+    assert table["name_key"].tolist() == ["yhng zheng", "yhng zheng"]

@@ -59,12 +59,15 @@ def test_bad_fields_are_blanked_and_reported_and_no_row_is_dropped(tmp_path: Pat
             1,
             "id_number",
             "'110105194912310021' is not a valid resident identity number (check_character: "
-            "is 1, the first 17 characters give X): read as empty",
+            "is 1, the first 17 characters give X): read as empty (compared only for a near "
+            "match)",
         ),
         RowProblem(2, "sex", "'X' is not M or F: read as empty"),
     ]
     first, second, third = table.to_dict("records")
     assert first["date_of_birth"] == "1985-05-13" and first["id_number"] is None
+    assert first["id_number_misread"] == "110105194912310021"
+    assert second["id_number_misread"] is None and third["id_number_misread"] is None
     assert first["family_name"] == "Wang"  # the rest of the row is used
     assert second["sex"] is None and second["id_number"] == "E1234567"
     assert third["name_key"] == "wang wei" and third["sex"] == "F"
