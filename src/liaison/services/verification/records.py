@@ -338,20 +338,22 @@ def recover_case(
     _add_case(session, node, peer, payload, node.name, subject, grounds)
 
 
-def receive_event(
+def _add_event(
     session: Session,
     node: LocalNode,
     peer: Peer,
     payload: EventPayload,
-    related: Sequence[VerificationCase],
-) -> None:
+    owner: str,
+    case: VerificationCase,
+) -> VerificationEvent:
+    """The event `owner` (this node or `peer`) wrote in `case`, checked against the case's
+    rules and applied to it as sent (its deadline kept as the writer fixed it)."""
     from liaison.services.verification.queries import agreement_with
 
-    [case] = related
     data = open_event_data(pair_seal(node.private_key, node.name, peer), payload)
     event = VerificationEvent(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         case_id=case.id,
         kind=payload.kind,
@@ -363,7 +365,7 @@ def receive_event(
     )
     # The rules run before the event joins the case; a refusal leaves the case unchanged.
     agreement = agreement_with(session, peer)
-    apply_event(case, event, data, peer.name, agreement, received=True)
+    apply_event(case, event, data, owner, agreement, received=True)
     if event.kind == EventKind.STEP and event.name == Step.INFORMATION_SUPPLIED:
         try:
             supplement_subject(case, data, keyring_of(node), agreement, peer.name)
@@ -374,6 +376,18 @@ def receive_event(
     session.add(event)
     case.events.append(event)
     session.flush()
+    return event
+
+
+def receive_event(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: EventPayload,
+    related: Sequence[VerificationCase],
+) -> None:
+    [case] = related
+    event = _add_event(session, node, peer, payload, peer.name, case)
     record(
         session,
         Actor.peer(peer.name, payload.author_agency),
@@ -388,6 +402,21 @@ def receive_event(
     publish_after_commit(
         session, LiveEvent("verification", {"case": case.id}, frozenset({VERIFIERS}))
     )
+
+
+def recover_event(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: EventPayload,
+    related: Sequence[VerificationCase],
+) -> None:
+    """An event this node wrote (a decision, a step, a hold or its lifting), lost in a
+    restore, as the peer sent it back; applied to the case by the same rules, so it comes
+    back after the peer's events it followed (refused until the peer has sent those again,
+    it waits: liaison.federation.resync asks again later)."""
+    [case] = related
+    _add_event(session, node, peer, payload, node.name, case)
 
 
 CASE: RecordType[CasePayload] = RecordType(
@@ -406,5 +435,6 @@ EVENT: RecordType[EventPayload] = RecordType(
     handle=receive_event,
     shared_with=lambda event: event.case.peer_id,
     within=CASE,
+    recover=recover_event,
 )
 RECORD_TYPES: tuple[RecordType[Any], ...] = (CASE, EVENT)
