@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, AuditEvent, record
+from liaison.audit import Actor, AuditEvent, lock_head, record
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
@@ -175,9 +175,18 @@ def _take_back(
             break
         after = page[-1]["seq"]
     with database.session() as session:
+        # The peer's row, then the audit head, then the records' rows: the order of locks
+        # every write keeps (audit.lock_head). A process that did this meanwhile cleared it.
+        mark = session.execute(
+            sa.update(Peer)
+            .where(Peer.id == peer.id)
+            .values(recover_from=Peer.recover_from)
+            .returning(Peer.recover_from)
+        ).scalar_one_or_none()
         row = session.get(Peer, peer.id)
-        if row is None or row.recover_from is None:
+        if mark is None or row is None:
             return True
+        lock_head(session)
         recovered: list[str] = []
         shared_again: list[str] = []
         waiting: list[str] = []
@@ -214,8 +223,6 @@ def _take_back(
             waits.update(i for i in (str(payload.get("global_id")), within) if i)
             log.info("own record %s not taken back from %s yet: %s", what, peer.name, reason)
         if recovered or shared_again or not waiting:
-            # The audit head, then the peer's row: the order every write that shares a
-            # record takes them in (another order deadlocks with it on PostgreSQL).
             record(
                 session,
                 Actor.peer(peer.name),
@@ -231,14 +238,7 @@ def _take_back(
                 ),
             )
         if not waiting:
-            cleared = session.execute(
-                sa.update(Peer)
-                .where(Peer.id == peer.id, Peer.recover_from.is_not(None))
-                .values(recover_from=None)
-            )
-            if cleared.rowcount == 0:  # type: ignore[attr-defined]
-                session.rollback()  # another server process took them back meanwhile
-                return True
+            row.recover_from = None
         session.commit()
     log.info(
         "took back %d own records from %s after a restore (%d shared with it again, %d held "

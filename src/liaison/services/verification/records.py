@@ -202,7 +202,7 @@ def open_event_data(seal: PairSeal, payload: EventPayload) -> dict[str, str]:
 # ---------------------------------------------------------------- applying an event
 
 
-def apply_event(
+def event_changes(
     case: VerificationCase,
     event: VerificationEvent,
     data: dict[str, Any],
@@ -210,21 +210,22 @@ def apply_event(
     agreement: rules.Agreement,
     *,
     received: bool,
-) -> None:
-    """Check an event against the case's rules and apply it to the case (status, due
-    date). The same function on the node that writes it and on the node that receives
-    it: each refuses what the rules refuse. The writer fixes the next deadline from its
-    agreement and sends it with the event; the receiving side keeps it as sent, so both
-    flag the same moment as overdue."""
+) -> dict[str, Any]:
+    """Check an event against the case's rules; what it changes in the case (its columns'
+    new values). The same function on the node that writes it and on the node that
+    receives it: each refuses what the rules refuse. The writer fixes the next deadline
+    from its agreement and sends it with the event (`event.due_at`, set here); the
+    receiving side keeps it as sent, so both flag the same moment as overdue."""
     side = rules.author_side(case, author_node)
+    changes: dict[str, Any] = {}
     status: str | None = None
     if event.kind == EventKind.DECISION:
         status = rules.check_decision(case, side, {**data, "decision": event.name})
     elif event.kind == EventKind.STEP:
         status = rules.check_step(case, side, event.name, data, rules.standing_holds(case.events))
         if event.name == "deadline_extended":
-            case.due_at = event.due_at if received else rules.extended_due(case, agreement)
-            event.due_at = case.due_at
+            due = event.due_at if received else rules.extended_due(case, agreement)
+            changes["due_at"] = event.due_at = due
     elif event.kind == EventKind.HOLD:
         if event.name not in tuple(HoldKind):
             raise ProtocolViolation(f"unknown hold kind {event.name!r}")
@@ -236,16 +237,35 @@ def apply_event(
         rules.check_reason(data.get("reason"))
         event.name = standing[event.target].name
     if status is not None:
-        case.status = status
+        changes["status"] = status
         if received:
-            case.due_step, case.due_at = rules.DUE_AFTER.get(status), event.due_at
+            changes["due_step"], changes["due_at"] = rules.DUE_AFTER.get(status), event.due_at
         else:
-            case.due_step, case.due_at = rules.next_due(status, agreement, event.created_at)
-            event.due_at = case.due_at
+            due_step, event.due_at = rules.next_due(status, agreement, event.created_at)
+            changes["due_step"], changes["due_at"] = due_step, event.due_at
         # Closure starts the retention period; a case taken up again (returned in error)
         # is no longer closed.
-        case.closed_at = event.created_at if status in rules.FINAL else None
-    case.updated_at = event.created_at
+        changes["closed_at"] = event.created_at if status in rules.FINAL else None
+    changes["updated_at"] = event.created_at
+    return changes
+
+
+def change_case(case: VerificationCase, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(case, name, value)
+
+
+def apply_event(
+    case: VerificationCase,
+    event: VerificationEvent,
+    data: dict[str, Any],
+    author_node: str,
+    agreement: rules.Agreement,
+    *,
+    received: bool,
+) -> None:
+    """Check an event against the case's rules and apply it to the case (event_changes)."""
+    change_case(case, event_changes(case, event, data, author_node, agreement, received=received))
 
 
 def supplement_subject(
