@@ -96,7 +96,7 @@ def _recovered_audit(us: UsNode) -> list[dict[str, Any]]:
         details = session.scalars(
             sa.select(AuditEntry.detail)
             .where(AuditEntry.action == "federation.own_records_recovered")
-            .order_by(AuditEntry.id)
+            .order_by(AuditEntry.seq)
         ).all()
     return [json.loads(detail) for detail in details]
 
@@ -137,7 +137,9 @@ def test_an_incident_shared_with_two_peers_is_shared_again_with_both(
             client.close()
         with us.database.session() as session:
             incident = session.scalars(sa.select(Incident)).one()
-            peers = dict(session.execute(sa.select(Peer.name, Peer.id)).tuples().all())
+            peers = {
+                name: peer_id for name, peer_id in session.execute(sa.select(Peer.name, Peer.id))
+            }
             assert incident.global_id == global_id
             assert incident.peer_ids() == frozenset(peers.values())
             assert session.scalar(sa.select(sa.func.count()).select_from(Peer)) == 2
@@ -169,18 +171,18 @@ def test_a_case_s_own_events_come_back_after_the_peer_s_events_they_followed(
             backed_up = session.scalar(sa.select(sa.func.max(OutboxRecord.seq)))
         assert backed_up == 1
         types = node_record_types()
+        decision = {"reason": "Found", "person_id": "P-1"}
+        document = {"number": "T-9", "valid_until": "2027-01-31"}
+        cn_events = [
+            event_record(us, case_gid, "decision", "confirmed", decision),
+            event_record(us, case_gid, "step", "travel_document_issued", document),
+        ]
         with us.database.session() as session:
             # After the backup: US records a hold and lifts it; CN decides and issues a
             # travel document; US schedules the travel, which only that document allows.
             cn = session.scalars(sa.select(Peer)).one()
             hold = record_hold(session, us.config, OFFICER, case_id, kind="asylum", reason="Claim")
             lift_hold(session, us.config, SUPERVISOR, case_id, hold.id, reason="Claim withdrawn")
-            decision = {"reason": "Found", "person_id": "P-1"}
-            document = {"number": "T-9", "valid_until": "2027-01-31"}
-            cn_events = [
-                event_record(us, case_gid, "decision", "confirmed", decision),
-                event_record(us, case_gid, "step", "travel_document_issued", document),
-            ]
             for record in cn_events:  # as the inbox applies them
                 types.apply(session, us.node, cn, record["type"], record["payload"])
             take_step(
