@@ -53,19 +53,18 @@ def _inbox_meets_a_write(
     waits for the head; then the inbox applies `peer_record`, which changes the row the
     write changes too. Both must commit."""
     failures: list[BaseException] = []
-    inbox = us.database.session()
-    try:
+
+    def writer() -> None:
+        try:
+            with us.database.session() as session:
+                write(session)
+                session.commit()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            failures.append(error)
+
+    thread = threading.Thread(target=writer)
+    with us.database.session() as inbox:
         lock_head(inbox)  # as receive_batch does before applying a batch
-
-        def writer() -> None:
-            try:
-                with us.database.session() as session:
-                    write(session)
-                    session.commit()
-            except BaseException as error:  # reported by the test, not lost in the thread
-                failures.append(error)
-
-        thread = threading.Thread(target=writer)
         thread.start()
         deadline = time.monotonic() + 30
         while not _waiting_for_a_lock(us):
@@ -74,8 +73,6 @@ def _inbox_meets_a_write(
         cn = inbox.scalars(sa.select(Peer)).one()
         node_record_types().apply(inbox, us.node, cn, peer_record["type"], peer_record["payload"])
         inbox.commit()
-    finally:
-        inbox.close()
     thread.join(30)
     assert not thread.is_alive()
     assert failures == []
