@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from liaison.config import Settings
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.crossing import Listener, shared_feeds
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
 from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, HOUSEKEEPING, LockLost, PeerLocks
@@ -287,3 +288,27 @@ def test_the_first_record_to_a_new_peer_goes_at_once_not_at_the_next_poll(
             worker.stop()
         for database in (*databases, setup):
             database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_delivery_wake_up_names_its_peer_in_every_process(database_url: str) -> None:
+    feeds = shared_feeds()
+    listener = Listener(database_url, feeds, poll_seconds=0.1)
+    database = Database(database_url)
+    listener.start()
+    try:
+        assert listener.listening.wait(30)
+        with database.session() as session:  # a commit that queued a record for peer 42
+            feeds.delivery.wake_after_commit(session, 42)
+            session.commit()
+        woken: set[int] = set()
+
+        def named() -> bool:
+            woken.update(feeds.delivery.woken_peers())
+            return 42 in woken
+
+        _eventually(named)
+        assert woken == {42}
+    finally:
+        listener.stop()
+        database.dispose()
