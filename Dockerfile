@@ -36,10 +36,11 @@ FROM editor-${EDITOR} AS editor
 FROM ${PYTHON_BASE}
 
 # pg_dump/pg_restore for `liaison backup` of a PostgreSQL node; RDKit's drawing needs
-# libXrender/libexpat from Debian.
+# libXrender/libXext/libexpat from Debian (the rdkit wheel links them; without libXext the
+# server does not start: seen building FROM a plain Debian bookworm).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       postgresql-client libxrender1 libexpat1 fonts-noto-cjk \
+       postgresql-client libxrender1 libxext6 libexpat1 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --home-dir /home/liaison liaison

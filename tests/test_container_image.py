@@ -26,8 +26,22 @@ BASE = "localhost/liaison-test-bookworm-python"
 IMAGE = "localhost/liaison-test-image"
 MIRROR = "http://deb.debian.org/debian"
 # Python 3.11 as `python` with pip, as the official python image has it; pip may install
-# into Debian's Python in a container that is only this application's.
-BASE_PACKAGES = "python3,python3-pip,python-is-python3,ca-certificates"
+# into Debian's Python in a container that is only this application's. useradd: passwd.
+BASE_PACKAGES = "python3,python3-pip,python-is-python3,ca-certificates,passwd"
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# This machine's certificate authorities, lent to the build: a network whose proxy presents
+# its own certificate (as this machine's does) is then trusted by pip as it is here.
+CERTIFICATES = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def _podman(*command: str) -> list[str]:
+    """podman with what a machine that is itself a container needs: limits below its own
+    hard limits (podman's defaults are above them, and raising one is refused), and runc
+    where it is installed (crun refuses the hybrid cgroups of such a machine)."""
+    runtime = ["--runtime", "runc"] if shutil.which("runc") else []
+    limits = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+    verb, *rest = command
+    return ["podman", *runtime, verb, *limits, *rest]
 
 
 def _run(*command: str, timeout: float = 1800, stdin: str | None = None) -> str:
@@ -61,7 +75,7 @@ def _base_image() -> None:
             "--change",
             "ENV PIP_BREAK_SYSTEM_PACKAGES=1",
             "--change",
-            "ENV PATH=/usr/local/bin:/usr/bin:/bin",
+            f"ENV PATH={PATH}",
             str(archive),
             BASE,
         )
@@ -75,9 +89,9 @@ def image() -> str:
     try:
         _base_image()
         _run(
-            "podman",
-            "build",
+            *_podman("build"),
             "--network=host",
+            *(["-v", f"{CERTIFICATES}:{CERTIFICATES}:ro"] if CERTIFICATES.is_file() else []),
             "--build-arg",
             f"PYTHON_BASE={BASE}",
             "--build-arg",
@@ -99,13 +113,13 @@ def test_the_image_runs_liaison_serve_which_answers_healthz(image: str) -> None:
     container = ""
     try:
         _run(
-            "podman", "run", "--rm", "-i", "--network=host", "-v", f"{volume}:/node", image,
+            *_podman("run"), "--rm", "-i", "--network=host", "-v", f"{volume}:/node", image,
             "init", "/node", "--name", "US", "--admin-user", "root", "--admin-password-stdin",
             "--base-url", f"http://127.0.0.1:{port}",
             stdin="container admin password 1",
         )  # fmt: skip
         container = _run(
-            "podman", "run", "-d", "--network=host", "-v", f"{volume}:/node", image,
+            *_podman("run"), "-d", "--network=host", "-v", f"{volume}:/node", image,
             "serve", "/node", "--host", "127.0.0.1", "--port", str(port),
         ).strip()  # fmt: skip
         deadline = time.monotonic() + 120
