@@ -212,8 +212,9 @@ def write_markdown(result: dict) -> None:
         f"- Overhead per partition, in CPU time: {result['overhead_cpu_ms_per_partition']} ms "
         f"(({cpu['dask_2_small_partitions']:.1f} s - {cpu[large_run]:.1f} s) over "
         f"{many - large} more partitions: {many} of {small:,} against {large} of {size:,}); it "
-        "covers the round trip to the scheduler, the engine process each partition starts on "
-        "its worker (forked, warm), the fsync of each written partition and the manifest. "
+        "covers the round trip to the scheduler, the screening call's set-up on the worker "
+        "(its engine processes are started once per job, not per partition), the fsync of "
+        "each written partition and the manifest. "
         "Wall-clock figures on this shared machine mostly measure the other sessions' work "
         "(a process gets a share of a core in proportion to the busy processes); the CPU "
         "columns are what the work itself costs.",

@@ -75,6 +75,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
             bold=True,
         )
+    for report in terminalreporter.stats.get("skipped", []):
+        if "test_container_image.py" in report.nodeid:
+            _path, _line, reason = report.longrepr  # a skip's (file, line, reason)
+            terminalreporter.write_line(
+                f"NOTE: the container image test did NOT run ({reason.removeprefix('Skipped: ')}).",
+                yellow=True,
+                bold=True,
+            )
+            break
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,40 @@ def test_a_killed_workers_partitions_are_recomputed(
     assert output.read_bytes() == _local(source, "jsonl", tmp_path).read_bytes()
 
 
+def _engine_processes() -> list[int]:
+    """On a Dask worker: its child processes (the engine processes it started)."""
+    import psutil
+
+    return sorted(child.pid for child in psutil.Process().children())
+
+
+def test_each_worker_keeps_one_engine_process_for_the_job(
+    inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    source = inputs["smi"]
+    output = tmp_path / "dask.jsonl"
+    seen: set[int] = set()
+    with Client(dask_cluster) as client:
+        before = {pid for pids in client.run(_engine_processes).values() for pid in pids}
+
+        def look(_index: int, _count: int) -> None:
+            for pids in client.run(_engine_processes).values():
+                seen.update(set(pids) - before)
+
+        outcome = run(
+            _job(source, output, "jsonl", 3),
+            read_records([str(source)]),
+            [],
+            Runner(client=client, on_partition=look),
+        )
+        after = {pid for pids in client.run(_engine_processes).values() for pid in pids}
+    assert outcome.partitions == -(-len(_rows()) // 3) >= 10
+    # One engine per worker for the whole job (not one per partition), closed at its end.
+    assert 1 <= len(seen) <= len(dask_cluster.workers)
+    assert after - before == set()
+    assert output.read_bytes() == _local(source, "jsonl", tmp_path).read_bytes()
+
+
 @pytest.mark.parametrize("output_format", ["csv", "parquet"])
 def test_an_interrupted_run_resumes_past_the_partitions_written(
     output_format: str, inputs: dict[str, Path], dask_cluster: LocalCluster, tmp_path: Path

@@ -734,6 +734,17 @@ _ADVANCE_HEAD = (
 _INSERT_ENTRY = sa.insert(AuditEntry)
 
 
+def lock_head(session: Session) -> None:
+    """Take the audit head's lock now, until the transaction ends (record() takes it too).
+
+    The order of locks every write keeps on PostgreSQL: the peer's row (an outbox number),
+    then the audit head, then the rows of shared records it changes. The inbox takes the
+    head before it applies a batch; a write that changes a shared record's row (a case's
+    status, a thread's last message) changes it after record(), or takes the head first
+    when it shares nothing (a purge). Another order deadlocks with the inbox."""
+    session.connection().execute(_LOCK_HEAD)
+
+
 def record(session: Session, actor: Actor, event: AuditEvent) -> AuditEntry:
     """Append one entry to the chain in the caller's transaction (the caller commits).
 

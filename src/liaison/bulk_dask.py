@@ -2,12 +2,14 @@
 distributed cluster (a LocalCluster when no scheduler address is given).
 
 The input is cut into partitions of a fixed number of records; each partition is screened on
-a Dask worker by bulk.screen_records (its own isolated engine process: a record that crashes
-RDKit or runs past the time limit is an invalid record there as it is locally), so the
-results are the local engine's, line for line. The client writes the partitions in input
-order as they finish and records each one in a manifest beside the output; a rerun of the
-same job after a crash skips the partitions the manifest lists. A worker that dies has its
-partitions recomputed by Dask on another worker.
+a Dask worker by bulk.screen_records in the worker's isolated engine processes (a record that
+crashes RDKit or runs past the time limit is an invalid record there as it is locally), so
+the results are the local engine's, line for line. A worker keeps its engine processes (one
+per worker thread, the rules loaded in each) from one partition to the next for the job's
+life, so a partition costs no process start; they are closed when the job ends. The client
+writes the partitions in input order as they finish and records each one in a manifest
+beside the output; a rerun of the same job after a crash skips the partitions the manifest
+lists. A worker that dies has its partitions recomputed by Dask on another worker.
 
 run_partitions is that machinery for any partitioned job (match_dask: identity matching).
 """
@@ -19,6 +21,7 @@ import csv
 import functools
 import io
 import json
+import logging
 import multiprocessing
 import os
 from collections import deque
@@ -31,12 +34,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from liaison.chem.limits import Limits
 
 if TYPE_CHECKING:
-    from liaison.chem.bulk import Record
+    from liaison.chem.bulk import EnginePools, Record
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 PARTITION = 10_000  # records per partition: seconds of work, a small message, a small file
 MANIFEST_SUFFIX = ".partitions.json"
 PART_NAME = "part-{:06d}.parquet"  # zero-padded: a directory listing is the input order
+
+log = logging.getLogger(__name__)
 
 # A partition crosses the network as tuples: (id, input, query, problem, columns) per record.
 Wire = tuple[str, str, str, str | None, tuple[tuple[str, str], ...]]
@@ -82,6 +87,20 @@ def manifest_path(output: Path) -> Path:
     return output.with_name(output.name + MANIFEST_SUFFIX)
 
 
+# On a Dask worker: the job's engine processes, kept between its partitions (see _close_engines).
+_ENGINES: EnginePools = {}
+
+
+def _worker_threads() -> int:
+    """How many tasks this Dask worker runs at once (1 outside a worker)."""
+    from distributed import get_worker
+
+    try:
+        return max(1, int(get_worker().state.nthreads))
+    except ValueError:  # not on a worker
+        return 1
+
+
 def _screen_partition(
     settings: tuple[date, tuple[str, ...], str, Limits], wires: list[Wire]
 ) -> list[str]:
@@ -95,11 +114,28 @@ def _screen_partition(
         )
     as_of, codes, render, limits = settings
     records = [Record(w[0], w[1], w[2], w[3], w[4]) for w in wires]
-    # jobs=1: the worker's thread is the parallelism; the one engine process isolates crashes.
+    # One engine process per worker thread (the worker's threads are the parallelism),
+    # kept for the job's next partitions on this worker (_ENGINES).
     results = screen_records(
-        records, as_of, codes, jobs=1, render=render, keep="none", limits=limits
+        records,
+        as_of,
+        codes,
+        jobs=_worker_threads(),
+        render=render,
+        keep="none",
+        limits=limits,
+        pools=_ENGINES,
     )
     return [result.line for result in results]
+
+
+def _close_engines() -> int:
+    """On each Dask worker when a job ends: close the engine processes it kept; how many."""
+    pools = list(_ENGINES.values())
+    _ENGINES.clear()
+    for pool in pools:
+        pool.close()
+    return len(pools)
 
 
 def _partitions(records: Iterable[Record], size: int) -> Iterator[list[Wire]]:
@@ -228,8 +264,6 @@ LOCAL_CLUSTER = {
 
 def _client(scheduler: str | None, workers: int | None) -> contextlib.AbstractContextManager[Any]:
     """A client of the cluster at `scheduler`, or of a LocalCluster of `workers` processes."""
-    import logging
-
     import dask
     from distributed import Client, LocalCluster
 
@@ -269,6 +303,7 @@ def run(
         lambda skipped: _partitions(_skip(records, skipped), job.partition_size),
         functools.partial(_screen_partition, settings),
         runner,
+        finish=_close_engines,
     )
 
 
@@ -302,11 +337,13 @@ def run_partitions(
     partitions: Callable[[int], Iterable[Sized]],
     task: Callable[[Any], list[str]],
     runner: Runner | None = None,
+    finish: Callable[[], object] | None = None,
 ) -> Outcome:
     """The partitioned job whose manifest carries `fingerprint`: partitions(skipped) gives the
     input's partitions past the first `skipped` records (those a previous run wrote); on a
     worker, task(partition) gives the partition's rendered output lines; they are written in
-    input order as they come back, each partition recorded in the manifest once on disk."""
+    input order as they come back, each partition recorded in the manifest once on disk.
+    finish() runs on every worker when the job ends, done or not (what tasks kept there)."""
     runner = runner or Runner()
     path = manifest_path(output.path)
     manifest = _Manifest.resume(path, fingerprint)
@@ -329,6 +366,8 @@ def run_partitions(
             client = runner.client
             if client is None:
                 client = stack.enter_context(_client(runner.scheduler, runner.workers))
+            if finish is not None:
+                stack.callback(_on_every_worker, client, finish)
             # A few partitions per worker thread in flight: workers never idle, memory bounded.
             window = 2 * max(1, sum(client.nthreads().values()))
             pending: deque[tuple[int, int, Any]] = deque()
@@ -354,6 +393,15 @@ def run_partitions(
     finally:
         writer.close()
     return Outcome(screened, skipped, partitions_done)
+
+
+def _on_every_worker(client: Any, function: Callable[[], object]) -> None:
+    """Run `function` on every worker; a failure (a worker gone) is logged, not raised: the
+    job's output is written by then, and what was kept dies with its worker."""
+    try:
+        client.run(function)
+    except Exception:  # whatever the cluster raises, the job's outcome stands
+        log.warning("could not run %s on every Dask worker", function.__name__, exc_info=True)
 
 
 def _output_intact(output: Output, manifest: _Manifest) -> bool:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from liaison.config import Settings
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.crossing import Listener, shared_feeds
 from liaison.federation.delivery import DeliveryWorker
 from liaison.federation.outbox import share
 from liaison.federation.peer_locks import DELIVERY_LOCK_CLASS, HOUSEKEEPING, LockLost, PeerLocks
@@ -229,3 +230,85 @@ def test_a_process_holding_no_lock_does_no_work_on_a_wake_up_and_takes_over_when
             worker.stop()
         for database in (*databases, setup):
             database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_first_record_to_a_new_peer_goes_at_once_not_at_the_next_poll(
+    database_url: str,
+) -> None:
+    setup, fake, databases, [holder, other] = _two_processes(
+        database_url, Settings(federation_poll_seconds=60)
+    )
+    statements: list[str] = []
+    sa.event.listen(
+        databases[1].engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement),
+    )
+    try:
+        holder.deliver_due()  # takes CN's lock and the housekeeping lock
+        other.deliver_due()  # tries for them, in vain
+        with setup.session() as session:
+            cn_id = session.scalars(sa.select(Peer.id).where(Peer.name == "CN")).one()
+        # A wake-up for CN, whose lock `other` found held by another: still no SQL at all.
+        other.wakeup.wake(cn_id)
+        statements.clear()
+        other.deliver_due()
+        assert statements == [] and not other.locks.held
+
+        # A peer added now (the poll interval is a minute away) and its first record.
+        mx_key = Ed25519PrivateKey.generate()
+        with setup.session() as session:
+            mx = Peer(
+                name="MX",
+                base_url="http://mx.invalid",
+                public_key=env.public_key_text(mx_key.public_key()),
+                default_agency="MX agency",
+                status="active",
+                last_seq=0,
+            )
+            session.add(mx)
+            session.flush()
+            mx_id = mx.id
+            share(session, mx, "test.record", {"n": 0})
+            session.commit()
+        for worker in (holder, other):  # the commit's NOTIFY, naming the peer, reaches both
+            worker.wakeup.wake(mx_id)
+        other.deliver_due()  # nobody holds MX's lock: taken now, and the record sent
+        assert other.locks.held == {mx_id} and fake.sent == Counter({1: 1})
+        holder.deliver_due()  # tries for it once, in vain, and remembers who serves it
+        assert not holder.locks.holds(mx_id) and fake.sent == Counter({1: 1})
+        holder.wakeup.wake(mx_id)
+        statements.clear()
+        other.wakeup.wake(cn_id)
+        other.deliver_due()  # holds MX's lock only: nothing pending, CN is another's
+        assert not any("pg_try_advisory_lock" in statement for statement in statements)
+    finally:
+        for worker in (holder, other):
+            worker.stop()
+        for database in (*databases, setup):
+            database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_delivery_wake_up_names_its_peer_in_every_process(database_url: str) -> None:
+    feeds = shared_feeds()
+    listener = Listener(database_url, feeds, poll_seconds=0.1)
+    database = Database(database_url)
+    listener.start()
+    try:
+        assert listener.listening.wait(30)
+        with database.session() as session:  # a commit that queued a record for peer 42
+            feeds.delivery.wake_after_commit(session, 42)
+            session.commit()
+        woken: set[int] = set()
+
+        def named() -> bool:
+            woken.update(feeds.delivery.woken_peers())
+            return 42 in woken
+
+        _eventually(named)
+        assert woken == {42}
+    finally:
+        listener.stop()
+        database.dispose()

@@ -272,6 +272,8 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
 # Records and answers cross the pipe as plain tuples: six times cheaper to pickle than the
 # dataclass and the named tuple, which matters at thousands of records a second.
 Wire = tuple[Any, ...]
+# Engine pools a caller keeps between calls of screen_records, by what they were made for.
+EnginePools = dict[tuple[ScreenSettings, int, str], WorkerPool[Wire, Wire | str]]
 
 
 def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
@@ -418,6 +420,7 @@ def screen_records(
     limits: Limits | None = None,
     start_method: str = "fork",
     translate: Callable[[str], str] = str,
+    pools: EnginePools | None = None,
 ) -> Iterator[Screened]:
     """Screen `records` in input order, in worker processes (one with jobs=1): a record that
     crashes its worker or runs past limits.seconds is an invalid record saying so, and the
@@ -425,19 +428,27 @@ def screen_records(
     the input is. render: "jsonl" | "csv" | None, the output line made in the worker; keep:
     "all" | "flagged" | "none", which records come back as dicts too. start_method
     "forkserver" for a caller that runs threads (the node). translate: the language of the
-    pictures' legends (the web layer's `language_translator()`)."""
+    pictures' legends (the web layer's `language_translator()`). pools: where a caller that
+    screens many inputs with the same settings (a Dask worker, partition after partition)
+    keeps the engine processes between calls: taken from there, made and put there the
+    first time, and left running (the caller closes them)."""
     workers = jobs or os.cpu_count() or 1
     settings = ScreenSettings(as_of, codes, depict, render, keep, limits or Limits(), translate)
     warm_up()  # built once here; forked workers inherit it
     if sys.platform == "win32":
         start_method = "spawn"
-    pool: WorkerPool[Wire, Wire | str] = WorkerPool(
-        workers,
-        settings.limits.seconds,
-        partial(_failed_wire, settings),
-        warm_up=warm_up if translate is str else partial(_warm_up_translating, translate),
-        start_method=start_method,
-    )
+    key = (settings, workers, start_method)
+    pool = None if pools is None else pools.get(key)
+    if pool is None:
+        pool = WorkerPool(
+            workers,
+            settings.limits.seconds,
+            partial(_failed_wire, settings),
+            warm_up=warm_up if translate is str else partial(_warm_up_translating, translate),
+            start_method=start_method,
+        )
+        if pools is not None:
+            pools[key] = pool
     function = partial(_screen_wire, settings)
     try:
         with ThreadPoolExecutor(workers) as feeders:
@@ -452,7 +463,8 @@ def screen_records(
             while pending:
                 yield from _answers(*_done(pending.popleft()), no_match, settings)
     finally:
-        pool.close()
+        if pools is None:
+            pool.close()
 
 
 def _done(

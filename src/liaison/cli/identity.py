@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liaison.cli.engines import ENGINES, engine_option, partition_option, scheduler_option
 from liaison.cli.output import console, fail, progress_bar
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from liaison.identity.people import RowProblem
 
 DEFAULT_THRESHOLD = 0.9
-ENGINES = ("local", "dask")
 PARTITION = 2000  # match_dask.PARTITION, not imported: `liaison --help` skips Dask
 
 identity_app = typer.Typer(
@@ -78,24 +78,16 @@ def match(
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Write the trained model (JSON) here."
     ),
-    engine: str = typer.Option(
-        "local",
-        "--engine",
-        help="local (this process) | dask (requests in partitions on a Dask cluster; "
-        "resumable; the workers read --registry at the same path).",
+    engine: str = engine_option(
+        "this process",
+        "requests in partitions on a Dask cluster; resumable; the workers read --registry at "
+        "the same path",
     ),
-    scheduler: str | None = typer.Option(
-        None,
-        "--scheduler",
-        help="--engine dask: the Dask scheduler's address (tcp://host:8786); default a "
-        "LocalCluster of --jobs worker processes.",
-    ),
+    scheduler: str | None = scheduler_option(),
     jobs: int | None = typer.Option(
         None, "--jobs", min=1, help="--engine dask without --scheduler: worker processes."
     ),
-    partition_size: int = typer.Option(
-        PARTITION, "--partition-size", help="--engine dask: requests per partition."
-    ),
+    partition_size: int = partition_option(PARTITION, "requests"),
 ) -> None:
     """Match each request against the registry: one row per request, or K with --candidates.
 

@@ -20,12 +20,12 @@ from typing import Any, TextIO
 import typer
 
 from liaison.chem.limits import Limits
+from liaison.cli.engines import ENGINES, engine_option, partition_option, scheduler_option
 from liaison.cli.output import fail, progress_bar
 from liaison.errors import LiaisonError
 from liaison.services.as_of import settle_as_of
 
 FORMATS = ("table", "jsonl", "csv", "parquet")
-ENGINES = ("local", "dask")
 DEFAULTS = Limits()
 PARTITION = 10_000  # bulk_dask.PARTITION, not imported: `liaison --help` skips Dask
 
@@ -197,21 +197,11 @@ def screen(
     max_fragments: int = typer.Option(DEFAULTS.fragments, "--max-fragments"),
     max_ring_closures: int = typer.Option(DEFAULTS.ring_closures, "--max-ring-closures"),
     max_branch_depth: int = typer.Option(DEFAULTS.branch_depth, "--max-branch-depth"),
-    engine: str = typer.Option(
-        "local",
-        "--engine",
-        help="local (a process pool) | dask (a Dask cluster: files in, --output needed, "
-        "resumable).",
+    engine: str = engine_option(
+        "a process pool", "a Dask cluster: files in, --output needed, resumable"
     ),
-    scheduler: str | None = typer.Option(
-        None,
-        "--scheduler",
-        help="--engine dask: the Dask scheduler's address (tcp://host:8786); default a "
-        "LocalCluster of --jobs worker processes.",
-    ),
-    partition_size: int = typer.Option(
-        PARTITION, "--partition-size", help="--engine dask: records per partition."
-    ),
+    scheduler: str | None = scheduler_option(),
+    partition_size: int = partition_option(PARTITION, "records"),
 ) -> None:
     """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.

@@ -86,10 +86,11 @@ class SharedLiveFeed(LiveFeed):
 
 
 class SharedDeliveryWakeup(DeliveryWakeup):
-    """Wakes the delivery worker of every process when a commit queued records."""
+    """Wakes the delivery worker of every process when a commit queued records; the
+    notification's payload is the peer's id."""
 
-    def wake_after_commit(self, session: Session) -> None:
-        notify_on_commit(session, DELIVERY_CHANNEL, "")
+    def wake_after_commit(self, session: Session, peer_id: int) -> None:
+        notify_on_commit(session, DELIVERY_CHANNEL, str(peer_id))
 
 
 def shared_feeds() -> Feeds:
@@ -147,7 +148,7 @@ class Listener:
 
     def _dispatch(self, channel: str, payload: str) -> None:
         if channel == DELIVERY_CHANNEL:
-            self.feeds.delivery.wake()
+            self.feeds.delivery.wake(int(payload) if payload.isdigit() else None)
             return
         try:
             event = _decode(payload)

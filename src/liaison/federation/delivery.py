@@ -19,8 +19,10 @@ A node on several processes (`serve --workers N`, PostgreSQL) runs a worker in e
 peer is served by one of them at a time, the one holding its advisory lock
 (`liaison.federation.peer_locks`), which reads the peer's position afresh once it takes it.
 Every commit's wake-up reaches every process, so the work of a round is only for the locks
-a process holds: a process holding none does nothing on a wake-up. Trying for the locks
-nobody holds, and the node's periodic work (refusal windows, audit checkpoints, pruning,
+a process holds: a process holding none does nothing on a wake-up, unless the wake-up
+names a peer whose lock it has not found held by another (a peer just added: its first
+record goes at once, not after the poll interval). Trying for the locks nobody holds, and
+the node's periodic work (refusal windows, audit checkpoints, pruning,
 done by the holder of the housekeeping lock), happen once every poll interval.
 """
 
@@ -117,7 +119,10 @@ class DeliveryWorker:
         timeout = settings.federation_request_timeout_seconds
         self.client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=timeout))
         # Shared with the runtime's sessions, so a commit that queued records wakes us.
-        self._wake = (wakeup or DeliveryWakeup()).event
+        self.wakeup = wakeup or DeliveryWakeup()
+        self._wake = self.wakeup.event
+        # Peers whose lock another process held when this one last tried for it.
+        self._served_elsewhere: set[int] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_prune = 0.0  # time.monotonic() of the next retention pass
@@ -209,6 +214,13 @@ class DeliveryWorker:
         """
         now = time.monotonic()
         claiming = now >= self._next_claim
+        # A peer a wake-up names whose lock nobody was found holding (a new peer: its first
+        # record) is tried for at once, not at the next poll.
+        unclaimed = {
+            peer_id
+            for peer_id in self.wakeup.woken_peers()
+            if not self.locks.holds(peer_id) and peer_id not in self._served_elsewhere
+        }
         if claiming:
             self._next_claim = now + self.poll_seconds
             try:  # finds a lock connection that died quietly: its locks are tried for again
@@ -216,7 +228,7 @@ class DeliveryWorker:
             except LockLost as lost:
                 log.warning("lost the delivery locks: %s", lost)
             self.housekeeping()
-        elif self.locks.shared and not self.locks.held - {HOUSEKEEPING}:
+        elif self.locks.shared and not self.locks.held - {HOUSEKEEPING} and not unclaimed:
             return self._next_claim - now  # a wake-up for peers other processes serve
         sleep = self.poll_seconds
         for seen in self.targets():
@@ -225,7 +237,7 @@ class DeliveryWorker:
             current: PeerTarget | None = seen
             if not self.locks.holds(seen.id):
                 # Taken even with nothing pending, so the peer's next record goes at once.
-                if not claiming or not self.locks.take(seen.id):
+                if not (claiming or seen.id in unclaimed) or not self._take(seen.id):
                     continue  # another process of this node is serving the peer
                 # Read again under the lock: the last holder may have moved it on.
                 fresh = self.targets(seen.id)
@@ -237,6 +249,15 @@ class DeliveryWorker:
             except LockLost as lost:
                 log.warning("lost the delivery lock of peer %s: %s", seen.name, lost)
         return max(min(sleep, self._next_claim - time.monotonic()), 0.0)
+
+    def _take(self, peer_id: int) -> bool:
+        """Try for the peer's lock; remember whether another process serves the peer."""
+        taken = self.locks.take(peer_id)
+        if taken:
+            self._served_elsewhere.discard(peer_id)
+        else:
+            self._served_elsewhere.add(peer_id)
+        return taken
 
     def _serve(self, target: PeerTarget) -> float:
         """One peer's turn (its lock held); how long until it is due again."""

@@ -196,6 +196,9 @@ def _apply(
         inbound = PeerInbound(peer_id=peer.id, last_applied_seq=0)
         session.add(inbound)
     plan = plan_batch(inbound.last_applied_seq, records)
+    if plan.to_apply:
+        # Before any handler changes a record's row (audit.lock_head: the order of locks).
+        audit.lock_head(session)
     applied, stopped_at = 0, None
     refused: list[dict[str, Any]] = []
     for record in plan.to_apply:

@@ -99,16 +99,29 @@ def _offer(queue: asyncio.Queue[LiveEvent], event: LiveEvent) -> None:
 
 
 class DeliveryWakeup:
-    """Wakes the delivery worker when a commit queued records for a peer."""
+    """Wakes the delivery worker when a commit queued records for a peer, and tells it
+    which peers (so a process serving none of them can tell a peer nobody serves yet, a
+    new one, from the peers another process serves, without asking the database)."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self._lock = threading.Lock()
+        self._peers: set[int] = set()
 
-    def wake(self) -> None:
+    def wake(self, peer_id: int | None = None) -> None:
+        if peer_id is not None:
+            with self._lock:
+                self._peers.add(peer_id)
         self.event.set()
 
-    def wake_after_commit(self, session: Session) -> None:
-        after_commit(session, self.wake)
+    def woken_peers(self) -> set[int]:
+        """The peers named by the wake-ups since the last call."""
+        with self._lock:
+            peers, self._peers = self._peers, set()
+        return peers
+
+    def wake_after_commit(self, session: Session, peer_id: int) -> None:
+        after_commit(session, lambda: self.wake(peer_id))
 
 
 @dataclass(frozen=True)

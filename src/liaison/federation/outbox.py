@@ -64,7 +64,7 @@ def share(session: Session, peer: Peer, record_type: str, payload: dict[str, Any
     )
     feeds = feeds_of(session)
     if feeds is not None:
-        feeds.delivery.wake_after_commit(session)
+        feeds.delivery.wake_after_commit(session, peer.id)
     return int(seq)
 
 

@@ -83,6 +83,10 @@ P = TypeVar("P", bound=Payload)
 # Applies one checked record from `peer`, in the caller's transaction. `related` holds the
 # records the ownership check loaded: the one it is written within, or the ones it acts on.
 Handler = Callable[[Session, LocalNode, Peer, P, Sequence[Any]], None]
+# A record of a type shared with several peers that this node has, sent back after a restore
+# by `peer`, which therefore holds it: records that the record is shared with `peer` too;
+# False when that was known already.
+HeldBy = Callable[[Session, Any, Peer], bool]
 # Runs when a peering becomes active (on both sides, in the handshake's transaction): a
 # record type that keeps standing state (a register) queues its current state for the peer.
 PeerActivated = Callable[[Session, LocalNode, Peer], None]
@@ -107,6 +111,9 @@ class RecordType(Generic[P]):
     # A record this node wrote, lost in a restore from an older backup and sent back by
     # `peer`, which holds it (liaison.federation.resync); None: this type is not taken back.
     recover: Handler[P] | None = None
+    # With `recover`, for a record shared with several peers: every peer that sends it back
+    # is a peer it was shared with, not only the first (see `HeldBy`).
+    held_by: HeldBy | None = None
 
     def __post_init__(self) -> None:
         writes = self.model is not None or self.shared_with is not None
@@ -256,6 +263,14 @@ def _check_acting(
     return targets
 
 
+class Recovered(StrEnum):
+    """What taking back one of this node's own records after a restore did."""
+
+    WRITTEN = "written"  # lost in the restore, written back
+    SHARED = "shared"  # held here; now known to be shared with the peer that sent it too
+    HELD = "held"  # held here as it was, or not a type taken back
+
+
 class RecordTypes:
     """The record types this node can receive, registered when its runtime is built."""
 
@@ -296,21 +311,32 @@ class RecordTypes:
         related = check_ownership(session, peer, record_type, payload)
         record_type.handle(session, node, peer, payload, related)
 
+    def within_id(self, name: str, data: dict[str, Any]) -> str | None:
+        """The global id of the record a record of a type that writes records is written
+        within (None: none, or not such a type)."""
+        record_type = self._types[name]
+        if record_type.within is None:
+            return None
+        return cast(WrittenPayload, record_type.payload.from_payload(data)).within_id
+
     def recover(
         self, session: Session, node: LocalNode, peer: Peer, name: str, data: dict[str, Any]
-    ) -> bool:
+    ) -> Recovered:
         """Take back one of this node's own records that `peer` holds and this node lost (a
-        restore from an older backup). True when it was written; False when this node has
-        it already, or its type is not taken back (acts and statements: see `recover`)."""
+        restore from an older backup): written back; or held here already (a record shared
+        with several peers is then shared with `peer` too, see `held_by`); or its type is
+        not taken back (acts and statements: see `recover`)."""
         record_type = self._types[name]
         if record_type.recover is None or record_type.model is None:
-            return False
+            return Recovered.HELD
         payload = record_type.payload.from_payload(data)
         written = cast(WrittenPayload, payload)
         if written.owner_node != node.name:
             raise ProtocolViolation(f"{name} {written.global_id} is not a record of this node")
-        if find(session, record_type.table(), written.global_id) is not None:
-            return False
+        held = find(session, record_type.table(), written.global_id)
+        if held is not None:
+            shared = record_type.held_by is not None and record_type.held_by(session, held, peer)
+            return Recovered.SHARED if shared else Recovered.HELD
         related: list[Any] = []
         if record_type.within is not None and written.within_id is not None:
             parent = find(session, record_type.within.table(), written.within_id)
@@ -321,4 +347,4 @@ class RecordTypes:
                 )
             related = [parent]
         record_type.recover(session, node, peer, payload, related)
-        return True
+        return Recovered.WRITTEN

@@ -7,7 +7,11 @@ backup held (`Peer.recover_from`); the restored node then asks each such peer, i
 request whose nonce is kept (a replayed request is refused), for the records of its stream
 past that position. It writes back those of its record types that can be taken back
 (`RecordType.recover`: records it wrote) and does not yet have, in one transaction that
-clears the mark and audits what came back; acts and statements (acknowledgements,
+clears the mark and audits what came back (a record shared with several peers, which each
+of them sends back, is shared again with every one of them: `RecordType.held_by`). A record
+its type's rules refuse for now (a step of a verification case that followed a step of the
+peer's, which the peer has not sent again yet) waits: what did come back is kept, and the
+peer is asked again later, until nothing waits; acts and statements (acknowledgements,
 checkpoints) are not rewritten. Numbering is left to liaison.federation.delivery, which
 moves records written since the restore past what the peer applied.
 """
@@ -26,14 +30,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from liaison.audit import Actor, AuditEvent, record
+from liaison.audit import Actor, AuditEvent, lock_head, record
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.backoff import Backoff
 from liaison.federation.context import LocalNode
 from liaison.federation.inbox import refusals_counted, verify_from_peer
 from liaison.federation.questions import ask_peer
-from liaison.federation.records import RecordTypes
+from liaison.federation.records import RecordTypes, Recovered
 from liaison.store.base import utcnow
 from liaison.store.database import Database
 from liaison.store.federation_tables import (
@@ -61,8 +65,14 @@ class OwnRecordsRecovered(AuditEvent):
     peer: str
     after_seq: int  # the position of this node's stream the backup held
     recovered: list[str]  # "type global_id" of each record written back
+    # "type global_id" of each record held here (written back from another peer) that this
+    # peer's answer shows was shared with it too
+    shared_again: list[str]
     already_held: int  # records of the answer this node had (written since, or kept)
     not_taken_back: int  # acts and statements, which are not rewritten
+    # "type global_id" of each record its rules refused for now (it follows a record of the
+    # peer's not sent again yet): asked again in a later round, which audits what comes back
+    waiting: list[str]
 
 
 # ---------------------------------------------------------------- the peer that holds them
@@ -154,7 +164,8 @@ def _take_back(
     record_types: RecordTypes,
     client: httpx.Client,
     peer: _Target,
-) -> None:
+) -> bool:
+    """One round for one peer; True when nothing is left to take back from it."""
     items: list[Any] = []
     after = peer.after
     while True:  # over HTTP first: no transaction (no SQLite write lock) held meanwhile
@@ -164,51 +175,82 @@ def _take_back(
             break
         after = page[-1]["seq"]
     with database.session() as session:
+        # The peer's row, then the audit head, then the records' rows: the order of locks
+        # every write keeps (audit.lock_head). A process that did this meanwhile cleared it.
+        mark = session.execute(
+            sa.update(Peer)
+            .where(Peer.id == peer.id)
+            .values(recover_from=Peer.recover_from)
+            .returning(Peer.recover_from)
+        ).scalar_one_or_none()
         row = session.get(Peer, peer.id)
-        if row is None or row.recover_from is None:
-            return
+        if mark is None or row is None:
+            return True
+        lock_head(session)
         recovered: list[str] = []
+        shared_again: list[str] = []
+        waiting: list[str] = []
+        waits: set[str] = set()  # global ids of the records waiting, and of their parents
         held = skipped = 0
         for item in items:
             name, payload = item["type"], item["payload"]
             if not record_types.knows(name) or not record_types.can_recover(name):
                 skipped += 1
                 continue
-            with session.begin_nested():
-                if record_types.recover(session, node, row, name, payload):
-                    recovered.append(f"{name} {payload.get('global_id')}")
-                else:
-                    held += 1
-        # The audit head, then the peer's row: the order every write that shares a record
-        # takes them in (another order deadlocks with it on PostgreSQL).
-        record(
-            session,
-            Actor.peer(peer.name),
-            OwnRecordsRecovered(
-                record_id=peer.id,
-                peer=peer.name,
-                after_seq=peer.after,
-                recovered=recovered,
-                already_held=held,
-                not_taken_back=skipped,
-            ),
-        )
-        cleared = session.execute(
-            sa.update(Peer)
-            .where(Peer.id == peer.id, Peer.recover_from.is_not(None))
-            .values(recover_from=None)
-        )
-        if cleared.rowcount == 0:  # type: ignore[attr-defined]
-            session.rollback()  # another server process took them back meanwhile
-            return
+            what = f"{name} {payload.get('global_id')}"
+            within: str | None = None
+            try:
+                within = record_types.within_id(name, payload)
+                # After a record of the same case (thread, incident) that waits, it waits
+                # too: in order, or a hold would come back before the step it followed.
+                if within is None or within not in waits:
+                    with session.begin_nested():
+                        outcome = record_types.recover(session, node, row, name, payload)
+                    if outcome is Recovered.WRITTEN:
+                        recovered.append(what)
+                    elif outcome is Recovered.SHARED:
+                        shared_again.append(what)
+                    else:
+                        held += 1
+                    continue
+                reason = f"it follows a record of {within} that waits"
+            except LiaisonError as refusal:
+                # Refused by its rules for now (a case's step that followed a step of the
+                # peer's, which the peer has not sent again yet): the rest is kept, and it
+                # is tried again in a later round.
+                reason = refusal.detail
+            waiting.append(what)
+            waits.update(i for i in (str(payload.get("global_id")), within) if i)
+            log.info("own record %s not taken back from %s yet: %s", what, peer.name, reason)
+        if recovered or shared_again or not waiting:
+            record(
+                session,
+                Actor.peer(peer.name),
+                OwnRecordsRecovered(
+                    record_id=peer.id,
+                    peer=peer.name,
+                    after_seq=peer.after,
+                    recovered=recovered,
+                    shared_again=shared_again,
+                    already_held=held,
+                    not_taken_back=skipped,
+                    waiting=waiting,
+                ),
+            )
+        if not waiting:
+            row.recover_from = None
         session.commit()
     log.info(
-        "took back %d own records from %s after a restore (%d held already, %d not taken back)",
+        "took back %d own records from %s after a restore (%d shared with it again, %d held "
+        "already, %d not taken back, %d waiting)",
         len(recovered),
         peer.name,
+        len(shared_again),
         held,
         skipped,
+        len(waiting),
     )
+    return not waiting
 
 
 def recover_own_records(
@@ -229,7 +271,7 @@ def recover_own_records(
     done = True
     for peer in peers:
         try:
-            _take_back(database, node, record_types, client, peer)
+            done = _take_back(database, node, record_types, client, peer) and done
         except (httpx.HTTPError, ValueError, LiaisonError) as error:
             detail = error.detail if isinstance(error, LiaisonError) else str(error)
             log.warning("could not take own records back from %s yet: %s", peer.name, detail)

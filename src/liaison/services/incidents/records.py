@@ -688,8 +688,8 @@ def receive_follow_up(
 def recover_incident(
     session: Session, node: LocalNode, peer: Peer, payload: IncidentPayload, related: Sequence[Any]
 ) -> None:
-    """An incident this node reported, shared with `peer` (the share with any other peer
-    is not known from this peer's copy)."""
+    """An incident this node reported, shared with `peer`; each other peer it was shared
+    with is added as it sends the incident back too (`incident_held_by`)."""
     incident = store_incident(
         session,
         payload,
@@ -698,6 +698,16 @@ def recover_incident(
     incident.shares = [IncidentShare(peer_id=peer.id)]
     session.flush()
     summarize_new(session, [incident])
+
+
+def incident_held_by(session: Session, incident: Incident, peer: Peer) -> bool:
+    """An incident of this node, taken back from another peer after a restore, that `peer`
+    sent back too: it was shared with `peer` as well (True when that was not known)."""
+    if peer.id in incident.peer_ids():
+        return False
+    incident.shares.append(IncidentShare(peer_id=peer.id))
+    session.flush()
+    return True
 
 
 def recover_follow_up(
@@ -736,6 +746,7 @@ INCIDENT: RecordType[IncidentPayload] = RecordType(
     handle=receive_incident,
     shared_with=lambda incident: incident.peer_ids(),
     recover=recover_incident,
+    held_by=incident_held_by,
 )
 FOLLOW_UP: RecordType[FollowUpPayload] = RecordType(
     name="incident.follow_up",

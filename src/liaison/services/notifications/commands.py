@@ -181,7 +181,6 @@ def _take_step(
     session.flush()
     session.refresh(notification, ["events"])
     overdue = rules.is_overdue(notification, event.created_at)
-    apply_step(notification, event)
     record_type = UPDATE if outgoing else RESPONSE
     outbox.share(session, peer, record_type.name, StepPayload.of(event).to_payload())
     record(
@@ -191,6 +190,9 @@ def _take_step(
             record_id=notification.global_id, step=event.global_id, kind=step, overdue=overdue
         ),
     )
+    # The notification's row is changed only after the audit head is locked, as the inbox
+    # changes it (audit.lock_head: the other order deadlocks with the peer's steps).
+    apply_step(notification, event)
     return event
 
 

@@ -22,6 +22,7 @@ from liaison.audit import (
     CaseOpened,
     PersonalDataKeyRotated,
     PersonalDataPurged,
+    lock_head,
     record,
 )
 from liaison.capabilities import Capability, may
@@ -38,7 +39,8 @@ from liaison.services.verification.records import (
     VERIFIERS,
     CasePayload,
     EventPayload,
-    apply_event,
+    change_case,
+    event_changes,
     keyring_of,
     own_signing_key,
     pair_seal,
@@ -181,7 +183,8 @@ def _write_event(
         author_agency=actor.agency or node.name,
         target=target,
     )
-    apply_event(case, event, data, node.name, agreement_with(session, peer), received=False)
+    agreement = agreement_with(session, peer)
+    changes = event_changes(case, event, data, node.name, agreement, received=False)
     session.add(event)
     case.events.append(event)
     session.flush()
@@ -211,11 +214,14 @@ def _write_event(
             event=event.global_id,
             kind=kind,
             name=event.name,
-            status=case.status,
+            status=changes.get("status", case.status),
             # Reasons can name people: the trail keeps that one was given, not its text.
             reason="given" if data.get("reason") else "",
         ),
     )
+    # The case's row is changed only after the audit head is locked, as the inbox changes
+    # it for the peer's events (audit.lock_head: the other order deadlocks with them).
+    change_case(case, changes)
     _publish(session, case)
     return event
 
@@ -346,6 +352,7 @@ def purge(
     if retention_days < 0:
         raise InvalidInput(T("the retention period must be 0 days or more"))
     horizon = (now or utcnow()) - timedelta(days=retention_days)
+    lock_head(session)  # before the cases' rows, as the inbox takes them (audit.lock_head)
     cases = list(
         session.execute(
             sa.select(VerificationCase).where(
@@ -376,6 +383,7 @@ def rotate_key(session: Session, node: rules.VerificationNode, actor: Actor) -> 
     A crash in between leaves both keys in the file, so nothing is ever unreadable."""
     keyring = keyring_of(node).with_new_key()
     resealed = 0
+    lock_head(session)  # before the cases' rows, as the inbox takes them (audit.lock_head)
     cases = session.execute(
         sa.select(VerificationCase).where(VerificationCase.subject_sealed.is_not(None))
     ).scalars()

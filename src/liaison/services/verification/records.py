@@ -202,7 +202,7 @@ def open_event_data(seal: PairSeal, payload: EventPayload) -> dict[str, str]:
 # ---------------------------------------------------------------- applying an event
 
 
-def apply_event(
+def event_changes(
     case: VerificationCase,
     event: VerificationEvent,
     data: dict[str, Any],
@@ -210,21 +210,22 @@ def apply_event(
     agreement: rules.Agreement,
     *,
     received: bool,
-) -> None:
-    """Check an event against the case's rules and apply it to the case (status, due
-    date). The same function on the node that writes it and on the node that receives
-    it: each refuses what the rules refuse. The writer fixes the next deadline from its
-    agreement and sends it with the event; the receiving side keeps it as sent, so both
-    flag the same moment as overdue."""
+) -> dict[str, Any]:
+    """Check an event against the case's rules; what it changes in the case (its columns'
+    new values). The same function on the node that writes it and on the node that
+    receives it: each refuses what the rules refuse. The writer fixes the next deadline
+    from its agreement and sends it with the event (`event.due_at`, set here); the
+    receiving side keeps it as sent, so both flag the same moment as overdue."""
     side = rules.author_side(case, author_node)
+    changes: dict[str, Any] = {}
     status: str | None = None
     if event.kind == EventKind.DECISION:
         status = rules.check_decision(case, side, {**data, "decision": event.name})
     elif event.kind == EventKind.STEP:
         status = rules.check_step(case, side, event.name, data, rules.standing_holds(case.events))
         if event.name == "deadline_extended":
-            case.due_at = event.due_at if received else rules.extended_due(case, agreement)
-            event.due_at = case.due_at
+            due = event.due_at if received else rules.extended_due(case, agreement)
+            changes["due_at"] = event.due_at = due
     elif event.kind == EventKind.HOLD:
         if event.name not in tuple(HoldKind):
             raise ProtocolViolation(f"unknown hold kind {event.name!r}")
@@ -236,16 +237,35 @@ def apply_event(
         rules.check_reason(data.get("reason"))
         event.name = standing[event.target].name
     if status is not None:
-        case.status = status
+        changes["status"] = status
         if received:
-            case.due_step, case.due_at = rules.DUE_AFTER.get(status), event.due_at
+            changes["due_step"], changes["due_at"] = rules.DUE_AFTER.get(status), event.due_at
         else:
-            case.due_step, case.due_at = rules.next_due(status, agreement, event.created_at)
-            event.due_at = case.due_at
+            due_step, event.due_at = rules.next_due(status, agreement, event.created_at)
+            changes["due_step"], changes["due_at"] = due_step, event.due_at
         # Closure starts the retention period; a case taken up again (returned in error)
         # is no longer closed.
-        case.closed_at = event.created_at if status in rules.FINAL else None
-    case.updated_at = event.created_at
+        changes["closed_at"] = event.created_at if status in rules.FINAL else None
+    changes["updated_at"] = event.created_at
+    return changes
+
+
+def change_case(case: VerificationCase, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        setattr(case, name, value)
+
+
+def apply_event(
+    case: VerificationCase,
+    event: VerificationEvent,
+    data: dict[str, Any],
+    author_node: str,
+    agreement: rules.Agreement,
+    *,
+    received: bool,
+) -> None:
+    """Check an event against the case's rules and apply it to the case (event_changes)."""
+    change_case(case, event_changes(case, event, data, author_node, agreement, received=received))
 
 
 def supplement_subject(
@@ -338,20 +358,22 @@ def recover_case(
     _add_case(session, node, peer, payload, node.name, subject, grounds)
 
 
-def receive_event(
+def _add_event(
     session: Session,
     node: LocalNode,
     peer: Peer,
     payload: EventPayload,
-    related: Sequence[VerificationCase],
-) -> None:
+    owner: str,
+    case: VerificationCase,
+) -> VerificationEvent:
+    """The event `owner` (this node or `peer`) wrote in `case`, checked against the case's
+    rules and applied to it as sent (its deadline kept as the writer fixed it)."""
     from liaison.services.verification.queries import agreement_with
 
-    [case] = related
     data = open_event_data(pair_seal(node.private_key, node.name, peer), payload)
     event = VerificationEvent(
         global_id=payload.global_id,
-        owner_node=peer.name,
+        owner_node=owner,
         created_at=payload.created_at,
         case_id=case.id,
         kind=payload.kind,
@@ -363,7 +385,7 @@ def receive_event(
     )
     # The rules run before the event joins the case; a refusal leaves the case unchanged.
     agreement = agreement_with(session, peer)
-    apply_event(case, event, data, peer.name, agreement, received=True)
+    apply_event(case, event, data, owner, agreement, received=True)
     if event.kind == EventKind.STEP and event.name == Step.INFORMATION_SUPPLIED:
         try:
             supplement_subject(case, data, keyring_of(node), agreement, peer.name)
@@ -374,6 +396,18 @@ def receive_event(
     session.add(event)
     case.events.append(event)
     session.flush()
+    return event
+
+
+def receive_event(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: EventPayload,
+    related: Sequence[VerificationCase],
+) -> None:
+    [case] = related
+    event = _add_event(session, node, peer, payload, peer.name, case)
     record(
         session,
         Actor.peer(peer.name, payload.author_agency),
@@ -388,6 +422,21 @@ def receive_event(
     publish_after_commit(
         session, LiveEvent("verification", {"case": case.id}, frozenset({VERIFIERS}))
     )
+
+
+def recover_event(
+    session: Session,
+    node: LocalNode,
+    peer: Peer,
+    payload: EventPayload,
+    related: Sequence[VerificationCase],
+) -> None:
+    """An event this node wrote (a decision, a step, a hold or its lifting), lost in a
+    restore, as the peer sent it back; applied to the case by the same rules, so it comes
+    back after the peer's events it followed (refused until the peer has sent those again,
+    it waits: liaison.federation.resync asks again later)."""
+    [case] = related
+    _add_event(session, node, peer, payload, node.name, case)
 
 
 CASE: RecordType[CasePayload] = RecordType(
@@ -406,5 +455,6 @@ EVENT: RecordType[EventPayload] = RecordType(
     handle=receive_event,
     shared_with=lambda event: event.case.peer_id,
     within=CASE,
+    recover=recover_event,
 )
 RECORD_TYPES: tuple[RecordType[Any], ...] = (CASE, EVENT)
