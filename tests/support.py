@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -132,3 +134,32 @@ def postgres_database(server_url: str) -> Iterator[str]:
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         server.dispose()
+
+
+def small_rule_book(directory: Path, keep: Iterable[str]) -> Path:
+    """A rule directory in `directory` holding only the shipped rules whose ids are in `keep`,
+    verbatim, under each jurisdiction file's own header (each rule is one `[[entry]]`,
+    `[[family]]`... block); the other files are copied whole.
+
+    Tests that edit a book to provoke one check load this instead of a copy of the whole
+    book: loading standardises every structure, seconds for the 700-odd shipped rules.
+    """
+    from liaison.chem.rulebook import JURISDICTION_FILES, RULES_DIR
+
+    wanted = set(keep)
+    directory.mkdir(parents=True)
+    for path in RULES_DIR.iterdir():
+        if path.name not in JURISDICTION_FILES:
+            shutil.copy(path, directory / path.name)
+            continue
+        header, *rules = re.split(r"(?m)^(?=\[\[)", path.read_text(encoding="utf-8"))
+        kept = [rule for rule in rules if _rule_id(rule) in wanted]
+        wanted -= {_rule_id(rule) for rule in kept}
+        (directory / path.name).write_text(header + "".join(kept), encoding="utf-8")
+    assert not wanted, f"no shipped rule has the id {sorted(wanted)}"
+    return directory
+
+
+def _rule_id(block: str) -> str:
+    found = re.search(r'(?m)^id = "([^"]+)"', block)
+    return found.group(1) if found else ""

@@ -1,4 +1,9 @@
-"""`liaison demo`: two real nodes created, started, peered, seeded; reused; stopped by Ctrl-C."""
+"""`liaison demo`: two real nodes created, started, peered, seeded; reused; stopped by Ctrl-C.
+
+Seeding is most of a demo's cost (two years of incidents, a year of notifications, a
+synthetic registry), so the module seeds one demo directory and every test starts it from
+there: the first as a fresh set-up, the others as a user's later `liaison demo` reuses it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -28,31 +35,44 @@ from liaison.store.verification_tables import VerificationCase, VerificationEven
 from support import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+# The tests share the seeded directory, so they run in one worker, in order.
+pytestmark = pytest.mark.xdist_group("demo_nodes")
 
 
-def demo_argv(directory: Path, us_port: int, cn_port: int, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "liaison",
-        "demo",
-        "--directory",
-        str(directory),
-        "--us-port",
-        str(us_port),
-        "--cn-port",
-        str(cn_port),
-        *extra,
-    ]
+@dataclass(frozen=True)
+class DemoSite:
+    """Where the demo runs (its reports land there) and its nodes' directory and ports."""
+
+    cwd: Path
+    us_port: int
+    cn_port: int
+
+    @property
+    def directory(self) -> Path:
+        return self.cwd / "demo-nodes"
+
+    def argv(self, *extra: str) -> list[str]:
+        """`liaison demo` in this site (the ports apply when it creates the nodes)."""
+        return [
+            sys.executable,
+            "-m",
+            "liaison",
+            "demo",
+            "--directory",
+            str(self.directory),
+            "--us-port",
+            str(self.us_port),
+            "--cn-port",
+            str(self.cn_port),
+            *extra,
+        ]
 
 
-def set_up_demo(
-    tmp_path: Path, directory: Path, us_port: int, cn_port: int
-) -> subprocess.CompletedProcess[str]:
+def set_up_demo(site: DemoSite) -> subprocess.CompletedProcess[str]:
     """`liaison demo --no-wait`: set up, start, peer, seed, stop; it must succeed."""
     result = subprocess.run(
-        demo_argv(directory, us_port, cn_port, "--no-wait"),
-        cwd=tmp_path,
+        site.argv("--no-wait"),
+        cwd=site.cwd,
         env=ENV,
         capture_output=True,
         text=True,
@@ -94,14 +114,26 @@ def pen_count(node_dir: Path) -> int:
         database.dispose()
 
 
-def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) -> None:
-    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
-    first = set_up_demo(tmp_path, directory, us_port, cn_port)
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
+    return DemoSite(tmp_path_factory.mktemp("demo"), free_port(), free_port())
+
+
+@pytest.fixture(scope="module")
+def first_run(site: DemoSite) -> subprocess.CompletedProcess[str]:
+    """The demo's first run in `site`: it creates, peers and seeds both nodes."""
+    return set_up_demo(site)
+
+
+def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(
+    site: DemoSite, first_run: subprocess.CompletedProcess[str]
+) -> None:
+    directory, us_port, cn_port, first = site.directory, site.us_port, site.cn_port, first_run
     assert "Created node US" in first.stdout and "Created node CN" in first.stdout
     assert "Peered US and CN" in first.stdout and "Seeded" in first.stdout
     assert f"http://127.0.0.1:{us_port}/" in first.stdout
     assert f"http://127.0.0.1:{cn_port}/" in first.stdout
-    assert (tmp_path / "reports" / "import_manifest.html").is_file()
+    assert (site.cwd / "reports" / "import_manifest.html").is_file()
 
     credentials = directory / CREDENTIALS_FILE
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
@@ -156,7 +188,7 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     database.dispose()
     assert behind != head_revision()
 
-    second = set_up_demo(tmp_path, directory, us_port, cn_port)
+    second = set_up_demo(site)
     assert "Reusing node US" in second.stdout and "Reusing node CN" in second.stdout
     assert "Peered" not in second.stdout and "Seeded" not in second.stdout
     assert f"Upgraded its database from {behind} to {head_revision()}" in second.stdout
@@ -170,12 +202,11 @@ def test_demo_sets_up_two_peered_seeded_nodes_and_reuses_them(tmp_path: Path) ->
     assert dict(line.split(" ", 1) for line in credentials.read_text().splitlines()) == users
 
 
-def start_demo_in_foreground(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str], int, int]:
-    """The demo running until Ctrl-C, both nodes answering; returns it, its output, the ports."""
-    directory, us_port, cn_port = tmp_path / "demo-nodes", free_port(), free_port()
+def start_demo_in_foreground(site: DemoSite) -> tuple[subprocess.Popen[str], list[str]]:
+    """The demo running until Ctrl-C, both nodes answering; returns it and its output."""
     process = subprocess.Popen(
-        demo_argv(directory, us_port, cn_port),
-        cwd=tmp_path,
+        site.argv(),
+        cwd=site.cwd,
         env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -190,10 +221,10 @@ def start_demo_in_foreground(tmp_path: Path) -> tuple[subprocess.Popen[str], lis
         output.append(line)
         if "Press Ctrl-C" in line:
             break
-    if not (port_open(us_port) and port_open(cn_port)):
+    if not (port_open(site.us_port) and port_open(site.cn_port)):
         process.kill()
         raise AssertionError("".join(output))
-    return process, output, us_port, cn_port
+    return process, output
 
 
 def _ignore_interrupts() -> None:
@@ -207,8 +238,10 @@ def assert_ports_close(ports: tuple[int, int], within_seconds: float) -> None:
     assert not any(port_open(port) for port in ports)
 
 
-def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path: Path) -> None:
-    process, output, us_port, cn_port = start_demo_in_foreground(tmp_path)
+def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(
+    site: DemoSite, first_run: subprocess.CompletedProcess[str]
+) -> None:
+    process, output = start_demo_in_foreground(site)
     try:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=120)
@@ -217,11 +250,13 @@ def test_demo_runs_in_the_foreground_until_ctrl_c_then_stops_both_nodes(tmp_path
             process.kill()
     assert process.returncode == 0, "".join(output) + rest
     assert "Both nodes stopped." in rest
-    assert_ports_close((us_port, cn_port), within_seconds=10)
+    assert_ports_close((site.us_port, site.cn_port), within_seconds=10)
 
 
-def test_nodes_stop_when_the_demo_is_killed_outright(tmp_path: Path) -> None:
-    process, _, us_port, cn_port = start_demo_in_foreground(tmp_path)
+def test_nodes_stop_when_the_demo_is_killed_outright(
+    site: DemoSite, first_run: subprocess.CompletedProcess[str]
+) -> None:
+    process, _ = start_demo_in_foreground(site)
     process.kill()  # no chance to stop its nodes itself
     process.wait()
-    assert_ports_close((us_port, cn_port), within_seconds=30)
+    assert_ports_close((site.us_port, site.cn_port), within_seconds=30)

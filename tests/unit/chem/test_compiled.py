@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +11,11 @@ from rdkit import Chem
 
 from liaison.chem import compiled, identify
 from liaison.chem.rulebook import RULES_DIR, RuleBook
+from support import small_rule_book
 
 CORPUS = Path(__file__).with_name("corpus.csv")
+# Where the whole book is not needed, a book of a rule a jurisdiction (compiling costs seconds).
+SMALL_BOOK = ("US-fentanyl", "CN-fentanyl", "UN-fentanyl")
 
 
 @pytest.fixture
@@ -54,8 +56,7 @@ def test_the_cached_rule_book_gives_the_verdicts_of_the_rule_files(
 def test_a_changed_rule_file_is_compiled_afresh(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, rules)
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
     book, _ = compiled.load_compiled(rules)
     us = rules / "us.toml"
     old_title = book.titles["US"]
@@ -67,15 +68,16 @@ def test_a_changed_rule_file_is_compiled_afresh(
 
 
 def test_an_unreadable_cache_file_is_compiled_again_and_replaced(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = cache / f"rulebook-{compiled.compiled_key(RULES_DIR)}.pickle"
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    path = cache / f"rulebook-{compiled.compiled_key(rules)}.pickle"
     cache.mkdir()
     path.write_bytes(b"not a pickle")
-    book, _ = compiled.load_compiled(RULES_DIR)
+    book, _ = compiled.load_compiled(rules)
     assert book.jurisdictions == ("US", "CN", "UN")
     refuse_to_compile(monkeypatch)
-    assert compiled.load_compiled(RULES_DIR)[0].jurisdictions == ("US", "CN", "UN")
+    assert compiled.load_compiled(rules)[0].jurisdictions == ("US", "CN", "UN")
 
 
 def test_a_cache_directory_that_cannot_be_written_is_skipped(
@@ -84,4 +86,5 @@ def test_a_cache_directory_that_cannot_be_written_is_skipped(
     blocker = tmp_path / "a file"
     blocker.write_text("")
     monkeypatch.setenv(compiled.CACHE_DIR_VARIABLE, str(blocker / "cache"))
-    assert compiled.load_compiled(RULES_DIR)[0].jurisdictions == ("US", "CN", "UN")
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    assert compiled.load_compiled(rules)[0].jurisdictions == ("US", "CN", "UN")

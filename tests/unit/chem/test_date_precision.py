@@ -4,14 +4,14 @@ them as "1980" or "2019-05"; the rule applies from the first day, the precision 
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from liaison.chem import RuleFileError, identify, load_rulebook
-from liaison.chem.rulebook import RULES_DIR, load_rulebook_from
+from liaison.chem.rulebook import load_rulebook_from
+from support import small_rule_book
 
 BOOK = load_rulebook()
 RULES = [*BOOK.entries, *BOOK.families, *BOOK.classes]
@@ -19,9 +19,8 @@ SUFENTANIL = "CCC(=O)N(c1ccccc1)C1(COC)CCN(CCc2cccs2)CC1"
 
 
 def _rules_with_sufentanil_from(tmp_path: Path, written: str) -> Path:
-    """A copy of the shipped rules where UN sufentanil is in force from `written`."""
-    directory = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, directory)
+    """The shipped UN sufentanil, alone in a rule book, in force from `written`."""
+    directory = small_rule_book(tmp_path / "rules", ["UN-sufentanil"])
     path = directory / "un.toml"
     text = path.read_text(encoding="utf-8")
     assert 'in_force_from = "1980"' in text

@@ -4,24 +4,48 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from liaison.chem.rulebook import RULES_DIR
-from liaison.chem.rulecheck import check_rules, report_csv, report_html
+from liaison.chem.rulecheck import CheckResult, check_rules, report_csv, report_html
 from liaison.cli import app
+from support import small_rule_book
 
 runner = CliRunner()
 
 FENTANYL_SMILES = 'smiles = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"'
+# The shipped rules each check below is provoked with (by an edit or an added rule), one
+# rule a file at least; the shipped book as a whole is checked once, by `shipped`.
+RULES_EDITED = (
+    "US-fentanyl",
+    "US-carfentanil",
+    "US-4-AP-amides-carbamates-salts",
+    "CN-fentanyl",
+    "UN-fentanyl",
+)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> CheckResult:
+    return check_rules(RULES_DIR)
+
+
+@pytest.fixture
+def checked_once(shipped: CheckResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands get `shipped` when they check the shipped directory, any other checked
+    afresh: what they do with a result is under test, not loading the book once more."""
+
+    def check(directory: Path) -> CheckResult:
+        return shipped if directory == RULES_DIR else check_rules(directory)
+
+    monkeypatch.setattr("liaison.chem.rulecheck.check_rules", check)
 
 
 def _copy(tmp_path: Path) -> Path:
-    directory = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, directory)
-    return directory
+    return small_rule_book(tmp_path / "rules", RULES_EDITED)
 
 
 def _edit(directory: Path, file_name: str, old: str, new: str) -> None:
@@ -40,8 +64,8 @@ def _checks(directory: Path) -> set[tuple[str, str, str]]:
     return {(f.severity, f.rule_id, f.check) for f in check_rules(directory).findings}
 
 
-def test_the_shipped_rules_pass_every_check() -> None:
-    result = check_rules(RULES_DIR)
+def test_the_shipped_rules_pass_every_check(shipped: CheckResult) -> None:
+    result = shipped
     assert result.book is not None
     assert result.errors == [], "\n".join(f.line() for f in result.errors)
 
@@ -105,14 +129,16 @@ def test_a_double_listing_on_two_lists_needs_a_flag(tmp_path: Path) -> None:
     assert not any(severity == "error" for severity, _, _ in found)
 
 
-def test_a_later_listing_that_follows_an_earlier_one_is_history_not_a_duplicate() -> None:
-    book = check_rules(RULES_DIR).book
+def test_a_later_listing_that_follows_an_earlier_one_is_history_not_a_duplicate(
+    shipped: CheckResult,
+) -> None:
+    book = shipped.book
     assert book is not None
     pair = [e for e in book.entries if e.id in ("US-acetylfentanyl-temporary", "US-acetylfentanyl")]
     assert len(pair) == 2 and pair[0].inchikey == pair[1].inchikey
     assert not any(
         f.rule_id in ("US-acetylfentanyl-temporary", "US-acetylfentanyl")
-        for f in check_rules(RULES_DIR).findings
+        for f in shipped.findings
         if f.severity == "error"
     )
 
@@ -155,8 +181,10 @@ def test_overlapping_families_of_the_same_name_on_one_list_are_an_error(tmp_path
     directory = _copy(tmp_path)
     text = (directory / "us.toml").read_text(encoding="utf-8")
     start = text.index('[[family]]\nid = "US-4-AP-amides-carbamates-salts"')
-    end = text.index("[[family]]", start + 1)
-    copy = text[start:end].replace('id = "US-4-AP-amides-carbamates-salts"', 'id = "US-4-AP-again"')
+    end = text.find("[[", start + 1)  # the next rule's block, or the end of the file
+    copy = text[start : end if end >= 0 else None].replace(
+        'id = "US-4-AP-amides-carbamates-salts"', 'id = "US-4-AP-again"'
+    )
     _append(directory, "us.toml", "\n" + copy)
     assert ("error", "US-4-AP-again", "overlapping ranges") in _checks(directory)
 
@@ -170,8 +198,10 @@ def test_a_file_that_does_not_load_is_one_error(tmp_path: Path) -> None:
     assert "un.toml" in result.errors[0].message
 
 
-def test_the_report_lists_every_rule_its_lists_and_unconfirmed_entries() -> None:
-    result = check_rules(RULES_DIR)
+def test_the_report_lists_every_rule_its_lists_and_unconfirmed_entries(
+    shipped: CheckResult,
+) -> None:
+    result = shipped
     assert result.book is not None
     rows = list(csv.DictReader(io.StringIO(report_csv(result.book))))
     book = result.book
@@ -185,10 +215,16 @@ def test_the_report_lists_every_rule_its_lists_and_unconfirmed_entries() -> None
     assert unconfirmed.id in page
 
 
-def test_cli_check_exits_1_on_an_error_and_0_on_the_shipped_rules(tmp_path: Path) -> None:
-    shipped = runner.invoke(app, ["rules", "check"])
-    assert shipped.exit_code == 0, shipped.output
-    assert "0 error(s)" in shipped.output
+@pytest.mark.usefixtures("checked_once")
+def test_cli_check_exits_1_on_an_error_and_0_on_the_shipped_rules(
+    tmp_path: Path, shipped: CheckResult
+) -> None:
+    clean = runner.invoke(app, ["rules", "check"])
+    assert clean.exit_code == 0, clean.output
+    book = shipped.book
+    assert book is not None
+    size = len(book.entries) + len(book.name_only) + len(book.families) + len(book.classes)
+    assert f"{size} rules checked: 0 error(s)" in clean.output
     directory = _copy(tmp_path)
     _edit(directory, "us.toml", FENTANYL_SMILES, FENTANYL_SMILES + '\nstated_formula = "C1"')
     broken = runner.invoke(app, ["rules", "check", "--rules-dir", str(directory)])
@@ -196,6 +232,7 @@ def test_cli_check_exits_1_on_an_error_and_0_on_the_shipped_rules(tmp_path: Path
     assert "error: US-fentanyl: formula:" in broken.output
 
 
+@pytest.mark.usefixtures("checked_once")
 def test_cli_report_writes_html_and_csv(tmp_path: Path) -> None:
     html, table = tmp_path / "out" / "rules.html", tmp_path / "out" / "rules.csv"
     result = runner.invoke(app, ["rules", "report", "--html", str(html), "--csv", str(table)])
