@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from pathlib import Path
 
@@ -52,3 +53,21 @@ def test_demo_command_runs(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "reports" / "import_manifest.html").is_file()
     assert (tmp_path / "reports" / "rules.csv").read_text(encoding="utf-8").count("\n") > 300
+
+
+def test_a_later_demo_run_keeps_rule_reports_newer_than_the_rule_files(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(app, ["demo", "--screen-only"]).exit_code == 0
+    report = tmp_path / "reports" / "rules.csv"
+    report.write_text("written by the first run\n", encoding="utf-8")
+    again = CliRunner().invoke(app, ["demo", "--screen-only"])
+    assert again.exit_code == 0, again.output
+    assert "(up to date)" in again.output
+    assert report.read_text(encoding="utf-8") == "written by the first run\n"
+    # A report older than the rule files is written again.
+    os.utime(report, (0, 0))
+    third = CliRunner().invoke(app, ["demo", "--screen-only"])
+    assert third.exit_code == 0, third.output
+    assert report.read_text(encoding="utf-8").count("\n") > 300

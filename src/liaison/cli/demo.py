@@ -32,7 +32,11 @@ def demo(
 
     screen_example_manifest(console())
     reports = Path.cwd() / "reports"
-    write_reports(reports / "rules.html", reports / "rules.csv")
+    html, csv_path = reports / "rules.html", reports / "rules.csv"
+    if _reports_current(html, csv_path):
+        console().print(f"Rule data report: {html} and {csv_path} (up to date)", markup=False)
+    else:
+        write_reports(html, csv_path)
     if screen_only:
         return
     from liaison.demo.nodes import run_node_demo
@@ -41,6 +45,17 @@ def demo(
         run_node_demo(directory.resolve(), console(), ports=(us_port, cn_port), stay=not no_wait)
     except LiaisonError as error:
         raise fail(error.detail) from None
+
+
+def _reports_current(*reports: Path) -> bool:
+    """The reports of an earlier run are newer than every rule file: checking the whole rule
+    book again (seconds of CPU) would write the same files."""
+    from liaison.chem.rulebook import RULES_DIR
+
+    if not all(report.is_file() for report in reports):
+        return False
+    newest_rule = max(path.stat().st_mtime for path in RULES_DIR.iterdir())
+    return min(report.stat().st_mtime for report in reports) > newest_rule
 
 
 def register(app: typer.Typer) -> None:
