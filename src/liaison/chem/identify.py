@@ -23,10 +23,11 @@ from liaison.chem.models import (
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import skeleton_of_smarts
+from liaison.chem.prefilter import element_graph, skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
+    UNUSUAL_TAUTOMER,
     canonical_smiles,
     canonical_tautomer,
     molecular_formula,
@@ -184,10 +185,11 @@ def _judge(
                 record_id,
                 T("no organic structure left after standardization"),
             )
-        # A fragment the prefilter rules out (a counter-ion of the salt) matches no rule.
+        # A fragment the prefilter rules out (a counter-ion of the salt) matches no rule; a
+        # parent that is the molecule itself (quick_parents, one fragment) was just asked.
         judged = [
-            _verdicts(parent, as_of, codes, rulebook)
-            if candidate and prefilter.could_match(parent)
+            _verdicts(parent, as_of, codes, rulebook, prefilter.named_graphs)
+            if candidate and (parent is parsed.molecule or prefilter.could_match(parent))
             else {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             for parent in parents
         ]
@@ -300,9 +302,13 @@ def _on_fragment(basis: Basis, fragment: str, offset: int) -> Basis:
 
 
 def _verdicts(
-    parent: Chem.Mol, as_of: date, codes: tuple[str, ...], rulebook: RuleBook
+    parent: Chem.Mol,
+    as_of: date,
+    codes: tuple[str, ...],
+    rulebook: RuleBook,
+    named_graphs: frozenset[str],
 ) -> dict[str, Verdict]:
-    tautomers = _Tautomer(parent)
+    tautomers = _Tautomer(parent, named_graphs)
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     formula = molecular_formula(parent)
     if formula in rulebook.named_formulas:
@@ -381,13 +387,6 @@ def _verdicts(
     return verdicts
 
 
-# Groups a chemist draws for the less usual tautomer: enols, enethiols, imidic acids, lactims,
-# enamines, NH imines. A drawing without any is already in the form rules are written for.
-_UNUSUAL_TAUTOMER = Chem.MolFromSmarts(
-    "[$([O,S;X2;H1]-[#6]=[#6,#7]),$([O,S;X2;H1]-c:n),$([N;X3;!H0]-[C]=[C]),$([C]=[N;X2;H1])]"
-)
-
-
 @lru_cache(maxsize=512)
 def _skeleton(smarts: str) -> Chem.Mol:
     return skeleton_of_smarts(smarts)
@@ -398,8 +397,9 @@ class _Tautomer:
     the pattern's skeleton (elements, connectivity, any bond order: what tautomers share) is
     in the parent; its atoms are in the parent's order, so matched atoms stay valid."""
 
-    def __init__(self, parent: Chem.Mol) -> None:
+    def __init__(self, parent: Chem.Mol, named_graphs: frozenset[str]) -> None:
         self._parent = parent
+        self._named_graphs = named_graphs
         self._molecule: Chem.Mol | None = None
         self._unusual: bool | None = None  # asked once per parent, not once per rule
         self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
@@ -408,7 +408,7 @@ class _Tautomer:
         """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
         an unusual tautomer (an enol, an enamine...) and holds the pattern's skeleton."""
         if self._unusual is None:
-            self._unusual = bool(self._parent.HasSubstructMatch(_UNUSUAL_TAUTOMER))
+            self._unusual = bool(self._parent.HasSubstructMatch(UNUSUAL_TAUTOMER))
         return self._unusual and bool(self._parent.HasSubstructMatch(_skeleton(smarts)))
 
     def molecule(self) -> Chem.Mol:
@@ -420,8 +420,12 @@ class _Tautomer:
         return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
 
     def keys(self) -> tuple[str, str]:
+        """The canonical tautomer's keys; none when no named entry has the parent's graph, so
+        none can be a tautomer of it (canonicalising costs more than InChI)."""
         if self._keys is None:
-            self._keys = structure_keys(self.molecule())
+            graph = element_graph(self._parent)
+            listed = graph is None or graph in self._named_graphs
+            self._keys = structure_keys(self.molecule()) if listed else ("", "")
         return self._keys
 
     def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:

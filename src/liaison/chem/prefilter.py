@@ -12,6 +12,13 @@ rule's own structure or SMARTS graph), or its own skeleton when it contains none
 is a candidate when it contains any of the resulting screens; with the shipped rules that is
 two or three substructure tests per molecule. A named entry without such an anchor (a small
 precursor) is tested only on fragments of its own size (see Prefilter).
+
+A screen whose every family and class pattern writes some of its ring atoms aliphatic (the
+piperidine of the fentanyl rules) also needs one of those atoms non-aromatic. Aromaticity is
+not a skeleton's: standardization (a charge taken away) and a canonical tautomer may change
+it. So a molecule holding that screen only as an aromatic ring (a 4-aminopyridine) passes
+when what is judged of it may differ from what is drawn (see standardize.judged_as_drawn), or
+when its formula is a named entry's (InChI does not see aromaticity).
 """
 
 from __future__ import annotations
@@ -20,10 +27,11 @@ import re
 from dataclasses import dataclass, field
 
 from rdkit import Chem
+from rdkit.Chem import rdMolHash
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from liaison.chem.rulebook import RuleBook
-from liaison.chem.standardize import standardize
+from liaison.chem.standardize import judged_as_drawn, plain_atoms, standardize
 
 # From most to least specific; the prefilter is correct whatever this list holds, the list
 # only decides how cheap it is. RDKit matches query atoms in the order written, so each
@@ -44,39 +52,71 @@ ANCHORS = (
 )
 
 
-def _query_elements(atom: Chem.Atom) -> set[int] | None:
-    """Atomic numbers a SMARTS atom can match, or None when it can match any element."""
+# A SMARTS atom's query as RDKit describes it: (the line, its operands), e.g.
+# ("AtomAnd", (("AtomType 6 = val", ()), ("AtomHCount 2 = val", ()))) for [CH2].
+_Query = tuple[str, tuple["_Query", ...]]
+
+
+def _query_tree(atom: Chem.Atom) -> _Query | None:
     lines = [line for line in atom.DescribeQuery().splitlines() if line.strip()]
     if not lines:
         return None
 
-    def parse(position: int, depth: int) -> tuple[set[int] | None, int]:
-        text = lines[position].strip()
-        children: list[set[int] | None] = []
+    def parse(position: int, depth: int) -> tuple[_Query, int]:
+        children: list[_Query] = []
         cursor = position + 1
         while cursor < len(lines) and _indent(lines[cursor]) > depth:
             child, cursor = parse(cursor, _indent(lines[cursor]))
             children.append(child)
+        return (lines[position].strip(), tuple(children)), cursor
+
+    return parse(0, _indent(lines[0]))[0]
+
+
+def _query_elements(atom: Chem.Atom) -> set[int] | None:
+    """Atomic numbers a SMARTS atom can match, or None when it can match any element."""
+
+    def elements(query: _Query) -> set[int] | None:
+        text, operands = query
+        children = [elements(operand) for operand in operands]
         if text.startswith("AtomAnd"):
             known = [c for c in children if c is not None]
             if not known:
-                return None, cursor
+                return None
             result = set(known[0])
             for other in known[1:]:
                 result &= other
-            return result, cursor
+            return result
         if text.startswith("AtomOr"):
             if any(c is None for c in children):
-                return None, cursor
-            return set().union(*[c for c in children if c is not None]), cursor
+                return None
+            return set().union(*[c for c in children if c is not None])
         parts = text.split()
         if len(parts) >= 4 and parts[0] in ("AtomAtomicNum", "AtomType") and parts[2] == "=":
             number = int(parts[1])
-            return {number % 1000 if parts[0] == "AtomType" else number}, cursor
-        return None, cursor
+            return {number % 1000 if parts[0] == "AtomType" else number}
+        return None
 
-    elements, _ = parse(0, _indent(lines[0]))
-    return elements
+    tree = _query_tree(atom)
+    return None if tree is None else elements(tree)
+
+
+def _aliphatic_only(atom: Chem.Atom) -> bool:
+    """Whether a SMARTS atom can match only a non-aromatic atom (`C`, `[CH2]`, `[#6;!a]`)."""
+
+    def aliphatic(query: _Query) -> bool:
+        text, operands = query
+        if text.startswith("AtomAnd"):
+            return any(map(aliphatic, operands))
+        if text.startswith("AtomOr"):
+            return bool(operands) and all(map(aliphatic, operands))
+        parts = text.split()
+        if parts[0] == "AtomType" and parts[2:] == ["=", "val"]:
+            return int(parts[1]) < 1000  # RDKit adds 1000 for an aromatic atom type
+        return text in ("AtomIsAliphatic 1 = val", "AtomIsAromatic 1 != val")
+
+    tree = _query_tree(atom)
+    return tree is not None and aliphatic(tree)
 
 
 def _indent(line: str) -> int:
@@ -98,6 +138,12 @@ def skeleton_of_smarts(smarts: str) -> Chem.Mol:
         else:
             atoms.append("[" + ",".join(f"#{e}" for e in sorted(elements)) + "]")
     return _skeleton(query, keep, atoms)
+
+
+def _aliphatic_atoms(smarts: str) -> frozenset[int]:
+    """The atoms of skeleton_of_smarts(smarts), by index, that match only non-aromatic atoms."""
+    kept = [a for a in Chem.MolFromSmarts(smarts).GetAtoms() if _query_elements(a) != {1}]
+    return frozenset(index for index, atom in enumerate(kept) if _aliphatic_only(atom))
 
 
 def _closing(text: str, start: int) -> int:
@@ -231,6 +277,7 @@ _UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
 _BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
 _DUMMY = Chem.MolFromSmarts("[#0]")
 _HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
+_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0]")
 
 
 def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
@@ -250,6 +297,17 @@ def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
             editable.RemoveAtom(index)
         molecule = editable.GetMol()
     return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
+
+
+def element_graph(molecule: Chem.Mol) -> str | None:
+    """The heavy atoms' elements and connectivity, without bond orders, charges, hydrogens or
+    stereo, as canonical text: what tautomers of one substance share (InChI's connection
+    layer). None for a molecule with a metal, whose bonds InChI leaves out."""
+    if molecule.HasSubstructMatch(_METAL):
+        return None
+    copy = Chem.Mol(molecule)
+    Chem.RemoveStereochemistry(copy)
+    return str(rdMolHash.MolHash(copy, rdMolHash.HashFunction.ElementGraph))
 
 
 def heavy_formula(molecule: Chem.Mol) -> tuple[str, int] | None:
@@ -288,14 +346,28 @@ class Prefilter:
     named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
     named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
-    # The entries of `named` by heavy_formula(): the fewest oxygens for each formula text.
-    named_formulas: dict[str, int] = field(default_factory=dict)
+    # The entries of `named` by heavy_formula(): the oxygen counts for each formula text.
+    named_formulas: dict[str, frozenset[int]] = field(default_factory=dict)
+    # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
+    # only when its formula is one of an entry (identify._verdicts).
+    named_molecular_formulas: frozenset[str] = frozenset()
+    # Per screen, ring atoms of which every family and class pattern holding the screen has a
+    # non-aromatic one (`C`, `[#6;!a]`): a match of the screen with all of them aromatic
+    # (a pyridine for a piperidine) passes only a molecule standardization or a tautomer
+    # may change, or one of `aromatic_named`. () for a screen without that condition.
+    non_aromatic: tuple[tuple[int, ...], ...] = ()
+    # The molecular formulas of the named entries whose skeleton holds only screens with that
+    # condition: InChI does not see aromaticity, but the judge looks a parent up by InChIKey
+    # only when its formula is listed (identify._verdicts).
+    aromatic_formulas: frozenset[str] = frozenset()
+    # element_graph() of every named entry's parent: a tautomer keeps its substance's graph.
+    named_graphs: frozenset[str] = frozenset()
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
-        if any(map(molecule.HasSubstructMatch, self.screens)):
+        if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
             return True
-        if not self.named:
+        if not self.named_any_size:  # no named entry to test (every one has a screen)
             return False
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
@@ -310,18 +382,98 @@ class Prefilter:
                 return True
         return False
 
+    def _screened(self, molecule: Chem.Mol) -> bool:
+        """Whether the screens `molecule` holds let it through: one without a condition, one
+        with a non-aromatic ring atom where needed, or only aromatic matches (then the parent
+        judged is the molecule as drawn, or it may be a listed substance)."""
+        aromatic_only = False
+        conditions = self.non_aromatic or ((),) * len(self.screens)
+        for screen, positions in zip(self.screens, conditions, strict=True):
+            if not molecule.HasSubstructMatch(screen):
+                continue
+            if not positions or _non_aromatic_at(molecule, screen, positions):
+                return True
+            aromatic_only = True
+        if not aromatic_only:
+            return False
+        if not judged_as_drawn(molecule):  # a charge, a hydrate, an enol: its parent may differ
+            return True
+        # Judged as drawn, its parents are some of its fragments, formulas unchanged.
+        return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
+
     def _no_named_formula(self, molecule: Chem.Mol) -> bool:
-        """True when `molecule` is one fragment whose formula no named entry can have after
-        standardization; False when it may, or when the formula cannot tell."""
+        """True when no fragment of `molecule` can have the formula of a named entry after
+        standardization; False when one may, or when the formula cannot tell."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
             return False
-        if len(Chem.GetMolFrags(molecule)) != 1:
-            return False
-        formula = heavy_formula(molecule)
+        listed = [fragment for fragment in _fragments(molecule) if self._named_formula(fragment)]
+        if not listed:
+            return True
+        # Drawn without a charge or an unusual valence, a fragment is judged with its own
+        # hydrogens too (standardize.quick_parents), but for a hydrate's water.
+        return plain_atoms(molecule) and not any(
+            fragment.HasSubstructMatch(_HYDRATE_CARBON)
+            or CalcMolFormula(fragment) in self.named_molecular_formulas
+            for fragment in listed
+        )
+
+    def _named_formula(self, fragment: Chem.Mol) -> bool:
+        """Whether standardization may leave `fragment` with a named entry's heavy atoms: the
+        same, less an oxygen for each ketone hydrate (heavy_formula)."""
+        formula = heavy_formula(fragment)
         if formula is None:
+            return True
+        text, oxygens = formula
+        listed = self.named_formulas.get(text, frozenset())
+        if oxygens in listed:
+            return True
+        if not any(count < oxygens for count in listed):
             return False
-        fewest_oxygens = self.named_formulas.get(formula[0])
-        return fewest_oxygens is None or fewest_oxygens > formula[1]
+        lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
+        return any(oxygens - lost <= count < oxygens for count in listed)
+
+
+def _fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
+    """The fragments of `molecule`, each with its implicit hydrogens (the molecule itself when
+    it is one: no copy)."""
+    if len(Chem.GetMolFrags(molecule)) == 1:
+        return [molecule]
+    fragments = list(Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False))
+    for fragment in fragments:
+        fragment.UpdatePropertyCache(strict=False)
+    return fragments
+
+
+# Embeddings of a screen looked at in one molecule; with more, it is let through unexamined.
+_MOST_EMBEDDINGS = 1000
+
+
+def _non_aromatic_at(molecule: Chem.Mol, screen: Chem.Mol, positions: tuple[int, ...]) -> bool:
+    """Whether some embedding of `screen` in `molecule` has a non-aromatic atom at one of
+    `positions` (every embedding: uniquify=False keeps each ring atom order)."""
+    matches = molecule.GetSubstructMatches(screen, uniquify=False, maxMatches=_MOST_EMBEDDINGS)
+    if len(matches) >= _MOST_EMBEDDINGS:
+        return True
+    aromatic = {atom.GetIdx() for atom in molecule.GetAromaticAtoms()}
+    return any(match[p] not in aromatic for match in matches for p in positions)
+
+
+def _non_aromatic_positions(
+    screen: Chem.Mol, patterns: list[tuple[Chem.Mol, frozenset[int]]]
+) -> tuple[int, ...]:
+    """Ring atoms of `screen` such that each pattern (skeleton molecule, its non-aromatic-only
+    atoms) holding the screen holds it with one of them on such an atom: then every match of
+    the pattern holds the screen with a non-aromatic atom there. () when a pattern does not."""
+    plain = _skeleton_molecule(screen)
+    ring = [atom.GetIdx() for atom in plain.GetAtoms() if atom.IsInRing()]
+    found: set[int] = set()
+    for skeleton, aliphatic in patterns:
+        embeddings = skeleton.GetSubstructMatches(screen, uniquify=False, maxMatches=10_000)
+        here = {p for embedding in embeddings for p in ring if embedding[p] in aliphatic}
+        if embeddings and not here:
+            return ()
+        found |= here
+    return tuple(sorted(found))
 
 
 def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
@@ -340,6 +492,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     contains none of them is tested by size (Prefilter.named)."""
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
     skeletons: dict[str, Chem.Mol] = {}
+    shapes: list[tuple[Chem.Mol, frozenset[int]]] = []  # each pattern's, for non_aromatic
     patterns = [family.smarts for family in rulebook.families]
     if rulebook.classes:
         patterns.append(rulebook.semantics.core_smarts)
@@ -348,6 +501,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             if Chem.MolFromSmarts(expanded) is not None:
                 skeleton = skeleton_of_smarts(expanded)
                 skeletons.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+                shapes.append((_skeleton_molecule(skeleton), _aliphatic_atoms(expanded)))
     chosen: dict[str, Chem.Mol] = {}
     for text, skeleton in skeletons.items():
         plain = _skeleton_molecule(skeleton)
@@ -357,19 +511,30 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         else:
             chosen.setdefault(anchor_text, dict(anchors)[anchor_text])
     needed = _minimal(chosen)
+    non_aromatic = {text: _non_aromatic_positions(s, shapes) for text, s in needed.items()}
     named: dict[str, Chem.Mol] = {}
-    named_formulas: dict[str, int] = {}
+    named_formulas: dict[str, set[int]] = {}
+    molecular_formulas: set[str] = set()
+    aromatic_formulas: set[str] = set()
+    graphs: set[str | None] = set()
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
+        graphs.add(element_graph(parent))
         skeleton = skeleton_of_molecule(parent)
         plain = _skeleton_molecule(skeleton)
-        if not any(map(plain.HasSubstructMatch, needed.values())):  # else a screen passes it
+        passing = [text for text, screen in needed.items() if plain.HasSubstructMatch(screen)]
+        if passing and all(non_aromatic[text] for text in passing):
+            # A screen passes it only where it is not aromatic; a drawing of its formula
+            # with that ring aromatic is let through for it.
+            aromatic_formulas.add(entry.formula)
+        elif not passing:
             named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+            molecular_formulas.add(entry.formula)
             formula = heavy_formula(parent)
             if formula is not None:  # an entry with a metal is tested on every molecule
                 text, oxygens = formula
-                named_formulas[text] = min(oxygens, named_formulas.get(text, oxygens))
+                named_formulas.setdefault(text, set()).add(oxygens)
     by_size: dict[int, list[Chem.Mol]] = {}
     with_metals: list[Chem.Mol] = []
     for skeleton in named.values():
@@ -383,5 +548,9 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
-        named_formulas=named_formulas,
+        named_formulas={text: frozenset(counts) for text, counts in named_formulas.items()},
+        named_molecular_formulas=frozenset(molecular_formulas),
+        non_aromatic=tuple(non_aromatic.values()),
+        aromatic_formulas=frozenset(aromatic_formulas),
+        named_graphs=frozenset(graph for graph in graphs if graph is not None),
     )

@@ -196,19 +196,39 @@ def quick_parents(molecule: Chem.Mol) -> list[Chem.Mol] | None:
     rewrites charged or hypervalent groups: sulfoxides, nitro groups, N-oxides...). Then the
     parents are the substance fragments themselves, ketone hydrates turned back into ketones.
     None when the full standardization is needed."""
-    if not _plain_atoms(molecule):
+    if not plain_atoms(molecule):
         return None
     return [_dehydrate_gem_diols(fragment) for fragment in _substance_fragments(molecule)]
 
 
-def _plain_atoms(molecule: Chem.Mol) -> bool:
+def plain_atoms(molecule: Chem.Mol) -> bool:
+    """No charge, no isotope, no metal, every atom at its lowest valence (or a sulfonyl's,
+    a phosphate's): what no MolStandardize step changes."""
     unusual, isotope = _unusual_atom_queries()
     return not molecule.HasSubstructMatch(unusual) and not molecule.GetAtomsMatchingQuery(isotope)
 
 
+# Groups a chemist draws for the less usual tautomer: enols, enethiols, imidic acids, lactims,
+# enamines, NH imines. A drawing without any is already in the form rules are written for.
+UNUSUAL_TAUTOMER = Chem.MolFromSmarts(
+    "[$([O,S;X2;H1]-[#6]=[#6,#7]),$([O,S;X2;H1]-c:n),$([N;X3;!H0]-[C]=[C]),$([C]=[N;X2;H1])]"
+)
+
+
+def judged_as_drawn(molecule: Chem.Mol) -> bool:
+    """True when the parents of `molecule` are its own fragments, atoms, bonds and aromaticity
+    as drawn (quick_parents' condition, and no ketone hydrate to turn back), and none is an
+    unusual tautomer, so no tautomer of it is ever matched against a pattern."""
+    return (
+        plain_atoms(molecule)
+        and not molecule.HasSubstructMatch(_GEM_DIOL)
+        and not molecule.HasSubstructMatch(UNUSUAL_TAUTOMER)
+    )
+
+
 @lru_cache(maxsize=1)
 def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Atom]:
-    """A SMARTS atom matching what _plain_atoms refuses (a charge, another element, a higher
+    """A SMARTS atom matching what plain_atoms refuses (a charge, another element, a higher
     valence), and a query for isotopes: tested in C++, 30x cheaper than a loop over atoms."""
     parts = ["!+0", "&".join(f"!#{number}" for number in _LOWEST_VALENCE)]
     for number, lowest in _LOWEST_VALENCE.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rdkit import Chem, RDConfig
+from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
@@ -18,10 +19,12 @@ from liaison.chem.compiled import prefilter_for
 from liaison.chem.prefilter import (
     Prefilter,
     build_prefilter,
+    element_graph,
     expand_recursive,
     heavy_formula,
     skeleton_of_smarts,
 )
+from liaison.chem.standardize import standardize_all
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -112,7 +115,7 @@ def test_a_small_named_entry_is_tested_on_fragments_of_its_size() -> None:
     """A precursor such as acetone matches only acetone: a larger molecule containing its
     skeleton is not a candidate for it, a salt, a hydrate or a metal compound of it is."""
     book = load_rulebook()
-    acetone = replace(book.entries[0], smiles="CC(C)=O")
+    acetone = replace(book.entries[0], smiles="CC(C)=O", formula="C3H6O")
     indexes: dict[str, Any] = {
         "by_inchikey": {},
         "by_connectivity": {},
@@ -153,25 +156,33 @@ class _SizesOnly(Prefilter):
         return False
 
 
-def test_the_formula_shortcut_rejects_only_what_the_size_tests_reject() -> None:
+def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None:
+    """What the shortcut rejects and the size tests would not (an isomer of a listed formula,
+    a salt's fragment, another hydrogen count of a listed skeleton) matches no rule."""
     prefilter = prefilter_for(load_rulebook())
     sizes_only = _SizesOnly(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
     book = load_rulebook()
-    # The NCI set, every named entry, and each entry as a ketone hydrate would leave it or with
-    # an extra oxygen (what the shortcut's oxygen count must allow and refuse).
+    # The NCI set, every named entry, and each entry as a salt, as a ketone hydrate would leave
+    # it or with an extra oxygen (what the shortcut's oxygen count must allow and refuse).
     texts = [*lines, *(entry.smiles for entry in book.entries)]
     texts += [f"{entry.smiles}.O" for entry in book.entries]
+    texts += [f"{entry.smiles}.Cl" for entry in book.entries]
     texts += ["CC(C)(O)O", "CC(=O)C", "CC(C)O", "OC(O)(C)CC", "CC(=O)CC.[Na+].[Cl-]"]
-    shortcut_used = 0
+    shortcut_used = beyond_sizes = 0
     for text in texts:
         molecule = Chem.MolFromSmiles(text)
         if molecule is None:
             continue
-        expected = sizes_only.could_match(molecule)
-        assert prefilter.could_match(molecule) == expected, text
+        passed = prefilter.could_match(molecule)
+        assert not passed or sizes_only.could_match(molecule), text
+        if not passed and sizes_only.could_match(molecule):
+            beyond_sizes += 1
+            identification = identify(text, as_of=date(2026, 1, 1))
+            assert all(v.status == "no_match" for v in identification.verdicts.values()), text
         shortcut_used += prefilter._no_named_formula(molecule)
     assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
+    assert beyond_sizes > 20  # and it rejects isomers the size tests let through
 
 
 def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
@@ -180,3 +191,122 @@ def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
     assert heavy_formula(Chem.MolFromSmiles("[2H]C(Cl)Br")) == ("CBrCl", 0)
     assert heavy_formula(Chem.MolFromSmiles("CC(=O)O[Na]")) is None  # a metal
     assert heavy_formula(Chem.MolFromSmiles("*CC")) is None  # a dummy atom
+
+
+def test_the_fentanyl_ring_screen_needs_a_ring_atom_that_is_not_aromatic() -> None:
+    """Every family and class pattern holding the 4-amino/4-oxy-piperidine writes its ring
+    atoms aliphatic, so a pyridine in that place, drawn in the form judged as is, is no
+    candidate; a charged one, a lactim, or a formula a listed substance has, still is."""
+    prefilter = prefilter_for(load_rulebook())
+    anchor = "[#7;R]1~[#6;R]~[#6;R]~[#6;R](~[#7,#8])~[#6;R]~[#6;R]~1"
+    assert prefilter.non_aromatic[prefilter.descriptions.index(anchor)] == (0, 1, 2, 3, 5, 6)
+    for text in (
+        "Nc1ccncc1",
+        "CN(C)c1ccncc1",
+        "COc1ccncc1.Cl",
+        "Oc1ccncc1",
+        "CCC(=O)N(c1ccccc1)c1ccncc1",  # norfentanyl with a pyridine: another formula
+    ):
+        assert not prefilter.could_match(Chem.MolFromSmiles(text)), text
+    for text in (
+        "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",  # fentanyl
+        "CCC(=O)N(c1ccccc1)c1cc[n+](CCc2ccccc2)cc1",  # a pyridinium: uncharging may change it
+        "Nc1cc[nH+]cc1.[Cl-]",
+        "Oc1ccnc(O)c1",  # a lactim: its canonical tautomer is judged
+        "COc1ccncc1.CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1",
+    ):
+        assert prefilter.could_match(Chem.MolFromSmiles(text)), text
+
+
+def _variants(molecule: Chem.Mol) -> list[Chem.Mol]:
+    """Other forms of a molecule a record may hold: its tautomers, each basic nitrogen
+    protonated and each acidic hydrogen taken away, and the forms made from those charges."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    enumerator = rdMolStandardize.TautomerEnumerator()
+    forms = [molecule, *list(enumerator.Enumerate(molecule))[:20]]
+    charged: list[Chem.Mol] = []
+    for form in forms:
+        for atom in form.GetAtoms():
+            if atom.GetAtomicNum() not in (7, 8) or atom.GetFormalCharge():
+                continue
+            editable = Chem.RWMol(form)
+            changed = editable.GetAtomWithIdx(atom.GetIdx())
+            if atom.GetAtomicNum() == 7 and atom.GetTotalNumHs() < 3:
+                changed.SetFormalCharge(1)
+                changed.SetNumExplicitHs(atom.GetTotalNumHs() + 1)
+            elif atom.GetTotalNumHs():
+                changed.SetFormalCharge(-1)
+                changed.SetNumExplicitHs(atom.GetTotalNumHs() - 1)
+            else:
+                continue
+            changed.SetNoImplicit(True)
+            try:
+                Chem.SanitizeMol(editable)
+            except (ValueError, RuntimeError):
+                continue
+            charged.append(editable.GetMol())
+    return [*forms, *charged]
+
+
+def test_what_the_aromatic_condition_rules_out_no_rule_matches() -> None:
+    """Over the NCI set, the listed substances and the corpus, and every tautomer and charge
+    state of each: a molecule the screens pass without the aromatic condition and not with
+    it matches no rule (identify(), which standardizes in full), and standardization leaves
+    the screened ring of each of its parents aromatic."""
+    book = load_rulebook()
+    prefilter = prefilter_for(book)
+    unconditioned = replace(prefilter, non_aromatic=())
+    texts = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
+    texts += [entry.smiles for entry in book.entries]
+    texts += [example for family in book.families for example in family.examples]
+    for row in csv.DictReader((HERE / "corpus.csv").open(encoding="utf-8")):
+        texts.append(row["query"])
+    screened = []
+    for text in texts:
+        molecule = Chem.MolFromSmiles(text)
+        if molecule is not None and any(map(molecule.HasSubstructMatch, prefilter.screens)):
+            screened.append(molecule)
+    conditioned = [
+        (screen, positions)
+        for screen, positions in zip(prefilter.screens, prefilter.non_aromatic, strict=True)
+        if positions
+    ]
+    ruled_out = 0
+    for form in (variant for molecule in screened for variant in _variants(molecule)):
+        text = Chem.MolToSmiles(form)
+        molecule = Chem.MolFromSmiles(text)
+        if molecule is None or prefilter.could_match(molecule):
+            continue
+        if not unconditioned.could_match(molecule):
+            continue
+        ruled_out += 1
+        identification = identify(text, as_of=date(2026, 1, 1))
+        assert all(v.status == "no_match" for v in identification.verdicts.values()), text
+        for parent in standardize_all(molecule):
+            for screen, positions in conditioned:
+                for match in parent.GetSubstructMatches(screen, uniquify=False):
+                    assert all(parent.GetAtomWithIdx(match[p]).GetIsAromatic() for p in positions)
+    assert ruled_out > 100  # the condition is what rules these out: the test is not vacuous
+
+
+def test_every_tautomer_of_a_listed_substance_has_a_listed_graph() -> None:
+    """The judge canonicalises a parent's tautomer for the named entries only when an entry
+    has its element graph: every tautomer of every entry (RDKit's enumeration) has one, and
+    a molecule of a listed formula but another graph has none."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    book = load_rulebook()
+    graphs = prefilter_for(book).named_graphs
+    enumerator = rdMolStandardize.TautomerEnumerator()
+    for entry in book.entries:
+        parent = standardize_all(Chem.MolFromSmiles(entry.smiles))[0]
+        for tautomer in list(enumerator.Enumerate(parent))[:12]:
+            graph = element_graph(tautomer)
+            assert graph is None or graph in graphs, (entry.id, Chem.MolToSmiles(tautomer))
+    fentanyl_graph = element_graph(Chem.MolFromSmiles("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"))
+    assert fentanyl_graph in graphs
+    # Mesidine has amphetamine's formula, not its graph.
+    isomer = Chem.MolFromSmiles("Cc1cc(C)c(N)c(C)c1")
+    assert CalcMolFormula(isomer) in book.named_formulas
+    assert element_graph(isomer) not in graphs
