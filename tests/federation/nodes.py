@@ -26,7 +26,7 @@ from liaison.cli.peer import accept, invite
 from liaison.config import load_node
 from liaison.node import add_node_user, create_node
 from liaison.store import Database
-from support import free_port
+from support import MIGRATED_TEMPLATES, free_port
 
 ADMIN_PASSWORD = "admin password 1"
 OFFICER_PASSWORD = "officer password 1"
@@ -168,15 +168,16 @@ def make_node(
 ) -> NodeProcess:
     port = free_port()
     directory = root / name.lower()
-    create_node(
-        directory,
-        name,
-        "admin",
-        ADMIN_PASSWORD,
-        database_url,
-        agency=AGENCIES.get(name, f"{name} agency"),
-        base_url=f"http://127.0.0.1:{port}",
-    )
+    with MIGRATED_TEMPLATES.instead_of_migrations():
+        create_node(
+            directory,
+            name,
+            "admin",
+            ADMIN_PASSWORD,
+            database_url,
+            agency=AGENCIES.get(name, f"{name} agency"),
+            base_url=f"http://127.0.0.1:{port}",
+        )
     add_node_user(
         directory, "officer", OFFICER_PASSWORD, "officer", AGENCIES.get(name, f"{name} agency")
     )
