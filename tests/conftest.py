@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import postgres_database
+from support import MIGRATED_TEMPLATES, postgres_database
 
 POSTGRES_SERVER_URL = os.environ.get(
     "LIAISON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,6 +63,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip("PostgreSQL server not reachable")
     with postgres_database(POSTGRES_SERVER_URL) as url:
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_migrated_templates() -> Iterator[None]:
+    """The databases new nodes are copied from (support.MigratedTemplates), made when first
+    needed in this process, are dropped at its end."""
+    yield
+    MIGRATED_TEMPLATES.drop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import socket
-from collections.abc import Iterable, Iterator
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 # The shared reference folder beside the checkout (absent on a bare clone), and its test
 # corpus: the shared file when it is there, else the copy shipped with the tests.
@@ -100,7 +103,10 @@ def us_with_stopped_cn(
     from liaison.node import add_node_user, create_node
     from liaison.store import Database
 
-    config = create_node(directory, "US", "admin", "admin password 1", database_url, agency=agency)
+    with MIGRATED_TEMPLATES.instead_of_migrations():
+        config = create_node(
+            directory, "US", "admin", "admin password 1", database_url, agency=agency
+        )
     for user in users:
         add_node_user(directory, *user)
     cn_key = Ed25519PrivateKey.generate()
@@ -116,8 +122,6 @@ def us_with_stopped_cn(
 def postgres_database(server_url: str) -> Iterator[str]:
     """A fresh, empty database on the PostgreSQL server of `server_url` (its URL), dropped
     on exit."""
-    import uuid
-
     import sqlalchemy as sa
 
     name = f"liaison_test_{uuid.uuid4().hex[:12]}"
@@ -163,3 +167,96 @@ def small_rule_book(directory: Path, keep: Iterable[str]) -> Path:
 def _rule_id(block: str) -> str:
     found = re.search(r'(?m)^id = "([^"]+)"', block)
     return found.group(1) if found else ""
+
+
+class MigratedTemplates:
+    """A database per backend migrated to the head once in the test process (the real
+    migrations), copied for each new node of the harness instead of migrating it again:
+    every migration from empty costs far more than a SQLite file copy or PostgreSQL's
+    `CREATE DATABASE … TEMPLATE`. Tests of the migrations call `Database.upgrade` and
+    `create_node` themselves and still run them all."""
+
+    def __init__(self) -> None:
+        self._sqlite: Path | None = None
+        self._postgres: dict[str, str] = {}  # server URL -> the template database's name
+
+    @contextmanager
+    def instead_of_migrations(self) -> Iterator[None]:
+        """Within: migrating an empty database to the head copies the template into it."""
+        from liaison.store import Database
+
+        migrate = Database.upgrade
+
+        def upgrade(database: Database, revision: str = "head") -> None:
+            on_disk = database.sqlite_file is not None or not database.url.startswith("sqlite")
+            if revision != "head" or not on_disk or database.current_revision() is not None:
+                migrate(database, revision)
+                return
+            database.dispose()  # no connection to the empty database may stay open
+            if database.sqlite_file is not None:
+                self._copy_sqlite(database.sqlite_file, migrate)
+            else:
+                self._copy_postgres(database.url, migrate)
+
+        with mock.patch.object(Database, "upgrade", upgrade):
+            yield
+
+    def _copy_sqlite(self, target: Path, migrate: Callable[[Database, str], None]) -> None:
+        from liaison.store import Database
+
+        if self._sqlite is None:
+            template = Path(tempfile.mkdtemp(prefix="liaison-template-")) / "liaison.db"
+            database = Database(f"sqlite:///{template}")
+            migrate(database, "head")
+            database.dispose()  # the last connection's close folds the WAL into the file
+            self._sqlite = template
+        for suffix in ("-wal", "-shm"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        shutil.copyfile(self._sqlite, target)
+        target.chmod(0o600)  # as `Database.upgrade` makes it: password hashes live here
+
+    def _copy_postgres(self, url: str, migrate: Callable[[Database, str], None]) -> None:
+        import sqlalchemy as sa
+
+        from liaison.store import Database
+
+        target = sa.engine.make_url(url)
+        server_url = target.set(database="postgres").render_as_string(hide_password=False)
+        server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            if server_url not in self._postgres:
+                name = f"liaison_template_{uuid.uuid4().hex[:12]}"
+                with server.connect() as connection:
+                    connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                database = Database(target.set(database=name).render_as_string(False))
+                migrate(database, "head")
+                database.dispose()  # a template is copied only while nobody is connected
+                self._postgres[server_url] = name
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE "{target.database}" WITH (FORCE)'))
+                connection.execute(
+                    sa.text(
+                        f'CREATE DATABASE "{target.database}" '
+                        f'TEMPLATE "{self._postgres[server_url]}"'
+                    )
+                )
+        finally:
+            server.dispose()
+
+    def drop(self) -> None:
+        """Remove the templates (at the end of the session)."""
+        import sqlalchemy as sa
+
+        if self._sqlite is not None:
+            shutil.rmtree(self._sqlite.parent, ignore_errors=True)
+            self._sqlite = None
+        for server_url, name in self._postgres.items():
+            server = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+            with server.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            server.dispose()
+        self._postgres.clear()
+
+
+# One set of templates per test process (each xdist worker makes its own).
+MIGRATED_TEMPLATES = MigratedTemplates()

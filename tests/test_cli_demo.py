@@ -64,7 +64,7 @@ def test_a_later_demo_run_keeps_rule_reports_newer_than_the_rule_files(
     report.write_text("written by the first run\n", encoding="utf-8")
     again = CliRunner().invoke(app, ["demo", "--screen-only"])
     assert again.exit_code == 0, again.output
-    assert "(up to date)" in again.output
+    assert "(up to date)" in " ".join(again.output.split())  # the console wraps long paths
     assert report.read_text(encoding="utf-8") == "written by the first run\n"
     # A report older than the rule files is written again.
     os.utime(report, (0, 0))

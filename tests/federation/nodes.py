@@ -3,20 +3,24 @@
 Each node has an admin and an officer in the node's default agency (the agency hotline
 threads from the peer are addressed to), and CN also has an officer of another agency
 who must not see them. Federation runs with short poll and backoff intervals so the
-tests wait on conditions (polling with a timeout), never on fixed sleeps.
+tests wait on conditions (polling with a timeout), never on fixed sleeps. The server
+processes are forked from a launcher that imported the server's code once (node_launcher.py).
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -26,7 +30,7 @@ from liaison.cli.peer import accept, invite
 from liaison.config import load_node
 from liaison.node import add_node_user, create_node
 from liaison.store import Database
-from support import free_port
+from support import MIGRATED_TEMPLATES, free_port
 
 ADMIN_PASSWORD = "admin password 1"
 OFFICER_PASSWORD = "officer password 1"
@@ -54,6 +58,92 @@ def wait_until(
         time.sleep(interval)
 
 
+class ServerProcess(Protocol):
+    """What the harness does with a node's server process (a Popen is one)."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def send_signal(self, sig: int) -> None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+
+
+class NodeLauncher:
+    """The test process's node_launcher.py (started when first needed, ended at exit)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if self._process is None:
+                script = Path(__file__).with_name("node_launcher.py")
+                self._process = subprocess.Popen(
+                    [sys.executable, str(script)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                atexit.register(self.close)
+            requests, answers = self._process.stdin, self._process.stdout
+            assert requests is not None and answers is not None
+            requests.write(json.dumps(request) + "\n")
+            requests.flush()
+            line = answers.readline()
+            if not line:
+                raise RuntimeError(f"the node launcher ended ({self._process.wait()})")
+            return dict(json.loads(line))
+
+    def serve(self, arguments: list[str], env: dict[str, str], log: Path) -> ForkedServer:
+        answer = self.ask({"serve": arguments, "env": env, "log": str(log)})
+        return ForkedServer(int(answer["pid"]), self)
+
+    def close(self) -> None:
+        """End the launcher (and so its accounting of the nodes' CPU, which it reaped)."""
+        with self._lock:
+            if self._process is not None:
+                self._process.communicate(timeout=30)
+                self._process = None
+
+
+LAUNCHER = NodeLauncher()
+
+
+@dataclass
+class ForkedServer:
+    """A server process the launcher forked: the part of Popen's interface the harness uses."""
+
+    pid: int
+    launcher: NodeLauncher
+    returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.launcher.ask({"ended": self.pid})["code"]
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"liaison serve (pid {self.pid})", timeout or 0)
+            time.sleep(0.01)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:  # never a signal to a reaped pid (it may be someone's now)
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
 @dataclass
 class NodeProcess:
     """A node directory and the `liaison serve` process running it (when running)."""
@@ -64,7 +154,7 @@ class NodeProcess:
     env: dict[str, str]
     log: Path
     workers: int = 1  # server processes (`serve --workers`)
-    process: subprocess.Popen[bytes] | None = None
+    process: ServerProcess | None = None
     _database: Database | None = field(default=None, repr=False)
     # Python run before the CLI in the node's process (a test's stand-in for another version).
     prelude: str = ""
@@ -79,12 +169,17 @@ class NodeProcess:
 
     def spawn(self) -> None:
         assert self.process is None, f"{self.name} is already running"
+        arguments = ["serve", str(self.directory), "--port", str(self.port)]
+        arguments += ["--workers", str(self.workers)]
+        env = {**os.environ, **self.env}
+        if not self.prelude:
+            self.process = LAUNCHER.serve(arguments, env, self.log)
+            return
+        # Code to run before the CLI needs an interpreter of its own.
         command = [sys.executable, "-c", f"{self.prelude}\nfrom liaison.cli import main; main()"]
-        command += ["serve", str(self.directory), "--port", str(self.port)]
-        command += ["--workers", str(self.workers)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+                command + arguments, stdout=log, stderr=subprocess.STDOUT, env=env
             )
 
     def wait_healthy(self) -> None:
@@ -168,15 +263,16 @@ def make_node(
 ) -> NodeProcess:
     port = free_port()
     directory = root / name.lower()
-    create_node(
-        directory,
-        name,
-        "admin",
-        ADMIN_PASSWORD,
-        database_url,
-        agency=AGENCIES.get(name, f"{name} agency"),
-        base_url=f"http://127.0.0.1:{port}",
-    )
+    with MIGRATED_TEMPLATES.instead_of_migrations():
+        create_node(
+            directory,
+            name,
+            "admin",
+            ADMIN_PASSWORD,
+            database_url,
+            agency=AGENCIES.get(name, f"{name} agency"),
+            base_url=f"http://127.0.0.1:{port}",
+        )
     add_node_user(
         directory, "officer", OFFICER_PASSWORD, "officer", AGENCIES.get(name, f"{name} agency")
     )
