@@ -234,6 +234,7 @@ def test_records_already_applied_are_skipped_and_a_gap_stops_the_batch(
         "duplicates": 1,
         "gap_at": None,
         "unknown_type_at": None,
+        "held_at": None,
     }
     ahead = sender.post(sender.seal([message_record(start + 4, thread, "four")]))
     assert env.parse(ahead.json()).body["acknowledged"] == start + 2

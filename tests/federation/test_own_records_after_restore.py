@@ -1,7 +1,8 @@
 """Taking back own records after a restore, in one process, where more than one record is
 at stake: an incident shared with two peers is shared again with both (each peer that
-sends it back holds it), and a verification case's own events come back, those that
-followed the peer's events once the peer has sent those again."""
+sends it back holds it), a verification case's own events come back, those that
+followed the peer's events once the peer has sent those again, and a peer's reply in a
+thread the restore lost waits in the peer's outbox until the thread is back."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ from liaison.federation.resync import (
     recover_own_records,
 )
 from liaison.runtime import node_record_types
-from liaison.services import incidents
+from liaison.services import hotline, incidents
 from liaison.services.verification import rules
 from liaison.services.verification.commands import lift_hold, open_case, record_hold, take_step
 from liaison.store.audit import AuditEntry
-from liaison.store.federation_tables import OutboxRecord, Peer
+from liaison.store.federation_tables import OutboxRecord, Peer, PeerInbound
+from liaison.store.hotline_tables import HotlineMessage
 from liaison.store.incident_tables import Incident
 from liaison.store.verification_tables import CaseStatus, VerificationCase
 from support import UsNode, add_stopped_peer, batch_from_cn, us_with_stopped_cn
@@ -240,3 +242,62 @@ def test_a_case_s_own_events_come_back_after_the_peer_s_events_they_followed(
         ids = [f"verification.event {r['payload']['global_id']}" for r in held]
         assert (first["recovered"], first["waiting"]) == (ids[:2], ids[2:])
         assert (second["recovered"], second["waiting"]) == (ids[2:], [])
+
+
+def test_a_peer_s_reply_in_a_lost_thread_waits_until_the_thread_is_back(
+    tmp_path: Path, database_url: str
+) -> None:
+    with us_with_stopped_cn(tmp_path / "us", database_url) as us:
+        with us.database.session() as session:
+            thread = hotline.open_thread(
+                session,
+                us.node,
+                Actor("olivia", "DEA"),
+                peer="CN",
+                subject="Lead",
+                priority="routine",
+                kind="lead",
+                body="us 0",
+            )
+            session.flush()
+            thread_gid = thread.global_id
+            [lost] = _queued(session).values()
+            session.rollback()  # the thread and its first message: lost in the restore
+        reply = {
+            "seq": 1,
+            "type": "hotline.message",
+            "payload": {
+                "global_id": "c0c0c0c0-0000-4000-8000-000000000001",
+                "thread": thread_gid,
+                "owner_node": "CN",
+                "created_at": "2026-11-28T10:00:01+00:00",
+                "author": "chen",
+                "author_agency": "NNCC",
+                "body": "cn 1",
+                "priority": "routine",
+                "ack_due_at": None,
+                "attachments": [],
+            },
+        }
+        _mark_restored(us, 0)
+        # CN's reply arrives before US has taken its thread back: not applied, and not
+        # acknowledged, so it stays in CN's outbox.
+        held = batch_from_cn(us.database, us.node, us.cn_key, [reply])
+        assert (held["acknowledged"], held["applied"], held["refused"]) == (0, 0, 0)
+        assert held["held_at"] == 1
+        client = _answering(us, {"CN": Holder(us.cn_key, lost)})
+        try:
+            assert recover_own_records(us.database, us.node, node_record_types(), client)
+        finally:
+            client.close()
+        # CN's delivery retries it: now it is applied.
+        applied = batch_from_cn(us.database, us.node, us.cn_key, [reply])
+        assert (applied["acknowledged"], applied["applied"], applied["refused"]) == (1, 1, 0)
+        with us.database.session() as session:
+            messages = session.execute(
+                sa.select(HotlineMessage.body, HotlineMessage.owner_node)
+                .where(HotlineMessage.thread.has(global_id=thread_gid))
+                .order_by(HotlineMessage.id)
+            ).all()
+            assert [tuple(m) for m in messages] == [("us 0", "US"), ("cn 1", "CN")]
+            assert session.scalars(sa.select(PeerInbound.last_applied_seq)).one() == 1

@@ -56,6 +56,7 @@ from liaison.store.federation_tables import (
     OutboxRecord,
     Peer,
     PeerDelivery,
+    PeerInbound,
     PeerStatus,
     RefusedRecord,
 )
@@ -283,8 +284,13 @@ class DeliveryWorker:
         new record is never taken for one the peer holds. The peer's acknowledgement
         becomes ours, and delivery continues from it."""
         self.locks.confirm()
+        with self.database.session() as session:
+            inbound = session.get(PeerInbound, target.id)
+            # How far we applied the peer's stream: what the restore lost of it is sent
+            # again at once (liaison.federation.inbox), not when the peer next writes.
+            ours = inbound.last_applied_seq if inbound else 0
         try:
-            applied, _refused = self._send(target, [])
+            applied, _refused = self._send(target, [], applied=ours)
         except DeliveryFailed as failure:
             DELIVERY_FAILURES.labels(peer=target.name).inc()
             self._record_failure(target.id, f"resynchronising after a restore: {failure}")
@@ -380,14 +386,20 @@ class DeliveryWorker:
             batch.append({"seq": seq, "type": record_type, "payload": json.loads(payload)})
         return batch, len(rows) < self.batch_size
 
-    def _send(self, target: PeerTarget, batch: list[dict[str, Any]]) -> tuple[int, dict[int, str]]:
-        """Send one batch; the peer's acknowledged sequence, and the records it refused."""
+    def _send(
+        self, target: PeerTarget, batch: list[dict[str, Any]], *, applied: int | None = None
+    ) -> tuple[int, dict[int, str]]:
+        """Send one batch (with `applied`: how far this node applied the peer's stream);
+        the peer's acknowledged sequence, and the records it refused."""
+        body: dict[str, Any] = {"records": batch}
+        if applied is not None:
+            body["applied"] = applied
         sealed = env.seal(
             self.node.private_key,
             sender=self.node.name,
             recipient=target.name,
             kind=BATCH_KIND,
-            body={"records": batch},
+            body=body,
         )
         try:
             response = self.client.post(

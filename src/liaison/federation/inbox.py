@@ -15,7 +15,11 @@ reason in the acknowledgement's `refused_records` (so the sender shows it as ref
 never as delivered), and counted as applied: the sequence moves past it, because
 retrying it could never succeed and would block every later record. A record type this
 node does not know stops the batch before it (nothing is lost; the sender retries, e.g.
-after this node is upgraded).
+after this node is upgraded). So does a record refused while this node, restored from a
+backup, is still taking its own records back from the peer (`Peer.recover_from`,
+liaison.federation.resync): it may be a reply in one of those records, not back yet. It
+is not acknowledged; the sender retries it with its backoff, and once the mark is cleared
+it is applied, or refused for good.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from liaison import audit
 from liaison.errors import InvalidInput, LiaisonError
 from liaison.federation import envelope as env
 from liaison.federation.context import LocalNode
+from liaison.federation.notify import feeds_of
 from liaison.federation.records import RecordTypes
 from liaison.federation.refusals import count_refusal
 from liaison.federation.sequencing import plan_batch
@@ -42,6 +47,7 @@ from liaison.store.audit import AuditEntry
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import (
     Peer,
+    PeerDelivery,
     PeerInbound,
     PeerInboundRecord,
     PeerStatus,
@@ -130,7 +136,10 @@ def receive_batch(
     acknowledgement as JSON."""
     with refusals_counted(session, node, document, address):
         sealed = env.parse(document)
-        peer, records = _verify(session, node, sealed, now)
+        peer, body = verify_from_peer(session, node, sealed, BATCH_KIND, now)
+        records = parse_records(body)
+        if not records:
+            _resend_to_restored(session, peer, body)
         acknowledgement = _apply(session, node, record_types, peer, sealed, records)
     return env.seal(
         node.private_key,
@@ -142,11 +151,23 @@ def receive_batch(
     ).to_json()
 
 
-def _verify(
-    session: Session, node: LocalNode, sealed: env.Envelope, now: float | None
-) -> tuple[Peer, list[IncomingRecord]]:
-    peer, body = verify_from_peer(session, node, sealed, BATCH_KIND, now)
-    return peer, parse_records(body)
+def _resend_to_restored(session: Session, peer: Peer, body: dict[str, Any]) -> None:
+    """A peer restored from a backup asks, with an empty batch, where it stands in our
+    stream, and names how far it applied ours (`applied`, liaison.federation.delivery):
+    below what it acknowledged before, what it lost is sent again now, not only when we
+    next write to it (the commit wakes our delivery, with no backoff left to wait)."""
+    applied = body.get("applied")
+    if not isinstance(applied, int) or isinstance(applied, bool) or applied < 0:
+        return  # a plain question (an older node), or none: nothing to send again
+    lowered = session.execute(
+        sa.update(PeerDelivery)
+        .where(PeerDelivery.peer_id == peer.id, PeerDelivery.acked_seq > applied)
+        .values(acked_seq=applied, failures=0, next_attempt_at=None)
+        .returning(PeerDelivery.peer_id)
+    ).first()
+    feeds = feeds_of(session)
+    if lowered is not None and feeds is not None:
+        feeds.delivery.wake_after_commit(session, peer.id)
 
 
 def verify_from_peer(
@@ -199,7 +220,7 @@ def _apply(
     if plan.to_apply:
         # Before any handler changes a record's row (audit.lock_head: the order of locks).
         audit.lock_head(session)
-    applied, stopped_at = 0, None
+    applied, stopped_at, held_at = 0, None, None
     refused: list[dict[str, Any]] = []
     for record in plan.to_apply:
         if not record_types.knows(record.record_type):
@@ -221,6 +242,10 @@ def _apply(
                 )
             applied += 1
         except (LiaisonError, IntegrityError, DataError) as error:
+            if peer.recover_from is not None:
+                # Our own record it refers to may still be to come back from this peer.
+                held_at = record.seq
+                break
             # Deterministic refusals only: a record that breaks the rules or the schema
             # would fail the same way on every retry. Anything else (a lost connection)
             # fails the whole batch, which the sender retries.
@@ -251,6 +276,7 @@ def _apply(
         "duplicates": len(plan.duplicate_seqs),
         "gap_at": plan.gap_at,
         "unknown_type_at": stopped_at,
+        "held_at": held_at,
     }
 
 
