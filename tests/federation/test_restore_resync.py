@@ -55,10 +55,8 @@ def pair(tmp_path: Path, database_url: str, second_database_url: str) -> Iterato
     pair.close()
 
 
-def test_a_restored_node_and_its_peer_lose_and_double_nothing(
-    pair: Pair, tmp_path: Path, database_url: str
-) -> None:
-    us, cn = pair.us.client(), pair.cn.client()
+def _open_drill_thread(pair: Pair, us: httpx.Client) -> tuple[object, object]:
+    """US opens a thread with CN ("us 0"); its id on US and on CN once CN has it."""
     opened = us.post(
         "/api/v1/threads",
         json={
@@ -72,9 +70,40 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
     assert opened.status_code == 201, opened.text
     global_id = str(opened.json()["global_id"])
     us_thread = opened.json()["id"]
-    cn_thread = wait_until(
-        lambda: _thread_on(cn, global_id) if _bodies(pair.cn, "US") else None, "the thread on CN"
+    cn = pair.cn.client()
+    try:
+        cn_thread = wait_until(
+            lambda: _thread_on(cn, global_id) if _bodies(pair.cn, "US") else None,
+            "the thread on CN",
+        )
+    finally:
+        cn.close()
+    return us_thread, cn_thread
+
+
+def _backup(pair: Pair, backup: Path) -> None:
+    result = runner.invoke(
+        app, ["backup", str(pair.us.directory), str(backup), "--passphrase-stdin"], input=PASSPHRASE
     )
+    assert result.exit_code == 0, result.output
+
+
+def _restore_us(pair: Pair, backup: Path, restored: Path, database_url: str) -> None:
+    """Stop US and restore it from `backup` into `restored` (stopped, moved there)."""
+    pair.us.close()
+    args = ["restore", str(backup), str(restored), "--passphrase-stdin"]
+    if not database_url.startswith("sqlite"):
+        args += ["--database-url", database_url]  # back into the same PostgreSQL database
+    result = runner.invoke(app, args, input=PASSPHRASE)
+    assert result.exit_code == 0, result.output
+    pair.us.move_to(restored)
+
+
+def test_a_restored_node_and_its_peer_lose_and_double_nothing(
+    pair: Pair, tmp_path: Path, database_url: str
+) -> None:
+    us, cn = pair.us.client(), pair.cn.client()
+    us_thread, cn_thread = _open_drill_thread(pair, us)
 
     def write(first: int, last: int) -> None:
         for i in range(first, last + 1):
@@ -87,10 +116,7 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
         "messages 1-3 on both sides",
     )
     backup = tmp_path / "us.lbk"
-    result = runner.invoke(
-        app, ["backup", str(pair.us.directory), str(backup), "--passphrase-stdin"], input=PASSPHRASE
-    )
-    assert result.exit_code == 0, result.output
+    _backup(pair, backup)
     write(4, 6)  # after the backup: the restore loses these on US
     wait_until(
         lambda: len(_bodies(pair.cn, "US")) == 7 and len(_bodies(pair.us, "CN")) == 6,
@@ -98,16 +124,10 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
     )
     us.close()
 
-    pair.us.close()
     restored = tmp_path / "us-restored"
-    args = ["restore", str(backup), str(restored), "--passphrase-stdin"]
-    if not database_url.startswith("sqlite"):
-        args += ["--database-url", database_url]  # back into the same PostgreSQL database
-    result = runner.invoke(app, args, input=PASSPHRASE)
-    assert result.exit_code == 0, result.output
+    _restore_us(pair, backup, restored, database_url)
     assert len(_bodies(pair.cn, "US")) == 7
     _post(cn, cn_thread, "cn 7")  # CN writes on while US is down
-    pair.us.move_to(restored)
     # What the restore lost, read before US starts (CN resends at once once it answers).
     assert _bodies(pair.us, "CN") == Counter(f"cn {i}" for i in range(1, 4))
     assert _bodies(pair.us, "US") == Counter(f"us {i}" for i in range(0, 4))
@@ -163,3 +183,29 @@ def test_a_restored_node_and_its_peer_lose_and_double_nothing(
     assert verify.exit_code == 0, verify.output
     actions = pair.us.scalar("select count(*) from audit_entries where action = 'node.restore'")
     assert actions == 1
+
+
+def test_a_peer_with_nothing_new_sends_again_what_the_restore_lost_at_once(
+    pair: Pair, tmp_path: Path, database_url: str
+) -> None:
+    us = pair.us.client()
+    try:
+        _, cn_thread = _open_drill_thread(pair, us)
+    finally:
+        us.close()
+    backup = tmp_path / "us.lbk"
+    _backup(pair, backup)
+    cn = pair.cn.client()
+    try:
+        for i in range(1, 4):  # after the backup: US acknowledges them, the restore loses them
+            _post(cn, cn_thread, f"cn {i}")
+    finally:
+        cn.close()
+    on_us = Counter(f"cn {i}" for i in range(1, 4))
+    wait_until(lambda: _bodies(pair.us, "CN") == on_us, "CN's messages on US")
+    _restore_us(pair, backup, tmp_path / "us-restored", database_url)
+    assert _bodies(pair.us, "CN") == Counter()
+    pair.us.start()
+    # CN writes nothing more: US's resynchronisation alone makes it send them again.
+    wait_until(lambda: _bodies(pair.us, "CN") == on_us, "CN's lost messages again on US, once")
+    assert _bodies(pair.us, "US") == Counter(["us 0"])
