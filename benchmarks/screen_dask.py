@@ -210,7 +210,13 @@ def write_markdown(result: dict) -> None:
         *overhead_rows,
         "",
         f"- Overhead per partition, in CPU time: {result['overhead_cpu_ms_per_partition']} ms "
-        f"(({cpu['dask_2_small_partitions']:.1f} s - {cpu[large_run]:.1f} s) over "
+        + (
+            "(negative: smaller than the run-to-run variation of the two runs it is the "
+            "difference of) "
+            if result["overhead_cpu_ms_per_partition"] < 0
+            else ""
+        )
+        + f"(({cpu['dask_2_small_partitions']:.1f} s - {cpu[large_run]:.1f} s) over "
         f"{many - large} more partitions: {many} of {small:,} against {large} of {size:,}); it "
         "covers the round trip to the scheduler, the screening call's set-up on the worker "
         "(its engine processes are started once per job, not per partition), the fsync of "
