@@ -18,19 +18,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from federation.test_notifications_in_process import form
-from federation.verification_node import SUBJECT, event_record
+from federation.verification_node import IMMIGRATION_OFFICER, event_record, open_case_for_cn
 from liaison.audit import Actor, lock_head
 from liaison.runtime import node_record_types
 from liaison.services.notifications.commands import lodge, withdraw
 from liaison.services.notifications.records import StepPayload
-from liaison.services.verification.commands import open_case, take_step
+from liaison.services.verification.commands import take_step
 from liaison.store.base import utcnow
 from liaison.store.federation_tables import Peer
 from liaison.store.notification_tables import PenNotification
 from liaison.store.verification_tables import CaseStatus, VerificationCase
 from support import UsNode, us_with_stopped_cn
 
-OFFICER = Actor("ian", "DHS", role="immigration_officer")
 REGULATOR = Actor("rita", "DEA", role="regulator")
 
 
@@ -84,15 +83,7 @@ def test_a_case_step_and_the_peer_s_decision_on_the_same_case_do_not_deadlock(
 ) -> None:
     with us_with_stopped_cn(tmp_path / "us", database_url, "DHS") as us:
         with us.database.session() as session:
-            case = open_case(
-                session,
-                us.config,
-                OFFICER,
-                peer="CN",
-                subject=SUBJECT,
-                grounds="Removal order 2026-11",
-                reference="A-9",
-            )
+            case = open_case_for_cn(session, us.config, "A-9")
             session.commit()
             case_id, case_gid = case.id, case.global_id
         decision = event_record(
@@ -101,7 +92,12 @@ def test_a_case_step_and_the_peer_s_decision_on_the_same_case_do_not_deadlock(
         _inbox_meets_a_write(
             us,
             lambda session: take_step(
-                session, us.config, OFFICER, case_id, "withdrawn", {"reason": "Left the country"}
+                session,
+                us.config,
+                IMMIGRATION_OFFICER,
+                case_id,
+                "withdrawn",
+                {"reason": "Left the country"},
             ),
             decision,
         )

@@ -17,7 +17,7 @@ import httpx
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from federation.verification_node import SUBJECT, event_record
+from federation.verification_node import IMMIGRATION_OFFICER, event_record, open_case_for_cn
 from liaison.audit import Actor
 from liaison.federation import envelope as env
 from liaison.federation.resync import (
@@ -29,7 +29,7 @@ from liaison.federation.resync import (
 from liaison.runtime import node_record_types
 from liaison.services import hotline, incidents
 from liaison.services.verification import rules
-from liaison.services.verification.commands import lift_hold, open_case, record_hold, take_step
+from liaison.services.verification.commands import lift_hold, record_hold, take_step
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerInbound
 from liaison.store.hotline_tables import HotlineMessage
@@ -37,7 +37,6 @@ from liaison.store.incident_tables import Incident
 from liaison.store.verification_tables import CaseStatus, VerificationCase
 from support import UsNode, add_stopped_peer, batch_from_cn, us_with_stopped_cn
 
-OFFICER = Actor("ian", "DHS", role="immigration_officer")
 SUPERVISOR = Actor("sam", "DHS", role="supervisor")
 
 
@@ -159,15 +158,7 @@ def test_a_case_s_own_events_come_back_after_the_peer_s_events_they_followed(
 ) -> None:
     with us_with_stopped_cn(tmp_path / "us", database_url, "DHS") as us:
         with us.database.session() as session:
-            case = open_case(
-                session,
-                us.config,
-                OFFICER,
-                peer="CN",
-                subject=SUBJECT,
-                grounds="Removal order 2026-11",
-                reference="A-7",
-            )
+            case = open_case_for_cn(session, us.config, "A-7")
             session.commit()  # the backup holds the case
             case_gid, case_id = case.global_id, case.id
             backed_up = session.scalar(sa.select(sa.func.max(OutboxRecord.seq)))
@@ -183,14 +174,16 @@ def test_a_case_s_own_events_come_back_after_the_peer_s_events_they_followed(
             # After the backup: US records a hold and lifts it; CN decides and issues a
             # travel document; US schedules the travel, which only that document allows.
             cn = session.scalars(sa.select(Peer)).one()
-            hold = record_hold(session, us.config, OFFICER, case_id, kind="asylum", reason="Claim")
+            hold = record_hold(
+                session, us.config, IMMIGRATION_OFFICER, case_id, kind="asylum", reason="Claim"
+            )
             lift_hold(session, us.config, SUPERVISOR, case_id, hold.id, reason="Claim withdrawn")
             for record in cn_events:  # as the inbox applies them
                 types.apply(session, us.node, cn, record["type"], record["payload"])
             take_step(
                 session,
                 us.config,
-                OFFICER,
+                IMMIGRATION_OFFICER,
                 case_id,
                 "travel_scheduled",
                 {"date": "2027-01-10", "flight": "CA 982"},

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.test_notifications_in_process import form
-from federation.verification_node import SUBJECT
+from federation.verification_node import SUBJECT, open_case_for_cn
 from liaison.audit import Actor
 from liaison.federation import envelope as env
 from liaison.federation.resync import (
@@ -30,7 +30,6 @@ from liaison.federation.resync import (
 from liaison.runtime import node_record_types
 from liaison.services import incidents
 from liaison.services.notifications.commands import lodge
-from liaison.services.verification.commands import open_case
 from liaison.services.verification.records import keyring_of
 from liaison.store.audit import AuditEntry
 from liaison.store.federation_tables import OutboxRecord, Peer, PeerInbound, PeerInboundRecord
@@ -110,15 +109,7 @@ def _written_then_lost(us: UsNode) -> list[dict[str, Any]]:
         session.flush()
         incidents.post_follow_up(session, "US", Actor("olivia", "DEA"), incident.id, "Seen again")
         lodge(session, us.config, Actor("rita", "DEA", role="regulator"), form())
-        open_case(
-            session,
-            us.config,
-            Actor("ian", "DHS", role="immigration_officer"),
-            peer="CN",
-            subject=SUBJECT,
-            grounds="Removal order 2026-11",
-            reference="A-1",
-        )
+        open_case_for_cn(session, us.config, "A-1")
         session.flush()
         queued = session.execute(
             sa.select(OutboxRecord.seq, OutboxRecord.record_type, OutboxRecord.payload).order_by(

@@ -12,8 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from liaison.audit import Actor
 from liaison.services.verification import rules
+from liaison.services.verification.commands import open_case
 from liaison.services.verification.records import CasePayload, EventPayload
 from liaison.services.verification.sealing import PairSeal, pair_key
 from liaison.store import utcnow
@@ -23,6 +26,7 @@ from liaison.web.app import create_app
 from support import UsNode, us_with_stopped_cn
 
 PASSWORD = "officer password"
+IMMIGRATION_OFFICER = Actor("ian", "DHS", role="immigration_officer")
 NAME = "Zhangsanfeng"  # a name that must never be found in clear in the database
 SUBJECT = {
     "family_name": NAME,
@@ -142,3 +146,18 @@ def case_id_of(us: UsNode, global_id: str) -> int:
                 sa.select(VerificationCase.id).where(VerificationCase.global_id == global_id)
             )
         )
+
+
+def open_case_for_cn(
+    session: Session, config: rules.VerificationNode, reference: str
+) -> VerificationCase:
+    """US's immigration officer opens a case on SUBJECT for CN to verify."""
+    return open_case(
+        session,
+        config,
+        IMMIGRATION_OFFICER,
+        peer="CN",
+        subject=SUBJECT,
+        grounds="Removal order 2026-11",
+        reference=reference,
+    )
