@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium fonts nginx editor lock clean
+.PHONY: demo test lint typecheck pytest chromium fonts nginx container-tools editor lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ nginx:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
 	  echo "Installing Debian's nginx for the reverse-proxy test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
+# The container-image test (tests/test_container_image.py) builds the Dockerfile with Debian's
+# podman (runc as its runtime) FROM a bookworm that debootstrap makes: no registry of base images.
+container-tools:
+	@command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 \
+	  && { command -v runc >/dev/null 2>&1 || test -x /usr/sbin/runc; } || { \
+	  echo "Installing Debian's podman, debootstrap and runc for the container-image test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman debootstrap runc >/dev/null; }
 
 # PDFs that print Chinese names embed a TrueType CJK font, and reports mixing Chinese with
 # Latin text a Latin one too (liaison.pdf_fonts); the dashboard's PNG charts draw their text
@@ -68,7 +76,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium fonts nginx editor
+pytest: $(STAMP) chromium fonts nginx container-tools editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # mypy runs beside pytest: the suite waits on nodes and browsers much of the time.
