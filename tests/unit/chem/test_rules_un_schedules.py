@@ -77,6 +77,8 @@ def test_one_entry_of_every_list_gets_its_verdict_and_basis(list_name: str) -> N
         ("ergotamine", date(1990, 11, 10), date(1990, 11, 11), "UN-ergotamine"),
         ("ketobemidone", date(1964, 12, 12), date(1964, 12, 13), "UN-ketobemidone"),
         ("meprobamate", date(1976, 8, 15), date(1976, 8, 16), "UN-meprobamate"),
+        # WHO recommended midazolam in 1989 (TRS 787): the year of the recommendation counts
+        ("midazolam", date(1988, 12, 31), date(1989, 1, 1), "UN-midazolam"),
     ],
 )
 def test_an_addition_applies_from_its_first_day_and_not_the_day_before(
@@ -120,6 +122,12 @@ def test_a_transfer_between_the_tables_names_the_table_of_the_day(
     assert basis_on(last_in_table_ii) == [(table_ii_id, "1988 Convention, Table II")]
     next_day = date.fromordinal(last_in_table_ii.toordinal() + 1)
     assert basis_on(next_day) == [(table_i_id, "1988 Convention, Table I")]
+
+
+def test_midazolam_is_not_one_of_the_benzodiazepines_of_1984() -> None:
+    """WHO recommended midazolam only in 1989 (TRS 787); diazepam was in the 1984 decision."""
+    assert "UN-diazepam" in _ids("diazepam", date(1985, 1, 1))
+    assert "UN-midazolam" not in _ids("midazolam", date(1985, 1, 1))
 
 
 def test_ghb_is_in_schedule_iv_from_2001_and_in_schedule_ii_from_2013() -> None:
