@@ -68,3 +68,10 @@ def test_a_substance_removed_from_the_schedules_is_not_controlled_after_its_last
     last = us_basis("fenfluramine", date(2022, 12, 22))
     assert "87 FR 78857" in last["US-fenfluramine"][0]
     assert "US-fenfluramine" not in us_basis("fenfluramine", date(2022, 12, 23))
+
+
+def test_a_temporary_order_never_made_permanent_lapses() -> None:
+    # TFMPP: ordered with BZP on 20 Sep 2002, extended to 19 Mar 2004, left out of the final rule.
+    assert "US-TFMPP-temporary" not in us_basis("TFMPP", date(2002, 9, 19))
+    assert "67 FR 59161" in us_basis("TFMPP", date(2004, 3, 19))["US-TFMPP-temporary"][0]
+    assert "US-TFMPP-temporary" not in us_basis("TFMPP", date(2004, 3, 20))
