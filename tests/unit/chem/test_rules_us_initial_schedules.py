@@ -1,0 +1,47 @@
+"""Substances the Controlled Substances Act itself named (Pub. L. 91-513, sec. 202(c), 84 Stat.
+1247-1252; issue 13): confirmed from the Statutes at Large text, controlled from 1 May 1971, the
+day sec. 704(a) put the Act's controls in force, and not the day before."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from liaison.chem import identify
+
+IN_FORCE = date(1971, 5, 1)
+DAY_BEFORE = date(1971, 4, 30)
+
+# (query, rule id, list, the Act's schedule and item as the citation gives it)
+NAMED_BY_THE_ACT = [
+    ("alphaprodine", "US-alphaprodine", "Schedule II", "Schedule II(b)(1), 84 Stat. 1250"),
+    ("levorphanol", "US-levorphanol", "Schedule II", "Schedule II(b)(9), 84 Stat. 1250"),
+    ("methadone", "US-methadone", "Schedule II", "Schedule II(b)(11), 84 Stat. 1250"),
+    ("barbital", "US-barbital", "Schedule IV", "Schedule IV(1), 84 Stat. 1252"),
+    ("meprobamate", "US-meprobamate", "Schedule IV", "Schedule IV(7), 84 Stat. 1252"),
+    ("phenobarbital", "US-phenobarbital", "Schedule IV", "Schedule IV(11), 84 Stat. 1252"),
+]
+
+
+def us_basis(query: str, day: date) -> dict[str, tuple[str, str, bool]]:
+    """Rule id -> (list, citation, confirmed) of every US basis on `day`."""
+    verdict = identify(query, as_of=day, jurisdictions=["US"]).verdicts["US"]
+    return {b.rule_id: (b.list, b.citation, b.confirmed) for b in verdict.basis}
+
+
+@pytest.mark.parametrize(("query", "rule_id", "list_name", "item"), NAMED_BY_THE_ACT)
+def test_named_by_the_act_from_1_may_1971_confirmed(
+    query: str, rule_id: str, list_name: str, item: str
+) -> None:
+    assert rule_id not in us_basis(query, DAY_BEFORE)
+    listed, citation, confirmed = us_basis(query, IN_FORCE)[rule_id]
+    assert listed == list_name
+    assert item in citation and "sec. 704(a), 84 Stat. 1284" in citation
+    assert confirmed
+
+
+def test_an_item_of_the_act_not_read_stays_unconfirmed() -> None:
+    # Schedule II(b)(17)-(21) lie past the end of the page read: racemorphan is one of them.
+    _, citation, confirmed = us_basis("racemorphan", date(2026, 1, 1))["US-racemorphan"]
+    assert "84 Stat." not in citation and not confirmed
