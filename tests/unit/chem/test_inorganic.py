@@ -9,8 +9,11 @@ from datetime import date
 import pytest
 from rdkit import Chem
 
-from liaison.chem import identify
+from liaison.chem import identify, load_rulebook
+from liaison.chem.compiled import prefilter_for
+from liaison.chem.identify import judge
 from liaison.chem.models import NO_STRUCTURE
+from liaison.chem.query import parse_query
 from liaison.chem.standardize import (
     molecular_formula,
     quick_parents,
@@ -206,3 +209,37 @@ def test_red_phosphorus_is_listed_by_name_with_no_structure() -> None:
     assert verdict.status == "precursor"
     assert [b.rule_id for b in verdict.basis] == ["US-red-phosphorus"]
     assert NO_STRUCTURE in verdict.explanation
+
+
+def test_the_prefilter_lets_inorganic_structures_through_only_for_inorganic_entries() -> None:
+    prefilter = prefilter_for(load_rulebook())
+    for smiles in (
+        "Cl",
+        "[Na+].[Cl-]",  # may hold an entry's elements: judged, then no_match
+        "[K]O[Mn](=O)(=O)=O",
+        "[Ca+2].[O-][PH2]=O",  # balanced into the listed salt by standardization
+        "II",
+    ):
+        assert prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
+    for smiles in ("[Na+].[O-][N+](=O)[O-]", "O", "[K+].[Br-]"):
+        assert not prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
+    # Beside an organic substance, HCl is a counter-ion: the Cl entry does not let it through.
+    assert not prefilter.could_match(Chem.MolFromSmiles("COc1ccccc1.Cl"))
+
+
+@pytest.mark.parametrize(
+    ("query", "statuses"),
+    [
+        ("[Na+].[Cl-]", dict.fromkeys(CODES, "no_match")),
+        ("Cl.O", dict.fromkeys(CODES, "precursor")),
+        ("[K]O[Mn](=O)(=O)=O", dict.fromkeys(CODES, "precursor")),
+        ("[Ca+2].[O-][PH2]=O", {"US": "precursor", "CN": "no_match", "UN": "no_match"}),
+    ],
+)
+def test_bulk_screening_gives_the_same_verdicts(query: str, statuses: dict[str, str]) -> None:
+    book = load_rulebook()
+    parsed = parse_query(query, book)
+    quick = judge(parsed, query, TODAY, CODES, book, thorough=False)
+    assert {code: v.status for code, v in quick.verdicts.items()} == statuses
+    full = identify(query, as_of=TODAY)
+    assert {code: v.status for code, v in full.verdicts.items()} == statuses
