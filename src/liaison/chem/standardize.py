@@ -107,6 +107,8 @@ def _fragment_key(fragment: Chem.Mol) -> str:
 # Other metals keep their bonds (the Mn=O of permanganate); InChI disconnects them itself.
 _IONIC_BOND = "[Li,Na,K,Rb,Cs,Mg,Ca,Sr,Ba]~[!#1]"
 _WATER = "O"
+# Hydronium is a proton on water: [OH3+].[Cl-] is hydrochloric acid, as [H+].[Cl-] is.
+_HYDRONIUM = "[OH3+]"
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +129,9 @@ def _inorganic_substances(fragments: tuple[Chem.Mol, ...]) -> list[Chem.Mol]:
     for fragment in fragments:
         fragment.UpdatePropertyCache(strict=False)
         Chem.GetSymmSSSR(fragment)
-        if Chem.GetFormalCharge(fragment):
+        if Chem.MolToSmiles(fragment) == _HYDRONIUM:
+            ions.append(Chem.MolFromSmiles("[H+]"))
+        elif Chem.GetFormalCharge(fragment):
             ions.append(fragment)
         else:
             neutral.setdefault(Chem.MolToSmiles(fragment), fragment)

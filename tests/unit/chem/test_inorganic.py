@@ -97,6 +97,7 @@ def test_beside_an_organic_substance_inorganic_pieces_stay_counter_ions() -> Non
         "sodium chloride",
         "7647-14-5",
         "[K+].[Cl-]",
+        "[NH4+].[Cl-]",  # ammonium chloride is a salt, not hydrochloric acid and ammonia
         "potassium chloride",
         "KCl",
         "[Na+].[Na+].[O-]S(=O)(=O)[O-]",
@@ -116,7 +117,16 @@ def test_chlorides_and_sulfates_are_no_match_everywhere(query: str) -> None:
     ("queries", "ids"),
     [
         (
-            ("Cl", "Cl.O", "hydrochloric acid", "hydrogen chloride", "盐酸", "7647-01-0"),
+            (
+                "Cl",
+                "Cl.O",
+                "[H+].[Cl-]",
+                "[OH3+].[Cl-]",  # hydronium chloride: a proton on water
+                "hydrochloric acid",
+                "hydrogen chloride",
+                "盐酸",
+                "7647-01-0",
+            ),
             {
                 "US": "US-hydrochloric-acid",
                 "CN": "CN-hydrochloric-acid",
