@@ -129,12 +129,13 @@ def _inorganic_substances(fragments: tuple[Chem.Mol, ...]) -> list[Chem.Mol]:
     for fragment in fragments:
         fragment.UpdatePropertyCache(strict=False)
         Chem.GetSymmSSSR(fragment)
-        if Chem.MolToSmiles(fragment) == _HYDRONIUM:
+        key = Chem.MolToSmiles(fragment)
+        if key == _HYDRONIUM:
             ions.append(Chem.MolFromSmiles("[H+]"))
         elif Chem.GetFormalCharge(fragment):
             ions.append(fragment)
         else:
-            neutral.setdefault(Chem.MolToSmiles(fragment), fragment)
+            neutral.setdefault(key, fragment)
     substances = [fragment for key, fragment in neutral.items() if key != _WATER]
     if ions:
         substances.append(_salt(ions))
