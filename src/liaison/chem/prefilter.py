@@ -278,6 +278,11 @@ _BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
 _DUMMY = Chem.MolFromSmarts("[#0]")
 _HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
 _METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0]")
+_CARBON = Chem.MolFromSmarts("[#6]")
+
+
+def _elements(molecule: Chem.Mol) -> frozenset[int]:
+    return frozenset(atom.GetAtomicNum() for atom in molecule.GetAtoms())
 
 
 def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
@@ -346,6 +351,11 @@ class Prefilter:
     named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
     named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
+    # The heavy elements of each entry without carbon (hydrochloric acid, a permanganate).
+    # Only a structure without carbon is judged as an inorganic substance (beside an organic
+    # one, inorganic pieces are counter-ions), and its standardization may drop water, bonds
+    # and hydrogens or repeat an ion, never bring in an element: a set of elements is the test.
+    named_inorganic: tuple[frozenset[int], ...] = ()
     # The entries of `named` by heavy_formula(): the oxygen counts for each formula text.
     named_formulas: dict[str, frozenset[int]] = field(default_factory=dict)
     # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
@@ -367,6 +377,9 @@ class Prefilter:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
         if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
             return True
+        if not molecule.HasSubstructMatch(_CARBON):  # judged as an inorganic substance
+            elements = _elements(molecule)
+            return any(entry <= elements for entry in self.named_inorganic)
         if not self.named_any_size:  # no named entry to test (every one has a screen)
             return False
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
@@ -517,10 +530,14 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
     graphs: set[str | None] = set()
+    inorganic: set[frozenset[int]] = set()
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
         graphs.add(element_graph(parent))
+        if not parent.HasSubstructMatch(_CARBON):
+            inorganic.add(_elements(parent))
+            continue
         skeleton = skeleton_of_molecule(parent)
         plain = _skeleton_molecule(skeleton)
         passing = [text for text, screen in needed.items() if plain.HasSubstructMatch(screen)]
@@ -548,6 +565,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
+        named_inorganic=tuple(inorganic),
         named_formulas={text: frozenset(counts) for text, counts in named_formulas.items()},
         named_molecular_formulas=frozenset(molecular_formulas),
         non_aromatic=tuple(non_aromatic.values()),

@@ -5,10 +5,16 @@ mixture several), neutralized, normalized, ketone hydrates back to the ketone,
 isotopes removed (a deuterated or 13C-labelled substance is the substance). Stereo is kept:
 whether it matters is decided per entry (a listing that covers isomers matches on the
 connectivity layer of the InChIKey).
+
+A structure without carbon is an inorganic substance, judged whole: a salt keeps its cations
+(sodium chloride is not hydrogen chloride, sodium sulfate not sulfuric acid) and its anion as
+drawn (permanganate is not torn into Mn and oxide ions). Beside an organic substance, the
+inorganic pieces stay counter-ions (fentanyl hydrochloride is fentanyl, not hydrochloric acid).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from functools import lru_cache
 
@@ -97,14 +103,78 @@ def _fragment_key(fragment: Chem.Mol) -> str:
     return str(Chem.MolToSmiles(uncharger.uncharge(fragment), isomericSmiles=False))
 
 
+# Bonds of alkali and alkaline-earth metals are ionic: [Na]Cl and [Na+].[Cl-] are one salt.
+# Other metals keep their bonds (the Mn=O of permanganate); InChI disconnects them itself.
+_IONIC_BOND = "[Li,Na,K,Rb,Cs,Mg,Ca,Sr,Ba]~[!#1]"
+_WATER = "O"
+# Hydronium is a proton on water: [OH3+].[Cl-] is hydrochloric acid, as [H+].[Cl-] is.
+_HYDRONIUM = "[OH3+]"
+
+
+@lru_cache(maxsize=1)
+def _ionic_disconnector() -> rdMolStandardize.MetalDisconnector:
+    disconnector = rdMolStandardize.MetalDisconnector()
+    bond = Chem.MolFromSmarts(_IONIC_BOND)
+    disconnector.SetMetalNof(bond)
+    disconnector.SetMetalNon(bond)
+    return disconnector
+
+
+def _inorganic_substances(fragments: tuple[Chem.Mol, ...]) -> list[Chem.Mol]:
+    """The substances of a structure without carbon, largest first: each distinct neutral
+    fragment, and the charged ones together as one salt. Water goes when anything else is
+    left (a hydrate, an aqueous acid)."""
+    neutral: dict[str, Chem.Mol] = {}
+    ions: list[Chem.Mol] = []
+    for fragment in fragments:
+        fragment.UpdatePropertyCache(strict=False)
+        Chem.GetSymmSSSR(fragment)
+        key = Chem.MolToSmiles(fragment)
+        if key == _HYDRONIUM:
+            ions.append(Chem.MolFromSmiles("[H+]"))
+        elif Chem.GetFormalCharge(fragment):
+            ions.append(fragment)
+        else:
+            neutral.setdefault(key, fragment)
+    substances = [fragment for key, fragment in neutral.items() if key != _WATER]
+    if ions:
+        substances.append(_salt(ions))
+    if not substances:  # water itself
+        substances = list(neutral.values())
+    return sorted(substances, key=lambda substance: -substance.GetNumHeavyAtoms())
+
+
+def _salt(ions: list[Chem.Mol]) -> Chem.Mol:
+    """The ions as one salt. One cation and one anion, however often each is drawn, are put
+    in the proportion that makes the salt neutral: a query judges each distinct fragment once
+    (query.smiles_shape), and calcium hypophosphite is Ca(H2PO2)2 however it was written."""
+    distinct = {Chem.MolToSmiles(ion): ion for ion in ions}
+    charges = [Chem.GetFormalCharge(ion) for ion in distinct.values()]
+    parts = ions
+    if len(charges) == 2 and charges[0] * charges[1] < 0:
+        common = math.gcd(*charges)
+        counts = (abs(charges[1]) // common, abs(charges[0]) // common)
+        pairs = zip(distinct.values(), counts, strict=True)
+        parts = [ion for ion, count in pairs for _ in range(count)]
+    salt = parts[0]
+    for ion in parts[1:]:
+        salt = Chem.CombineMols(salt, ion)
+    salt.UpdatePropertyCache(strict=False)
+    Chem.GetSymmSSSR(salt)
+    return salt
+
+
 def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
     """The fragments that may be the substance: counter-ions, inorganic pieces and repeats
     dropped, largest first, every distinct one (the caller limits how many). When nothing is
-    left (a bare salt, water), the largest fragment of all, so every structure has a parent."""
+    left (organic counter-ions or solvents only), the largest fragment of all, so every
+    structure has a parent. Without carbon, the inorganic substances (_inorganic_substances)."""
     if len(Chem.GetMolFrags(molecule)) < 2:  # atom indices only: no copy of the molecule
         return [molecule]
     fragments = Chem.GetMolFrags(molecule, asMols=True, sanitizeFrags=False)
     organic = [fragment for fragment in fragments if fragment.GetAtomsMatchingQuery(_CARBON)]
+    if not organic:
+        return _inorganic_substances(fragments)
     sizes = Counter(fragment.GetNumHeavyAtoms() for fragment in organic)
     kept: dict[str | int, Chem.Mol] = {}
     for index, fragment in enumerate(organic):
@@ -160,7 +230,10 @@ def _standardize_fragment(fragment: Chem.Mol) -> Chem.Mol:
 def standardize_all(molecule: Chem.Mol) -> list[Chem.Mol]:
     """The standardized parent of every substance `molecule` may hold (one for a pure substance
     or a salt, several for a mixture), largest first; the input is left as it was."""
-    cleaned = rdMolStandardize.Cleanup(molecule)
+    if molecule.GetAtomsMatchingQuery(_CARBON):
+        cleaned = rdMolStandardize.Cleanup(molecule)
+    else:  # Cleanup would disconnect every metal and reionize the salt's acid
+        cleaned = _ionic_disconnector().Disconnect(Chem.RemoveHs(molecule))
     return [_standardize_fragment(fragment) for fragment in _substance_fragments(cleaned)]
 
 

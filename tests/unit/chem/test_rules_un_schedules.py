@@ -182,15 +182,16 @@ def test_levopropoxyphene_is_not_dextropropoxyphene() -> None:
     assert "UN-dextropropoxyphene" in _ids("dextropropoxyphene", TODAY)
 
 
-def test_potassium_permanganate_is_a_precursor_by_name_with_no_structure() -> None:
-    result = identify("KMnO4", as_of=TODAY, jurisdictions=["UN"])
-    verdict = result.verdicts["UN"]
-    assert result.query_kind == "name" and verdict.status == "precursor"
-    assert NO_STRUCTURE in verdict.explanation
+def test_potassium_permanganate_is_a_precursor_by_name_and_by_structure() -> None:
+    for query in ("KMnO4", "[K+].[O-][Mn](=O)(=O)=O"):
+        verdict = identify(query, as_of=TODAY, jurisdictions=["UN"]).verdicts["UN"]
+        assert verdict.status == "precursor", query
+        assert [b.rule_id for b in verdict.basis] == ["UN-potassium-permanganate-table-I"]
+        assert NO_STRUCTURE not in verdict.explanation
 
 
 def test_table_salt_is_not_a_precursor() -> None:
-    """Hydrochloric acid is not loaded by structure: the engine reduces chloride salts to it."""
+    """Hydrochloric acid is loaded, but Table II excludes its salts: a chloride is not it."""
     verdict = identify("[Na+].[Cl-]", as_of=TODAY, jurisdictions=["UN"]).verdicts["UN"]
     assert verdict.status != "precursor"
 
