@@ -144,7 +144,7 @@ def test_an_unlisted_nitazene_is_sent_to_review_from_1_july_2025() -> None:
     verdict = _cn(N_DESETHYL_ISOTONITAZENE, date(2025, 7, 1))
     assert verdict.status == "review"
     (basis,) = verdict.basis
-    assert basis.rule_id == NITAZENES and not basis.confirmed and "2025" in basis.citation
+    assert basis.rule_id == NITAZENES and basis.confirmed and "2025" in basis.citation
     assert _cn(N_DESETHYL_ISOTONITAZENE, date(2025, 6, 30)).status == "no_match"
 
 
