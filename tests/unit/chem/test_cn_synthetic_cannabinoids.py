@@ -1,4 +1,4 @@
-"""China's synthetic cannabinoid class (in force 1 Jul 2021): the screen of the cores its
+"""China's synthetic cannabinoid class (in force 1 Jul 2021): the screen of the first core its
 figure draws sends members to review (the R groups' open text is left to an expert), never to
 `controlled`; the prefilter lets every reference member through."""
 
