@@ -129,6 +129,8 @@ def test_a_pyrrole_medicine_outside_the_drawn_groups_is_not_sent_to_review() -> 
         ("地芬诺酯", "CN-diphenoxylate", NARCOTIC, date(2014, 1, 1)),  # narcotic drugs item 39
         ("thebaine", "CN-thebaine", NARCOTIC, date(2014, 1, 1)),
         ("buprenorphine", "CN-buprenorphine", CATEGORY_I, date(2014, 1, 1)),
+        ("DOB", "CN-DOB", CATEGORY_I, date(2014, 1, 1)),  # matched by hand
+        ("2C-E", "CN-2C-E", SUPPLEMENTARY, date(2015, 10, 1)),
         ("硝西泮", "CN-nitrazepam", CATEGORY_II, date(2014, 1, 1)),
         ("25I-NBOMe", "CN-25I-NBOMe", SUPPLEMENTARY, date(2015, 10, 1)),
         ("N-ethylpentylone", "CN-N-ethylpentylone", SUPPLEMENTARY, date(2018, 9, 1)),
