@@ -1,6 +1,6 @@
-"""China's synthetic cannabinoid class (in force 1 Jul 2021): the screen of its core sends
-members to review (the general formula's figure was not read), never to `controlled`; the
-prefilter lets every reference member through."""
+"""China's synthetic cannabinoid class (in force 1 Jul 2021): the screen of the first core its
+figure draws sends members to review (the R groups' open text is left to an expert), never to
+`controlled`; the prefilter lets every reference member through."""
 
 from __future__ import annotations
 

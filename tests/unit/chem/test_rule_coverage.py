@@ -198,7 +198,7 @@ def test_the_seven_nitazenes_of_april_2022_are_controlled_without_a_gap(name: st
 def test_chinese_nitazene_listings_of_2024_apply_from_1_july_2024(query: str, rule_id: str) -> None:
     later = identify(query, as_of=date(2024, 7, 1), jurisdictions=["CN"]).verdicts["CN"]
     basis = next(b for b in later.basis if b.rule_id == rule_id)
-    assert basis.in_force_precision == "day" and not basis.confirmed
+    assert basis.in_force_precision == "day" and basis.confirmed
     earlier = identify(query, as_of=date(2024, 6, 30), jurisdictions=["CN"]).verdicts["CN"]
     assert rule_id not in {b.rule_id for b in earlier.basis}
 
