@@ -51,6 +51,9 @@ SPLINK_COLUMNS = (
 )
 FIELDS = ("name", "date_of_birth", "sex", "id_number", "place_of_birth", "address")
 EM_ITERATIONS = 25
+# The share of requests giving only a year (or a year and month) whose partial date is right:
+# a prior, not estimated (see the date's partial levels).
+PARTIAL_DATE_M = 0.9
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,25 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts=T("same name in another romanisation or order"),
                 tf_adjustment_column="name_key",
             ),
+            # A typing error: one name the same, the other one keystroke away (a letter
+            # swapped, dropped, added or changed). Rarer among different people than a
+            # similar-looking whole name, so before it.
+            cll.Or(
+                cll.And(
+                    cll.ArrayIntersectLevel("family_keys"),
+                    cll.CustomLevel(
+                        _damerau_levenshtein("given_key_l", "given_key_r", dialect) + " <= 1",
+                        base_dialect_str=dialect,
+                    ),
+                ),
+                cll.And(
+                    cll.ArrayIntersectLevel("given_keys"),
+                    cll.CustomLevel(
+                        _damerau_levenshtein("family_key_l", "family_key_r", dialect) + " <= 1",
+                        base_dialect_str=dialect,
+                    ),
+                ),
+            ).configure(label_for_charts=T("one name the same, the other mistyped")),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts=T("name spelt slightly differently")
             ),
@@ -149,7 +171,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different names")),
         ],
-    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
+    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.03, 0.03, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -160,17 +182,34 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts=T("day and month swapped"),
                 base_dialect_str="duckdb",
             ),
-            # A year and month that agree say twelve times more than a year alone.
+            # Only a request that gives a partial date can fall here, so m is fixed at the
+            # share of such requests whose partial date is right (EM would give the share
+            # of all true pairs, most of whose dates are full) and the Bayes factor is
+            # m / (the share of the registry born that month or year): u, fixed, cancels.
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
                 "(dob_day_l IS NULL OR dob_day_r IS NULL)",
                 label_for_charts=T("partial date that agrees (year and month)"),
                 base_dialect_str="duckdb",
+            ).configure(
+                tf_adjustment_column="dob_year_month",
+                disable_tf_exact_match_detection=True,
+                m_probability=PARTIAL_DATE_M,
+                fix_m_probability=True,
+                u_probability=1 / 600,
+                fix_u_probability=True,
             ),
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
                 label_for_charts=T("partial date that agrees (year)"),
                 base_dialect_str="duckdb",
+            ).configure(
+                tf_adjustment_column="dob_year",
+                disable_tf_exact_match_detection=True,
+                m_probability=PARTIAL_DATE_M,
+                fix_m_probability=True,
+                u_probability=1 / 50,
+                fix_u_probability=True,
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
                 label_for_charts=T("one digit differs")
@@ -185,7 +224,9 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different dates")),
         ],
-    ).configure(m_probabilities=[0.84, 0.03, 0.03, 0.03, 0.03, 0.01, 0.02, 0.01])
+    ).configure(
+        m_probabilities=[0.84, 0.03, PARTIAL_DATE_M, PARTIAL_DATE_M, 0.03, 0.01, 0.02, 0.01]
+    )
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
@@ -416,10 +457,11 @@ class Scorer:
     def __init__(self, matcher: Matcher, threads: int | None) -> None:
         self.matcher = matcher
         self.db_api = _database(threads, matcher.spark)
-        self.registry = self.db_api.register(_splink_table(matcher.registry))
+        registry = _splink_table(matcher.registry)
+        self.registry = self.db_api.register(registry)
         # A model saved before a term-frequency level was added adjusts fewer columns.
         self.frequencies = {
-            column: self.db_api.register(_name_frequencies(matcher.registry, column))
+            column: self.db_api.register(_frequencies(registry, column))
             for column in _tf_columns(matcher.model)
         }
         self.levels = _level_labels(matcher.model)
@@ -429,7 +471,10 @@ class Scorer:
     ) -> list[Candidate]:
         """The k best candidates of each of these requests, best first, with their weights;
         `match_probability` is left unset (nan) until `with_posteriors` sees the whole batch."""
-        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
+        evidence = ", ".join(
+            [f"gamma_{f}, mw_{f}" for f in FIELDS]
+            + [f"mw_tf_adj_{f}" for f in _tf_comparisons(self.matcher.model)]
+        )
         ranked = self._query(
             requests,
             lambda pairs: (
@@ -439,7 +484,6 @@ class Scorer:
                         OVER (PARTITION BY unique_id_r)) AS total_weight
                 FROM (
                     SELECT unique_id_l, unique_id_r, match_weight, {evidence},
-                        mw_tf_adj_name,
                         row_number() OVER (
                             PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
                         ) AS candidate_rank,
@@ -561,8 +605,9 @@ def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-def _name_frequencies(registry: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Each name's share of the registry: the term frequencies of a "same name" level."""
+def _frequencies(registry: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each value's share of the registry (a name, a year of birth): the term frequencies of
+    a level adjusted by how common the value is."""
     counts = registry[column].value_counts()
     return (
         counts.rename(f"tf_{column}")
@@ -582,14 +627,28 @@ def _tf_columns(model: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(column for column in columns if column))
 
 
+def _tf_comparisons(model: dict[str, Any]) -> list[str]:
+    """The comparisons with a level adjusted by how common the value is: their evidence
+    weight adds the adjustment."""
+    return [
+        comparison["output_column_name"]
+        for comparison in model["comparisons"]
+        if any(level.get("tf_adjustment_column") for level in comparison["comparison_levels"])
+    ]
+
+
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
-    """The comparison columns, and strings derived from the list columns for the levels that
-    compare one string with another: each name's first reading, the place's words joined.
+    """The comparison columns, and strings derived from them for the levels that compare one
+    string with another: the year and month of birth, each name's first reading, the place's
+    words joined.
     A registry prepared before a comparison column existed gets it empty (import it again
     to use it)."""
     table = people.reindex(columns=list(SPLINK_COLUMNS))
     first = _first_or_none
     return table.assign(
+        dob_year_month=table["dob_year"].astype("string")
+        + "-"
+        + table["dob_month"].astype("string"),
         family_key=table["family_keys"].map(first),
         given_key=table["given_keys"].map(first),
         place_key=table["place_keys"].map(

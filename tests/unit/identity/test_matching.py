@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from liaison.identity.matching import (
+    PARTIAL_DATE_M,
     Candidate,
     Matcher,
     exact_match,
@@ -44,6 +45,8 @@ REQUESTS = [
     (("Q5", "Tan", "Mei Ling", "", "", "F", "1992-11", "", "330302921108002"), "K4"),
     # Nobody in the registry.
     (("Q6", "Xiong", "Zhiqiang", "", "", "M", "1944-01-01", "Lhasa", ""), ""),
+    # Two letters of the given name swapped.
+    (("Q7", "Chen", "Meilnig", "", "", "F", "1992-11-08", "", ""), "K4"),
 ]
 COLUMNS = ["family_name", "given_name", "family_name_native", "given_name_native", "sex",
            "date_of_birth", "place_of_birth", "id_number"]  # fmt: skip
@@ -106,6 +109,24 @@ def test_a_swapped_date_is_its_own_level(matcher: Matcher, requests: pd.DataFram
     found = best(matcher.match(requests))
     assert found["Q2"].evidence["date_of_birth"]["level"] == "day and month swapped"
     assert found["Q4"].evidence["date_of_birth"]["level"] == "partial date that agrees (year)"
+
+
+def test_a_mistyped_given_name_beside_the_same_family_name_is_a_typing_error(
+    matcher: Matcher, requests: pd.DataFrame
+) -> None:
+    found = best(matcher.match(requests))["Q7"]
+    assert found.evidence["name"]["level"] == "one name the same, the other mistyped"
+    assert float(found.evidence["name"]["weight"]) > 0
+
+
+def test_a_partial_date_weighs_by_the_share_of_the_registry_born_then(
+    matcher: Matcher, registry: pd.DataFrame, requests: pd.DataFrame
+) -> None:
+    # Q4 gives the year 1979 only: its Bayes factor is m (PARTIAL_DATE_M) over the share of
+    # the registry born in 1979, not an average over every year.
+    share = float((registry["dob_year"] == 1979).mean())
+    weight = float(best(matcher.match(requests))["Q4"].evidence["date_of_birth"]["weight"])
+    assert weight == pytest.approx(math.log2(PARTIAL_DATE_M / share), abs=1e-3)
 
 
 def test_a_saved_model_gives_the_same_answer(
