@@ -597,11 +597,29 @@ def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
 M_FLOOR = 0.001
 
 
+# Comparisons whose levels go from the closest agreement down: a near level never says more
+# than the exact one above it (a level that random pairs never reached would otherwise get
+# u = 1e-6 and outweigh an exact agreement: a misspelt place above the right one).
+ORDERED = ("place_of_birth", "address")
+# Splink's u for a level that random sampling never reached.
+U_NOT_OBSERVED = 1e-6
+
+
 def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
     for comparison in model["comparisons"]:
+        ceiling = math.inf
         for level in comparison["comparison_levels"]:
-            if not level.get("is_null_level") and level.get("m_probability") is not None:
-                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            if level.get("is_null_level") or level.get("m_probability") is None:
+                continue
+            level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            if comparison["output_column_name"] in ORDERED:
+                u = level.get("u_probability")
+                if not isinstance(u, float) or u <= 0:
+                    u = U_NOT_OBSERVED
+                if level["m_probability"] / u > ceiling:
+                    u = level["m_probability"] / ceiling
+                level["u_probability"] = u
+                ceiling = level["m_probability"] / u
     return model
 
 

@@ -12,6 +12,7 @@ from liaison.identity.matching import (
     PARTIAL_DATE_M,
     Candidate,
     Matcher,
+    _floor_m,
     exact_match,
     posterior,
     share_in_registry,
@@ -200,3 +201,24 @@ def test_characters_tell_homophones_apart_and_a_mistyped_number_still_counts() -
     assert level == "a mistyped number, one character from this one"
     second = next(c for c in found if c.request_id == "Q2" and c.person_id == "H2")
     assert first["Q2"].match_probability > 0.9 > second.match_probability
+
+
+def test_a_place_spelt_slightly_differently_never_outweighs_the_same_place() -> None:
+    # Random pairs never reached the misspelt level (u unset): Splink's u of 1e-6 would make
+    # it worth 2^15 where the same place is worth 20.
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "place_of_birth",
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.95, "u_probability": 0.05},
+                    {"m_probability": 0.03},
+                    {"m_probability": 0.02, "u_probability": 0.9},
+                ],
+            }
+        ]
+    }
+    levels = _floor_m(model)["comparisons"][0]["comparison_levels"]
+    factors = [level["m_probability"] / level["u_probability"] for level in levels[1:]]
+    assert factors == pytest.approx([19.0, 19.0, 0.02 / 0.9])
