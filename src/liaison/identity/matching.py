@@ -122,10 +122,12 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts=T("same name"), tf_adjustment_column="name_key"
             ),
             # Adjusted by the registry side's name ("Chang Wei" written for Zhang Wei is as
-            # common as Zhang Wei): Splink takes the greater frequency of the two sides.
+            # common as Zhang Wei): Splink takes the greater frequency of the two sides. Its
+            # Bayes factor is m / that frequency, as for the same name (u cancels).
             cll.ArrayIntersectLevel("name_keys").configure(
                 label_for_charts=T("same name in another romanisation or order"),
                 tf_adjustment_column="name_key",
+                disable_tf_exact_match_detection=True,
             ),
             # A typing error: one name the same, the other one keystroke away (a letter
             # swapped, dropped, added or changed). Rarer among different people than a
@@ -380,7 +382,7 @@ class Matcher:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         rule, fix_probability_two_random_records_match=True
                     )
-        trained = _floor_m(linker.misc.save_model_to_json())
+        trained = _floor_m(_names_agree(linker.misc.save_model_to_json()))
         trained["probability_two_random_records_match"] = 1 / max(len(registry), 2)
         return cls(trained, registry, id_column, spark)
 
@@ -595,6 +597,24 @@ def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
 # EM gives m = 0 to a level it never saw among matches (e.g. a different sex, when no request
 # got the sex wrong); a clerical error must lower the probability, never veto the match.
 M_FLOOR = 0.001
+
+
+def _names_agree(model: dict[str, Any]) -> dict[str, Any]:
+    """The same name and the same name in another romanisation: m of each becomes the share
+    of true pairs whose names agree in either way. Which of the two a request falls in is
+    set by how it is spelt (pinyin or Wade-Giles, family name first or last), not by chance:
+    given the spelling, a true pair agrees in the one way it can. EM's share of each, m of
+    a mixture of spellings, would understate both."""
+    levels = [
+        level
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column") == "name_key" and level.get("m_probability")
+    ]
+    agree = sum(level["m_probability"] for level in levels)
+    for level in levels:
+        level["m_probability"] = agree
+    return model
 
 
 # Comparisons whose levels go from the closest agreement down: a near level never says more

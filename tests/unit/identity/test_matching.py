@@ -120,6 +120,24 @@ def test_a_mistyped_given_name_beside_the_same_family_name_is_a_typing_error(
     assert float(found.evidence["name"]["weight"]) > 0
 
 
+def test_a_name_in_wade_giles_weighs_as_much_as_the_same_name_in_pinyin(
+    matcher: Matcher,
+) -> None:
+    # How a request is spelt decides which of the two levels a true pair falls in: each is
+    # worth the share of true pairs agreeing either way over how common the name is.
+    rows = [
+        {"request_id": "W", "family_name": "Wong", "given_name": "Hsiao-ming"},
+        {"request_id": "P", "family_name": "Huang", "given_name": "Xiaoming"},
+    ]
+    table, _ = prepare_people(pd.DataFrame(rows), "request_id")
+    found = best(matcher.match(table, k=1))
+    levels = {r: found[r].evidence["name"]["level"] for r in ("W", "P")}
+    assert levels == {"W": "same name in another romanisation or order", "P": "same name"}
+    assert found["W"].evidence["name"]["weight"] == pytest.approx(
+        found["P"].evidence["name"]["weight"], abs=1e-3
+    )
+
+
 def test_a_partial_date_weighs_by_the_share_of_the_registry_born_then(
     matcher: Matcher, registry: pd.DataFrame, requests: pd.DataFrame
 ) -> None:
