@@ -91,6 +91,15 @@ def _damerau_levenshtein(left: str, right: str, dialect: str) -> str:
     return f"{function}({left}, {right})"
 
 
+def _typo(left: str, right: str, dialect: str) -> Any:
+    """A level: the two columns one keystroke apart (Damerau-Levenshtein distance 1 or 0)."""
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(
+        _damerau_levenshtein(left, right, dialect) + " <= 1", base_dialect_str=dialect
+    )
+
+
 def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
     blocking rules."""
@@ -131,22 +140,20 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             # A typing error: one name the same, the other one keystroke away (a letter
             # swapped, dropped, added or changed). Rarer among different people than a
-            # similar-looking whole name, so before it.
-            cll.Or(
-                cll.And(
-                    cll.ArrayIntersectLevel("family_keys"),
-                    cll.CustomLevel(
-                        _damerau_levenshtein("given_key_l", "given_key_r", dialect) + " <= 1",
-                        base_dialect_str=dialect,
+            # similar-looking whole name, so before it; not when both sides give characters
+            # and they differ (刘艳 is not a mistyped 刘兰).
+            cll.And(
+                cll.Or(
+                    cll.And(
+                        cll.ArrayIntersectLevel("family_keys"),
+                        _typo("given_key_l", "given_key_r", dialect),
+                    ),
+                    cll.And(
+                        cll.ArrayIntersectLevel("given_keys"),
+                        _typo("family_key_l", "family_key_r", dialect),
                     ),
                 ),
-                cll.And(
-                    cll.ArrayIntersectLevel("given_keys"),
-                    cll.CustomLevel(
-                        _damerau_levenshtein("family_key_l", "family_key_r", dialect) + " <= 1",
-                        base_dialect_str=dialect,
-                    ),
-                ),
+                cll.CustomLevel("native_name_l IS NULL OR native_name_r IS NULL"),
             ).configure(label_for_charts=T("one name the same, the other mistyped")),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts=T("name spelt slightly differently")

@@ -120,6 +120,18 @@ def test_a_mistyped_given_name_beside_the_same_family_name_is_a_typing_error(
     assert float(found.evidence["name"]["weight"]) > 0
 
 
+def test_other_characters_are_not_a_typing_error(matcher: Matcher) -> None:
+    # The Latin name one letter from K4's (Meilnig), but the characters given differ (林, not
+    # 玲): another name, not a mistyped one.
+    row = {"request_id": "C", "family_name": "Chen", "given_name": "Meilnig",
+           "family_name_native": "陈", "given_name_native": "美林", "sex": "F",
+           "date_of_birth": "1992-11-08"}  # fmt: skip
+    table, _ = prepare_people(pd.DataFrame([row]), "request_id")
+    found = [c for c in matcher.match(table, k=5) if c.person_id == "K4"]
+    assert found
+    assert found[0].evidence["name"]["level"] != "one name the same, the other mistyped"
+
+
 def test_a_name_in_wade_giles_weighs_as_much_as_the_same_name_in_pinyin(
     matcher: Matcher,
 ) -> None:
