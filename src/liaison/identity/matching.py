@@ -381,7 +381,10 @@ class Matcher:
         if requests is not None and len(requests) >= 50:
             for rule in (
                 block_on("id_number"),
-                block_on("name_key"),  # EM cannot explode arrays: the primary reading
+                # EM cannot explode arrays: the primary reading. With the year too: pairs
+                # blocked on a name alone are mostly homonyms, and EM took some that agree on
+                # the place for matches (m of "different dates" 0.15 on 10,000 requests).
+                block_on("name_key", "dob_year"),
                 block_on("date_of_birth"),
             ):
                 # A rule that blocks no pair (a field empty throughout) leaves the priors.
