@@ -51,6 +51,9 @@ SPLINK_COLUMNS = (
 )
 FIELDS = ("name", "date_of_birth", "sex", "id_number", "place_of_birth", "address")
 EM_ITERATIONS = 25
+# The share of requests giving only a year (or a year and month) whose partial date is right:
+# a prior, not estimated (see the date's partial levels).
+PARTIAL_DATE_M = 0.9
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,15 @@ def _damerau_levenshtein(left: str, right: str, dialect: str) -> str:
     return f"{function}({left}, {right})"
 
 
+def _typo(left: str, right: str, dialect: str) -> Any:
+    """A level: the two columns one keystroke apart (Damerau-Levenshtein distance 1 or 0)."""
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(
+        _damerau_levenshtein(left, right, dialect) + " <= 1", base_dialect_str=dialect
+    )
+
+
 def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
     blocking rules."""
@@ -119,11 +131,30 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts=T("same name"), tf_adjustment_column="name_key"
             ),
             # Adjusted by the registry side's name ("Chang Wei" written for Zhang Wei is as
-            # common as Zhang Wei): Splink takes the greater frequency of the two sides.
+            # common as Zhang Wei): Splink takes the greater frequency of the two sides. Its
+            # Bayes factor is m / that frequency, as for the same name (u cancels).
             cll.ArrayIntersectLevel("name_keys").configure(
                 label_for_charts=T("same name in another romanisation or order"),
                 tf_adjustment_column="name_key",
+                disable_tf_exact_match_detection=True,
             ),
+            # A typing error: one name the same, the other one keystroke away (a letter
+            # swapped, dropped, added or changed). Rarer among different people than a
+            # similar-looking whole name, so before it; not when both sides give characters
+            # and they differ (刘艳 is not a mistyped 刘兰).
+            cll.And(
+                cll.Or(
+                    cll.And(
+                        cll.ArrayIntersectLevel("family_keys"),
+                        _typo("given_key_l", "given_key_r", dialect),
+                    ),
+                    cll.And(
+                        cll.ArrayIntersectLevel("given_keys"),
+                        _typo("family_key_l", "family_key_r", dialect),
+                    ),
+                ),
+                cll.CustomLevel("native_name_l IS NULL OR native_name_r IS NULL"),
+            ).configure(label_for_charts=T("one name the same, the other mistyped")),
             cll.JaroWinklerLevel("name_key", 0.92).configure(
                 label_for_charts=T("name spelt slightly differently")
             ),
@@ -149,7 +180,7 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different names")),
         ],
-    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.06, 0.02, 0.03, 0.01, 0.01, 0.02])
+    ).configure(m_probabilities=[0.9, 0.001, 0.5, 0.25, 0.03, 0.03, 0.02, 0.03, 0.01, 0.01, 0.02])
     date_of_birth = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -160,17 +191,34 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 label_for_charts=T("day and month swapped"),
                 base_dialect_str="duckdb",
             ),
-            # A year and month that agree say twelve times more than a year alone.
+            # Only a request that gives a partial date can fall here, so m is fixed at the
+            # share of such requests whose partial date is right (EM would give the share
+            # of all true pairs, most of whose dates are full) and the Bayes factor is
+            # m / (the share of the registry born that month or year): u, fixed, cancels.
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
                 "(dob_day_l IS NULL OR dob_day_r IS NULL)",
                 label_for_charts=T("partial date that agrees (year and month)"),
                 base_dialect_str="duckdb",
+            ).configure(
+                tf_adjustment_column="dob_year_month",
+                disable_tf_exact_match_detection=True,
+                m_probability=PARTIAL_DATE_M,
+                fix_m_probability=True,
+                u_probability=1 / 600,
+                fix_u_probability=True,
             ),
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
                 label_for_charts=T("partial date that agrees (year)"),
                 base_dialect_str="duckdb",
+            ).configure(
+                tf_adjustment_column="dob_year",
+                disable_tf_exact_match_detection=True,
+                m_probability=PARTIAL_DATE_M,
+                fix_m_probability=True,
+                u_probability=1 / 50,
+                fix_u_probability=True,
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
                 label_for_charts=T("one digit differs")
@@ -185,7 +233,9 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             ),
             cll.ElseLevel().configure(label_for_charts=T("different dates")),
         ],
-    ).configure(m_probabilities=[0.84, 0.03, 0.03, 0.03, 0.03, 0.01, 0.02, 0.01])
+    ).configure(
+        m_probabilities=[0.84, 0.03, PARTIAL_DATE_M, PARTIAL_DATE_M, 0.03, 0.01, 0.02, 0.01]
+    )
     sex = cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[
@@ -331,7 +381,10 @@ class Matcher:
         if requests is not None and len(requests) >= 50:
             for rule in (
                 block_on("id_number"),
-                block_on("name_key"),  # EM cannot explode arrays: the primary reading
+                # EM cannot explode arrays: the primary reading. With the year too: pairs
+                # blocked on a name alone are mostly homonyms, and EM took some that agree on
+                # the place for matches (m of "different dates" 0.15 on 10,000 requests).
+                block_on("name_key", "dob_year"),
                 block_on("date_of_birth"),
             ):
                 # A rule that blocks no pair (a field empty throughout) leaves the priors.
@@ -339,7 +392,7 @@ class Matcher:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         rule, fix_probability_two_random_records_match=True
                     )
-        trained = _floor_m(linker.misc.save_model_to_json())
+        trained = _floor_m(_names_agree(linker.misc.save_model_to_json()))
         trained["probability_two_random_records_match"] = 1 / max(len(registry), 2)
         return cls(trained, registry, id_column, spark)
 
@@ -416,10 +469,11 @@ class Scorer:
     def __init__(self, matcher: Matcher, threads: int | None) -> None:
         self.matcher = matcher
         self.db_api = _database(threads, matcher.spark)
-        self.registry = self.db_api.register(_splink_table(matcher.registry))
+        registry = _splink_table(matcher.registry)
+        self.registry = self.db_api.register(registry)
         # A model saved before a term-frequency level was added adjusts fewer columns.
         self.frequencies = {
-            column: self.db_api.register(_name_frequencies(matcher.registry, column))
+            column: self.db_api.register(_frequencies(registry, column))
             for column in _tf_columns(matcher.model)
         }
         self.levels = _level_labels(matcher.model)
@@ -429,7 +483,10 @@ class Scorer:
     ) -> list[Candidate]:
         """The k best candidates of each of these requests, best first, with their weights;
         `match_probability` is left unset (nan) until `with_posteriors` sees the whole batch."""
-        evidence = ", ".join(f"gamma_{f}, mw_{f}" for f in FIELDS)
+        evidence = ", ".join(
+            [f"gamma_{f}, mw_{f}" for f in FIELDS]
+            + [f"mw_tf_adj_{f}" for f in _tf_comparisons(self.matcher.model)]
+        )
         ranked = self._query(
             requests,
             lambda pairs: (
@@ -439,7 +496,6 @@ class Scorer:
                         OVER (PARTITION BY unique_id_r)) AS total_weight
                 FROM (
                     SELECT unique_id_l, unique_id_r, match_weight, {evidence},
-                        mw_tf_adj_name,
                         row_number() OVER (
                             PARTITION BY unique_id_r ORDER BY match_weight DESC, unique_id_l
                         ) AS candidate_rank,
@@ -553,16 +609,53 @@ def _database(threads: int | None, spark: Any) -> DatabaseAPI[Any]:
 M_FLOOR = 0.001
 
 
-def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
-    for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if not level.get("is_null_level") and level.get("m_probability") is not None:
-                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+def _names_agree(model: dict[str, Any]) -> dict[str, Any]:
+    """The same name and the same name in another romanisation: m of each becomes the share
+    of true pairs whose names agree in either way. Which of the two a request falls in is
+    set by how it is spelt (pinyin or Wade-Giles, family name first or last), not by chance:
+    given the spelling, a true pair agrees in the one way it can. EM's share of each, m of
+    a mixture of spellings, would understate both."""
+    levels = [
+        level
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column") == "name_key" and level.get("m_probability")
+    ]
+    agree = sum(level["m_probability"] for level in levels)
+    for level in levels:
+        level["m_probability"] = agree
     return model
 
 
-def _name_frequencies(registry: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Each name's share of the registry: the term frequencies of a "same name" level."""
+# Comparisons whose levels go from the closest agreement down: a near level never says more
+# than the exact one above it (a level that random pairs never reached would otherwise get
+# u = 1e-6 and outweigh an exact agreement: a misspelt place above the right one).
+ORDERED = ("place_of_birth", "address")
+# Splink's u for a level that random sampling never reached.
+U_NOT_OBSERVED = 1e-6
+
+
+def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
+    for comparison in model["comparisons"]:
+        ceiling = math.inf
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level") or level.get("m_probability") is None:
+                continue
+            level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            if comparison["output_column_name"] in ORDERED:
+                u = level.get("u_probability")
+                if not isinstance(u, float) or u <= 0:
+                    u = U_NOT_OBSERVED
+                if level["m_probability"] / u > ceiling:
+                    u = level["m_probability"] / ceiling
+                level["u_probability"] = u
+                ceiling = level["m_probability"] / u
+    return model
+
+
+def _frequencies(registry: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each value's share of the registry (a name, a year of birth): the term frequencies of
+    a level adjusted by how common the value is."""
     counts = registry[column].value_counts()
     return (
         counts.rename(f"tf_{column}")
@@ -582,14 +675,28 @@ def _tf_columns(model: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(column for column in columns if column))
 
 
+def _tf_comparisons(model: dict[str, Any]) -> list[str]:
+    """The comparisons with a level adjusted by how common the value is: their evidence
+    weight adds the adjustment."""
+    return [
+        comparison["output_column_name"]
+        for comparison in model["comparisons"]
+        if any(level.get("tf_adjustment_column") for level in comparison["comparison_levels"])
+    ]
+
+
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
-    """The comparison columns, and strings derived from the list columns for the levels that
-    compare one string with another: each name's first reading, the place's words joined.
+    """The comparison columns, and strings derived from them for the levels that compare one
+    string with another: the year and month of birth, each name's first reading, the place's
+    words joined.
     A registry prepared before a comparison column existed gets it empty (import it again
     to use it)."""
     table = people.reindex(columns=list(SPLINK_COLUMNS))
     first = _first_or_none
     return table.assign(
+        dob_year_month=table["dob_year"].astype("string")
+        + "-"
+        + table["dob_month"].astype("string"),
         family_key=table["family_keys"].map(first),
         given_key=table["given_keys"].map(first),
         place_key=table["place_keys"].map(

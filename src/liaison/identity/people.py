@@ -23,6 +23,7 @@ from liaison.identity.names import (
     name_keys,
     normalise,
     quick_pinyin,
+    to_pinyin,
 )
 from liaison.identity.passport import read_passport_mrz
 
@@ -60,6 +61,20 @@ ADMIN_WORDS = frozenset(
         "zhongguo",
     ]
 )
+
+
+# Places whose usual English spelling is not their pinyin (哈尔滨 Harbin, 陕西 Shaanxi, set
+# apart from 山西 Shanxi; the older postal spellings): the pinyin, as the characters read.
+PLACE_SPELLINGS = {
+    "harbin": "haerbin",
+    "shaanxi": "shanxi",
+    "hohhot": "huhehaote",
+    "urumqi": "wulumuqi",
+    "lhasa": "lasa",
+    "amoy": "xiamen",
+    "canton": "guangzhou",
+    "peking": "beijing",
+}
 
 
 @dataclass(frozen=True)
@@ -293,12 +308,17 @@ def place_keys(place: str) -> list[str]:
     words: list[str] = []
     for piece in re.split(r"[,;/()\s]+", place):
         if HANZI.search(piece):
+            # Read as words, not character by character: 厦门 is xiamen, 长沙 changsha.
             words.extend(
-                normalise(quick_pinyin(part)) for part in ADMIN_CHARACTERS.split(piece) if part
+                normalise(to_pinyin(part)) for part in ADMIN_CHARACTERS.split(piece) if part
             )
         else:
-            words.append(normalise(piece))
-    return sorted({w for w in words if w and w not in ADMIN_WORDS})
+            word = normalise(piece)
+            # "Xi'an" is a city; "xian" alone, a county.
+            if word in ADMIN_WORDS and "'" not in piece and "’" not in piece:
+                continue
+            words.append(PLACE_SPELLINGS.get(word, word))
+    return sorted({w for w in words if w})
 
 
 def address_key(address: str) -> str:

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from liaison.identity.matching import (
+    PARTIAL_DATE_M,
     Candidate,
     Matcher,
+    _floor_m,
     exact_match,
     posterior,
     share_in_registry,
@@ -44,6 +46,8 @@ REQUESTS = [
     (("Q5", "Tan", "Mei Ling", "", "", "F", "1992-11", "", "330302921108002"), "K4"),
     # Nobody in the registry.
     (("Q6", "Xiong", "Zhiqiang", "", "", "M", "1944-01-01", "Lhasa", ""), ""),
+    # Two letters of the given name swapped.
+    (("Q7", "Chen", "Meilnig", "", "", "F", "1992-11-08", "", ""), "K4"),
 ]
 COLUMNS = ["family_name", "given_name", "family_name_native", "given_name_native", "sex",
            "date_of_birth", "place_of_birth", "id_number"]  # fmt: skip
@@ -106,6 +110,54 @@ def test_a_swapped_date_is_its_own_level(matcher: Matcher, requests: pd.DataFram
     found = best(matcher.match(requests))
     assert found["Q2"].evidence["date_of_birth"]["level"] == "day and month swapped"
     assert found["Q4"].evidence["date_of_birth"]["level"] == "partial date that agrees (year)"
+
+
+def test_a_mistyped_given_name_beside_the_same_family_name_is_a_typing_error(
+    matcher: Matcher, requests: pd.DataFrame
+) -> None:
+    found = best(matcher.match(requests))["Q7"]
+    assert found.evidence["name"]["level"] == "one name the same, the other mistyped"
+    assert float(found.evidence["name"]["weight"]) > 0
+
+
+def test_other_characters_are_not_a_typing_error(matcher: Matcher) -> None:
+    # The Latin name one letter from K4's (Meilnig), but the characters given differ (林, not
+    # 玲): another name, not a mistyped one.
+    row = {"request_id": "C", "family_name": "Chen", "given_name": "Meilnig",
+           "family_name_native": "陈", "given_name_native": "美林", "sex": "F",
+           "date_of_birth": "1992-11-08"}  # fmt: skip
+    table, _ = prepare_people(pd.DataFrame([row]), "request_id")
+    found = [c for c in matcher.match(table, k=5) if c.person_id == "K4"]
+    assert found
+    assert found[0].evidence["name"]["level"] != "one name the same, the other mistyped"
+
+
+def test_a_name_in_wade_giles_weighs_as_much_as_the_same_name_in_pinyin(
+    matcher: Matcher,
+) -> None:
+    # How a request is spelt decides which of the two levels a true pair falls in: each is
+    # worth the share of true pairs agreeing either way over how common the name is.
+    rows = [
+        {"request_id": "W", "family_name": "Wong", "given_name": "Hsiao-ming"},
+        {"request_id": "P", "family_name": "Huang", "given_name": "Xiaoming"},
+    ]
+    table, _ = prepare_people(pd.DataFrame(rows), "request_id")
+    found = best(matcher.match(table, k=1))
+    levels = {r: found[r].evidence["name"]["level"] for r in ("W", "P")}
+    assert levels == {"W": "same name in another romanisation or order", "P": "same name"}
+    assert found["W"].evidence["name"]["weight"] == pytest.approx(
+        found["P"].evidence["name"]["weight"], abs=1e-3
+    )
+
+
+def test_a_partial_date_weighs_by_the_share_of_the_registry_born_then(
+    matcher: Matcher, registry: pd.DataFrame, requests: pd.DataFrame
+) -> None:
+    # Q4 gives the year 1979 only: its Bayes factor is m (PARTIAL_DATE_M) over the share of
+    # the registry born in 1979, not an average over every year.
+    share = float((registry["dob_year"] == 1979).mean())
+    weight = float(best(matcher.match(requests))["Q4"].evidence["date_of_birth"]["weight"])
+    assert weight == pytest.approx(math.log2(PARTIAL_DATE_M / share), abs=1e-3)
 
 
 def test_a_saved_model_gives_the_same_answer(
@@ -179,3 +231,24 @@ def test_characters_tell_homophones_apart_and_a_mistyped_number_still_counts() -
     assert level == "a mistyped number, one character from this one"
     second = next(c for c in found if c.request_id == "Q2" and c.person_id == "H2")
     assert first["Q2"].match_probability > 0.9 > second.match_probability
+
+
+def test_a_place_spelt_slightly_differently_never_outweighs_the_same_place() -> None:
+    # Random pairs never reached the misspelt level (u unset): Splink's u of 1e-6 would make
+    # it worth 2^15 where the same place is worth 20.
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "place_of_birth",
+                "comparison_levels": [
+                    {"is_null_level": True},
+                    {"m_probability": 0.95, "u_probability": 0.05},
+                    {"m_probability": 0.03},
+                    {"m_probability": 0.02, "u_probability": 0.9},
+                ],
+            }
+        ]
+    }
+    levels = _floor_m(model)["comparisons"][0]["comparison_levels"]
+    factors = [level["m_probability"] / level["u_probability"] for level in levels[1:]]
+    assert factors == pytest.approx([19.0, 19.0, 0.02 / 0.9])

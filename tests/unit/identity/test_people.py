@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from liaison.identity.people import COLUMNS, RowProblem, parse_date, read_people
+from liaison.identity.people import COLUMNS, RowProblem, parse_date, place_keys, read_people
 
 HEADER = "request_id," + ",".join(COLUMNS)
 
@@ -120,3 +120,22 @@ def test_parquet_is_read_like_csv(tmp_path: Path) -> None:
         "id_number",
         "address",
     }
+
+
+@pytest.mark.parametrize(
+    ("written", "registered"),
+    [
+        ("Xiamen, Fujian", "福建省厦门市"),  # 厦 read in its place name, not as sha
+        ("Changsha, Hunan", "湖南省长沙市"),
+        ("Chengdu, Sichuan", "四川省成都市"),
+        ("Harbin, Heilongjiang", "黑龙江省哈尔滨市"),  # the usual English spelling
+        ("Xi'an, Shaanxi", "陕西省西安市"),  # Xi'an is not the word for a county
+    ],
+)
+def test_a_place_in_english_has_the_keys_of_its_characters(written: str, registered: str) -> None:
+    assert place_keys(written) == place_keys(registered)
+    assert len(place_keys(written)) == 2
+
+
+def test_administrative_words_are_dropped_from_places() -> None:
+    assert place_keys("Qingtian Xian, Zhejiang") == place_keys("浙江省青田县")
