@@ -308,10 +308,11 @@ def _verdicts(
     rulebook: RuleBook,
     named_graphs: frozenset[str],
 ) -> dict[str, Verdict]:
-    tautomers = _Tautomer(parent, named_graphs)
-    # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
+    tautomers = _Tautomer(parent)
+    # InChI is the dearest step; only a molecule with a listed formula and a listed graph (what
+    # InChI's connectivity, and each tautomer, keep) can be a listed substance or its tautomer.
     formula = molecular_formula(parent)
-    if formula in rulebook.named_formulas:
+    if formula in rulebook.named_formulas and _graph_may_be_listed(parent, named_graphs):
         inchikey, connectivity = structure_keys(parent)
     else:
         inchikey, connectivity = "", ""
@@ -387,6 +388,16 @@ def _verdicts(
     return verdicts
 
 
+def _graph_may_be_listed(parent: Chem.Mol, named_graphs: frozenset[str]) -> bool:
+    """False only when `parent` has another heavy-atom graph than every named entry: then no
+    InChIKey of it or of its tautomers is an entry's. Hydrogens drawn as atoms (which InChI
+    counts apart) and metals (which it disconnects) leave the question open."""
+    if parent.GetNumAtoms() != parent.GetNumHeavyAtoms():
+        return True
+    graph = element_graph(parent)
+    return graph is None or graph in named_graphs
+
+
 @lru_cache(maxsize=512)
 def _skeleton(smarts: str) -> Chem.Mol:
     return skeleton_of_smarts(smarts)
@@ -397,9 +408,8 @@ class _Tautomer:
     the pattern's skeleton (elements, connectivity, any bond order: what tautomers share) is
     in the parent; its atoms are in the parent's order, so matched atoms stay valid."""
 
-    def __init__(self, parent: Chem.Mol, named_graphs: frozenset[str]) -> None:
+    def __init__(self, parent: Chem.Mol) -> None:
         self._parent = parent
-        self._named_graphs = named_graphs
         self._molecule: Chem.Mol | None = None
         self._unusual: bool | None = None  # asked once per parent, not once per rule
         self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
@@ -420,12 +430,10 @@ class _Tautomer:
         return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
 
     def keys(self) -> tuple[str, str]:
-        """The canonical tautomer's keys; none when no named entry has the parent's graph, so
-        none can be a tautomer of it (canonicalising costs more than InChI)."""
+        """The canonical tautomer's keys; asked only of a parent whose graph may be listed
+        (_graph_may_be_listed): canonicalising costs more than InChI."""
         if self._keys is None:
-            graph = element_graph(self._parent)
-            listed = graph is None or graph in self._named_graphs
-            self._keys = structure_keys(self.molecule()) if listed else ("", "")
+            self._keys = structure_keys(self.molecule())
         return self._keys
 
     def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:

@@ -346,8 +346,9 @@ class Prefilter:
     named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
     named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
-    # The entries of `named` by heavy_formula(): the oxygen counts for each formula text.
-    named_formulas: dict[str, frozenset[int]] = field(default_factory=dict)
+    # The skeletons of `named` by heavy_formula(): formula text -> oxygens -> skeletons. A
+    # fragment can only become an entry of its own heavy formula, less hydrate oxygens.
+    named_formulas: dict[str, dict[int, tuple[Chem.Mol, ...]]] = field(default_factory=dict)
     # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
     # only when its formula is one of an entry (identify._verdicts).
     named_molecular_formulas: frozenset[str] = frozenset()
@@ -371,8 +372,9 @@ class Prefilter:
             return False
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
-        if self._no_named_formula(molecule):  # most molecules: no substructure test needed
-            return False
+        suspects = self._named_suspects(molecule)
+        if suspects is not None:  # most molecules: one formula per fragment, rarely a test
+            return bool(suspects) and not self._parents_unlisted(molecule, suspects)
         sizes = _sizes(molecule)
         if sizes is None:
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
@@ -401,36 +403,42 @@ class Prefilter:
         # Judged as drawn, its parents are some of its fragments, formulas unchanged.
         return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
 
-    def _no_named_formula(self, molecule: Chem.Mol) -> bool:
-        """True when no fragment of `molecule` can have the formula of a named entry after
-        standardization; False when one may, or when the formula cannot tell."""
+    def _named_suspects(self, molecule: Chem.Mol) -> list[Chem.Mol] | None:
+        """The fragments of `molecule` holding the skeleton of a named entry of their heavy
+        formula (the same, less an oxygen for each ketone hydrate: heavy_formula); None when
+        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom)."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
-            return False
-        listed = [fragment for fragment in _fragments(molecule) if self._named_formula(fragment)]
-        if not listed:
-            return True
-        # Drawn without a charge or an unusual valence, a fragment is judged with its own
-        # hydrogens too (standardize.quick_parents), but for a hydrate's water.
+            return None
+        suspects = []
+        for fragment in _fragments(molecule):
+            formula = heavy_formula(fragment)
+            if formula is None:
+                if fragment.GetNumAtoms() == 1:  # a metal ion: named_with_metals asked above
+                    continue
+                return None
+            text, oxygens = formula
+            listed = self.named_formulas.get(text)
+            if listed is None:  # nearly every fragment
+                continue
+            skeletons = listed.get(oxygens, ())
+            if any(count < oxygens for count in listed):
+                lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
+                for count in range(oxygens - lost, oxygens):
+                    skeletons += listed.get(count, ())
+            if any(map(fragment.HasSubstructMatch, skeletons)):
+                suspects.append(fragment)
+        return suspects
+
+    def _parents_unlisted(self, molecule: Chem.Mol, suspects: list[Chem.Mol]) -> bool:
+        """True when no parent of the `suspects` can have a named entry's molecular formula
+        (and so its InChIKey or connectivity): drawn without a charge or an unusual valence, a
+        fragment is judged with its own hydrogens (standardize.quick_parents), but for a
+        hydrate's water."""
         return plain_atoms(molecule) and not any(
             fragment.HasSubstructMatch(_HYDRATE_CARBON)
             or CalcMolFormula(fragment) in self.named_molecular_formulas
-            for fragment in listed
+            for fragment in suspects
         )
-
-    def _named_formula(self, fragment: Chem.Mol) -> bool:
-        """Whether standardization may leave `fragment` with a named entry's heavy atoms: the
-        same, less an oxygen for each ketone hydrate (heavy_formula)."""
-        formula = heavy_formula(fragment)
-        if formula is None:
-            return True
-        text, oxygens = formula
-        listed = self.named_formulas.get(text, frozenset())
-        if oxygens in listed:
-            return True
-        if not any(count < oxygens for count in listed):
-            return False
-        lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
-        return any(oxygens - lost <= count < oxygens for count in listed)
 
 
 def _fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
@@ -513,7 +521,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     needed = _minimal(chosen)
     non_aromatic = {text: _non_aromatic_positions(s, shapes) for text, s in needed.items()}
     named: dict[str, Chem.Mol] = {}
-    named_formulas: dict[str, set[int]] = {}
+    named_formulas: dict[str, dict[int, dict[str, Chem.Mol]]] = {}
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
     graphs: set[str | None] = set()
@@ -529,12 +537,13 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             # with that ring aromatic is let through for it.
             aromatic_formulas.add(entry.formula)
         elif not passing:
-            named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+            key = Chem.MolToSmarts(skeleton)
+            named.setdefault(key, skeleton)
             molecular_formulas.add(entry.formula)
             formula = heavy_formula(parent)
             if formula is not None:  # an entry with a metal is tested on every molecule
                 text, oxygens = formula
-                named_formulas.setdefault(text, set()).add(oxygens)
+                named_formulas.setdefault(text, {}).setdefault(oxygens, {})[key] = named[key]
     by_size: dict[int, list[Chem.Mol]] = {}
     with_metals: list[Chem.Mol] = []
     for skeleton in named.values():
@@ -548,7 +557,10 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
-        named_formulas={text: frozenset(counts) for text, counts in named_formulas.items()},
+        named_formulas={
+            text: {oxygens: tuple(found.values()) for oxygens, found in counts.items()}
+            for text, counts in named_formulas.items()
+        },
         named_molecular_formulas=frozenset(molecular_formulas),
         non_aromatic=tuple(non_aromatic.values()),
         aromatic_formulas=frozenset(aromatic_formulas),
