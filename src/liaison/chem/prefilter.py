@@ -318,16 +318,25 @@ def heavy_formula(molecule: Chem.Mol) -> tuple[str, int] | None:
     oxygen a ketone hydrate loses as water; so its standardized parent has this formula
     with as many oxygens or fewer. RDKit's formula is made in C++: cheaper than one
     substructure test."""
-    oxygens = 0
+    return _heavy(element_counts(molecule))
+
+
+def element_counts(molecule: Chem.Mol) -> dict[str, int]:
+    """Atoms of each element (hydrogens included, `*` for dummy atoms), in formula order."""
+    return {
+        symbol: int(count or 1) for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule))
+    }
+
+
+def _heavy(counts: dict[str, int]) -> tuple[str, int] | None:
+    """heavy_formula() from element_counts()."""
     parts: list[str] = []
-    for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule)):
-        if symbol == "O":
-            oxygens = int(count or 1)
-        elif symbol != "H":
-            if symbol not in _NON_METAL_SYMBOLS:
-                return None
-            parts.append(symbol + count)
-    return "".join(parts), oxygens
+    for symbol, count in counts.items():
+        if symbol not in _NON_METAL_SYMBOLS:
+            return None
+        if symbol not in ("H", "O"):
+            parts.append(symbol + str(count) if count > 1 else symbol)
+    return "".join(parts), counts.get("O", 0)
 
 
 @dataclass(frozen=True)
@@ -363,16 +372,28 @@ class Prefilter:
     aromatic_formulas: frozenset[str] = frozenset()
     # element_graph() of every named entry's parent: a tautomer keeps its substance's graph.
     named_graphs: frozenset[str] = frozenset()
+    # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
+    # (counted in its formula, which the named entries need anyway) cannot contain it.
+    screen_elements: tuple[tuple[tuple[str, int], ...], ...] = ()
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
-        if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
+        if not self.named_any_size:  # every named entry has a screen: no formula needed
+            return any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule)
+        fragments = _fragments(molecule)
+        counts = [element_counts(fragment) for fragment in fragments]
+        total = counts[0] if len(counts) == 1 else _summed(counts)
+        held = self.screen_elements or ((),) * len(self.screens)
+        screens = [
+            screen
+            for screen, needed in zip(self.screens, held, strict=True)
+            if all(total.get(element, 0) >= atoms for element, atoms in needed)
+        ]
+        if any(map(molecule.HasSubstructMatch, screens)) and self._screened(molecule):
             return True
-        if not self.named_any_size:  # no named entry to test (every one has a screen)
-            return False
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
-        suspects = self._named_suspects(molecule)
+        suspects = self._named_suspects(molecule, fragments, counts)
         if suspects is not None:  # most molecules: one formula per fragment, rarely a test
             return bool(suspects) and not self._parents_unlisted(molecule, suspects)
         sizes = _sizes(molecule)
@@ -403,15 +424,18 @@ class Prefilter:
         # Judged as drawn, its parents are some of its fragments, formulas unchanged.
         return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
 
-    def _named_suspects(self, molecule: Chem.Mol) -> list[Chem.Mol] | None:
-        """The fragments of `molecule` holding the skeleton of a named entry of their heavy
+    def _named_suspects(
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
+    ) -> list[Chem.Mol] | None:
+        """The `fragments` of `molecule` holding the skeleton of a named entry of their heavy
         formula (the same, less an oxygen for each ketone hydrate: heavy_formula); None when
-        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom)."""
+        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `counts`:
+        each fragment's element_counts()."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
             return None
         suspects = []
-        for fragment in _fragments(molecule):
-            formula = heavy_formula(fragment)
+        for fragment, elements in zip(fragments, counts, strict=True):
+            formula = _heavy(elements)
             if formula is None:
                 if fragment.GetNumAtoms() == 1:  # a metal ion: named_with_metals asked above
                     continue
@@ -439,6 +463,14 @@ class Prefilter:
             or CalcMolFormula(fragment) in self.named_molecular_formulas
             for fragment in suspects
         )
+
+
+def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for elements in counts:
+        for element, atoms in elements.items():
+            total[element] = total.get(element, 0) + atoms
+    return total
 
 
 def _fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
@@ -493,6 +525,17 @@ def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
         if not any(plain.HasSubstructMatch(other) for other in kept.values()):
             kept[text] = screen
     return kept
+
+
+def _elements_held(skeleton: Chem.Mol) -> tuple[tuple[str, int], ...]:
+    """(element symbol, atoms) of the skeleton's atoms that can be one element only."""
+    held: dict[str, int] = {}
+    for atom in skeleton.GetAtoms():
+        elements = _query_elements(atom)
+        if elements is not None and len(elements) == 1:
+            symbol = Chem.GetPeriodicTable().GetElementSymbol(next(iter(elements)))
+            held[symbol] = held.get(symbol, 0) + 1
+    return tuple(sorted(held.items()))
 
 
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
@@ -553,6 +596,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
     return Prefilter(
         screens=tuple(needed.values()),
+        screen_elements=tuple(_elements_held(screen) for screen in needed.values()),
         descriptions=tuple(needed),
         named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
