@@ -11,7 +11,7 @@ Each rule gets the most specific *anchor* skeleton it provably contains (checked
 rule's own structure or SMARTS graph), or its own skeleton when it contains none. A molecule
 is a candidate when it contains any of the resulting screens; with the shipped rules that is
 two or three substructure tests per molecule. A named entry without such an anchor (a small
-precursor) is tested only on fragments of its own size (see Prefilter).
+precursor) is tested only on fragments of its own heavy formula (see Prefilter).
 
 A screen whose every family and class pattern writes some of its ring atoms aliphatic (the
 piperidine of the fentanyl rules) also needs one of those atoms non-aromatic. Aromaticity is
@@ -264,8 +264,8 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
 
 
 # What lets standardization change a fragment's heavy atoms: a bonded metal (disconnected:
-# the pieces without it count), a dummy atom (any size then), and a carbon bearing two lone
-# oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any size.
+# the pieces without it count), a dummy atom (any formula then), and a carbon bearing two
+# lone oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any formula.
 _NON_METAL_NUMBERS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
 _NON_METALS = "&".join(f"!#{number}" for number in _NON_METAL_NUMBERS)
 _NON_METAL_SYMBOLS = frozenset(
@@ -273,30 +273,20 @@ _NON_METAL_SYMBOLS = frozenset(
 )
 _FORMULA_PART = re.compile(r"([A-Z][a-z]?|\*)(\d*)")
 _HYDRATE = "[#6](-[#8;D1])-[#8;D1]"
-_UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
 _BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
-_DUMMY = Chem.MolFromSmarts("[#0]")
 _HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
 _METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0]")
 
 
-def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
-    """The heavy-atom counts standardization may leave a fragment of `molecule` with, as
-    (sizes, up to how many fewer); None when any size is possible."""
-    if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
-        return None
-    if not molecule.HasSubstructMatch(_UNSIZED):  # nearly every molecule
-        return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, 0
-    if molecule.HasSubstructMatch(_DUMMY):
-        return None
-    lost = len(molecule.GetSubstructMatches(_HYDRATE_CARBON))  # an oxygen each, at most
-    metals = [match[0] for match in molecule.GetSubstructMatches(_BONDED_METAL)]
-    if metals:
-        editable = Chem.RWMol(molecule)
-        for index in sorted(metals, reverse=True):
-            editable.RemoveAtom(index)
-        molecule = editable.GetMol()
-    return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
+def _without_bonded_metals(molecule: Chem.Mol) -> Chem.Mol:
+    """`molecule` less every metal bonded to another atom: standardization disconnects such a
+    metal, and whatever it leaves of the rest are pieces of this (non-metal bonds are kept)."""
+    editable = Chem.RWMol(molecule)
+    for (index,) in sorted(molecule.GetSubstructMatches(_BONDED_METAL), reverse=True):
+        editable.RemoveAtom(index)
+    stripped = editable.GetMol()
+    stripped.UpdatePropertyCache(strict=False)
+    return stripped
 
 
 def element_graph(molecule: Chem.Mol) -> str | None:
@@ -342,20 +332,20 @@ def _heavy(counts: dict[str, int]) -> tuple[str, int] | None:
 @dataclass(frozen=True)
 class Prefilter:
     """A molecule no rule can match contains none of the `screens`, and no fragment of it has
-    the size and skeleton of a named entry in `named`.
+    the heavy formula and skeleton of a named entry without one (`named_formulas`).
 
     A named entry matches only its own substance (InChIKey, or its connectivity): the
     standardized parent has exactly the entry's heavy atoms. Standardization keeps a
-    fragment's heavy atoms but for what _UNSIZED finds, so an entry need only be tested on
-    fragments of its size: a small precursor (acetone, toluene) is not a
-    screen every larger molecule containing it passes."""
+    fragment's heavy atoms but for a bonded metal and a ketone hydrate's oxygen, so an entry
+    need only be tested on fragments of its heavy formula: a small precursor (acetone,
+    toluene) is not a screen every larger molecule containing it passes."""
 
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
-    named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
-    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
+    # The named entries' skeletons, minimal, for a molecule whose formula cannot tell.
+    named_any_size: tuple[Chem.Mol, ...] = ()
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
-    # The skeletons of `named` by heavy_formula(): formula text -> oxygens -> skeletons. A
+    # The skeletons by heavy_formula(): formula text -> oxygens -> skeletons. A
     # fragment can only become an entry of its own heavy formula, less hydrate oxygens.
     named_formulas: dict[str, dict[int, tuple[Chem.Mol, ...]]] = field(default_factory=dict)
     # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
@@ -394,16 +384,14 @@ class Prefilter:
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
         suspects = self._named_suspects(molecule, fragments, counts)
-        if suspects is not None:  # most molecules: one formula per fragment, rarely a test
-            return bool(suspects) and not self._parents_unlisted(molecule, suspects)
-        sizes = _sizes(molecule)
-        if sizes is None:
+        if suspects is None and molecule.HasSubstructMatch(_BONDED_METAL):
+            pieces = _fragments(_without_bonded_metals(molecule))
+            suspects = self._named_suspects(
+                molecule, pieces, [element_counts(piece) for piece in pieces]
+            )
+        if suspects is None:  # hydrogens drawn as atoms, a dummy atom: any size
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
-        found, lost = sizes
-        for size in {n for largest in found for n in range(largest - lost, largest + 1)}:
-            if any(map(molecule.HasSubstructMatch, self.named.get(size, ()))):
-                return True
-        return False
+        return bool(suspects) and not self._parents_unlisted(molecule, suspects)
 
     def _screened(self, molecule: Chem.Mol) -> bool:
         """Whether the screens `molecule` holds let it through: one without a condition, one
@@ -540,7 +528,7 @@ def _elements_held(skeleton: Chem.Mol) -> tuple[tuple[str, int], ...]:
 
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
     """Screens for the families and class definitions (anchored); then every named entry that
-    contains none of them is tested by size (Prefilter.named)."""
+    contains none of them is tested on fragments of its heavy formula (Prefilter)."""
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
     skeletons: dict[str, Chem.Mol] = {}
     shapes: list[tuple[Chem.Mol, frozenset[int]]] = []  # each pattern's, for non_aromatic
@@ -587,18 +575,15 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             if formula is not None:  # an entry with a metal is tested on every molecule
                 text, oxygens = formula
                 named_formulas.setdefault(text, {}).setdefault(oxygens, {})[key] = named[key]
-    by_size: dict[int, list[Chem.Mol]] = {}
-    with_metals: list[Chem.Mol] = []
-    for skeleton in named.values():
-        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms()):
-            with_metals.append(skeleton)  # the metal may be what standardization takes away
-        else:
-            by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
+    with_metals = [  # the metal may be what standardization takes away
+        skeleton
+        for skeleton in named.values()
+        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms())
+    ]
     return Prefilter(
         screens=tuple(needed.values()),
         screen_elements=tuple(_elements_held(screen) for screen in needed.values()),
         descriptions=tuple(needed),
-        named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
         named_formulas={

@@ -130,18 +130,18 @@ def test_a_small_named_entry_is_tested_on_fragments_of_its_size() -> None:
     }
     alone = replace(book, entries=[acetone], families=[], classes=[], **indexes)
     prefilter = build_prefilter(alone)
-    assert prefilter.screens == () and list(prefilter.named) == [4]
+    assert prefilter.screens == () and list(prefilter.named_formulas) == ["C3"]
     for text in ("CC(C)=O", "CC(C)=O.Cl", "CC(O)(O)C", "CC(=O)C[Na]", "[2H]C([2H])([2H])C(C)=O"):
         assert prefilter.could_match(Chem.MolFromSmiles(text)), text
-    for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC"):
+    for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC", "CCC(=O)C[Na]"):
         assert not prefilter.could_match(Chem.MolFromSmiles(text)), text
     # Every schedule loaded: the substructure screens stay the families' and the class's
-    # anchors (no bare nitrogen); the other named entries are tested by size.
+    # anchors (no bare nitrogen); the other named entries are tested by heavy formula.
     shipped = prefilter_for(book)
     assert "[#7]" not in shipped.descriptions and len(shipped.screens) <= 4
-    # A size holds at most thirty skeletons (23 heavy atoms: 26 with the complete US
-    # schedules, benzodiazepines, opioids and synthetic cannabinoids).
-    assert shipped.named and all(len(skeletons) <= 30 for skeletons in shipped.named.values())
+    # A heavy formula holds a few skeletons (isomers such as the methylenedioxy-amphetamines).
+    found = [s for counts in shipped.named_formulas.values() for s in counts.values()]
+    assert len(found) > 100 and all(len(skeletons) <= 10 for skeletons in found)
 
 
 def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
@@ -153,8 +153,8 @@ def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
         assert not prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
 
 
-class _SizesOnly(Prefilter):
-    """The prefilter without its formula index: every named entry tested by size."""
+class _AnySize(Prefilter):
+    """The prefilter without its formula index: every named entry tested on any molecule."""
 
     def _named_suspects(
         self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
@@ -163,10 +163,11 @@ class _SizesOnly(Prefilter):
 
 
 def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None:
-    """What the shortcut rejects and the size tests would not (an isomer of a listed formula,
-    a salt's fragment, another hydrogen count of a listed skeleton) matches no rule."""
+    """What the formula index rejects and the skeleton tests would not (an isomer of a listed
+    formula, a salt's fragment, another hydrogen count of a listed skeleton, a larger molecule
+    holding a listed skeleton) matches no rule."""
     prefilter = prefilter_for(load_rulebook())
-    sizes_only = _SizesOnly(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
     book = load_rulebook()
     # The NCI set, every named entry, and each entry as a salt, as a ketone hydrate would leave
@@ -190,7 +191,7 @@ def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None
         counts = [element_counts(fragment) for fragment in fragments]
         shortcut_used += prefilter._named_suspects(molecule, fragments, counts) == []
     assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
-    assert beyond_sizes > 20  # and it rejects isomers the size tests let through
+    assert beyond_sizes > 20  # and it rejects isomers the skeleton tests let through
 
 
 def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
@@ -385,21 +386,28 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
 
 
 def test_a_named_entry_is_tested_only_on_fragments_of_its_heavy_formula() -> None:
-    """A charged or hypervalent molecule (whose hydrogens standardization may change) is
-    tested against the named entries of each fragment's heavy formula, not against every
-    entry of that size: these pass the size tests and match no rule."""
+    """A charged or hypervalent molecule (whose hydrogens standardization may change) or a
+    metal complex is tested against the named entries of each fragment's heavy formula (the
+    complex's pieces without the metal): these hold a named entry's skeleton and match no
+    rule."""
     prefilter = prefilter_for(load_rulebook())
-    sizes_only = _SizesOnly(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
     for text in (
         "CN(C)CCC1(CCN(C)C)C(=O)CCC2=C1C=CC=C2.OCl(=O)(=O)=O",  # a perchlorate
         "C[N+]1=CC2=C(C=CC=C2)C=C1.Cl[I]Cl",
+        "CC1=[N+](C=CC=C1)[Co](SC#N)(SC#N)([N+]2=C(C)C=CC=C2)([N+]3=C(C)C=CC=C3)[N+]4=C(C)C=CC=C4",
     ):
         molecule = Chem.MolFromSmiles(text)
         assert sizes_only.could_match(molecule) and not prefilter.could_match(molecule), text
         identification = identify(text, as_of=date(2026, 1, 1))
         assert all(v.status == "no_match" for v in identification.verdicts.values()), text
     # A salt or a charged form of a listed substance still passes.
-    for text in ("CC(N)Cc1ccccc1.Cl", "[NH3+]C(C)Cc1ccccc1", "CC(N)Cc1ccccc1.[Na+]"):
+    for text in (
+        "CC(N)Cc1ccccc1.Cl",
+        "[NH3+]C(C)Cc1ccccc1",
+        "CC(N)Cc1ccccc1.[Na+]",
+        "CC(N[Cu])Cc1ccccc1",
+    ):
         assert prefilter.could_match(Chem.MolFromSmiles(text)), text
 
 
