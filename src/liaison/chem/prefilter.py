@@ -31,7 +31,7 @@ from rdkit.Chem import rdMolHash
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from liaison.chem.rulebook import RuleBook
-from liaison.chem.standardize import judged_as_drawn, plain_atoms, standardize
+from liaison.chem.standardize import canonical_smiles, judged_as_drawn, plain_atoms, standardize
 
 # From most to least specific; the prefilter is correct whatever this list holds, the list
 # only decides how cheap it is. RDKit matches query atoms in the order written, so each
@@ -362,6 +362,8 @@ class Prefilter:
     aromatic_formulas: frozenset[str] = frozenset()
     # element_graph() of every named entry's parent: a tautomer keeps its substance's graph.
     named_graphs: frozenset[str] = frozenset()
+    # Each named entry's parent's canonical SMILES -> the entry's (InChIKey, connectivity).
+    named_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
     # (counted in its formula, which the named entries need anyway) cannot contain it.
     screen_elements: tuple[tuple[tuple[str, int], ...], ...] = ()
@@ -556,10 +558,12 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
     graphs: set[str | None] = set()
+    keys: dict[str, tuple[str, str]] = {}
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
         graphs.add(element_graph(parent))
+        keys[canonical_smiles(parent)] = (entry.inchikey, entry.connectivity)
         skeleton = skeleton_of_molecule(parent)
         plain = _skeleton_molecule(skeleton)
         passing = [text for text, screen in needed.items() if plain.HasSubstructMatch(screen)]
@@ -594,4 +598,5 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         non_aromatic=tuple(non_aromatic.values()),
         aromatic_formulas=frozenset(aromatic_formulas),
         named_graphs=frozenset(graph for graph in graphs if graph is not None),
+        named_keys=keys,
     )

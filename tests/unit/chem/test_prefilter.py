@@ -28,7 +28,7 @@ from liaison.chem.prefilter import (
     skeleton_of_smarts,
 )
 from liaison.chem.rulebook import RuleBook
-from liaison.chem.standardize import standardize_all
+from liaison.chem.standardize import standardize_all, structure_keys
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -348,8 +348,9 @@ def _forms_of_entries(book: RuleBook) -> list[str]:
 
 def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) -> None:
     """Verdict for verdict, the judge with the prefilter and the InChI gate (an InChIKey only
-    for a parent whose graph a named entry has) equals the judge that tests every rule on every
-    molecule and computes every listed formula's InChIKey: on a sample of the NCI set and of
+    for a parent whose graph a named entry has, an entry's own for a parent drawn as the
+    entry's) equals the judge that tests every rule on every molecule and computes every
+    listed formula's InChIKey: on a sample of the NCI set and of
     the screening benchmark's input, the test corpora, and every named entry's forms."""
     judge_module = sys.modules["liaison.chem.identify"]
     book = load_rulebook()
@@ -371,6 +372,7 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
     filtered = [identify(text, as_of=day).to_dict() for text in texts]
     monkeypatch.setattr(judge_module, "prefilter_for", lambda _: everything)
     monkeypatch.setattr(judge_module, "_graph_may_be_listed", lambda *_: True)
+    monkeypatch.setattr(judge_module, "_parent_keys", lambda parent, _: structure_keys(parent))
     # A radical is refused only where some rule may match: asked of the real prefilter.
     refusal = judge_module.radical_error
 
@@ -413,7 +415,8 @@ def test_a_named_entry_is_tested_only_on_fragments_of_its_heavy_formula() -> Non
 
 def test_inchi_is_computed_only_for_a_parent_with_a_listed_graph(monkeypatch: Any) -> None:
     """A fentanyl isomer (2-methylbenzyl for phenethyl: fentanyl's formula, another graph) is
-    judged by the families and the class alone, without InChI; fentanyl itself is looked up."""
+    judged by the families and the class alone, without InChI; fentanyl drawn as listed gets
+    its entry's keys without InChI; a stereoisomer of a listed substance is looked up."""
     judge_module = sys.modules["liaison.chem.identify"]
     computed: list[str] = []
     keys = judge_module.structure_keys
@@ -426,8 +429,14 @@ def test_inchi_is_computed_only_for_a_parent_with_a_listed_graph(monkeypatch: An
     day = date(2026, 1, 1)
     isomer = identify("CCC(=O)N(c1ccccc1)C1CCN(Cc2ccccc2C)CC1", as_of=day)
     assert computed == [] and isomer.verdicts["CN"].status == "controlled"
+    # Fentanyl drawn as its entry's parent is: the entry's keys, no InChI either.
     fentanyl = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", as_of=day)
-    assert computed and fentanyl.verdicts["UN"].basis[0].kind == "named"
+    assert computed == [] and fentanyl.verdicts["UN"].basis[0].kind == "named"
+    # A stereoisomer of an entry listed without stereo (3-methylfentanyl) is no entry's
+    # parent: its InChIKey is computed, and its connectivity finds the entry.
+    trans = "CCC(=O)N(c1ccccc1)[C@@H]1CCN(CCc2ccccc2)C[C@H]1C"
+    identification = identify(trans, as_of=day)
+    assert computed and identification.verdicts["UN"].basis[0].kind == "named"
 
 
 def test_a_screen_is_skipped_only_for_a_molecule_without_its_elements() -> None:
