@@ -309,10 +309,9 @@ def _verdicts(
     prefilter: Prefilter,
 ) -> dict[str, Verdict]:
     tautomers = _Tautomer(parent)
-    # InChI is the dearest step; only a molecule with a listed formula and a listed graph (what
-    # InChI's connectivity, and each tautomer, keep) can be a listed substance or its tautomer.
+    # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     formula = molecular_formula(parent)
-    if formula in rulebook.named_formulas and _graph_may_be_listed(parent, prefilter.named_graphs):
+    if formula in rulebook.named_formulas:
         inchikey, connectivity = _parent_keys(parent, prefilter)
     else:
         inchikey, connectivity = "", ""
@@ -389,21 +388,20 @@ def _verdicts(
 
 
 def _parent_keys(parent: Chem.Mol, prefilter: Prefilter) -> tuple[str, str]:
-    """structure_keys(parent); an entry's own when the parent is drawn as the entry's parent
-    is (the same canonical SMILES: the same molecule), which is most listed substances
-    screened, and five times cheaper than InChI."""
+    """structure_keys(parent), without InChI where it is known: an entry's own when the parent
+    is drawn as the entry's parent is (the same canonical SMILES: the same molecule, as most
+    listed substances screened are), none when the parent has another heavy-atom graph than
+    every named entry (InChI's connectivity, and each tautomer, keep the graph). Hydrogens
+    drawn as atoms (which InChI counts apart) and metals (which it disconnects) leave the
+    graph open."""
     known = prefilter.named_keys.get(canonical_smiles(parent))
-    return known if known is not None else structure_keys(parent)
-
-
-def _graph_may_be_listed(parent: Chem.Mol, named_graphs: frozenset[str]) -> bool:
-    """False only when `parent` has another heavy-atom graph than every named entry: then no
-    InChIKey of it or of its tautomers is an entry's. Hydrogens drawn as atoms (which InChI
-    counts apart) and metals (which it disconnects) leave the question open."""
-    if parent.GetNumAtoms() != parent.GetNumHeavyAtoms():
-        return True
-    graph = element_graph(parent)
-    return graph is None or graph in named_graphs
+    if known is not None:
+        return known
+    if parent.GetNumAtoms() == parent.GetNumHeavyAtoms():
+        graph = element_graph(parent)
+        if graph is not None and graph not in prefilter.named_graphs:
+            return "", ""
+    return structure_keys(parent)
 
 
 @lru_cache(maxsize=512)
@@ -439,7 +437,7 @@ class _Tautomer:
 
     def keys(self) -> tuple[str, str]:
         """The canonical tautomer's keys; asked only of a parent whose graph may be listed
-        (_graph_may_be_listed): canonicalising costs more than InChI."""
+        (_parent_keys): canonicalising costs more than InChI."""
         if self._keys is None:
             self._keys = structure_keys(self.molecule())
         return self._keys

@@ -371,7 +371,6 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
     day = date(2026, 1, 1)
     filtered = [identify(text, as_of=day).to_dict() for text in texts]
     monkeypatch.setattr(judge_module, "prefilter_for", lambda _: everything)
-    monkeypatch.setattr(judge_module, "_graph_may_be_listed", lambda *_: True)
     monkeypatch.setattr(judge_module, "_parent_keys", lambda parent, _: structure_keys(parent))
     # A radical is refused only where some rule may match: asked of the real prefilter.
     refusal = judge_module.radical_error
