@@ -23,7 +23,7 @@ from liaison.chem.models import (
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import element_graph, skeleton_of_smarts
+from liaison.chem.prefilter import Prefilter, element_graph, skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
@@ -188,7 +188,7 @@ def _judge(
         # A fragment the prefilter rules out (a counter-ion of the salt) matches no rule; a
         # parent that is the molecule itself (quick_parents, one fragment) was just asked.
         judged = [
-            _verdicts(parent, as_of, codes, rulebook, prefilter.named_graphs)
+            _verdicts(parent, as_of, codes, rulebook, prefilter)
             if candidate and (parent is parsed.molecule or prefilter.could_match(parent))
             else {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             for parent in parents
@@ -306,13 +306,13 @@ def _verdicts(
     as_of: date,
     codes: tuple[str, ...],
     rulebook: RuleBook,
-    named_graphs: frozenset[str],
+    prefilter: Prefilter,
 ) -> dict[str, Verdict]:
-    tautomers = _Tautomer(parent, named_graphs)
+    tautomers = _Tautomer(parent)
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     formula = molecular_formula(parent)
     if formula in rulebook.named_formulas:
-        inchikey, connectivity = structure_keys(parent)
+        inchikey, connectivity = _parent_keys(parent, prefilter)
     else:
         inchikey, connectivity = "", ""
     every_atom = tuple(range(parent.GetNumAtoms()))
@@ -387,6 +387,23 @@ def _verdicts(
     return verdicts
 
 
+def _parent_keys(parent: Chem.Mol, prefilter: Prefilter) -> tuple[str, str]:
+    """structure_keys(parent), without InChI where it is known: an entry's own when the parent
+    is drawn as the entry's parent is (the same canonical SMILES: the same molecule, as most
+    listed substances screened are), none when the parent has another heavy-atom graph than
+    every named entry (InChI's connectivity, and each tautomer, keep the graph). Hydrogens
+    drawn as atoms (which InChI counts apart) and metals (which it disconnects) leave the
+    graph open."""
+    known = prefilter.named_keys.get(canonical_smiles(parent))
+    if known is not None:
+        return known
+    if parent.GetNumAtoms() == parent.GetNumHeavyAtoms():
+        graph = element_graph(parent)
+        if graph is not None and graph not in prefilter.named_graphs:
+            return "", ""
+    return structure_keys(parent)
+
+
 @lru_cache(maxsize=512)
 def _skeleton(smarts: str) -> Chem.Mol:
     return skeleton_of_smarts(smarts)
@@ -397,9 +414,8 @@ class _Tautomer:
     the pattern's skeleton (elements, connectivity, any bond order: what tautomers share) is
     in the parent; its atoms are in the parent's order, so matched atoms stay valid."""
 
-    def __init__(self, parent: Chem.Mol, named_graphs: frozenset[str]) -> None:
+    def __init__(self, parent: Chem.Mol) -> None:
         self._parent = parent
-        self._named_graphs = named_graphs
         self._molecule: Chem.Mol | None = None
         self._unusual: bool | None = None  # asked once per parent, not once per rule
         self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
@@ -420,12 +436,10 @@ class _Tautomer:
         return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
 
     def keys(self) -> tuple[str, str]:
-        """The canonical tautomer's keys; none when no named entry has the parent's graph, so
-        none can be a tautomer of it (canonicalising costs more than InChI)."""
+        """The canonical tautomer's keys; asked only of a parent whose graph may be listed
+        (_parent_keys): canonicalising costs more than InChI."""
         if self._keys is None:
-            graph = element_graph(self._parent)
-            listed = graph is None or graph in self._named_graphs
-            self._keys = structure_keys(self.molecule()) if listed else ("", "")
+            self._keys = structure_keys(self.molecule())
         return self._keys
 
     def match(self, smarts: str, pattern: Chem.Mol) -> tuple[int, ...]:

@@ -11,7 +11,7 @@ Each rule gets the most specific *anchor* skeleton it provably contains (checked
 rule's own structure or SMARTS graph), or its own skeleton when it contains none. A molecule
 is a candidate when it contains any of the resulting screens; with the shipped rules that is
 two or three substructure tests per molecule. A named entry without such an anchor (a small
-precursor) is tested only on fragments of its own size (see Prefilter).
+precursor) is tested only on fragments of its own heavy formula (see Prefilter).
 
 A screen whose every family and class pattern writes some of its ring atoms aliphatic (the
 piperidine of the fentanyl rules) also needs one of those atoms non-aromatic. Aromaticity is
@@ -31,7 +31,7 @@ from rdkit.Chem import rdMolHash
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
 from liaison.chem.rulebook import RuleBook
-from liaison.chem.standardize import judged_as_drawn, plain_atoms, standardize
+from liaison.chem.standardize import canonical_smiles, judged_as_drawn, plain_atoms, standardize
 
 # From most to least specific; the prefilter is correct whatever this list holds, the list
 # only decides how cheap it is. RDKit matches query atoms in the order written, so each
@@ -264,8 +264,8 @@ def _skeleton_molecule(skeleton: Chem.Mol) -> Chem.Mol:
 
 
 # What lets standardization change a fragment's heavy atoms: a bonded metal (disconnected:
-# the pieces without it count), a dummy atom (any size then), and a carbon bearing two lone
-# oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any size.
+# the pieces without it count), a dummy atom (any formula then), and a carbon bearing two
+# lone oxygens (a ketone hydrate loses one). Hydrogen atoms written as atoms: any formula.
 _NON_METAL_NUMBERS = (1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 34, 35, 53)
 _NON_METALS = "&".join(f"!#{number}" for number in _NON_METAL_NUMBERS)
 _NON_METAL_SYMBOLS = frozenset(
@@ -273,9 +273,7 @@ _NON_METAL_SYMBOLS = frozenset(
 )
 _FORMULA_PART = re.compile(r"([A-Z][a-z]?|\*)(\d*)")
 _HYDRATE = "[#6](-[#8;D1])-[#8;D1]"
-_UNSIZED = Chem.MolFromSmarts(f"[{_NON_METALS}&!D0,#0,$({_HYDRATE})]")
 _BONDED_METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0&!D0]")
-_DUMMY = Chem.MolFromSmarts("[#0]")
 _HYDRATE_CARBON = Chem.MolFromSmarts(_HYDRATE)
 _METAL = Chem.MolFromSmarts(f"[{_NON_METALS}&!#0]")
 _CARBON = Chem.MolFromSmarts("[#6]")
@@ -285,23 +283,15 @@ def _elements(molecule: Chem.Mol) -> frozenset[int]:
     return frozenset(atom.GetAtomicNum() for atom in molecule.GetAtoms())
 
 
-def _sizes(molecule: Chem.Mol) -> tuple[set[int], int] | None:
-    """The heavy-atom counts standardization may leave a fragment of `molecule` with, as
-    (sizes, up to how many fewer); None when any size is possible."""
-    if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
-        return None
-    if not molecule.HasSubstructMatch(_UNSIZED):  # nearly every molecule
-        return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, 0
-    if molecule.HasSubstructMatch(_DUMMY):
-        return None
-    lost = len(molecule.GetSubstructMatches(_HYDRATE_CARBON))  # an oxygen each, at most
-    metals = [match[0] for match in molecule.GetSubstructMatches(_BONDED_METAL)]
-    if metals:
-        editable = Chem.RWMol(molecule)
-        for index in sorted(metals, reverse=True):
-            editable.RemoveAtom(index)
-        molecule = editable.GetMol()
-    return {len(atoms) for atoms in Chem.GetMolFrags(molecule)}, lost
+def _without_bonded_metals(molecule: Chem.Mol) -> Chem.Mol:
+    """`molecule` less every metal bonded to another atom: standardization disconnects such a
+    metal, and whatever it leaves of the rest are pieces of this (non-metal bonds are kept)."""
+    editable = Chem.RWMol(molecule)
+    for (index,) in sorted(molecule.GetSubstructMatches(_BONDED_METAL), reverse=True):
+        editable.RemoveAtom(index)
+    stripped = editable.GetMol()
+    stripped.UpdatePropertyCache(strict=False)
+    return stripped
 
 
 def element_graph(molecule: Chem.Mol) -> str | None:
@@ -323,41 +313,51 @@ def heavy_formula(molecule: Chem.Mol) -> tuple[str, int] | None:
     oxygen a ketone hydrate loses as water; so its standardized parent has this formula
     with as many oxygens or fewer. RDKit's formula is made in C++: cheaper than one
     substructure test."""
-    oxygens = 0
+    return _heavy(element_counts(molecule))
+
+
+def element_counts(molecule: Chem.Mol) -> dict[str, int]:
+    """Atoms of each element (hydrogens included, `*` for dummy atoms), in formula order."""
+    return {
+        symbol: int(count or 1) for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule))
+    }
+
+
+def _heavy(counts: dict[str, int]) -> tuple[str, int] | None:
+    """heavy_formula() from element_counts()."""
     parts: list[str] = []
-    for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule)):
-        if symbol == "O":
-            oxygens = int(count or 1)
-        elif symbol != "H":
-            if symbol not in _NON_METAL_SYMBOLS:
-                return None
-            parts.append(symbol + count)
-    return "".join(parts), oxygens
+    for symbol, count in counts.items():
+        if symbol not in _NON_METAL_SYMBOLS:
+            return None
+        if symbol not in ("H", "O"):
+            parts.append(symbol + str(count) if count > 1 else symbol)
+    return "".join(parts), counts.get("O", 0)
 
 
 @dataclass(frozen=True)
 class Prefilter:
     """A molecule no rule can match contains none of the `screens`, and no fragment of it has
-    the size and skeleton of a named entry in `named`.
+    the heavy formula and skeleton of a named entry without one (`named_formulas`).
 
     A named entry matches only its own substance (InChIKey, or its connectivity): the
     standardized parent has exactly the entry's heavy atoms. Standardization keeps a
-    fragment's heavy atoms but for what _UNSIZED finds, so an entry need only be tested on
-    fragments of its size: a small precursor (acetone, toluene) is not a
-    screen every larger molecule containing it passes."""
+    fragment's heavy atoms but for a bonded metal and a ketone hydrate's oxygen, so an entry
+    need only be tested on fragments of its heavy formula: a small precursor (acetone,
+    toluene) is not a screen every larger molecule containing it passes."""
 
     screens: tuple[Chem.Mol, ...]
     descriptions: tuple[str, ...]
-    named: dict[int, tuple[Chem.Mol, ...]] = field(default_factory=dict)  # by heavy atoms
-    named_any_size: tuple[Chem.Mol, ...] = ()  # the same skeletons, minimal, for any size
+    # The named entries' skeletons, minimal, for a molecule whose formula cannot tell.
+    named_any_size: tuple[Chem.Mol, ...] = ()
     named_with_metals: tuple[Chem.Mol, ...] = ()  # entries holding a metal: every molecule
     # The heavy elements of each entry without carbon (hydrochloric acid, a permanganate).
     # Only a structure without carbon is judged as an inorganic substance (beside an organic
     # one, inorganic pieces are counter-ions), and its standardization may drop water, bonds
     # and hydrogens or repeat an ion, never bring in an element: a set of elements is the test.
     named_inorganic: tuple[frozenset[int], ...] = ()
-    # The entries of `named` by heavy_formula(): the oxygen counts for each formula text.
-    named_formulas: dict[str, frozenset[int]] = field(default_factory=dict)
+    # The skeletons by heavy_formula(): formula text -> oxygens -> skeletons. A
+    # fragment can only become an entry of its own heavy formula, less hydrate oxygens.
+    named_formulas: dict[str, dict[int, tuple[Chem.Mol, ...]]] = field(default_factory=dict)
     # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
     # only when its formula is one of an entry (identify._verdicts).
     named_molecular_formulas: frozenset[str] = frozenset()
@@ -372,28 +372,49 @@ class Prefilter:
     aromatic_formulas: frozenset[str] = frozenset()
     # element_graph() of every named entry's parent: a tautomer keeps its substance's graph.
     named_graphs: frozenset[str] = frozenset()
+    # Each named entry's parent's canonical SMILES -> the entry's (InChIKey, connectivity).
+    named_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
+    # (counted in its formula, which the named entries need anyway) cannot contain it.
+    screen_elements: tuple[tuple[tuple[str, int], ...], ...] = ()
 
     def could_match(self, molecule: Chem.Mol) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization)."""
-        if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
+        if not self.named_any_size:  # every named entry has a screen: no formula needed
+            if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
+                return True
+            return bool(self.named_inorganic) and (
+                not molecule.HasSubstructMatch(_CARBON) and self._inorganic(molecule)
+            )
+        fragments = _fragments(molecule)
+        counts = [element_counts(fragment) for fragment in fragments]
+        total = counts[0] if len(counts) == 1 else _summed(counts)
+        held = self.screen_elements or ((),) * len(self.screens)
+        screens = [
+            screen
+            for screen, needed in zip(self.screens, held, strict=True)
+            if all(total.get(element, 0) >= atoms for element, atoms in needed)
+        ]
+        if any(map(molecule.HasSubstructMatch, screens)) and self._screened(molecule):
             return True
-        if not molecule.HasSubstructMatch(_CARBON):  # judged as an inorganic substance
-            elements = _elements(molecule)
-            return any(entry <= elements for entry in self.named_inorganic)
-        if not self.named_any_size:  # no named entry to test (every one has a screen)
-            return False
+        if "C" not in total:  # judged as an inorganic substance
+            return self._inorganic(molecule)
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
-        if self._no_named_formula(molecule):  # most molecules: no substructure test needed
-            return False
-        sizes = _sizes(molecule)
-        if sizes is None:
+        suspects = self._named_suspects(molecule, fragments, counts)
+        if suspects is None and molecule.HasSubstructMatch(_BONDED_METAL):
+            pieces = _fragments(_without_bonded_metals(molecule))
+            suspects = self._named_suspects(
+                molecule, pieces, [element_counts(piece) for piece in pieces]
+            )
+        if suspects is None:  # hydrogens drawn as atoms, a dummy atom: any size
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
-        found, lost = sizes
-        for size in {n for largest in found for n in range(largest - lost, largest + 1)}:
-            if any(map(molecule.HasSubstructMatch, self.named.get(size, ()))):
-                return True
-        return False
+        return bool(suspects) and not self._parents_unlisted(molecule, suspects)
+
+    def _inorganic(self, molecule: Chem.Mol) -> bool:
+        """Whether a structure without carbon holds the elements of an entry without carbon."""
+        elements = _elements(molecule)
+        return any(entry <= elements for entry in self.named_inorganic)
 
     def _screened(self, molecule: Chem.Mol) -> bool:
         """Whether the screens `molecule` holds let it through: one without a condition, one
@@ -414,36 +435,53 @@ class Prefilter:
         # Judged as drawn, its parents are some of its fragments, formulas unchanged.
         return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
 
-    def _no_named_formula(self, molecule: Chem.Mol) -> bool:
-        """True when no fragment of `molecule` can have the formula of a named entry after
-        standardization; False when one may, or when the formula cannot tell."""
+    def _named_suspects(
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
+    ) -> list[Chem.Mol] | None:
+        """The `fragments` of `molecule` holding the skeleton of a named entry of their heavy
+        formula (the same, less an oxygen for each ketone hydrate: heavy_formula); None when
+        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `counts`:
+        each fragment's element_counts()."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
-            return False
-        listed = [fragment for fragment in _fragments(molecule) if self._named_formula(fragment)]
-        if not listed:
-            return True
-        # Drawn without a charge or an unusual valence, a fragment is judged with its own
-        # hydrogens too (standardize.quick_parents), but for a hydrate's water.
+            return None
+        suspects = []
+        for fragment, elements in zip(fragments, counts, strict=True):
+            formula = _heavy(elements)
+            if formula is None:
+                if fragment.GetNumAtoms() == 1:  # a metal ion: named_with_metals asked above
+                    continue
+                return None
+            text, oxygens = formula
+            listed = self.named_formulas.get(text)
+            if listed is None:  # nearly every fragment
+                continue
+            skeletons = listed.get(oxygens, ())
+            if any(count < oxygens for count in listed):
+                lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
+                for count in range(oxygens - lost, oxygens):
+                    skeletons += listed.get(count, ())
+            if any(map(fragment.HasSubstructMatch, skeletons)):
+                suspects.append(fragment)
+        return suspects
+
+    def _parents_unlisted(self, molecule: Chem.Mol, suspects: list[Chem.Mol]) -> bool:
+        """True when no parent of the `suspects` can have a named entry's molecular formula
+        (and so its InChIKey or connectivity): drawn without a charge or an unusual valence, a
+        fragment is judged with its own hydrogens (standardize.quick_parents), but for a
+        hydrate's water."""
         return plain_atoms(molecule) and not any(
             fragment.HasSubstructMatch(_HYDRATE_CARBON)
             or CalcMolFormula(fragment) in self.named_molecular_formulas
-            for fragment in listed
+            for fragment in suspects
         )
 
-    def _named_formula(self, fragment: Chem.Mol) -> bool:
-        """Whether standardization may leave `fragment` with a named entry's heavy atoms: the
-        same, less an oxygen for each ketone hydrate (heavy_formula)."""
-        formula = heavy_formula(fragment)
-        if formula is None:
-            return True
-        text, oxygens = formula
-        listed = self.named_formulas.get(text, frozenset())
-        if oxygens in listed:
-            return True
-        if not any(count < oxygens for count in listed):
-            return False
-        lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
-        return any(oxygens - lost <= count < oxygens for count in listed)
+
+def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for elements in counts:
+        for element, atoms in elements.items():
+            total[element] = total.get(element, 0) + atoms
+    return total
 
 
 def _fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
@@ -500,9 +538,20 @@ def _minimal(screens: dict[str, Chem.Mol]) -> dict[str, Chem.Mol]:
     return kept
 
 
+def _elements_held(skeleton: Chem.Mol) -> tuple[tuple[str, int], ...]:
+    """(element symbol, atoms) of the skeleton's atoms that can be one element only."""
+    held: dict[str, int] = {}
+    for atom in skeleton.GetAtoms():
+        elements = _query_elements(atom)
+        if elements is not None and len(elements) == 1:
+            symbol = Chem.GetPeriodicTable().GetElementSymbol(next(iter(elements)))
+            held[symbol] = held.get(symbol, 0) + 1
+    return tuple(sorted(held.items()))
+
+
 def build_prefilter(rulebook: RuleBook) -> Prefilter:
     """Screens for the families and class definitions (anchored); then every named entry that
-    contains none of them is tested by size (Prefilter.named)."""
+    contains none of them is tested on fragments of its heavy formula (Prefilter)."""
     anchors = [(text, Chem.MolFromSmarts(text)) for text in ANCHORS]
     skeletons: dict[str, Chem.Mol] = {}
     shapes: list[tuple[Chem.Mol, frozenset[int]]] = []  # each pattern's, for non_aromatic
@@ -526,15 +575,17 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     needed = _minimal(chosen)
     non_aromatic = {text: _non_aromatic_positions(s, shapes) for text, s in needed.items()}
     named: dict[str, Chem.Mol] = {}
-    named_formulas: dict[str, set[int]] = {}
+    named_formulas: dict[str, dict[int, dict[str, Chem.Mol]]] = {}
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
     graphs: set[str | None] = set()
     inorganic: set[frozenset[int]] = set()
+    keys: dict[str, tuple[str, str]] = {}
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
         graphs.add(element_graph(parent))
+        keys[canonical_smiles(parent)] = (entry.inchikey, entry.connectivity)
         if not parent.HasSubstructMatch(_CARBON):
             inorganic.add(_elements(parent))
             continue
@@ -546,29 +597,32 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
             # with that ring aromatic is let through for it.
             aromatic_formulas.add(entry.formula)
         elif not passing:
-            named.setdefault(Chem.MolToSmarts(skeleton), skeleton)
+            key = Chem.MolToSmarts(skeleton)
+            named.setdefault(key, skeleton)
             molecular_formulas.add(entry.formula)
             formula = heavy_formula(parent)
             if formula is not None:  # an entry with a metal is tested on every molecule
                 text, oxygens = formula
-                named_formulas.setdefault(text, set()).add(oxygens)
-    by_size: dict[int, list[Chem.Mol]] = {}
-    with_metals: list[Chem.Mol] = []
-    for skeleton in named.values():
-        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms()):
-            with_metals.append(skeleton)  # the metal may be what standardization takes away
-        else:
-            by_size.setdefault(skeleton.GetNumAtoms(), []).append(skeleton)
+                named_formulas.setdefault(text, {}).setdefault(oxygens, {})[key] = named[key]
+    with_metals = [  # the metal may be what standardization takes away
+        skeleton
+        for skeleton in named.values()
+        if any(atom.GetAtomicNum() not in _NON_METAL_NUMBERS for atom in skeleton.GetAtoms())
+    ]
     return Prefilter(
         screens=tuple(needed.values()),
+        screen_elements=tuple(_elements_held(screen) for screen in needed.values()),
         descriptions=tuple(needed),
-        named={size: tuple(found) for size, found in sorted(by_size.items())},
         named_any_size=tuple(_minimal(named).values()),
         named_with_metals=tuple(with_metals),
         named_inorganic=tuple(inorganic),
-        named_formulas={text: frozenset(counts) for text, counts in named_formulas.items()},
+        named_formulas={
+            text: {oxygens: tuple(found.values()) for oxygens, found in counts.items()}
+            for text, counts in named_formulas.items()
+        },
         named_molecular_formulas=frozenset(molecular_formulas),
         non_aromatic=tuple(non_aromatic.values()),
         aromatic_formulas=frozenset(aromatic_formulas),
         named_graphs=frozenset(graph for graph in graphs if graph is not None),
+        named_keys=keys,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sys
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -18,13 +19,16 @@ from liaison.chem.bulk import Record, screen_records
 from liaison.chem.compiled import prefilter_for
 from liaison.chem.prefilter import (
     Prefilter,
+    _fragments,
     build_prefilter,
+    element_counts,
     element_graph,
     expand_recursive,
     heavy_formula,
     skeleton_of_smarts,
 )
-from liaison.chem.standardize import standardize_all
+from liaison.chem.rulebook import RuleBook
+from liaison.chem.standardize import standardize_all, structure_keys
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -126,18 +130,18 @@ def test_a_small_named_entry_is_tested_on_fragments_of_its_size() -> None:
     }
     alone = replace(book, entries=[acetone], families=[], classes=[], **indexes)
     prefilter = build_prefilter(alone)
-    assert prefilter.screens == () and list(prefilter.named) == [4]
+    assert prefilter.screens == () and list(prefilter.named_formulas) == ["C3"]
     for text in ("CC(C)=O", "CC(C)=O.Cl", "CC(O)(O)C", "CC(=O)C[Na]", "[2H]C([2H])([2H])C(C)=O"):
         assert prefilter.could_match(Chem.MolFromSmiles(text)), text
-    for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC"):
+    for text in ("CCC(C)=O", "CC(=O)CCCCCC", "CC(C)OCCc1ccccc1", "CC", "CCC(=O)C[Na]"):
         assert not prefilter.could_match(Chem.MolFromSmiles(text)), text
     # Every schedule loaded: the substructure screens stay the families' and the class's
-    # anchors (no bare nitrogen); the other named entries are tested by size.
+    # anchors (no bare nitrogen); the other named entries are tested by heavy formula.
     shipped = prefilter_for(book)
     assert "[#7]" not in shipped.descriptions and len(shipped.screens) <= 4
-    # A size holds at most thirty skeletons (23 heavy atoms: 26 with the complete US
-    # schedules, benzodiazepines, opioids and synthetic cannabinoids).
-    assert shipped.named and all(len(skeletons) <= 30 for skeletons in shipped.named.values())
+    # A heavy formula holds a few skeletons (isomers such as the methylenedioxy-amphetamines).
+    found = [s for counts in shipped.named_formulas.values() for s in counts.values()]
+    assert len(found) > 100 and all(len(skeletons) <= 10 for skeletons in found)
 
 
 def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
@@ -149,18 +153,21 @@ def test_shipped_screens_reject_what_no_listed_skeleton_contains() -> None:
         assert not prefilter.could_match(Chem.MolFromSmiles(smiles)), smiles
 
 
-class _SizesOnly(Prefilter):
-    """The prefilter without its formula shortcut: every named entry tested by size."""
+class _AnySize(Prefilter):
+    """The prefilter without its formula index: every named entry tested on any molecule."""
 
-    def _no_named_formula(self, molecule: Chem.Mol) -> bool:
-        return False
+    def _named_suspects(
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
+    ) -> list[Chem.Mol] | None:
+        return None
 
 
 def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None:
-    """What the shortcut rejects and the size tests would not (an isomer of a listed formula,
-    a salt's fragment, another hydrogen count of a listed skeleton) matches no rule."""
+    """What the formula index rejects and the skeleton tests would not (an isomer of a listed
+    formula, a salt's fragment, another hydrogen count of a listed skeleton, a larger molecule
+    holding a listed skeleton) matches no rule."""
     prefilter = prefilter_for(load_rulebook())
-    sizes_only = _SizesOnly(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
     book = load_rulebook()
     # The NCI set, every named entry, and each entry as a salt, as a ketone hydrate would leave
@@ -180,9 +187,11 @@ def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None
             beyond_sizes += 1
             identification = identify(text, as_of=date(2026, 1, 1))
             assert all(v.status == "no_match" for v in identification.verdicts.values()), text
-        shortcut_used += prefilter._no_named_formula(molecule)
+        fragments = _fragments(molecule)
+        counts = [element_counts(fragment) for fragment in fragments]
+        shortcut_used += prefilter._named_suspects(molecule, fragments, counts) == []
     assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
-    assert beyond_sizes > 20  # and it rejects isomers the size tests let through
+    assert beyond_sizes > 20  # and it rejects isomers the skeleton tests let through
 
 
 def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
@@ -310,3 +319,143 @@ def test_every_tautomer_of_a_listed_substance_has_a_listed_graph() -> None:
     isomer = Chem.MolFromSmiles("Cc1cc(C)c(N)c(C)c1")
     assert CalcMolFormula(isomer) in book.named_formulas
     assert element_graph(isomer) not in graphs
+
+
+class _Unfiltered(Prefilter):
+    """Lets every molecule through: the judge then tests every rule on every parent."""
+
+    def could_match(self, molecule: Chem.Mol) -> bool:
+        return True
+
+
+def _forms_of_entries(book: RuleBook) -> list[str]:
+    """Each named entry as listed and as a hydrochloride; one in four in a charged form; one
+    with stereo also as its mirror image and without its stereo: forms a record holds that
+    must keep the entry's verdict."""
+    texts: list[str] = []
+    for index, entry in enumerate(book.entries):
+        molecule = Chem.MolFromSmiles(entry.smiles)
+        texts += [entry.smiles, f"{entry.smiles}.Cl"]
+        if "@" in entry.smiles:
+            texts.append(entry.smiles.replace("@@", "!").replace("@", "@@").replace("!", "@"))
+            flat = Chem.Mol(molecule)
+            Chem.RemoveStereochemistry(flat)
+            texts.append(Chem.MolToSmiles(flat))
+        if index % 4 == 0:
+            texts += [Chem.MolToSmiles(form) for form in _variants(molecule)[-1:]]
+    return texts
+
+
+def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) -> None:
+    """Verdict for verdict, the judge with the prefilter and the InChI gate (an InChIKey only
+    for a parent whose graph a named entry has, an entry's own for a parent drawn as the
+    entry's) equals the judge that tests every rule on every molecule and computes every
+    listed formula's InChIKey: on a sample of the NCI set and of
+    the screening benchmark's input, the test corpora, and every named entry's forms."""
+    judge_module = sys.modules["liaison.chem.identify"]
+    book = load_rulebook()
+    prefilter = prefilter_for(book)
+    everything = _Unfiltered(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
+    # Isomers: every NCI molecule with a named entry's formula (another graph, mostly).
+    isomers = [
+        text
+        for text in lines
+        if (molecule := Chem.MolFromSmiles(text)) is not None
+        and CalcMolFormula(molecule) in book.named_formulas
+    ]
+    texts = random.Random(13).sample(lines, 200) + isomers + _forms_of_entries(book)
+    for name in ("corpus.csv", "reference_substances.csv"):
+        for row in csv.DictReader((HERE / name).open(encoding="utf-8")):
+            texts.append(row.get("query") or row.get("smiles") or "")
+    day = date(2026, 1, 1)
+    filtered = [identify(text, as_of=day).to_dict() for text in texts]
+    monkeypatch.setattr(judge_module, "prefilter_for", lambda _: everything)
+    monkeypatch.setattr(judge_module, "_parent_keys", lambda parent, _: structure_keys(parent))
+    # A radical is refused only where some rule may match: asked of the real prefilter.
+    refusal = judge_module.radical_error
+
+    def radical_error(molecule: Chem.Mol, _: Prefilter) -> str | None:
+        return refusal(molecule, prefilter) if prefilter.could_match(molecule) else None
+
+    monkeypatch.setattr(judge_module, "radical_error", radical_error)
+    flagged = 0
+    for text, expected in zip(texts, filtered, strict=True):
+        assert identify(text, as_of=day).to_dict() == expected, text
+        flagged += any(v["status"] != "no_match" for v in expected["verdicts"].values())
+    assert flagged > 500  # most entries' forms are flagged: the comparison is not vacuous
+
+
+def test_a_named_entry_is_tested_only_on_fragments_of_its_heavy_formula() -> None:
+    """A charged or hypervalent molecule (whose hydrogens standardization may change) or a
+    metal complex is tested against the named entries of each fragment's heavy formula (the
+    complex's pieces without the metal): these hold a named entry's skeleton and match no
+    rule."""
+    prefilter = prefilter_for(load_rulebook())
+    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    for text in (
+        "CN(C)CCC1(CCN(C)C)C(=O)CCC2=C1C=CC=C2.OCl(=O)(=O)=O",  # a perchlorate
+        "C[N+]1=CC2=C(C=CC=C2)C=C1.Cl[I]Cl",
+        "CC1=[N+](C=CC=C1)[Co](SC#N)(SC#N)([N+]2=C(C)C=CC=C2)([N+]3=C(C)C=CC=C3)[N+]4=C(C)C=CC=C4",
+    ):
+        molecule = Chem.MolFromSmiles(text)
+        assert sizes_only.could_match(molecule) and not prefilter.could_match(molecule), text
+        identification = identify(text, as_of=date(2026, 1, 1))
+        assert all(v.status == "no_match" for v in identification.verdicts.values()), text
+    # A salt or a charged form of a listed substance still passes.
+    for text in (
+        "CC(N)Cc1ccccc1.Cl",
+        "[NH3+]C(C)Cc1ccccc1",
+        "CC(N)Cc1ccccc1.[Na+]",
+        "CC(N[Cu])Cc1ccccc1",
+    ):
+        assert prefilter.could_match(Chem.MolFromSmiles(text)), text
+
+
+def test_inchi_is_computed_only_for_a_parent_with_a_listed_graph(monkeypatch: Any) -> None:
+    """A fentanyl isomer (2-methylbenzyl for phenethyl: fentanyl's formula, another graph) is
+    judged by the families and the class alone, without InChI; fentanyl drawn as listed gets
+    its entry's keys without InChI; a stereoisomer of a listed substance is looked up."""
+    judge_module = sys.modules["liaison.chem.identify"]
+    computed: list[str] = []
+    keys = judge_module.structure_keys
+
+    def structure_keys(parent: Chem.Mol) -> tuple[str, str]:
+        computed.append(Chem.MolToSmiles(parent))
+        return keys(parent)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(judge_module, "structure_keys", structure_keys)
+    day = date(2026, 1, 1)
+    isomer = identify("CCC(=O)N(c1ccccc1)C1CCN(Cc2ccccc2C)CC1", as_of=day)
+    assert computed == [] and isomer.verdicts["CN"].status == "controlled"
+    # Fentanyl drawn as its entry's parent is: the entry's keys, no InChI either.
+    fentanyl = identify("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", as_of=day)
+    assert computed == [] and fentanyl.verdicts["UN"].basis[0].kind == "named"
+    # A stereoisomer of an entry listed without stereo (3-methylfentanyl) is no entry's
+    # parent: its InChIKey is computed, and its connectivity finds the entry.
+    trans = "CCC(=O)N(c1ccccc1)[C@@H]1CCN(CCc2ccccc2)C[C@H]1C"
+    identification = identify(trans, as_of=day)
+    assert computed and identification.verdicts["UN"].basis[0].kind == "named"
+
+
+def test_a_screen_is_skipped_only_for_a_molecule_without_its_elements() -> None:
+    """The screens are asked only of a molecule with as many atoms of each element as the
+    screen's skeleton fixes (the nitazene core: two nitrogens, fifteen carbons): every NCI
+    molecule and every named entry holding a screen has them, and most molecules skip most
+    screens."""
+    book = load_rulebook()
+    prefilter = prefilter_for(book)
+    assert (("C", 15), ("N", 2)) in prefilter.screen_elements
+    lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
+    skipped = asked = 0
+    for text in [*lines, *(entry.smiles for entry in book.entries)]:
+        molecule = Chem.MolFromSmiles(text)
+        if molecule is None:
+            continue
+        counts = element_counts(molecule)
+        for screen, held in zip(prefilter.screens, prefilter.screen_elements, strict=True):
+            enough = all(counts.get(element, 0) >= atoms for element, atoms in held)
+            assert enough or not molecule.HasSubstructMatch(screen), text
+            skipped += not enough
+            asked += 1
+    assert skipped > asked // 2
