@@ -19,11 +19,12 @@ from liaison.chem.models import (
     Basis,
     BasisKind,
     Identification,
+    QueryKind,
     RegionFinding,
     Status,
     Verdict,
 )
-from liaison.chem.prefilter import element_graph, skeleton_of_smarts
+from liaison.chem.prefilter import Prefilter, element_graph, skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
@@ -79,11 +80,44 @@ def identify(
     )
 
 
-def parse_safely(query: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
+def parse_safely(
+    query: str, rulebook: RuleBook, limits: Limits | None = None, *, partial: bool = False
+) -> ParsedQuery:
     try:
-        return parse_query(query, rulebook, limits)
+        return parse_query(query, rulebook, limits, partial=partial)
     except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
         return ParsedQuery("unknown", None, f"could not read the query: {error}")
+
+
+def parse_for_screening(
+    query: str, rulebook: RuleBook, limits: Limits | None = None
+) -> ParsedQuery | QueryKind:
+    """`query` parsed to be judged, or only its kind when the prefilter rules it out and
+    nothing was noted in reading it (its verdicts are then no_match, NO_MATCH_NOTE).
+
+    When the screens alone decide (every named entry holds one), a SMILES is only checked
+    (query._checked) before them and sanitized in full only if one passes it: the screens
+    look at elements, bonds and ring membership, which the checks leave as sanitization does,
+    and the checks refuse every structure sanitization refuses. Most of a catalogue is then
+    screened for about half of a parse."""
+    prefilter = prefilter_for(rulebook)
+    parsed = parse_safely(query, rulebook, limits, partial=not prefilter.named_any_size)
+    if parsed.partial:
+        molecule = parsed.molecule
+        screens = prefilter.screens
+        if molecule and not parsed.notes and not any(map(molecule.HasSubstructMatch, screens)):
+            return parsed.kind
+        parsed = parse_safely(query, rulebook, limits)
+    if parsed.molecule is not None and not parsed.notes and _ruled_out(prefilter, parsed.molecule):
+        return parsed.kind
+    return parsed
+
+
+def _ruled_out(prefilter: Prefilter, molecule: Chem.Mol) -> bool:
+    try:
+        return not prefilter.could_match(molecule)
+    except Exception:  # judge() says on the record why the structure could not be evaluated
+        return False
 
 
 def _invalid(
