@@ -95,17 +95,15 @@ def parse_for_screening(
     """`query` parsed to be judged, or only its kind when the prefilter rules it out and
     nothing was noted in reading it (its verdicts are then no_match, NO_MATCH_NOTE).
 
-    When the screens alone decide (every named entry holds one), a SMILES is only checked
-    (query._checked) before them and sanitized in full only if one passes it: the screens
-    look at elements, bonds and ring membership, which the checks leave as sanitization does,
-    and the checks refuse every structure sanitization refuses. Most of a catalogue is then
-    screened for about half of a parse."""
+    A SMILES is first only checked (query._checked), which refuses every structure full
+    sanitization refuses, and sanitized in full only when the prefilter lets it through:
+    what the prefilter reads is left by the checks as by sanitization, but for aromatic
+    rings, left kekulized (then it lets more through). Most of a catalogue is screened for
+    about half of a parse."""
     prefilter = prefilter_for(rulebook)
-    parsed = parse_safely(query, rulebook, limits, partial=not prefilter.named_any_size)
-    if parsed.partial:
-        molecule = parsed.molecule
-        screens = prefilter.screens
-        if molecule and not parsed.notes and not any(map(molecule.HasSubstructMatch, screens)):
+    parsed = parse_safely(query, rulebook, limits, partial=True)
+    if parsed.partial and parsed.molecule is not None:
+        if not parsed.notes and _ruled_out(prefilter, parsed.molecule):
             return parsed.kind
         parsed = parse_safely(query, rulebook, limits)
     if parsed.molecule is not None and not parsed.notes and _ruled_out(prefilter, parsed.molecule):

@@ -383,8 +383,9 @@ _CHECKS = (
 
 def _checked(molecule: Chem.Mol) -> bool:
     """Whether `molecule` (parsed without sanitization) passes the checks, changed in place:
-    then its elements, bonds and ring membership are the fully sanitized molecule's, but for
-    rings through a dative bond, which only this ring search counts (more pass a screen)."""
+    then its atoms, connectivity, charges, hydrogens and ring membership are the fully
+    sanitized molecule's, but for rings through a dative bond, which only this ring search
+    counts, and aromatic rings, left kekulized and not marked aromatic."""
     atoms = molecule.GetNumAtoms()
     if atoms == 0 or atoms != molecule.GetNumHeavyAtoms():  # explicit [H] atoms: RemoveHs
         return False

@@ -57,10 +57,12 @@ TARGETED = (
 )
 
 
-@pytest.fixture(scope="module")
-def screened_only() -> RuleBook:
-    """The shipped families and classes without the named entries: the screens alone decide
-    (no entry to test by size), the rule books the checked parse is used with."""
+@pytest.fixture(scope="module", params=["shipped", "screened only"])
+def book(request: pytest.FixtureRequest) -> RuleBook:
+    """The shipped rules, and its families and classes alone: then the screens alone decide
+    (no named entry to test by formula and size), as with the fentanyl-only rule files."""
+    if request.param == "shipped":
+        return load_rulebook()
     indexes: dict[str, Any] = {
         "by_inchikey": {},
         "by_connectivity": {},
@@ -69,9 +71,9 @@ def screened_only() -> RuleBook:
         "by_tautomer_inchikey": {},
         "by_tautomer_connectivity": {},
     }
-    book = replace(load_rulebook(), entries=[], **indexes)
-    assert prefilter_for(book).screens and not prefilter_for(book).named_any_size
-    return book
+    alone = replace(load_rulebook(), entries=[], **indexes)
+    assert prefilter_for(alone).screens and not prefilter_for(alone).named_any_size
+    return alone
 
 
 def _corpus() -> list[str]:
@@ -110,14 +112,14 @@ def _described(parsed: ParsedQuery | str) -> tuple[Any, ...]:
     return (parsed.kind, smiles, parsed.error, parsed.notes, parsed.partial)
 
 
-def test_every_record_is_ruled_out_or_judged_as_by_the_full_parse(screened_only: RuleBook) -> None:
+def test_every_record_is_ruled_out_or_judged_as_by_the_full_parse(book: RuleBook) -> None:
     texts = [*_corpus(), *TARGETED]
     texts += _mutated(texts, 6000)
     checked = refused = 0
     for text in texts:
-        expected = _full_path(text, screened_only)
-        assert _described(parse_for_screening(text, screened_only)) == _described(expected), text
-        partial = parse_safely(text, screened_only, partial=True)
+        expected = _full_path(text, book)
+        assert _described(parse_for_screening(text, book)) == _described(expected), text
+        partial = parse_safely(text, book, partial=True)
         checked += partial.partial
         refused += isinstance(expected, ParsedQuery) and expected.molecule is None
     # The checked parse did the work for most records, and the mutations reached the refusals.
@@ -125,25 +127,18 @@ def test_every_record_is_ruled_out_or_judged_as_by_the_full_parse(screened_only:
 
 
 def test_a_structure_sanitization_refuses_is_refused_in_the_same_words(
-    screened_only: RuleBook,
+    book: RuleBook,
 ) -> None:
     for text in ("C(C)(C)(C)(C)C", "c1cccc1", "c1ccccc1c", "c1ccnc1", "FCl(F)(F)(F)(F)F"):
-        parsed = parse_for_screening(text, screened_only)
+        parsed = parse_for_screening(text, book)
         assert isinstance(parsed, ParsedQuery) and parsed.molecule is None, text
-        assert parsed.error == parse_safely(text, screened_only).error
+        assert parsed.error == parse_safely(text, book).error
         assert (parsed.error or "").startswith("SMILES is not a valid structure"), text
 
 
-def test_only_checked_when_the_screens_alone_decide(
-    screened_only: RuleBook, monkeypatch: pytest.MonkeyPatch
+def test_parsed_in_full_only_when_the_prefilter_lets_it_through(
+    book: RuleBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A molecule a screen lets through is judged on the full parse; with named entries
-    tested by size (the shipped book), every molecule is parsed in full at once."""
-    fentanyl = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
-    assert parse_safely(fentanyl, screened_only, partial=True).partial
-    judged = parse_for_screening(fentanyl, screened_only)
-    assert isinstance(judged, ParsedQuery) and not judged.partial
-    assert judged.molecule is not None and judged.molecule.GetAtomWithIdx(6).GetIsAromatic()
     asked: list[bool] = []
 
     def recorded(*args: Any, partial: bool = False) -> ParsedQuery:
@@ -152,9 +147,9 @@ def test_only_checked_when_the_screens_alone_decide(
 
     # The module, not the function liaison.chem exports under its name.
     monkeypatch.setattr(sys.modules[parse_for_screening.__module__], "parse_safely", recorded)
-    assert parse_for_screening("c1ccccc1O", screened_only) == "smiles"
+    assert parse_for_screening("c1ccccc1O", book) == "smiles"
     assert asked == [True]
-    shipped = load_rulebook()
-    assert prefilter_for(shipped).named_any_size
-    assert parse_for_screening("c1ccccc1O", shipped) == "smiles"
-    assert asked == [True, False]
+    judged = parse_for_screening("CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1", book)
+    assert asked == [True, True, False]
+    assert isinstance(judged, ParsedQuery) and not judged.partial
+    assert judged.molecule is not None and judged.molecule.GetAtomWithIdx(6).GetIsAromatic()
