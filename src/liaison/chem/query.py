@@ -162,8 +162,9 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
                     digit=_expected_check_digit(query),
                 ),
             )
-        record = rulebook.names.get(normalize_name(query))
-        if record is None and (listed := _name_only(query, rulebook)) is not None:
+        key = normalize_name(query)
+        record = rulebook.names.get(key)
+        if record is None and (listed := _name_only(key, rulebook)) is not None:
             return replace(listed, kind="cas")
         if record is None:
             return ParsedQuery(
@@ -176,7 +177,8 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
                 ),
             )
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
-    named = _named(query, rulebook) or _name_only(query, rulebook)
+    key = normalize_name(query)  # once for both lookups: a translation character by character
+    named = _named(query, key, rulebook) or _name_only(key, rulebook)
     if named is not None:
         return named
     extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
@@ -190,13 +192,12 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
     return parsed
 
 
-def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
-    """A name of the rule files or the dictionary, with any salt words after it."""
+def _named(query: str, key: str, rulebook: RuleBook) -> ParsedQuery | None:
+    """A name of the rule files or the dictionary, with any salt words after it; `key` is
+    normalize_name(query)."""
     base, salt = query, ""
-    while True:
-        record = rulebook.names.get(normalize_name(base))
-        if record is not None:
-            break
+    record = rulebook.names.get(key)
+    while record is None:
         if not ends_with_salt_word(base):
             return None
         stripped = _SALT_SUFFIX.sub("", base)
@@ -204,6 +205,7 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
             return None
         salt = base[len(stripped) :].strip(" ,;/-") + (f" {salt}" if salt else "")
         base = stripped
+        record = rulebook.names.get(normalize_name(base))
     notes: list[str] = []
     if salt:
         notes.append(
@@ -226,9 +228,10 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
     )
 
 
-def _name_only(query: str, rulebook: RuleBook) -> ParsedQuery | None:
-    """A plant, extract or preparation listed by name: no structure to parse."""
-    ids = rulebook.name_only_names.get(normalize_name(query))
+def _name_only(key: str, rulebook: RuleBook) -> ParsedQuery | None:
+    """A plant, extract or preparation listed by name (`key`: normalize_name() of the query):
+    no structure to parse."""
+    ids = rulebook.name_only_names.get(key)
     if not ids:
         return None
     listing = next(item for item in rulebook.name_only if item.id == ids[0])
