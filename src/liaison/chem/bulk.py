@@ -18,16 +18,13 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from rdkit import Chem
-
 from liaison.chem.compiled import load_rulebook, prefilter_for
-from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_safely
+from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_for_screening, parse_safely
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import Identification, Verdict
 from liaison.chem.query import ParsedQuery
 from liaison.chem.report import COMBINED
-from liaison.chem.rulebook import RuleBook
 from liaison.errors import InvalidInput
 from liaison.messages import T
 
@@ -283,18 +280,15 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
     no line through the pipe."""
     ident, shown, query, problem = item
     book = load_rulebook()
-    if problem is None:
-        parsed = parse_safely(query, book, settings.limits)
-    else:
+    parsed: ParsedQuery | str
+    if problem is not None:
         parsed = ParsedQuery("molblock", None, problem)
-    if (
-        parsed.molecule is not None
-        and not parsed.notes
-        and settings.render is not None
-        and settings.keep != "all"
-        and _ruled_out(book, parsed.molecule)
-    ):
-        return parsed.kind
+    elif settings.render is not None and settings.keep != "all":
+        parsed = parse_for_screening(query, book, settings.limits)
+        if isinstance(parsed, str):
+            return parsed
+    else:
+        parsed = parse_safely(query, book, settings.limits)
     identification = judge(
         parsed,
         shown,
@@ -306,13 +300,6 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
         limits=settings.limits,
     )
     return tuple(_screened(settings, identification))
-
-
-def _ruled_out(book: RuleBook, molecule: Chem.Mol) -> bool:
-    try:
-        return not prefilter_for(book).could_match(molecule)
-    except Exception:  # judge() says on the record why the structure could not be evaluated
-        return False
 
 
 def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind: str) -> str:

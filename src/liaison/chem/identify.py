@@ -19,6 +19,7 @@ from liaison.chem.models import (
     Basis,
     BasisKind,
     Identification,
+    QueryKind,
     RegionFinding,
     Status,
     Verdict,
@@ -79,11 +80,42 @@ def identify(
     )
 
 
-def parse_safely(query: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
+def parse_safely(
+    query: str, rulebook: RuleBook, limits: Limits | None = None, *, partial: bool = False
+) -> ParsedQuery:
     try:
-        return parse_query(query, rulebook, limits)
+        return parse_query(query, rulebook, limits, partial=partial)
     except Exception as error:  # a parser bug must not stop a bulk run: report it on the record
         return ParsedQuery("unknown", None, f"could not read the query: {error}")
+
+
+def parse_for_screening(
+    query: str, rulebook: RuleBook, limits: Limits | None = None
+) -> ParsedQuery | QueryKind:
+    """`query` parsed to be judged, or only its kind when the prefilter rules it out and
+    nothing was noted in reading it (its verdicts are then no_match, NO_MATCH_NOTE).
+
+    A SMILES is first only checked (query._checked), which refuses every structure full
+    sanitization refuses, and sanitized in full only when the prefilter lets it through:
+    what the prefilter reads is left by the checks as by sanitization, but for aromatic
+    rings, left kekulized (then it lets more through). Most of a catalogue is screened for
+    about half of a parse."""
+    prefilter = prefilter_for(rulebook)
+    parsed = parse_safely(query, rulebook, limits, partial=True)
+    if parsed.partial and parsed.molecule is not None:
+        if not parsed.notes and _ruled_out(prefilter, parsed.molecule):
+            return parsed.kind
+        parsed = parse_safely(query, rulebook, limits)
+    if parsed.molecule is not None and not parsed.notes and _ruled_out(prefilter, parsed.molecule):
+        return parsed.kind
+    return parsed
+
+
+def _ruled_out(prefilter: Prefilter, molecule: Chem.Mol) -> bool:
+    try:
+        return not prefilter.could_match(molecule)
+    except Exception:  # judge() says on the record why the structure could not be evaluated
+        return False
 
 
 def _invalid(

@@ -104,6 +104,9 @@ class ParsedQuery:
     notes: tuple[str, ...] = ()  # how the text was read (normalized, extension parsed...)
     # Ids of the name-only listings (plants, preparations) the name stands for: no structure.
     name_only: tuple[str, ...] = ()
+    # Parsed with partial=True and only checked (see _checked): the molecule is fit for the
+    # prefilter's screens alone; parse again without partial for anything else.
+    partial: bool = False
 
 
 def _expected_check_digit(number: str) -> int:
@@ -111,21 +114,24 @@ def _expected_check_digit(number: str) -> int:
     return sum((position + 1) * int(digit) for position, digit in enumerate(digits)) % 10
 
 
-def parse_query(text: str, rulebook: RuleBook, limits: Limits | None = None) -> ParsedQuery:
+def parse_query(
+    text: str, rulebook: RuleBook, limits: Limits | None = None, *, partial: bool = False
+) -> ParsedQuery:
     """Detect the kind of `text` and parse it; never raises. Every limit is checked on the
-    text before RDKit reads it."""
+    text before RDKit reads it. partial=True: a valid SMILES may come back only checked
+    (ParsedQuery.partial), an invalid one is refused exactly as without it."""
     limits = limits or Limits()
     too_long = check_characters(text, limits)
     if too_long is not None:
         return ParsedQuery("unknown", None, too_long)
     normalized, note = normalize_text(text)
-    parsed = _parse(normalized, rulebook, limits)
+    parsed = _parse(normalized, rulebook, limits, partial)
     if note is None:
         return parsed
     return replace(parsed, notes=(note, *parsed.notes))
 
 
-def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
+def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> ParsedQuery:
     query = text.strip()
     if not query:
         return ParsedQuery("unknown", None, T("empty query"))
@@ -156,8 +162,9 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
                     digit=_expected_check_digit(query),
                 ),
             )
-        record = rulebook.names.get(normalize_name(query))
-        if record is None and (listed := _name_only(query, rulebook)) is not None:
+        key = normalize_name(query)
+        record = rulebook.names.get(key)
+        if record is None and (listed := _name_only(key, rulebook)) is not None:
             return replace(listed, kind="cas")
         if record is None:
             return ParsedQuery(
@@ -170,7 +177,8 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
                 ),
             )
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
-    named = _named(query, rulebook) or _name_only(query, rulebook)
+    key = normalize_name(query)  # once for both lookups: a translation character by character
+    named = _named(query, key, rulebook) or _name_only(key, rulebook)
     if named is not None:
         return named
     extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
@@ -178,19 +186,18 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits) -> ParsedQuery:
         return _cxsmiles(extension.group(1), extension.group(2), limits)
     if _WHITESPACE.search(query):
         return _unknown_name(query, rulebook, ParsedQuery("unknown", None, NOT_RECOGNIZED))
-    parsed = _smiles(query, limits)
+    parsed = _smiles(query, limits, partial)
     if parsed.molecule is None and (parsed.error or "").startswith(NOT_RECOGNIZED):
         return _unknown_name(query, rulebook, parsed)
     return parsed
 
 
-def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
-    """A name of the rule files or the dictionary, with any salt words after it."""
+def _named(query: str, key: str, rulebook: RuleBook) -> ParsedQuery | None:
+    """A name of the rule files or the dictionary, with any salt words after it; `key` is
+    normalize_name(query)."""
     base, salt = query, ""
-    while True:
-        record = rulebook.names.get(normalize_name(base))
-        if record is not None:
-            break
+    record = rulebook.names.get(key)
+    while record is None:
         if not ends_with_salt_word(base):
             return None
         stripped = _SALT_SUFFIX.sub("", base)
@@ -198,6 +205,7 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
             return None
         salt = base[len(stripped) :].strip(" ,;/-") + (f" {salt}" if salt else "")
         base = stripped
+        record = rulebook.names.get(normalize_name(base))
     notes: list[str] = []
     if salt:
         notes.append(
@@ -220,9 +228,10 @@ def _named(query: str, rulebook: RuleBook) -> ParsedQuery | None:
     )
 
 
-def _name_only(query: str, rulebook: RuleBook) -> ParsedQuery | None:
-    """A plant, extract or preparation listed by name: no structure to parse."""
-    ids = rulebook.name_only_names.get(normalize_name(query))
+def _name_only(key: str, rulebook: RuleBook) -> ParsedQuery | None:
+    """A plant, extract or preparation listed by name (`key`: normalize_name() of the query):
+    no structure to parse."""
+    ids = rulebook.name_only_names.get(key)
     if not ids:
         return None
     listing = next(item for item in rulebook.name_only if item.id == ids[0])
@@ -273,7 +282,7 @@ def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
     return shape
 
 
-def _smiles(query: str, limits: Limits) -> ParsedQuery:
+def _smiles(query: str, limits: Limits, partial: bool) -> ParsedQuery:
     notes: tuple[str, ...] = ()
     if not within_by_length(query, limits):
         shape = _shape_within(query, limits)
@@ -290,6 +299,11 @@ def _smiles(query: str, limits: Limits) -> ParsedQuery:
     molecule = Chem.MolFromSmiles(query, sanitize=False)
     if molecule is None:
         return ParsedQuery("unknown", None, NOT_RECOGNIZED)
+    if partial and not notes:
+        if _checked(molecule):
+            return ParsedQuery("smiles", molecule, partial=True)
+        # Refused, or explicit [H] atoms: read again, as the check changed the molecule.
+        molecule = Chem.MolFromSmiles(query, sanitize=False)
     parsed = _sanitized("smiles", molecule, "SMILES")
     return replace(parsed, notes=notes) if notes else parsed
 
@@ -354,6 +368,34 @@ def radical_error(molecule: Chem.Mol, prefilter: Prefilter) -> str | None:
         number=atom.GetIdx() + 1,
         atom=f"{atom.GetSymbol()}{sign}",
     )
+
+
+# The steps of sanitization that can refuse a structure, in its order (RDKit's
+# detectChemistryProblems runs the same: clean-up, valences, kekulization); the others (ring
+# perception, radicals, aromaticity, conjugation, hybridization, stereo clean-up, hydrogens)
+# cost twice as much and only annotate the molecule. That a structure these pass is never
+# refused by the rest is tested on the benchmark and test corpora and mutated SMILES
+# (tests/unit/chem/test_partial_parse.py).
+_CHECKS = (
+    Chem.SanitizeFlags.SANITIZE_CLEANUP
+    | Chem.SanitizeFlags.SANITIZE_CLEANUP_ORGANOMETALLICS
+    | Chem.SanitizeFlags.SANITIZE_PROPERTIES
+    | Chem.SanitizeFlags.SANITIZE_KEKULIZE
+)
+
+
+def _checked(molecule: Chem.Mol) -> bool:
+    """Whether `molecule` (parsed without sanitization) passes the checks, changed in place:
+    then its atoms, connectivity, charges, hydrogens and ring membership are the fully
+    sanitized molecule's, but for rings through a dative bond, which only this ring search
+    counts, and aromatic rings, left kekulized and not marked aromatic."""
+    atoms = molecule.GetNumAtoms()
+    if atoms == 0 or atoms != molecule.GetNumHeavyAtoms():  # explicit [H] atoms: RemoveHs
+        return False
+    if Chem.SanitizeMol(molecule, _CHECKS, catchErrors=True) != Chem.SanitizeFlags.SANITIZE_NONE:
+        return False
+    Chem.FastFindRings(molecule)  # done by kekulization only for a molecule with aromatic atoms
+    return True
 
 
 def _sanitized(kind: QueryKind, molecule: Chem.Mol, label: str) -> ParsedQuery:
