@@ -9,7 +9,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -27,6 +27,7 @@ REFERENCE_SUBSTANCES = (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from liaison.chem.rulebook import RuleBook
     from liaison.config import NodeConfig
     from liaison.federation.context import LocalNode
     from liaison.store import Database
@@ -138,6 +139,20 @@ def postgres_database(server_url: str) -> Iterator[str]:
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         server.dispose()
+
+
+def rule_book_with(book: RuleBook, **changes: Any) -> RuleBook:
+    """`book` with `changes` (entries, families, classes), its entry indexes built afresh from
+    the new entries (RuleBook fills them in __post_init__; replace() would keep the old ones)."""
+    indexes: dict[str, Any] = {
+        "by_inchikey": {},
+        "by_connectivity": {},
+        "named_formulas": set(),
+        "formulas_by_jurisdiction": {},
+        "by_tautomer_inchikey": {},
+        "by_tautomer_connectivity": {},
+    }
+    return replace(book, **indexes, **changes)
 
 
 def small_rule_book(directory: Path, keep: Iterable[str]) -> Path:
