@@ -100,6 +100,21 @@ def _typo(left: str, right: str, dialect: str) -> Any:
     )
 
 
+def _partial_date_level(sql: str, label: str, frequency_column: str, u: float) -> Any:
+    """A level for a partial date that agrees: m fixed at PARTIAL_DATE_M, the Bayes factor set
+    by the registry's share born in that year (or month) through the frequency adjustment."""
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb").configure(
+        tf_adjustment_column=frequency_column,
+        disable_tf_exact_match_detection=True,
+        m_probability=PARTIAL_DATE_M,
+        fix_m_probability=True,
+        u_probability=u,
+        fix_u_probability=True,
+    )
+
+
 def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings for a SQL dialect ("duckdb" or "spark"): comparisons, priors for m,
     blocking rules."""
@@ -195,30 +210,18 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
             # share of such requests whose partial date is right (EM would give the share
             # of all true pairs, most of whose dates are full) and the Bayes factor is
             # m / (the share of the registry born that month or year): u, fixed, cancels.
-            cll.CustomLevel(
+            _partial_date_level(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_month_r AND "
                 "(dob_day_l IS NULL OR dob_day_r IS NULL)",
-                label_for_charts=T("partial date that agrees (year and month)"),
-                base_dialect_str="duckdb",
-            ).configure(
-                tf_adjustment_column="dob_year_month",
-                disable_tf_exact_match_detection=True,
-                m_probability=PARTIAL_DATE_M,
-                fix_m_probability=True,
-                u_probability=1 / 600,
-                fix_u_probability=True,
+                T("partial date that agrees (year and month)"),
+                "dob_year_month",
+                1 / 600,
             ),
-            cll.CustomLevel(
+            _partial_date_level(
                 "dob_year_l = dob_year_r AND (dob_month_l IS NULL OR dob_month_r IS NULL)",
-                label_for_charts=T("partial date that agrees (year)"),
-                base_dialect_str="duckdb",
-            ).configure(
-                tf_adjustment_column="dob_year",
-                disable_tf_exact_match_detection=True,
-                m_probability=PARTIAL_DATE_M,
-                fix_m_probability=True,
-                u_probability=1 / 50,
-                fix_u_probability=True,
+                T("partial date that agrees (year)"),
+                "dob_year",
+                1 / 50,
             ),
             cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
                 label_for_charts=T("one digit differs")
