@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest chromium fonts nginx container-tools editor lock clean
+.PHONY: demo test lint typecheck pytest system-packages chromium fonts nginx container-tools editor lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,7 +76,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) chromium fonts nginx container-tools editor
+# One after the other: dpkg serves one apt-get at a time, and `make test` runs with -j2.
+system-packages:
+	@$(MAKE) --no-print-directory -j1 chromium fonts nginx container-tools
+
+pytest: $(STAMP) system-packages editor
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # mypy runs beside pytest: the suite waits on nodes and browsers much of the time.
