@@ -62,3 +62,16 @@ def test_named_in_the_codes_initial_schedules_from_1_may_1971_confirmed(
     assert listed == list_name
     assert item + ", 21 U.S.C. 812(c)" in citation and "sec. 704(a), 84 Stat. 1284" in citation
     assert confirmed
+
+
+@pytest.mark.parametrize("query", ["phenmetrazine", "methylphenidate"])
+def test_a_stimulant_moved_in_october_1971_is_schedule_iii_until_the_day_before(
+    query: str,
+) -> None:
+    # 36 FR 20686 took phenmetrazine and methylphenidate out of Schedule III from 28 Oct 1971,
+    # not with amphetamine on 7 Jul 1971.
+    last_day = identify(query, as_of=date(1971, 10, 27), jurisdictions=["US"]).verdicts["US"]
+    assert {b.list for b in last_day.basis} == {"Schedule III"}
+    first_day = identify(query, as_of=date(1971, 10, 28), jurisdictions=["US"]).verdicts["US"]
+    assert {b.list for b in first_day.basis} == {"Schedule II"}
+    assert us_basis(query, IN_FORCE)[f"US-{query}-1971"][0] == "Schedule III"
