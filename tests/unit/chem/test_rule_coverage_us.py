@@ -46,6 +46,7 @@ PLACING_RULE_READ = {
     "US-ketobemidone",
     "US-thebacon",
     "US-nalorphine",
+    "US-JWH-250",
     "US-2C-B",
     "US-BZP",
     "US-perampanel",
