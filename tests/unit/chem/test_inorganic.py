@@ -210,6 +210,11 @@ def test_hypophosphorous_acid_and_its_named_salts_are_us_list_i() -> None:
         ("[Na+].[O-][PH2]=O", "US-sodium-hypophosphite"),
         ("sodium hypophosphite", "US-sodium-hypophosphite"),
         ("[Ca+2].[O-][PH2]=O", "US-calcium-hypophosphite"),  # one anion drawn: balanced
+        # The listing names 'iron' and 'manganese' hypophosphite without a charge: every salt of
+        # the acid is listed, so both iron salts are List I.
+        ("[Fe+3].[O-][PH2]=O.[O-][PH2]=O.[O-][PH2]=O", "US-iron-III-hypophosphite"),
+        ("[Fe+2].[O-][PH2]=O.[O-][PH2]=O", "US-iron-II-hypophosphite"),
+        ("manganese hypophosphite", "US-manganese-hypophosphite"),
     ):
         assert _ids(query, "US") == [rule_id], query
 

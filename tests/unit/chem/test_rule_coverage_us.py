@@ -43,6 +43,10 @@ EVERY_PARAGRAPH = [
 
 
 PLACING_RULE_READ = {
+    "US-ketobemidone",
+    "US-thebacon",
+    "US-nalorphine",
+    "US-JWH-250",
     "US-2C-B",
     "US-BZP",
     "US-perampanel",
@@ -62,7 +66,8 @@ def test_every_paragraph_answers_with_its_paragraph_and_code(
     assert paragraph in basis.citation
     assert verdict.status == ("precursor" if list_name.startswith("List") else "controlled")
     assert basis.note
-    # Confirmed where the placing rule's effective date was read; otherwise the note says why not.
+    # Confirmed where the placing rule's effective date (or the Act's initial schedule) was read;
+    # otherwise the note says why not.
     assert basis.confirmed == (rule_id in PLACING_RULE_READ)
 
 

@@ -41,7 +41,37 @@ def test_named_by_the_act_from_1_may_1971_confirmed(
     assert confirmed
 
 
-def test_an_item_of_the_act_not_read_stays_unconfirmed() -> None:
-    # Schedule II(b)(17)-(21) lie past the end of the page read: racemorphan is one of them.
-    _, citation, confirmed = us_basis("racemorphan", date(2026, 1, 1))["US-racemorphan"]
-    assert "84 Stat." not in citation and not confirmed
+# Items confirmed from a copy of 21 U.S.C. 812(c) (the Act's schedules as the Code gives them),
+# one of each part of the Act the Statutes at Large pages read did not reach.
+NAMED_IN_THE_CODE = [
+    ("acetylmethadol", "US-acetylmethadol", "Schedule I", "Schedule I(a)(1), (3) and (7)"),
+    ("heroin", "US-heroin", "Schedule I", "Schedule I(b)(10)"),
+    ("ibogaine", "US-ibogaine", "Schedule I", "Schedule I(c)(8)"),
+    ("racemorphan", "US-racemorphan", "Schedule II", "Schedule II(b)(21)"),
+    ("methyprylon", "US-methyprylon", "Schedule III", "Schedule III(b)(6)"),
+    ("nalorphine", "US-nalorphine", "Schedule III", "Schedule III(c)"),
+]
+
+
+@pytest.mark.parametrize(("query", "rule_id", "list_name", "item"), NAMED_IN_THE_CODE)
+def test_named_in_the_codes_initial_schedules_from_1_may_1971_confirmed(
+    query: str, rule_id: str, list_name: str, item: str
+) -> None:
+    assert rule_id not in us_basis(query, DAY_BEFORE)
+    listed, citation, confirmed = us_basis(query, IN_FORCE)[rule_id]
+    assert listed == list_name
+    assert item + ", 21 U.S.C. 812(c)" in citation and "sec. 704(a), 84 Stat. 1284" in citation
+    assert confirmed
+
+
+@pytest.mark.parametrize("query", ["phenmetrazine", "methylphenidate"])
+def test_a_stimulant_moved_in_october_1971_is_schedule_iii_until_the_day_before(
+    query: str,
+) -> None:
+    # 36 FR 20686 took phenmetrazine and methylphenidate out of Schedule III from 28 Oct 1971,
+    # not with amphetamine on 7 Jul 1971.
+    last_day = identify(query, as_of=date(1971, 10, 27), jurisdictions=["US"]).verdicts["US"]
+    assert {b.list for b in last_day.basis} == {"Schedule III"}
+    first_day = identify(query, as_of=date(1971, 10, 28), jurisdictions=["US"]).verdicts["US"]
+    assert {b.list for b in first_day.basis} == {"Schedule II"}
+    assert us_basis(query, IN_FORCE)[f"US-{query}-1971"][0] == "Schedule III"

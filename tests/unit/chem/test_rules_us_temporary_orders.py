@@ -143,8 +143,8 @@ def test_the_synthetic_drug_abuse_prevention_act_applies_from_its_signature(
 ) -> None:
     assert rule_id not in us_basis(query, date(2012, 7, 8))
     citation, confirmed = us_basis(query, date(2012, 7, 9))[rule_id]
-    assert "Pub. L. 112-144" in citation
-    assert not confirmed  # the Act's own list was not read
+    assert "Pub. L. 112-144" in citation and "21 U.S.C. 812(c) Schedule I(" in citation
+    assert confirmed  # named in the Code's Schedule I as the Act amended it
 
 
 @pytest.mark.parametrize(
