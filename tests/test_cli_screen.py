@@ -101,6 +101,18 @@ def test_as_of_changes_the_verdict() -> None:
     assert jsonl(after)[0]["verdicts"]["CN"]["status"] == "controlled"
 
 
+def test_a_structure_drawn_without_its_listed_stereo_is_review_not_no_match() -> None:
+    # Phenylpropanolamine without stereo: cathine and both norephedrines are listed in China.
+    _, out, _ = run("--jurisdiction", "CN", "--format", "jsonl", stdin="CC(N)C(O)c1ccccc1\n")
+    verdict = jsonl(out)[0]["verdicts"]["CN"]
+    assert verdict["status"] == "review"
+    assert {basis["rule_id"] for basis in verdict["basis"]} == {
+        "CN-cathine",
+        "CN-norephedrine",
+        "CN-norephedrine-1S2R",
+    }
+
+
 def test_jobs_gives_the_same_output_in_the_same_order(tmp_path: Path) -> None:
     lines = [FENTANYL, "CCO", HEXANOYL, "O=C1CCNCC1", "C1CC("] * 120
     path = tmp_path / "many.smi"

@@ -109,3 +109,15 @@ def test_the_screening_picture_legend_in_chinese_by_display_width() -> None:
     english = depict_combined(answer, ("US", "CN"))
     assert 'aria-label="US: controlled; CN: controlled"' in english
     assert re.search(r'font-weight="bold">US: controlled \(', english)
+
+
+def test_the_review_of_a_structure_drawn_without_its_listed_stereo_reads_in_chinese() -> None:
+    answer = identify("CC(N)C(O)c1ccccc1", date(2026, 1, 1), ["CN"])
+    with preferences("zh-CN"):
+        shown = translate(answer.verdicts["CN"].explanation)
+    assert "须对照cathine" in shown
+    assert (
+        "该结构未给出本列管条目所规定的立体构型；列管的立体异构体为 C[C@H](N)[C@@H](O)c1ccccc1"
+        in shown
+    )
+    assert "does not give" not in shown

@@ -365,6 +365,14 @@ def _verdicts(
             note: str = joined(part for part in (tautomer_note, entry.note) if part)
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
+        if not named:  # a drawing without the stereo a listed stereoisomer has may be it
+            for entry in rulebook.stereoisomers_listed(parent, inchikey, connectivity, code, as_of):
+                note = T(
+                    "the structure does not give the stereo this listing defines; the "
+                    "stereoisomer listed is %(smiles)s",
+                    smiles=entry.smiles,
+                )
+                bases.append(_basis("named", entry, "review", every_atom, note))
         for family in rulebook.families_in_force(code, as_of):
             if family.status == "review" and named:
                 continue  # the named listing settles it, as for a class near-miss

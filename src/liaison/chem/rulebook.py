@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +311,54 @@ class RuleBook:
             if entry.jurisdiction == jurisdiction
             and _in_force(as_of, entry.in_force_from, entry.in_force_to)
         ]
+
+    def stereoisomers_listed(
+        self, parent: Chem.Mol, inchikey: str, connectivity: str, jurisdiction: str, as_of: date
+    ) -> list[NamedEntry]:
+        """Entries in force of `parent`'s connectivity, not covering isomers, whose structure
+        defines stereo that `parent` (standardized, with these keys) leaves undefined: a
+        drawing without that stereo may be any of them. Partly defined stereo is read
+        conservatively: an entry is one when the drawing leaves undefined any stereo element
+        the entry defines, whatever the drawing gives the others."""
+        listed = [
+            entry
+            for entry in (self.by_connectivity.get(connectivity, []) if connectivity else [])
+            if not entry.covers_isomers
+            and entry.inchikey != inchikey
+            and entry.jurisdiction == jurisdiction
+            and _in_force(as_of, entry.in_force_from, entry.in_force_to)
+        ]
+        if not listed:  # nearly every query: no InChI made
+            return []
+        drawn = defined_stereo(parent)
+        return [entry for entry in listed if _listed_stereo(entry.smiles) - drawn]
+
+
+# A stereo layer of an InChI's main part: /t tetrahedral, /b double bonds.
+_STEREO_LAYER = re.compile(r"/([bt])([^/]*)")
+
+
+def defined_stereo(parent: Chem.Mol) -> frozenset[str]:
+    """The stereo elements `parent` gives a configuration, named as in its standard InChI
+    ("t1:7" a centre, "b1:4-3" a double bond, of the first component): InChI numbers the
+    atoms of one connectivity alike, whatever the stereo drawn. Undefined ones ("?") are
+    left out; so is the isotopic layer's own stereo."""
+    inchi = str(Chem.MolToInchi(parent) or "")  # type: ignore[no-untyped-call]
+    main = inchi.split("/i", 1)[0]
+    defined: set[str] = set()
+    for layer, text in _STEREO_LAYER.findall(main):
+        for component, items in enumerate(text.split(";"), start=1):
+            for item in items.split(","):
+                if item[-1:] in ("+", "-"):
+                    defined.add(f"{layer}{component}:{item[:-1]}")
+    return frozenset(defined)
+
+
+@lru_cache(maxsize=256)
+def _listed_stereo(smiles: str) -> frozenset[str]:
+    """defined_stereo() of an entry's parent: asked only of the few entries sharing a
+    query's connectivity, so not made for every entry on load."""
+    return defined_stereo(standardize(Chem.MolFromSmiles(smiles)))
 
 
 _IGNORED_IN_NAMES = str.maketrans("", "", " \t\r\n\u3000\u00a0-\u2010\u2011\u2013\u2014_")

@@ -73,6 +73,12 @@ def _corpus() -> list[str]:
     for name, column in (("corpus.csv", "query"), ("reference_substances.csv", "smiles")):
         with (HERE / name).open(encoding="utf-8") as handle:
             texts += [row[column] for row in csv.DictReader(handle)]
+    # Listed stereoisomers drawn without their stereo (judged review): the same on both paths.
+    for entry in load_rulebook().entries:
+        if "@" in entry.smiles:
+            flat = Chem.MolFromSmiles(entry.smiles)
+            Chem.RemoveStereochemistry(flat)
+            texts.append(Chem.MolToSmiles(flat))
     return texts
 
 

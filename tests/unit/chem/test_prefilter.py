@@ -17,6 +17,7 @@ from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 from liaison.chem import identify, load_rulebook
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.compiled import prefilter_for
+from liaison.chem.identify import parse_for_screening
 from liaison.chem.prefilter import (
     Prefilter,
     _fragments,
@@ -27,8 +28,9 @@ from liaison.chem.prefilter import (
     heavy_formula,
     skeleton_of_smarts,
 )
-from liaison.chem.rulebook import RuleBook
-from liaison.chem.standardize import standardize_all, structure_keys
+from liaison.chem.query import ParsedQuery
+from liaison.chem.rulebook import RuleBook, defined_stereo
+from liaison.chem.standardize import standardize, standardize_all, structure_keys
 from support import rule_book_with
 
 HERE = Path(__file__).parent
@@ -84,6 +86,38 @@ def test_bulk_fast_path_gives_the_same_verdicts_as_identify() -> None:
         slow = identify(text, as_of=day, record_id=str(index))
         assert result.statuses == tuple(slow.verdicts[c].status for c in ("US", "CN", "UN")), text
         assert json.loads(result.line) == slow.to_dict(), text
+
+
+def test_a_listed_stereoisomer_drawn_without_its_stereo_is_let_through_and_flagged() -> None:
+    """Such a drawing is judged review (RuleBook.stereoisomers_listed): the prefilter, the
+    checked parse and the bulk path must let it through, whatever its atom order; a miss
+    would leave it no_match."""
+    book = load_rulebook()
+    prefilter = prefilter_for(book)
+    stereo = [
+        entry
+        for entry in book.entries
+        if not entry.covers_isomers
+        and defined_stereo(standardize(Chem.MolFromSmiles(entry.smiles)))
+    ]
+    assert len(stereo) > 20
+    texts: list[str] = []
+    for entry in stereo:
+        flat = Chem.MolFromSmiles(entry.smiles)
+        Chem.RemoveStereochemistry(flat)
+        texts += [Chem.MolToSmiles(flat), *Chem.MolToRandomSmilesVect(flat, 2, randomSeed=5)]
+    day = date(2026, 1, 1)
+    records = [Record(str(i), text, text) for i, text in enumerate(texts)]
+    fast = screen_records(records, day, ("US", "CN", "UN"), jobs=1, render="jsonl", keep="none")
+    for text, result in zip(texts, fast, strict=True):
+        assert prefilter.could_match(Chem.MolFromSmiles(text)), text
+        assert isinstance(parse_for_screening(text, book), ParsedQuery), text
+        slow = identify(text, as_of=day)
+        assert result.statuses == tuple(slow.verdicts[c].status for c in ("US", "CN", "UN"))
+    for entry, text in zip(stereo, texts[::3], strict=True):
+        if entry.in_force_from <= day:
+            verdict = identify(text, as_of=day).verdicts[entry.jurisdiction]
+            assert verdict.status != "no_match", text
 
 
 def test_recursive_alternatives_are_written_out_as_branches() -> None:

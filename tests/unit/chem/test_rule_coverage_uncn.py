@@ -57,8 +57,8 @@ def test_added_entries_answer_by_name_chinese_name_and_structure(
         ("4-CEC", "CN", date(2018, 8, 31), date(2018, 9, 1), "CN-4-CEC"),
         ("MT-45", "UN", date(2016, 3, 17), date(2016, 3, 18), "UN-MT-45"),
         ("protonitazene", "UN", date(2023, 3, 16), date(2023, 3, 17), "UN-protonitazene"),
-        ("brorphine", "UN", date(2022, 5, 25), date(2022, 5, 26), "UN-brorphine"),
-        ("metonitazene", "UN", date(2022, 5, 25), date(2022, 5, 26), "UN-metonitazene"),
+        ("brorphine", "UN", date(2022, 5, 26), date(2022, 5, 27), "UN-brorphine"),
+        ("metonitazene", "UN", date(2022, 5, 26), date(2022, 5, 27), "UN-metonitazene"),
         # corrected: a recommendation for the CND meeting of April 2021, not a 2020 listing
         ("isotonitazene", "UN", date(2021, 3, 31), date(2021, 4, 1), "UN-isotonitazene"),
         ("APAAN", "UN", date(2014, 10, 5), date(2014, 10, 6), "UN-APAAN"),

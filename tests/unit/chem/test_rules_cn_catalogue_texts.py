@@ -157,3 +157,41 @@ def test_cathine_does_not_take_in_norephedrine() -> None:
     norephedrine = "C[C@H](N)[C@H](O)c1ccccc1"  # (1R,2S): a precursor, not cathine
     ids = _rule_ids(norephedrine, TODAY)
     assert "CN-norephedrine" in ids and "CN-cathine" not in ids
+
+
+PRECURSOR_1 = "易制毒化学品 第一类 (category 1 precursor chemicals)"
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id"),
+    [
+        ("C[C@H](N)[C@H](O)c1ccccc1", "CN-norephedrine"),  # (1R,2S)
+        ("C[C@@H](N)[C@@H](O)c1ccccc1.Cl", "CN-norephedrine-1S2R"),  # (1S,2R) hydrochloride
+        ("去甲麻黄素", "CN-norephedrine"),
+    ],
+)
+def test_both_erythro_enantiomers_are_the_category_1_precursor_norephedrine(
+    query: str, rule_id: str
+) -> None:
+    verdict = _cn(query, TODAY)
+    assert verdict.status == "precursor"
+    assert [(b.rule_id, b.list) for b in verdict.basis] == [(rule_id, PRECURSOR_1)]
+
+
+@pytest.mark.parametrize(
+    "threo",
+    [
+        "C[C@H](N)[C@@H](O)c1ccccc1",  # (1S,2S): cathine
+        "C[C@@H](N)[C@H](O)c1ccccc1",  # (1R,2R): its enantiomer
+    ],
+)
+def test_the_threo_isomers_are_not_the_precursor_norephedrine(threo: str) -> None:
+    verdict = _cn(threo, TODAY)
+    assert not {"CN-norephedrine", "CN-norephedrine-1S2R"} & {b.rule_id for b in verdict.basis}
+    assert verdict.status != "precursor"
+
+
+def test_cathine_is_a_category_ii_psychotropic_and_not_a_precursor() -> None:
+    verdict = _cn("cathine", TODAY)
+    assert [(b.rule_id, b.list) for b in verdict.basis] == [("CN-cathine", CATEGORY_II)]
+    assert verdict.status == "controlled"

@@ -114,7 +114,7 @@ def test_a_move_between_categories_changes_the_list_on_its_first_day(
     [
         ("C[C@H]1CNCCc2ccc(Cl)cc21.Cl", "CN-lorcaserin"),  # lorcaserin hydrochloride
         ("C[C@@H]1CNCCc2ccc(Cl)cc21", "CN-lorcaserin"),  # its (S) enantiomer
-        ("CC(N)C(O)c1ccccc1.Cl", "CN-norephedrine"),  # a norephedrine hydrochloride
+        ("C[C@H](N)[C@H](O)c1ccccc1.Cl", "CN-norephedrine"),  # (1R,2S) hydrochloride
         ("CCOC(=O)c1cncn1[C@@H](C)c1ccccc1", "CN-etomidate"),  # (S)-etomidate
     ],
 )
