@@ -154,18 +154,38 @@ def settings(registry_size: int, dialect: str = "duckdb") -> dict[str, Any]:
                 disable_tf_exact_match_detection=True,
             ),
             # A typing error: one name the same, the other one keystroke away (a letter
-            # swapped, dropped, added or changed). Rarer among different people than a
-            # similar-looking whole name, so before it; not when both sides give characters
-            # and they differ (刘艳 is not a mistyped 刘兰).
+            # swapped, dropped, added or changed), in pinyin or, for the given name, in
+            # Wade-Giles (a mistyped "Hui-ch'ien" no longer reads as any pinyin: it is
+            # compared with the registry's Huiqian written in Wade-Giles), the names in their
+            # fields or each in the other's. Rarer among
+            # different people than a similar-looking whole name, so before it; not when both
+            # sides give characters and they differ (刘艳 is not a mistyped 刘兰).
             cll.And(
                 cll.Or(
                     cll.And(
                         cll.ArrayIntersectLevel("family_keys"),
-                        _typo("given_key_l", "given_key_r", dialect),
+                        cll.Or(
+                            _typo("given_key_l", "given_key_r", dialect),
+                            _typo("given_wade_l", "given_key_r", dialect),
+                            _typo("given_key_l", "given_wade_r", dialect),
+                        ),
                     ),
                     cll.And(
                         cll.ArrayIntersectLevel("given_keys"),
                         _typo("family_key_l", "family_key_r", dialect),
+                    ),
+                    # The same, with the family name written last (each name in the other's
+                    # field).
+                    cll.And(
+                        cll.CustomLevel("family_key_l = given_key_r"),
+                        cll.Or(
+                            _typo("given_key_l", "family_key_r", dialect),
+                            _typo("given_wade_l", "family_key_r", dialect),
+                        ),
+                    ),
+                    cll.And(
+                        cll.CustomLevel("given_key_l = family_key_r"),
+                        _typo("family_key_l", "given_key_r", dialect),
                     ),
                 ),
                 cll.CustomLevel("native_name_l IS NULL OR native_name_r IS NULL"),
@@ -690,8 +710,8 @@ def _tf_comparisons(model: dict[str, Any]) -> list[str]:
 
 def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
     """The comparison columns, and strings derived from them for the levels that compare one
-    string with another: the year and month of birth, each name's first reading, the place's
-    words joined.
+    string with another: the year and month of birth, each name's first reading (the given
+    name's also in Wade-Giles), the place's words joined.
     A registry prepared before a comparison column existed gets it empty (import it again
     to use it)."""
     table = people.reindex(columns=list(SPLINK_COLUMNS))
@@ -702,10 +722,17 @@ def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
         + table["dob_month"].astype("string"),
         family_key=table["family_keys"].map(first),
         given_key=table["given_keys"].map(first),
+        given_wade=table["given_keys"].map(first).map(_wade_giles),
         place_key=table["place_keys"].map(
             lambda words: " ".join(words) if words is not None and len(words) else None
         ),
     )
+
+
+def _wade_giles(key: str | None) -> str | None:
+    from liaison.identity.names import wade_giles
+
+    return wade_giles(key) if key else None
 
 
 def _first_or_none(values: Any) -> str | None:

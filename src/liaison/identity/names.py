@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -135,22 +136,43 @@ def _syllables() -> dict[str, tuple[str, ...]]:
     return {written: tuple(sorted(pinyin)) for written, pinyin in readings.items()}
 
 
-def _segment(word: str) -> list[tuple[str, ...]] | None:
-    """The word cut into the fewest known syllables, each with its readings; None when it is
-    not made of pinyin or Wade-Giles syllables (a non-Chinese name)."""
-    table = _syllables()
-    best: list[list[tuple[str, ...]] | None] = [None] * (len(word) + 1)
+def _cut(word: str, known: Collection[str]) -> list[str] | None:
+    """The word cut into the fewest pieces that are `known` syllables; None when it cannot
+    be."""
+    best: list[list[str] | None] = [None] * (len(word) + 1)
     best[0] = []
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - 6), end):
             head = best[start]
             piece = word[start:end]
-            if head is not None and piece in table:
-                candidate = [*head, table[piece]]
+            if head is not None and piece in known:
                 current = best[end]
-                if current is None or len(candidate) < len(current):
-                    best[end] = candidate
+                if current is None or len(head) + 1 < len(current):
+                    best[end] = [*head, piece]
     return best[len(word)]
+
+
+def _segment(word: str) -> list[tuple[str, ...]] | None:
+    """The word cut into the fewest known syllables, each with its readings; None when it is
+    not made of pinyin or Wade-Giles syllables (a non-Chinese name)."""
+    table = _syllables()
+    pieces = _cut(word, table)
+    return None if pieces is None else [table[piece] for piece in pieces]
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    return frozenset(p for readings in _syllables().values() for p in readings)
+
+
+@lru_cache(maxsize=100_000)
+def wade_giles(key: str) -> str | None:
+    """A pinyin key as Wade-Giles letters ("huiqian" -> "huichien"), for comparing a mistyped
+    Wade-Giles spelling with a registry's pinyin; None when the key is not pinyin syllables."""
+    pieces = _cut(key, _pinyin_syllables())
+    if not pieces:
+        return None
+    return "".join(normalise(to_wade_glides(piece).replace("v", "u")) for piece in pieces)
 
 
 @lru_cache(maxsize=100_000)

@@ -120,6 +120,27 @@ def test_a_mistyped_given_name_beside_the_same_family_name_is_a_typing_error(
     assert float(found.evidence["name"]["weight"]) > 0
 
 
+@pytest.mark.parametrize(
+    ("family_name", "given_name", "born", "expected"),
+    [
+        # Wade-Giles Hsueh-yu with two letters swapped: it reads as no pinyin, but is one
+        # keystroke from K3's Xueyou written in Wade-Giles.
+        ("Chang", "Hsuhe-yu", "1961-07-10", "K3"),
+        # Family name written last, the given name mistyped.
+        ("Meilnig", "Chen", "1992-11-08", "K4"),
+    ],
+)
+def test_a_mistyped_name_in_wade_giles_or_in_the_other_field_is_a_typing_error(
+    matcher: Matcher, family_name: str, given_name: str, born: str, expected: str
+) -> None:
+    row = {"request_id": "T", "family_name": family_name, "given_name": given_name,
+           "date_of_birth": born}  # fmt: skip
+    table, _ = prepare_people(pd.DataFrame([row]), "request_id")
+    found = [c for c in matcher.match(table, k=50) if c.person_id == expected]
+    assert found
+    assert found[0].evidence["name"]["level"] == "one name the same, the other mistyped"
+
+
 def test_other_characters_are_not_a_typing_error(matcher: Matcher) -> None:
     # The Latin name one letter from K4's (Meilnig), but the characters given differ (林, not
     # 玲): another name, not a mistyped one.

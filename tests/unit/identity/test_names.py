@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from liaison.identity.names import combine_name_keys, name_keys, normalise, readings, to_pinyin
+from liaison.identity.names import (
+    combine_name_keys,
+    name_keys,
+    normalise,
+    readings,
+    to_pinyin,
+    wade_giles,
+)
 
 
 def test_characters_become_toneless_pinyin() -> None:
@@ -50,6 +57,20 @@ def test_wade_giles_and_split_syllables_read_as_pinyin(written: str, pinyin: str
 )
 def test_dialect_and_wade_giles_family_names(written: str, pinyin: str) -> None:
     assert pinyin in readings(written, surname=True)
+
+
+@pytest.mark.parametrize(
+    ("key", "wade"),
+    [("xiaoming", "hsiaoming"), ("huiqian", "huichien"), ("long", "lung"), ("zhao", "chao")],
+)
+def test_pinyin_keys_written_in_wade_giles(key: str, wade: str) -> None:
+    assert wade_giles(key) == wade
+    assert key in readings(wade)
+
+
+def test_a_key_that_is_not_pinyin_has_no_wade_giles_form() -> None:
+    assert wade_giles("smith") is None
+    assert wade_giles("") is None
 
 
 def test_a_dialect_spelling_is_not_a_given_name_reading() -> None:
