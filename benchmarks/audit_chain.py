@@ -254,15 +254,20 @@ def _writes_while_viewed(
     view ends, while a viewer views once a second."""
     stop, views, view_times = threading.Event(), [0], []
 
+    def done() -> bool:
+        return stop.is_set() or (views[0] > 0 and time.perf_counter() - start >= seconds)
+
     def viewer() -> None:
-        while not stop.is_set():
+        # Checks the time itself: a view of a million entries must not start again in the
+        # moment between the first one's end and the writer's stop.
+        while not done():
             took = _timed(view) if view is not None else 0.0
             view_times.append(took)
             views[0] += 1
             stop.wait(max(0.0, VIEW_EVERY_SECONDS - took))
 
-    thread = threading.Thread(target=viewer)
     writes, start = 0, time.perf_counter()
+    thread = threading.Thread(target=viewer)
     if view is not None:
         thread.start()
     while time.perf_counter() - start < seconds or (view is not None and views[0] == 0):
@@ -279,14 +284,21 @@ def _writes_while_viewed(
     }
 
 
-def measure_scale(backend: str, size: int, seconds: float) -> dict[str, Any]:
+def measure_scale(backend: str, size: int, run: dict[str, Any]) -> dict[str, Any]:
+    seconds = run["seconds"]
+    load = [round(average, 2) for average in os.getloadavg()]
     with tempfile.TemporaryDirectory() as folder:
         database, cleanup = _database(backend, Path(folder))
         try:
             database.upgrade()
             built = _timed(lambda: build_chain(database, size))
             print(f"{backend} {size:,}: chain built in {built:.0f} s", flush=True)
-            figures: dict[str, Any] = {"entries": size, "build_seconds": built}
+            figures: dict[str, Any] = {
+                "run": run,
+                "load_average": load,  # 1, 5 and 15 min, when this row's measurement began
+                "entries": size,
+                "build_seconds": built,
+            }
             # Baselines first: the full re-check, as every view did before.
             figures["verify_api_full_seconds"] = _timed(lambda: _verify_api(database, True))
             figures["page_full_seconds"] = _timed(lambda: _page_view(database, True))
@@ -309,30 +321,62 @@ def measure_scale(backend: str, size: int, seconds: float) -> dict[str, Any]:
             cleanup()
 
 
+def _machine_text(machine: dict[str, Any]) -> str:
+    return (
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['system']}, "
+        f"Python {machine['python']}"
+    )
+
+
+def _runs_text(scale: dict[str, list[dict[str, Any]]]) -> str:
+    """Which rows come from which run (rows are kept from earlier runs by --only-scale)."""
+    runs: dict[tuple[str, str], list[str]] = {}
+    for backend, sizes in scale.items():
+        for figures in sizes:
+            load = figures.get("load_average")
+            runs.setdefault(
+                (figures["run"]["date"], _machine_text(figures["run"]["machine"])), []
+            ).append(
+                f"{backend} {figures['entries']:,}"
+                + (f" at load average {load[0]:.1f}" if load else "")
+            )
+    return " ".join(
+        f"Run of {date} on {machine} ({', '.join(rows)})."
+        for (date, machine), rows in sorted(runs.items())
+    )
+
+
+def _viewed(writes: dict[str, float]) -> str:
+    views = int(writes["views"])
+    return f"{writes['writes_per_second']:,.0f}/s ({views} view{'s' if views != 1 else ''})"
+
+
 def write_scale_markdown(result: dict[str, Any]) -> None:
-    m = result["machine"]
+    scale = result["scale"]
+    seconds = {figures["run"]["seconds"] for sizes in scale.values() for figures in sizes}
     lines = [
         "## Audit trail at scale",
         "",
         "(written by `benchmarks/audit_chain.py`; raw figures in "
         "`benchmarks/results/audit_chain.json`, key `scale`)",
         "",
-        f"Run of {result['scale_date']} on {m['cpu']}, {m['cores']} cores, {m['system']}, "
-        f"Python {m['python']}. Chains of valid entries built by bulk insert, then the work "
+        f"{_runs_text(scale)} Chains of valid entries built by bulk insert, then the work "
         "of one request called in-process (no HTTP): the verify API (check, commit) and the "
         f"audit page (check, commit, read {PAGE_SIZE} entries with its own audit entry, "
         "commit). *Full* is the whole re-check (`verify_chain`, what every view did before; "
         "`liaison audit verify` still does it); *quick* checks what was added since the "
         f"verified checkpoint ({NEW_BETWEEN_VIEWS} entries written before each view, median "
         "of 5). Writes: one writer, one transaction per entry, for "
-        f"{result['scale_seconds']:.0f} s and at least one whole view, while a viewer opens "
-        "the page once a second (back to back when a view takes longer).",
+        f"{' or '.join(f'{s:.0f}' for s in sorted(seconds))} s and at least one whole view, "
+        "while a viewer opens the page once a second (back to back when a view takes "
+        "longer; no view starts after that time); the viewed columns say how many whole views "
+        "the writes ran beside (at a million entries a full view is one or two).",
         "",
         "| backend | entries | verify API, full | verify API, quick | page, full | page, quick "
         "| writes, not viewed | writes, viewed (full) | writes, viewed (quick) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for backend, sizes in result["scale"].items():
+    for backend, sizes in scale.items():
         for figures in sizes:
             lines.append(
                 f"| {backend} | {figures['entries']:,} "
@@ -341,8 +385,8 @@ def write_scale_markdown(result: dict[str, Any]) -> None:
                 f"| {figures['page_full_seconds']:.2f} s "
                 f"| {figures['page_quick_seconds'] * 1000:.1f} ms "
                 f"| {figures['writes_not_viewed']['writes_per_second']:,.0f}/s "
-                f"| {figures['writes_viewed_full']['writes_per_second']:,.0f}/s "
-                f"| {figures['writes_viewed_quick']['writes_per_second']:,.0f}/s |"
+                f"| {_viewed(figures['writes_viewed_full'])} "
+                f"| {_viewed(figures['writes_viewed_quick'])} |"
             )
     lines += [
         "",
@@ -351,10 +395,23 @@ def write_scale_markdown(result: dict[str, Any]) -> None:
         "entries, so writers are no longer held for the whole walk on SQLite (before this "
         "change the page held the write lock through it: no write at all for the ~50 s a "
         "million entries take); they still compete with it for the disk and the CPU.",
-        "The machine is shared with other work; figures vary from run to run by tens of percent.",
+        "On PostgreSQL the walk used to ask for the next 1,000 entries after the last seq; on a "
+        "table grown faster than its statistics the planner scanned and sorted every entry up "
+        "to the head for each of them, a walk quadratic in the chain (a million entries did not "
+        "finish in 50 min). It now reads ranges of 1,000 seqs.",
+        "The machine is shared with other work; figures vary from run to run by tens of percent, "
+        "and a row measured at a load average above the 2 cores is slowed several-fold (each "
+        "row gives the load its measurement began at): compare within a row.",
     ]
-    if result.get("scale_not_run"):
-        lines.append(f"Not measured: {result['scale_not_run']}.")
+    measured = {(backend, f["entries"]) for backend, sizes in scale.items() for f in sizes}
+    missing = [
+        f"{backend} {entries:,}"
+        for backend in scale
+        for entries in sorted({entries for _, entries in measured})
+        if (backend, entries) not in measured
+    ]
+    if missing:
+        lines.append(f"Not measured: {', '.join(missing)}.")
     replace_section(lines)
 
 
@@ -367,8 +424,8 @@ def write_markdown(result: dict[str, Any]) -> None:
         "(written by `benchmarks/audit_chain.py`; raw figures in "
         "`benchmarks/results/audit_chain.json`)",
         "",
-        f"Run of {result['date']} on {m['cpu']}, {m['cores']} cores, {m['system']}, "
-        f"Python {m['python']}. {result['entries']} entries per measurement, one transaction "
+        f"Run of {result['date']} on {_machine_text(m)}. "
+        f"{result['entries']} entries per measurement, one transaction "
         "per entry (as a request does). Baseline: the same row inserted into a plain table "
         "of the same shape, without the head-row lock and the hash.",
         "",
@@ -406,7 +463,27 @@ def replace_section(lines: list[str]) -> None:
     begin = text.index(heading)
     following = text.find("\n## ", begin + 1)
     end = following + 1 if following != -1 else len(text)
+    # The blank line before the next heading belongs to the section replaced.
+    if following != -1:
+        section += "\n"
     BENCHMARKS_MD.write_text(text[:begin] + section + text[end:], encoding="utf-8")
+
+
+def _earlier_scale(previous: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The last run's rows, each with the run it came from (results written before rows
+    carried their run give it once for all: `scale_date`, `machine`, `scale_seconds`)."""
+    scale: dict[str, list[dict[str, Any]]] = previous.get("scale", {})
+    for sizes in scale.values():
+        for figures in sizes:
+            figures.setdefault(
+                "run",
+                {
+                    "date": previous["scale_date"],
+                    "machine": previous["machine"],
+                    "seconds": previous["scale_seconds"],
+                },
+            )
+    return scale
 
 
 def main() -> None:
@@ -442,25 +519,33 @@ def main() -> None:
                     break
     except OSError:
         pass
+    machine = result["machine"]
+    previous: dict[str, Any] = {}
     if args.only_scale:
-        # Keep the first part's figures from the last full run.
+        # Keep the first part's figures (and their machine) from the last full run.
         previous = json.loads(RESULTS.read_text(encoding="utf-8"))
-        result.update({k: previous[k] for k in ("date", "entries", "writers", "backends")})
+        result.update(
+            {k: previous[k] for k in ("date", "machine", "entries", "writers", "backends")}
+        )
     else:
         for backend in args.backends.split(","):
             result["backends"][backend] = measure(
                 backend, args.entries, args.writers, args.verify_entries
             )
             print(backend, json.dumps(result["backends"][backend], indent=1))
-    result["scale_date"] = datetime.now(UTC).isoformat(timespec="seconds")
-    result["scale_seconds"] = args.scale_seconds
-    result["scale"] = {
-        backend: [
-            measure_scale(backend, int(size), args.scale_seconds)
-            for size in args.scale_sizes.split(",")
-        ]
-        for backend in args.scale_backends.split(",")
+    # Rows of backends and sizes not measured now are kept from the last run.
+    scale = _earlier_scale(previous)
+    run = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "seconds": args.scale_seconds,
     }
+    for backend in args.scale_backends.split(","):
+        for size in args.scale_sizes.split(","):
+            figures = measure_scale(backend, int(size), run)
+            kept = [f for f in scale.get(backend, []) if f["entries"] != figures["entries"]]
+            scale[backend] = sorted([*kept, figures], key=lambda f: f["entries"])
+    result["scale"] = scale
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     write_markdown(result)

@@ -818,24 +818,39 @@ class ChainVerification:
 
 
 def _entries(session: Session, after: int, until: int, batch: int = 1000) -> Iterator[AuditEntry]:
-    while True:
+    """The entries with `after` < seq <= `until`, in seq order, read `batch` seqs at a time.
+
+    Each read names a range of seqs, not "the next `batch` rows": with LIMIT, PostgreSQL
+    (on a table grown faster than its statistics) scanned and sorted every entry up to
+    `until` for each batch, a walk quadratic in the chain's length. Seqs are dense in an
+    intact chain; after a gap the next entry is looked up, so a tampered head far ahead
+    costs one read, not one per empty range."""
+    while after < until:
+        upper = min(after + batch, until)
         rows = (
             session.execute(
                 sa.select(AuditEntry)
-                .where(AuditEntry.seq > after, AuditEntry.seq <= until)
+                .where(AuditEntry.seq > after, AuditEntry.seq <= upper)
                 .order_by(AuditEntry.seq)
-                .limit(batch)
             )
             .scalars()
             .all()
         )
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].seq
-        # Keep memory flat on long chains without detaching the caller's other objects.
-        for row in rows:
-            session.expunge(row)
+        if rows:
+            yield from rows
+            # Keep memory flat on long chains without detaching the caller's other objects.
+            for row in rows:
+                session.expunge(row)
+            after = upper
+        else:
+            following = session.execute(
+                sa.select(sa.func.min(AuditEntry.seq)).where(
+                    AuditEntry.seq > upper, AuditEntry.seq <= until
+                )
+            ).scalar_one_or_none()
+            if following is None:
+                return
+            after = int(following) - 1
         # End the read between batches: on SQLite every transaction holds the write lock,
         # and a long check must not stop the node's writers.
         session.rollback()

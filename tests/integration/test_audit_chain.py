@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from liaison.audit import Actor, AuditEvent, record, verify_chain
+from liaison.audit import (
+    Actor,
+    AuditEvent,
+    ChainVerification,
+    record,
+    verify_chain,
+    verify_recent,
+)
 from liaison.cli import app
 from liaison.config import NodeConfig
 from liaison.store import Database
@@ -192,3 +200,78 @@ def test_the_quick_check_sees_the_verified_entry_itself_replaced(
     quick = client.get("/api/v1/audit/verify", headers=headers).json()
     assert (quick["intact"], quick["first_bad_seq"]) == (False, verified)
     assert "no longer has the hash it had when the chain was last verified" in quick["reason"]
+
+
+# The walk reads the chain 1,000 seqs at a time: these chains span several reads, and the
+# tampering below sits on the edges of reads and across them.
+LONG_CHAIN = 2_500
+
+
+def _append(node: NodeConfig, count: int) -> int:
+    """Append `count` entries in one transaction; returns the last seq."""
+    database = Database(node.database_url)
+    with database.session() as session:
+        for index in range(count):
+            record(session, Actor("bulk"), WriterEvent(i=index))
+        session.commit()
+    database.dispose()
+    return _last_seq(node)
+
+
+def _check(node: NodeConfig, check: Callable[[Session], ChainVerification]) -> ChainVerification:
+    database = Database(node.database_url)
+    with database.session() as session:
+        result = check(session)
+        session.commit()
+    database.dispose()
+    return result
+
+
+def test_a_chain_of_several_reads_is_walked_whole_by_the_full_and_the_quick_check(
+    node: NodeConfig,
+) -> None:
+    middle = _append(node, 1_234)  # the checkpoint falls inside a read
+    full = _check(node, verify_chain)
+    assert (full.intact, full.entries, full.checked_from) == (True, middle, 0)
+    last = _append(node, LONG_CHAIN)
+    quick = _check(node, verify_recent)
+    assert (quick.intact, quick.entries, quick.checked_from) == (True, last, middle)
+    full = _check(node, verify_chain)
+    assert (full.intact, full.entries, full.checked_from) == (True, last, 0)
+
+
+LONG_TAMPERINGS: dict[str, tuple[Callable[[int], list[str]], Callable[[int], tuple[int, str]]]] = {
+    "edit the last entry of a read": (
+        lambda last: ["update audit_entries set actor = 'mallory' where seq = 1000"],
+        lambda last: (1000, "content does not match its hash"),
+    ),
+    "edit the first entry of the next read": (
+        lambda last: ["update audit_entries set actor = 'mallory' where seq = 1001"],
+        lambda last: (1001, "content does not match its hash"),
+    ),
+    "delete more than a read": (
+        lambda last: ["delete from audit_entries where seq between 1000 and 2200"],
+        lambda last: (1000, "entry missing (next entry found is 2201)"),
+    ),
+    "move the head a trillion entries ahead": (
+        lambda last: ["update audit_head set seq = 1000000000000"],
+        lambda last: (
+            last + 1,
+            f"entry missing: the chain ends at {last} but the head records 1000000000000",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("tampering", sorted(LONG_TAMPERINGS))
+def test_tampering_in_a_chain_of_several_reads_is_found_and_named(
+    node: NodeConfig, tampering: str
+) -> None:
+    last = _append(node, LONG_CHAIN)
+    assert _verify(node)[0] == 0
+    statements, found = LONG_TAMPERINGS[tampering]
+    _tamper(node, *statements(last))
+    exit_code, output = _verify(node)
+    first_bad, reason = found(last)
+    assert exit_code == 1
+    assert f"broken at entry {first_bad}: {reason}" in output

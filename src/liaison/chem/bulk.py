@@ -22,9 +22,8 @@ from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_for_screening, parse_safely
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
-from liaison.chem.models import Identification, Verdict
+from liaison.chem.models import COMBINED, Identification, Verdict
 from liaison.chem.query import ParsedQuery
-from liaison.chem.report import COMBINED
 from liaison.errors import InvalidInput
 from liaison.messages import T
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from rdkit import rdBase
 
 from liaison.chem.prefilter import Prefilter, build_prefilter
-from liaison.chem.rulebook import RULES_DIR, RuleBook, load_rulebook_from
+from liaison.chem.rulebook import RULES_DIR, RuleBook, deferring_entries, load_rulebook_from
 
 CACHE_DIR_VARIABLE = "LIAISON_CACHE_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,7 +67,7 @@ def load_compiled(rules_dir: Path) -> tuple[RuleBook, Prefilter]:
     except Exception:  # missing, unreadable, truncated or foreign: compile it again
         book = load_rulebook_from(rules_dir)
         prefilter = build_prefilter(book)
-        _store(path, (book, prefilter))
+        _store(path, (deferring_entries(book), prefilter))
     _prefilters[id(book)] = (book, prefilter)
     return book, prefilter
 

@@ -21,6 +21,10 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+# The key of the one picture with every jurisdiction's regions, among a record's pictures (here,
+# not in chem.report: screening without a report does not import the report's HTML).
+COMBINED = "*"
+
 # Said of a plant, extract or preparation listed by name only (no structure to compare).
 NO_STRUCTURE = "no structure applies"
 

@@ -14,14 +14,13 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from liaison.chem.models import COMBINED
 from liaison.messages import T
 
 if TYPE_CHECKING:
     from liaison.chem.evidence import RulesVersion
 
 Translate = Callable[[str], str]
-
-COMBINED = "*"  # the key of the one picture with every jurisdiction's regions, among svgs
 
 STATUSES = ("controlled", "precursor", "review", "no_match", "invalid")
 STYLE = """

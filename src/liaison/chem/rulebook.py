@@ -6,14 +6,17 @@ id and the field, so a typo in a listing can never silently drop a substance.
 
 from __future__ import annotations
 
+import copy
 import csv
+import pickle
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdkit import Chem
 
@@ -221,6 +224,23 @@ def _in_force(as_of: date, start: date, end: date | None) -> bool:
     return start <= as_of and (end is None or as_of <= end)
 
 
+# The named entries and their indexes: read only when a structure the prefilter lets through
+# is looked up. The compiled cache (chem.compiled) keeps them pickled apart,
+# unpickled when first read: a run whose records the prefilter clears never pays for them
+# (half the time of loading the book).
+DEFERRED = (
+    "entries",
+    "by_inchikey",
+    "by_connectivity",
+    "by_tautomer_inchikey",
+    "by_tautomer_connectivity",
+    "named_formulas",
+    "formulas_by_jurisdiction",
+)
+_PICKLED_PART = "_deferred_pickle"
+_UNPICKLING = threading.Lock()  # threads of the node read one book
+
+
 @dataclass
 class RuleBook:
     jurisdictions: tuple[str, ...]
@@ -243,6 +263,20 @@ class RuleBook:
     formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
     by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
+
+    if not TYPE_CHECKING:  # mypy would take any misspelt attribute for one of these
+
+        def __getattr__(self, name: str) -> Any:
+            # Reached only for an attribute not set: the part a compiled book defers.
+            if name not in DEFERRED:
+                raise AttributeError(name)
+            with _UNPICKLING:
+                if name not in self.__dict__:
+                    if _PICKLED_PART not in self.__dict__:
+                        raise AttributeError(name)
+                    self.__dict__.update(pickle.loads(self.__dict__[_PICKLED_PART]))
+                    del self.__dict__[_PICKLED_PART]
+            return self.__dict__[name]
 
     def __post_init__(self) -> None:
         for listing in self.name_only:
@@ -637,6 +671,15 @@ def _load_dictionary(path: Path) -> list[tuple[list[str], str]]:
                 raise RuleFileError(f"{where}, field 'name': missing")
             rows.append((names + cas, smiles))
     return rows
+
+
+def deferring_entries(book: RuleBook) -> RuleBook:
+    """A shallow copy of `book` holding its DEFERRED part pickled (one pickle, so the indexes
+    keep pointing at the entries), unpickled when one of them is first read."""
+    deferred = copy.copy(book)
+    part = {name: deferred.__dict__.pop(name) for name in DEFERRED}
+    deferred.__dict__[_PICKLED_PART] = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+    return deferred
 
 
 def load_rulebook_from(directory: Path) -> RuleBook:

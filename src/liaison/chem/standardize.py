@@ -17,16 +17,22 @@ from __future__ import annotations
 import math
 from collections import Counter
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rdkit import Chem, rdBase
 from rdkit.Chem import rdMolDescriptors, rdqueries
-from rdkit.Chem.MolStandardize import rdMolStandardize
+
+if TYPE_CHECKING:
+    # Imported where used: a screen whose records the prefilter clears never standardizes.
+    from rdkit.Chem.MolStandardize import rdMolStandardize
 
 rdBase.DisableLog("rdApp.*")  # parse failures are reported in the verdict, not on stderr
 
 
 @lru_cache(maxsize=1)
 def _tools() -> tuple[rdMolStandardize.LargestFragmentChooser, rdMolStandardize.Uncharger]:
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
     return (
         rdMolStandardize.LargestFragmentChooser(preferOrganic=True),
         rdMolStandardize.Uncharger(canonicalOrder=True),
@@ -113,6 +119,8 @@ _HYDRONIUM = "[OH3+]"
 
 @lru_cache(maxsize=1)
 def _ionic_disconnector() -> rdMolStandardize.MetalDisconnector:
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
     disconnector = rdMolStandardize.MetalDisconnector()
     bond = Chem.MolFromSmarts(_IONIC_BOND)
     disconnector.SetMetalNof(bond)
@@ -230,6 +238,8 @@ def _standardize_fragment(fragment: Chem.Mol) -> Chem.Mol:
 def standardize_all(molecule: Chem.Mol) -> list[Chem.Mol]:
     """The standardized parent of every substance `molecule` may hold (one for a pure substance
     or a salt, several for a mixture), largest first; the input is left as it was."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
     if molecule.GetAtomsMatchingQuery(_CARBON):
         cleaned = rdMolStandardize.Cleanup(molecule)
     else:  # Cleanup would disconnect every metal and reionize the salt's acid
@@ -315,6 +325,8 @@ def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Atom]:
 
 @lru_cache(maxsize=1)
 def _tautomer_enumerator() -> rdMolStandardize.TautomerEnumerator:
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
     params = rdMolStandardize.CleanupParameters()
     # Bounded: the time limit is for the whole record.
     params.maxTautomers = 200  # type: ignore[assignment]

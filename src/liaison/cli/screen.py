@@ -210,8 +210,6 @@ def screen(
     from liaison.chem.evidence import rules_version
     from liaison.chem.identify import check_jurisdictions
     from liaison.chem.inputs import encoding_label
-    from liaison.chem.report import write_report
-    from liaison.messages import T
 
     sources = list(inputs or [])
     if language is not None and report is None:
@@ -325,6 +323,8 @@ def screen(
         if output:
             out.close()
     if report is not None:
+        from liaison.chem.report import write_report
+        from liaison.messages import T
         from liaison.web.i18n import preferences, translate
 
         with preferences(language):

@@ -45,8 +45,7 @@ from liaison.chem.facts import Facts, facts_of
 from liaison.chem.inputs import encoding_label
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
-from liaison.chem.models import Identification, Verdict
-from liaison.chem.report import COMBINED
+from liaison.chem.models import COMBINED, Identification, Verdict
 from liaison.config import Settings
 from liaison.errors import InvalidInput, NotFound
 from liaison.messages import T

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import pickle
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from rdkit import Chem
 
 from liaison.chem import compiled, identify
-from liaison.chem.rulebook import RULES_DIR, RuleBook
+from liaison.chem.rulebook import DEFERRED, RULES_DIR, RuleBook
 from support import small_rule_book
 
 CORPUS = Path(__file__).with_name("corpus.csv")
@@ -88,3 +90,45 @@ def test_a_cache_directory_that_cannot_be_written_is_skipped(
     monkeypatch.setenv(compiled.CACHE_DIR_VARIABLE, str(blocker / "cache"))
     rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
     assert compiled.load_compiled(rules)[0].jurisdictions == ("US", "CN", "UN")
+
+
+def test_the_cached_book_reads_its_entries_when_first_asked_and_keeps_them_indexed(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    fresh, _ = compiled.load_compiled(rules)
+    refuse_to_compile(monkeypatch)
+    cached, _ = compiled.load_compiled(rules)
+    assert not set(DEFERRED) & set(vars(cached))  # not read yet
+    copied = pickle.loads(pickle.dumps(cached))  # a book sent elsewhere before it read them
+    for book in (cached, copied):
+        assert [getattr(book, name) for name in DEFERRED] == [
+            getattr(fresh, name) for name in DEFERRED
+        ]
+        assert len(book.entries) == len(SMALL_BOOK)
+        indexed = [entry for entries in book.by_inchikey.values() for entry in entries]
+        assert all(any(entry is kept for kept in book.entries) for entry in indexed)
+    with pytest.raises(AttributeError):
+        cached.no_such_field  # noqa: B018
+
+
+def test_threads_reading_a_cached_book_at_once_all_get_its_entries(
+    cache: Path, tmp_path: Path
+) -> None:
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    compiled.load_compiled(rules)
+    cached, _ = compiled.load_compiled(rules)
+    start = threading.Barrier(8)
+    seen: list[object] = []
+
+    def read() -> None:
+        start.wait()
+        seen.append(cached.entries)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8
+    assert all(entries is cached.entries for entries in seen)

@@ -14,7 +14,7 @@ import pytest
 from liaison.chem.bulk import Record, screen_records
 from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
-from liaison.chem.report import COMBINED
+from liaison.chem.models import COMBINED
 
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
 AS_OF = date(2026, 1, 1)
