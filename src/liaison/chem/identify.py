@@ -99,21 +99,28 @@ def parse_for_screening(
     sanitization refuses, and sanitized in full only when the prefilter lets it through:
     what the prefilter reads is left by the checks as by sanitization, but for aromatic
     rings, left kekulized (then it lets more through). Most of a catalogue is screened for
-    about half of a parse."""
+    about half of a parse. A parse returned was let through (ParsedQuery.screened): judge()
+    does not ask the prefilter again."""
     prefilter = prefilter_for(rulebook)
     parsed = parse_safely(query, rulebook, limits, partial=True)
     if parsed.partial and parsed.molecule is not None:
-        if not parsed.notes and _ruled_out(prefilter, parsed.molecule):
+        # Read from `query` as given (a partial parse notes no change): without a dot, every
+        # atom of a SMILES is bonded to the one before it or to a branch's start.
+        if not parsed.notes and _ruled_out(prefilter, parsed.molecule, "." not in query):
             return parsed.kind
         parsed = parse_safely(query, rulebook, limits)
-    if parsed.molecule is not None and not parsed.notes and _ruled_out(prefilter, parsed.molecule):
-        return parsed.kind
-    return parsed
-
-
-def _ruled_out(prefilter: Prefilter, molecule: Chem.Mol) -> bool:
+    if parsed.molecule is None or parsed.notes:
+        return parsed
     try:
-        return not prefilter.could_match(molecule)
+        candidate = prefilter.could_match(parsed.molecule)
+    except Exception:  # judge() says on the record why the structure could not be evaluated
+        return parsed
+    return replace(parsed, screened=True) if candidate else parsed.kind
+
+
+def _ruled_out(prefilter: Prefilter, molecule: Chem.Mol, connected: bool = False) -> bool:
+    try:
+        return not prefilter.could_match(molecule, connected=connected)
     except Exception:  # judge() says on the record why the structure could not be evaluated
         return False
 
@@ -181,7 +188,7 @@ def _judge(
         return _invalid(parsed, query, as_of, codes, record_id, parsed.error or T("no structure"))
     try:
         prefilter = prefilter_for(rulebook)
-        candidate = prefilter.could_match(parsed.molecule)
+        candidate = parsed.screened or prefilter.could_match(parsed.molecule)
         if not candidate and not thorough:
             verdicts = {code: Verdict("no_match", [], NO_MATCH_NOTE) for code in codes}
             return Identification(query, parsed.kind, verdicts, None, None, record_id, as_of)
@@ -358,7 +365,12 @@ def _verdicts(
         entries = rulebook.named_matches(inchikey, connectivity, code, as_of)
         tautomer_note = ""
         listed_formula = formula in rulebook.formulas_by_jurisdiction.get(code, ())
-        if not entries and inchikey and listed_formula:  # a listed substance, another tautomer
+        if (  # a listed substance, another tautomer
+            not entries
+            and inchikey
+            and listed_formula
+            and tautomers.graph_listed(prefilter.graphs_by_jurisdiction.get(code, frozenset()))
+        ):
             entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
             tautomer_note = T("drawn as another tautomer of the listed substance")
         for entry in entries:
@@ -459,6 +471,7 @@ class _Tautomer:
         self._molecule: Chem.Mol | None = None
         self._unusual: bool | None = None  # asked once per parent, not once per rule
         self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
+        self._graph: str | None = None
 
     def could_hold(self, smarts: str) -> bool:
         """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
@@ -474,6 +487,16 @@ class _Tautomer:
 
     def differs(self) -> bool:
         return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
+
+    def graph_listed(self, graphs: frozenset[str]) -> bool:
+        """Whether an entry of element_graph() among `graphs` may be a tautomer of the parent
+        (a tautomer keeps its substance's graph): the parent's graph is one of them, or it
+        cannot tell (hydrogens drawn as atoms, a metal, which InChI disconnects)."""
+        if self._parent.GetNumAtoms() != self._parent.GetNumHeavyAtoms():
+            return True
+        if self._graph is None:
+            self._graph = element_graph(self._parent) or ""
+        return not self._graph or self._graph in graphs
 
     def keys(self) -> tuple[str, str]:
         """The canonical tautomer's keys; asked only of a parent whose graph may be listed

@@ -372,23 +372,26 @@ class Prefilter:
     aromatic_formulas: frozenset[str] = frozenset()
     # element_graph() of every named entry's parent: a tautomer keeps its substance's graph.
     named_graphs: frozenset[str] = frozenset()
+    # The same per jurisdiction: a parent is looked up among a jurisdiction's entries as
+    # another tautomer of one only when one of them has its graph.
+    graphs_by_jurisdiction: dict[str, frozenset[str]] = field(default_factory=dict)
     # Each named entry's parent's canonical SMILES -> the entry's (InChIKey, connectivity).
     named_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
     # (counted in its formula, which the named entries need anyway) cannot contain it.
     screen_elements: tuple[tuple[tuple[str, int], ...], ...] = ()
 
-    def could_match(self, molecule: Chem.Mol) -> bool:
-        """False only when no loaded rule can match `molecule` (raw, before standardization)."""
+    def could_match(self, molecule: Chem.Mol, *, connected: bool = False) -> bool:
+        """False only when no loaded rule can match `molecule` (raw, before standardization).
+        connected: the caller knows `molecule` is one fragment (read from a SMILES without a
+        dot), so it is not split."""
         if not self.named_any_size:  # every named entry has a screen: no formula needed
             if any(map(molecule.HasSubstructMatch, self.screens)) and self._screened(molecule):
                 return True
             return bool(self.named_inorganic) and (
                 not molecule.HasSubstructMatch(_CARBON) and self._inorganic(molecule)
             )
-        fragments = _fragments(molecule)
-        counts = [element_counts(fragment) for fragment in fragments]
-        total = counts[0] if len(counts) == 1 else _summed(counts)
+        total = element_counts(molecule)  # the sum over its fragments
         held = self.screen_elements or ((),) * len(self.screens)
         screens = [
             screen
@@ -401,6 +404,8 @@ class Prefilter:
             return self._inorganic(molecule)
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
+        fragments = [molecule] if connected else _fragments(molecule)
+        counts = [total] if len(fragments) == 1 else [element_counts(f) for f in fragments]
         suspects = self._named_suspects(molecule, fragments, counts)
         if suspects is None and molecule.HasSubstructMatch(_BONDED_METAL):
             pieces = _fragments(_without_bonded_metals(molecule))
@@ -456,7 +461,7 @@ class Prefilter:
             if listed is None:  # nearly every fragment
                 continue
             skeletons = listed.get(oxygens, ())
-            if any(count < oxygens for count in listed):
+            if oxygens > 1 and any(count < oxygens for count in listed):  # a hydrate has two
                 lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
                 for count in range(oxygens - lost, oxygens):
                     skeletons += listed.get(count, ())
@@ -474,14 +479,6 @@ class Prefilter:
             or CalcMolFormula(fragment) in self.named_molecular_formulas
             for fragment in suspects
         )
-
-
-def _summed(counts: list[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for elements in counts:
-        for element, atoms in elements.items():
-            total[element] = total.get(element, 0) + atoms
-    return total
 
 
 def _fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
@@ -578,13 +575,13 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     named_formulas: dict[str, dict[int, dict[str, Chem.Mol]]] = {}
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
-    graphs: set[str | None] = set()
+    graphs: dict[str, set[str | None]] = {}
     inorganic: set[frozenset[int]] = set()
     keys: dict[str, tuple[str, str]] = {}
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
-        graphs.add(element_graph(parent))
+        graphs.setdefault(entry.jurisdiction, set()).add(element_graph(parent))
         keys[canonical_smiles(parent)] = (entry.inchikey, entry.connectivity)
         if not parent.HasSubstructMatch(_CARBON):
             inorganic.add(_elements(parent))
@@ -623,6 +620,9 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         named_molecular_formulas=frozenset(molecular_formulas),
         non_aromatic=tuple(non_aromatic.values()),
         aromatic_formulas=frozenset(aromatic_formulas),
-        named_graphs=frozenset(graph for graph in graphs if graph is not None),
+        named_graphs=frozenset(graph for found in graphs.values() for graph in found if graph),
+        graphs_by_jurisdiction={
+            code: frozenset(graph for graph in found if graph) for code, found in graphs.items()
+        },
         named_keys=keys,
     )

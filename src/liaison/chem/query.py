@@ -107,6 +107,8 @@ class ParsedQuery:
     # Parsed with partial=True and only checked (see _checked): the molecule is fit for the
     # prefilter's screens alone; parse again without partial for anything else.
     partial: bool = False
+    # The prefilter let this molecule through (identify.parse_for_screening asked it).
+    screened: bool = False
 
 
 def _expected_check_digit(number: str) -> int:

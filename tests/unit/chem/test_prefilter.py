@@ -367,8 +367,9 @@ def _forms_of_entries(book: RuleBook) -> list[str]:
 def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) -> None:
     """Verdict for verdict, the judge with the prefilter and the InChI gate (an InChIKey only
     for a parent whose graph a named entry has, an entry's own for a parent drawn as the
-    entry's) equals the judge that tests every rule on every molecule and computes every
-    listed formula's InChIKey: on a sample of the NCI set and of
+    entry's, a canonical tautomer only where an entry of the jurisdiction has the graph)
+    equals the judge that tests every rule on every molecule and computes every listed
+    formula's InChIKey and tautomer: on a sample of the NCI set and of
     the screening benchmark's input, the test corpora, and every named entry's forms."""
     judge_module = sys.modules["liaison.chem.identify"]
     book = load_rulebook()
@@ -386,10 +387,13 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
     for name in ("corpus.csv", "reference_substances.csv"):
         for row in csv.DictReader((HERE / name).open(encoding="utf-8")):
             texts.append(row.get("query") or row.get("smiles") or "")
+    # Each distinct text once: an entry listed in several jurisdictions is drawn alike in each.
+    texts = list(dict.fromkeys(texts))
     day = date(2026, 1, 1)
     filtered = [identify(text, as_of=day).to_dict() for text in texts]
     monkeypatch.setattr(judge_module, "prefilter_for", lambda _: everything)
     monkeypatch.setattr(judge_module, "_parent_keys", lambda parent, _: structure_keys(parent))
+    monkeypatch.setattr(judge_module._Tautomer, "graph_listed", lambda self, graphs: True)
     # A radical is refused only where some rule may match: asked of the real prefilter.
     refusal = judge_module.radical_error
 
@@ -454,6 +458,32 @@ def test_inchi_is_computed_only_for_a_parent_with_a_listed_graph(monkeypatch: An
     trans = "CCC(=O)N(c1ccccc1)[C@@H]1CCN(CCc2ccccc2)C[C@H]1C"
     identification = identify(trans, as_of=day)
     assert computed and identification.verdicts["UN"].basis[0].kind == "named"
+
+
+def test_a_tautomer_is_looked_up_only_where_an_entry_has_the_graph(monkeypatch: Any) -> None:
+    """A substance listed in one jurisdiction and not by name in another (a fentanyl analogue
+    the CN class covers) is not canonicalised as a tautomer for the other's entries: none of
+    them has its graph. NPP drawn as its enol still is, and is NPP everywhere."""
+    judge_module = sys.modules["liaison.chem.identify"]
+    made: list[str] = []
+    canonical = judge_module.canonical_tautomer
+
+    def canonical_tautomer(parent: Chem.Mol) -> Chem.Mol:
+        made.append(Chem.MolToSmiles(parent))
+        return canonical(parent)
+
+    monkeypatch.setattr(judge_module, "canonical_tautomer", canonical_tautomer)
+    book = load_rulebook()
+    graphs = prefilter_for(book).graphs_by_jurisdiction
+    day = date(2026, 1, 1)
+    analogue = "CCCC(=O)N(c1ccccc1F)C1CCN(CCc2ccccc2)CC1"  # ortho-fluorobutyrfentanyl
+    graph = element_graph(Chem.MolFromSmiles(analogue))
+    assert graph in graphs["US"] and graph not in graphs["CN"]
+    identification = identify(analogue, as_of=day)
+    assert identification.verdicts["US"].basis[0].kind == "named"
+    assert identification.verdicts["CN"].status == "controlled" and made == []
+    enol = identify("OC1=CCN(CCc2ccccc2)CC1", as_of=day)
+    assert made and all(enol.verdicts[code].basis[0].name == "NPP" for code in graphs)
 
 
 def test_a_screen_is_skipped_only_for_a_molecule_without_its_elements() -> None:
