@@ -475,14 +475,12 @@ def _earlier_scale(previous: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     scale: dict[str, list[dict[str, Any]]] = previous.get("scale", {})
     for sizes in scale.values():
         for figures in sizes:
-            figures.setdefault(
-                "run",
-                {
+            if "run" not in figures:
+                figures["run"] = {
                     "date": previous["scale_date"],
                     "machine": previous["machine"],
                     "seconds": previous["scale_seconds"],
-                },
-            )
+                }
     return scale
 
 
