@@ -716,13 +716,14 @@ def _splink_table(people: pd.DataFrame) -> pd.DataFrame:
     to use it)."""
     table = people.reindex(columns=list(SPLINK_COLUMNS))
     first = _first_or_none
+    given_key = table["given_keys"].map(first)
     return table.assign(
         dob_year_month=table["dob_year"].astype("string")
         + "-"
         + table["dob_month"].astype("string"),
         family_key=table["family_keys"].map(first),
-        given_key=table["given_keys"].map(first),
-        given_wade=table["given_keys"].map(first).map(_wade_giles),
+        given_key=given_key,
+        given_wade=given_key.map(_wade_giles),
         place_key=table["place_keys"].map(
             lambda words: " ".join(words) if words is not None and len(words) else None
         ),
