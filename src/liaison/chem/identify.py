@@ -106,23 +106,25 @@ def parse_for_screening(
     if parsed.partial and parsed.molecule is not None:
         # Read from `query` as given (a partial parse notes no change): without a dot, every
         # atom of a SMILES is bonded to the one before it or to a branch's start.
-        if not parsed.notes and _ruled_out(prefilter, parsed.molecule, "." not in query):
+        connected = "." not in query
+        if not parsed.notes and _could_match(prefilter, parsed.molecule, connected) is False:
             return parsed.kind
         parsed = parse_safely(query, rulebook, limits)
     if parsed.molecule is None or parsed.notes:
         return parsed
-    try:
-        candidate = prefilter.could_match(parsed.molecule)
-    except Exception:  # judge() says on the record why the structure could not be evaluated
+    candidate = _could_match(prefilter, parsed.molecule)
+    if candidate is None:
         return parsed
     return replace(parsed, screened=True) if candidate else parsed.kind
 
 
-def _ruled_out(prefilter: Prefilter, molecule: Chem.Mol, connected: bool = False) -> bool:
+def _could_match(prefilter: Prefilter, molecule: Chem.Mol, connected: bool = False) -> bool | None:
+    """The prefilter's answer; None when it failed on `molecule`: judge() then says on the
+    record why the structure could not be evaluated."""
     try:
-        return not prefilter.could_match(molecule, connected=connected)
-    except Exception:  # judge() says on the record why the structure could not be evaluated
-        return False
+        return prefilter.could_match(molecule, connected=connected)
+    except Exception:
+        return None
 
 
 def _invalid(
