@@ -57,3 +57,11 @@ def test_a_chemical_the_code_names_with_the_1988_acts_others_is_listed_from_1989
     basis = {b.rule_id: b for b in verdict.basis}
     assert verdict.status in {"precursor", "controlled"} and rule_id in basis
     assert code_paragraph in basis[rule_id].citation and not basis[rule_id].confirmed
+
+
+def test_mdma_is_confirmed_schedule_i_from_the_1988_order_and_unconfirmed_before() -> None:
+    citation, confirmed = us_basis("MDMA", date(1988, 3, 23))["US-MDMA"]
+    assert "53 FR 5156" in citation and confirmed
+    earlier = us_basis("MDMA", date(1988, 3, 22))
+    assert "US-MDMA" not in earlier and earlier["US-MDMA-1985"][1] is False
+    assert not us_basis("MDMA", date(1985, 6, 30))
