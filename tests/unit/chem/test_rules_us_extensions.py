@@ -5,7 +5,7 @@ that Act's day in force, not from the day a 2020 CFR text showed them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -65,3 +65,23 @@ def test_mdma_is_confirmed_schedule_i_from_the_1988_order_and_unconfirmed_before
     earlier = us_basis("MDMA", date(1988, 3, 22))
     assert "US-MDMA" not in earlier and earlier["US-MDMA-1985"][1] is False
     assert not us_basis("MDMA", date(1985, 6, 30))
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "first_day"),
+    [
+        # item (3) of 21 CFR 1308.14(c), code 2748, in the edition revised as of 1 Apr 2013
+        ("bromazepam", "US-bromazepam", date(2013, 4, 1)),
+        ("clobazam", "US-clobazam", date(2013, 4, 1)),
+        # in the eCFR text that holds the temporary order of 10 Apr 2017
+        ("temazepam", "US-temazepam", date(2017, 4, 10)),
+        ("tapentadol", "US-tapentadol", date(2017, 4, 10)),
+        ("methaqualone", "US-methaqualone", date(2017, 4, 10)),
+    ],
+)
+def test_a_listing_shown_by_an_earlier_cfr_text_applies_from_that_texts_day(
+    query: str, rule_id: str, first_day: date
+) -> None:
+    assert rule_id not in us_basis(query, first_day - timedelta(days=1))
+    citation, confirmed = us_basis(query, first_day)[rule_id]
+    assert "21 CFR 1308.1" in citation and not confirmed
