@@ -1,7 +1,7 @@
 """UN rules read in the Conventions' own texts (issue 13, seventh UN pass): the 1988 Convention's
 Annex as adopted confirms the original Tables I and II from its entry into force (11 Nov 1990);
 the 1971 Convention's Schedules in force on 12 October 1988 put flunitrazepam in Schedule IV
-then, and every 1971 entry dated before that day is in them."""
+and delta-9-THC in Schedule I then, and every 1971 entry dated before that day is in them."""
 
 from __future__ import annotations
 
@@ -87,3 +87,15 @@ def test_every_1971_entry_listed_by_12_october_1988_cites_the_revised_schedules(
         assert "in force as of 12 October 1988" in entry.note, entry.id
     midazolam = next(entry for entry in entries if entry.id == "UN-midazolam")
     assert "not in the 'Revised Schedules" in midazolam.note
+
+
+def test_delta_9_thc_is_in_schedule_i_in_1988_and_in_schedule_ii_after_its_transfer() -> None:
+    assert un_basis("dronabinol", date(1976, 8, 15)) == {}
+    on_revised = un_basis("dronabinol", REVISED_1971)
+    assert {rule_id: listed for rule_id, (listed, _, _) in on_revised.items()} == {
+        "UN-THC-schedule-I": "1971 Convention, Schedule I"
+    }
+    after = un_basis("dronabinol", date(1992, 1, 1))
+    assert {rule_id: listed for rule_id, (listed, _, _) in after.items()} == {
+        "UN-THC": "1971 Convention, Schedule II"
+    }
