@@ -1,0 +1,72 @@
+"""The 12 named substances China added to the supplementary list with the nitazene class, in force
+1 Jul 2025: each is controlled from that day and not the day before, cited by its item of the
+2025 table; the (1R) etomidate analogues are listed with their enantiomers and racemates; the
+table's name 六氢大麻酚 for HHC keeps finding parahexyl, its name in the 2013 catalogue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from liaison.chem import identify
+from liaison.chem.models import Verdict
+
+FIRST_DAY = date(2025, 7, 1)
+DAY_BEFORE = date(2025, 6, 30)
+SUPPLEMENTARY = (
+    "非药用类麻醉药品和精神药品管制品种增补目录 "
+    "(supplementary list of non-medical narcotic drugs and psychotropic substances)"
+)
+
+
+def _cn(query: str, as_of: date) -> Verdict:
+    return identify(query, as_of=as_of, jurisdictions=["CN"]).verdicts["CN"]
+
+
+def _rule_ids(query: str, as_of: date) -> set[str]:
+    return {basis.rule_id for basis in _cn(query, as_of).basis}
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "item"),
+    [
+        ("三氟乙咪酯", "CN-TF-etomidate", "item 1"),
+        ("butomidate", "CN-butomidate", "item 2"),
+        ("甲氧羰基环丙咪酯", "CN-ABP-700", "item 6"),
+        ("N-isopropylbutylone", "CN-N-isopropylbutylone", "item 8"),
+        ("30433-93-3", "CN-thiopropamine", "item 9"),  # the table's CAS number
+        ("3-MeO-PCPy", "CN-3-MeO-PCPy", "item 10"),
+        ("2-oxo-PCPr", "CN-2-oxo-PCPr", "item 11"),
+        ("hexahydrocannabinol", "CN-HHC", "item 12"),
+    ],
+)
+def test_a_2025_substance_is_controlled_from_1_july_2025(
+    query: str, rule_id: str, item: str
+) -> None:
+    assert rule_id not in _rule_ids(query, DAY_BEFORE)
+    verdict = _cn(query, FIRST_DAY)
+    assert verdict.status == "controlled", verdict.explanation
+    basis = next(b for b in verdict.basis if b.rule_id == rule_id)
+    assert basis.confirmed and basis.list == SUPPLEMENTARY and basis.in_force_from == FIRST_DAY
+    assert "三氟乙咪酯等12种物质" in basis.citation and f"{item} (" in basis.citation
+
+
+@pytest.mark.parametrize(
+    ("smiles", "rule_id"),
+    [
+        # the (1S) enantiomer and the racemate of the table's (1R) compounds
+        ("O=C(OCC(F)(F)F)c1cncn1[C@@H](C)c1ccccc1", "CN-TF-etomidate"),
+        ("CC(C)COC(=O)c1cncn1C(C)c1ccccc1", "CN-isobutomidate"),
+        # a hydrochloride of the table's racemic 4-fluoro compound
+        ("CCOC(=O)c1cncn1C(C)c1ccc(F)cc1.Cl", "CN-4F-etomidate"),
+    ],
+)
+def test_the_listing_covers_enantiomers_racemates_and_salts(smiles: str, rule_id: str) -> None:
+    assert rule_id in _rule_ids(smiles, FIRST_DAY)
+
+
+def test_hhc_answers_by_its_cas_number_and_its_chinese_name_still_finds_parahexyl() -> None:
+    assert "CN-HHC" in _rule_ids("6692-85-9", FIRST_DAY)
+    rule_ids = _rule_ids("六氢大麻酚", FIRST_DAY)
+    assert "CN-parahexyl" in rule_ids and "CN-HHC" not in rule_ids
