@@ -24,6 +24,8 @@ _TEXTS = list[str]
 
 @dataclass(frozen=True)
 class _PlainValues(RuntimeParam):
+    """A parameter's coercion: a plain value as it is, anything else Typer's (built once)."""
+
     descriptor: TypeDescriptor
 
     @cached_property
@@ -50,7 +52,7 @@ class _PlainValues(RuntimeParam):
             if self.annotation == _TEXTS:
                 if isinstance(value, list | tuple) and all(type(item) is str for item in value):
                     return list(value)
-            elif type(value) is self.annotation:  # exactly: a bool is no int to Pydantic
+            elif type(value) is self.annotation:  # exactly: Pydantic makes 1 of True for an int
                 return value
         return self._typer.coerce(value, param=param, ctx=ctx)
 
