@@ -199,11 +199,14 @@ def write_markdown(result: dict) -> None:
         "",
         "Each command imports only what it uses (the web stack, the database layer and the "
         "demo are imported inside the commands that need them; RDKit's drawing code only for "
-        "a report), and the shipped rule book with its prefilter is compiled once into the "
+        "a report; a command's module only when it runs, `liaison --help` listing the commands "
+        "from `liaison.cli.COMMANDS`; Pydantic only for a value Typer must convert from text), "
+        "and the shipped rule book with its prefilter is compiled once into the "
         "user's cache (`~/.cache/liaison`, or `LIAISON_CACHE_DIR`) instead of on every run: "
         "the *empty cache* line is what every run paid before. From the cache, the named "
         "entries and their indexes are unpickled, and RDKit's standardizer imported, only when "
-        "a record the prefilter lets through needs them. The `at "
+        "a record the prefilter lets through needs them; the prefilter's skeletons of a named "
+        "formula only for a record of that formula. The `at "
         f"{result['before']}` lines are the code before this work, run in the same turns.",
     ]
     replace_section(lines)

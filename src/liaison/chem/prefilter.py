@@ -24,6 +24,7 @@ when its formula is a named entry's (InChI does not see aromaticity).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rdkit import Chem
@@ -357,7 +358,7 @@ class Prefilter:
     named_inorganic: tuple[frozenset[int], ...] = ()
     # The skeletons by heavy_formula(): formula text -> oxygens -> skeletons. A
     # fragment can only become an entry of its own heavy formula, less hydrate oxygens.
-    named_formulas: dict[str, dict[int, tuple[Chem.Mol, ...]]] = field(default_factory=dict)
+    named_formulas: Mapping[str, dict[int, tuple[Chem.Mol, ...]]] = field(default_factory=dict)
     # Their molecular formulas (NamedEntry.formula): the judge computes a parent's InChIKey
     # only when its formula is one of an entry (identify._verdicts).
     named_molecular_formulas: frozenset[str] = frozenset()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 from liaison.cli.rules import write_reports
 from liaison.errors import LiaisonError
@@ -27,7 +28,6 @@ def demo(
     us_port: int = typer.Option(8001, "--us-port", help="Port of the US node when created."),
     cn_port: int = typer.Option(8002, "--cn-port", help="Port of the CN node when created."),
 ) -> None:
-    """Screen the example import manifest, then run two peered nodes (US, CN) to log into."""
     from liaison.demo.manifest import screen_example_manifest
 
     screen_example_manifest(console())
@@ -59,4 +59,4 @@ def _reports_current(*reports: Path) -> bool:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", help=summary("demo"))(demo)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.engines import ENGINES, engine_option, partition_option, scheduler_option
 from liaison.cli.output import console, fail, progress_bar
 
@@ -28,10 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLD = 0.9
 PARTITION = 2000  # match_dask.PARTITION, not imported: `liaison --help` skips Dask
 
-identity_app = typer.Typer(
-    help="People: match requests against a registry, check identity numbers and MRZs.",
-    no_args_is_help=True,
-)
+identity_app = typer.Typer(help=summary("identity"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
-incidents_app = typer.Typer(help="Incident maintenance.", no_args_is_help=True)
+incidents_app = typer.Typer(help=summary("incidents"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

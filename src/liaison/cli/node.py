@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 from liaison.errors import InvalidInput, LiaisonError
 
@@ -54,7 +55,6 @@ def init_command(
         "(e.g. Asia/Shanghai); LIAISON_TIME_ZONE overrides it.",
     ),
 ) -> None:
-    """Create a node: configuration, Ed25519 key pair, migrated database, admin account."""
     from sqlalchemy.engine import make_url
 
     from liaison.node import DEFAULT_BASE_URL, create_node
@@ -90,7 +90,6 @@ def serve_command(
         help="Server processes on the port (more than 1 needs a PostgreSQL database).",
     ),
 ) -> None:
-    """Run the node (web UI and API)."""
     from liaison.node import serve_node
 
     try:
@@ -101,9 +100,9 @@ def serve_command(
         raise fail(error.detail) from error
 
 
-user_app = typer.Typer(help="Manage the node's user accounts.", no_args_is_help=True)
-audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+user_app = typer.Typer(help=summary("user"), no_args_is_help=True)
+audit_app = typer.Typer(help=summary("audit"), no_args_is_help=True)
+db_app = typer.Typer(help=summary("db"), no_args_is_help=True)
 
 
 @user_app.command("add")
@@ -234,8 +233,8 @@ def db_upgrade_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init")(init_command)
-    app.command("serve")(serve_command)
+    app.command("init", help=summary("init"))(init_command)
+    app.command("serve", help=summary("serve"))(serve_command)
     app.add_typer(user_app, name="user")
     app.add_typer(audit_app, name="audit")
     app.add_typer(db_app, name="db")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.node import read_stdin_secret
 from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
@@ -19,8 +20,6 @@ def backup_command(
         False, "--passphrase-stdin", help="Read the encryption passphrase from standard input."
     ),
 ) -> None:
-    """Back up the node (database, keys, configuration) into one encrypted file; safe while
-    the node runs."""
     from liaison.backup import backup_node
 
     passphrase = read_stdin_secret("--passphrase-stdin", passphrase_stdin)
@@ -47,7 +46,6 @@ def restore_command(
         help="PostgreSQL backups: the database to restore into (default: the original).",
     ),
 ) -> None:
-    """Restore a node from a backup; start it and its peers send back what it lacks."""
     from liaison.backup import restore_node
     from liaison.node import terminal_operator
 
@@ -69,7 +67,7 @@ def restore_command(
     console().print(f"Start it with: liaison serve {directory}")
 
 
-key_app = typer.Typer(help="The node's signing key.", no_args_is_help=True)
+key_app = typer.Typer(help=summary("key"), no_args_is_help=True)
 
 
 @key_app.command("rotate")
@@ -96,6 +94,6 @@ def key_rotate_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup_command)
-    app.command("restore")(restore_command)
+    app.command("backup", help=summary("backup"))(backup_command)
+    app.command("restore", help=summary("restore"))(restore_command)
     app.add_typer(key_app, name="key")

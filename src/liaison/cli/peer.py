@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
 if TYPE_CHECKING:
     from liaison.services.peering import PeerState
 
-peer_app = typer.Typer(help="Peer this node with another node.", no_args_is_help=True)
+peer_app = typer.Typer(help=summary("peer"), no_args_is_help=True)
 
 
 def invite(node_dir: Path | str, ttl_seconds: int | None = None) -> str:

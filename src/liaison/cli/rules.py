@@ -11,11 +11,10 @@ from pathlib import Path
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 
-rules_app = typer.Typer(
-    help="The substance rule data: check it, report on it.", no_args_is_help=True
-)
+rules_app = typer.Typer(help=summary("rules"), no_args_is_help=True)
 
 RULES_DIR_HELP = "Rule directory (default: the shipped rule files)."
 

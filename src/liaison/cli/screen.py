@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import typer
 
 from liaison.chem.limits import Limits
+from liaison.cli import summary
 from liaison.cli.engines import ENGINES, engine_option, partition_option, scheduler_option
 from liaison.cli.output import fail, progress_bar
 from liaison.errors import LiaisonError
@@ -31,7 +32,7 @@ PARTITION = 10_000  # bulk_dask.PARTITION, not imported: `liaison --help` skips 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("screen")(screen)
+    app.command("screen", help=summary("screen"))(screen)
 
 
 def usage_error(message: str) -> typer.Exit:
@@ -203,7 +204,6 @@ def screen(
     scheduler: str | None = scheduler_option(),
     partition_size: int = partition_option(PARTITION, "records"),
 ) -> None:
-    """Screen structures, names or CAS numbers against the US, CN and UN rules."""
     # Imported here, not at the top: `liaison --help` and the node commands skip RDKit.
     from liaison.chem.bulk import count_records, csv_header, read_records, screen_records, write_csv
     from liaison.chem.compiled import load_rulebook

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import fail
 
 if TYPE_CHECKING:
@@ -22,10 +23,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json")
 
-tariffs_app = typer.Typer(
-    help="Tariff measures tied to fentanyl: duties on an entry, measures in force.",
-    no_args_is_help=True,
-)
+tariffs_app = typer.Typer(help=summary("tariffs"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from liaison.cli import summary
 from liaison.cli.output import console, fail
 from liaison.errors import LiaisonError
 
@@ -20,11 +21,8 @@ if TYPE_CHECKING:
     from liaison.services.verification.registry import ImportResult
     from liaison.services.verification.rules import Agreement
 
-verification_app = typer.Typer(
-    help="Nationality verification cases: retention, keys, agreements with peers.",
-    no_args_is_help=True,
-)
-registry_app = typer.Typer(help="The population registry extract.", no_args_is_help=True)
+verification_app = typer.Typer(help=summary("verification"), no_args_is_help=True)
+registry_app = typer.Typer(help=summary("registry"), no_args_is_help=True)
 
 
 def purge(node_dir: Path | str, retention_days: int) -> list[str]:

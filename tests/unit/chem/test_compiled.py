@@ -132,3 +132,28 @@ def test_threads_reading_a_cached_book_at_once_all_get_its_entries(
         thread.join()
     assert len(seen) == 8
     assert all(entries is cached.entries for entries in seen)
+
+
+def test_the_cached_prefilter_reads_the_skeletons_of_a_formula_when_first_asked(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    _, fresh = compiled.load_compiled(rules)
+    refuse_to_compile(monkeypatch)
+    _, cached = compiled.load_compiled(rules)
+    skeletons = cached.named_formulas
+    assert isinstance(skeletons, compiled.PickledValues)
+    assert list(skeletons) == list(fresh.named_formulas)
+    formula = next(iter(skeletons))
+    assert vars(skeletons)["_read"] == {}  # none unpickled yet
+    copied = pickle.loads(pickle.dumps(cached))  # a prefilter sent elsewhere before it read them
+    for prefilter in (cached, copied):
+        assert {
+            oxygens: [Chem.MolToSmarts(skeleton) for skeleton in found]
+            for oxygens, found in prefilter.named_formulas[formula].items()
+        } == {
+            oxygens: [Chem.MolToSmarts(skeleton) for skeleton in found]
+            for oxygens, found in fresh.named_formulas[formula].items()
+        }
+    assert list(vars(skeletons)["_read"]) == [formula]  # that formula's only
+    assert skeletons.get("no such formula") is None
