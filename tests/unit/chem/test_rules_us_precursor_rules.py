@@ -1,0 +1,57 @@
+"""US List I/II chemicals dated from the Federal Register rules that listed them (issue 13):
+red and white phosphorus and hypophosphorous acid with its salts from 66 FR 52670 (effective
+16 Nov 2001, no threshold), methyl isobutyl ketone from 60 FR 19509 (effective 19 May 1995),
+not from the later days a CFR text or a 2010 proposal showed them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from liaison.chem import identify
+from liaison.chem.models import Basis
+
+PHOSPHORUS_DAY = date(2001, 11, 16)
+MIBK_DAY = date(1995, 5, 19)
+
+
+def us_basis(query: str, day: date) -> dict[str, Basis]:
+    verdict = identify(query, as_of=day, jurisdictions=["US"]).verdicts["US"]
+    return {basis.rule_id: basis for basis in verdict.basis}
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id"),
+    [
+        ("P12P3P1P23", "US-white-phosphorus"),
+        ("O[PH2]=O", "US-hypophosphorous-acid"),
+        ("[Na+].[O-][PH2]=O", "US-sodium-hypophosphite"),
+        ("[Fe+2].[O-][PH2]=O.[O-][PH2]=O", "US-iron-II-hypophosphite"),
+        ("red phosphorus", "US-red-phosphorus"),
+    ],
+)
+def test_the_phosphorus_chemicals_are_list_i_from_the_2001_rule(query: str, rule_id: str) -> None:
+    assert rule_id not in us_basis(query, PHOSPHORUS_DAY - timedelta(days=1))
+    for day in (PHOSPHORUS_DAY, date(2005, 1, 1)):
+        basis = us_basis(query, day)[rule_id]
+        assert basis.list == "List I" and basis.confirmed, day
+        assert "66 FR 52670" in basis.citation
+
+
+def test_the_2001_rule_set_no_threshold() -> None:
+    threshold = us_basis("P12P3P1P23", PHOSPHORUS_DAY)["US-white-phosphorus"].threshold
+    assert threshold.startswith("none") and "66 FR 52670" in threshold
+
+
+def test_methyl_isobutyl_ketone_is_list_ii_from_may_1995() -> None:
+    assert "US-MIBK" not in us_basis("CC(C)CC(C)=O", MIBK_DAY - timedelta(days=1))
+    basis = us_basis("CC(C)CC(C)=O", MIBK_DAY)["US-MIBK"]
+    assert basis.list == "List II" and basis.confirmed
+    assert "60 FR 19509" in basis.citation
+
+
+def test_iodine_carries_the_zero_threshold_of_its_2007_rule() -> None:
+    basis = us_basis("II", date(2010, 1, 1))["US-iodine"]
+    assert basis.threshold.startswith("none") and "zero kilograms" in basis.threshold
+    assert not basis.confirmed  # the rule's effective day is still from a reprint
