@@ -1,7 +1,9 @@
-"""US List I/II chemicals dated from the Federal Register rules that listed them (issue 13):
-red and white phosphorus and hypophosphorous acid with its salts from 66 FR 52670 (effective
-16 Nov 2001, no threshold), methyl isobutyl ketone from 60 FR 19509 (effective 19 May 1995),
-not from the later days a CFR text or a 2010 proposal showed them."""
+"""US listings dated from the Federal Register rules that made them (issue 13): red and
+white phosphorus and hypophosphorous acid with its salts are List I chemicals from 66 FR 52670
+(effective 16 Nov 2001, no threshold) and methyl isobutyl ketone a List II chemical from
+60 FR 19509 (effective 19 May 1995), not from the later days a CFR text or a 2010 proposal
+showed them; tapentadol and lisdexamfetamine are Schedule II from the publication of their
+final rules (their effective days were not read)."""
 
 from __future__ import annotations
 
@@ -55,3 +57,19 @@ def test_iodine_carries_the_zero_threshold_of_its_2007_rule() -> None:
     basis = us_basis("II", date(2010, 1, 1))["US-iodine"]
     assert basis.threshold.startswith("none") and "zero kilograms" in basis.threshold
     assert not basis.confirmed  # the rule's effective day is still from a reprint
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "publication_day", "fr_page"),
+    [
+        ("tapentadol", "US-tapentadol", date(2009, 5, 21), "74 FR 23790"),
+        ("lisdexamfetamine", "US-lisdexamfetamine", date(2007, 5, 3), "72 FR 24532"),
+    ],
+)
+def test_a_schedule_ii_drug_is_listed_from_its_final_rules_publication_unconfirmed(
+    query: str, rule_id: str, publication_day: date, fr_page: str
+) -> None:
+    assert rule_id not in us_basis(query, publication_day - timedelta(days=1))
+    basis = us_basis(query, publication_day)[rule_id]
+    assert basis.list == "Schedule II" and fr_page in basis.citation
+    assert not basis.confirmed  # the final rule's DATES line was not reached
