@@ -1,9 +1,10 @@
 """US listings dated from the Federal Register rules that made them (issue 13): red and
 white phosphorus and hypophosphorous acid with its salts are List I chemicals from 66 FR 52670
-(effective 16 Nov 2001, no threshold) and methyl isobutyl ketone a List II chemical from
-60 FR 19509 (effective 19 May 1995), not from the later days a CFR text or a 2010 proposal
-showed them; tapentadol and lisdexamfetamine are Schedule II from the publication of their
-final rules (their effective days were not read)."""
+(effective 16 Nov 2001, no threshold), methyl isobutyl ketone a List II chemical from 60 FR 19509
+(effective 19 May 1995), APAAN and MAPA List I chemicals from their designation rules (2017,
+2021), not from the later days a CFR text or a 2010 proposal showed them; tapentadol and
+lisdexamfetamine are Schedule II from the publication of their final rules (their effective days
+were not read)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,20 @@ def test_a_schedule_ii_drug_is_listed_from_its_final_rules_publication_unconfirm
     basis = us_basis(query, publication_day)[rule_id]
     assert basis.list == "Schedule II" and fr_page in basis.citation
     assert not basis.confirmed  # the final rule's DATES line was not reached
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "first_day", "document"),
+    [
+        ("APAAN", "US-APAAN", date(2017, 8, 14), "82 FR 32457"),
+        ("COC(=O)C(C(C)=O)c1ccccc1", "US-MAPA", date(2021, 12, 20), "2021-24952"),
+        ("16648-44-5", "US-MAPA", date(2021, 12, 20), "2021-24952"),
+    ],
+)
+def test_a_designated_list_i_chemical_is_listed_from_its_rules_effective_day(
+    query: str, rule_id: str, first_day: date, document: str
+) -> None:
+    assert rule_id not in us_basis(query, first_day - timedelta(days=1))
+    basis = us_basis(query, first_day)[rule_id]
+    assert basis.list == "List I" and basis.confirmed and document in basis.citation
+    assert basis.threshold.startswith("none")
