@@ -5,7 +5,8 @@ white phosphorus and hypophosphorous acid with its salts are List I chemicals fr
 2021), boldione an anabolic steroid from 74 FR 63603 (4 Jan 2010), not from the later days a CFR
 text or a 2010 proposal showed them; the steroids the 1990 Act named are Schedule III from its
 day in force (27 Feb 1991, read in 74 FR 63603), and tapentadol and lisdexamfetamine Schedule II
-from the publication of their final rules (the last three unconfirmed)."""
+from the publication of their final rules, sodium permanganate List II from its 2006 final rule
+(the last four unconfirmed)."""
 
 from __future__ import annotations
 
@@ -107,3 +108,11 @@ def test_a_steroid_the_1990_act_named_is_schedule_iii_from_february_1991(query: 
     basis = us_basis(query, date(1991, 2, 27))[rule_id]
     assert "Pub. L. 101-647" in basis.citation
     assert not basis.confirmed  # the 1990 list was read only in a secondary copy
+
+
+def test_sodium_permanganate_is_list_ii_from_the_final_rule_not_the_proposal() -> None:
+    permanganate = "[Na+].[O-][Mn](=O)(=O)=O"
+    assert "US-sodium-permanganate" not in us_basis(permanganate, date(2006, 10, 16))
+    basis = us_basis(permanganate, date(2006, 10, 17))["US-sodium-permanganate"]
+    assert basis.list == "List II" and "E6-16990" in basis.citation and not basis.confirmed
+    assert "55 kilograms" in basis.threshold
