@@ -6,7 +6,8 @@ white phosphorus and hypophosphorous acid with its salts are List I chemicals fr
 text or a 2010 proposal showed them; the steroids the 1990 Act named are Schedule III from its
 day in force (27 Feb 1991, read in 74 FR 63603), and tapentadol and lisdexamfetamine Schedule II
 from the publication of their final rules, sodium permanganate List II from its 2006 final rule
-(the last four unconfirmed)."""
+(the last four unconfirmed); four Schedule III stimulants from the 2002 annual CFR edition
+that lists them (a day shown, unconfirmed)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,11 @@ def test_sodium_permanganate_is_list_ii_from_the_final_rule_not_the_proposal() -
     basis = us_basis(permanganate, date(2006, 10, 17))["US-sodium-permanganate"]
     assert basis.list == "List II" and "E6-16990" in basis.citation and not basis.confirmed
     assert "55 kilograms" in basis.threshold
+
+
+@pytest.mark.parametrize("query", ["benzphetamine", "phendimetrazine"])
+def test_a_schedule_iii_stimulant_applies_from_the_2002_cfr_edition(query: str) -> None:
+    rule_id = f"US-{query}"
+    assert rule_id not in us_basis(query, date(2002, 3, 31))
+    basis = us_basis(query, date(2002, 4, 1))[rule_id]
+    assert basis.list == "Schedule III" and "1 Apr 2002" in basis.citation and not basis.confirmed
