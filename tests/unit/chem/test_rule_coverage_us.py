@@ -100,7 +100,7 @@ def test_a_temporary_order_ends_the_day_before_its_permanent_rule() -> None:
 
 
 def test_a_year_only_listing_says_so() -> None:
-    verdict = identify("benzphetamine", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    verdict = identify("tiletamine", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
     (basis,) = verdict.basis
     assert basis.in_force_from == date(2014, 1, 1) and "only a year" in basis.note
 

@@ -75,7 +75,7 @@ def test_mdma_is_confirmed_schedule_i_from_the_1988_order_and_unconfirmed_before
         ("clobazam", "US-clobazam", date(2013, 4, 1)),
         # in the eCFR text that holds the temporary order of 10 Apr 2017
         ("temazepam", "US-temazepam", date(2017, 4, 10)),
-        ("tapentadol", "US-tapentadol", date(2017, 4, 10)),
+        ("secobarbital", "US-secobarbital", date(2017, 4, 10)),
         ("methaqualone", "US-methaqualone", date(2017, 4, 10)),
     ],
 )
