@@ -33,11 +33,11 @@ def test_the_fub_amb_order_cites_its_2019_extension() -> None:
     assert "84 FR 58045" in citation and confirmed
 
 
-def test_the_six_cannabinoids_order_cites_its_2019_extension_still_unconfirmed() -> None:
+def test_the_six_cannabinoids_order_cites_its_2019_extension() -> None:
     assert "US-MDMB-CHMICA-temporary" not in us_basis("MDMB-CHMICA", date(2017, 4, 9))
     citation, confirmed = us_basis("MDMB-CHMICA", date(2019, 6, 1))["US-MDMB-CHMICA-temporary"]
     assert "82 FR 17119" in citation and "84 FR 13796" in citation
-    assert not confirmed  # the extension's length was not reached
+    assert confirmed  # the permanent rule of 2020 says it continued the controls (rulesus3)
 
 
 @pytest.mark.parametrize(

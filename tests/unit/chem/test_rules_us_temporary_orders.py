@@ -124,8 +124,8 @@ def test_a_substance_first_controlled_by_a_temporary_order_was_not_controlled_be
 def test_an_order_whose_effective_date_was_read_is_confirmed_and_one_whose_was_not_is_not() -> None:
     assert us_basis("UR-144", date(2014, 1, 1))["US-UR-144-temporary"][1] is True
     assert us_basis("UR-144", date(2020, 1, 1))["US-UR-144"][1] is True
-    # 82 FR 17119's extension of 2019 was read only as far as its summary's first sentences.
-    assert us_basis("5F-ADB", date(2018, 1, 1))["US-5F-ADB-temporary"][1] is False
+    # Acetyl fentanyl's order of 2015 was read only as far as its summary: its DATES line was not.
+    assert us_basis("acetylfentanyl", date(2016, 1, 1))["US-acetylfentanyl-temporary"][1] is False
 
 
 def test_mt_45_is_schedule_i_from_the_treaty_order_not_before() -> None:
