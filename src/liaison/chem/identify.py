@@ -373,14 +373,21 @@ def _verdicts(
             and listed_formula
             and tautomers.graph_listed(prefilter.graphs_by_jurisdiction.get(code, frozenset()))
         ):
-            entries = rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
+            entries = [  # a listing drawn as this very tautomer is another stereoisomer
+                entry
+                for entry in rulebook.named_matches(*tautomers.keys(), code, as_of, tautomer=True)
+                if entry.covers_isomers or entry.connectivity != connectivity
+            ]
             tautomer_note = T("drawn as another tautomer of the listed substance")
         for entry in entries:
             note: str = joined(part for part in (tautomer_note, entry.note) if part)
             bases.append(_basis("named", entry, entry.status, every_atom, note=note))
         named = bool(bases)
-        if not named:  # a drawing without the stereo a listed stereoisomer has may be it
-            for entry in rulebook.stereoisomers_listed(parent, inchikey, connectivity, code, as_of):
+        # A drawing without the stereo a listed stereoisomer has may be it: said unless a
+        # listing that matched outright already gives as strong a status.
+        settled = max((STATUS_RANK[basis.status] for basis in bases), default=0)
+        for entry in rulebook.stereoisomers_listed(parent, inchikey, connectivity, code, as_of):
+            if STATUS_RANK[entry.status] > settled:
                 note = T(
                     "the structure does not give the stereo this listing defines; the "
                     "stereoisomer listed is %(smiles)s",
