@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rdkit import Chem
 from rdkit.Chem import rdMolHash
@@ -314,25 +315,36 @@ def heavy_formula(molecule: Chem.Mol) -> tuple[str, int] | None:
     oxygen a ketone hydrate loses as water; so its standardized parent has this formula
     with as many oxygens or fewer. RDKit's formula is made in C++: cheaper than one
     substructure test."""
-    return _heavy(element_counts(molecule))
+    return _heavy(_formula(molecule))
 
 
 def element_counts(molecule: Chem.Mol) -> dict[str, int]:
     """Atoms of each element (hydrogens included, `*` for dummy atoms), in formula order."""
-    return {
-        symbol: int(count or 1) for symbol, count in _FORMULA_PART.findall(CalcMolFormula(molecule))
-    }
+    return _formula(molecule).counts
 
 
-def _heavy(counts: dict[str, int]) -> tuple[str, int] | None:
-    """heavy_formula() from element_counts()."""
-    parts: list[str] = []
-    for symbol, count in counts.items():
-        if symbol not in _NON_METAL_SYMBOLS:
-            return None
-        if symbol not in ("H", "O"):
-            parts.append(symbol + str(count) if count > 1 else symbol)
-    return "".join(parts), counts.get("O", 0)
+# What heavy_formula() leaves out of RDKit's formula text once every element is a non-metal:
+# hydrogens, oxygens (only H and O of those begin with H or O) and the charge at the end.
+_NOT_HEAVY = re.compile(r"[HO]\d*|[+-]\d*$")
+
+
+class _Formula(NamedTuple):
+    """A molecule's formula as RDKit writes it (C6H13N+) and its element_counts()."""
+
+    text: str
+    counts: dict[str, int]
+
+
+def _formula(molecule: Chem.Mol) -> _Formula:
+    text = CalcMolFormula(molecule)
+    return _Formula(text, {symbol: int(n or 1) for symbol, n in _FORMULA_PART.findall(text)})
+
+
+def _heavy(formula: _Formula) -> tuple[str, int] | None:
+    """heavy_formula() from the molecule's _Formula."""
+    if not formula.counts.keys() <= _NON_METAL_SYMBOLS:
+        return None
+    return _NOT_HEAVY.sub("", formula.text), formula.counts.get("O", 0)
 
 
 @dataclass(frozen=True)
@@ -392,30 +404,36 @@ class Prefilter:
             return bool(self.named_inorganic) and (
                 not molecule.HasSubstructMatch(_CARBON) and self._inorganic(molecule)
             )
-        total = element_counts(molecule)  # the sum over its fragments
-        held = self.screen_elements or ((),) * len(self.screens)
-        screens = [
-            screen
-            for screen, needed in zip(self.screens, held, strict=True)
-            if all(total.get(element, 0) >= atoms for element, atoms in needed)
-        ]
-        if any(map(molecule.HasSubstructMatch, screens)) and self._screened(molecule):
+        formula = _formula(molecule)
+        total = formula.counts  # the sum over its fragments
+        if self._holds_screen(molecule, total) and self._screened(molecule):
             return True
         if "C" not in total:  # judged as an inorganic substance
             return self._inorganic(molecule)
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
         fragments = [molecule] if connected else _fragments(molecule)
-        counts = [total] if len(fragments) == 1 else [element_counts(f) for f in fragments]
-        suspects = self._named_suspects(molecule, fragments, counts)
+        formulas = [formula] if len(fragments) == 1 else [_formula(f) for f in fragments]
+        suspects = self._named_suspects(molecule, fragments, formulas)
         if suspects is None and molecule.HasSubstructMatch(_BONDED_METAL):
             pieces = _fragments(_without_bonded_metals(molecule))
-            suspects = self._named_suspects(
-                molecule, pieces, [element_counts(piece) for piece in pieces]
-            )
+            suspects = self._named_suspects(molecule, pieces, [_formula(piece) for piece in pieces])
         if suspects is None:  # hydrogens drawn as atoms, a dummy atom: any size
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
         return bool(suspects) and not self._parents_unlisted(molecule, suspects)
+
+    def _holds_screen(self, molecule: Chem.Mol, total: dict[str, int]) -> bool:
+        """Whether `molecule` holds one of the screens, testing only those it has the atoms
+        for (`total`: its element counts)."""
+        held = self.screen_elements or ((),) * len(self.screens)
+        for screen, needed in zip(self.screens, held, strict=True):
+            for element, atoms in needed:
+                if total.get(element, 0) < atoms:
+                    break
+            else:
+                if molecule.HasSubstructMatch(screen):
+                    return True
+        return False
 
     def _inorganic(self, molecule: Chem.Mol) -> bool:
         """Whether a structure without carbon holds the elements of an entry without carbon."""
@@ -442,24 +460,24 @@ class Prefilter:
         return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
 
     def _named_suspects(
-        self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], formulas: list[_Formula]
     ) -> list[Chem.Mol] | None:
         """The `fragments` of `molecule` holding the skeleton of a named entry of their heavy
         formula (the same, less an oxygen for each ketone hydrate: heavy_formula); None when
-        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `counts`:
-        each fragment's element_counts()."""
+        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `formulas`:
+        each fragment's."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
             return None
         suspects = []
-        for fragment, elements in zip(fragments, counts, strict=True):
-            formula = _heavy(elements)
-            if formula is None:
+        for fragment, formula in zip(fragments, formulas, strict=True):
+            heavy = _heavy(formula)
+            if heavy is None:
                 if fragment.GetNumAtoms() == 1:  # a metal ion: named_with_metals asked above
                     continue
                 return None
-            text, oxygens = formula
+            text, oxygens = heavy
             listed = self.named_formulas.get(text)
-            if listed is None:  # nearly every fragment
+            if listed is None:  # most fragments
                 continue
             skeletons = listed.get(oxygens, ())
             if oxygens > 1 and any(count < oxygens for count in listed):  # a hydrate has two

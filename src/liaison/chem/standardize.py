@@ -275,8 +275,9 @@ _FOUR_COORDINATE_VALENCE = {15: 5, 16: 6}
 
 def quick_parents(molecule: Chem.Mol) -> list[Chem.Mol] | None:
     """standardize_all(molecule) without the expensive steps, when they would change nothing:
-    no charge, no isotope, no metal, every atom at its lowest valence (the normalizer only
-    rewrites charged or hypervalent groups: sulfoxides, nitro groups, N-oxides...). Then the
+    no charge, no isotope, no metal, every atom at its lowest valence, nitro groups as the
+    normalizer writes them (it only rewrites other charged or hypervalent groups: sulfoxides,
+    N-oxides, N(=O)=O...). Then the
     parents are the substance fragments themselves, ketone hydrates turned back into ketones.
     None when the full standardization is needed."""
     if not plain_atoms(molecule):
@@ -286,7 +287,8 @@ def quick_parents(molecule: Chem.Mol) -> list[Chem.Mol] | None:
 
 def plain_atoms(molecule: Chem.Mol) -> bool:
     """No charge, no isotope, no metal, every atom at its lowest valence (or a sulfonyl's,
-    a phosphate's): what no MolStandardize step changes."""
+    a phosphate's), but for nitro groups drawn [N+](=O)[O-]: what no MolStandardize step
+    changes."""
     unusual, isotope = _unusual_atom_queries()
     return not molecule.HasSubstructMatch(unusual) and not molecule.GetAtomsMatchingQuery(isotope)
 
@@ -309,15 +311,28 @@ def judged_as_drawn(molecule: Chem.Mol) -> bool:
     )
 
 
+# A nitro group's charged atoms as drawn charge-separated, [N+](=O)[O-]: the form the
+# normalizer makes of N(=O)=O, which the uncharger keeps (its N+ has no hydrogen to give up,
+# and the O- balances it), so no step changes it. Its third neighbour is uncharged: in the
+# nitrate ion, [O-][N+](=O)[O-], the uncharger does protonate one oxygen.
+_NITRO_NITROGEN = "$([N+](=O)(-[O-])-[!-])"
+_NITRO_OXYGEN = "$([O-]-[N+](=O)-[!-])"
+
+
 @lru_cache(maxsize=1)
 def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Atom]:
     """A SMARTS atom matching what plain_atoms refuses (a charge, another element, a higher
-    valence), and a query for isotopes: tested in C++, 30x cheaper than a loop over atoms."""
-    parts = ["!+0", "&".join(f"!#{number}" for number in _LOWEST_VALENCE)]
+    valence; a nitro group's charged atoms excepted), and a query for isotopes: tested in
+    C++, 30x cheaper than a loop over atoms."""
+    parts = [
+        f"!+0&!{_NITRO_NITROGEN}&!{_NITRO_OXYGEN}",
+        "&".join(f"!#{number}" for number in _LOWEST_VALENCE),
+    ]
     for number, lowest in _LOWEST_VALENCE.items():
         four = _FOUR_COORDINATE_VALENCE.get(number)
+        nitro = {7: f"&!{_NITRO_NITROGEN}", 8: f"&!{_NITRO_OXYGEN}"}.get(number, "")
         if four is None:
-            parts.append(f"#{number}&!v{lowest}")
+            parts.append(f"#{number}&!v{lowest}{nitro}")
         else:  # v != lowest and not (D4 and v == four)
             parts += [f"#{number}&!v{lowest}&!D4", f"#{number}&!v{lowest}&!v{four}"]
     return Chem.MolFromSmarts(f"[{','.join(parts)}]"), rdqueries.IsotopeGreaterQueryAtom(0)

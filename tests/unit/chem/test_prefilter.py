@@ -20,6 +20,7 @@ from liaison.chem.compiled import prefilter_for
 from liaison.chem.identify import parse_for_screening
 from liaison.chem.prefilter import (
     Prefilter,
+    _formula,
     _fragments,
     build_prefilter,
     element_counts,
@@ -206,8 +207,8 @@ def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None
             identification = identify(text, as_of=date(2026, 1, 1))
             assert all(v.status == "no_match" for v in identification.verdicts.values()), text
         fragments = _fragments(molecule)
-        counts = [element_counts(fragment) for fragment in fragments]
-        shortcut_used += prefilter._named_suspects(molecule, fragments, counts) == []
+        formulas = [_formula(fragment) for fragment in fragments]
+        shortcut_used += prefilter._named_suspects(molecule, fragments, formulas) == []
     assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
     assert beyond_sizes > 20  # and it rejects isomers the skeleton tests let through
 
@@ -216,6 +217,8 @@ def test_heavy_formula_leaves_out_hydrogens_and_counts_oxygens_apart() -> None:
     assert heavy_formula(Chem.MolFromSmiles("CC(=O)C")) == ("C3", 1)
     assert heavy_formula(Chem.MolFromSmiles("C[N+](C)(C)CCO")) == ("C5N", 1)
     assert heavy_formula(Chem.MolFromSmiles("[2H]C(Cl)Br")) == ("CBrCl", 0)
+    assert heavy_formula(Chem.MolFromSmiles("[O-]C(=O)C(=O)[O-]")) == ("C2", 4)  # C2O4-2
+    assert heavy_formula(Chem.MolFromSmiles("OCC[Se]CCCCCCCCCC(Cl)Br")) == ("C12BrClSe", 1)
     assert heavy_formula(Chem.MolFromSmiles("CC(=O)O[Na]")) is None  # a metal
     assert heavy_formula(Chem.MolFromSmiles("*CC")) is None  # a dummy atom
 
