@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -27,6 +28,7 @@ REFERENCE_SUBSTANCES = (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from liaison.chem.models import Verdict
     from liaison.chem.rulebook import RuleBook
     from liaison.config import NodeConfig
     from liaison.federation.context import LocalNode
@@ -275,3 +277,25 @@ class MigratedTemplates:
 
 # One set of templates per test process (each xdist worker makes its own).
 MIGRATED_TEMPLATES = MigratedTemplates()
+
+
+# The Chinese lists as cn.toml names them.
+CN_NARCOTIC = "麻醉药品品种目录 (catalogue of narcotic drugs)"
+CN_CATEGORY_I = "精神药品品种目录 第一类 (catalogue of psychotropic substances, category I)"
+CN_CATEGORY_II = "精神药品品种目录 第二类 (catalogue of psychotropic substances, category II)"
+CN_SUPPLEMENTARY = (
+    "非药用类麻醉药品和精神药品管制品种增补目录 "
+    "(supplementary list of non-medical narcotic drugs and psychotropic substances)"
+)
+
+
+def cn_verdict(query: str, as_of: date) -> Verdict:
+    """China's verdict on `query` on `as_of`."""
+    from liaison.chem import identify  # the engine only for the tests that ask it
+
+    return identify(query, as_of=as_of, jurisdictions=["CN"]).verdicts["CN"]
+
+
+def cn_rule_ids(query: str, as_of: date) -> set[str]:
+    """The ids of the CN rules China's verdict on `query` on `as_of` rests on."""
+    return {basis.rule_id for basis in cn_verdict(query, as_of).basis}

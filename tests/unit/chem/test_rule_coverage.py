@@ -9,12 +9,9 @@ from datetime import date
 import pytest
 
 from liaison.chem import identify, load_rulebook
+from support import CN_SUPPLEMENTARY
 
 TODAY = date(2026, 1, 1)
-SUPPLEMENTARY = (
-    "非药用类麻醉药品和精神药品管制品种增补目录 "
-    "(supplementary list of non-medical narcotic drugs and psychotropic substances)"
-)
 
 # (jurisdiction, list, query, rule id): one substance of every schedule, list, table and
 # category loaded, asked by a name, a Chinese name, a CAS number or a structure.
@@ -41,7 +38,7 @@ EVERY_LIST = [
      "CN-methamphetamine"),
     ("CN", "精神药品品种目录 第二类 (catalogue of psychotropic substances, category II)", "地西泮",
      "CN-diazepam"),
-    ("CN", SUPPLEMENTARY, "CN(C)C1CCCCC1N(C)C(=O)c1ccc(Cl)c(Cl)c1", "CN-U-47700"),
+    ("CN", CN_SUPPLEMENTARY, "CN(C)C1CCCCC1N(C)C(=O)c1ccc(Cl)c(Cl)c1", "CN-U-47700"),
     ("CN", "易制毒化学品 第一类 (category 1 precursor chemicals)", "麻黄碱", "CN-ephedrine"),
     ("CN", "易制毒化学品 第二类 (category 2 precursor chemicals)", "三氯甲烷", "CN-chloroform"),
     ("CN", "易制毒化学品 第三类 (category 3 precursor chemicals)", "丁酮", "CN-MEK"),

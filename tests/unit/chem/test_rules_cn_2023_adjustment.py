@@ -10,32 +10,25 @@ from datetime import date
 
 import pytest
 
-from liaison.chem import identify
-from liaison.chem.models import Verdict
+from support import CN_CATEGORY_II, CN_NARCOTIC, cn_verdict
 
 FIRST_DAY = date(2023, 7, 1)
 DAY_BEFORE = date(2023, 6, 30)
-NARCOTIC = "麻醉药品品种目录 (catalogue of narcotic drugs)"
-CATEGORY_II = "精神药品品种目录 第二类 (catalogue of psychotropic substances, category II)"
-
-
-def _cn(query: str, as_of: date) -> Verdict:
-    return identify(query, as_of=as_of, jurisdictions=["CN"]).verdicts["CN"]
 
 
 @pytest.mark.parametrize(
     ("query", "rule_id", "list_name", "item"),
     [
-        ("oliceridine", "CN-oliceridine", NARCOTIC, "item 一"),
-        ("suvorexant", "CN-suvorexant", CATEGORY_II, "item 二"),
-        ("perampanel", "CN-perampanel", CATEGORY_II, "item 二"),
+        ("oliceridine", "CN-oliceridine", CN_NARCOTIC, "item 一"),
+        ("suvorexant", "CN-suvorexant", CN_CATEGORY_II, "item 二"),
+        ("perampanel", "CN-perampanel", CN_CATEGORY_II, "item 二"),
     ],
 )
 def test_the_2023_additions_are_confirmed_from_1_july_2023(
     query: str, rule_id: str, list_name: str, item: str
 ) -> None:
-    assert rule_id not in {b.rule_id for b in _cn(query, DAY_BEFORE).basis}
-    verdict = _cn(query, FIRST_DAY)
+    assert rule_id not in {b.rule_id for b in cn_verdict(query, DAY_BEFORE).basis}
+    verdict = cn_verdict(query, FIRST_DAY)
     assert verdict.status == "controlled", verdict.explanation
     basis = next(b for b in verdict.basis if b.rule_id == rule_id)
     assert basis.confirmed and basis.list == list_name and basis.in_force_from == FIRST_DAY
@@ -47,5 +40,5 @@ def test_the_2023_additions_are_confirmed_from_1_july_2023(
     [("1401028-24-7", "CN-oliceridine"), ("380917-97-5", "CN-perampanel")],
 )
 def test_the_2025_tables_cas_numbers_find_the_2023_entries(cas: str, rule_id: str) -> None:
-    verdict = _cn(cas, date(2026, 1, 1))
+    verdict = cn_verdict(cas, date(2026, 1, 1))
     assert rule_id in {b.rule_id for b in verdict.basis}, verdict.explanation

@@ -9,23 +9,10 @@ from datetime import date
 
 import pytest
 
-from liaison.chem import identify
-from liaison.chem.models import Verdict
+from support import CN_SUPPLEMENTARY, cn_rule_ids, cn_verdict
 
 FIRST_DAY = date(2025, 7, 1)
 DAY_BEFORE = date(2025, 6, 30)
-SUPPLEMENTARY = (
-    "非药用类麻醉药品和精神药品管制品种增补目录 "
-    "(supplementary list of non-medical narcotic drugs and psychotropic substances)"
-)
-
-
-def _cn(query: str, as_of: date) -> Verdict:
-    return identify(query, as_of=as_of, jurisdictions=["CN"]).verdicts["CN"]
-
-
-def _rule_ids(query: str, as_of: date) -> set[str]:
-    return {basis.rule_id for basis in _cn(query, as_of).basis}
 
 
 @pytest.mark.parametrize(
@@ -44,11 +31,11 @@ def _rule_ids(query: str, as_of: date) -> set[str]:
 def test_a_2025_substance_is_controlled_from_1_july_2025(
     query: str, rule_id: str, item: str
 ) -> None:
-    assert rule_id not in _rule_ids(query, DAY_BEFORE)
-    verdict = _cn(query, FIRST_DAY)
+    assert rule_id not in cn_rule_ids(query, DAY_BEFORE)
+    verdict = cn_verdict(query, FIRST_DAY)
     assert verdict.status == "controlled", verdict.explanation
     basis = next(b for b in verdict.basis if b.rule_id == rule_id)
-    assert basis.confirmed and basis.list == SUPPLEMENTARY and basis.in_force_from == FIRST_DAY
+    assert basis.confirmed and basis.list == CN_SUPPLEMENTARY and basis.in_force_from == FIRST_DAY
     assert "三氟乙咪酯等12种物质" in basis.citation and f"{item} (" in basis.citation
 
 
@@ -63,10 +50,10 @@ def test_a_2025_substance_is_controlled_from_1_july_2025(
     ],
 )
 def test_the_listing_covers_enantiomers_racemates_and_salts(smiles: str, rule_id: str) -> None:
-    assert rule_id in _rule_ids(smiles, FIRST_DAY)
+    assert rule_id in cn_rule_ids(smiles, FIRST_DAY)
 
 
 def test_hhc_answers_by_its_cas_number_and_its_chinese_name_still_finds_parahexyl() -> None:
-    assert "CN-HHC" in _rule_ids("6692-85-9", FIRST_DAY)
-    rule_ids = _rule_ids("六氢大麻酚", FIRST_DAY)
+    assert "CN-HHC" in cn_rule_ids("6692-85-9", FIRST_DAY)
+    rule_ids = cn_rule_ids("六氢大麻酚", FIRST_DAY)
     assert "CN-parahexyl" in rule_ids and "CN-HHC" not in rule_ids
