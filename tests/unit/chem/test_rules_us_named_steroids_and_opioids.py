@@ -1,7 +1,8 @@
 """US listings loaded from texts already read (issue 13): the anabolic steroids that 21 U.S.C.
 802(41)(A)(i)-(xlix) names and that were not yet loaded, drawn with the stereo their names
 give (Schedule III: the 2004 Act's from 20 Jan 2005, confirmed; those the 1990 Act named too
-from 27 Feb 1991, unconfirmed), and the opioids etorphine, acetorphine and cyprenorphine (the
+from 27 Feb 1991, unconfirmed; the four that only 21 CFR 1300.01 names, from their 2010 rule
+or the 2014 Act, unconfirmed), and the opioids etorphine, acetorphine and cyprenorphine (the
 Act's initial Schedule I(b), 1 May 1971), etorphine hydrochloride, dihydroetorphine, LAAM and
 bulk dextropropoxyphene (Schedule II) and drotebanol (Schedule I) from the day the eCFR text
 read shows them (10 Apr 2017, unconfirmed)."""
@@ -17,6 +18,8 @@ from liaison.chem.models import Basis
 
 ACT_2004_DAY = date(2005, 1, 20)
 ACT_1990_DAY = date(1991, 2, 27)
+RULE_2010_DAY = date(2010, 1, 4)
+DASCA_DAY = date(2014, 12, 18)
 CSA_DAY = date(1971, 5, 1)
 CFR_TEXT_DAY = date(2017, 4, 10)
 
@@ -123,3 +126,21 @@ def test_etorphine_hydrochloride_is_schedule_ii_beside_the_schedule_i_base() -> 
 
 def test_levopropoxyphene_is_excepted_from_the_dextropropoxyphene_listing() -> None:
     assert "US-dextropropoxyphene" not in us_basis(LEVOPROPOXYPHENE, CFR_TEXT_DAY)
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "first_day"),
+    [
+        ("madol", "US-desoxymethyltestosterone", RULE_2010_DAY),
+        ("estra-4,9(10)-diene-3,17-dione", "US-19-nor-4,9(10)-androstadienedione", RULE_2010_DAY),
+        ("CC12CCC3C(CCC4CC5=C(CC34C)C=NN5)C1CCC2O", "US-prostanozol", DASCA_DAY),  # flat
+        ("methasterone", "US-methasterone", DASCA_DAY),
+    ],
+)
+def test_a_steroid_only_the_cfr_names_starts_with_its_rule_or_the_2014_act_unconfirmed(
+    query: str, rule_id: str, first_day: date
+) -> None:
+    assert rule_id not in us_basis(query, first_day - timedelta(days=1))
+    basis = us_basis(query, first_day)[rule_id]
+    assert basis.list == "Schedule III" and not basis.confirmed
+    assert "1300.01(b)" in basis.citation
