@@ -144,3 +144,13 @@ def test_a_steroid_only_the_cfr_names_starts_with_its_rule_or_the_2014_act_uncon
     basis = us_basis(query, first_day)[rule_id]
     assert basis.list == "Schedule III" and not basis.confirmed
     assert "1300.01(b)" in basis.citation
+
+
+def test_dextropropoxyphene_is_schedule_ii_in_bulk_and_schedule_iv_in_dosage_forms() -> None:
+    query = "alpha-(+)-4-dimethylamino-1,2-diphenyl-3-methyl-2-propionoxybutane"
+    assert "US-dextropropoxyphene-schedule-IV" not in us_basis(
+        query, CFR_TEXT_DAY - timedelta(days=1)
+    )
+    found = us_basis(query, CFR_TEXT_DAY)
+    assert found["US-dextropropoxyphene-schedule-IV"].list == "Schedule IV"
+    assert found["US-dextropropoxyphene"].list == "Schedule II"
