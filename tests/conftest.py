@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from support import MIGRATED_TEMPLATES, postgres_database
 
@@ -71,6 +72,32 @@ def _drop_migrated_templates() -> Iterator[None]:
     needed in this process, are dropped at its end."""
     yield
     MIGRATED_TEMPLATES.drop()
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own hook, whose renaming pytest 9.2 ignores
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, the tests of one xdist_group run in one worker, and so do
+    the tests of a module that share a module-scoped fixture (two nodes, a browser, a trained
+    model): one worker builds it once, instead of every worker that gets one of the tests.
+
+    xdist names a test's group by appending "@group" to its id, which its scheduler reads;
+    xdist 3.8 writes `item._nodeid`, which pytest 9.2 no longer reads (its ids are `_id`),
+    so every test was a unit of its own (pytest-dev/pytest-xdist#1386). Written here instead."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        info = getattr(item, "_fixtureinfo", None)
+        if not groups and info is not None:
+            scopes = {definitions[-1].scope for definitions in info.name2fixturedefs.values()}
+            if scopes & {"module", "package", "class"}:
+                groups = {item.nodeid.split("::", 1)[0]}
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
