@@ -9,10 +9,12 @@ which turns a missing server into a failure instead of a notice.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest.nodeid import NodeId
@@ -32,6 +34,7 @@ os.environ.setdefault(
     "LIAISON_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"liaison-test-cache-{os.getuid()}")
 )
 
+TESTS = Path(__file__).resolve().parent
 _postgres_state: dict[str, str | bool] = {}
 
 
@@ -77,8 +80,10 @@ def _drop_migrated_templates() -> Iterator[None]:
 @pytest.hookimpl(trylast=True)  # after xdist's own hook, whose renaming pytest 9.2 ignores
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under `--dist loadgroup`, the tests of one xdist_group run in one worker, and so do
-    the tests of a module that share a module-scoped fixture (two nodes, a browser, a trained
-    model): one worker builds it once, instead of every worker that gets one of the tests.
+    the tests that share a fixture built once for many (two nodes, a browser, a trained model,
+    a Dask cluster, the checked rule book): that worker builds it once, instead of every
+    worker that gets one of the tests. A session-scoped fixture of the suite groups its
+    tests across modules; a module-scoped one, the tests of its module.
 
     xdist names a test's group by appending "@group" to its id, which its scheduler reads;
     xdist 3.8 writes `item._nodeid`, which pytest 9.2 no longer reads (its ids are `_id`),
@@ -92,12 +97,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         }
         info = getattr(item, "_fixtureinfo", None)
         if not groups and info is not None:
-            scopes = {definitions[-1].scope for definitions in info.name2fixturedefs.values()}
-            if scopes & {"module", "package", "class"}:
-                groups = {item.nodeid.split("::", 1)[0]}
+            groups = _shared_fixture_group(item, info)
         suffix = "@" + "_".join(sorted(groups))
         if groups and not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
+def _shared_fixture_group(item: pytest.Item, info: Any) -> set[str]:
+    """The group of a test that uses a session-scoped fixture of the suite (not an autouse
+    one: every test has those), else a module-scoped fixture: the fixture's name, or the
+    module's path; none for a test that shares nothing costly."""
+    autouse = set(info.initialnames) - set(info.argnames)
+    scopes = set()
+    for name, definitions in info.name2fixturedefs.items():
+        definition = definitions[-1]
+        suite = Path(inspect.getfile(definition.func)).is_relative_to(TESTS)
+        if definition.scope == "session" and name not in autouse and suite:
+            return {name}
+        scopes.add(definition.scope)
+    if scopes & {"module", "package", "class"}:
+        return {item.nodeid.split("::", 1)[0]}
+    return set()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
