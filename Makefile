@@ -80,8 +80,11 @@ typecheck: $(STAMP)
 system-packages:
 	@$(MAKE) --no-print-directory -j1 chromium fonts nginx container-tools
 
+# Three workers on two cores: much of the suite waits on nodes, browsers and subprocesses
+# (about 63% of two cores used with two workers). Tests sharing a costly fixture are grouped
+# into one worker (tests/conftest.py), so a third worker does not build it a third time.
 pytest: $(STAMP) system-packages editor
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 3 --dist loadgroup
 
 # mypy runs beside pytest: the suite waits on nodes and browsers much of the time.
 test: lint

@@ -9,12 +9,15 @@ which turns a missing server into a failure instead of a notice.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from support import MIGRATED_TEMPLATES, postgres_database
 
@@ -31,6 +34,7 @@ os.environ.setdefault(
     "LIAISON_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"liaison-test-cache-{os.getuid()}")
 )
 
+TESTS = Path(__file__).resolve().parent
 _postgres_state: dict[str, str | bool] = {}
 
 
@@ -71,6 +75,49 @@ def _drop_migrated_templates() -> Iterator[None]:
     needed in this process, are dropped at its end."""
     yield
     MIGRATED_TEMPLATES.drop()
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own hook, whose renaming pytest 9.2 ignores
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, the tests of one xdist_group run in one worker, and so do
+    the tests that share a fixture built once for many (two nodes, a browser, a trained model,
+    a Dask cluster, the checked rule book): that worker builds it once, instead of every
+    worker that gets one of the tests. A session-scoped fixture of the suite groups its
+    tests across modules; a module-scoped one, the tests of its module.
+
+    xdist names a test's group by appending "@group" to its id, which its scheduler reads;
+    xdist 3.8 writes `item._nodeid`, which pytest 9.2 no longer reads (its ids are `_id`),
+    so every test was a unit of its own (pytest-dev/pytest-xdist#1386). Written here instead."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        info = getattr(item, "_fixtureinfo", None)
+        if not groups and info is not None:
+            groups = _shared_fixture_group(item, info)
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
+def _shared_fixture_group(item: pytest.Item, info: Any) -> set[str]:
+    """The group of a test that uses a session-scoped fixture of the suite (not an autouse
+    one: every test has those), else a module-scoped fixture: the fixture's name, or the
+    module's path; none for a test that shares nothing costly."""
+    autouse = set(info.initialnames) - set(info.argnames)
+    scopes = set()
+    for name, definitions in info.name2fixturedefs.items():
+        definition = definitions[-1]
+        suite = Path(inspect.getfile(definition.func)).is_relative_to(TESTS)
+        if definition.scope == "session" and name not in autouse and suite:
+            return {name}
+        scopes.add(definition.scope)
+    if scopes & {"module", "package", "class"}:
+        return {item.nodeid.split("::", 1)[0]}
+    return set()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

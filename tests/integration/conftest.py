@@ -20,7 +20,7 @@ from liaison.node import create_node
 from liaison.services.accounts import add_user
 from liaison.store import Database
 from liaison.web.app import create_app
-from support import free_port
+from support import MIGRATED_TEMPLATES, free_port
 
 ADMIN_PASSWORD = "admin password 1"
 PASSWORD = "user password 1"
@@ -45,9 +45,11 @@ HOME_PAGES = {
 
 @pytest.fixture
 def node(tmp_path: Path, database_url: str) -> NodeConfig:
-    """A node created as `liaison init` would, with one user per role."""
+    """A node created as `liaison init` would, with one user per role; its database is a
+    copy of the migrated template (the migrations' own tests run them from empty)."""
     directory = tmp_path / "node"
-    node = create_node(directory, "US", "admin", ADMIN_PASSWORD, database_url)
+    with MIGRATED_TEMPLATES.instead_of_migrations():
+        node = create_node(directory, "US", "admin", ADMIN_PASSWORD, database_url)
     database = Database(node.database_url)
     with database.session() as session:
         for role, username in ROLE_USERS.items():

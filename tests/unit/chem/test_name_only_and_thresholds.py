@@ -3,7 +3,6 @@ thresholds of US List I chemicals, as the verdict shows them (issue 13)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +11,9 @@ import pytest
 from liaison.chem import identify, load_rulebook
 from liaison.chem.depict import depict_combined
 from liaison.chem.models import NO_STRUCTURE
-from liaison.chem.rulebook import RULES_DIR, RuleFileError, load_rulebook_from
-from liaison.chem.rulecheck import check_rules, report_csv
+from liaison.chem.rulebook import RuleFileError, load_rulebook_from
+from liaison.chem.rulecheck import CheckResult, check_rules, report_csv
+from support import small_rule_book
 
 TODAY = date(2026, 1, 1)
 
@@ -116,14 +116,8 @@ def test_a_misspelled_plant_name_is_suggested() -> None:
     assert result.error is not None and "peyote" in result.error
 
 
-def _copy(tmp_path: Path) -> Path:
-    directory = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, directory)
-    return directory
-
-
 def test_a_name_only_listing_with_a_structure_is_refused(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = small_rule_book(tmp_path / "rules", {"US-peyote"})
     path = directory / "us.toml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
@@ -134,7 +128,7 @@ def test_a_name_only_listing_with_a_structure_is_refused(tmp_path: Path) -> None
 
 
 def test_a_name_only_name_that_names_a_structure_is_a_check_error(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = small_rule_book(tmp_path / "rules", {"US-peyote", "US-mescaline"})
     path = directory / "us.toml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
@@ -179,16 +173,14 @@ def test_a_4_ap_amide_found_by_the_family_shows_the_threshold_too() -> None:
 
 
 def test_a_list_ii_chemical_without_a_recorded_threshold_is_a_check_warning(
-    tmp_path: Path,
+    tmp_path: Path, shipped: CheckResult
 ) -> None:
-    shipped = {(f.severity, f.rule_id, f.check) for f in check_rules(RULES_DIR).findings}
     notes = {entry.id: entry.note for entry in load_rulebook().entries}
     # Every one recorded, but for the inorganic chemicals whose 1310.04 line was not read,
     # and each of those says so in its note.
-    unrecorded = {rule_id for _, rule_id, check in shipped if check == "threshold"}
+    unrecorded = {f.rule_id for f in shipped.findings if f.check == "threshold"}
     assert all("Threshold (21 CFR 1310.04) not read" in notes[i] for i in unrecorded)
-    copy = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, copy)
+    copy = small_rule_book(tmp_path / "rules", {"US-acetone", "US-4-piperidone"})
     us = copy / "us.toml"
     start = us.read_text(encoding="utf-8").index('id = "US-acetone"')
     text = us.read_text(encoding="utf-8")

@@ -18,7 +18,8 @@ runner = CliRunner()
 
 FENTANYL_SMILES = 'smiles = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"'
 # The shipped rules each check below is provoked with (by an edit or an added rule), one
-# rule a file at least; the shipped book as a whole is checked once, by `shipped`.
+# rule a file at least; the shipped book as a whole is checked once, by `shipped`
+# (conftest.py).
 RULES_EDITED = (
     "US-fentanyl",
     "US-carfentanil",
@@ -26,11 +27,6 @@ RULES_EDITED = (
     "CN-fentanyl",
     "UN-fentanyl",
 )
-
-
-@pytest.fixture(scope="module")
-def shipped() -> CheckResult:
-    return check_rules(RULES_DIR)
 
 
 @pytest.fixture
