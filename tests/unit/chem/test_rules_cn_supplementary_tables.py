@@ -69,3 +69,13 @@ def test_the_benzofuran_positional_isomers_are_separate_items() -> None:
 def test_an_item_drawn_without_stereo_covers_an_enantiomer_and_a_salt() -> None:
     # 2-FMA's name gives no stereo; the list covers optical isomers and salts
     assert "CN-2-FMA" in cn_rule_ids("CN[C@@H](C)Cc1ccccc1F.Cl", TABLES[2015][0])
+
+
+@pytest.mark.parametrize(
+    "query", ["32904-22-6", "CCCCCC(C)C(C)c1cc(O)c2C3=C(CCC(C)C3)C(C)(C)Oc2c1"]
+)
+def test_dmhp_is_category_i_item_5_of_the_2013_psychotropic_catalogue(query: str) -> None:
+    first_day = date(2014, 1, 1)
+    assert "CN-DMHP" not in cn_rule_ids(query, first_day - timedelta(days=1))
+    basis = next(b for b in cn_verdict(query, first_day).basis if b.rule_id == "CN-DMHP")
+    assert basis.confirmed and "第一类 item 5 (" in basis.citation
