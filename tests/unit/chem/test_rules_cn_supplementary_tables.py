@@ -79,3 +79,20 @@ def test_dmhp_is_category_i_item_5_of_the_2013_psychotropic_catalogue(query: str
     assert "CN-DMHP" not in cn_rule_ids(query, first_day - timedelta(days=1))
     basis = next(b for b in cn_verdict(query, first_day).basis if b.rule_id == "CN-DMHP")
     assert basis.confirmed and "第一类 item 5 (" in basis.citation
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "category", "item"),
+    [
+        ("3736-08-1", "CN-fenetylline", "第一类", 34),
+        ("丁巴比妥", "CN-butobarbital", "第二类", 15),
+        ("CCC(C)C1(CC)C(=O)NC(=O)NC1=O", "CN-secbutabarbital", "第二类", 61),
+    ],
+)
+def test_a_2013_psychotropic_item_matched_by_name_to_a_un_structure_is_cited_by_its_item(
+    query: str, rule_id: str, category: str, item: int
+) -> None:
+    first_day = date(2014, 1, 1)
+    assert rule_id not in cn_rule_ids(query, first_day - timedelta(days=1))
+    basis = next(b for b in cn_verdict(query, first_day).basis if b.rule_id == rule_id)
+    assert basis.confirmed and f"{category} item {item} (" in basis.citation
