@@ -97,7 +97,8 @@ CANNABINOIDS = "CN-synthetic-cannabinoids-2021"
 @pytest.mark.parametrize(
     ("smiles", "screened"),
     [
-        ("CCCCCn1c(C)c(C(=O)c2cccc3ccccc23)c2ccccc21", True),  # JWH-007: R2 a methyl
+        # JWH-016: R2 a methyl (JWH-007, the pentyl homologue, is a named item of the 2015 list)
+        ("CCCCn1c(C)c(C(=O)c2cccc3ccccc23)c2ccccc21", True),
         ("CCCCCn1c(CC)c(C(=O)c2cccc3ccccc23)c2ccccc21", False),  # R2 an ethyl: not drawn
     ],
 )
