@@ -173,7 +173,9 @@ def test_no_salt_word_can_end_a_text_of_smiles_tokens() -> None:
     token_letters = "BCNOPSFIbcnopslr"
     for word in SALT_WORDS:
         assert any(
-            not any(re.fullmatch(re.escape(char), letter, re.IGNORECASE) for letter in token_letters)
+            not any(
+                re.fullmatch(re.escape(char), letter, re.IGNORECASE) for letter in token_letters
+            )
             for char in word
         ), word
 
