@@ -180,27 +180,35 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
             )
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
     key = normalize_name(query)  # once for both lookups: a translation character by character
-    named = _named(query, key, rulebook) or _name_only(key, rulebook)
+    # One short fragment of SMILES tokens, most of a catalogue: it may still be a name ("PCP",
+    # "psilocin"), but ends with no salt word (each has a letter no token has) and has no
+    # CXSMILES extension; whitespace could only be inside brackets.
+    plain = within_by_length(query, limits) and ("[" not in query or not _WHITESPACE.search(query))
+    named = _named(query, key, rulebook, salt_words=not plain) or _name_only(key, rulebook)
     if named is not None:
         return named
-    extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
-    if extension is not None:
-        return _cxsmiles(extension.group(1), extension.group(2), limits)
-    if _WHITESPACE.search(query):
-        return _unknown_name(query, rulebook, ParsedQuery("unknown", None, NOT_RECOGNIZED))
-    parsed = _smiles(query, limits, partial)
+    if not plain:
+        extension = CX_EXTENSION.fullmatch(query) if "|" in query else None
+        if extension is not None:
+            return _cxsmiles(extension.group(1), extension.group(2), limits)
+        if _WHITESPACE.search(query):
+            return _unknown_name(query, rulebook, ParsedQuery("unknown", None, NOT_RECOGNIZED))
+    parsed = _smiles(query, limits, partial, plain=plain)
     if parsed.molecule is None and (parsed.error or "").startswith(NOT_RECOGNIZED):
         return _unknown_name(query, rulebook, parsed)
     return parsed
 
 
-def _named(query: str, key: str, rulebook: RuleBook) -> ParsedQuery | None:
-    """A name of the rule files or the dictionary, with any salt words after it; `key` is
+def _named(
+    query: str, key: str, rulebook: RuleBook, *, salt_words: bool = True
+) -> ParsedQuery | None:
+    """A name of the rule files or the dictionary, with any salt words after it (unless
+    salt_words is False: the caller knows `query` ends with none); `key` is
     normalize_name(query)."""
     base, salt = query, ""
     record = rulebook.names.get(key)
     while record is None:
-        if not ends_with_salt_word(base):
+        if not salt_words or not ends_with_salt_word(base):
             return None
         stripped = _SALT_SUFFIX.sub("", base)
         if stripped == base or not stripped.strip():
@@ -284,9 +292,10 @@ def _shape_within(smiles: str, limits: Limits) -> SmilesShape | ParsedQuery:
     return shape
 
 
-def _smiles(query: str, limits: Limits, partial: bool) -> ParsedQuery:
+def _smiles(query: str, limits: Limits, partial: bool, *, plain: bool) -> ParsedQuery:
+    """plain: within_by_length(query, limits), as the caller found it."""
     notes: tuple[str, ...] = ()
-    if not within_by_length(query, limits):
+    if not plain:
         shape = _shape_within(query, limits)
         if isinstance(shape, ParsedQuery):
             return shape

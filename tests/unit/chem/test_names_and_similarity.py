@@ -3,6 +3,7 @@ substances a chemist asks for next."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -154,3 +155,32 @@ def test_the_quick_salt_test_never_misses_what_the_salt_pattern_strips(
         text = head + " " + written + trailing
         if _SALT_SUFFIX.sub("", text) != text:
             assert ends_with_salt_word(text), text
+
+
+@pytest.mark.parametrize("name", ["PCP", "pcp", "psilocin", "Psilocin", "2C-B"])
+def test_names_written_in_smiles_letters_are_read_as_names(name: str) -> None:
+    """A text of SMILES tokens skips the salt-word and whitespace tests, never the name
+    lookup: "PCP" is also a valid SMILES (P-C-P)."""
+    result = identify(name, as_of=DAY)
+    assert result.query_kind == "name"
+    assert result.verdicts["US"].status == "controlled"
+
+
+def test_no_salt_word_can_end_a_text_of_smiles_tokens() -> None:
+    """Why the parser may skip the salt words for a text of SMILES tokens: every salt word
+    has a character that no letter of a SMILES token matches, in any case (the salt pattern
+    ignores case). A salt word made of such letters ("bis") would break the shortcut."""
+    token_letters = "BCNOPSFIbcnopslr"
+    for word in SALT_WORDS:
+        assert any(
+            not any(
+                re.fullmatch(re.escape(char), letter, re.IGNORECASE) for letter in token_letters
+            )
+            for char in word
+        ), word
+
+
+def test_whitespace_inside_brackets_is_no_smiles() -> None:
+    result = identify("C[N H]C", as_of=DAY)
+    assert result.query_kind == "unknown"
+    assert result.error == "not a SMILES, InChI, MOL block, CAS number or known name"
