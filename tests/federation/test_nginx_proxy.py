@@ -205,4 +205,9 @@ def test_a_node_behind_nginx_serves_https_streams_events_and_federates(
         assert list(bodies) == ["from CN"]
     # CN reached US through nginx (the peer's address is the proxy's).
     assert cn.scalar("select base_url from peers where name = 'US'") == url
-    assert "POST /federation/v1/inbox" in (us.directory.parent / "nginx" / "access.log").read_text()
+    # nginx logs a request once US has answered it, which can be after the stream showed it.
+    access_log = us.directory.parent / "nginx" / "access.log"
+    wait_until(
+        lambda: "POST /federation/v1/inbox" in access_log.read_text(),
+        "CN's delivery in nginx's access log",
+    )
