@@ -28,7 +28,7 @@ REFERENCE_SUBSTANCES = (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from liaison.chem.models import Verdict
+    from liaison.chem.models import Basis, Verdict
     from liaison.chem.rulebook import RuleBook
     from liaison.config import NodeConfig
     from liaison.federation.context import LocalNode
@@ -299,3 +299,11 @@ def cn_verdict(query: str, as_of: date) -> Verdict:
 def cn_rule_ids(query: str, as_of: date) -> set[str]:
     """The ids of the CN rules China's verdict on `query` on `as_of` rests on."""
     return {basis.rule_id for basis in cn_verdict(query, as_of).basis}
+
+
+def basis_by_rule(code: str, query: str, as_of: date) -> dict[str, Basis]:
+    """Rule id -> basis of jurisdiction `code`'s verdict on `query` on `as_of`."""
+    from liaison.chem import identify
+
+    verdict = identify(query, as_of=as_of, jurisdictions=[code]).verdicts[code]
+    return {basis.rule_id: basis for basis in verdict.basis}

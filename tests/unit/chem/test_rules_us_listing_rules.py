@@ -15,16 +15,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from liaison.chem import identify
 from liaison.chem.models import Basis
+from support import basis_by_rule
 
 PHOSPHORUS_DAY = date(2001, 11, 16)
 MIBK_DAY = date(1995, 5, 19)
 
 
 def us_basis(query: str, day: date) -> dict[str, Basis]:
-    verdict = identify(query, as_of=day, jurisdictions=["US"]).verdicts["US"]
-    return {basis.rule_id: basis for basis in verdict.basis}
+    return basis_by_rule("US", query, day)
 
 
 @pytest.mark.parametrize(

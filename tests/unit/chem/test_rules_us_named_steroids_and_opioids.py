@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from liaison.chem import identify
 from liaison.chem.models import Basis
+from support import basis_by_rule
 
 ACT_2004_DAY = date(2005, 1, 20)
 ACT_1990_DAY = date(1991, 2, 27)
@@ -31,8 +31,7 @@ LEVOPROPOXYPHENE = "CCC(=O)O[C@@](Cc1ccccc1)(c1ccccc1)[C@@H](C)CN(C)C"
 
 
 def us_basis(query: str, day: date) -> dict[str, Basis]:
-    verdict = identify(query, as_of=day, jurisdictions=["US"]).verdicts["US"]
-    return {basis.rule_id: basis for basis in verdict.basis}
+    return basis_by_rule("US", query, day)
 
 
 @pytest.mark.parametrize(
