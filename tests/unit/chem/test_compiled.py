@@ -12,6 +12,7 @@ import pytest
 from rdkit import Chem
 
 from liaison.chem import compiled, identify
+from liaison.chem.prefilter import Prefilter
 from liaison.chem.rulebook import DEFERRED, RULES_DIR, RuleBook
 from support import small_rule_book
 
@@ -92,13 +93,20 @@ def test_a_cache_directory_that_cannot_be_written_is_skipped(
     assert compiled.load_compiled(rules)[0].jurisdictions == ("US", "CN", "UN")
 
 
+def compiled_then_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[RuleBook, Prefilter], tuple[RuleBook, Prefilter]]:
+    """The small rule book compiled, then read back from the cache (compiling refused)."""
+    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
+    fresh = compiled.load_compiled(rules)
+    refuse_to_compile(monkeypatch)
+    return fresh, compiled.load_compiled(rules)
+
+
 def test_the_cached_book_reads_its_entries_when_first_asked_and_keeps_them_indexed(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
-    fresh, _ = compiled.load_compiled(rules)
-    refuse_to_compile(monkeypatch)
-    cached, _ = compiled.load_compiled(rules)
+    (fresh, _), (cached, _) = compiled_then_cached(tmp_path, monkeypatch)
     assert not set(DEFERRED) & set(vars(cached))  # not read yet
     copied = pickle.loads(pickle.dumps(cached))  # a book sent elsewhere before it read them
     for book in (cached, copied):
@@ -137,10 +145,7 @@ def test_threads_reading_a_cached_book_at_once_all_get_its_entries(
 def test_the_cached_prefilter_reads_the_skeletons_of_a_formula_when_first_asked(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rules = small_rule_book(tmp_path / "rules", SMALL_BOOK)
-    _, fresh = compiled.load_compiled(rules)
-    refuse_to_compile(monkeypatch)
-    _, cached = compiled.load_compiled(rules)
+    (_, fresh), (_, cached) = compiled_then_cached(tmp_path, monkeypatch)
     skeletons = cached.named_formulas
     assert isinstance(skeletons, compiled.PickledValues)
     assert list(skeletons) == list(fresh.named_formulas)
