@@ -27,6 +27,7 @@ EVERY_LIST = [
     ("UN", "Single Convention 1961, Schedule I", "morphine", "UN-morphine"),
     ("UN", "Single Convention 1961, Schedule II", "codeine", "UN-codeine"),
     ("UN", "Single Convention 1961, Schedules I and IV", "diacetylmorphine", "UN-heroin"),
+    ("UN", "Single Convention 1961, Schedule IV", "ketobemidone", "UN-ketobemidone-schedule-IV"),
     ("UN", "1971 Convention, Schedule I", "LSD", "UN-LSD"),
     ("UN", "1971 Convention, Schedule II", "CNC(C)Cc1ccccc1", "UN-methamphetamine"),
     ("UN", "1971 Convention, Schedule III", "flunitrazepam", "UN-flunitrazepam"),
