@@ -143,7 +143,12 @@ def test_the_5beta_epimer_of_methasterone_is_its_own_entry_drawn_with_its_own_c5
 
 
 @pytest.mark.parametrize(
-    ("query", "rule_id"), [("methasterone", "US-methasterone"), ("prostanozol", "US-prostanozol")]
+    ("query", "rule_id"),
+    [
+        ("methasterone", "US-methasterone"),
+        ("prostanozol", "US-prostanozol"),
+        ("CC12CCC3C(CCC4CC5=C(CC34C)C=NN5)C1CCC2O", "US-prostanozol"),  # drawn flat
+    ],
 )
 def test_methasterone_and_prostanozol_are_schedule_iii_from_dea_rule_of_29_august_2012(
     query: str, rule_id: str
