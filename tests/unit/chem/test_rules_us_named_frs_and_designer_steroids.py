@@ -1,9 +1,10 @@
 """US listings added in the fifth rules-us pass (issue 13): the fentanyl-related substances named
 by crotonyl fentanyl's order of 2020 (confirmed), by the 2023 rule (88 FR 85104: six more of its
 nine, and alpha'-methyl butyryl fentanyl moved to its day) and by the 2025 rule (90 FR 44979:
-seven), the last two unconfirmed because their lists were read only in a CFR text; the anabolic
-steroids the Designer Anabolic Steroid Control Act of 2014 named (Schedule III from 18 Dec 2014),
-and methasterone and prostanozol, placed by DEA's rule of 2012."""
+seven), the last two unconfirmed because their lists were read only in a CFR text; zipeprol and
+2-methyl AP-237, named opiates the file lacked; the anabolic steroids the Designer Anabolic
+Steroid Control Act of 2014 named (Schedule III from 18 Dec 2014), and methasterone and
+prostanozol, placed by DEA's rule of 2012."""
 
 from __future__ import annotations
 
@@ -156,3 +157,25 @@ def test_methasterone_and_prostanozol_are_schedule_iii_from_dea_rule_of_29_augus
     basis = first_day(query, rule_id, RULE_2012_DAY)
     assert basis.list == "Schedule III" and basis.confirmed
     assert "77 FR 44456" in basis.citation
+
+
+@pytest.mark.parametrize(
+    ("query", "rule_id", "day", "fr"),
+    [
+        ("zipeprol", "US-zipeprol", date(2022, 12, 21), "87 FR 70717"),
+        (
+            "COC(CN1CCN(CC(O)C(OC)c2ccccc2)CC1)c1ccccc1",
+            "US-zipeprol",
+            date(2022, 12, 21),
+            "87 FR 70717",
+        ),
+        ("2-methyl AP-237", "US-2-methyl-AP-237", date(2024, 4, 15), "89 FR 18795"),
+        ("CCCC(=O)N1CCN(CC=Cc2ccccc2)CC1C", "US-2-methyl-AP-237", date(2024, 4, 15), "89 FR 18795"),
+    ],
+)
+def test_zipeprol_and_2_methyl_ap_237_are_named_schedule_i_opiates_from_their_rules(
+    query: str, rule_id: str, day: date, fr: str
+) -> None:
+    basis = first_day(query, rule_id, day)
+    assert basis.list == "Schedule I" and basis.confirmed
+    assert fr in basis.citation
