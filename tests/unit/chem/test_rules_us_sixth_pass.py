@@ -1,9 +1,10 @@
-"""US listings confirmed in the sixth rules-us pass (issue 13): the anabolic steroids the
-Anabolic Steroids Control Act of 1990 named, Schedule III from its day in force (27 Feb 1991,
-read in 74 FR 63603), their list now read in the official annual edition of 21 CFR 1308.02(b)
-of 1 Apr 1996; butorphanol, Schedule IV from 31 Oct 1997 (62 FR 51370, EFFECTIVE DATE read),
-not from the 2017 day a CFR text showed it. The chemicals dated from the Chemical Diversion and
-Trafficking Act of 1988 stay unconfirmed: a DEA statement gives another day than 18 Mar 1989."""
+"""US listings confirmed in the sixth rules-us pass (rulesus6; the twelfth US pass of
+SOURCES.md): the anabolic steroids the Anabolic Steroids Control Act of 1990 named, Schedule III
+from its day in force (27 Feb 1991, read in 74 FR 63603), their list now read in the official
+annual edition of 21 CFR 1308.02(b) of 1 Apr 1996; butorphanol, Schedule IV from 31 Oct 1997
+(62 FR 51370, EFFECTIVE DATE read), not from the 2017 day a CFR text showed it. The chemicals
+dated from the Chemical Diversion and Trafficking Act of 1988 stay unconfirmed: a DEA statement
+gives another day than 18 Mar 1989."""
 
 from __future__ import annotations
 
