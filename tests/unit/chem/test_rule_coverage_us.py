@@ -53,6 +53,7 @@ PLACING_RULE_READ = {
     "US-buprenorphine",
     "US-modafinil",
     "US-lacosamide",
+    "US-testosterone",  # the 1990 Act's list and day, read (rulesus6)
 }
 
 

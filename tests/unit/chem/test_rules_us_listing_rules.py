@@ -3,8 +3,8 @@ white phosphorus and hypophosphorous acid with its salts are List I chemicals fr
 (effective 16 Nov 2001, no threshold), methyl isobutyl ketone a List II chemical from 60 FR 19509
 (effective 19 May 1995), APAAN and MAPA List I chemicals from their designation rules (2017,
 2021), boldione an anabolic steroid from 74 FR 63603 (4 Jan 2010), not from the later days a CFR
-text or a 2010 proposal showed them; the steroids the 1990 Act named are Schedule III from its
-day in force (27 Feb 1991, read in 74 FR 63603), and tapentadol and lisdexamfetamine Schedule II
+text or a 2010 proposal showed them (the steroids the 1990 Act named, Schedule III from 27 Feb
+1991, are asked in test_rules_us_sixth_pass.py); tapentadol and lisdexamfetamine Schedule II
 from the publication of their final rules, sodium permanganate List II from its 2006 final rule
 (the last four unconfirmed); four Schedule III stimulants from the 2002 annual CFR edition
 that lists them (a day shown, unconfirmed)."""
@@ -99,15 +99,6 @@ def test_boldione_is_an_anabolic_steroid_from_the_2010_rule() -> None:
     assert "US-boldione" not in us_basis("boldione", date(2010, 1, 3))
     basis = us_basis("boldione", date(2010, 1, 4))["US-boldione"]
     assert basis.list == "Schedule III" and basis.confirmed and "74 FR 63603" in basis.citation
-
-
-@pytest.mark.parametrize("query", ["testosterone", "stanozolol", "trenbolone"])
-def test_a_steroid_the_1990_act_named_is_schedule_iii_from_february_1991(query: str) -> None:
-    rule_id = f"US-{query}"
-    assert rule_id not in us_basis(query, date(1991, 2, 26))
-    basis = us_basis(query, date(1991, 2, 27))[rule_id]
-    assert "Pub. L. 101-647" in basis.citation
-    assert not basis.confirmed  # the 1990 list was read only in a secondary copy
 
 
 def test_sodium_permanganate_is_list_ii_from_the_final_rule_not_the_proposal() -> None:

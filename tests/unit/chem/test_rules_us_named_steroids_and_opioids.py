@@ -1,8 +1,8 @@
 """US listings loaded from texts already read (issue 13): the anabolic steroids that 21 U.S.C.
 802(41)(A)(i)-(xlix) names and that were not yet loaded, drawn with the stereo their names
-give (Schedule III: the 2004 Act's from 20 Jan 2005, confirmed; those the 1990 Act named too
-from 27 Feb 1991, unconfirmed; two that only 21 CFR 1300.01 names, from their 2010 rule,
-unconfirmed; methasterone and prostanozol, placed in 2012, are asked in
+give (Schedule III: the 2004 Act's from 20 Jan 2005, confirmed; those the 1990 Act named too,
+from 27 Feb 1991, are asked in test_rules_us_sixth_pass.py; two that only 21 CFR 1300.01 names,
+from their 2010 rule, unconfirmed; methasterone and prostanozol, placed in 2012, are asked in
 test_rules_us_named_frs_and_designer_steroids.py), and the opioids etorphine, acetorphine
 and cyprenorphine (the Act's initial Schedule I(b), 1 May 1971), etorphine hydrochloride,
 dihydroetorphine, LAAM and bulk dextropropoxyphene (Schedule II) and drotebanol (Schedule I)
@@ -18,7 +18,6 @@ from liaison.chem.models import Basis
 from support import basis_by_rule
 
 ACT_2004_DAY = date(2005, 1, 20)
-ACT_1990_DAY = date(1991, 2, 27)
 RULE_2010_DAY = date(2010, 1, 4)
 CSA_DAY = date(1971, 5, 1)
 CFR_TEXT_DAY = date(2017, 4, 10)
@@ -51,22 +50,6 @@ def test_a_steroid_first_named_by_the_2004_act_is_schedule_iii_from_20_january_2
     basis = us_basis(query, ACT_2004_DAY)[rule_id]
     assert basis.list == "Schedule III" and basis.confirmed
     assert "802(41)(A)" in basis.citation and "Pub. L. 108-358" in basis.citation
-
-
-@pytest.mark.parametrize(
-    ("query", "rule_id"),
-    [
-        ("methandriol", "US-methandriol"),
-        ("testolactone", "US-testolactone"),
-        ("formebulone", "US-formebolone"),  # the 1990 Act's spelling
-    ],
-)
-def test_a_steroid_the_1990_act_named_is_schedule_iii_from_27_february_1991_unconfirmed(
-    query: str, rule_id: str
-) -> None:
-    assert rule_id not in us_basis(query, ACT_1990_DAY - timedelta(days=1))
-    basis = us_basis(query, ACT_1990_DAY)[rule_id]
-    assert basis.list == "Schedule III" and not basis.confirmed
 
 
 def test_the_two_androstanediols_are_two_entries_each_drawn_with_its_own_3_configuration() -> None:
