@@ -72,7 +72,7 @@ DATED = [
     ("mephedrone", "UN", date(2015, 3, 16), date(2015, 3, 17), "UN-mephedrone"),
     ("U-47700", "CN", date(2017, 6, 30), date(2017, 7, 1), "CN-U-47700"),
     ("piperonal", "CN", date(2005, 10, 31), date(2005, 11, 1), "CN-piperonal"),
-    ("safrole", "UN", date(1991, 12, 31), date(1992, 1, 1), "UN-safrole"),
+    ("safrole", "UN", date(1992, 9, 30), date(1992, 10, 1), "UN-safrole"),
     ("etizolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-etizolam-temporary"),
     ("etizolam", "US", date(2026, 3, 31), date(2026, 4, 1), "US-etizolam"),
     ("flualprazolam", "US", date(2023, 7, 25), date(2023, 7, 26), "US-flualprazolam-temporary"),
