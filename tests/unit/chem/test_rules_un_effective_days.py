@@ -1,5 +1,6 @@
-"""UN rules, thirteenth pass (rulesun6): norephedrine in Table I of the 1988 Convention from the
-CND's March 2000 session, the Chinese names the UN entries take from the CN entry of the same
+"""UN rules, thirteenth pass (rulesun6): norephedrine in Table I of the 1988 Convention from
+September 2000 (a decision of the CND's March 2000 session takes effect 180 days after its
+communication), the Chinese names the UN entries take from the CN entry of the same
 structure, and the listings whose day of effect stays unread (MMDA's two drawings,
 propylhexedrine's deletion)."""
 
@@ -35,12 +36,12 @@ NOREPHEDRINE = [
 
 
 @pytest.mark.parametrize(("queries", "rule_id"), NOREPHEDRINE)
-def test_norephedrine_is_in_table_i_from_the_month_of_the_2000_session(
+def test_norephedrine_is_in_table_i_from_the_earliest_month_its_2000_decision_took_effect(
     queries: list[str], rule_id: str
 ) -> None:
     for query in queries:
-        assert rule_id not in un_lists(query, date(2000, 2, 29)), query
-        assert un_lists(query, date(2000, 3, 1)).get(rule_id) == TABLE_I, query
+        assert rule_id not in un_lists(query, date(2000, 8, 31)), query
+        assert un_lists(query, date(2000, 9, 1)).get(rule_id) == TABLE_I, query
 
 
 def test_cathine_the_threo_isomer_is_not_table_i_norephedrine() -> None:
@@ -54,7 +55,7 @@ def test_the_norephedrine_entries_are_unconfirmed_and_say_the_decision_was_not_r
     for rule_id in ("UN-norephedrine", "UN-norephedrine-1S2R"):
         entry = entries[rule_id]
         assert entry.confirmed is False and entry.in_force_to is None
-        assert entry.in_force_from == date(2000, 3, 1) and entry.in_force_precision == "month"
+        assert entry.in_force_from == date(2000, 9, 1) and entry.in_force_precision == "month"
         assert "the decision itself was not read" in entry.note
         assert entry.covers == ("salts",)
 
