@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TextIO
 
 from liaison.chem.compiled import load_rulebook, prefilter_for
 from liaison.chem.identify import NO_MATCH_NOTE, judge, parse_for_screening, parse_safely
-from liaison.chem.isolation import Failure, Later, WorkerPool
+from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import CX_EXTENSION, Limits
 from liaison.chem.models import COMBINED, Identification, Verdict
 from liaison.chem.query import ParsedQuery
@@ -272,12 +272,11 @@ Wire = tuple[Any, ...]
 EnginePools = dict[tuple[ScreenSettings, int, str], WorkerPool[Wire, Wire | str]]
 
 
-def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str | Later[Wire | str]:
+def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
     """The answer for one record (a plain tuple of Screened); for a record the prefilter rules
     out when no dict is kept, most of a catalogue, only its query kind (a short str): the
     parent, which holds the record, writes its line. No Identification, no verdict objects,
-    no line through the pipe. A candidate of the prefilter is judged later, after the rest of
-    the chunk is parsed (isolation.Later)."""
+    no line through the pipe."""
     ident, shown, query, problem = item
     book = load_rulebook()
     parsed: ParsedQuery | str
@@ -287,19 +286,14 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str | Later[Wir
         parsed = parse_for_screening(query, book, settings.limits)
         if isinstance(parsed, str):
             return parsed
-        return Later(partial(_judged_wire, settings, ident, shown, parsed))
     else:
         parsed = parse_safely(query, book, settings.limits)
-    return _judged_wire(settings, ident, shown, parsed)
-
-
-def _judged_wire(settings: ScreenSettings, ident: str, shown: str, parsed: ParsedQuery) -> Wire:
     identification = judge(
         parsed,
         shown,
         settings.as_of,
         settings.codes,
-        load_rulebook(),
+        book,
         record_id=ident,
         thorough=False,
         limits=settings.limits,

@@ -46,28 +46,6 @@ class Failure:
     reason: str
 
 
-@dataclass(frozen=True)
-class Later(Generic[Result]):
-    """What a function run by the pool may return for an item whose answer takes more work:
-    `finish()` gives the answer, called after the function has run on the rest of the batch
-    (answers still in item order). Screening parses a chunk first and judges its few
-    candidates afterwards: a judgement between two parses costs the next parses more."""
-
-    finish: Callable[[], Result]
-
-
-def _answer(function: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
-    """(True, function(item)), or (False, why) when it raised."""
-    try:
-        return True, function(item)
-    except Exception as error:  # one record, one reason; the worker lives on
-        return False, f"{type(error).__name__}: {error}"
-
-
-def _finish(later: Later[Any]) -> Any:
-    return later.finish()
-
-
 def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None:
     """The worker's loop: (function, items, batch, flush) in; (ok, result or message) per
     item out, sent in lists of up to `batch`, or sooner when `flush` seconds have passed."""
@@ -91,28 +69,18 @@ def _serve(connection: Connection, warm_up: Callable[[], object] | None) -> None
         if message is None:
             return
         function, items, batch, flush = message
+        replies: list[tuple[bool, Any]] = []
         flushed = time.monotonic()
-        start = 0
-        while start < len(items):
-            # The function on up to `batch` items, fewer when `flush` has passed; then what
-            # it left for later, in order, the answers before it sent when `flush` has passed.
-            replies: list[tuple[bool, Any]] = []
-            for item in items[start : start + batch]:
-                replies.append(_answer(function, item))
-                if time.monotonic() - flushed >= flush:
-                    break
-            start += len(replies)
-            sent = 0
-            for index, (ok, value) in enumerate(replies):
-                if not (ok and isinstance(value, Later)):
-                    continue
-                replies[index] = _answer(_finish, value)
-                if time.monotonic() - flushed >= flush:
-                    connection.send(replies[sent : index + 1])
-                    sent, flushed = index + 1, time.monotonic()
-            if sent < len(replies):
-                connection.send(replies[sent:])
-                flushed = time.monotonic()
+        for item in items:
+            try:
+                replies.append((True, function(item)))
+            except Exception as error:  # one record, one reason; the worker lives on
+                replies.append((False, f"{type(error).__name__}: {error}"))
+            if len(replies) >= batch or time.monotonic() - flushed >= flush:
+                connection.send(replies)
+                replies, flushed = [], time.monotonic()
+        if replies:
+            connection.send(replies)
 
 
 class _Worker:
@@ -210,11 +178,7 @@ class WorkerPool(Generic[Item, Result]):
         self._idle.put(worker)
 
     def run(
-        self,
-        function: Callable[[Item], Result | Later[Result]],
-        items: Sequence[Item],
-        *,
-        batch: int = 1,
+        self, function: Callable[[Item], Result], items: Sequence[Item], *, batch: int = 1
     ) -> list[Result]:
         """function(item) for each item, in order, in one worker; a crash or a stall past the
         time limit answers that item with on_failure and goes on in a fresh worker.

@@ -3,18 +3,16 @@ itself; the pool replaces the worker and the rest of the batch is answered, in o
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
 import time
 from datetime import date
-from functools import partial
 
 import pytest
 
 from liaison.chem.bulk import Record, screen_records
-from liaison.chem.isolation import Failure, Later, WorkerPool
+from liaison.chem.isolation import Failure, WorkerPool
 from liaison.chem.limits import Limits
 from liaison.chem.models import COMBINED
 
@@ -33,17 +31,6 @@ def behave(item: str) -> str:
     if item.startswith("slow"):
         time.sleep(0.3)
     return f"{item}@{os.getpid()}"
-
-
-_calls = itertools.count()
-
-
-def numbered(item: str) -> str | Later[str]:
-    """behave(), answered with the order it ran in; a 'later:' item is finished later."""
-    if item.startswith("later:"):
-        return Later(partial(numbered, item.removeprefix("later:")))
-    behave(item)
-    return f"{item}#{next(_calls)}"
 
 
 def answer_failure(item: str, failure: Failure) -> str:
@@ -135,20 +122,3 @@ def test_a_batch_longer_than_the_time_limit_is_not_a_stall(pool: WorkerPool[str,
     items = [f"slow{i}" for i in range(5)]
     results = pool.run(behave, items, batch=50)
     assert results == [f"{item}@{pid}" for item in items]  # in the same worker, not replaced
-
-
-def test_what_is_left_for_later_runs_after_the_batch_and_answers_in_order(
-    pool: WorkerPool[str, str],
-) -> None:
-    results = pool.run(numbered, ["a", "later:b", "c", "later:d", "e"], batch=50)
-    assert [result.split("#")[0] for result in results] == ["a", "b", "c", "d", "e"]
-    ran = [int(result.split("#")[1]) for result in results]
-    assert sorted(range(5), key=ran.__getitem__) == [0, 2, 4, 1, 3]
-
-
-def test_a_crash_in_what_was_left_for_later_costs_only_its_item(
-    pool: WorkerPool[str, str],
-) -> None:
-    results = pool.run(numbered, ["a", "later:b", "later:segv", "c"], batch=50)
-    assert [result.split("#")[0] for result in results[:2] + results[3:]] == ["a", "b", "c"]
-    assert results[2] == "later:segv: identification failed: the worker was killed by SIGSEGV"
