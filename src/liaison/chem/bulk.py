@@ -244,8 +244,8 @@ def _screened(settings: ScreenSettings, identification: Identification) -> Scree
     flagged = statuses != ("no_match",) * len(codes)
     keep = settings.keep == "all" or (settings.keep == "flagged" and flagged)
     if settings.render and not keep and not flagged and _nothing_matched(identification):
-        line = _no_match_line(
-            settings, identification.id, identification.query, identification.query_kind
+        line = _no_match_writer(settings)(
+            identification.id, identification.query, identification.query_kind
         )
         return Screened(statuses, False, line, {}, {})
     svgs: dict[str, str] = {}
@@ -301,18 +301,30 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
     return tuple(_screened(settings, identification))
 
 
-def _no_match_line(settings: ScreenSettings, ident: str | None, shown: str, kind: str) -> str:
-    """The jsonl or csv line of a record no rule matched, made from the few fields that
-    differ between such records: the very text the general path writes."""
+def _no_match_writer(settings: ScreenSettings) -> Callable[[str | None, str, str], str]:
+    """(id, shown, query kind) -> the jsonl or csv line of a record no rule matched: the very
+    text the general path writes. The part the same for every such record is made here, once,
+    not per line."""
     if settings.render == "csv":
-        return _no_match_csv_line(ident or "", shown or "", settings.as_of, settings.codes)
-    # encode_basestring is json.dumps(text, ensure_ascii=False) without its per-call set-up,
-    # which costs more than the string itself here.
-    quoted = "null" if ident is None else encode_basestring(ident)
-    return (
-        f'{{"id": {quoted}, "input": {encode_basestring(shown)}, "query_kind": "{kind}", '
-        f"{_no_match_tail(settings.as_of, settings.codes)}"
-    )
+        # csv.writer quotes each cell on its own, so the cells after id and input are written
+        # once; "\r\n" ends the two written per line.
+        csv_tail = _no_match_csv_tail(settings.as_of, settings.codes)
+
+        def csv_line(ident: str | None, shown: str, kind: str) -> str:
+            head = _csv_line([spreadsheet_safe(ident or ""), spreadsheet_safe(shown or "")])
+            return f"{head[:-2]},{csv_tail}"
+
+        return csv_line
+    tail = _no_match_tail(settings.as_of, settings.codes)
+
+    def jsonl_line(ident: str | None, shown: str, kind: str) -> str:
+        # encode_basestring is json.dumps(text, ensure_ascii=False) without its per-call
+        # set-up, which costs more than the string itself here.
+        quoted = "null" if ident is None else encode_basestring(ident)
+        shown = encode_basestring(shown)
+        return f'{{"id": {quoted}, "input": {shown}, "query_kind": "{kind}", {tail}'
+
+    return jsonl_line
 
 
 class _CsvLine:
@@ -330,13 +342,6 @@ class _CsvLine:
 
 
 _csv_line = _CsvLine()
-
-
-def _no_match_csv_line(ident: str, shown: str, as_of: date, codes: tuple[str, ...]) -> str:
-    # csv.writer quotes each cell on its own, so the cells after id and input, the same for
-    # every such record, are written once; "\r\n" ends the two written here.
-    head = _csv_line([spreadsheet_safe(ident), spreadsheet_safe(shown)])
-    return f"{head[:-2]},{_no_match_csv_tail(as_of, codes)}"
 
 
 def _failed_wire(settings: ScreenSettings, item: Wire, failure: Failure) -> Wire:
@@ -439,15 +444,15 @@ def screen_records(
     try:
         with ThreadPoolExecutor(workers) as feeders:
             pending: deque[tuple[Future[list[Wire | str]], list[Record]]] = deque()
-            no_match = ("no_match",) * len(codes)
+            no_match_line = _no_match_writer(settings)
             for chunk in _chunks(records, chunk_size):
                 items = [(r.id, r.input, r.query, r.problem) for r in chunk]
                 future = feeders.submit(pool.run, function, items, batch=chunk_size)
                 pending.append((future, chunk))
                 while len(pending) >= workers * 3:
-                    yield from _answers(*_done(pending.popleft()), no_match, settings)
+                    yield from _answers(*_done(pending.popleft()), no_match_line, settings)
             while pending:
-                yield from _answers(*_done(pending.popleft()), no_match, settings)
+                yield from _answers(*_done(pending.popleft()), no_match_line, settings)
     finally:
         if pools is None:
             pool.close()
@@ -462,15 +467,19 @@ def _done(
 def _answers(
     replies: list[Wire | str],
     chunk: list[Record],
-    no_match: tuple[str, ...],
+    no_match_line: Callable[[str | None, str, str], str],
     settings: ScreenSettings,
 ) -> Iterator[Screened]:
+    no_match = ("no_match",) * len(settings.codes)
+    # tuple.__new__, not Screened(...) or ._make: those are Python functions around it, a
+    # third of this loop's cost for the records the prefilter rules out.
+    new = tuple.__new__
     for reply, record in zip(replies, chunk, strict=True):
         if type(reply) is str:  # ruled out by the prefilter: reply is the query kind
-            line = _no_match_line(settings, record.id, record.input, reply)
-            screened = Screened(no_match, False, line, {}, {})
+            line = no_match_line(record.id, record.input, reply)
+            screened = new(Screened, (no_match, False, line, {}, {}))
         else:
-            screened = Screened._make(reply)
+            screened = new(Screened, reply)
         if record.columns:
             screened = _with_columns(screened, record.columns, settings.render)
         yield screened

@@ -28,6 +28,8 @@ def behave(item: str) -> str:
         time.sleep(60)
     if item == "raise":
         raise ValueError("bad item")
+    if item.startswith("slow"):
+        time.sleep(0.3)
     return f"{item}@{os.getpid()}"
 
 
@@ -112,3 +114,11 @@ def test_answers_in_batches_pin_a_crash_on_its_own_item(pool: WorkerPool[str, st
     results = pool.run(behave, items, batch=50)
     assert results[5] == "segv: identification failed: the worker was killed by SIGSEGV"
     assert [r.split("@")[0] for r in results[:5] + results[6:]] == items[:5] + items[6:]
+
+
+def test_a_batch_longer_than_the_time_limit_is_not_a_stall(pool: WorkerPool[str, str]) -> None:
+    # Answers come back in lists; each item, not each list, has the 1 s limit.
+    pid = pool.run(behave, ["a"])[0].split("@")[1]
+    items = [f"slow{i}" for i in range(5)]
+    results = pool.run(behave, items, batch=50)
+    assert results == [f"{item}@{pid}" for item in items]  # in the same worker, not replaced
