@@ -501,17 +501,24 @@ def _tautomer_listed(
     """Whether the canonical tautomer of a parent (of this `formula`, `connectivity` and
     element graph, None when it cannot tell) may find an entry of `code` that the parent's
     own keys did not, and that _verdicts keeps: one of another connectivity (the keys found
-    every one of the parent's that is in force and covers isomers), with the parent's heavy
-    atoms (InChIKeys alike are of one formula, but for protons; a tautomer moves hydrogens)
-    and its graph (InChI's connections, which a tautomer keeps); one with a metal, whose graph
-    InChI does not keep, may be. Canonicalising costs more than twenty InChIs: most parents
-    reaching it are a listed substance that another jurisdiction lists as a stereoisomer."""
+    every one of the parent's that is in force and covers isomers), with the parent's graph
+    (InChI's connections, which a tautomer keeps; one with a metal, whose graph InChI does not
+    keep, may be) and formula (a tautomer moves hydrogens only; InChIKeys alike are of one
+    formula, but for the protons InChI adds or removes to neutralize a charged structure:
+    then only the heavy atoms are alike). Canonicalising costs more than twenty InChIs: most
+    parents reaching it are a listed substance another jurisdiction lists as a stereoisomer."""
     if graph is None:
         return True
     return any(
-        entry.connectivity != connectivity and _entry_graph(entry.smiles) in (graph, None)
+        entry.connectivity != connectivity
+        and (entry.formula == formula or _charged(formula) or _charged(entry.formula))
+        and _entry_graph(entry.smiles) in (graph, None)
         for entry in _entries_of_heavy_atoms(rulebook, code, formula)
     )
+
+
+def _charged(formula: str) -> bool:
+    return formula.rstrip("0123456789").endswith(("+", "-"))  # C4H12N+, Ca+2
 
 
 @lru_cache(maxsize=512)

@@ -225,7 +225,7 @@ def test_a_finished_checked_parse_is_the_full_parse_atom_for_atom() -> None:
             parsed_again += 1
             continue
         full = parse_safely(text, book)
-        assert full.molecule is not None and not done.partial, text
+        assert done.molecule is not None and full.molecule is not None and not done.partial, text
         assert _everything(done.molecule) == _everything(full.molecule), text
         finished += 1
     assert finished > len(texts) / 2 and parsed_again >= len(WRITTEN_AROMATIC_NOT_AROMATIC)
