@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -25,7 +26,7 @@ from liaison.chem.models import (
     Verdict,
 )
 from liaison.chem.prefilter import Prefilter, element_graph, skeleton_of_smarts
-from liaison.chem.query import ParsedQuery, parse_query, radical_error
+from liaison.chem.query import ParsedQuery, finish_sanitizing, parse_query, radical_error
 from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
 from liaison.chem.standardize import (
     UNUSUAL_TAUTOMER,
@@ -33,6 +34,7 @@ from liaison.chem.standardize import (
     canonical_tautomer,
     molecular_formula,
     quick_parents,
+    standardize,
     standardize_all,
     structure_keys,
 )
@@ -96,7 +98,8 @@ def parse_for_screening(
     nothing was noted in reading it (its verdicts are then no_match, NO_MATCH_NOTE).
 
     A SMILES is first only checked (query._checked), which refuses every structure full
-    sanitization refuses, and sanitized in full only when the prefilter lets it through:
+    sanitization refuses, and sanitized in full (query.finish_sanitizing: not read again)
+    only when the prefilter lets it through:
     what the prefilter reads is left by the checks as by sanitization, but for aromatic
     rings, left kekulized (then it lets more through). Most of a catalogue is screened for
     about half of a parse. A parse returned was let through (ParsedQuery.screened): judge()
@@ -109,7 +112,7 @@ def parse_for_screening(
         connected = "." not in query
         if not parsed.notes and _could_match(prefilter, parsed.molecule, connected) is False:
             return parsed.kind
-        parsed = parse_safely(query, rulebook, limits)
+        parsed = finish_sanitizing(parsed, query) or parse_safely(query, rulebook, limits)
     if parsed.molecule is None or parsed.notes:
         return parsed
     candidate = _could_match(prefilter, parsed.molecule)
@@ -353,7 +356,7 @@ def _verdicts(
     # InChI is the dearest step; only a molecule with a listed formula can be a listed substance.
     formula = molecular_formula(parent)
     if formula in rulebook.named_formulas:
-        inchikey, connectivity = _parent_keys(parent, prefilter)
+        inchikey, connectivity = _parent_keys(parent, prefilter, tautomers)
     else:
         inchikey, connectivity = "", ""
     every_atom = tuple(range(parent.GetNumAtoms()))
@@ -372,6 +375,7 @@ def _verdicts(
             and inchikey
             and listed_formula
             and tautomers.graph_listed(prefilter.graphs_by_jurisdiction.get(code, frozenset()))
+            and _tautomer_listed(rulebook, code, formula, connectivity, tautomers.graph())
         ):
             entries = [  # a listing drawn as this very tautomer is another stereoisomer
                 entry
@@ -448,21 +452,73 @@ def _verdicts(
     return verdicts
 
 
-def _parent_keys(parent: Chem.Mol, prefilter: Prefilter) -> tuple[str, str]:
+def _parent_keys(parent: Chem.Mol, prefilter: Prefilter, tautomers: _Tautomer) -> tuple[str, str]:
     """structure_keys(parent), without InChI where it is known: an entry's own when the parent
     is drawn as the entry's parent is (the same canonical SMILES: the same molecule, as most
     listed substances screened are), none when the parent has another heavy-atom graph than
     every named entry (InChI's connectivity, and each tautomer, keep the graph). Hydrogens
     drawn as atoms (which InChI counts apart) and metals (which it disconnects) leave the
     graph open."""
-    known = prefilter.named_keys.get(canonical_smiles(parent))
+    known = prefilter.named_keys.get(tautomers.smiles())
     if known is not None:
         return known
-    if parent.GetNumAtoms() == parent.GetNumHeavyAtoms():
-        graph = element_graph(parent)
-        if graph is not None and graph not in prefilter.named_graphs:
-            return "", ""
+    graph = tautomers.graph()
+    if graph is not None and graph not in prefilter.named_graphs:
+        return "", ""
     return structure_keys(parent)
+
+
+# Keyed by id(); the book is kept with its index so that id cannot be reused meanwhile.
+_ENTRIES_BY_HEAVY_ATOMS: dict[int, tuple[RuleBook, dict[tuple[str, str], list[NamedEntry]]]] = {}
+_HYDROGENS_AND_CHARGE = re.compile(r"H(?![a-z])\d*|[+-]\d*$")
+
+
+def _heavy_atoms(formula: str) -> str:
+    """A molecular formula's heavy atoms (its text without hydrogens and charge)."""
+    return _HYDROGENS_AND_CHARGE.sub("", formula)
+
+
+def _entries_of_heavy_atoms(rulebook: RuleBook, code: str, formula: str) -> list[NamedEntry]:
+    """The named entries of `code` (in force or not) whose parents have the heavy atoms of
+    `formula`."""
+    if id(rulebook) not in _ENTRIES_BY_HEAVY_ATOMS:
+        index: dict[tuple[str, str], list[NamedEntry]] = {}
+        for entry in rulebook.entries:
+            index.setdefault((entry.jurisdiction, _heavy_atoms(entry.formula)), []).append(entry)
+        _ENTRIES_BY_HEAVY_ATOMS[id(rulebook)] = (rulebook, index)
+    return _ENTRIES_BY_HEAVY_ATOMS[id(rulebook)][1].get((code, _heavy_atoms(formula)), [])
+
+
+@lru_cache(maxsize=512)
+def _entry_graph(smiles: str) -> str | None:
+    """element_graph() of a named entry's parent, as the prefilter made it (graphs_by_...)."""
+    return element_graph(standardize(Chem.MolFromSmiles(smiles)))
+
+
+def _tautomer_listed(
+    rulebook: RuleBook, code: str, formula: str, connectivity: str, graph: str | None
+) -> bool:
+    """Whether the canonical tautomer of a parent (of this `formula`, `connectivity` and
+    element graph, None when it cannot tell) may find an entry of `code` that the parent's
+    own keys did not, and that _verdicts keeps: one of another connectivity (the keys found
+    every one of the parent's that is in force and covers isomers), with the parent's graph
+    (InChI's connections, which a tautomer keeps; one with a metal, whose graph InChI does not
+    keep, may be) and formula (a tautomer moves hydrogens only; InChIKeys alike are of one
+    formula, but for the protons InChI adds or removes to neutralize a charged structure:
+    then only the heavy atoms are alike). Canonicalising costs more than twenty InChIs: most
+    parents reaching it are a listed substance another jurisdiction lists as a stereoisomer."""
+    if graph is None:
+        return True
+    return any(
+        entry.connectivity != connectivity
+        and (entry.formula == formula or _charged(formula) or _charged(entry.formula))
+        and _entry_graph(entry.smiles) in (graph, None)
+        for entry in _entries_of_heavy_atoms(rulebook, code, formula)
+    )
+
+
+def _charged(formula: str) -> bool:
+    return formula.rstrip("0123456789").endswith(("+", "-"))  # C4H12N+, Ca+2
 
 
 @lru_cache(maxsize=512)
@@ -480,7 +536,8 @@ class _Tautomer:
         self._molecule: Chem.Mol | None = None
         self._unusual: bool | None = None  # asked once per parent, not once per rule
         self._keys: tuple[str, str] | None = None  # InChI: once per parent, not per jurisdiction
-        self._graph: str | None = None
+        self._graph: str | None = None  # "" when it cannot tell
+        self._smiles: str | None = None
 
     def could_hold(self, smarts: str) -> bool:
         """Whether a tautomer could match `smarts` where the drawing did not: the drawing is
@@ -494,18 +551,29 @@ class _Tautomer:
             self._molecule = canonical_tautomer(self._parent)
         return self._molecule
 
+    def smiles(self) -> str:
+        """The parent's canonical SMILES (made once: it costs about a parse)."""
+        if self._smiles is None:
+            self._smiles = canonical_smiles(self._parent)
+        return self._smiles
+
     def differs(self) -> bool:
-        return bool(canonical_smiles(self.molecule()) != canonical_smiles(self._parent))
+        return bool(canonical_smiles(self.molecule()) != self.smiles())
+
+    def graph(self) -> str | None:
+        """element_graph() of the parent; None when it cannot tell the substance's graph
+        (hydrogens drawn as atoms, which InChI counts apart; a metal, which it disconnects)."""
+        if self._graph is None:
+            whole = self._parent.GetNumAtoms() == self._parent.GetNumHeavyAtoms()
+            self._graph = (element_graph(self._parent) if whole else None) or ""
+        return self._graph or None
 
     def graph_listed(self, graphs: frozenset[str]) -> bool:
         """Whether an entry of element_graph() among `graphs` may be a tautomer of the parent
         (a tautomer keeps its substance's graph): the parent's graph is one of them, or it
-        cannot tell (hydrogens drawn as atoms, a metal, which InChI disconnects)."""
-        if self._parent.GetNumAtoms() != self._parent.GetNumHeavyAtoms():
-            return True
-        if self._graph is None:
-            self._graph = element_graph(self._parent) or ""
-        return not self._graph or self._graph in graphs
+        cannot tell."""
+        graph = self.graph()
+        return graph is None or graph in graphs
 
     def keys(self) -> tuple[str, str]:
         """The canonical tautomer's keys; asked only of a parent whose graph may be listed

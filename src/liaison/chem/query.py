@@ -11,6 +11,8 @@ from rdkit import Chem
 from rdkit.Chem import rdqueries
 
 from liaison.chem.limits import (
+    _BRACKET_ATOM,
+    _ORGANIC_ATOM,
     CX_EXTENSION,
     Limits,
     SmilesShape,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
 _WHITESPACE = re.compile(r"\s")
 _RADICAL = rdqueries.NumRadicalElectronsGreaterQueryAtom(0)
+_ATOM = re.compile(f"{_BRACKET_ATOM}|{_ORGANIC_ATOM}")  # the shape check's atom tokens
 NOT_RECOGNIZED = T("not a SMILES, InChI, MOL block, CAS number or known name")
 NOT_A_NAME = T("not a name Liaison knows")
 # Salt and hydrate words written after a name ("fentanyl hydrochloride", "fentanyl HCl"):
@@ -407,6 +410,33 @@ def _checked(molecule: Chem.Mol) -> bool:
         return False
     Chem.FastFindRings(molecule)  # done by kekulization only for a molecule with aromatic atoms
     return True
+
+
+def finish_sanitizing(parsed: ParsedQuery, smiles: str) -> ParsedQuery | None:
+    """A partial parse (ParsedQuery.partial) of `smiles` sanitized in full, its molecule
+    changed in place: what parsing the text in full gives, atom for atom (order, aromaticity,
+    rings, hydrogens, hybridization, stereo; tested on the benchmark and test corpora and
+    mutated SMILES), for the steps the checks left (the text is not parsed again). None when
+    it may not be (then the caller parses the text in full): an atom written aromatic that
+    ends in no aromatic ring ([se] or [s+] in a ring that is not aromatic) keeps, parsed in
+    full, the valence counted on its aromatic bonds, here the one counted on the Kekule form;
+    a text read with a note (normalized); a refusal, which the checks are tested never to
+    let through."""
+    molecule = parsed.molecule
+    if not parsed.partial or parsed.notes or molecule is None:
+        return None
+    atoms = _ATOM.findall(smiles)  # in the order RDKit numbers them
+    if len(atoms) != molecule.GetNumAtoms():
+        return None
+    try:
+        Chem.SanitizeMol(molecule)
+    except (ValueError, RuntimeError):
+        return None
+    for index, atom in enumerate(atoms):
+        written_aromatic = atom.lstrip("[0123456789")[:1].islower()
+        if written_aromatic and not molecule.GetAtomWithIdx(index).GetIsAromatic():
+            return None
+    return replace(parsed, partial=False)
 
 
 def _sanitized(kind: QueryKind, molecule: Chem.Mol, label: str) -> ParsedQuery:

@@ -99,6 +99,15 @@ def _largest_counter_ion() -> int:
 # A ketone hydrate (gem-diol on a carbon with no other heteroatom): 4-piperidone monohydrate
 # hydrochloride is sold drawn as OC1(O)CCNCC1.Cl; the law lists the ketone and its salts.
 _GEM_DIOL = Chem.MolFromSmarts("[CX4;!$(C(O)(O)[!#6])]([OX2H1])[OX2H1]")
+# The same without its recursive part, which costs a search of the whole molecule: asked
+# first, a molecule without a carbon bearing two OH (nearly every one) needs no more.
+_TWO_HYDROXYLS = Chem.MolFromSmarts("[CX4]([OX2H1])[OX2H1]")
+
+
+def _has_gem_diol(molecule: Chem.Mol) -> bool:
+    return bool(
+        molecule.HasSubstructMatch(_TWO_HYDROXYLS) and molecule.HasSubstructMatch(_GEM_DIOL)
+    )
 
 
 _CARBON = rdqueries.AtomNumEqualsQueryAtom(6)
@@ -232,9 +241,9 @@ def _substance_fragments(molecule: Chem.Mol) -> list[Chem.Mol]:
 
 def _dehydrate_gem_diols(molecule: Chem.Mol) -> Chem.Mol:
     """C(OH)(OH) -> C=O: the hydrate of a ketone is judged as the ketone."""
-    matches = molecule.GetSubstructMatches(_GEM_DIOL)
-    if not matches:
+    if not _has_gem_diol(molecule):
         return molecule
+    matches = molecule.GetSubstructMatches(_GEM_DIOL)
     editable = Chem.RWMol(molecule)
     removed: list[int] = []
     for carbon, first, second in matches:
@@ -313,8 +322,10 @@ def plain_atoms(molecule: Chem.Mol) -> bool:
     """No charge, no isotope, no metal, every atom at its lowest valence (or a sulfonyl's,
     a phosphate's), but for nitro groups drawn [N+](=O)[O-]: what no MolStandardize step
     changes."""
-    unusual, isotope = _unusual_atom_queries()
-    return not molecule.HasSubstructMatch(unusual) and not molecule.GetAtomsMatchingQuery(isotope)
+    unusual, without_nitro, isotope = _unusual_atom_queries()
+    if molecule.HasSubstructMatch(without_nitro) and molecule.HasSubstructMatch(unusual):
+        return False
+    return not molecule.GetAtomsMatchingQuery(isotope)
 
 
 # Groups a chemist draws for the less usual tautomer: enols, enethiols, imidic acids, lactims,
@@ -330,7 +341,7 @@ def judged_as_drawn(molecule: Chem.Mol) -> bool:
     unusual tautomer, so no tautomer of it is ever matched against a pattern."""
     return (
         plain_atoms(molecule)
-        and not molecule.HasSubstructMatch(_GEM_DIOL)
+        and not _has_gem_diol(molecule)
         and not molecule.HasSubstructMatch(UNUSUAL_TAUTOMER)
     )
 
@@ -344,10 +355,12 @@ _NITRO_OXYGEN = "$([O-]-[N+](=O)-[!-])"
 
 
 @lru_cache(maxsize=1)
-def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Atom]:
+def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Mol, Chem.Atom]:
     """A SMARTS atom matching what plain_atoms refuses (a charge, another element, a higher
-    valence; a nitro group's charged atoms excepted), and a query for isotopes: tested in
-    C++, 30x cheaper than a loop over atoms."""
+    valence; a nitro group's charged atoms excepted), the same without the exception, and a
+    query for isotopes: tested in C++, 30x cheaper than a loop over atoms. The exception's
+    recursive SMARTS cost a search of the molecule each, paid only when the second matches
+    (a charge, a nitro group: few molecules)."""
     parts = [
         f"!+0&!{_NITRO_NITROGEN}&!{_NITRO_OXYGEN}",
         "&".join(f"!#{number}" for number in _LOWEST_VALENCE),
@@ -359,7 +372,15 @@ def _unusual_atom_queries() -> tuple[Chem.Mol, Chem.Atom]:
             parts.append(f"#{number}&!v{lowest}{nitro}")
         else:  # v != lowest and not (D4 and v == four)
             parts += [f"#{number}&!v{lowest}&!D4", f"#{number}&!v{lowest}&!v{four}"]
-    return Chem.MolFromSmarts(f"[{','.join(parts)}]"), rdqueries.IsotopeGreaterQueryAtom(0)
+    unusual = f"[{','.join(parts)}]"
+    without_nitro = unusual
+    for exception in (f"&!{_NITRO_NITROGEN}", f"&!{_NITRO_OXYGEN}"):
+        without_nitro = without_nitro.replace(exception, "")
+    return (
+        Chem.MolFromSmarts(unusual),
+        Chem.MolFromSmarts(without_nitro),
+        rdqueries.IsotopeGreaterQueryAtom(0),
+    )
 
 
 @lru_cache(maxsize=1)
