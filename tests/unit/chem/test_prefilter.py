@@ -27,6 +27,7 @@ from liaison.chem.prefilter import (
     element_graph,
     expand_recursive,
     heavy_formula,
+    skeleton_of_molecule,
     skeleton_of_smarts,
 )
 from liaison.chem.query import ParsedQuery
@@ -395,7 +396,10 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
     day = date(2026, 1, 1)
     filtered = [identify(text, as_of=day).to_dict() for text in texts]
     monkeypatch.setattr(judge_module, "prefilter_for", lambda _: everything)
-    monkeypatch.setattr(judge_module, "_parent_keys", lambda parent, _: structure_keys(parent))
+    monkeypatch.setattr(
+        judge_module, "_parent_keys", lambda parent, _prefilter, _tautomers: structure_keys(parent)
+    )
+    monkeypatch.setattr(judge_module, "_tautomer_listed", lambda *_: True)
     monkeypatch.setattr(judge_module._Tautomer, "graph_listed", lambda self, graphs: True)
     # A radical is refused only where some rule may match: asked of the real prefilter.
     refusal = judge_module.radical_error
@@ -510,3 +514,18 @@ def test_a_screen_is_skipped_only_for_a_molecule_without_its_elements() -> None:
             skipped += not enough
             asked += 1
     assert skipped > asked // 2
+
+
+def test_a_named_skeleton_starts_at_its_rarest_element_and_grows_along_bonds() -> None:
+    """RDKit matches a skeleton's atoms in index order: each named entry's skeleton starts at
+    an atom of its rarest element and every later atom of a fragment is bonded to an earlier
+    one, so a molecule without the skeleton fails early; it still matches its entry."""
+    for entry in load_rulebook().entries:
+        parent = standardize(Chem.MolFromSmiles(entry.smiles))
+        skeleton = skeleton_of_molecule(parent)
+        assert parent.HasSubstructMatch(skeleton), entry.name
+        elements = [atom.GetSmarts() for atom in skeleton.GetAtoms()]
+        assert elements.count(elements[0]) == min(map(elements.count, elements)), entry.name
+        if len(Chem.GetMolFrags(skeleton)) == 1:
+            for atom in list(skeleton.GetAtoms())[1:]:
+                assert min(n.GetIdx() for n in atom.GetNeighbors()) < atom.GetIdx(), entry.name
