@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -307,3 +307,10 @@ def basis_by_rule(code: str, query: str, as_of: date) -> dict[str, Basis]:
 
     verdict = identify(query, as_of=as_of, jurisdictions=[code]).verdicts[code]
     return {basis.rule_id: basis for basis in verdict.basis}
+
+
+def first_day_basis(code: str, query: str, rule_id: str, day: date) -> Basis:
+    """The basis `rule_id` gives `query` in jurisdiction `code` on `day`, after checking it
+    gives none the day before: a listing that begins on `day`."""
+    assert rule_id not in basis_by_rule(code, query, day - timedelta(days=1))
+    return basis_by_rule(code, query, day)[rule_id]

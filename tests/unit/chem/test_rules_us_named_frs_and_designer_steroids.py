@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from liaison.chem.models import Basis
-from support import basis_by_rule
+from support import basis_by_rule, first_day_basis
 
 CROTONYL_DAY = date(2020, 10, 2)
 RULE_2023_DAY = date(2023, 12, 7)
@@ -26,18 +26,12 @@ def us_basis(query: str, day: date) -> dict[str, Basis]:
     return basis_by_rule("US", query, day)
 
 
-def first_day(query: str, rule_id: str, day: date) -> Basis:
-    """The basis `rule_id` gives `query` on `day`, after checking it gives none the day before."""
-    assert rule_id not in us_basis(query, day - timedelta(days=1))
-    return us_basis(query, day)[rule_id]
-
-
 @pytest.mark.parametrize(
     "query",
     ["crotonyl fentanyl", "C/C=C/C(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"],
 )
 def test_crotonyl_fentanyl_is_named_in_schedule_i_from_2_october_2020(query: str) -> None:
-    basis = first_day(query, "US-crotonylfentanyl", CROTONYL_DAY)
+    basis = first_day_basis("US", query, "US-crotonylfentanyl", CROTONYL_DAY)
     assert basis.list == "Schedule I" and basis.confirmed
     assert "85 FR 62215" in basis.citation
     # Before its own order the class order covered it: the verdict does not change, the basis does.
@@ -59,7 +53,7 @@ def test_crotonyl_fentanyl_is_named_in_schedule_i_from_2_october_2020(query: str
 def test_a_fentanyl_related_substance_of_the_2023_rule_is_named_from_7_december_2023(
     query: str, rule_id: str
 ) -> None:
-    basis = first_day(query, rule_id, RULE_2023_DAY)
+    basis = first_day_basis("US", query, rule_id, RULE_2023_DAY)
     assert basis.list == "Schedule I" and not basis.confirmed  # the rule's list was not read
     assert "88 FR 85104" in basis.citation
     assert "US-FRS-temporary" in us_basis(query, RULE_2023_DAY - timedelta(days=1))
@@ -83,7 +77,7 @@ def test_a_fentanyl_related_substance_of_the_2023_rule_is_named_from_7_december_
 def test_a_fentanyl_related_substance_of_the_2025_rule_is_named_from_18_september_2025(
     query: str, rule_id: str
 ) -> None:
-    basis = first_day(query, rule_id, RULE_2025_DAY)
+    basis = first_day_basis("US", query, rule_id, RULE_2025_DAY)
     assert basis.list == "Schedule I" and not basis.confirmed
     assert "90 FR 44979" in basis.citation
     assert "US-FRS" in us_basis(query, RULE_2025_DAY - timedelta(days=1))
@@ -112,13 +106,14 @@ def test_a_fentanyl_related_substance_of_the_2025_rule_is_named_from_18_septembe
 def test_a_steroid_the_2014_act_named_is_schedule_iii_from_18_december_2014(
     query: str, rule_id: str
 ) -> None:
-    basis = first_day(query, rule_id, DASCA_DAY)
+    basis = first_day_basis("US", query, rule_id, DASCA_DAY)
     assert basis.list == "Schedule III" and basis.confirmed
     assert "Pub. L. 113-260" in basis.citation
 
 
 def test_the_act_prints_one_name_twice_and_one_entry_holds_both_items() -> None:
-    basis = first_day(
+    basis = first_day_basis(
+        "US",
         "4-chloro-17alpha-methylandrosta-1,4-diene-3,17beta-diol",
         "US-4-chloro-17alpha-methylandrosta-1,4-diene-3,17beta-diol",
         DASCA_DAY,
@@ -127,16 +122,16 @@ def test_the_act_prints_one_name_twice_and_one_entry_holds_both_items() -> None:
 
 
 def test_the_run_together_item_lxxii_is_read_as_4_hydroxyandrostenedione_unconfirmed() -> None:
-    basis = first_day(
-        "4-hydroxyandrost-4-ene-3,17-dione", "US-4-hydroxyandrost-4-ene-3,17-dione", DASCA_DAY
+    basis = first_day_basis(
+        "US", "4-hydroxyandrost-4-ene-3,17-dione", "US-4-hydroxyandrost-4-ene-3,17-dione", DASCA_DAY
     )
     assert basis.list == "Schedule III" and not basis.confirmed
 
 
 def test_the_5beta_epimer_of_methasterone_is_its_own_entry_drawn_with_its_own_c5() -> None:
     epimer = "C[C@@H]1C[C@@]2(C)[C@H](CC[C@@H]3[C@@H]2CC[C@@]2(C)[C@H]3CC[C@]2(C)O)CC1=O"
-    basis = first_day(
-        epimer, "US-2alpha,17alpha-dimethyl-17beta-hydroxy-5beta-androstan-3-one", DASCA_DAY
+    basis = first_day_basis(
+        "US", epimer, "US-2alpha,17alpha-dimethyl-17beta-hydroxy-5beta-androstan-3-one", DASCA_DAY
     )
     assert basis.confirmed
     # Isomers are covered, so the 5beta drawing also falls under methasterone's own entry.
@@ -154,7 +149,7 @@ def test_the_5beta_epimer_of_methasterone_is_its_own_entry_drawn_with_its_own_c5
 def test_methasterone_and_prostanozol_are_schedule_iii_from_dea_rule_of_29_august_2012(
     query: str, rule_id: str
 ) -> None:
-    basis = first_day(query, rule_id, RULE_2012_DAY)
+    basis = first_day_basis("US", query, rule_id, RULE_2012_DAY)
     assert basis.list == "Schedule III" and basis.confirmed
     assert "77 FR 44456" in basis.citation
 
@@ -176,6 +171,6 @@ def test_methasterone_and_prostanozol_are_schedule_iii_from_dea_rule_of_29_augus
 def test_zipeprol_and_2_methyl_ap_237_are_named_schedule_i_opiates_from_their_rules(
     query: str, rule_id: str, day: date, fr: str
 ) -> None:
-    basis = first_day(query, rule_id, day)
+    basis = first_day_basis("US", query, rule_id, day)
     assert basis.list == "Schedule I" and basis.confirmed
     assert fr in basis.citation

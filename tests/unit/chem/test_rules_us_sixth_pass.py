@@ -8,12 +8,12 @@ gives another day than 18 Mar 1989."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from liaison.chem.models import Basis
-from support import basis_by_rule
+from support import basis_by_rule, first_day_basis
 
 ACT_1990_DAY = date(1991, 2, 27)
 BUTORPHANOL_DAY = date(1997, 10, 31)
@@ -23,12 +23,6 @@ BUTORPHANOL = "OC1=CC2=C(CC3N(CC4CCC4)CCC24CCCCC34O)C=C1"
 
 def us_basis(query: str, day: date) -> dict[str, Basis]:
     return basis_by_rule("US", query, day)
-
-
-def first_day(query: str, rule_id: str, day: date) -> Basis:
-    """The basis `rule_id` gives `query` on `day`, after checking it gives none the day before."""
-    assert rule_id not in us_basis(query, day - timedelta(days=1))
-    return us_basis(query, day)[rule_id]
 
 
 @pytest.mark.parametrize(
@@ -63,7 +57,7 @@ def first_day(query: str, rule_id: str, day: date) -> Basis:
 def test_a_steroid_the_1990_act_named_is_schedule_iii_from_27_february_1991_confirmed(
     query: str, rule_id: str, item: int
 ) -> None:
-    basis = first_day(query, rule_id, ACT_1990_DAY)
+    basis = first_day_basis("US", query, rule_id, ACT_1990_DAY)
     assert basis.list == "Schedule III" and basis.confirmed
     assert "Pub. L. 101-647" in basis.citation and "74 FR 63603" in basis.citation
     assert f"1308.02(b) restated it (annual edition of 1 Apr 1996), item ({item});" in (
@@ -73,7 +67,7 @@ def test_a_steroid_the_1990_act_named_is_schedule_iii_from_27_february_1991_conf
 
 @pytest.mark.parametrize("query", ["butorphanol", BUTORPHANOL])
 def test_butorphanol_is_schedule_iv_from_the_1997_rule(query: str) -> None:
-    basis = first_day(query, "US-butorphanol", BUTORPHANOL_DAY)
+    basis = first_day_basis("US", query, "US-butorphanol", BUTORPHANOL_DAY)
     assert basis.list == "Schedule IV" and basis.confirmed
     assert "62 FR 51370" in basis.citation
 
@@ -83,5 +77,5 @@ def test_a_chemical_dated_from_the_1988_act_stays_unconfirmed_from_18_march_1989
     query: str,
 ) -> None:
     rule_id = "US-" + query.replace(" ", "-")
-    basis = first_day(query, rule_id, date(1989, 3, 18))
+    basis = first_day_basis("US", query, rule_id, date(1989, 3, 18))
     assert not basis.confirmed  # the Act's effective-date section was not read
