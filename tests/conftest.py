@@ -77,6 +77,17 @@ def _drop_migrated_templates() -> Iterator[None]:
     MIGRATED_TEMPLATES.drop()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the rule book into LIAISON_CACHE_DIR once, before the xdist workers and the
+    nodes the tests start need it: compiling takes ~9 s on a quiet machine, and a node that
+    compiled on its first request under the suite's load answered after 29 s, past a browser
+    test's 30 s wait (a fresh clone has no compiled rule book yet)."""
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        from liaison.chem import load_rulebook
+
+        load_rulebook()
+
+
 @pytest.hookimpl(trylast=True)  # after xdist's own hook, whose renaming pytest 9.2 ignores
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under `--dist loadgroup`, the tests of one xdist_group run in one worker, and so do
