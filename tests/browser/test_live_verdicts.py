@@ -56,6 +56,38 @@ def test_verdicts_shown_while_typing_an_item(node_url: str) -> None:
 
         # In Chinese, the verdicts read in Chinese.
         page.get_by_role("button", name="中文").click()
+        expect(page.locator("h1")).to_have_text("报告事件")  # the Chinese page, not the old one
         page.locator("#item0_substance").fill(FENTANYL)
         expect(page.locator("#item0_verdicts li[data-jurisdiction=CN] .badge")).to_have_text("管制")
+        browser.close()
+
+
+def test_an_item_typed_before_the_script_ran_is_identified(node_url: str) -> None:
+    """An officer who types while the page is still loading (or whose browser restores the form)
+    gets verdicts once the script starts, without typing again; a value the page was served
+    with is not identified again."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        page = browser.new_page()
+        page.goto(f"{node_url}/incidents/new")
+        page.get_by_label("Username").fill("olivia")
+        page.get_by_label("Password").fill("officer password")
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{node_url}/incidents/new")
+
+        # The script held back: the value is typed with no one listening.
+        page.route("**/static/live-verdicts.js", lambda route: route.abort())
+        page.reload()
+        page.locator("#item0_substance").fill(FENTANYL)
+        expect(page.locator("#item0_verdicts li")).to_have_count(0)
+
+        page.unroute("**/static/live-verdicts.js")
+        page.add_script_tag(url="/static/live-verdicts.js")
+        expect(page.locator("#item0_verdicts li[data-jurisdiction=US] .badge")).to_have_text(
+            "Controlled"
+        )
+        expect(page.locator("#item1_verdicts li")).to_have_count(0)  # left empty: nothing asked
         browser.close()

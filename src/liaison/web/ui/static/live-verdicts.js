@@ -44,7 +44,7 @@
     var list = document.getElementById(input.getAttribute("data-live-verdicts"));
     var timer = null;
     var pending = null;
-    input.addEventListener("input", function () {
+    function identifySoon() {
       clearTimeout(timer);
       if (pending) { pending.abort(); pending = null; }
       var query = input.value.trim();
@@ -68,6 +68,10 @@
           if (!request.signal.aborted) { say(list, config.getAttribute("data-failed")); }
         });
       }, DELAY_MS);
-    });
+    }
+    input.addEventListener("input", identifySoon);
+    // Typed before this script ran (a page still loading) or restored by the browser (Back):
+    // no input event reaches us for it, so it is identified now. A stored value is not.
+    if (input.value.trim() && input.value !== input.defaultValue) { identifySoon(); }
   });
 })();
