@@ -153,6 +153,7 @@ def rule_book_with(book: RuleBook, **changes: Any) -> RuleBook:
         "formulas_by_jurisdiction": {},
         "by_tautomer_inchikey": {},
         "by_tautomer_connectivity": {},
+        "by_heavy_atoms": {},
     }
     return replace(book, **indexes, **changes)
 

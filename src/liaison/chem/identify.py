@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -27,7 +26,14 @@ from liaison.chem.models import (
 )
 from liaison.chem.prefilter import Prefilter, element_graph, skeleton_of_smarts
 from liaison.chem.query import ParsedQuery, finish_sanitizing, parse_query, radical_error
-from liaison.chem.rulebook import ClassDefinition, Family, NamedEntry, NameOnlyEntry, RuleBook
+from liaison.chem.rulebook import (
+    ClassDefinition,
+    Family,
+    NamedEntry,
+    NameOnlyEntry,
+    RuleBook,
+    heavy_atoms,
+)
 from liaison.chem.standardize import (
     UNUSUAL_TAUTOMER,
     canonical_smiles,
@@ -468,27 +474,6 @@ def _parent_keys(parent: Chem.Mol, prefilter: Prefilter, tautomers: _Tautomer) -
     return structure_keys(parent)
 
 
-# Keyed by id(); the book is kept with its index so that id cannot be reused meanwhile.
-_ENTRIES_BY_HEAVY_ATOMS: dict[int, tuple[RuleBook, dict[tuple[str, str], list[NamedEntry]]]] = {}
-_HYDROGENS_AND_CHARGE = re.compile(r"H(?![a-z])\d*|[+-]\d*$")
-
-
-def _heavy_atoms(formula: str) -> str:
-    """A molecular formula's heavy atoms (its text without hydrogens and charge)."""
-    return _HYDROGENS_AND_CHARGE.sub("", formula)
-
-
-def _entries_of_heavy_atoms(rulebook: RuleBook, code: str, formula: str) -> list[NamedEntry]:
-    """The named entries of `code` (in force or not) whose parents have the heavy atoms of
-    `formula`."""
-    if id(rulebook) not in _ENTRIES_BY_HEAVY_ATOMS:
-        index: dict[tuple[str, str], list[NamedEntry]] = {}
-        for entry in rulebook.entries:
-            index.setdefault((entry.jurisdiction, _heavy_atoms(entry.formula)), []).append(entry)
-        _ENTRIES_BY_HEAVY_ATOMS[id(rulebook)] = (rulebook, index)
-    return _ENTRIES_BY_HEAVY_ATOMS[id(rulebook)][1].get((code, _heavy_atoms(formula)), [])
-
-
 @lru_cache(maxsize=512)
 def _entry_graph(smiles: str) -> str | None:
     """element_graph() of a named entry's parent, as the prefilter made it (graphs_by_...)."""
@@ -513,7 +498,7 @@ def _tautomer_listed(
         entry.connectivity != connectivity
         and (entry.formula == formula or _charged(formula) or _charged(entry.formula))
         and _entry_graph(entry.smiles) in (graph, None)
-        for entry in _entries_of_heavy_atoms(rulebook, code, formula)
+        for entry in rulebook.by_heavy_atoms.get((code, heavy_atoms(formula)), [])
     )
 
 

@@ -220,6 +220,15 @@ class NameRecord:
     source: str  # rule id or "dictionary"
 
 
+# Hydrogens (not He, Hf, Hg, Ho, Hs) and the charge at the end of a formula's text.
+_HYDROGENS_AND_CHARGE = re.compile(r"H(?![a-z])\d*|[+-]\d*$")
+
+
+def heavy_atoms(formula: str) -> str:
+    """A molecular formula's heavy atoms (its text without hydrogens and charge)."""
+    return _HYDROGENS_AND_CHARGE.sub("", formula)
+
+
 def _in_force(as_of: date, start: date, end: date | None) -> bool:
     return start <= as_of and (end is None or as_of <= end)
 
@@ -236,6 +245,7 @@ DEFERRED = (
     "by_tautomer_connectivity",
     "named_formulas",
     "formulas_by_jurisdiction",
+    "by_heavy_atoms",
 )
 _PICKLED_PART = "_deferred_pickle"
 _UNPICKLING = threading.Lock()  # threads of the node read one book
@@ -263,6 +273,10 @@ class RuleBook:
     formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
     by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
     by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
+    # (jurisdiction, heavy_atoms() of the formula) -> entries: InChI adds or removes protons
+    # to neutralize a charged structure, so a tautomer's keys may be of another formula with
+    # the same heavy atoms (identify._tautomer_listed).
+    by_heavy_atoms: dict[tuple[str, str], list[NamedEntry]] = field(default_factory=dict)
 
     if not TYPE_CHECKING:  # mypy would take any misspelt attribute for one of these
 
@@ -291,6 +305,8 @@ class RuleBook:
             self.by_connectivity.setdefault(entry.connectivity, []).append(entry)
             self.by_tautomer_inchikey.setdefault(entry.tautomer_inchikey, []).append(entry)
             self.by_tautomer_connectivity.setdefault(entry.tautomer_connectivity, []).append(entry)
+            key = (entry.jurisdiction, heavy_atoms(entry.formula))
+            self.by_heavy_atoms.setdefault(key, []).append(entry)
 
     def name_only_in_force(
         self, ids: tuple[str, ...], jurisdiction: str, as_of: date

@@ -10,8 +10,14 @@ import pytest
 from rdkit import Chem
 
 from liaison.chem import RuleFileError, identify, load_rulebook
-from liaison.chem.rulebook import RULES_DIR, cas_check_digit_ok, load_rulebook_from
+from liaison.chem.rulebook import (
+    RULES_DIR,
+    cas_check_digit_ok,
+    heavy_atoms,
+    load_rulebook_from,
+)
 from liaison.chem.standardize import standardize
+from support import rule_book_with
 
 
 def test_shipped_rules_load_with_all_three_jurisdictions() -> None:
@@ -19,6 +25,28 @@ def test_shipped_rules_load_with_all_three_jurisdictions() -> None:
     assert book.jurisdictions == ("US", "CN", "UN")
     assert len(book.entries) > 50 and book.families and book.classes
     assert load_rulebook() is book  # loaded once per process
+
+
+def test_heavy_atoms_leave_out_hydrogens_and_charge_only() -> None:
+    assert heavy_atoms("C22H28N2O") == "C22N2O"
+    assert heavy_atoms("C6H13N+") == "C6N"
+    assert heavy_atoms("C2O4-2") == "C2O4"
+    assert heavy_atoms("CH3Hg+") == "CHg"  # mercury is no hydrogen
+    assert heavy_atoms("HfHoHeHs") == "HfHoHeHs"
+
+
+def test_entries_are_indexed_by_jurisdiction_and_heavy_atoms() -> None:
+    book = load_rulebook()
+    assert sorted(
+        entry.id for entries in book.by_heavy_atoms.values() for entry in entries
+    ) == sorted(entry.id for entry in book.entries)
+    for (jurisdiction, heavy), entries in book.by_heavy_atoms.items():
+        assert all(entry.jurisdiction == jurisdiction for entry in entries)
+        assert all(heavy_atoms(entry.formula) == heavy for entry in entries)
+    # A book with other entries (tests make many) indexes those, not the old ones.
+    kept = book.entries[0]
+    alone = rule_book_with(book, entries=[kept])
+    assert alone.by_heavy_atoms == {(kept.jurisdiction, heavy_atoms(kept.formula)): [kept]}
 
 
 def test_every_rule_has_a_citation_and_a_start_date() -> None:
