@@ -301,6 +301,10 @@ def _screen_wire(settings: ScreenSettings, item: Wire) -> Wire | str:
     return tuple(_screened(settings, identification))
 
 
+# Per settings (frozen, so hashable): a worker's general path asks for it with every record
+# no rule matched; a worker receives its settings again with each chunk, equal to the last
+# (but for a `translate` compared by identity, such as a partial: then once per chunk).
+@lru_cache(maxsize=8)
 def _no_match_writer(settings: ScreenSettings) -> Callable[[str | None, str, str], str]:
     """(id, shown, query kind) -> the jsonl or csv line of a record no rule matched: the very
     text the general path writes. The part the same for every such record is made here, once,
