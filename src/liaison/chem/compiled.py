@@ -121,6 +121,13 @@ class PickledValues(Mapping[str, Value]):
                     self._read[key] = pickle.loads(pickled)
         return self._read[key]
 
+    def get(self, key: str, default: Value | None = None) -> Value | None:  # type: ignore[override]
+        # Asked for every fragment screened and most are no key: without the KeyError
+        # Mapping.get raises and catches.
+        if key not in self._pickled:
+            return default
+        return self[key]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._pickled)
 

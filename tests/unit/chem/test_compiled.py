@@ -162,3 +162,6 @@ def test_the_cached_prefilter_reads_the_skeletons_of_a_formula_when_first_asked(
         }
     assert list(vars(skeletons)["_read"]) == [formula]  # that formula's only
     assert skeletons.get("no such formula") is None
+    assert skeletons.get("no such formula", ()) == ()
+    assert skeletons.get(formula) is skeletons[formula]  # get reads as indexing does
+    assert list(vars(skeletons)["_read"]) == [formula]  # a missing one is not kept
