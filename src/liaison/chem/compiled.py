@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,9 @@ from liaison.chem.rulebook import RULES_DIR, RuleBook, deferring_entries, load_r
 
 CACHE_DIR_VARIABLE = "LIAISON_CACHE_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parent
-# Keyed by id(); the book is kept with its prefilter so that id cannot be reused meanwhile.
-_prefilters: dict[int, tuple[RuleBook, Prefilter]] = {}
+# Keyed by id(): a rule book is not hashable. Each entry goes when its book does
+# (_remember), before that id can be given to another object; the books are not kept alive.
+_prefilters: dict[int, Prefilter] = {}
 
 
 @lru_cache(maxsize=1)
@@ -44,9 +46,17 @@ def load_rulebook() -> RuleBook:
 
 def prefilter_for(rulebook: RuleBook) -> Prefilter:
     """The prefilter of `rulebook`, built once per process."""
+    prefilter = _prefilters.get(id(rulebook))
+    if prefilter is None:
+        prefilter = _remember(rulebook, build_prefilter(rulebook))
+    return prefilter
+
+
+def _remember(rulebook: RuleBook, prefilter: Prefilter) -> Prefilter:
     if id(rulebook) not in _prefilters:
-        _prefilters[id(rulebook)] = (rulebook, build_prefilter(rulebook))
-    return _prefilters[id(rulebook)][1]
+        weakref.finalize(rulebook, _prefilters.pop, id(rulebook), None)
+    _prefilters[id(rulebook)] = prefilter
+    return prefilter
 
 
 def cache_dir() -> Path:
@@ -78,7 +88,7 @@ def load_compiled(rules_dir: Path) -> tuple[RuleBook, Prefilter]:
         book = load_rulebook_from(rules_dir)
         prefilter = build_prefilter(book)
         _store(path, (deferring_entries(book), deferring_skeletons(prefilter)))
-    _prefilters[id(book)] = (book, prefilter)
+    _remember(book, prefilter)
     return book, prefilter
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import pickle
 import threading
 from datetime import date
@@ -14,7 +15,7 @@ from rdkit import Chem
 from liaison.chem import compiled, identify
 from liaison.chem.prefilter import Prefilter
 from liaison.chem.rulebook import DEFERRED, RULES_DIR, RuleBook
-from support import small_rule_book
+from support import rule_book_with, small_rule_book
 
 CORPUS = Path(__file__).with_name("corpus.csv")
 # Where the whole book is not needed, a book of a rule a jurisdiction (compiling costs seconds).
@@ -165,3 +166,20 @@ def test_the_cached_prefilter_reads_the_skeletons_of_a_formula_when_first_asked(
     assert skeletons.get("no such formula", ()) == ()
     assert skeletons.get(formula) is skeletons[formula]  # get reads as indexing does
     assert list(vars(skeletons)["_read"]) == [formula]  # a missing one is not kept
+
+
+def test_a_prefilter_is_kept_while_its_rule_book_lives_and_no_longer() -> None:
+    """Built once per rule book, and forgotten with it: a process that builds many books (a
+    test run, rule files edited and reloaded) does not keep every one alive."""
+    shipped = compiled.load_rulebook()
+    book = rule_book_with(
+        shipped, entries=shipped.entries[:3], families=shipped.families[:1], classes=[]
+    )
+    prefilter = compiled.prefilter_for(book)
+    assert compiled.prefilter_for(book) is prefilter  # built once
+    assert compiled.prefilter_for(shipped) is not prefilter
+    key = id(book)
+    del book
+    gc.collect()
+    assert key not in compiled._prefilters
+    assert id(shipped) in compiled._prefilters
