@@ -40,7 +40,6 @@ from liaison.chem.standardize import (
     canonical_tautomer,
     molecular_formula,
     quick_parents,
-    standardize,
     standardize_all,
     structure_keys,
 )
@@ -381,7 +380,9 @@ def _verdicts(
             and inchikey
             and listed_formula
             and tautomers.graph_listed(prefilter.graphs_by_jurisdiction.get(code, frozenset()))
-            and _tautomer_listed(rulebook, code, formula, connectivity, tautomers.graph())
+            and _tautomer_listed(
+                rulebook, prefilter, code, formula, connectivity, tautomers.graph()
+            )
         ):
             entries = [  # a listing drawn as this very tautomer is another stereoisomer
                 entry
@@ -474,14 +475,13 @@ def _parent_keys(parent: Chem.Mol, prefilter: Prefilter, tautomers: _Tautomer) -
     return structure_keys(parent)
 
 
-@lru_cache(maxsize=512)
-def _entry_graph(smiles: str) -> str | None:
-    """element_graph() of a named entry's parent, as the prefilter made it (graphs_by_...)."""
-    return element_graph(standardize(Chem.MolFromSmiles(smiles)))
-
-
 def _tautomer_listed(
-    rulebook: RuleBook, code: str, formula: str, connectivity: str, graph: str | None
+    rulebook: RuleBook,
+    prefilter: Prefilter,
+    code: str,
+    formula: str,
+    connectivity: str,
+    graph: str | None,
 ) -> bool:
     """Whether the canonical tautomer of a parent (of this `formula`, `connectivity` and
     element graph, None when it cannot tell) may find an entry of `code` that the parent's
@@ -497,7 +497,7 @@ def _tautomer_listed(
     return any(
         entry.connectivity != connectivity
         and (entry.formula == formula or _charged(formula) or _charged(entry.formula))
-        and _entry_graph(entry.smiles) in (graph, None)
+        and prefilter.entry_graphs.get(entry.smiles) in (graph, None)
         for entry in rulebook.by_heavy_atoms.get((code, heavy_atoms(formula)), [])
     )
 

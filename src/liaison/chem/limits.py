@@ -50,6 +50,8 @@ _ORGANIC_ATOM = r"Br|Cl|[BCNOPSFI]|[bcnops]|\*"
 _RING_LABEL = r"%\(\d+\)|%\d\d|\d"
 _TOKENS = re.compile(rf"(?:{_BRACKET_ATOM}|{_ORGANIC_ATOM}|{_RING_LABEL}|[().=#$:/\\~-])*")
 _BRACKETS = re.compile(_BRACKET_ATOM)
+# One atom of a SMILES (bracket or organic subset), in the order RDKit numbers them.
+ATOM_TOKEN = re.compile(f"{_BRACKET_ATOM}|{_ORGANIC_ATOM}")
 _NOT_LETTERS = str.maketrans("", "", "BCNOPSFIbcnopslr")
 _NOT_DIGITS = str.maketrans("", "", "0123456789")
 _NOT_SMILES_CHARACTERS = str.maketrans("", "", "BCNOPSFIbcnopslr*0123456789%().=#$:/\\~-")

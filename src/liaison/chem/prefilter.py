@@ -413,6 +413,8 @@ class Prefilter:
     # The same per jurisdiction: a parent is looked up among a jurisdiction's entries as
     # another tautomer of one only when one of them has its graph.
     graphs_by_jurisdiction: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Each named entry's SMILES -> its parent's element_graph() (None: it cannot tell).
+    entry_graphs: dict[str, str | None] = field(default_factory=dict)
     # Each named entry's parent's canonical SMILES -> the entry's (InChIKey, connectivity).
     named_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
@@ -620,12 +622,14 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
     molecular_formulas: set[str] = set()
     aromatic_formulas: set[str] = set()
     graphs: dict[str, set[str | None]] = {}
+    entry_graphs: dict[str, str | None] = {}
     inorganic: set[frozenset[int]] = set()
     keys: dict[str, tuple[str, str]] = {}
     for entry in rulebook.entries:
         # The entry's standardized parent: what its keys, and so a match, are made of.
         parent = standardize(Chem.MolFromSmiles(entry.smiles))
-        graphs.setdefault(entry.jurisdiction, set()).add(element_graph(parent))
+        entry_graphs[entry.smiles] = element_graph(parent)
+        graphs.setdefault(entry.jurisdiction, set()).add(entry_graphs[entry.smiles])
         keys[canonical_smiles(parent)] = (entry.inchikey, entry.connectivity)
         if not parent.HasSubstructMatch(_CARBON):
             inorganic.add(_elements(parent))
@@ -665,6 +669,7 @@ def build_prefilter(rulebook: RuleBook) -> Prefilter:
         non_aromatic=tuple(non_aromatic.values()),
         aromatic_formulas=frozenset(aromatic_formulas),
         named_graphs=frozenset(graph for found in graphs.values() for graph in found if graph),
+        entry_graphs=entry_graphs,
         graphs_by_jurisdiction={
             code: frozenset(graph for graph in found if graph) for code, found in graphs.items()
         },

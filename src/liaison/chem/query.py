@@ -11,8 +11,7 @@ from rdkit import Chem
 from rdkit.Chem import rdqueries
 
 from liaison.chem.limits import (
-    _BRACKET_ATOM,
-    _ORGANIC_ATOM,
+    ATOM_TOKEN,
     CX_EXTENSION,
     Limits,
     SmilesShape,
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 CAS_PATTERN = re.compile(r"\d{2,7}-\d\d-\d")
 _WHITESPACE = re.compile(r"\s")
 _RADICAL = rdqueries.NumRadicalElectronsGreaterQueryAtom(0)
-_ATOM = re.compile(f"{_BRACKET_ATOM}|{_ORGANIC_ATOM}")  # the shape check's atom tokens
 NOT_RECOGNIZED = T("not a SMILES, InChI, MOL block, CAS number or known name")
 NOT_A_NAME = T("not a name Liaison knows")
 # Salt and hydrate words written after a name ("fentanyl hydrochloride", "fentanyl HCl"):
@@ -425,7 +423,7 @@ def finish_sanitizing(parsed: ParsedQuery, smiles: str) -> ParsedQuery | None:
     molecule = parsed.molecule
     if not parsed.partial or parsed.notes or molecule is None:
         return None
-    atoms = _ATOM.findall(smiles)  # in the order RDKit numbers them
+    atoms = ATOM_TOKEN.findall(smiles)
     if len(atoms) != molecule.GetNumAtoms():
         return None
     try:
