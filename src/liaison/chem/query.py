@@ -25,7 +25,7 @@ from liaison.chem.limits import (
     within_by_length,
 )
 from liaison.chem.models import QueryKind
-from liaison.chem.rulebook import RuleBook, cas_check_digit_ok, normalize_name
+from liaison.chem.rulebook import NameRecord, RuleBook, cas_check_digit_ok, normalize_name
 from liaison.messages import T, joined
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ SALT_WORDS = (
     "dihydrate",
     "free base",
     "base",
+    "sodium",
+    "potassium",
     "盐酸盐",
     "枸橼酸盐",
     "柠檬酸盐",
@@ -72,6 +74,36 @@ SALT_WORDS = (
     "氢溴酸盐",
     "磷酸盐",
     "酒石酸盐",
+    "钠盐",
+    "钾盐",
+    "钠",
+    "钾",
+    "一水合物",
+    "二水合物",
+    "水合物",
+)
+# Chinese salt names put the acid first (盐酸氯胺酮, ketamine hydrochloride; 枸橼酸芬太尼).
+ACID_PREFIXES_ZH = (
+    "盐酸",
+    "二盐酸",
+    "氢溴酸",
+    "枸橼酸",
+    "柠檬酸",
+    "硫酸",
+    "磷酸",
+    "酒石酸",
+    "重酒石酸",
+    "草酸",
+    "马来酸",
+    "富马酸",
+    "甲磺酸",
+    "苯磺酸",
+    "对甲苯磺酸",
+    "醋酸",
+    "乙酸",
+)
+_ACID_PREFIX = re.compile(
+    "|".join(re.escape(p) for p in sorted(ACID_PREFIXES_ZH, key=len, reverse=True))
 )
 _SALT_SUFFIX = re.compile(
     r"[\s,;/-]*(?:"
@@ -203,20 +235,18 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
 def _named(
     query: str, key: str, rulebook: RuleBook, *, salt_words: bool = True
 ) -> ParsedQuery | None:
-    """A name of the rule files or the dictionary, with any salt words after it (unless
-    salt_words is False: the caller knows `query` ends with none); `key` is
-    normalize_name(query)."""
-    base, salt = query, ""
+    """A name of the rule files or the dictionary, with any salt words after it or, in
+    Chinese, an acid before it (unless salt_words is False: the caller knows `query` is a run
+    of SMILES tokens, which holds neither); `key` is normalize_name(query)."""
     record = rulebook.names.get(key)
-    while record is None:
-        if not salt_words or not ends_with_salt_word(base):
+    salt = ""
+    if record is None:
+        if not salt_words:
             return None
-        stripped = _SALT_SUFFIX.sub("", base)
-        if stripped == base or not stripped.strip():
+        found = _salt_of_name(query, rulebook)
+        if found is None:
             return None
-        salt = base[len(stripped) :].strip(" ,;/-") + (f" {salt}" if salt else "")
-        base = stripped
-        record = rulebook.names.get(normalize_name(base))
+        record, salt = found
     notes: list[str] = []
     if salt:
         notes.append(
@@ -237,6 +267,28 @@ def _named(
     return ParsedQuery(
         "name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name, notes=tuple(notes)
     )
+
+
+def _salt_of_name(query: str, rulebook: RuleBook) -> tuple[NameRecord, str] | None:
+    """The name `query` holds once its salt words are set aside (the words after it, then a
+    Chinese acid before it), and those words; None when no name is left."""
+    base, salt = query, ""
+    while ends_with_salt_word(base):
+        stripped = _SALT_SUFFIX.sub("", base)
+        if stripped == base or not stripped.strip():
+            break
+        salt = base[len(stripped) :].strip(" ,;/-") + (f" {salt}" if salt else "")
+        base = stripped
+        record = rulebook.names.get(normalize_name(base))
+        if record is not None:
+            return record, salt
+    acid = _ACID_PREFIX.match(base.strip())
+    if acid is None:
+        return None
+    record = rulebook.names.get(normalize_name(base.strip()[acid.end() :]))
+    if record is None:
+        return None
+    return record, acid.group() + (f" {salt}" if salt else "")
 
 
 def _name_only(key: str, rulebook: RuleBook) -> ParsedQuery | None:

@@ -42,6 +42,44 @@ def test_salts_written_as_names_resolve_to_the_base(name: str) -> None:
     assert any("judged as its base" in note for note in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("name", "base", "salt"),
+    [
+        ("盐酸芬太尼", "芬太尼", "盐酸"),  # Chinese puts the acid first: fentanyl hydrochloride
+        ("枸橼酸舒芬太尼", "舒芬太尼", "枸橼酸"),
+        ("盐酸氯胺酮", "氯胺酮", "盐酸"),
+        ("硫酸吗啡", "吗啡", "硫酸"),
+        ("磷酸可待因", "可待因", "磷酸"),
+        ("羟丁酸钠", "羟丁酸", "钠"),  # sodium oxybate
+        ("盐酸美沙酮一水合物", "美沙酮", "盐酸 一水合物"),
+        ("盐酸麻黄碱", "麻黄碱", "盐酸"),
+        ("phenobarbital sodium", "phenobarbital", "sodium"),
+    ],
+)
+def test_chinese_salt_names_and_sodium_salts_resolve_to_the_base(
+    name: str, base: str, salt: str
+) -> None:
+    result = identify(name, as_of=DAY)
+    assert result.error is None
+    assert result.verdicts["CN"].status in {"controlled", "precursor"}
+    assert f"read as {base}: the salt or hydrate ({salt}) is judged as its base" in result.notes
+
+
+@pytest.mark.parametrize("name", ["盐酸", "硫酸", "醋酸酐", "高锰酸钾"])
+def test_a_listed_name_that_begins_with_an_acid_is_read_whole(name: str) -> None:
+    """Hydrochloric acid (盐酸) and acetic anhydride (醋酸酐) are listed chemicals: a name is
+    looked up whole before any salt word is set aside."""
+    result = identify(name, as_of=DAY)
+    assert result.verdicts["CN"].status == "precursor"
+    assert not any("judged as its base" in note for note in result.notes)
+
+
+def test_an_acid_before_an_unknown_name_is_still_an_unknown_name() -> None:
+    result = identify("盐酸未知物", as_of=DAY)
+    assert result.verdicts["CN"].status == "invalid"
+    assert "not a name Liaison knows" in (result.error or "")
+
+
 def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
     result = identify("fentanil", as_of=DAY)
     assert result.verdicts["US"].status == "invalid"
