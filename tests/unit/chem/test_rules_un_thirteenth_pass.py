@@ -74,9 +74,7 @@ def test_the_entries_read_about_keep_their_first_day_and_stay_unconfirmed(
 
 
 def test_every_1984_benzodiazepine_note_cites_the_who_report_and_none_is_confirmed() -> None:
-    group = [
-        e for e in ENTRIES.values() if e.note.startswith("One of the benzodiazepines added")
-    ]
+    group = [e for e in ENTRIES.values() if e.note.startswith("One of the benzodiazepines added")]
     assert len(group) == 30
     for entry in group:
         assert entry.confirmed is False, entry.id
