@@ -124,8 +124,9 @@ def ends_with_salt_word(text: str) -> bool:
     return text.rstrip()[-_SALT_TAIL:].translate(_FOLD_I).casefold().endswith(_SALT_ENDINGS)
 
 
-# Three letters in a row, one of them no SMILES atom letter (or not Latin): meant as a name.
-_WORDLIKE = re.compile(r"(?=[^\W\d_]{3,})[^\W\d_]*(?:[adefghijkmqtuvwxyz]|[^\x00-\x7f])")
+# Meant as a name: a letter no SMILES has (Chinese: 白粉, two characters, is a whole word), or
+# three Latin letters in a row, one of them no SMILES atom letter.
+_WORDLIKE = re.compile(r"[^\W\d_\x00-\x7f]|(?=[^\W\d_]{3,})[^\W\d_]*[adefghijkmqtuvwxyz]")
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,14 @@ def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
     assert "fentanyl" in (result.error or "").split("close names:")[1]
 
 
+@pytest.mark.parametrize("text", ["白粉", "K仔", "α-PVX"])
+def test_a_short_chinese_or_greek_word_is_called_an_unknown_name(text: str) -> None:
+    """A Chinese name is often two characters; no SMILES holds a CJK or Greek letter."""
+    result = identify(text, as_of=DAY)
+    assert result.verdicts["CN"].status == "invalid"
+    assert f"'{text}' is not a name Liaison knows" in (result.error or "")
+
+
 def test_a_broken_smiles_is_not_called_a_name() -> None:
     result = identify("CCCCCC1CC", as_of=DAY)
     assert "not a name Liaison knows" not in (result.error or "")
