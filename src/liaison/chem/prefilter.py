@@ -372,6 +372,22 @@ def _heavy(formula: _Formula) -> tuple[str, int] | None:
     return _NOT_HEAVY.sub("", formula.text), formula.counts.get("O", 0)
 
 
+class _Plan(NamedTuple):
+    """What could_match() tests on a molecule or fragment of one formula (RDKit's text): a
+    function of the text alone, so worked out once per formula (Prefilter._plan)."""
+
+    screens: tuple[Chem.Mol, ...]  # the screens it has the atoms for (screen_elements)
+    organic: bool  # it has carbon: judged as an organic substance
+    heavy: tuple[str, int] | None  # heavy_formula()
+    listed: dict[int, tuple[Chem.Mol, ...]] | None  # named_formulas[heavy formula]
+    skeletons: tuple[Chem.Mol, ...]  # the named skeletons of its heavy formula and oxygens
+    hydrate: bool  # a skeleton with fewer oxygens is listed: a ketone hydrate may lose some
+
+
+# Formulas whose plan is kept; past it they are forgotten and worked out again as met.
+_MOST_PLANS = 50_000
+
+
 @dataclass(frozen=True)
 class Prefilter:
     """A molecule no rule can match contains none of the `screens`, and no fragment of it has
@@ -420,6 +436,8 @@ class Prefilter:
     # Per screen, (element, atoms) its skeleton holds: a molecule with fewer of an element
     # (counted in its formula, which the named entries need anyway) cannot contain it.
     screen_elements: tuple[tuple[tuple[str, int], ...], ...] = ()
+    # Formula text -> its _Plan, filled as formulas are met (a catalogue repeats formulas).
+    _plans: dict[str, _Plan] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def could_match(self, molecule: Chem.Mol, *, connected: bool = False) -> bool:
         """False only when no loaded rule can match `molecule` (raw, before standardization).
@@ -431,36 +449,50 @@ class Prefilter:
             return bool(self.named_inorganic) and (
                 not molecule.HasSubstructMatch(_CARBON) and self._inorganic(molecule)
             )
-        formula = _formula(molecule)
-        total = formula.counts  # the sum over its fragments
-        if self._holds_screen(molecule, total) and self._screened(molecule):
+        plan = self._plan(CalcMolFormula(molecule))  # the whole's: the sum of its fragments'
+        if any(map(molecule.HasSubstructMatch, plan.screens)) and self._screened(molecule):
             return True
-        if "C" not in total:  # judged as an inorganic substance
+        if not plan.organic:  # judged as an inorganic substance
             return self._inorganic(molecule)
         if any(map(molecule.HasSubstructMatch, self.named_with_metals)):
             return True
         fragments = [molecule] if connected else _fragments(molecule)
-        formulas = [formula] if len(fragments) == 1 else [_formula(f) for f in fragments]
-        suspects = self._named_suspects(molecule, fragments, formulas)
+        plans = (
+            [plan] if len(fragments) == 1 else [self._plan(CalcMolFormula(f)) for f in fragments]
+        )
+        suspects = self._named_suspects(molecule, fragments, plans)
         if suspects is None and molecule.HasSubstructMatch(_BONDED_METAL):
             pieces = _fragments(_without_bonded_metals(molecule))
-            suspects = self._named_suspects(molecule, pieces, [_formula(piece) for piece in pieces])
+            plans = [self._plan(CalcMolFormula(piece)) for piece in pieces]
+            suspects = self._named_suspects(molecule, pieces, plans)
         if suspects is None:  # hydrogens drawn as atoms, a dummy atom: any size
             return any(map(molecule.HasSubstructMatch, self.named_any_size))
         return bool(suspects) and not self._parents_unlisted(molecule, suspects)
 
-    def _holds_screen(self, molecule: Chem.Mol, total: dict[str, int]) -> bool:
-        """Whether `molecule` holds one of the screens, testing only those it has the atoms
-        for (`total`: its element counts)."""
+    def _plan(self, text: str) -> _Plan:
+        """The _Plan of formula `text`, kept for the next molecule of that formula."""
+        plan = self._plans.get(text)
+        if plan is None:
+            if len(self._plans) >= _MOST_PLANS:
+                self._plans.clear()
+            plan = self._plans[text] = self._planned(text)
+        return plan
+
+    def _planned(self, text: str) -> _Plan:
+        counts = {symbol: int(n or 1) for symbol, n in _FORMULA_PART.findall(text)}
         held = self.screen_elements or ((),) * len(self.screens)
-        for screen, needed in zip(self.screens, held, strict=True):
-            for element, atoms in needed:
-                if total.get(element, 0) < atoms:
-                    break
-            else:
-                if molecule.HasSubstructMatch(screen):
-                    return True
-        return False
+        screens = tuple(
+            screen
+            for screen, needed in zip(self.screens, held, strict=True)
+            if all(counts.get(element, 0) >= atoms for element, atoms in needed)
+        )
+        heavy = _heavy(_Formula(text, counts))
+        listed = None if heavy is None else self.named_formulas.get(heavy[0])
+        if heavy is None or listed is None:
+            return _Plan(screens, "C" in counts, heavy, None, (), False)
+        oxygens = heavy[1]
+        hydrate = oxygens > 1 and any(count < oxygens for count in listed)  # a hydrate has two
+        return _Plan(screens, "C" in counts, heavy, listed, listed.get(oxygens, ()), hydrate)
 
     def _inorganic(self, molecule: Chem.Mol) -> bool:
         """Whether a structure without carbon holds the elements of an entry without carbon."""
@@ -487,30 +519,28 @@ class Prefilter:
         return any(CalcMolFormula(f) in self.aromatic_formulas for f in _fragments(molecule))
 
     def _named_suspects(
-        self, molecule: Chem.Mol, fragments: list[Chem.Mol], formulas: list[_Formula]
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], plans: list[_Plan]
     ) -> list[Chem.Mol] | None:
         """The `fragments` of `molecule` holding the skeleton of a named entry of their heavy
         formula (the same, less an oxygen for each ketone hydrate: heavy_formula); None when
-        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `formulas`:
+        the formula cannot tell (hydrogens drawn as atoms, a metal, a dummy atom). `plans`:
         each fragment's."""
         if molecule.GetNumAtoms() != molecule.GetNumHeavyAtoms():
             return None
         suspects = []
-        for fragment, formula in zip(fragments, formulas, strict=True):
-            heavy = _heavy(formula)
-            if heavy is None:
+        for fragment, plan in zip(fragments, plans, strict=True):
+            if plan.heavy is None:
                 if fragment.GetNumAtoms() == 1:  # a metal ion: named_with_metals asked above
                     continue
                 return None
-            text, oxygens = heavy
-            listed = self.named_formulas.get(text)
-            if listed is None:  # most fragments
+            if plan.listed is None:  # most fragments
                 continue
-            skeletons = listed.get(oxygens, ())
-            if oxygens > 1 and any(count < oxygens for count in listed):  # a hydrate has two
+            skeletons = plan.skeletons
+            if plan.hydrate:
+                oxygens = plan.heavy[1]
                 lost = len(fragment.GetSubstructMatches(_HYDRATE_CARBON))
                 for count in range(oxygens - lost, oxygens):
-                    skeletons += listed.get(count, ())
+                    skeletons += plan.listed.get(count, ())
             if any(map(fragment.HasSubstructMatch, skeletons)):
                 suspects.append(fragment)
         return suspects

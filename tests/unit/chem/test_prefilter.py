@@ -20,8 +20,8 @@ from liaison.chem.compiled import prefilter_for
 from liaison.chem.identify import parse_for_screening
 from liaison.chem.prefilter import (
     Prefilter,
-    _formula,
     _fragments,
+    _Plan,
     build_prefilter,
     element_counts,
     element_graph,
@@ -177,7 +177,7 @@ class _AnySize(Prefilter):
     """The prefilter without its formula index: every named entry tested on any molecule."""
 
     def _named_suspects(
-        self, molecule: Chem.Mol, fragments: list[Chem.Mol], counts: list[dict[str, int]]
+        self, molecule: Chem.Mol, fragments: list[Chem.Mol], plans: list[_Plan]
     ) -> list[Chem.Mol] | None:
         return None
 
@@ -187,7 +187,9 @@ def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None
     formula, a salt's fragment, another hydrogen count of a listed skeleton, a larger molecule
     holding a listed skeleton) matches no rule."""
     prefilter = prefilter_for(load_rulebook())
-    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    sizes_only = _AnySize(
+        **{f.name: getattr(prefilter, f.name) for f in fields(prefilter) if f.init}
+    )
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
     book = load_rulebook()
     # The NCI set, every named entry, and each entry as a salt, as a ketone hydrate would leave
@@ -208,8 +210,8 @@ def test_the_formula_shortcut_rejects_only_what_no_named_entry_matches() -> None
             identification = identify(text, as_of=date(2026, 1, 1))
             assert all(v.status == "no_match" for v in identification.verdicts.values()), text
         fragments = _fragments(molecule)
-        formulas = [_formula(fragment) for fragment in fragments]
-        shortcut_used += prefilter._named_suspects(molecule, fragments, formulas) == []
+        plans = [prefilter._plan(CalcMolFormula(fragment)) for fragment in fragments]
+        shortcut_used += prefilter._named_suspects(molecule, fragments, plans) == []
     assert shortcut_used > len(lines) // 2  # the shortcut is what answers most molecules
     assert beyond_sizes > 20  # and it rejects isomers the skeleton tests let through
 
@@ -378,7 +380,9 @@ def test_the_prefilter_and_the_inchi_gate_change_no_verdict(monkeypatch: Any) ->
     judge_module = sys.modules["liaison.chem.identify"]
     book = load_rulebook()
     prefilter = prefilter_for(book)
-    everything = _Unfiltered(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    everything = _Unfiltered(
+        **{f.name: getattr(prefilter, f.name) for f in fields(prefilter) if f.init}
+    )
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()]
     # Isomers: every NCI molecule with a named entry's formula (another graph, mostly).
     isomers = [
@@ -421,7 +425,9 @@ def test_a_named_entry_is_tested_only_on_fragments_of_its_heavy_formula() -> Non
     complex's pieces without the metal): these hold a named entry's skeleton and match no
     rule."""
     prefilter = prefilter_for(load_rulebook())
-    sizes_only = _AnySize(**{f.name: getattr(prefilter, f.name) for f in fields(prefilter)})
+    sizes_only = _AnySize(
+        **{f.name: getattr(prefilter, f.name) for f in fields(prefilter) if f.init}
+    )
     for text in (
         "CN(C)CCC1(CCN(C)C)C(=O)CCC2=C1C=CC=C2.OCl(=O)(=O)=O",  # a perchlorate
         "C[N+]1=CC2=C(C=CC=C2)C=C1.Cl[I]Cl",
