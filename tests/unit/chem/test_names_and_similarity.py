@@ -80,6 +80,21 @@ def test_an_acid_before_an_unknown_name_is_still_an_unknown_name() -> None:
     assert "not a name Liaison knows" in (result.error or "")
 
 
+@pytest.mark.parametrize(
+    ("name", "rule_id"),
+    [
+        ("布托啡诺", "CN-butorphanol"),  # the 2013 catalogue writes 布托啡诺及其注射剂
+        ("右美沙芬", "CN-dextromethorphan"),  # the 2024 adjustment's own names
+        ("氯卡色林", "CN-lorcaserin"),
+        ("依托咪酯", "CN-etomidate"),
+    ],
+)
+def test_a_chinese_catalogue_name_resolves_to_its_entry(name: str, rule_id: str) -> None:
+    result = identify(name, as_of=date(2026, 1, 1))
+    assert result.error is None
+    assert rule_id in {basis.rule_id for basis in result.verdicts["CN"].basis}
+
+
 def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
     result = identify("fentanil", as_of=DAY)
     assert result.verdicts["US"].status == "invalid"
