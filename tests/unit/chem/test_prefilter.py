@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rdkit import Chem, RDConfig
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
@@ -535,3 +536,22 @@ def test_a_named_skeleton_starts_at_its_rarest_element_and_grows_along_bonds() -
         if len(Chem.GetMolFrags(skeleton)) == 1:
             for atom in list(skeleton.GetAtoms())[1:]:
                 assert min(n.GetIdx() for n in atom.GetNeighbors()) < atom.GetIdx(), entry.name
+
+
+def test_the_plans_kept_per_formula_are_bounded_and_change_no_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long run meets ever more formulas: past the bound the kept plans are forgotten, and
+    an answer is the same whether its formula's plan was kept or worked out again."""
+    book = load_rulebook()
+    lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()][:600]
+    texts = [*lines, *(entry.smiles for entry in book.entries[:300])]
+    molecules = [m for m in map(Chem.MolFromSmiles, texts) if m is not None]
+    kept = build_prefilter(book)
+    answers = [kept.could_match(molecule) for molecule in molecules]
+    assert len(kept._plans) > 100  # one per formula met
+    monkeypatch.setattr("liaison.chem.prefilter._MOST_PLANS", 10)
+    forgetful = build_prefilter(book)
+    for _ in range(2):  # the second pass meets each formula forgotten or kept
+        assert [forgetful.could_match(molecule) for molecule in molecules] == answers
+        assert len(forgetful._plans) <= 10
