@@ -66,7 +66,13 @@ SALT_WORDS = (
     "free base",
     "base",
     "sodium",
+    "disodium",
     "potassium",
+    "dipotassium",
+    "trihydrate",
+    "pentahydrate",
+    "hemihydrate",
+    "napsylate",
     "盐酸盐",
     "枸橼酸盐",
     "柠檬酸盐",
@@ -77,12 +83,18 @@ SALT_WORDS = (
     "钠盐",
     "钾盐",
     "钠",
+    "二钠",
     "钾",
+    "二钾",
     "一水合物",
     "二水合物",
+    "三水合物",
+    "五水合物",
+    "半水合物",
     "水合物",
 )
 # Chinese salt names put the acid first (盐酸氯胺酮, ketamine hydrochloride; 枸橼酸芬太尼).
+# Not 醋酸/乙酸: before an alcohol it names the ester (醋酸地塞米松, dexamethasone acetate).
 ACID_PREFIXES_ZH = (
     "盐酸",
     "二盐酸",
@@ -99,8 +111,7 @@ ACID_PREFIXES_ZH = (
     "甲磺酸",
     "苯磺酸",
     "对甲苯磺酸",
-    "醋酸",
-    "乙酸",
+    "萘磺酸",
 )
 _ACID_PREFIX = re.compile(
     "|".join(re.escape(p) for p in sorted(ACID_PREFIXES_ZH, key=len, reverse=True))
@@ -124,9 +135,12 @@ def ends_with_salt_word(text: str) -> bool:
     return text.rstrip()[-_SALT_TAIL:].translate(_FOLD_I).casefold().endswith(_SALT_ENDINGS)
 
 
-# Meant as a name: a letter no SMILES has (Chinese: 白粉, two characters, is a whole word), or
-# three Latin letters in a row, one of them no SMILES atom letter.
-_WORDLIKE = re.compile(r"[^\W\d_\x00-\x7f]|(?=[^\W\d_]{3,})[^\W\d_]*[adefghijkmqtuvwxyz]")
+# Meant as a name: a Chinese character (白粉, two of them, is a whole word), or three letters
+# in a row, one of them no SMILES atom letter or not Latin (a Cyrillic С alone is a typo).
+_WORDLIKE = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]"
+    r"|(?=[^\W\d_]{3,})[^\W\d_]*(?:[adefghijkmqtuvwxyz]|[^\x00-\x7f])"
+)
 
 
 @dataclass(frozen=True)
@@ -272,7 +286,9 @@ def _named(
 
 def _salt_of_name(query: str, rulebook: RuleBook) -> tuple[NameRecord, str] | None:
     """The name `query` holds once its salt words are set aside (the words after it, then a
-    Chinese acid before it), and those words; None when no name is left."""
+    Chinese acid before it), and those words; None when no name is left. Only an organic
+    substance is read so: potassium sulfate (硫酸钾, "sulfuric acid, potassium salt") is no
+    sulfuric acid, and an inorganic salt is named whole or not at all."""
     base, salt = query, ""
     while ends_with_salt_word(base):
         stripped = _SALT_SUFFIX.sub("", base)
@@ -282,14 +298,19 @@ def _salt_of_name(query: str, rulebook: RuleBook) -> tuple[NameRecord, str] | No
         base = stripped
         record = rulebook.names.get(normalize_name(base))
         if record is not None:
-            return record, salt
+            return (record, salt) if _organic(record) else None
     acid = _ACID_PREFIX.match(base.strip())
     if acid is None:
         return None
     record = rulebook.names.get(normalize_name(base.strip()[acid.end() :]))
-    if record is None:
+    if record is None or not _organic(record):
         return None
     return record, acid.group() + (f" {salt}" if salt else "")
+
+
+def _organic(record: NameRecord) -> bool:
+    molecule = Chem.MolFromSmiles(record.smiles)
+    return molecule is not None and any(atom.GetAtomicNum() == 6 for atom in molecule.GetAtoms())
 
 
 def _name_only(key: str, rulebook: RuleBook) -> ParsedQuery | None:

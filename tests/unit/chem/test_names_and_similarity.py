@@ -54,6 +54,10 @@ def test_salts_written_as_names_resolve_to_the_base(name: str) -> None:
         ("盐酸美沙酮一水合物", "美沙酮", "盐酸 一水合物"),
         ("盐酸麻黄碱", "麻黄碱", "盐酸"),
         ("phenobarbital sodium", "phenobarbital", "sodium"),
+        ("clorazepate dipotassium", "clorazepate", "dipotassium"),  # not "clorazepate di"
+        ("硫酸吗啡五水合物", "吗啡", "硫酸 五水合物"),
+        ("dextropropoxyphene napsylate", "dextropropoxyphene", "napsylate"),
+        ("萘磺酸右丙氧芬", "右丙氧芬", "萘磺酸"),
     ],
 )
 def test_chinese_salt_names_and_sodium_salts_resolve_to_the_base(
@@ -66,11 +70,30 @@ def test_chinese_salt_names_and_sodium_salts_resolve_to_the_base(
 
 
 @pytest.mark.parametrize("name", ["盐酸", "硫酸", "醋酸酐", "高锰酸钾"])
-def test_a_listed_name_that_begins_with_an_acid_is_read_whole(name: str) -> None:
-    """Hydrochloric acid (盐酸) and acetic anhydride (醋酸酐) are listed chemicals: a name is
-    looked up whole before any salt word is set aside."""
+def test_a_listed_name_holding_a_salt_word_is_read_whole(name: str) -> None:
+    """Hydrochloric acid (盐酸), acetic anhydride (醋酸酐) and potassium permanganate (高锰酸钾)
+    are listed chemicals: a name is looked up whole before any salt word is set aside."""
     result = identify(name, as_of=DAY)
     assert result.verdicts["CN"].status == "precursor"
+    assert not any("judged as its base" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "硫酸钾",  # potassium sulfate: no sulfuric acid
+        "sulfuric acid, potassium salt",
+        "hydrochloric acid, sodium salt",  # sodium chloride
+        "氢碘酸钾",  # potassium iodide: no hydriodic acid
+        "hydrochloric acid salt",
+    ],
+)
+def test_an_inorganic_salt_is_not_read_as_its_listed_acid(name: str) -> None:
+    """The lists name the inorganic acids, not their salts (the 1988 Convention excludes the
+    salts of hydrochloric and sulphuric acid): a salt word is set aside only before an
+    organic substance, as the engine judges a drawn salt's organic parent."""
+    result = identify(name, as_of=DAY)
+    assert all(verdict.status != "precursor" for verdict in result.verdicts.values())
     assert not any("judged as its base" in note for note in result.notes)
 
 
@@ -102,12 +125,18 @@ def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
     assert "fentanyl" in (result.error or "").split("close names:")[1]
 
 
-@pytest.mark.parametrize("text", ["白粉", "K仔", "α-PVX"])
-def test_a_short_chinese_or_greek_word_is_called_an_unknown_name(text: str) -> None:
-    """A Chinese name is often two characters; no SMILES holds a CJK or Greek letter."""
+@pytest.mark.parametrize("text", ["白粉", "K仔"])
+def test_a_short_chinese_word_is_called_an_unknown_name(text: str) -> None:
+    """A Chinese name is often two characters, and no SMILES holds a Chinese character."""
     result = identify(text, as_of=DAY)
     assert result.verdicts["CN"].status == "invalid"
     assert f"'{text}' is not a name Liaison knows" in (result.error or "")
+
+
+def test_a_smiles_with_a_look_alike_letter_is_not_called_a_name() -> None:
+    result = identify("C\u0421(=O)O", as_of=DAY)  # a Cyrillic Es for the second carbon
+    assert "not a name Liaison knows" not in (result.error or "")
+    assert "position 2" in (result.error or "")
 
 
 def test_a_broken_smiles_is_not_called_a_name() -> None:

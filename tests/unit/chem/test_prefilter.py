@@ -538,11 +538,12 @@ def test_a_named_skeleton_starts_at_its_rarest_element_and_grows_along_bonds() -
                 assert min(n.GetIdx() for n in atom.GetNeighbors()) < atom.GetIdx(), entry.name
 
 
-def test_the_plans_kept_per_formula_are_bounded_and_change_no_answer(
+def test_the_plans_kept_per_formula_are_bounded_and_forgetting_them_changes_no_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A long run meets ever more formulas: past the bound the kept plans are forgotten, and
-    an answer is the same whether its formula's plan was kept or worked out again."""
+    an answer is the same whether its formula's plan was kept or worked out again. (That the
+    answers are right is what the tests against _AnySize and _Unfiltered above show.)"""
     book = load_rulebook()
     lines = [line.split()[0] for line in NCI.read_text().splitlines() if line.strip()][:600]
     texts = [*lines, *(entry.smiles for entry in book.entries[:300])]

@@ -101,9 +101,10 @@ def test_a_temporary_order_ends_the_day_before_its_permanent_rule() -> None:
 
 
 def test_a_year_only_listing_says_so() -> None:
-    verdict = identify("tiletamine", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
+    verdict = identify("midazolam", as_of=TODAY, jurisdictions=["US"]).verdicts["US"]
     (basis,) = verdict.basis
-    assert basis.in_force_from == date(2014, 1, 1) and "only a year" in basis.note
+    assert basis.in_force_from == date(1985, 1, 1) and "only the approximate year" in basis.note
+    assert basis.in_force_precision == "year"
 
 
 LEVOMETHORPHAN = "CN1CC[C@]23CCCC[C@H]2[C@H]1CC4=C3C=C(C=C4)OC"
