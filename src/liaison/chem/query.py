@@ -262,6 +262,9 @@ def _named(
         if found is None:
             return None
         record, salt = found
+    shared = rulebook.ambiguous_names.get(normalize_name(record.name))
+    if shared:
+        return ParsedQuery("name", None, _ambiguous(record.name, shared))
     notes: list[str] = []
     if salt:
         notes.append(
@@ -281,6 +284,15 @@ def _named(
         )
     return ParsedQuery(
         "name", Chem.MolFromSmiles(record.smiles), resolved_name=record.name, notes=tuple(notes)
+    )
+
+
+def _ambiguous(name: str, records: tuple[NameRecord, ...]) -> str:
+    return T(
+        "%(name)s names more than one listed substance (%(substances)s): give the structure, "
+        "the CAS number or another name",
+        name=name,
+        substances=joined((f"{record.source}: {record.smiles}" for record in records), "; "),
     )
 
 

@@ -98,6 +98,10 @@ class NamedEntry:
     # Ids of entries of the same jurisdiction deliberately listing the same substance at the
     # same time (e.g. a drug schedule and a precursor list): `liaison rules check` accepts them.
     also_listed_as: tuple[str, ...] = ()
+    # Names it deliberately shares with another listed substance: the law uses one name for
+    # two (六氢大麻酚: parahexyl in the 2013 catalogue, HHC in 2025). A query by such a name is
+    # refused as ambiguous; `liaison rules check` accepts the clash only when both declare it.
+    shared_names: tuple[str, ...] = ()
     # Keys of its canonical tautomer: the substance is found whichever tautomer is drawn.
     tautomer_inchikey: str = ""
     tautomer_connectivity: str = ""
@@ -260,6 +264,8 @@ class RuleBook:
     classes: list[ClassDefinition]
     semantics: ClassSemantics
     names: dict[str, NameRecord]
+    # Normalized name -> one record per substance, for a name two substances are given.
+    ambiguous_names: dict[str, tuple[NameRecord, ...]] = field(default_factory=dict)
     name_only: list[NameOnlyEntry] = field(default_factory=list)
     # Normalized name -> ids of the name-only entries (of any jurisdiction) it names.
     name_only_names: dict[str, list[str]] = field(default_factory=dict)
@@ -511,6 +517,7 @@ def _parse_entry(path: Path, jurisdiction: str, table: dict[str, Any], index: in
         formula=molecular_formula(parent),
         stated_formula=reader.text("stated_formula", required=False),
         also_listed_as=reader.texts("also_listed_as"),
+        shared_names=reader.texts("shared_names"),
         tautomer_inchikey=tautomer_inchikey,
         tautomer_connectivity=tautomer_connectivity,
         threshold=reader.text("threshold", required=False),
@@ -741,9 +748,14 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         seen.add(rule.id)
 
     names: dict[str, NameRecord] = {}
+    # Per name, the first record of each substance (connectivity) it names: more than one is a
+    # name the law gives two substances, refused as ambiguous, never silently the first.
+    substances: dict[str, dict[str, NameRecord]] = {}
     for entry in entries:
         for name in (entry.name, *entry.synonyms, *entry.names_zh, *entry.cas):
-            names.setdefault(normalize_name(name), NameRecord(name, entry.smiles, entry.id))
+            key, record = normalize_name(name), NameRecord(name, entry.smiles, entry.id)
+            names.setdefault(key, record)
+            substances.setdefault(key, {}).setdefault(entry.connectivity, record)
     for row_names, smiles in _load_dictionary(directory / DICTIONARY_FILE):
         for name in row_names:
             names.setdefault(normalize_name(name), NameRecord(name, smiles, "dictionary"))
@@ -755,6 +767,9 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         classes=classes,
         semantics=semantics,
         names=names,
+        ambiguous_names={
+            key: tuple(found.values()) for key, found in substances.items() if len(found) > 1
+        },
         name_only=name_only,
         history=history,
     )

@@ -142,8 +142,9 @@ def _overlap_findings(rules: list[Family | ClassDefinition]) -> list[Finding]:
 
 
 def _name_findings(book: RuleBook) -> list[Finding]:
-    """Every name, synonym, Chinese name and CAS number of an entry leads back to its substance
-    (names are looked up first come, first served: a clash would silently give another one)."""
+    """Every name, synonym, Chinese name and CAS number of an entry leads back to its substance,
+    or is one the law gives two substances, declared so by both (shared_names: a query by it is
+    refused as ambiguous); any other clash is an error."""
     findings: list[Finding] = []
     keys_of: dict[str, str] = {}
 
@@ -154,9 +155,26 @@ def _name_findings(book: RuleBook) -> list[Finding]:
         return keys_of[smiles]
 
     for entry in book.entries:
+        declared = {normalize_name(shared) for shared in entry.shared_names}
         for name in (entry.name, *entry.synonyms, *entry.names_zh, *entry.cas):
-            record = book.names.get(normalize_name(name))
-            if record is None:
+            key = normalize_name(name)
+            record = book.names.get(key)
+            if key in book.ambiguous_names:
+                others = [  # the records of the other substances of that name
+                    r.source
+                    for r in book.ambiguous_names[key]
+                    if key_of(r.smiles)[:14] != entry.connectivity
+                ]
+                if key in declared:
+                    detail = f"{name!r} also names {', '.join(others)}: refused as ambiguous"
+                    findings.append(Finding("warning", entry.id, "shared name", detail))
+                else:
+                    detail = (
+                        f"{name!r} also names {', '.join(others)}, another substance; "
+                        "list it in shared_names of each if the law gives both that name"
+                    )
+                    findings.append(Finding("error", entry.id, "name", detail))
+            elif record is None:
                 findings.append(Finding("error", entry.id, "name", f"{name!r} resolves to nothing"))
             elif key_of(record.smiles) != entry.inchikey:
                 findings.append(

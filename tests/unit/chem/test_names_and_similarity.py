@@ -118,6 +118,18 @@ def test_a_chinese_catalogue_name_resolves_to_its_entry(name: str, rule_id: str)
     assert rule_id in {basis.rule_id for basis in result.verdicts["CN"].basis}
 
 
+@pytest.mark.parametrize("name", ["六氢大麻酚", "盐酸六氢大麻酚"])
+def test_a_name_the_law_gives_two_substances_is_refused_naming_both(name: str) -> None:
+    """六氢大麻酚 is parahexyl in the 2013 catalogue and HHC in the 2025 list: answering for
+    the first would give HHC parahexyl's US and UN verdicts."""
+    result = identify(name, as_of=date(2026, 1, 1))
+    assert {verdict.status for verdict in result.verdicts.values()} == {"invalid"}
+    assert "names more than one listed substance" in (result.error or "")
+    assert "CN-parahexyl" in (result.error or "") and "CN-HHC" in (result.error or "")
+    hhc = identify("HHC", as_of=date(2026, 1, 1))
+    assert "CN-HHC" in {basis.rule_id for basis in hhc.verdicts["CN"].basis}
+
+
 def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
     result = identify("fentanil", as_of=DAY)
     assert result.verdicts["US"].status == "invalid"

@@ -156,6 +156,38 @@ def test_a_name_that_resolves_to_another_substance_is_an_error(tmp_path: Path) -
     assert ("error", "US-test-clash", "name") in _checks(directory)
 
 
+def test_a_name_the_law_gives_two_substances_is_a_warning_only_when_both_declare_it(
+    tmp_path: Path,
+) -> None:
+    directory = _copy(tmp_path)
+    for rule_id, chain, extra in (  # HHC with a heptyl and an octyl chain: two substances
+        ("US-test-declared", "C" * 7, 'names_zh = ["六氢大麻酚"]\nshared_names = ["六氢大麻酚"]\n'),
+        ("US-test-undeclared", "C" * 8, 'names_zh = ["六氢大麻酚"]\n'),
+    ):
+        _append(
+            directory,
+            "us.toml",
+            ENTRY.format(
+                id=rule_id,
+                name=rule_id,
+                smiles=f"{chain}c1cc(O)c2c(c1)OC(C)(C)C1CCC(C)CC21",
+                list="Schedule I",
+                start="2000-01-01",
+                extra=extra,
+            ),
+        )
+    found = _checks(directory)
+    assert ("warning", "US-test-declared", "shared name") in found
+    assert ("error", "US-test-undeclared", "name") in found
+
+
+def test_the_shipped_shared_name_is_declared_by_each_of_its_entries(shipped: CheckResult) -> None:
+    shared = {(f.severity, f.rule_id) for f in shipped.findings if f.check == "shared name"}
+    assert shared == {
+        ("warning", rule_id) for rule_id in ("CN-HHC", "UN-HHC", "CN-parahexyl", "UN-parahexyl")
+    }
+
+
 def test_an_unconfirmed_entry_without_a_note_is_an_error(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
     _append(
