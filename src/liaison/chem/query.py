@@ -116,11 +116,11 @@ ACID_PREFIXES_ZH = (
 _ACID_PREFIX = re.compile(
     "|".join(re.escape(p) for p in sorted(ACID_PREFIXES_ZH, key=len, reverse=True))
 )
+_SALT_WORD = "|".join(re.escape(w) for w in sorted(SALT_WORDS, key=len, reverse=True))
+# After the name, or in brackets after it ("fentanyl (citrate)", "氯胺酮（盐酸盐）" once NFKC
+# has made the full-width brackets ASCII).
 _SALT_SUFFIX = re.compile(
-    r"[\s,;/-]*(?:"
-    + "|".join(re.escape(w) for w in sorted(SALT_WORDS, key=len, reverse=True))
-    + r")\s*$",
-    re.IGNORECASE,
+    rf"[\s,;/-]*(?:{_SALT_WORD}|\(\s*(?:{_SALT_WORD})\s*\))\s*$", re.IGNORECASE
 )
 # A cheap test before the regular expression, which costs a sixth of a SMILES parse on every
 # query: what re.IGNORECASE matches to an ASCII letter, casefold() gives that letter, except
@@ -132,7 +132,8 @@ _FOLD_I = str.maketrans({"\u0131": "i", "\u0130": "i"})
 
 def ends_with_salt_word(text: str) -> bool:
     """Whether `text` may end with a salt word (never False when _SALT_SUFFIX would strip)."""
-    return text.rstrip()[-_SALT_TAIL:].translate(_FOLD_I).casefold().endswith(_SALT_ENDINGS)
+    tail = text.rstrip().removesuffix(")").rstrip()
+    return tail[-_SALT_TAIL:].translate(_FOLD_I).casefold().endswith(_SALT_ENDINGS)
 
 
 # Meant as a name: a Chinese character (白粉, two of them, is a whole word), or three letters
@@ -306,7 +307,7 @@ def _salt_of_name(query: str, rulebook: RuleBook) -> tuple[NameRecord, str] | No
         stripped = _SALT_SUFFIX.sub("", base)
         if stripped == base or not stripped.strip():
             break
-        salt = base[len(stripped) :].strip(" ,;/-") + (f" {salt}" if salt else "")
+        salt = base[len(stripped) :].strip(" ,;/-()") + (f" {salt}" if salt else "")
         base = stripped
         record = rulebook.names.get(normalize_name(base))
         if record is not None:

@@ -54,6 +54,8 @@ def test_salts_written_as_names_resolve_to_the_base(name: str) -> None:
         ("盐酸美沙酮一水合物", "美沙酮", "盐酸 一水合物"),
         ("盐酸麻黄碱", "麻黄碱", "盐酸"),
         ("phenobarbital sodium", "phenobarbital", "sodium"),
+        ("fentanyl (citrate)", "fentanyl", "citrate"),
+        ("氯胺酮（盐酸盐）", "氯胺酮", "盐酸盐"),  # full-width brackets, NFKC-normalized
         ("clorazepate dipotassium", "clorazepate", "dipotassium"),  # not "clorazepate di"
         ("硫酸吗啡五水合物", "吗啡", "硫酸 五水合物"),
         ("dextropropoxyphene napsylate", "dextropropoxyphene", "napsylate"),
@@ -253,6 +255,8 @@ def test_the_quick_salt_test_never_misses_what_the_salt_pattern_strips(
         word.replace("i", "\u0131"),
         word.replace("s", "\u017f"),
         word.upper().replace("K", "\u212a"),
+        f"({word})",
+        f"( {word.upper()} )",
     ):
         text = head + " " + written + trailing
         if _SALT_SUFFIX.sub("", text) != text:
