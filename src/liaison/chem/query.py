@@ -227,6 +227,8 @@ def _parse(text: str, rulebook: RuleBook, limits: Limits, partial: bool) -> Pars
                     cas=query,
                 ),
             )
+        if shared := rulebook.ambiguous_names.get(key):
+            return ParsedQuery("cas", None, _ambiguous(query, shared))
         return ParsedQuery("cas", Chem.MolFromSmiles(record.smiles), resolved_name=record.name)
     key = normalize_name(query)  # once for both lookups: a translation character by character
     # One short fragment of SMILES tokens, most of a catalogue: it may still be a name ("PCP",

@@ -4,6 +4,7 @@ substances a chemist asks for next."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from liaison.chem.compiled import load_rulebook
 from liaison.chem.evidence import rules_hash, rules_version, version_of
 from liaison.chem.facts import facts_of
 from liaison.chem.identify import identify
-from liaison.chem.query import _SALT_SUFFIX, SALT_WORDS, ends_with_salt_word
-from liaison.chem.rulebook import RULES_DIR
+from liaison.chem.query import _SALT_SUFFIX, SALT_WORDS, ends_with_salt_word, parse_query
+from liaison.chem.rulebook import RULES_DIR, normalize_name
 
 DAY = date(2024, 1, 1)
 FENTANYL = "CCC(=O)N(c1ccccc1)C1CCN(CCc2ccccc2)CC1"
@@ -130,6 +131,16 @@ def test_a_name_the_law_gives_two_substances_is_refused_naming_both(name: str) -
     assert "CN-parahexyl" in (result.error or "") and "CN-HHC" in (result.error or "")
     hhc = identify("HHC", as_of=date(2026, 1, 1))
     assert "CN-HHC" in {basis.rule_id for basis in hhc.verdicts["CN"].basis}
+
+
+def test_a_cas_number_two_substances_are_given_is_refused_too() -> None:
+    book = load_rulebook()
+    hhc, parahexyl = normalize_name("6692-85-9"), normalize_name("117-51-1")
+    shared = (book.names[hhc], book.names[parahexyl])
+    monkeyed = replace(book, ambiguous_names={**book.ambiguous_names, hhc: shared})
+    parsed = parse_query("6692-85-9", monkeyed)
+    assert parsed.molecule is None
+    assert "names more than one listed substance" in (parsed.error or "")
 
 
 def test_an_unknown_name_says_so_and_suggests_close_names() -> None:
