@@ -117,19 +117,13 @@ def naive_queries(rules: list[Rule]) -> list[Chem.Mol]:
 
 
 def book_of(rules: list[Rule]) -> RuleBook:
-    """The shipped rule book restricted to `rules` (its indexes rebuilt)."""
+    """The shipped rule book restricted to `rules` (RuleBook rebuilds its indexes)."""
     book = load_rulebook()
     return replace(
         book,
         entries=[r for r in rules if isinstance(r, NamedEntry)],
         families=[r for r in rules if isinstance(r, Family)],
         classes=[r for r in rules if isinstance(r, ClassDefinition)],
-        by_inchikey={},
-        by_connectivity={},
-        named_formulas=set(),
-        formulas_by_jurisdiction={},
-        by_tautomer_inchikey={},
-        by_tautomer_connectivity={},
     )
 
 

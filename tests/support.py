@@ -144,18 +144,9 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 def rule_book_with(book: RuleBook, **changes: Any) -> RuleBook:
-    """`book` with `changes` (entries, families, classes), its entry indexes built afresh from
-    the new entries (RuleBook fills them in __post_init__; replace() would keep the old ones)."""
-    indexes: dict[str, Any] = {
-        "by_inchikey": {},
-        "by_connectivity": {},
-        "named_formulas": set(),
-        "formulas_by_jurisdiction": {},
-        "by_tautomer_inchikey": {},
-        "by_tautomer_connectivity": {},
-        "by_heavy_atoms": {},
-    }
-    return replace(book, **indexes, **changes)
+    """`book` with `changes` (entries, families, classes); RuleBook builds its entry indexes
+    afresh from the new entries."""
+    return replace(book, **changes)
 
 
 def small_rule_book(directory: Path, keep: Iterable[str]) -> Path:

@@ -271,18 +271,23 @@ class RuleBook:
     name_only_names: dict[str, list[str]] = field(default_factory=dict)
     # Jurisdiction -> (first day the loaded lists reach, what that means for earlier days).
     history: dict[str, tuple[date, str]] = field(default_factory=dict)
-    by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
-    by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
-    named_formulas: set[str] = field(default_factory=set)
+    # The entry indexes below are built in __post_init__ and cannot be passed (init=False):
+    # dataclasses.replace(book, entries=...) builds them afresh instead of indexing into the
+    # original's, which would double every entry in both books.
+    by_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict, init=False)
+    by_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict, init=False)
+    named_formulas: set[str] = field(default_factory=set, init=False)
     # Per jurisdiction: a tautomer has its substance's formula, so a parent whose formula no
     # entry of the jurisdiction has needs no canonical tautomer to be looked up there.
-    formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict)
-    by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict)
-    by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict)
+    formulas_by_jurisdiction: dict[str, set[str]] = field(default_factory=dict, init=False)
+    by_tautomer_inchikey: dict[str, list[NamedEntry]] = field(default_factory=dict, init=False)
+    by_tautomer_connectivity: dict[str, list[NamedEntry]] = field(default_factory=dict, init=False)
     # (jurisdiction, heavy_atoms() of the formula) -> entries: InChI adds or removes protons
     # to neutralize a charged structure, so a tautomer's keys may be of another formula with
     # the same heavy atoms (identify._tautomer_listed).
-    by_heavy_atoms: dict[tuple[str, str], list[NamedEntry]] = field(default_factory=dict)
+    by_heavy_atoms: dict[tuple[str, str], list[NamedEntry]] = field(
+        default_factory=dict, init=False
+    )
 
     if not TYPE_CHECKING:  # mypy would take any misspelt attribute for one of these
 

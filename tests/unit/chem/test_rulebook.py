@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -172,3 +173,17 @@ def test_rules_are_data_a_changed_date_changes_the_verdict(tmp_path: Path) -> No
     day = date(2026, 1, 1)
     assert identify(hexanoyl, as_of=day, rulebook=book).verdicts["CN"].status == "no_match"
     assert identify(hexanoyl, as_of=day).verdicts["CN"].status == "controlled"
+
+
+def test_a_changed_copy_of_the_book_indexes_its_own_entries_and_leaves_the_original_alone() -> None:
+    """dataclasses.replace builds the copy's indexes afresh: indexing into the original's
+    (as it did while they could be passed on) doubled every entry in both books."""
+    book = load_rulebook()
+    fentanyl = next(entry for entry in book.entries if entry.id == "US-fentanyl")
+    before = {name: len(getattr(book, name)[fentanyl.inchikey]) for name in ("by_inchikey",)}
+    heavy = {key: len(found) for key, found in book.by_heavy_atoms.items()}
+    smaller = replace(book, entries=[fentanyl])
+    assert smaller.by_inchikey == {fentanyl.inchikey: [fentanyl]}
+    assert [len(found) for found in smaller.by_heavy_atoms.values()] == [1]
+    assert {name: len(getattr(book, name)[fentanyl.inchikey]) for name in before} == before
+    assert {key: len(found) for key, found in book.by_heavy_atoms.items()} == heavy
