@@ -9,7 +9,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from liaison.chem.models import Basis, Verdict
-    from liaison.chem.rulebook import RuleBook
     from liaison.config import NodeConfig
     from liaison.federation.context import LocalNode
     from liaison.store import Database
@@ -141,12 +140,6 @@ def postgres_database(server_url: str) -> Iterator[str]:
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         server.dispose()
-
-
-def rule_book_with(book: RuleBook, **changes: Any) -> RuleBook:
-    """`book` with `changes` (entries, families, classes); RuleBook builds its entry indexes
-    afresh from the new entries."""
-    return replace(book, **changes)
 
 
 def small_rule_book(directory: Path, keep: Iterable[str]) -> Path:

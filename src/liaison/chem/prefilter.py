@@ -361,7 +361,10 @@ class _Formula(NamedTuple):
 
 
 def _formula(molecule: Chem.Mol) -> _Formula:
-    text = CalcMolFormula(molecule)
+    return _formula_of(CalcMolFormula(molecule))
+
+
+def _formula_of(text: str) -> _Formula:
     return _Formula(text, {symbol: int(n or 1) for symbol, n in _FORMULA_PART.findall(text)})
 
 
@@ -479,14 +482,15 @@ class Prefilter:
         return plan
 
     def _planned(self, text: str) -> _Plan:
-        counts = {symbol: int(n or 1) for symbol, n in _FORMULA_PART.findall(text)}
+        formula = _formula_of(text)
+        counts = formula.counts
         held = self.screen_elements or ((),) * len(self.screens)
         screens = tuple(
             screen
             for screen, needed in zip(self.screens, held, strict=True)
             if all(counts.get(element, 0) >= atoms for element, atoms in needed)
         )
-        heavy = _heavy(_Formula(text, counts))
+        heavy = _heavy(formula)
         listed = None if heavy is None else self.named_formulas.get(heavy[0])
         if heavy is None or listed is None:
             return _Plan(screens, "C" in counts, heavy, None, (), False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -290,12 +291,12 @@ def _named(
     )
 
 
-def _ambiguous(name: str, records: tuple[NameRecord, ...]) -> str:
+def _ambiguous(name: str, records: Mapping[str, NameRecord]) -> str:
     return T(
         "%(name)s names more than one listed substance (%(substances)s): give the structure, "
         "the CAS number or another name",
         name=name,
-        substances=joined((f"{record.source}: {record.smiles}" for record in records), "; "),
+        substances=joined(f"{record.source}: {record.smiles}" for record in records.values()),
     )
 
 

@@ -113,6 +113,11 @@ class NamedEntry:
     def covers_isomers(self) -> bool:
         return "isomers" in self.covers
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every text a query may find it by: name, synonyms, Chinese names, CAS numbers."""
+        return (self.name, *self.synonyms, *self.names_zh, *self.cas)
+
 
 @dataclass(frozen=True)
 class NameOnlyEntry:
@@ -264,8 +269,8 @@ class RuleBook:
     classes: list[ClassDefinition]
     semantics: ClassSemantics
     names: dict[str, NameRecord]
-    # Normalized name -> one record per substance, for a name two substances are given.
-    ambiguous_names: dict[str, tuple[NameRecord, ...]] = field(default_factory=dict)
+    # Normalized name -> connectivity -> its first record, for a name two substances are given.
+    ambiguous_names: dict[str, dict[str, NameRecord]] = field(default_factory=dict)
     name_only: list[NameOnlyEntry] = field(default_factory=list)
     # Normalized name -> ids of the name-only entries (of any jurisdiction) it names.
     name_only_names: dict[str, list[str]] = field(default_factory=dict)
@@ -757,7 +762,7 @@ def load_rulebook_from(directory: Path) -> RuleBook:
     # name the law gives two substances, refused as ambiguous, never silently the first.
     substances: dict[str, dict[str, NameRecord]] = {}
     for entry in entries:
-        for name in (entry.name, *entry.synonyms, *entry.names_zh, *entry.cas):
+        for name in entry.names:
             key, record = normalize_name(name), NameRecord(name, entry.smiles, entry.id)
             names.setdefault(key, record)
             substances.setdefault(key, {}).setdefault(entry.connectivity, record)
@@ -772,9 +777,7 @@ def load_rulebook_from(directory: Path) -> RuleBook:
         classes=classes,
         semantics=semantics,
         names=names,
-        ambiguous_names={
-            key: tuple(found.values()) for key, found in substances.items() if len(found) > 1
-        },
+        ambiguous_names={key: found for key, found in substances.items() if len(found) > 1},
         name_only=name_only,
         history=history,
     )

@@ -156,14 +156,14 @@ def _name_findings(book: RuleBook) -> list[Finding]:
 
     for entry in book.entries:
         declared = {normalize_name(shared) for shared in entry.shared_names}
-        for name in (entry.name, *entry.synonyms, *entry.names_zh, *entry.cas):
+        for name in entry.names:
             key = normalize_name(name)
             record = book.names.get(key)
             if key in book.ambiguous_names:
                 others = [  # the records of the other substances of that name
-                    r.source
-                    for r in book.ambiguous_names[key]
-                    if key_of(r.smiles)[:14] != entry.connectivity
+                    found.source
+                    for connectivity, found in book.ambiguous_names[key].items()
+                    if connectivity != entry.connectivity
                 ]
                 if key in declared:
                     detail = f"{name!r} also names {', '.join(others)}: refused as ambiguous"

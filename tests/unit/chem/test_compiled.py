@@ -6,6 +6,7 @@ import csv
 import gc
 import pickle
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from rdkit import Chem
 from liaison.chem import compiled, identify
 from liaison.chem.prefilter import Prefilter
 from liaison.chem.rulebook import DEFERRED, RULES_DIR, RuleBook
-from support import rule_book_with, small_rule_book
+from support import small_rule_book
 
 CORPUS = Path(__file__).with_name("corpus.csv")
 # Where the whole book is not needed, a book of a rule a jurisdiction (compiling costs seconds).
@@ -172,9 +173,7 @@ def test_a_prefilter_is_kept_while_its_rule_book_lives_and_no_longer() -> None:
     """Built once per rule book, and forgotten with it: a process that builds many books (a
     test run, rule files edited and reloaded) does not keep every one alive."""
     shipped = compiled.load_rulebook()
-    book = rule_book_with(
-        shipped, entries=shipped.entries[:3], families=shipped.families[:1], classes=[]
-    )
+    book = replace(shipped, entries=shipped.entries[:3], families=shipped.families[:1], classes=[])
     prefilter = compiled.prefilter_for(book)
     assert compiled.prefilter_for(book) is prefilter  # built once
     assert compiled.prefilter_for(shipped) is not prefilter

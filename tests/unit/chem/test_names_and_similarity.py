@@ -137,7 +137,13 @@ def test_a_cas_number_two_substances_are_given_is_refused_too(
 ) -> None:
     book = load_rulebook()  # the shared book, its index restored after the test
     hhc, parahexyl = normalize_name("6692-85-9"), normalize_name("117-51-1")
-    monkeypatch.setitem(book.ambiguous_names, hhc, (book.names[hhc], book.names[parahexyl]))
+    shared = {
+        entry.connectivity: book.names[key]
+        for key, entry_id in ((hhc, "CN-HHC"), (parahexyl, "CN-parahexyl"))
+        for entry in book.entries
+        if entry.id == entry_id
+    }
+    monkeypatch.setitem(book.ambiguous_names, hhc, shared)
     parsed = parse_query("6692-85-9", book)
     assert parsed.molecule is None
     assert "names more than one listed substance" in (parsed.error or "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from liaison.chem.compiled import prefilter_for
 from liaison.chem.identify import parse_for_screening, parse_safely
 from liaison.chem.query import ParsedQuery, finish_sanitizing
 from liaison.chem.rulebook import RuleBook
-from support import rule_book_with
 
 HERE = Path(__file__).parent
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
@@ -63,7 +63,7 @@ def book(request: pytest.FixtureRequest) -> RuleBook:
     (no named entry to test by formula and size), as with the fentanyl-only rule files."""
     if request.param == "shipped":
         return load_rulebook()
-    alone = rule_book_with(load_rulebook(), entries=[])
+    alone = replace(load_rulebook(), entries=[])
     assert prefilter_for(alone).screens and not prefilter_for(alone).named_any_size
     return alone
 
