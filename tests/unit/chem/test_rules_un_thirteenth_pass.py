@@ -7,20 +7,15 @@ the 1931 Convention), the 1984 benzodiazepines from 1984, each unconfirmed."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from liaison.chem import identify, load_rulebook
+from liaison.chem import load_rulebook
+from support import first_day_basis
 
 ENTRIES = {e.id: e for e in load_rulebook().entries if e.id.startswith("UN-")}
 PASS = "Thirteenth pass (rules-un13, 1 Dec 2026)"
-
-
-def un_basis(query: str, day: date) -> dict[str, tuple[str, bool]]:
-    """Rule id -> (list, confirmed) of every UN basis on `day`."""
-    verdict = identify(query, as_of=day, jurisdictions=["UN"]).verdicts["UN"]
-    return {b.rule_id: (b.list, b.confirmed) for b in verdict.basis}
 
 
 # (query, rule id, list, first day the rule applies, what the new note sentence cites)
@@ -67,8 +62,8 @@ UNCHANGED = [
 def test_the_entries_read_about_keep_their_first_day_and_stay_unconfirmed(
     query: str, rule_id: str, listed: str, first_day: date, cited: str
 ) -> None:
-    assert rule_id not in un_basis(query, first_day - timedelta(days=1))
-    assert un_basis(query, first_day)[rule_id] == (listed, False)
+    basis = first_day_basis("UN", query, rule_id, first_day)
+    assert (basis.list, basis.confirmed) == (listed, False)
     note = ENTRIES[rule_id].note
     assert PASS in note and cited in note
 
