@@ -100,6 +100,17 @@ def test_an_inorganic_salt_is_not_read_as_its_listed_acid(name: str) -> None:
     assert not any("judged as its base" in note for note in result.notes)
 
 
+@pytest.mark.parametrize("count", [5, 24_990])  # the longest: a query of 100,000 characters
+def test_at_most_four_salt_words_are_set_aside(count: int) -> None:
+    """A real name carries two or three ("sulfate pentahydrate"); reading more, one word at a
+    time over the whole text, made a long enough query hold a worker for minutes."""
+    result = identify("fentanyl" + " hcl" * count, as_of=DAY)
+    assert result.verdicts["US"].status == "invalid"
+    assert "not a name Liaison knows" in (result.error or "")
+    four = identify("fentanyl hcl hydrate hcl salt", as_of=DAY)
+    assert four.verdicts["US"].status == "controlled"
+
+
 def test_an_acid_before_an_unknown_name_is_still_an_unknown_name() -> None:
     result = identify("盐酸未知物", as_of=DAY)
     assert result.verdicts["CN"].status == "invalid"
